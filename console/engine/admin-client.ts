@@ -1,0 +1,42 @@
+/**
+ * A client of the bundled server's admin API. Failures come back as values, never throws:
+ * an experiment goes on when the admin API is unreachable, and says so.
+ */
+import type { BroadcastRequest, KillMode, ServerConfig, ServerStats } from '../../target-server/protocol.ts';
+
+/** The outcome of one admin call. */
+export type AdminResult<T> = { ok: true; value: T } | { ok: false; status: number; message: string };
+
+/** Talks to `http://host:adminPort` with the bearer token. */
+export class AdminClient {
+  constructor(readonly baseUrl: string, private readonly token: string, private readonly timeoutMs = 5000) {}
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<AdminResult<T>> {
+    try {
+      const response = await fetch(`${this.baseUrl}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      const json = (await response.json().catch(() => ({}))) as Record<string, unknown>;
+      if (!response.ok) return { ok: false, status: response.status, message: String(json.message ?? response.statusText) };
+      return { ok: true, value: json as T };
+    } catch (error) {
+      return { ok: false, status: 0, message: (error as Error).message };
+    }
+  }
+
+  stats(): Promise<AdminResult<ServerStats>> {
+    return this.call('GET', '/stats');
+  }
+  broadcast(request: Partial<BroadcastRequest>): Promise<AdminResult<{ topic: string; count: number; firstSeq: number; lastSeq: number }>> {
+    return this.call('POST', '/broadcast', request);
+  }
+  kill(percent: number, mode: KillMode): Promise<AdminResult<{ killed: number; mode: KillMode }>> {
+    return this.call('POST', '/kill', { percent, mode });
+  }
+  configure(patch: Partial<ServerConfig>): Promise<AdminResult<{ config: ServerConfig }>> {
+    return this.call('PUT', '/config', patch);
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * Starts the bundled target server as a child process, so it never shares the generator's
+ * event loop, and waits for its `{"event":"listening"}` line.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { ListeningEvent, ServerConfig } from '../../target-server/protocol.ts';
+
+const SERVER_MAIN = fileURLToPath(new URL('../../target-server/main.ts', import.meta.url));
+
+/** Options for {@link startBundledServer}. */
+export interface BundledServerOptions {
+  /** @default 'uws' */
+  engine?: 'uws' | 'ws';
+  /** @default '127.0.0.1' */
+  host?: string;
+  /** @default 0 */
+  port?: number;
+  /** Initial knobs. */
+  config?: Partial<ServerConfig>;
+  /** How long to wait for the listening line. @default 15000 */
+  startTimeoutMs?: number;
+}
+
+/** A bundled server running in a child process. */
+export interface BundledServer {
+  readonly info: ListeningEvent;
+  /** `ws://host:port/` of the server. */
+  readonly url: string;
+  /** `http://host:adminPort` of its admin API. */
+  readonly adminUrl: string;
+  readonly child: ChildProcess;
+  /** SIGTERM, then SIGKILL after `timeoutMs`; resolves when the process has exited. Idempotent. */
+  stop(timeoutMs?: number): Promise<void>;
+}
+
+/** Raised when the server process does not come up; `code` is stable. */
+export class ServerStartError extends Error {
+  constructor(message: string, readonly code: 'server.start' | 'server.native') {
+    super(message);
+  }
+}
+
+function hostForUrl(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** Spawns `target-server/main.ts` and resolves once it listens. */
+export function startBundledServer(options: BundledServerOptions = {}): Promise<BundledServer> {
+  const args = [
+    '--import', import.meta.resolve('tsx'), SERVER_MAIN,
+    '--engine', options.engine ?? 'uws',
+    '--host', options.host ?? '127.0.0.1',
+    '--port', String(options.port ?? 0),
+  ];
+  if (options.config) args.push('--config', JSON.stringify(options.config));
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString()).slice(-4000); });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let stopping: Promise<void> | undefined;
+  const stop = (timeoutMs = 3000): Promise<void> => {
+    stopping ??= (async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+      await exited;
+      clearTimeout(timer);
+    })();
+    return stopping;
+  };
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      void stop();
+      reject(new ServerStartError(`the bundled server did not start within ${options.startTimeoutMs ?? 15000} ms: ${stderr.trim()}`, 'server.start'));
+    }, options.startTimeoutMs ?? 15000);
+    const lines = createInterface({ input: child.stdout! });
+    lines.once('line', (line) => {
+      clearTimeout(timer);
+      let info: ListeningEvent;
+      try {
+        info = JSON.parse(line) as ListeningEvent;
+      } catch {
+        void stop();
+        return reject(new ServerStartError(`the bundled server printed an unexpected line: ${line}`, 'server.start'));
+      }
+      const host = hostForUrl(info.host);
+      resolve({ info, url: `ws://${host}:${info.port}/`, adminUrl: `http://${host}:${info.adminPort}`, child, stop });
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      const kind = code === 3 ? 'server.native' : 'server.start';
+      reject(new ServerStartError(`the bundled server exited with code ${code}: ${stderr.trim()}`, kind));
+    });
+  });
+}

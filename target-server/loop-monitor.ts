@@ -1,0 +1,57 @@
+import { monitorEventLoopDelay, performance, type EventLoopUtilization } from 'node:perf_hooks';
+
+/** The server's own load over the last completed second. */
+export interface LoopFigures {
+  delayP50Ms: number;
+  delayP99Ms: number;
+  delayMaxMs: number;
+  utilization: number;
+  userPercent: number;
+  systemPercent: number;
+}
+
+const NS_PER_MS = 1e6;
+
+/**
+ * Samples event-loop delay, utilisation and CPU once a second, so `/stats` reports the last
+ * whole second rather than a window that depends on when it was asked.
+ */
+export class LoopMonitor {
+  private readonly delay = monitorEventLoopDelay({ resolution: 5 });
+  private lastElu: EventLoopUtilization = performance.eventLoopUtilization();
+  private lastCpu = process.cpuUsage();
+  private lastAt = performance.now();
+  private timer: NodeJS.Timeout | undefined;
+  /** Figures of the last completed second. */
+  figures: LoopFigures = { delayP50Ms: 0, delayP99Ms: 0, delayMaxMs: 0, utilization: 0, userPercent: 0, systemPercent: 0 };
+
+  start(): void {
+    this.delay.enable();
+    this.timer = setInterval(() => this.sample(), 1000);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.delay.disable();
+  }
+
+  private sample(): void {
+    const now = performance.now();
+    const elapsedMs = Math.max(1, now - this.lastAt);
+    const elu = performance.eventLoopUtilization(this.lastElu);
+    const cpu = process.cpuUsage(this.lastCpu);
+    this.figures = {
+      delayP50Ms: this.delay.percentile(50) / NS_PER_MS,
+      delayP99Ms: this.delay.percentile(99) / NS_PER_MS,
+      delayMaxMs: this.delay.max / NS_PER_MS,
+      utilization: elu.utilization,
+      userPercent: (cpu.user / 1000 / elapsedMs) * 100,
+      systemPercent: (cpu.system / 1000 / elapsedMs) * 100,
+    };
+    this.delay.reset();
+    this.lastElu = performance.eventLoopUtilization();
+    this.lastCpu = process.cpuUsage();
+    this.lastAt = now;
+  }
+}

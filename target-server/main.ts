@@ -1,0 +1,68 @@
+/**
+ * `sockstorm server`: the bundled target server as its own program. Prints one JSON line
+ * (`{"event":"listening",...}`) on stdout and nothing else there; diagnostics go to stderr.
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { NativeUnavailableError, startServer } from './server.ts';
+import { validateConfigPatch, type ServerConfig } from './protocol.ts';
+
+function integer(name: string) {
+  return (value: string): number => {
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed < 0) throw new InvalidArgumentError(`${name} must be a non-negative integer`);
+    return parsed;
+  };
+}
+
+const program = new Command('sockstorm server')
+  .description('the bundled WebSocket target server (uWebSockets.js or ws)')
+  .option('--engine <engine>', 'uws (C++ pub/sub) or ws (JavaScript loop)', 'uws')
+  .option('--host <address>', 'WebSocket bind address', '127.0.0.1')
+  .option('--port <port>', 'WebSocket port, 0 for a free one', integer('--port'), 0)
+  .option('--admin-host <address>', 'admin API bind address', '127.0.0.1')
+  .option('--admin-port <port>', 'admin API port, 0 for a free one', integer('--admin-port'), 0)
+  .option('--token <token>', 'admin API bearer token (random if not given)')
+  .option('--config <json>', 'initial knobs as JSON, e.g. \'{"maxPayload":1048576}\'')
+  .exitOverride()
+  .configureOutput({ writeOut: (s) => process.stderr.write(s), writeErr: (s) => process.stderr.write(s) });
+
+function fail(message: string, code = 2): never {
+  process.stderr.write(`sockstorm server: ${message}\n`);
+  process.exit(code);
+}
+
+async function main(): Promise<void> {
+  try {
+    program.parse(process.argv);
+  } catch (error) {
+    process.exit((error as { exitCode?: number }).exitCode === 0 ? 0 : 104);
+  }
+  const opts = program.opts<{ engine: string; host: string; port: number; adminHost: string; adminPort: number; token?: string; config?: string }>();
+  if (opts.engine !== 'uws' && opts.engine !== 'ws') fail(`--engine must be uws or ws, not "${opts.engine}"`, 104);
+  let config: Partial<ServerConfig> = {};
+  if (opts.config) {
+    let raw: unknown;
+    try { raw = JSON.parse(opts.config); } catch { fail('--config is not valid JSON', 104); }
+    const checked = validateConfigPatch(raw);
+    if (!checked.ok) fail(`--config: ${checked.message}`, 104);
+    config = checked.value;
+  }
+  let server;
+  try {
+    server = await startServer({ ...opts, engine: opts.engine, config });
+  } catch (error) {
+    if (error instanceof NativeUnavailableError) fail(error.message, 3);
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') fail(`port ${opts.port} or admin port ${opts.adminPort} on ${opts.host} is already in use; pick another with --port/--admin-port (0 picks a free one)`, 2);
+    fail((error as Error).message, 2);
+  }
+  process.stdout.write(`${JSON.stringify(server.info)}\n`);
+  const shutdown = (): void => {
+    server.close(400).then(() => process.exit(0));
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+  process.stdin.on('error', () => {});
+}
+
+void main();

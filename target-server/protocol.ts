@@ -1,0 +1,259 @@
+/**
+ * The wire protocol and admin API of the bundled target server.
+ *
+ * This is the only file of `target-server/` that the console may import: it holds the message
+ * shapes, their parsing, and the validation of admin request bodies, as plain data and pure
+ * functions. JSON text frames in both directions:
+ *
+ * - client → server: `{"t":"sub","topic":T}`, `{"t":"unsub","topic":T}`,
+ *   `{"t":"pub","topic":T,"data":...}`; any other JSON object is echoed back unchanged
+ *   (the RTT probe `{"t":"rtt","id":N,"at":MS}` relies on that), and so are binary frames.
+ * - server → client: `{"t":"bcast","topic":T,"seq":N,"ts":MS,"data":...}` where `seq` is per
+ *   topic and gap-free and `ts` is fractional epoch milliseconds taken just before the send;
+ *   `{"t":"error","code":C,"message":M}` answers a bad frame.
+ */
+
+/** A server operation sent by a client. */
+export type ClientOp =
+  | { t: 'sub'; topic: string }
+  | { t: 'unsub'; topic: string }
+  | { t: 'pub'; topic: string; data: unknown };
+
+/** A fan-out frame as a client receives it. */
+export interface BroadcastFrame {
+  t: 'bcast';
+  topic: string;
+  seq: number;
+  ts: number;
+  data: unknown;
+}
+
+/** What the server makes of one text frame. */
+export type ParsedFrame =
+  | { kind: 'op'; op: ClientOp }
+  | { kind: 'echo' }
+  | { kind: 'bad'; code: 'bad-json' | 'bad-op'; message: string };
+
+/** Longest topic name the server accepts. */
+export const MAX_TOPIC_LENGTH = 128;
+
+const SERVER_OPS = new Set(['sub', 'unsub', 'pub']);
+
+/** Classifies one text frame: a server op, something to echo, or a bad frame. */
+export function parseClientFrame(text: string): ParsedFrame {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { kind: 'bad', code: 'bad-json', message: 'frame is not valid JSON' };
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return { kind: 'bad', code: 'bad-op', message: 'frame must be a JSON object' };
+  }
+  const record = value as Record<string, unknown>;
+  const op = record.t;
+  if (typeof op !== 'string') {
+    return { kind: 'bad', code: 'bad-op', message: 'field "t" must be a string' };
+  }
+  if (!SERVER_OPS.has(op)) return { kind: 'echo' };
+  const topic = record.topic;
+  if (typeof topic !== 'string' || topic.length === 0 || topic.length > MAX_TOPIC_LENGTH) {
+    return { kind: 'bad', code: 'bad-op', message: `"${op}" needs a topic of 1..${MAX_TOPIC_LENGTH} characters` };
+  }
+  if (op === 'pub') return { kind: 'op', op: { t: 'pub', topic, data: record.data ?? null } };
+  return { kind: 'op', op: { t: op as 'sub' | 'unsub', topic } };
+}
+
+/** Encodes a fan-out frame; the data is already JSON so a broadcast is serialised once. */
+export function encodeBroadcast(topic: string, seq: number, ts: number, dataJson: string): string {
+  return `{"t":"bcast","topic":${JSON.stringify(topic)},"seq":${seq},"ts":${ts},"data":${dataJson}}`;
+}
+
+/** Encodes the answer to a bad frame. */
+export function encodeError(code: string, message: string): string {
+  return JSON.stringify({ t: 'error', code, message });
+}
+
+/** Topics named in an upgrade URL's `?topics=a,b` (already URL-decoded value). */
+export function parseTopicsParam(value: string | null | undefined): string[] {
+  if (!value) return [];
+  return value
+    .split(',')
+    .map((topic) => topic.trim())
+    .filter((topic) => topic.length > 0 && topic.length <= MAX_TOPIC_LENGTH);
+}
+
+/** How the server fans a message out to a topic's subscribers. */
+export type FanoutMode = 'publish' | 'loop' | 'batched';
+
+/** The live knobs of `PUT /config`. */
+export interface ServerConfig {
+  /** Synchronous work per received message, in ms. @default 0 */
+  workMs: number;
+  /** `publish` (uWS C++ pub/sub), `loop` (a JS loop over subscribers), `batched` (loop in slices that yield). @default 'publish' */
+  fanout: FanoutMode;
+  /** permessage-deflate for new connections. @default false */
+  compression: boolean;
+  /** Largest accepted frame in bytes; larger closes with 1009. @default 65536 */
+  maxPayload: number;
+  /** Seconds without traffic before the server closes a connection; 0 disables. @default 120 */
+  idleTimeout: number;
+  /** Bytes buffered per socket before the server closes it. @default 1048576 */
+  maxBackpressure: number;
+  /** Share of upgrades refused with 503, 0..100. @default 0 */
+  rejectPercent: number;
+  /** Delay before an upgrade is accepted, in ms. @default 0 */
+  acceptDelayMs: number;
+}
+
+/** Conservative defaults: small frames, idle connections closed, bounded buffers. */
+export const DEFAULT_SERVER_CONFIG: Readonly<ServerConfig> = Object.freeze({
+  workMs: 0,
+  fanout: 'publish',
+  compression: false,
+  maxPayload: 64 * 1024,
+  idleTimeout: 120,
+  maxBackpressure: 1024 * 1024,
+  rejectPercent: 0,
+  acceptDelayMs: 0,
+});
+
+/** The outcome of validating an admin request body. */
+export type Validated<T> = { ok: true; value: T } | { ok: false; field: string; message: string };
+
+type NumberRule = [min: number, max: number, isInteger: boolean];
+
+const CONFIG_NUMBERS: Record<string, NumberRule> = {
+  workMs: [0, 10_000, false],
+  maxPayload: [16, 64 * 1024 * 1024, true],
+  idleTimeout: [0, 3_600, true],
+  maxBackpressure: [1024, 1024 * 1024 * 1024, true],
+  rejectPercent: [0, 100, false],
+  acceptDelayMs: [0, 60_000, false],
+};
+
+function checkNumber(field: string, value: unknown, [min, max, isInteger]: NumberRule): string | null {
+  if (typeof value !== 'number' || !Number.isFinite(value)) return `${field} must be a number`;
+  if (isInteger && !Number.isInteger(value)) return `${field} must be an integer`;
+  if (value < min || value > max) return `${field} must be between ${min} and ${max}`;
+  return null;
+}
+
+/** Validates a `PUT /config` body: a subset of the knobs, every value in range. */
+export function validateConfigPatch(body: unknown): Validated<Partial<ServerConfig>> {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    return { ok: false, field: 'body', message: 'body must be a JSON object' };
+  }
+  const patch: Partial<ServerConfig> = {};
+  for (const [field, value] of Object.entries(body as Record<string, unknown>)) {
+    const rule = CONFIG_NUMBERS[field];
+    if (rule) {
+      const problem = checkNumber(field, value, rule);
+      if (problem) return { ok: false, field, message: problem };
+      (patch as Record<string, number>)[field] = value as number;
+    } else if (field === 'fanout') {
+      if (value !== 'publish' && value !== 'loop' && value !== 'batched') {
+        return { ok: false, field, message: 'fanout must be one of publish, loop, batched' };
+      }
+      patch.fanout = value;
+    } else if (field === 'compression') {
+      if (typeof value !== 'boolean') return { ok: false, field, message: 'compression must be true or false' };
+      patch.compression = value;
+    } else {
+      return { ok: false, field, message: `unknown knob "${field}"` };
+    }
+  }
+  return { ok: true, value: patch };
+}
+
+/** A `POST /broadcast` request. */
+export interface BroadcastRequest {
+  topic: string;
+  /** @default 1 */
+  count: number;
+  /** Bytes of payload in `data`. @default 16 */
+  size: number;
+  /** Pause between messages; 0 sends them back to back. @default 0 */
+  intervalMs: number;
+}
+
+/** Validates a `POST /broadcast` body and fills defaults. */
+export function validateBroadcast(body: unknown): Validated<BroadcastRequest> {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    return { ok: false, field: 'body', message: 'body must be a JSON object' };
+  }
+  const raw = body as Record<string, unknown>;
+  const topic = raw.topic ?? 'all';
+  if (typeof topic !== 'string' || topic.length === 0 || topic.length > MAX_TOPIC_LENGTH) {
+    return { ok: false, field: 'topic', message: `topic must be a string of 1..${MAX_TOPIC_LENGTH} characters` };
+  }
+  const value: BroadcastRequest = { topic, count: 1, size: 16, intervalMs: 0 };
+  const rules: Record<'count' | 'size' | 'intervalMs', NumberRule> = {
+    count: [1, 1_000_000, true],
+    size: [0, 16 * 1024 * 1024, true],
+    intervalMs: [0, 3_600_000, false],
+  };
+  for (const field of ['count', 'size', 'intervalMs'] as const) {
+    if (raw[field] === undefined) continue;
+    const problem = checkNumber(field, raw[field], rules[field]);
+    if (problem) return { ok: false, field, message: problem };
+    value[field] = raw[field] as number;
+  }
+  return { ok: true, value };
+}
+
+/** How server-side chaos drops connections. */
+export type KillMode = 'close' | 'reset';
+
+/** Validates a `POST /kill` body. */
+export function validateKill(body: unknown): Validated<{ percent: number; mode: KillMode }> {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    return { ok: false, field: 'body', message: 'body must be a JSON object' };
+  }
+  const raw = body as Record<string, unknown>;
+  const problem = checkNumber('percent', raw.percent, [0, 100, false]);
+  if (problem) return { ok: false, field: 'percent', message: problem };
+  const mode = raw.mode ?? 'close';
+  if (mode !== 'close' && mode !== 'reset') {
+    return { ok: false, field: 'mode', message: 'mode must be "close" or "reset"' };
+  }
+  return { ok: true, value: { percent: raw.percent as number, mode } };
+}
+
+/** The line the server prints on stdout once it listens. */
+export interface ListeningEvent {
+  event: 'listening';
+  host: string;
+  port: number;
+  adminPort: number;
+  engine: 'uws' | 'ws';
+  native: boolean;
+  token: string;
+  pid: number;
+}
+
+/** `GET /stats`: everything counted since start, plus the last second's event-loop figures. */
+export interface ServerStats {
+  engine: 'uws' | 'ws';
+  native: boolean;
+  uptimeMs: number;
+  connections: number;
+  connectionsTotal: number;
+  upgradesRejected: number;
+  closedByKill: number;
+  subscribers: Record<string, number>;
+  seq: Record<string, number>;
+  messagesIn: number;
+  bytesIn: number;
+  messagesOut: number;
+  bytesOut: number;
+  backpressureDrops: number;
+  backpressureCloses: number;
+  badFrames: number;
+  publishMsLast: number;
+  publishMsMax: number;
+  loop: { delayP50Ms: number; delayP99Ms: number; delayMaxMs: number; utilization: number };
+  cpu: { userPercent: number; systemPercent: number };
+  rssBytes: number;
+  config: ServerConfig;
+}

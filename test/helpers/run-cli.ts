@@ -1,0 +1,48 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const BIN = fileURLToPath(new URL('../../console/bin.mjs', import.meta.url));
+
+/** A `sockstorm` process started as a user would, with its output collected. */
+export interface CliRun {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Starts `sockstorm ...args` (no TTY, CI set) and collects its output. */
+export function startCli(args: string[], env: Record<string, string> = {}): CliRun {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: { ...process.env, CI: 'true', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });
+  child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('close', (code, signal) => resolve({ code, signal }));
+  });
+  return { child, stdout: () => stdout, stderr: () => stderr, exit };
+}
+
+/** Runs `sockstorm ...args` to the end, with a hard time limit. */
+export async function runCli(args: string[], env: Record<string, string> = {}, timeoutMs = 60_000) {
+  const run = startCli(args, env);
+  const timer = setTimeout(() => run.child.kill('SIGKILL'), timeoutMs);
+  const { code } = await run.exit;
+  clearTimeout(timer);
+  return { code, stdout: run.stdout(), stderr: run.stderr() };
+}
+
+/** Resolves once `text` appears in the stream returned by `read`. */
+export async function waitForOutput(read: () => string, text: string | RegExp, timeoutMs = 20_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const out = read();
+    if (typeof text === 'string' ? out.includes(text) : text.test(out)) return out;
+    if (Date.now() > deadline) throw new Error(`"${String(text)}" did not appear within ${timeoutMs} ms; got: ${out.slice(-500)}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}

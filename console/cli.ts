@@ -1,23 +1,127 @@
 /**
- * `sockstorm`: argument parsing and wiring only. Subcommands: `server` (the bundled target
- * server, a separate program), `run` (a headless script), `console`, `tune`.
+ * `sockstorm`: argument parsing and wiring only.
+ *
+ *   sockstorm                      the demo headless when stdout is not a TTY or CI is set
+ *   sockstorm run script.storm     a script, headless, with thresholds and an exit code
+ *   sockstorm server               the bundled target server (its own program)
+ *   sockstorm tune check|apply|restore|probe
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { EngineOptions } from './engine/engine-options.ts';
+import { runScriptFile } from './script/run-file.ts';
+import { EXIT } from './script/summary.ts';
 
 const SERVER_MAIN = fileURLToPath(new URL('../target-server/main.ts', import.meta.url));
+const DEMO = fileURLToPath(new URL('../examples/demo.storm', import.meta.url));
 
 /** Runs the bundled server in a child process with the terminal's stdio; forwards signals. */
 function runServer(args: string[]): void {
   const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), SERVER_MAIN, ...args], { stdio: 'inherit' });
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
-  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 105 : 1)));
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? EXIT.signal : 1)));
 }
 
-const [command, ...rest] = process.argv.slice(2);
-if (command === 'server') {
-  runServer(rest);
-} else {
-  // until the console exists, `sockstorm` starts the bundled server and says where it listens
-  runServer(command === undefined ? [] : [command, ...rest]);
+function positiveNumber(name: string) {
+  return (value: string): number => {
+    const parsed = Number(value.replace(/\/s$/, ''));
+    if (!Number.isFinite(parsed) || parsed <= 0) throw new InvalidArgumentError(`${name} must be a positive number`);
+    return parsed;
+  };
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+interface TargetFlags {
+  target?: string;
+  engine: 'uws' | 'ws';
+  rate?: number;
+  maxInFlight?: number;
+  handshakeTimeout?: number;
+  maxPayload?: number;
+  topics?: string;
+  subprotocol?: string[];
+  header?: string[];
+  insecure?: boolean;
+  sourceAddresses?: string;
+  broadcastHttp?: string;
+  broadcastSend?: string;
+  tsPath?: string;
+  seqPath?: string;
+  topicPath?: string;
+}
+
+/** The options every fleet-driving command shares. */
+function withTargetOptions(command: Command): Command {
+  return command
+    .option('--target <url>', 'a ws:// or wss:// target (default: the bundled server)')
+    .addOption(new Option('--engine <engine>', 'bundled server engine').choices(['uws', 'ws']).default('uws'))
+    .option('--rate <n>', 'connect rate, VUs per second', positiveNumber('--rate'))
+    .option('--max-in-flight <n>', 'most handshakes pending at once', positiveNumber('--max-in-flight'))
+    .option('--handshake-timeout <ms>', 'handshake timeout in ms', positiveNumber('--handshake-timeout'))
+    .option('--max-payload <bytes>', 'largest frame a VU accepts', positiveNumber('--max-payload'))
+    .option('--topics <list>', 'topics VUs subscribe to (bundled server), comma-separated')
+    .option('--subprotocol <name>', 'offer a subprotocol (repeatable)', collect)
+    .option('--header <name:value>', 'add an upgrade request header (repeatable)', collect)
+    .option('--insecure', 'accept any TLS certificate (test targets only)')
+    .option('--source-addresses <list>', 'local addresses to spread VUs over, e.g. 127.0.0.2,127.0.0.3')
+    .option('--broadcast-http <spec>', 'real target: broadcast with an HTTP request "METHOD URL [BODY]"')
+    .option('--broadcast-send <template>', 'real target: broadcast by sending this frame from a VU')
+    .option('--ts-path <path>', 'real target: JSON path of the send time (epoch ms) in fan-out messages')
+    .option('--seq-path <path>', 'real target: JSON path of a per-topic sequence number')
+    .option('--topic-path <path>', 'real target: JSON path of the topic');
+}
+
+function engineOptions(flags: TargetFlags): EngineOptions {
+  const headers: Record<string, string> = {};
+  for (const header of flags.header ?? []) {
+    const colon = header.indexOf(':');
+    if (colon > 0) headers[header.slice(0, colon).trim()] = header.slice(colon + 1).trim();
+  }
+  const framePaths = flags.tsPath || flags.seqPath || flags.topicPath
+    ? { tsPath: flags.tsPath, seqPath: flags.seqPath, topicPath: flags.topicPath } : undefined;
+  return {
+    target: flags.target, serverEngine: flags.engine, ratePerSec: flags.rate, maxInFlight: flags.maxInFlight,
+    handshakeTimeoutMs: flags.handshakeTimeout, maxPayloadBytes: flags.maxPayload,
+    topics: flags.topics?.split(',').map((t) => t.trim()).filter(Boolean), protocols: flags.subprotocol,
+    headers, insecure: flags.insecure, localAddresses: flags.sourceAddresses?.split(',').map((a) => a.trim()).filter(Boolean),
+    broadcastHttp: flags.broadcastHttp, broadcastSend: flags.broadcastSend, framePaths,
+  };
+}
+
+const program = new Command('sockstorm')
+  .description('a load-and-chaos console for WebSocket systems')
+  .exitOverride()
+  .showHelpAfterError();
+
+withTargetOptions(program.command('run <script>'))
+  .description('run a script of console commands headless; exit 0 passed, 99 threshold failed, 100 inconclusive, 104 invalid, 105 signal')
+  .option('--json <file>', 'write the end summary as JSON')
+  .option('--ndjson <file>', 'write one snapshot per second as NDJSON')
+  .option('--report <file>', 'write a self-contained HTML report')
+  .action(async (script: string, flags: TargetFlags & { json?: string; ndjson?: string; report?: string }) => {
+    process.exitCode = await runScriptFile(script, engineOptions(flags), flags);
+  });
+
+program.command('server')
+  .description('the bundled target server (see `sockstorm server --help`)')
+  .allowUnknownOption()
+  .helpOption(false)
+  .argument('[args...]')
+  .action((args: string[]) => runServer(args));
+
+withTargetOptions(program.command('demo', { isDefault: true }))
+  .description('the built-in demo experiment (ramp, burst, chaos) headless')
+  .action(async (flags: TargetFlags) => {
+    process.exitCode = await runScriptFile(DEMO, engineOptions(flags), {});
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  const code = (error as { exitCode?: number }).exitCode;
+  process.exitCode = code === 0 ? 0 : EXIT.invalid;
 }

@@ -1,0 +1,86 @@
+/**
+ * How a broadcast is set off: through the bundled server's admin API, through an HTTP
+ * request to a real target (`--broadcast-http`), or as a frame a VU sends that the target
+ * fans out (`--broadcast-send`). Each returns a plain outcome; none throws.
+ */
+import type { AdminClient } from './admin-client.ts';
+
+/** One broadcast request of the `broadcast` command. */
+export interface BroadcastOrder {
+  topic: string;
+  count: number;
+  sizeBytes: number;
+}
+
+/** What a trigger did. */
+export type TriggerOutcome =
+  | { ok: true; firstSeq: number | null; lastSeq: number | null }
+  | { ok: false; message: string };
+
+/** A way to set off broadcasts. */
+export interface BroadcastTrigger {
+  readonly kind: 'admin' | 'http' | 'send';
+  fire(order: BroadcastOrder): Promise<TriggerOutcome>;
+}
+
+/** Fills `{{n}}`, `{{topic}}`, `{{size}}` and `{{now}}` in a template. */
+export function renderTemplate(template: string, values: Record<string, string | number>): string {
+  return template.replace(/\{\{(\w+)\}\}/g, (match, key: string) => (key in values ? String(values[key]) : match));
+}
+
+/** Through the bundled server's admin API; seqs come back, so loss is exact. */
+export function adminTrigger(admin: AdminClient): BroadcastTrigger {
+  return {
+    kind: 'admin',
+    async fire(order) {
+      const result = await admin.broadcast({ topic: order.topic, count: order.count, size: order.sizeBytes });
+      if (!result.ok) return { ok: false, message: `admin broadcast failed: ${result.message}` };
+      return { ok: true, firstSeq: result.value.firstSeq, lastSeq: result.value.lastSeq };
+    },
+  };
+}
+
+/** Through an HTTP request, `METHOD URL [BODY]`, once per message. */
+export function httpTrigger(spec: string): BroadcastTrigger {
+  const [method, url, ...body] = spec.trim().split(/\s+/);
+  const bodyTemplate = body.join(' ');
+  let n = 0;
+  return {
+    kind: 'http',
+    async fire(order) {
+      for (let i = 0; i < order.count; i++) {
+        const values = { n: ++n, topic: order.topic, size: order.sizeBytes, now: Date.now() };
+        try {
+          const response = await fetch(url!, {
+            method,
+            body: bodyTemplate && method !== 'GET' ? renderTemplate(bodyTemplate, values) : undefined,
+            headers: { 'content-type': 'application/json' },
+            signal: AbortSignal.timeout(5000),
+          });
+          await response.arrayBuffer();
+          if (!response.ok) return { ok: false, message: `broadcast request answered HTTP ${response.status}` };
+        } catch (error) {
+          return { ok: false, message: `broadcast request failed: ${(error as Error).message}` };
+        }
+      }
+      return { ok: true, firstSeq: null, lastSeq: null };
+    },
+  };
+}
+
+/** As frames an open VU sends; `pickSender` returns one, or null when none is open. */
+export function sendTrigger(template: string, pickSender: () => { send(text: string): number } | null): BroadcastTrigger {
+  let n = 0;
+  return {
+    kind: 'send',
+    async fire(order) {
+      const sender = pickSender();
+      if (!sender) return { ok: false, message: 'no open VU to send the broadcast from' };
+      const pad = 'x'.repeat(order.sizeBytes);
+      for (let i = 0; i < order.count; i++) {
+        sender.send(renderTemplate(template, { n: ++n, topic: order.topic, size: order.sizeBytes, now: Date.now(), pad }));
+      }
+      return { ok: true, firstSeq: null, lastSeq: null };
+    },
+  };
+}

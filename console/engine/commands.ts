@@ -1,0 +1,49 @@
+/**
+ * Commands the engine accepts: plain data, so they can cross threads and processes unchanged.
+ * The console's keys, its command line and script files all end up as these.
+ */
+
+/** How a dropped virtual user tries again. */
+export type ReconnectPolicy =
+  | { kind: 'off' }
+  | { kind: 'immediate' }
+  | { kind: 'fixed'; delayMs: number }
+  | { kind: 'expo'; minMs: number; maxMs: number; jitter: 'none' | 'full' | 'equal' };
+
+/** How chaos cuts a connection: no close frame, a close frame, or by the bundled server. */
+export type KillMode = 'reset' | 'close' | 'server';
+
+/** Which open users a chaos action picks. */
+export type VictimChoice = 'random' | 'oldest' | 'newest';
+
+/** A command to the engine. */
+export type EngineCommand =
+  | { type: 'set-target'; count: number }
+  | { type: 'add'; count: number }
+  | { type: 'remove'; count: number }
+  | { type: 'set-rate'; perSec: number }
+  | { type: 'ramp'; count: number; overMs: number }
+  | { type: 'probe'; perSec: number }
+  | { type: 'messages'; perSec: number; template: string }
+  | { type: 'broadcast'; count: number; sizeBytes: number; topic?: string; everyMs?: number }
+  | { type: 'kill'; percent: number; mode: KillMode; victims: VictimChoice }
+  | { type: 'slow'; percent: number; forMs: number }
+  | { type: 'reconnect'; policy: ReconnectPolicy }
+  | { type: 'server'; knob: string; value: number | string | boolean }
+  | { type: 'mark'; label: string }
+  /** Blocks the generator's own event loop for `ms`: a self-test of saturation detection. */
+  | { type: 'stall'; ms: number }
+  | { type: 'stop' };
+
+/** Renders a policy the way the command language writes it. */
+export function formatPolicy(policy: ReconnectPolicy): string {
+  switch (policy.kind) {
+    case 'off':
+    case 'immediate':
+      return policy.kind;
+    case 'fixed':
+      return `fixed ${policy.delayMs}ms`;
+    case 'expo':
+      return `expo ${policy.minMs}ms..${policy.maxMs}ms ${policy.jitter}`;
+  }
+}

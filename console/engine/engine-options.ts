@@ -1,0 +1,101 @@
+/**
+ * Engine options, merged with defaults and validated before any socket opens (an invalid
+ * URL is a config error with a clear message, never a failed connection).
+ */
+import type { ReconnectPolicy } from './commands.ts';
+import type { FramePaths } from './frame-decoder.ts';
+import { DEFAULT_RECONNECT_POLICY } from './reconnect-policy.ts';
+
+/** Options of {@link createEngine}. */
+export interface EngineOptions {
+  /** A `ws://` or `wss://` URL; without one the engine starts the bundled server. */
+  target?: string;
+  /** Engine of the bundled server. @default 'uws' */
+  serverEngine?: 'uws' | 'ws';
+  /** Subprotocols offered at the upgrade. @default [] */
+  protocols?: string[];
+  /** Extra upgrade request headers. @default {} */
+  headers?: Record<string, string>;
+  /** Accept any TLS certificate (test targets only). @default false */
+  insecure?: boolean;
+  /** Largest frame a VU accepts, bytes. @default 1048576 */
+  maxPayloadBytes?: number;
+  /** Handshake timeout, ms. @default 10000 */
+  handshakeTimeoutMs?: number;
+  /** permessage-deflate. @default false */
+  compression?: boolean;
+  /** Connect rate, VUs per second. @default 1000 */
+  ratePerSec?: number;
+  /** Most handshakes pending at once. @default 500 */
+  maxInFlight?: number;
+  /** Topics VUs subscribe to at open (bundled server: `?topics=`). @default ['all'] */
+  topics?: string[];
+  /** Local addresses to spread VUs over (bind before connect). @default [] */
+  localAddresses?: string[];
+  /** Where fan-out fields live in a real target's messages. */
+  framePaths?: FramePaths;
+  /** Broadcast trigger for a real target: `METHOD URL [BODY]`. */
+  broadcastHttp?: string;
+  /** Broadcast trigger for a real target: a frame a VU sends, which the server fans out. */
+  broadcastSend?: string;
+  /** Initial reconnect policy. @default expo 100ms..5s full jitter */
+  reconnect?: ReconnectPolicy;
+  /** Snapshot period, ms. @default 1000 */
+  snapshotIntervalMs?: number;
+}
+
+/** Options with every default filled in. */
+export type ResolvedOptions = Required<Omit<EngineOptions, 'target' | 'framePaths' | 'broadcastHttp' | 'broadcastSend'>> &
+  Pick<EngineOptions, 'target' | 'framePaths' | 'broadcastHttp' | 'broadcastSend'>;
+
+/** A bad option; `code` is stable (`config.url`, `config.option`). */
+export class EngineConfigError extends Error {
+  constructor(readonly code: 'config.url' | 'config.option', message: string) {
+    super(message);
+  }
+}
+
+/** Checks a target URL: parseable, ws: or wss:, with a host. */
+export function validateTargetUrl(target: string): URL {
+  let url: URL;
+  try {
+    url = new URL(target);
+  } catch {
+    throw new EngineConfigError('config.url', `"${target}" is not a URL; give one like ws://127.0.0.1:8080/path`);
+  }
+  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
+    throw new EngineConfigError('config.url', `"${target}" uses ${url.protocol} but the target must be ws:// or wss://`);
+  }
+  if (!url.hostname) throw new EngineConfigError('config.url', `"${target}" has no host`);
+  return url;
+}
+
+function positive(name: string, value: number, isInteger = true): number {
+  if (!Number.isFinite(value) || value <= 0 || (isInteger && !Number.isInteger(value))) {
+    throw new EngineConfigError('config.option', `${name} must be a positive ${isInteger ? 'integer' : 'number'}, not ${value}`);
+  }
+  return value;
+}
+
+/** Merges defaults and validates; throws {@link EngineConfigError}. */
+export function resolveOptions(options: EngineOptions): ResolvedOptions {
+  if (options.target !== undefined) validateTargetUrl(options.target);
+  const resolved: ResolvedOptions = {
+    serverEngine: 'uws', protocols: [], headers: {}, insecure: false, maxPayloadBytes: 1024 * 1024,
+    handshakeTimeoutMs: 10_000, compression: false, ratePerSec: 1000, maxInFlight: 500, topics: ['all'],
+    localAddresses: [], reconnect: DEFAULT_RECONNECT_POLICY, snapshotIntervalMs: 1000,
+    ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
+  };
+  if (resolved.serverEngine !== 'uws' && resolved.serverEngine !== 'ws') {
+    throw new EngineConfigError('config.option', `server engine must be uws or ws, not "${resolved.serverEngine}"`);
+  }
+  positive('maxPayloadBytes', resolved.maxPayloadBytes);
+  positive('handshakeTimeoutMs', resolved.handshakeTimeoutMs);
+  positive('ratePerSec', resolved.ratePerSec, false);
+  positive('maxInFlight', resolved.maxInFlight);
+  positive('snapshotIntervalMs', resolved.snapshotIntervalMs);
+  if (resolved.broadcastHttp !== undefined && !/^[A-Z]+\s+https?:\/\/\S+/.test(resolved.broadcastHttp)) {
+    throw new EngineConfigError('config.option', `--broadcast-http must be "METHOD URL [BODY]", e.g. "POST http://127.0.0.1:8080/broadcast {}"`);
+  }
+  return resolved;
+}

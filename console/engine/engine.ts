@@ -1,0 +1,228 @@
+/**
+ * The engine API the console and `run` use: create with options, `dispatch(command)`,
+ * `subscribe`/`getSnapshot`, and `stop()`, which resolves once every socket is gone.
+ * Commands and snapshots are plain data. Without a target the engine starts the bundled
+ * server in a child process and reads its `/stats` into every snapshot.
+ */
+import type WebSocket from 'ws';
+import type { ServerStats } from '../../target-server/protocol.ts';
+import { AdminClient } from './admin-client.ts';
+import { adminTrigger, httpTrigger, renderTemplate, sendTrigger, type BroadcastTrigger } from './broadcast-trigger.ts';
+import { BroadcastTracker } from './broadcast-tracker.ts';
+import { startBundledServer, type BundledServer } from './bundled-server.ts';
+import { formatPolicy, type EngineCommand } from './commands.ts';
+import { resolveOptions, type EngineOptions, type ResolvedOptions } from './engine-options.ts';
+import { Fleet } from './fleet.ts';
+import { HealthMonitor } from './generator-health.ts';
+import { Metrics } from './metrics.ts';
+import { RateScheduler } from './rate-scheduler.ts';
+import { RecoveryTracker } from './recovery.ts';
+import type { EngineEvent, Snapshot } from './snapshot.ts';
+import { runCommand } from './run-command.ts';
+
+/** What `dispatch` answers. */
+export interface CommandResult {
+  ok: boolean;
+  message: string;
+}
+
+/** The engine as the console and `run` see it. */
+export interface Engine {
+  dispatch(command: EngineCommand): Promise<CommandResult>;
+  subscribe(listener: (snapshot: Snapshot) => void): () => void;
+  getSnapshot(): Snapshot;
+  /** Live counts between snapshots, for `await`: cheap, plain data. */
+  live(): { open: number; target: number; isRecovered: boolean };
+  /** Idempotent: ends every VU (close, then terminate stragglers), stops the bundled server. */
+  stop(): Promise<void>;
+  readonly targetUrl: string;
+}
+
+const TICK_MS = 10;
+
+function withTopics(url: string, topics: string[]): string {
+  const parsed = new URL(url);
+  if (topics.length > 0) parsed.searchParams.set('topics', topics.join(','));
+  return parsed.toString();
+}
+
+function clientOptions(options: ResolvedOptions): WebSocket.ClientOptions {
+  return {
+    perMessageDeflate: options.compression,
+    maxPayload: options.maxPayloadBytes,
+    handshakeTimeout: options.handshakeTimeoutMs,
+    headers: options.headers,
+    rejectUnauthorized: !options.insecure,
+    followRedirects: false,
+  };
+}
+
+/** Internal state shared with the command handlers in `run-command.ts`. */
+export interface EngineState {
+  readonly options: ResolvedOptions;
+  readonly fleet: Fleet;
+  readonly metrics: Metrics;
+  readonly recovery: RecoveryTracker;
+  readonly broadcasts: BroadcastTracker;
+  readonly probes: RateScheduler;
+  readonly messages: RateScheduler & { template?: string };
+  readonly admin: AdminClient | null;
+  readonly trigger: BroadcastTrigger | null;
+  readonly timers: Set<NodeJS.Timeout>;
+  readonly marks: Array<{ label: string; atMs: number }>;
+  ramp: { from: number; to: number; startedAt: number; overMs: number } | null;
+  log(level: EngineEvent['level'], text: string): void;
+}
+
+/** Creates an engine; rejects with `EngineConfigError` or `ServerStartError` before any VU exists. */
+export async function createEngine(input: EngineOptions = {}): Promise<Engine> {
+  const options = resolveOptions(input);
+  let server: BundledServer | null = null;
+  if (options.target === undefined) server = await startBundledServer({ engine: options.serverEngine });
+  const baseUrl = options.target ?? server!.url;
+  const url = server ? withTopics(baseUrl, options.topics) : baseUrl;
+  const metrics = new Metrics();
+  const recovery = new RecoveryTracker();
+  const broadcasts = new BroadcastTracker();
+  const fleet = new Fleet(
+    { url, protocols: options.protocols, clientOptions: clientOptions(options), ratePerSec: options.ratePerSec,
+      maxInFlight: options.maxInFlight, localAddresses: options.localAddresses, framePaths: options.framePaths ?? null },
+    metrics, recovery, broadcasts,
+  );
+  fleet.policy = options.reconnect;
+  const admin = server ? new AdminClient(server.adminUrl, server.info.token) : null;
+  let sendCursor: Iterator<ReturnType<Fleet['openUsers']>[number]> | null = null;
+  const pickOpen = (): ReturnType<Fleet['openUsers']>[number] | null => {
+    for (let tries = 0; tries <= fleet.vus.size; tries++) {
+      sendCursor ??= fleet.vus.values();
+      const next = sendCursor.next();
+      if (next.done) { sendCursor = null; continue; }
+      if (next.value.state === 'open') return next.value;
+    }
+    return null;
+  };
+  const trigger: BroadcastTrigger | null = admin ? adminTrigger(admin)
+    : options.broadcastHttp ? httpTrigger(options.broadcastHttp)
+    : options.broadcastSend ? sendTrigger(options.broadcastSend, pickOpen) : null;
+
+  const events: EngineEvent[] = [];
+  let eventId = 0;
+  const listeners = new Set<(snapshot: Snapshot) => void>();
+  const health = new HealthMonitor();
+  const startedAt = performance.now();
+  let serverStats: ServerStats | null = null;
+  let serverError: string | null = null;
+  let snapshotSeq = 0;
+  let saturatedIntervals = 0;
+  let intervals = 0;
+  let isStopped = false;
+
+  const state: EngineState = {
+    options, fleet, metrics, recovery, broadcasts, admin, trigger, marks: [], ramp: null,
+    probes: new RateScheduler(), messages: new RateScheduler(), timers: new Set(),
+    log(level, text) {
+      events.push({ id: ++eventId, atMs: Date.now(), level, text });
+      if (events.length > 200) events.shift();
+    },
+  };
+
+  function tick(): void {
+    const at = performance.now();
+    if (state.ramp) {
+      const { from, to, startedAt: rampStart, overMs } = state.ramp;
+      const share = Math.min(1, (at - rampStart) / overMs);
+      fleet.setTarget(Math.round(from + (to - from) * share));
+      if (share >= 1) state.ramp = null;
+    }
+    fleet.tick(at);
+    const epoch = performance.timeOrigin + at;
+    for (const intended of state.probes.due(epoch)) {
+      const vu = pickOpen();
+      if (!vu) break;
+      metrics.totals.bytesOut += vu.send(`{"t":"rtt","id":${++metrics.totals.probesSent},"at":${intended}}`);
+      metrics.totals.messagesOut++;
+    }
+    for (const intended of state.messages.due(epoch)) {
+      const vu = pickOpen();
+      if (!vu || !state.messages.template) break;
+      metrics.totals.bytesOut += vu.send(renderTemplate(state.messages.template, { vu: vu.id, now: intended, n: metrics.totals.messagesOut }));
+      metrics.totals.messagesOut++;
+    }
+  }
+
+  // the interval before the first command and the teardown are not part of the measurement
+  function buildSnapshot(isMeasured: boolean): Snapshot {
+    const { rates, interval } = metrics.fold();
+    const sample = health.sample(fleet.counts.open);
+    if (isMeasured) intervals++;
+    if (isMeasured && sample.isSaturated) {
+      saturatedIntervals++;
+      if (saturatedIntervals === 1 || saturatedIntervals % 10 === 0) {
+        state.log('warn', `generator SATURATED: loop delay p99 ${sample.loopDelayP99Ms.toFixed(0)} ms, utilisation ${sample.utilization.toFixed(2)}`);
+      }
+    }
+    broadcasts.settle(Date.now(), isStopped);
+    const c = fleet.counts;
+    let slowed = 0;
+    for (const vu of fleet.vus) if (vu.isSlowed) slowed++;
+    return {
+      seq: ++snapshotSeq, atMs: Date.now(), elapsedMs: performance.now() - startedAt,
+      target: { url: baseUrl, isBundled: server !== null, serverEngine: server?.info.engine ?? null },
+      fleet: {
+        target: fleet.target, open: c.open, connecting: c.connecting, waiting: c.waiting, pending: c.pending,
+        closing: c.closing, closed: c.closed, slowed, ratePerSec: fleet.ratePerSec, maxInFlight: fleet.maxInFlight,
+        policy: formatPolicy(fleet.policy), probePerSec: state.probes.perSec, bySource: fleet.openBySource(),
+      },
+      rates, totals: { ...metrics.totals }, latency: metrics.summaries(), interval,
+      broadcasts: broadcasts.settled.slice(-20), minReach: broadcasts.minReach, broadcastsSettled: broadcasts.settled.length,
+      recovery: recovery.last ? { ...recovery.last } : null, recoveries: recovery.records.map((r) => ({ ...r })),
+      errors: Object.fromEntries(metrics.errors), health: sample, saturatedIntervals, intervals,
+      server: serverStats, serverError, events: events.slice(-50), marks: state.marks.slice(), isStopped,
+    };
+  }
+
+  let latest: Snapshot;
+  function publish(): void {
+    latest = buildSnapshot(!isStopped);
+    for (const listener of listeners) listener(latest);
+    if (admin && !isStopped) {
+      void admin.stats().then((result) => {
+        serverStats = result.ok ? result.value : serverStats;
+        serverError = result.ok ? null : result.message;
+      });
+    }
+  }
+
+  health.start();
+  latest = buildSnapshot(false);
+  const ticker = setInterval(tick, TICK_MS);
+  const snapshotTimer = setInterval(publish, options.snapshotIntervalMs);
+  state.log('info', `target ${baseUrl}${server ? ` (bundled ${server.info.engine} server)` : ''}`);
+  let stopping: Promise<void> | null = null;
+
+  return {
+    targetUrl: baseUrl,
+    dispatch: (command) => (isStopped ? Promise.resolve({ ok: false, message: 'the engine has stopped' }) : runCommand(state, command)),
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    getSnapshot: () => latest,
+    live: () => ({ open: fleet.counts.open, target: fleet.target, isRecovered: recovery.isRecovered }),
+    stop() {
+      stopping ??= (async () => {
+        clearInterval(ticker);
+        for (const timer of state.timers) clearTimeout(timer);
+        state.probes.setRate(0, 0);
+        state.messages.setRate(0, 0);
+        await fleet.stop();
+        isStopped = true;
+        clearInterval(snapshotTimer);
+        publish();
+        health.stop();
+        await server?.stop();
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,250 @@
+/**
+ * The fleet: every virtual user, their counts by state, convergence of the fleet toward its
+ * target at a connect rate with bounded handshakes in flight, reconnects by policy, and the
+ * chaos actions that cut users away. It reports into {@link Metrics}, the recovery tracker
+ * and the broadcast tracker; it knows nothing of snapshots or the UI.
+ */
+import type WebSocket from 'ws';
+import { DEFAULT_RECONNECT_POLICY, reconnectDelayMs } from './reconnect-policy.ts';
+import type { ReconnectPolicy, VictimChoice } from './commands.ts';
+import type { BroadcastTracker } from './broadcast-tracker.ts';
+import { decodeFrame, type FramePaths } from './frame-decoder.ts';
+import type { Metrics } from './metrics.ts';
+import type { RecoveryTracker } from './recovery.ts';
+import { chooseVictims, shareOf } from './victims.ts';
+import { VirtualUser, type EndReason, type VuHost, type VuState } from './virtual-user.ts';
+
+/** Counts of users by state. */
+export type StateCounts = Record<VuState, number>;
+
+/** What the fleet is built with. */
+export interface FleetOptions {
+  url: string;
+  protocols: string[];
+  clientOptions: WebSocket.ClientOptions;
+  /** Connect rate, users per second. */
+  ratePerSec: number;
+  /** Most handshakes pending at once. */
+  maxInFlight: number;
+  localAddresses: string[];
+  framePaths: FramePaths | null;
+}
+
+function epochNow(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/** The fleet of virtual users. */
+export class Fleet implements VuHost {
+  readonly url: string;
+  readonly protocols: string[];
+  readonly clientOptions: WebSocket.ClientOptions;
+  readonly counts: StateCounts = { pending: 0, connecting: 0, open: 0, closing: 0, closed: 0, waiting: 0 };
+  readonly vus = new Set<VirtualUser>();
+  private readonly retiring = new Set<VirtualUser>();
+  private queue: VirtualUser[] = [];
+  private queueAt = 0;
+  private nextId = 0;
+  private allowance = 0;
+  private lastTickAt = performance.now();
+  private awaitedServerKills = 0;
+  private drained: (() => void) | null = null;
+  target = 0;
+  ratePerSec: number;
+  maxInFlight: number;
+  policy: ReconnectPolicy = DEFAULT_RECONNECT_POLICY;
+
+  constructor(
+    private readonly options: FleetOptions,
+    private readonly metrics: Metrics,
+    private readonly recovery: RecoveryTracker,
+    private readonly broadcasts: BroadcastTracker,
+  ) {
+    this.url = options.url;
+    this.protocols = options.protocols;
+    this.clientOptions = options.clientOptions;
+    this.ratePerSec = options.ratePerSec;
+    this.maxInFlight = options.maxInFlight;
+  }
+
+  // ---- VuHost: the hot paths count and record, nothing more ----
+
+  setState(vu: VirtualUser, from: VuState, to: VuState): void {
+    this.counts[from]--;
+    if (vu.isRetired && to === 'closed') {
+      this.retiring.delete(vu);
+      if (this.retiring.size === 0) this.drained?.();
+      return;
+    }
+    this.counts[to]++;
+  }
+
+  onAttempt(): void {
+    this.metrics.totals.attempts++;
+    this.recovery.onAttempt(performance.now());
+  }
+
+  onOpen(vu: VirtualUser, handshakeMs: number): void {
+    this.metrics.totals.connects++;
+    this.metrics.record('connect', handshakeMs);
+    if (vu.droppedAtMs > 0) this.metrics.record('reconnect', vu.openedAtMs - vu.droppedAtMs);
+    if (vu.isSlowed) vu.setSlow(true);
+    if (vu.firstOpenAtMs === 0) {
+      vu.firstOpenAtMs = performance.timeOrigin + vu.openedAtMs;
+      // seqs published before this user joined are not its misses
+      if (this.broadcasts.latestSeq.size > 0) vu.lastSeq = new Map(this.broadcasts.latestSeq);
+    }
+    this.recovery.check(performance.now(), this.counts.open);
+  }
+
+  onFailure(vu: VirtualUser, errorClass: string): void {
+    if (vu.endReason || vu.isRetired) return;
+    this.metrics.totals.failures++;
+    this.metrics.countError(errorClass);
+    this.recovery.onFailure();
+    this.scheduleRetry(vu);
+  }
+
+  onDrop(vu: VirtualUser, errorClass: string | null, reason: EndReason | null): void {
+    if (reason === 'remove' || reason === 'stop' || vu.isRetired) return;
+    this.metrics.totals.disconnects++;
+    this.recovery.onDrop();
+    if (reason === null && errorClass !== null) {
+      if (this.awaitedServerKills > 0) {
+        // the bundled server said it dropped this many: they are chaos, not errors
+        this.awaitedServerKills--;
+        this.metrics.totals.killed++;
+      } else {
+        this.metrics.countError(errorClass);
+      }
+    }
+    this.scheduleRetry(vu);
+  }
+
+  onMessage(vu: VirtualUser, data: Buffer, isBinary: boolean): void {
+    const totals = this.metrics.totals;
+    totals.messagesIn++;
+    totals.bytesIn += data.length;
+    if (isBinary) return;
+    const frame = decodeFrame(data.toString('utf8'), this.options.framePaths);
+    if (frame.kind === 'other') return;
+    const at = epochNow();
+    if (frame.kind === 'rtt') {
+      totals.probesReceived++;
+      this.metrics.record('rtt', at - frame.atMs);
+      return;
+    }
+    totals.broadcastsReceived++;
+    const seq = frame.seq ?? this.broadcasts.syntheticSeq(frame.topic, data);
+    if (frame.seq !== null) totals.missed += vu.noteSeq(frame.topic, seq, this.broadcasts.baselineFor(frame.topic, vu.firstOpenAtMs));
+    const latency = frame.tsMs !== null ? at - frame.tsMs : this.broadcasts.spreadMs(frame.topic, seq, at);
+    this.metrics.record('fanout', latency);
+    this.broadcasts.receive(frame.topic, seq, latency, at, this.counts.open);
+  }
+
+  // ---- convergence ----
+
+  private scheduleRetry(vu: VirtualUser): void {
+    const delay = reconnectDelayMs(this.policy, vu.attempt++);
+    if (delay === null) return;
+    vu.move('waiting');
+    vu.retryTimer = setTimeout(() => vu.connect(), delay);
+  }
+
+  /** Sets how many users the fleet holds: new ones queue for the connect rate, the newest go. */
+  setTarget(count: number): void {
+    this.target = Math.max(0, Math.floor(count));
+    while (this.vus.size < this.target) {
+      const id = this.nextId++;
+      const addresses = this.options.localAddresses;
+      const vu = new VirtualUser(id, this, addresses.length > 0 ? addresses[id % addresses.length] : undefined);
+      this.vus.add(vu);
+      this.counts.pending++;
+      this.queue.push(vu);
+    }
+    if (this.vus.size > this.target) this.retire([...this.vus].slice(this.target).reverse(), 'remove');
+  }
+
+  private retire(victims: VirtualUser[], reason: EndReason): void {
+    for (const vu of victims) {
+      this.vus.delete(vu);
+      vu.isRetired = true;
+      if (vu.ws) this.retiring.add(vu);
+      // a closed user (policy off) has no transition left to take it out of the counts
+      const wasClosed = vu.state === 'closed';
+      vu.end(reason, 'close');
+      if (wasClosed) this.counts.closed--;
+    }
+  }
+
+  /** Starts as many queued handshakes as the rate and the in-flight bound allow. */
+  tick(at: number): void {
+    const elapsed = Math.max(0, at - this.lastTickAt);
+    this.lastTickAt = at;
+    this.allowance = Math.min(this.allowance + (this.ratePerSec * elapsed) / 1000, Math.max(1, this.ratePerSec / 10));
+    while (this.allowance >= 1 && this.counts.connecting < this.maxInFlight && this.queueAt < this.queue.length) {
+      const vu = this.queue[this.queueAt++]!;
+      if (vu.state !== 'pending' || vu.isRetired) continue;
+      this.allowance--;
+      vu.connect();
+    }
+    if (this.queueAt > 1024 && this.queueAt * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.queueAt);
+      this.queueAt = 0;
+    }
+    this.recovery.check(at, this.counts.open);
+  }
+
+  /** Open users, oldest connection first. */
+  openUsers(): VirtualUser[] {
+    const open: VirtualUser[] = [];
+    for (const vu of this.vus) if (vu.state === 'open') open.push(vu);
+    return open.sort((a, b) => a.openedAtMs - b.openedAtMs);
+  }
+
+  /** Cuts P% of the open users; returns how many. */
+  kill(percent: number, mode: 'reset' | 'close', victims: VictimChoice): number {
+    const open = this.openUsers();
+    const chosen = chooseVictims(open, shareOf(open.length, percent), victims);
+    for (const vu of chosen) vu.end('kill', mode);
+    this.metrics.totals.killed += chosen.length;
+    return chosen.length;
+  }
+
+  /** The bundled server announced it dropped `count` of its connections. */
+  expectServerKills(count: number): void {
+    this.awaitedServerKills += count;
+  }
+
+  /** Pauses reading on P% of the open users for `forMs`; returns how many. */
+  slow(percent: number, forMs: number, timers: Set<NodeJS.Timeout>): number {
+    const open = this.openUsers().filter((vu) => !vu.isSlowed);
+    const chosen = chooseVictims(open, shareOf(open.length, percent), 'random');
+    for (const vu of chosen) vu.setSlow(true);
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      for (const vu of chosen) vu.setSlow(false);
+    }, forMs);
+    timers.add(timer);
+    return chosen.length;
+  }
+
+  /** Users open per local address, when the fleet spreads over several. */
+  openBySource(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const address of this.options.localAddresses) out[address] = 0;
+    for (const vu of this.vus) if (vu.state === 'open' && vu.localAddress) out[vu.localAddress]!++;
+    return out;
+  }
+
+  /** Ends every user: close frames first, terminate what is left after `graceMs`. */
+  async stop(graceMs = 2000): Promise<void> {
+    this.target = 0;
+    this.retire([...this.vus], 'stop');
+    if (this.retiring.size === 0) return;
+    const drained = new Promise<void>((resolve) => { this.drained = resolve; });
+    const timer = setTimeout(() => { for (const vu of this.retiring) vu.end('stop', 'reset'); }, graceMs);
+    await drained;
+    clearTimeout(timer);
+  }
+}

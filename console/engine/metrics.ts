@@ -1,0 +1,101 @@
+/**
+ * Counters and histograms of one run. The hot path only bumps numbers and records into HDR
+ * histograms; `fold()` turns a second's worth into rates and interval percentiles.
+ */
+import { LatencyHistogram, type LatencySummary } from './histogram.ts';
+
+/** Cumulative counts of a run. */
+export interface Totals {
+  attempts: number;
+  connects: number;
+  failures: number;
+  disconnects: number;
+  killed: number;
+  messagesIn: number;
+  messagesOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  probesSent: number;
+  probesReceived: number;
+  broadcastsReceived: number;
+  missed: number;
+}
+
+/** Per-second rates over the last interval. */
+export interface Rates {
+  connectsPerSec: number;
+  attemptsPerSec: number;
+  disconnectsPerSec: number;
+  messagesInPerSec: number;
+  messagesOutPerSec: number;
+  bytesInPerSec: number;
+  bytesOutPerSec: number;
+}
+
+/** The four latency histograms, by their threshold names. */
+export const LATENCY_NAMES = ['connect', 'rtt', 'fanout', 'reconnect'] as const;
+export type LatencyName = (typeof LATENCY_NAMES)[number];
+
+function zeroTotals(): Totals {
+  return {
+    attempts: 0, connects: 0, failures: 0, disconnects: 0, killed: 0, messagesIn: 0, messagesOut: 0,
+    bytesIn: 0, bytesOut: 0, probesSent: 0, probesReceived: 0, broadcastsReceived: 0, missed: 0,
+  };
+}
+
+/** All counters and histograms of a run. */
+export class Metrics {
+  readonly totals: Totals = zeroTotals();
+  readonly errors = new Map<string, number>();
+  /** Whole-run histograms. */
+  readonly latency: Record<LatencyName, LatencyHistogram> = {
+    connect: new LatencyHistogram(), rtt: new LatencyHistogram(), fanout: new LatencyHistogram(), reconnect: new LatencyHistogram(),
+  };
+  /** Histograms of the current interval, reset by `fold()`. */
+  private readonly interval: Record<LatencyName, LatencyHistogram> = {
+    connect: new LatencyHistogram(), rtt: new LatencyHistogram(), fanout: new LatencyHistogram(), reconnect: new LatencyHistogram(),
+  };
+  private last: Totals = zeroTotals();
+  private lastFoldAt = performance.now();
+
+  record(name: LatencyName, ms: number): void {
+    this.latency[name].record(ms);
+    this.interval[name].record(ms);
+  }
+
+  countError(errorClass: string): void {
+    this.errors.set(errorClass, (this.errors.get(errorClass) ?? 0) + 1);
+  }
+
+  /** Closes the interval: rates since the last fold and the interval's percentiles. */
+  fold(): { rates: Rates; interval: Record<LatencyName, LatencySummary> } {
+    const at = performance.now();
+    const seconds = Math.max(0.001, (at - this.lastFoldAt) / 1000);
+    const t = this.totals;
+    const l = this.last;
+    const rates: Rates = {
+      connectsPerSec: (t.connects - l.connects) / seconds,
+      attemptsPerSec: (t.attempts - l.attempts) / seconds,
+      disconnectsPerSec: (t.disconnects - l.disconnects) / seconds,
+      messagesInPerSec: (t.messagesIn - l.messagesIn) / seconds,
+      messagesOutPerSec: (t.messagesOut - l.messagesOut) / seconds,
+      bytesInPerSec: (t.bytesIn - l.bytesIn) / seconds,
+      bytesOutPerSec: (t.bytesOut - l.bytesOut) / seconds,
+    };
+    const interval = {} as Record<LatencyName, LatencySummary>;
+    for (const name of LATENCY_NAMES) {
+      interval[name] = this.interval[name].summary();
+      this.interval[name].reset();
+    }
+    this.last = { ...t };
+    this.lastFoldAt = at;
+    return { rates, interval };
+  }
+
+  /** Whole-run percentiles of every histogram. */
+  summaries(): Record<LatencyName, LatencySummary> {
+    const out = {} as Record<LatencyName, LatencySummary>;
+    for (const name of LATENCY_NAMES) out[name] = this.latency[name].summary();
+    return out;
+  }
+}

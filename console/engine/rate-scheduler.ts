@@ -1,0 +1,36 @@
+/**
+ * A fixed-rate schedule of intended send times. Latency is measured from the intended time,
+ * not the actual one, so a stalled generator shows up in the figures instead of hiding them
+ * (no coordinated omission). Pure: the clock is passed in.
+ */
+export class RateScheduler {
+  private startedAt = 0;
+  private issued = 0;
+  perSec = 0;
+
+  /** Sets the rate from `at` on; 0 stops the schedule. */
+  setRate(perSec: number, at: number): void {
+    this.perSec = Math.max(0, perSec);
+    this.startedAt = at;
+    this.issued = 0;
+  }
+
+  /**
+   * Intended times (same clock as `at`) of every send due by `at`. After a stall longer
+   * than `maxBacklogMs` the schedule restarts instead of bursting a backlog.
+   */
+  due(at: number, maxBacklogMs = 10_000): number[] {
+    if (this.perSec <= 0) return [];
+    const intervalMs = 1000 / this.perSec;
+    const dueCount = Math.floor((at - this.startedAt) / intervalMs) + 1 - this.issued;
+    if (dueCount <= 0) return [];
+    const times: number[] = [];
+    const oldest = at - maxBacklogMs;
+    for (let i = 0; i < dueCount; i++) {
+      const intended = this.startedAt + (this.issued + i) * intervalMs;
+      if (intended >= oldest) times.push(intended);
+    }
+    this.issued += dueCount;
+    return times;
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * Recovery after a chaos action: how long until 95% and 100% of the target is open again,
+ * the peak of handshakes per second, and the attempts and failures on the way. Pure state
+ * fed with timestamps, so it is tested without sockets.
+ */
+
+/** One chaos action and how the fleet came back from it. */
+export interface RecoveryRecord {
+  action: string;
+  /** Epoch ms of the action. */
+  atMs: number;
+  target: number;
+  dropped: number;
+  /** ms from the action until 95% of the target was open; null until then. */
+  p95Ms: number | null;
+  /** ms until the whole target was open; null until then. */
+  fullMs: number | null;
+  peakHandshakesPerSec: number;
+  attempts: number;
+  failures: number;
+}
+
+/** Tracks the recovery of the last chaos actions. */
+export class RecoveryTracker {
+  readonly records: RecoveryRecord[] = [];
+  private current: RecoveryRecord | null = null;
+  private startedAt = 0;
+  private bucketSecond = -1;
+  private bucketCount = 0;
+  /** Drops announced but not yet seen (a server-side kill lands after its answer). */
+  private awaitedDrops = 0;
+
+  /** Starts tracking a chaos action at `at` (monotonic ms) that drops `dropped` users. */
+  start(action: string, at: number, epochMs: number, target: number, dropped: number, isAnnouncedOnly = false): void {
+    this.current = { action, atMs: epochMs, target, dropped, p95Ms: null, fullMs: null, peakHandshakesPerSec: 0, attempts: 0, failures: 0 };
+    this.records.push(this.current);
+    if (this.records.length > 50) this.records.shift();
+    this.startedAt = at;
+    this.bucketSecond = -1;
+    this.bucketCount = 0;
+    this.awaitedDrops = isAnnouncedOnly ? dropped : 0;
+  }
+
+  /** A drop landed; server-side kills are only counted as started once their drops are seen. */
+  onDrop(): void {
+    if (this.awaitedDrops > 0) this.awaitedDrops--;
+  }
+
+  onAttempt(at: number): void {
+    const record = this.current;
+    if (!record || record.fullMs !== null) return;
+    record.attempts++;
+    const second = Math.floor((at - this.startedAt) / 1000);
+    if (second !== this.bucketSecond) {
+      this.bucketSecond = second;
+      this.bucketCount = 0;
+    }
+    this.bucketCount++;
+    record.peakHandshakesPerSec = Math.max(record.peakHandshakesPerSec, this.bucketCount);
+  }
+
+  onFailure(): void {
+    if (this.current && this.current.fullMs === null) this.current.failures++;
+  }
+
+  /** Checks the open count against the target (after each open, and on the tick). */
+  check(at: number, open: number): void {
+    const record = this.current;
+    if (!record || record.fullMs !== null || this.awaitedDrops > 0) return;
+    const elapsed = at - this.startedAt;
+    if (record.p95Ms === null && open >= Math.ceil(record.target * 0.95)) record.p95Ms = elapsed;
+    if (open >= record.target) record.fullMs = elapsed;
+  }
+
+  /** The last action's record, if any. */
+  get last(): RecoveryRecord | null {
+    return this.current;
+  }
+
+  /** Whether the last action has fully recovered (true when there was none). */
+  get isRecovered(): boolean {
+    return this.current === null || this.current.fullMs !== null;
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * What each engine command does. Every path answers a {@link CommandResult} and logs an
+ * event; a command that cannot be carried out (no admin API for a real target, say) says
+ * why and changes nothing.
+ */
+import { formatPolicy, type EngineCommand } from './commands.ts';
+import type { CommandResult, EngineState } from './engine.ts';
+
+function ok(state: EngineState, message: string): CommandResult {
+  state.log('info', message);
+  return { ok: true, message };
+}
+
+function refuse(state: EngineState, message: string): CommandResult {
+  state.log('error', message);
+  return { ok: false, message };
+}
+
+function epochNow(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+async function broadcast(state: EngineState, command: Extract<EngineCommand, { type: 'broadcast' }>): Promise<CommandResult> {
+  const { trigger, fleet, broadcasts } = state;
+  if (!trigger) return refuse(state, 'no broadcast trigger for this target: pass --broadcast-http or --broadcast-send');
+  const topic = command.topic ?? state.options.topics[0] ?? 'all';
+  const fire = async (count: number): Promise<CommandResult> => {
+    const openAtSend = fleet.counts.open;
+    const at = Date.now();
+    const outcome = await trigger.fire({ topic, count, sizeBytes: command.sizeBytes });
+    if (!outcome.ok) return refuse(state, outcome.message);
+    if (outcome.firstSeq !== null && outcome.lastSeq !== null) {
+      for (let seq = outcome.firstSeq; seq <= outcome.lastSeq; seq++) broadcasts.expect(topic, seq, openAtSend, at);
+    }
+    const seqs = outcome.firstSeq !== null ? ` (seq ${outcome.firstSeq}..${outcome.lastSeq})` : '';
+    return ok(state, `broadcast ${count} × ${command.sizeBytes} B to "${topic}" via ${trigger.kind}${seqs}, ${openAtSend} open`);
+  };
+  if (!command.everyMs) return fire(command.count);
+  let sent = 0;
+  const next = (): void => {
+    void fire(1);
+    if (++sent < command.count) {
+      const timer = setTimeout(() => { state.timers.delete(timer); next(); }, command.everyMs);
+      state.timers.add(timer);
+    }
+  };
+  next();
+  return ok(state, `broadcasting ${command.count} to "${topic}" every ${command.everyMs} ms`);
+}
+
+async function kill(state: EngineState, command: Extract<EngineCommand, { type: 'kill' }>): Promise<CommandResult> {
+  const { fleet, recovery } = state;
+  const label = `kill ${command.percent}% ${command.mode}`;
+  if (command.mode !== 'server') {
+    const openBefore = fleet.counts.open;
+    const count = fleet.kill(command.percent, command.mode, command.victims);
+    recovery.start(label, performance.now(), epochNow(), fleet.target, count);
+    return ok(state, `${label}: dropped ${count} of ${openBefore} open (${command.victims}); reconnect ${formatPolicy(fleet.policy)}`);
+  }
+  if (!state.admin) return refuse(state, '"kill server" needs the bundled server; use reset or close against a real target');
+  const at = performance.now();
+  const epoch = epochNow();
+  const result = await state.admin.kill(command.percent, 'close');
+  if (!result.ok) return refuse(state, `server kill failed: ${result.message}`);
+  fleet.expectServerKills(result.value.killed);
+  recovery.start(label, at, epoch, fleet.target, result.value.killed, true);
+  return ok(state, `${label}: the server dropped ${result.value.killed}`);
+}
+
+async function serverKnob(state: EngineState, command: Extract<EngineCommand, { type: 'server' }>): Promise<CommandResult> {
+  if (!state.admin) return refuse(state, `"server ${command.knob}" needs the bundled server's admin API`);
+  const result = await state.admin.configure({ [command.knob]: command.value });
+  if (!result.ok) return refuse(state, `server ${command.knob} ${command.value}: ${result.message}`);
+  return ok(state, `server ${command.knob} = ${JSON.stringify(command.value)}`);
+}
+
+/** Carries out one command against the engine's state. */
+export async function runCommand(state: EngineState, command: EngineCommand): Promise<CommandResult> {
+  const { fleet } = state;
+  switch (command.type) {
+    case 'set-target':
+      state.ramp = null;
+      fleet.setTarget(command.count);
+      return ok(state, `target ${fleet.target} VUs`);
+    case 'add':
+      state.ramp = null;
+      fleet.setTarget(fleet.target + command.count);
+      return ok(state, `+${command.count} → target ${fleet.target} VUs`);
+    case 'remove':
+      state.ramp = null;
+      fleet.setTarget(fleet.target - command.count);
+      return ok(state, `-${command.count} → target ${fleet.target} VUs`);
+    case 'set-rate':
+      fleet.ratePerSec = command.perSec;
+      return ok(state, `connect rate ${command.perSec}/s`);
+    case 'ramp':
+      state.ramp = { from: fleet.target, to: command.count, startedAt: performance.now(), overMs: Math.max(1, command.overMs) };
+      fleet.ratePerSec = Math.max(fleet.ratePerSec, (Math.abs(command.count - fleet.target) / Math.max(1, command.overMs)) * 1000 * 1.5);
+      return ok(state, `ramp ${fleet.target} → ${command.count} over ${command.overMs} ms (connect rate ${Math.round(fleet.ratePerSec)}/s)`);
+    case 'probe':
+      state.probes.setRate(command.perSec, epochNow());
+      return ok(state, command.perSec > 0 ? `RTT probes ${command.perSec}/s` : 'RTT probes off');
+    case 'messages':
+      state.messages.template = command.template;
+      state.messages.setRate(command.perSec, epochNow());
+      return ok(state, `messages ${command.perSec}/s`);
+    case 'broadcast':
+      return broadcast(state, command);
+    case 'kill':
+      return kill(state, command);
+    case 'slow': {
+      const count = fleet.slow(command.percent, command.forMs, state.timers);
+      return ok(state, `slow ${count} VUs (${command.percent}%) for ${command.forMs} ms`);
+    }
+    case 'reconnect':
+      fleet.policy = command.policy;
+      return ok(state, `reconnect ${formatPolicy(command.policy)}`);
+    case 'server':
+      return serverKnob(state, command);
+    case 'mark':
+      state.marks.push({ label: command.label, atMs: Date.now() });
+      return ok(state, `mark ${command.label}`);
+    case 'stall': {
+      const until = performance.now() + command.ms;
+      while (performance.now() < until) {
+        // deliberate: the generator's loop is blocked so saturation detection can be checked
+      }
+      return ok(state, `stalled the generator for ${command.ms} ms`);
+    }
+    case 'stop':
+      state.ramp = null;
+      fleet.setTarget(0);
+      return ok(state, 'stop: removing every VU');
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * The snapshot: everything the engine knows, as plain immutable data, once a second. The
+ * console renders it, `run` writes it to NDJSON and folds it into the summary, and a shard
+ * could send it across a process boundary unchanged.
+ */
+import type { ServerStats } from '../../target-server/protocol.ts';
+import type { BroadcastRecord } from './broadcast-tracker.ts';
+import type { GeneratorHealth } from './generator-health.ts';
+import type { LatencySummary } from './histogram.ts';
+import type { LatencyName, Rates, Totals } from './metrics.ts';
+import type { RecoveryRecord } from './recovery.ts';
+
+/** One line of the engine's event log. */
+export interface EngineEvent {
+  id: number;
+  atMs: number;
+  level: 'info' | 'warn' | 'error';
+  text: string;
+}
+
+/** The fleet by state, with its target and settings. */
+export interface FleetView {
+  target: number;
+  open: number;
+  connecting: number;
+  waiting: number;
+  pending: number;
+  closing: number;
+  closed: number;
+  slowed: number;
+  ratePerSec: number;
+  maxInFlight: number;
+  policy: string;
+  probePerSec: number;
+  /** Open users per local address, when the fleet spreads over several. */
+  bySource: Record<string, number>;
+}
+
+/** One second of a run. */
+export interface Snapshot {
+  seq: number;
+  /** Epoch ms. */
+  atMs: number;
+  elapsedMs: number;
+  target: { url: string; isBundled: boolean; serverEngine: string | null };
+  fleet: FleetView;
+  rates: Rates;
+  totals: Totals;
+  /** Whole-run latency percentiles, ms. */
+  latency: Record<LatencyName, LatencySummary>;
+  /** This interval's latency percentiles, ms. */
+  interval: Record<LatencyName, LatencySummary>;
+  /** The last settled broadcasts, oldest first. */
+  broadcasts: BroadcastRecord[];
+  /** Lowest reach over all settled broadcasts (1 when none). */
+  minReach: number;
+  broadcastsSettled: number;
+  recovery: RecoveryRecord | null;
+  recoveries: RecoveryRecord[];
+  errors: Record<string, number>;
+  health: GeneratorHealth;
+  saturatedIntervals: number;
+  intervals: number;
+  server: ServerStats | null;
+  serverError: string | null;
+  events: EngineEvent[];
+  marks: Array<{ label: string; atMs: number }>;
+  isStopped: boolean;
+}

@@ -1,0 +1,165 @@
+/**
+ * A virtual user: one `ws` client and its state machine
+ * `pending → connecting → open → closing → closed`, and after a drop `waiting → connecting`.
+ *
+ * A VU never throws into the engine: every failure is classified and reported to its host.
+ * Socket listeners are module-level functions that find their VU through a symbol on the
+ * socket, so ten thousand VUs do not carry ten thousand sets of closures.
+ */
+import WebSocket from 'ws';
+import { classifyClose, classifyError, type ErrorClass } from './classify-error.ts';
+
+/** Where a VU is in its life. */
+export type VuState = 'pending' | 'connecting' | 'open' | 'closing' | 'closed' | 'waiting';
+
+/** Why the engine itself ended a connection (so it is not counted as an error). */
+export type EndReason = 'kill' | 'remove' | 'stop';
+
+/** What a VU reports to; the fleet implements it. */
+export interface VuHost {
+  readonly url: string;
+  readonly protocols: string[];
+  readonly clientOptions: WebSocket.ClientOptions;
+  setState(vu: VirtualUser, from: VuState, to: VuState): void;
+  onAttempt(vu: VirtualUser): void;
+  onOpen(vu: VirtualUser, handshakeMs: number): void;
+  onFailure(vu: VirtualUser, errorClass: ErrorClass): void;
+  /** An open connection ended; `errorClass` is null when the engine ended it on purpose. */
+  onDrop(vu: VirtualUser, errorClass: ErrorClass | null, reason: EndReason | null): void;
+  onMessage(vu: VirtualUser, data: Buffer, isBinary: boolean): void;
+}
+
+const VU = Symbol('sockstorm.vu');
+type TaggedSocket = WebSocket & { [VU]: VirtualUser };
+
+function now(): number {
+  return performance.now();
+}
+
+function onOpen(this: WebSocket): void {
+  const vu = (this as TaggedSocket)[VU];
+  vu.openedAtMs = now();
+  vu.attempt = 0;
+  vu.move('open');
+  vu.host.onOpen(vu, vu.openedAtMs - vu.connectStartedAtMs);
+}
+
+function onMessage(this: WebSocket, data: Buffer, isBinary: boolean): void {
+  const vu = (this as TaggedSocket)[VU];
+  vu.host.onMessage(vu, data, isBinary);
+}
+
+function onError(this: WebSocket, error: Error & { code?: string }): void {
+  const vu = (this as TaggedSocket)[VU];
+  if (vu.pendingError === null) vu.pendingError = classifyError(error);
+}
+
+function onClose(this: WebSocket, code: number): void {
+  const vu = (this as TaggedSocket)[VU];
+  const wasOpen = vu.openedAtMs > vu.connectStartedAtMs;
+  const errorClass = vu.pendingError;
+  vu.ws = null;
+  vu.move('closed');
+  if (!wasOpen) {
+    vu.host.onFailure(vu, errorClass ?? (vu.endReason ? 'aborted' : classifyClose(code)));
+    return;
+  }
+  vu.droppedAtMs = now();
+  if (vu.endReason) vu.host.onDrop(vu, null, vu.endReason);
+  else vu.host.onDrop(vu, errorClass ?? classifyClose(code), null);
+}
+
+/** One virtual user. */
+export class VirtualUser {
+  state: VuState = 'pending';
+  ws: WebSocket | null = null;
+  attempt = 0;
+  connectStartedAtMs = 0;
+  openedAtMs = 0;
+  droppedAtMs = 0;
+  /** Epoch ms of the first open, 0 before it. */
+  firstOpenAtMs = 0;
+  pendingError: ErrorClass | null = null;
+  endReason: EndReason | null = null;
+  isRetired = false;
+  isSlowed = false;
+  retryTimer: NodeJS.Timeout | null = null;
+  /** Last `seq` seen per topic, kept across reconnects so gaps count what was missed. */
+  lastSeq: Map<string, number> | null = null;
+
+  constructor(readonly id: number, readonly host: VuHost, readonly localAddress?: string) {}
+
+  move(to: VuState): void {
+    const from = this.state;
+    this.state = to;
+    this.host.setState(this, from, to);
+  }
+
+  /** Starts a handshake; failures arrive as `onFailure`, never as a throw. */
+  connect(): void {
+    this.retryTimer = null;
+    this.pendingError = null;
+    this.endReason = null;
+    this.connectStartedAtMs = now();
+    this.openedAtMs = 0;
+    this.move('connecting');
+    this.host.onAttempt(this);
+    const options = this.localAddress ? { ...this.host.clientOptions, localAddress: this.localAddress } : this.host.clientOptions;
+    let ws: TaggedSocket;
+    try {
+      ws = new WebSocket(this.host.url, this.host.protocols, options) as TaggedSocket;
+    } catch (error) {
+      this.move('closed');
+      this.host.onFailure(this, classifyError(error as Error));
+      return;
+    }
+    ws[VU] = this;
+    ws.on('open', onOpen);
+    ws.on('message', onMessage);
+    ws.on('error', onError);
+    ws.on('close', onClose);
+    this.ws = ws;
+  }
+
+  /** Sends a text frame if open; returns the bytes sent, 0 if not open. */
+  send(text: string): number {
+    if (this.state !== 'open' || !this.ws) return 0;
+    this.ws.send(text);
+    return Buffer.byteLength(text);
+  }
+
+  /** Ends the connection on purpose: `reset` drops TCP without a close frame. */
+  end(reason: EndReason, mode: 'reset' | 'close'): void {
+    if (this.retryTimer) {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = null;
+      if (this.state === 'waiting') this.move('closed');
+    }
+    if (!this.ws) {
+      if (this.state === 'pending') this.move('closed');
+      return;
+    }
+    this.endReason = reason;
+    // leave `open` at once, so counts and recovery see the cut now, not a tick later
+    const wasOpen = this.state === 'open';
+    if (wasOpen) this.move('closing');
+    if (mode === 'reset' || !wasOpen) this.ws.terminate();
+    else this.ws.close(reason === 'kill' ? 1001 : 1000, reason === 'kill' ? 'chaos' : 'sockstorm done');
+  }
+
+  /** Pauses or resumes reading from the socket (a slow consumer). */
+  setSlow(isSlow: boolean): void {
+    this.isSlowed = isSlow;
+    if (!this.ws) return;
+    if (isSlow) this.ws.pause();
+    else this.ws.resume();
+  }
+
+  /** Records a fan-out `seq`; returns how many were skipped since the last one seen. */
+  noteSeq(topic: string, seq: number, baseline: number | undefined): number {
+    this.lastSeq ??= new Map();
+    const last = this.lastSeq.get(topic) ?? baseline;
+    this.lastSeq.set(topic, last === undefined ? seq : Math.max(last, seq));
+    return last !== undefined && seq > last + 1 ? seq - last - 1 : 0;
+  }
+}

@@ -1,0 +1,224 @@
+/**
+ * The command language shared by scripts and the console's command line: one command a line,
+ * `#` comments. Pure: text in, steps or a located error out (1-based line and column).
+ */
+import type { EngineCommand, KillMode, ReconnectPolicy, VictimChoice } from '../engine/commands.ts';
+import { isKnownMetric, METRIC_HELP, parseThresholdValue, splitOperator, type Threshold } from './thresholds.ts';
+import { parseCount, parseDuration, parsePercent, parseRate, parseSize } from './units.ts';
+
+/** One step of a script. */
+export type ScriptStep = { line: number; text: string } & (
+  | { kind: 'engine'; command: EngineCommand }
+  | { kind: 'ramp'; command: Extract<EngineCommand, { type: 'ramp' }>; until: Threshold[] }
+  | { kind: 'target'; url: string }
+  | { kind: 'wait'; ms: number }
+  | { kind: 'await-open'; count: number; timeoutMs: number }
+  | { kind: 'await-recovered'; timeoutMs: number }
+  | { kind: 'expect'; threshold: Threshold }
+  | { kind: 'report'; file: string }
+);
+
+/** A script error at a line and column; `code` is stable. */
+export class ScriptError extends Error {
+  readonly code = 'script.invalid';
+  constructor(readonly line: number, readonly column: number, readonly reason: string) {
+    super(`line ${line}, column ${column}: ${reason}`);
+  }
+}
+
+interface Token {
+  text: string;
+  column: number;
+}
+
+type StepBody = ScriptStep extends infer S ? (S extends ScriptStep ? Omit<S, 'line' | 'text'> : never) : never;
+
+export const COMMAND_NAMES = [
+  'target', 'vus', 'add', 'remove', 'rate', 'ramp', 'wait', 'await', 'probe', 'messages', 'broadcast',
+  'kill', 'slow', 'reconnect', 'server', 'expect', 'mark', 'report', 'stop', 'stall',
+] as const;
+
+const DEFAULT_AWAIT_MS = 60_000;
+
+function tokenize(text: string): Token[] {
+  const tokens: Token[] = [];
+  const pattern = /\S+/g;
+  for (let match = pattern.exec(text); match; match = pattern.exec(text)) tokens.push({ text: match[0], column: match.index + 1 });
+  return tokens;
+}
+
+class LineParser {
+  private at = 1;
+  constructor(private readonly tokens: Token[], private readonly line: number, private readonly raw: string) {}
+
+  fail(reason: string, token: Token | undefined = this.tokens[this.at]): never {
+    throw new ScriptError(this.line, token?.column ?? this.raw.length + 1, reason);
+  }
+  peek(): Token | undefined {
+    return this.tokens[this.at];
+  }
+  next(what: string): Token {
+    return this.tokens[this.at++] ?? this.fail(`expected ${what}`);
+  }
+  value<T>(what: string, parse: (text: string) => T | null): T {
+    const token = this.next(what);
+    const value = parse(token.text);
+    return value === null ? this.fail(`"${token.text}" is not ${what}`, token) : value;
+  }
+  rest(what: string): string {
+    const token = this.next(what);
+    this.at = this.tokens.length;
+    return this.raw.slice(token.column - 1).trimEnd();
+  }
+  end(): void {
+    const extra = this.peek();
+    if (extra) this.fail(`unexpected "${extra.text}"`, extra);
+  }
+  optional(words: readonly string[]): string | null {
+    const token = this.peek();
+    if (token && words.includes(token.text)) {
+      this.at++;
+      return token.text;
+    }
+    return null;
+  }
+  timeout(): number {
+    if (!this.optional(['timeout'])) return DEFAULT_AWAIT_MS;
+    return this.value('a duration like 30s', parseDuration);
+  }
+}
+
+function parsePolicy(p: LineParser): ReconnectPolicy {
+  const kind = p.next('a policy: off, immediate, fixed D, expo MIN..MAX [none|full|equal]');
+  if (kind.text === 'off' || kind.text === 'immediate') return { kind: kind.text };
+  if (kind.text === 'fixed') return { kind: 'fixed', delayMs: p.value('a duration like 1s', parseDuration) };
+  if (kind.text !== 'expo') p.fail(`unknown policy "${kind.text}"; use off, immediate, fixed D or expo MIN..MAX`, kind);
+  const range = p.next('a range like 100ms..10s');
+  const [min, max] = range.text.split('..').map((part) => parseDuration(part));
+  if (min == null || max == null || min <= 0 || max < min) p.fail(`"${range.text}" is not a range like 100ms..10s`, range);
+  const jitter = (p.optional(['none', 'full', 'equal']) ?? 'full') as 'none' | 'full' | 'equal';
+  return { kind: 'expo', minMs: min, maxMs: max, jitter };
+}
+
+function parseBroadcast(p: LineParser): EngineCommand {
+  const command: Extract<EngineCommand, { type: 'broadcast' }> = { type: 'broadcast', count: 1, sizeBytes: 16 };
+  const first = p.peek();
+  if (first && /^\d+$/.test(first.text)) command.count = p.value('a count', parseCount);
+  for (let word = p.optional(['size', 'topic', 'every']); word; word = p.optional(['size', 'topic', 'every'])) {
+    if (word === 'size') command.sizeBytes = p.value('a size like 64 or 1KiB', parseSize);
+    else if (word === 'topic') command.topic = p.next('a topic').text;
+    else command.everyMs = p.value('a duration like 100ms', parseDuration);
+  }
+  if (command.count < 1) p.fail('a broadcast needs a count of at least 1');
+  return command;
+}
+
+function parseKill(p: LineParser): EngineCommand {
+  const percent = p.value('a percentage like 20%', parsePercent);
+  const mode = (p.optional(['reset', 'close', 'server']) ?? 'reset') as KillMode;
+  const victims = (p.optional(['random', 'oldest', 'newest']) ?? 'random') as VictimChoice;
+  return { type: 'kill', percent, mode, victims };
+}
+
+function parseServerValue(text: string): number | string | boolean {
+  if (text === 'true' || text === 'on') return true;
+  if (text === 'false' || text === 'off') return false;
+  const duration = parseDuration(text);
+  if (duration !== null) return duration;
+  return /^-?\d+(\.\d+)?$/.test(text) ? Number(text) : text;
+}
+
+function parseExpect(p: LineParser): Threshold {
+  const metricToken = p.next('a metric');
+  const metric = metricToken.text;
+  if (!isKnownMetric(metric)) p.fail(`unknown metric "${metric}"; use ${METRIC_HELP}`, metricToken);
+  const opToken = p.next('an operator (< <= > >= == !=)');
+  const split = splitOperator(opToken.text) ?? p.fail(`"${opToken.text}" is not an operator (< <= > >= == !=)`, opToken);
+  const valueToken = split.rest ? opToken : p.next('a value');
+  const value = parseThresholdValue(metric, split.rest || valueToken.text);
+  if (typeof value === 'string') p.fail(value, valueToken);
+  return { metric, op: split.op, value, source: `${metric} ${split.op} ${split.rest || valueToken.text}` };
+}
+
+function parseBody(name: Token, p: LineParser): StepBody {
+  switch (name.text) {
+    case 'target': return { kind: 'target', url: p.next('a ws:// or wss:// URL').text };
+    case 'vus': return { kind: 'engine', command: { type: 'set-target', count: p.value('a count', parseCount) } };
+    case 'add': return { kind: 'engine', command: { type: 'add', count: p.value('a count', parseCount) } };
+    case 'remove': return { kind: 'engine', command: { type: 'remove', count: p.value('a count', parseCount) } };
+    case 'rate': return { kind: 'engine', command: { type: 'set-rate', perSec: p.value('a rate like 500/s', (t) => { const r = parseRate(t); return r && r > 0 ? r : null; }) } };
+    case 'ramp': {
+      const count = p.value('a count', parseCount);
+      if (!p.optional(['over'])) p.fail('expected "over D", as in: ramp 1000 over 30s');
+      const overMs = p.value('a duration like 30s', parseDuration);
+      const until: Threshold[] = [];
+      if (p.optional(['until'])) {
+        do {
+          const limit = parseExpect(p);
+          if (!/^(connect|rtt|fanout)\.p(50|90|99)$|^errors\.rate$/.test(limit.metric)) {
+            p.fail(`"until" watches connect|rtt|fanout.p50|p90|p99 or errors.rate per second, not ${limit.metric}`);
+          }
+          until.push(limit);
+        } while (p.optional(['or']));
+      }
+      return { kind: 'ramp', command: { type: 'ramp', count, overMs }, until };
+    }
+    case 'wait': return { kind: 'wait', ms: p.value('a duration like 5s', parseDuration) };
+    case 'await': {
+      const what = p.next('"open N" or "recovered"');
+      if (what.text === 'open') {
+        const count = p.value('a count', parseCount);
+        return { kind: 'await-open', count, timeoutMs: p.timeout() };
+      }
+      if (what.text === 'recovered') return { kind: 'await-recovered', timeoutMs: p.timeout() };
+      return p.fail(`"await ${what.text}": use "await open N" or "await recovered"`, what);
+    }
+    case 'probe': return { kind: 'engine', command: { type: 'probe', perSec: p.optional(['off']) ? 0 : p.value('a rate like 100/s', parseRate) } };
+    case 'messages': {
+      const perSec = p.value('a rate like 10/s', parseRate);
+      return { kind: 'engine', command: { type: 'messages', perSec, template: perSec > 0 ? p.rest('a message template') : '' } };
+    }
+    case 'broadcast': return { kind: 'engine', command: parseBroadcast(p) };
+    case 'kill': return { kind: 'engine', command: parseKill(p) };
+    case 'slow': {
+      const percent = p.value('a percentage like 10%', parsePercent);
+      if (!p.optional(['for'])) p.fail('expected "for D", as in: slow 10% for 5s');
+      return { kind: 'engine', command: { type: 'slow', percent, forMs: p.value('a duration like 5s', parseDuration) } };
+    }
+    case 'reconnect': return { kind: 'engine', command: { type: 'reconnect', policy: parsePolicy(p) } };
+    case 'server': {
+      const knob = p.next('a knob like workMs').text;
+      return { kind: 'engine', command: { type: 'server', knob, value: parseServerValue(p.next('a value').text) } };
+    }
+    case 'expect': return { kind: 'expect', threshold: parseExpect(p) };
+    case 'mark': return { kind: 'engine', command: { type: 'mark', label: p.rest('a label') } };
+    case 'report': return { kind: 'report', file: p.next('a file name').text };
+    case 'stop': return { kind: 'engine', command: { type: 'stop' } };
+    case 'stall': return { kind: 'engine', command: { type: 'stall', ms: p.value('a duration like 200ms', parseDuration) } };
+    default: return p.fail(`unknown command "${name.text}"; commands are ${COMMAND_NAMES.join(', ')}`, name);
+  }
+}
+
+/** Parses one line; null for blank lines and comments. Line numbers are 1-based. */
+export function parseLine(raw: string, line = 1): ScriptStep | null {
+  const text = raw.replace(/(^|\s)#.*$/, '').trimEnd();
+  const tokens = tokenize(text);
+  if (tokens.length === 0) return null;
+  const parser = new LineParser(tokens, line, text);
+  const body = parseBody(tokens[0]!, parser);
+  parser.end();
+  return { line, text: text.trim(), ...body } as ScriptStep;
+}
+
+/** Parses a whole script; throws {@link ScriptError} at the first bad line. */
+export function parseScript(source: string): ScriptStep[] {
+  const steps: ScriptStep[] = [];
+  source.split(/\r?\n/).forEach((raw, index) => {
+    const step = parseLine(raw, index + 1);
+    if (step) steps.push(step);
+  });
+  const firstEngine = steps.findIndex((step) => step.kind !== 'target' && step.kind !== 'expect' && step.kind !== 'report');
+  const lateTarget = steps.find((step, index) => step.kind === 'target' && firstEngine !== -1 && index > firstEngine);
+  if (lateTarget) throw new ScriptError(lateTarget.line, 1, '"target" must come before the first command that drives the fleet');
+  return steps;
+}

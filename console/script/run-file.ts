@@ -1,0 +1,83 @@
+/**
+ * `sockstorm run script.storm`: parse, run headless, print progress and the end summary,
+ * write `--json`, `--ndjson` and `--report`, exit with the verdict's code. The first
+ * Ctrl+C stops gracefully and still writes every output; a second exits at once with 105.
+ */
+import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
+import { ServerStartError } from '../engine/bundled-server.ts';
+import { EngineConfigError, type EngineOptions } from '../engine/engine-options.ts';
+import { parseScript, ScriptError } from './parse.ts';
+import { renderReport } from './html-report.ts';
+import { progressWriter } from './progress.ts';
+import { runScript } from './runner.ts';
+import { EXIT, formatSummary } from './summary.ts';
+
+/** Output files of a run. */
+export interface RunFiles {
+  json?: string;
+  ndjson?: string;
+  report?: string;
+}
+
+function fail(message: string, code: number): number {
+  process.stderr.write(`sockstorm: ${message}\n`);
+  return code;
+}
+
+/** Runs a script file; resolves with the process exit code. */
+export async function runScriptFile(file: string, engineOptions: EngineOptions, files: RunFiles, source?: string): Promise<number> {
+  let text: string;
+  try {
+    text = source ?? readFileSync(file, 'utf8');
+  } catch (error) {
+    return fail(`cannot read script ${file}: ${(error as Error).message}`, EXIT.invalid);
+  }
+  let steps;
+  try {
+    steps = parseScript(text);
+  } catch (error) {
+    if (error instanceof ScriptError) return fail(`${file}:${error.line}:${error.column}: ${error.reason}`, EXIT.invalid);
+    throw error;
+  }
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = (): void => {
+    signals++;
+    if (signals === 1) {
+      process.stderr.write('\nsockstorm: stopping gracefully (Ctrl+C again to exit at once)\n');
+      controller.abort();
+    } else {
+      process.exit(EXIT.signal);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const ndjson = files.ndjson ? createWriteStream(files.ndjson) : null;
+  const progress = progressWriter(process.stderr);
+  try {
+    const outcome = await runScript(steps, {
+      engineOptions,
+      signal: controller.signal,
+      onSnapshot(snapshot) {
+        progress.onSnapshot(snapshot);
+        ndjson?.write(`${JSON.stringify(snapshot)}\n`);
+      },
+    });
+    progress.end();
+    if (ndjson) await new Promise((resolve) => ndjson.end(resolve));
+    if (files.json) writeFileSync(files.json, `${JSON.stringify(outcome.summary, null, 2)}\n`);
+    const reportFile = files.report ?? outcome.reportFile;
+    if (reportFile) writeFileSync(reportFile, renderReport(outcome.summary, outcome.snapshots));
+    process.stdout.write(`${formatSummary(outcome.summary)}\n`);
+    return outcome.summary.exitCode;
+  } catch (error) {
+    progress.end();
+    ndjson?.end();
+    if (error instanceof EngineConfigError) return fail(`${error.message} [${error.code}]`, EXIT.invalid);
+    if (error instanceof ServerStartError) return fail(`${error.message} [${error.code}]`, 1);
+    throw error;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

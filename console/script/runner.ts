@@ -1,0 +1,173 @@
+/**
+ * Runs parsed script steps against an engine: engine commands are dispatched, `wait` and
+ * `await` pace the script, `expect` collects thresholds, `report` names the HTML file. The
+ * first abort (Ctrl+C) ends the script early but still tears down gracefully and summarises.
+ */
+import { createEngine, type Engine } from '../engine/engine.ts';
+import type { EngineOptions } from '../engine/engine-options.ts';
+import type { Snapshot } from '../engine/snapshot.ts';
+import type { ScriptStep } from './parse.ts';
+import { summarize, type RunSummary } from './summary.ts';
+import { compare, type Threshold, type ThresholdResult } from './thresholds.ts';
+
+/** Where a `ramp ... until` stopped: the highest open count before the limit was crossed. */
+export interface Knee {
+  open: number;
+  line: number;
+  reason: string;
+}
+
+function watchedValue(metric: string, snapshot: Snapshot, previous: Snapshot | null): number | null {
+  if (metric === 'errors.rate') {
+    const attempts = snapshot.totals.attempts - (previous?.totals.attempts ?? 0);
+    const failures = snapshot.totals.failures - (previous?.totals.failures ?? 0);
+    return attempts > 0 ? failures / attempts : null;
+  }
+  const [name, stat] = metric.split('.') as ['connect' | 'rtt' | 'fanout', 'p50' | 'p90' | 'p99'];
+  const summary = snapshot.interval[name];
+  return summary.count > 0 ? summary[stat] : null;
+}
+
+/** Follows a ramp until its limit is crossed (knee found) or the ramp is done. */
+function watchRamp(engine: Engine, step: Extract<ScriptStep, { kind: 'ramp' }>, signal?: AbortSignal): Promise<Knee | null> {
+  const deadline = performance.now() + step.command.overMs + 60_000;
+  let highest = 0;
+  let previous: Snapshot | null = engine.getSnapshot();
+  return new Promise((resolve) => {
+    const finish = (knee: Knee | null): void => {
+      unsubscribe();
+      signal?.removeEventListener('abort', onAbort);
+      resolve(knee);
+    };
+    const onAbort = (): void => finish(null);
+    const unsubscribe = engine.subscribe((snapshot) => {
+      for (const limit of step.until) {
+        const value = watchedValue(limit.metric, snapshot, previous);
+        if (value === null || !compare(value, limit.op, limit.value)) continue;
+        void engine.dispatch({ type: 'set-target', count: highest });
+        return finish({ open: highest, line: step.line, reason: `${limit.metric} ${Number(value.toFixed(3))} ${limit.op} ${limit.value}` });
+      }
+      previous = snapshot;
+      highest = Math.max(highest, snapshot.fleet.open);
+      const isDone = snapshot.fleet.open >= step.command.count && snapshot.fleet.target >= step.command.count;
+      if (isDone || performance.now() > deadline) finish(null);
+    });
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Options of {@link runScript}. */
+export interface RunOptions {
+  engineOptions: EngineOptions;
+  /** Aborted by the first Ctrl+C. */
+  signal?: AbortSignal;
+  onSnapshot?(snapshot: Snapshot): void;
+  onStep?(step: ScriptStep): void;
+  /** Called once the engine exists (the CLI uses it to wire a second Ctrl+C). */
+  onEngine?(engine: Engine): void;
+}
+
+/** What a finished run hands back. */
+export interface RunOutcome {
+  summary: RunSummary;
+  snapshots: Snapshot[];
+  reportFile: string | null;
+  knees: Knee[];
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+async function until(check: () => boolean, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+  const deadline = performance.now() + timeoutMs;
+  while (!check()) {
+    if (signal?.aborted || performance.now() > deadline) return false;
+    await sleep(20, signal);
+  }
+  return true;
+}
+
+/** Runs a script to its end (or to the first abort) and summarises it. */
+export async function runScript(steps: ScriptStep[], options: RunOptions): Promise<RunOutcome> {
+  const targetStep = steps.find((step) => step.kind === 'target');
+  const engine = await createEngine({ ...options.engineOptions, ...(targetStep?.kind === 'target' ? { target: targetStep.url } : {}) });
+  options.onEngine?.(engine);
+  const snapshots: Snapshot[] = [];
+  const unsubscribe = engine.subscribe((snapshot) => {
+    snapshots.push(snapshot);
+    options.onSnapshot?.(snapshot);
+  });
+  const thresholds: Threshold[] = [];
+  const awaitFailures: ThresholdResult[] = [];
+  const notes: string[] = [];
+  let reportFile: string | null = null;
+  const knees: Knee[] = [];
+  const { signal } = options;
+  for (const step of steps) {
+    if (signal?.aborted) break;
+    options.onStep?.(step);
+    switch (step.kind) {
+      case 'engine': {
+        const result = await engine.dispatch(step.command);
+        if (!result.ok) notes.push(`line ${step.line} "${step.text}": ${result.message}`);
+        break;
+      }
+      case 'ramp': {
+        const result = await engine.dispatch(step.command);
+        if (!result.ok) notes.push(`line ${step.line} "${step.text}": ${result.message}`);
+        if (step.until.length === 0) break;
+        const knee = await watchRamp(engine, step, signal);
+        if (knee) {
+          knees.push(knee);
+          notes.push(`knee: ${knee.open} open before ${knee.reason} (line ${knee.line}); the fleet holds there`);
+        } else if (!signal?.aborted) {
+          notes.push(`line ${step.line}: ramp reached ${engine.live().open} open without crossing ${step.until.map((u) => u.source).join(' or ')}`);
+        }
+        break;
+      }
+      case 'wait':
+        await sleep(step.ms, signal);
+        break;
+      case 'await-open':
+      case 'await-recovered': {
+        const check = step.kind === 'await-open' ? () => engine.live().open >= step.count : () => engine.live().isRecovered;
+        const isMet = await until(check, step.timeoutMs, signal);
+        if (!isMet && !signal?.aborted) {
+          const live = engine.live();
+          awaitFailures.push({ metric: 'await', op: '>=', value: step.kind === 'await-open' ? step.count : live.target, source: `${step.text} (line ${step.line})`, actual: live.open, passed: false });
+          notes.push(`line ${step.line} "${step.text}" timed out with ${live.open} of ${live.target} open`);
+        }
+        break;
+      }
+      case 'expect':
+        thresholds.push(step.threshold);
+        break;
+      case 'report':
+        reportFile = step.file;
+        break;
+      case 'target':
+        break;
+    }
+  }
+  const { open: openAtEnd, target: targetAtEnd } = engine.live();
+  await engine.stop();
+  unsubscribe();
+  if (snapshots.length === 0 || !snapshots[snapshots.length - 1]!.isStopped) snapshots.push(engine.getSnapshot());
+  const summary = summarize(snapshots, thresholds, { isSignalled: signal?.aborted ?? false, notes, openAtEnd, targetAtEnd });
+  if (awaitFailures.length > 0) {
+    summary.thresholds.push(...awaitFailures);
+    if (summary.verdict === 'passed') Object.assign(summary, { verdict: 'failed', exitCode: 99 });
+  }
+  summary.knees = knees;
+  return { summary, snapshots, reportFile, knees };
+}

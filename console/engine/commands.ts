@@ -31,7 +31,7 @@ export type EngineCommand =
   | { type: 'reconnect'; policy: ReconnectPolicy }
   | { type: 'server'; knob: string; value: number | string | boolean }
   | { type: 'mark'; label: string }
-  /** Blocks the generator's own event loop for `ms`: a self-test of saturation detection. */
+  /** Keeps the generator's own event loop busy for `ms`: a self-test of saturation detection. */
   | { type: 'stall'; ms: number }
   | { type: 'stop' };
 

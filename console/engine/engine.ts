@@ -71,6 +71,8 @@ export interface EngineState {
   readonly timers: Set<NodeJS.Timeout>;
   readonly marks: Array<{ label: string; atMs: number }>;
   ramp: { from: number; to: number; startedAt: number; overMs: number } | null;
+  /** Re-arms the probe and message timer after a rate change. */
+  repace(): void;
   log(level: EngineEvent['level'], text: string): void;
 }
 
@@ -120,6 +122,12 @@ export async function createEngine(input: EngineOptions = {}): Promise<Engine> {
   const state: EngineState = {
     options, fleet, metrics, recovery, broadcasts, admin, trigger, marks: [], ramp: null,
     probes: new RateScheduler(), messages: new RateScheduler(), timers: new Set(),
+    repace() {
+      if (pacer) clearTimeout(pacer);
+      pacer = null;
+      const next = Math.min(state.probes.nextDueAt(), state.messages.nextDueAt());
+      if (Number.isFinite(next) && !isStopped) pacer = setTimeout(pace, Math.max(0, next - (performance.timeOrigin + performance.now())));
+    },
     log(level, text) {
       events.push({ id: ++eventId, atMs: Date.now(), level, text });
       if (events.length > 200) events.shift();
@@ -135,7 +143,13 @@ export async function createEngine(input: EngineOptions = {}): Promise<Engine> {
       if (share >= 1) state.ramp = null;
     }
     fleet.tick(at);
-    const epoch = performance.timeOrigin + at;
+  }
+
+  // Probes and messages run on their own timer, armed for the next intended send time, so
+  // the 10 ms fleet tick adds no jitter to RTT.
+  let pacer: NodeJS.Timeout | null = null;
+  function pace(): void {
+    const epoch = performance.timeOrigin + performance.now();
     for (const intended of state.probes.due(epoch)) {
       const vu = pickOpen();
       if (!vu) break;
@@ -148,6 +162,7 @@ export async function createEngine(input: EngineOptions = {}): Promise<Engine> {
       metrics.totals.bytesOut += vu.send(renderTemplate(state.messages.template, { vu: vu.id, now: intended, n: metrics.totals.messagesOut }));
       metrics.totals.messagesOut++;
     }
+    state.repace();
   }
 
   // the interval before the first command and the teardown are not part of the measurement
@@ -215,6 +230,7 @@ export async function createEngine(input: EngineOptions = {}): Promise<Engine> {
         for (const timer of state.timers) clearTimeout(timer);
         state.probes.setRate(0, 0);
         state.messages.setRate(0, 0);
+        state.repace();
         await fleet.stop();
         isStopped = true;
         clearInterval(snapshotTimer);

@@ -15,6 +15,11 @@ export class RateScheduler {
     this.issued = 0;
   }
 
+  /** The next intended send time, or Infinity when stopped. */
+  nextDueAt(): number {
+    return this.perSec > 0 ? this.startedAt + (this.issued * 1000) / this.perSec : Infinity;
+  }
+
   /**
    * Intended times (same clock as `at`) of every send due by `at`. After a stall longer
    * than `maxBacklogMs` the schedule restarts instead of bursting a backlog.

@@ -74,6 +74,19 @@ async function serverKnob(state: EngineState, command: Extract<EngineCommand, { 
   return ok(state, `server ${command.knob} = ${JSON.stringify(command.value)}`);
 }
 
+// Keeps the generator's loop busy in 60 ms slices with a yield between them, the way a
+// saturated generator behaves: utilisation near 1 and loop delay above 50 ms.
+async function stall(ms: number): Promise<void> {
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    const slice = Math.min(until, performance.now() + 60);
+    while (performance.now() < slice) {
+      // deliberate busy wait
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
 /** Carries out one command against the engine's state. */
 export async function runCommand(state: EngineState, command: EngineCommand): Promise<CommandResult> {
   const { fleet } = state;
@@ -99,10 +112,12 @@ export async function runCommand(state: EngineState, command: EngineCommand): Pr
       return ok(state, `ramp ${fleet.target} → ${command.count} over ${command.overMs} ms (connect rate ${Math.round(fleet.ratePerSec)}/s)`);
     case 'probe':
       state.probes.setRate(command.perSec, epochNow());
+      state.repace();
       return ok(state, command.perSec > 0 ? `RTT probes ${command.perSec}/s` : 'RTT probes off');
     case 'messages':
       state.messages.template = command.template;
       state.messages.setRate(command.perSec, epochNow());
+      state.repace();
       return ok(state, `messages ${command.perSec}/s`);
     case 'broadcast':
       return broadcast(state, command);
@@ -120,13 +135,9 @@ export async function runCommand(state: EngineState, command: EngineCommand): Pr
     case 'mark':
       state.marks.push({ label: command.label, atMs: Date.now() });
       return ok(state, `mark ${command.label}`);
-    case 'stall': {
-      const until = performance.now() + command.ms;
-      while (performance.now() < until) {
-        // deliberate: the generator's loop is blocked so saturation detection can be checked
-      }
-      return ok(state, `stalled the generator for ${command.ms} ms`);
-    }
+    case 'stall':
+      await stall(command.ms);
+      return ok(state, `kept the generator busy for ${command.ms} ms`);
     case 'stop':
       state.ramp = null;
       fleet.setTarget(0);

@@ -1,0 +1,144 @@
+import { describe, expect, it } from 'vitest';
+import { BroadcastTracker } from '../../console/engine/broadcast-tracker.ts';
+import { adviceFor, classifyClose, classifyError } from '../../console/engine/classify-error.ts';
+import { LatencyHistogram } from '../../console/engine/histogram.ts';
+import { RateScheduler } from '../../console/engine/rate-scheduler.ts';
+import { RecoveryTracker } from '../../console/engine/recovery.ts';
+import { reconnectDelayMs } from '../../console/engine/reconnect-policy.ts';
+import { chooseVictims, shareOf } from '../../console/engine/victims.ts';
+import { decodeFrame } from '../../console/engine/frame-decoder.ts';
+
+describe('reconnectDelayMs', () => {
+  it('gives null for off, 0 for immediate and the delay for fixed', () => {
+    expect(reconnectDelayMs({ kind: 'off' }, 0)).toBeNull();
+    expect(reconnectDelayMs({ kind: 'immediate' }, 5)).toBe(0);
+    expect(reconnectDelayMs({ kind: 'fixed', delayMs: 250 }, 3)).toBe(250);
+  });
+  it('doubles expo from min to max, and jitters within the documented range', () => {
+    const policy = { kind: 'expo', minMs: 100, maxMs: 1000, jitter: 'none' } as const;
+    expect([0, 1, 2, 3, 4, 10].map((a) => reconnectDelayMs(policy, a))).toEqual([100, 200, 400, 800, 1000, 1000]);
+    expect(reconnectDelayMs({ ...policy, jitter: 'full' }, 2, () => 0.5)).toBe(200);
+    expect(reconnectDelayMs({ ...policy, jitter: 'equal' }, 2, () => 0)).toBe(200);
+    expect(reconnectDelayMs({ ...policy, jitter: 'equal' }, 2, () => 0.999)).toBeCloseTo(399.8);
+  });
+});
+
+describe('chooseVictims', () => {
+  const users = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+  it('takes the oldest or the newest first', () => {
+    expect(chooseVictims(users, 3, 'oldest')).toEqual([1, 2, 3]);
+    expect(chooseVictims(users, 3, 'newest')).toEqual([10, 9, 8]);
+  });
+  it('picks distinct random victims with injected randomness', () => {
+    const picked = chooseVictims(users, 4, 'random', () => 0.7);
+    expect(new Set(picked).size).toBe(4);
+    expect(picked.every((u) => users.includes(u))).toBe(true);
+  });
+  it('rounds a percentage of open users to whole users and never exceeds the candidates', () => {
+    expect(shareOf(100, 20)).toBe(20);
+    expect(shareOf(7, 20)).toBe(1);
+    expect(chooseVictims(users, 50, 'oldest')).toHaveLength(10);
+  });
+});
+
+describe('classifyError', () => {
+  it.each([
+    [{ code: 'ECONNREFUSED' }, 'tcp.refused'],
+    [{ code: 'ECONNRESET' }, 'tcp.reset'],
+    [{ code: 'ENOTFOUND' }, 'dns'],
+    [{ code: 'EMFILE' }, 'local.emfile'],
+    [{ code: 'EADDRNOTAVAIL' }, 'local.ports'],
+    [{ code: 'DEPTH_ZERO_SELF_SIGNED_CERT' }, 'tls.depth_zero_self_signed_cert'],
+    [{ code: 'WS_ERR_INVALID_UTF8' }, 'protocol.WS_ERR_INVALID_UTF8'],
+    [{ message: 'Unexpected server response: 503' }, 'handshake.http_503'],
+    [{ message: 'Opening handshake has timed out' }, 'handshake.timeout'],
+  ])('classifies %o as %s', (error, expected) => {
+    expect(classifyError(error)).toBe(expected);
+  });
+  it('classifies closes by code and points EMFILE to sockstorm tune', () => {
+    expect(classifyClose(1006)).toBe('close.1006');
+    expect(adviceFor('local.emfile')).toContain('sockstorm tune check');
+  });
+});
+
+describe('RecoveryTracker', () => {
+  it('times 95% and 100% of the target and the peak handshakes per second', () => {
+    const tracker = new RecoveryTracker();
+    tracker.start('kill 20% reset', 1000, 0, 100, 20);
+    tracker.check(1000, 80);
+    for (let i = 0; i < 15; i++) tracker.onAttempt(1100 + i);
+    tracker.check(1200, 95);
+    for (let i = 0; i < 5; i++) tracker.onAttempt(2100 + i);
+    tracker.onFailure();
+    tracker.check(2500, 100);
+    expect(tracker.last).toMatchObject({ p95Ms: 200, fullMs: 1500, peakHandshakesPerSec: 15, attempts: 20, failures: 1 });
+    expect(tracker.isRecovered).toBe(true);
+  });
+  it('waits for announced server-side drops before it can call the fleet recovered', () => {
+    const tracker = new RecoveryTracker();
+    tracker.start('kill 10% server', 0, 0, 10, 1, true);
+    tracker.check(5, 10);
+    expect(tracker.isRecovered).toBe(false);
+    tracker.onDrop();
+    tracker.check(50, 10);
+    expect(tracker.last?.fullMs).toBe(50);
+  });
+});
+
+describe('BroadcastTracker', () => {
+  it('settles a record once every open user has it, with reach and percentiles', () => {
+    const tracker = new BroadcastTracker(5000);
+    tracker.expect('all', 1, 4, 0);
+    [5, 1, 3, 2].forEach((latency) => tracker.receive('all', 1, latency, 10, 4));
+    tracker.settle(20);
+    expect(tracker.settled[0]).toMatchObject({ seq: 1, receivers: 4, reach: 1, firstMs: 1, lastMs: 5, p50Ms: 2, p99Ms: 5 });
+  });
+  it('settles a partial record after the settle time and reports its reach', () => {
+    const tracker = new BroadcastTracker(1000);
+    tracker.expect('all', 7, 10, 0);
+    tracker.receive('all', 7, 1, 10, 10);
+    tracker.settle(500);
+    expect(tracker.settled).toHaveLength(0);
+    tracker.settle(1001);
+    expect(tracker.minReach).toBeCloseTo(0.1);
+  });
+  it('gives a baseline only to users that joined before the topic first broadcast', () => {
+    const tracker = new BroadcastTracker();
+    tracker.expect('t', 3, 1, 1000);
+    expect(tracker.baselineFor('t', 900)).toBe(2);
+    expect(tracker.baselineFor('t', 1100)).toBeUndefined();
+  });
+});
+
+describe('RateScheduler', () => {
+  it('issues intended send times at a fixed rate and keeps them when the caller is late', () => {
+    const scheduler = new RateScheduler();
+    scheduler.setRate(10, 0);
+    expect(scheduler.due(0)).toEqual([0]);
+    expect(scheduler.due(250)).toEqual([100, 200]);
+    expect(scheduler.due(250)).toEqual([]);
+    expect(scheduler.due(600)).toEqual([300, 400, 500, 600]);
+  });
+});
+
+describe('LatencyHistogram', () => {
+  it('merges by counts, so percentiles of a merge are exact, and survives encoding', () => {
+    const a = new LatencyHistogram();
+    const b = new LatencyHistogram();
+    for (let i = 1; i <= 99; i++) a.record(1);
+    b.record(100);
+    a.add(LatencyHistogram.decode(b.encode()));
+    expect(a.count).toBe(100);
+    expect(a.percentile(50)).toBeCloseTo(1, 2);
+    expect(a.summary().max).toBeCloseTo(100, 0);
+  });
+});
+
+describe('decodeFrame', () => {
+  it('reads the bundled protocol and a real target by JSON paths', () => {
+    expect(decodeFrame('{"t":"rtt","id":1,"at":5.5}', null)).toEqual({ kind: 'rtt', atMs: 5.5 });
+    expect(decodeFrame('{"t":"bcast","topic":"a","seq":2,"ts":9,"data":1}', null)).toEqual({ kind: 'fanout', topic: 'a', seq: 2, tsMs: 9 });
+    expect(decodeFrame('{"m":{"at":"12"},"n":4,"ch":"x"}', { tsPath: 'm.at', seqPath: 'n', topicPath: 'ch' })).toEqual({ kind: 'fanout', topic: 'x', seq: 4, tsMs: 12 });
+    expect(decodeFrame('not json', null)).toEqual({ kind: 'other' });
+  });
+});

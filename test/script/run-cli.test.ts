@@ -1,0 +1,75 @@
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli, startCli, waitForOutput } from '../helpers/run-cli.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'sockstorm-run-'));
+
+function script(name: string, text: string): string {
+  const file = join(dir, name);
+  writeFileSync(file, text);
+  return file;
+}
+
+describe('sockstorm run', () => {
+  it('exits 0 when every threshold passes and 99 when one fails, and writes the JSON summary', async () => {
+    const file = script('thresholds.storm', 'vus 20\nawait open 20 timeout 20s\nprobe 20/s\nwait 1500ms\nexpect open >= 20\nexpect rtt.p99 < 5s\n');
+    const json = join(dir, 'pass.json');
+    const passed = await runCli(['run', file, '--json', json]);
+    expect(passed.stdout).toContain('PASSED');
+    expect(passed.code).toBe(0);
+    const summary = JSON.parse(readFileSync(json, 'utf8'));
+    expect(summary).toMatchObject({ verdict: 'passed', exitCode: 0, fleet: { open: 20, peakOpen: 20 } });
+    expect(summary.thresholds.map((t: { passed: boolean }) => t.passed)).toEqual([true, true]);
+
+    const failing = script('fail.storm', 'vus 5\nawait open 5 timeout 20s\nexpect open >= 6\n');
+    const failed = await runCli(['run', failing]);
+    expect(failed.code).toBe(99);
+    expect(failed.stdout).toContain('✗ expect open >= 6');
+  });
+
+  it('exits 104 before any socket opens for an invalid URL or script', async () => {
+    const file = script('ok.storm', 'vus 1\n');
+    const badUrl = await runCli(['run', file, '--target', 'http://127.0.0.1:1/']);
+    expect(badUrl.code).toBe(104);
+    expect(badUrl.stderr).toContain('must be ws:// or wss://');
+    const badScript = await runCli(['run', script('bad.storm', 'vus 1\nkill lots\n')]);
+    expect(badScript.code).toBe(104);
+    expect(badScript.stderr).toContain('bad.storm:2:6');
+    expect((await runCli(['run', join(dir, 'missing.storm')])).code).toBe(104);
+  });
+
+  it('stops gracefully on SIGINT with exit 105 and still writes every output', async () => {
+    const file = script('long.storm', 'vus 10\nprobe 10/s\nwait 60s\n');
+    const out = { json: join(dir, 'sig.json'), ndjson: join(dir, 'sig.ndjson'), report: join(dir, 'sig.html') };
+    const run = startCli(['run', file, '--json', out.json, '--ndjson', out.ndjson, '--report', out.report]);
+    await waitForOutput(run.stderr, /open 10\/10/, 30_000);
+    run.child.kill('SIGINT');
+    expect((await run.exit).code).toBe(105);
+    expect(JSON.parse(readFileSync(out.json, 'utf8')).verdict).toBe('stopped');
+    expect(readFileSync(out.ndjson, 'utf8').trim().split('\n').length).toBeGreaterThanOrEqual(5);
+    expect(readFileSync(out.report, 'utf8')).toContain('<svg');
+  });
+
+  it('marks stalled intervals saturated and the run inconclusive (100) whatever its thresholds say', async () => {
+    const file = script('stall.storm', 'vus 5\nawait open 5 timeout 20s\nstall 3s\nwait 500ms\nexpect open >= 5\n');
+    const json = join(dir, 'stall.json');
+    const result = await runCli(['run', file, '--json', json]);
+    expect(result.code).toBe(100);
+    const summary = JSON.parse(readFileSync(json, 'utf8'));
+    expect(summary.verdict).toBe('inconclusive');
+    expect(summary.saturated.intervals).toBeGreaterThanOrEqual(2);
+    expect(summary.thresholds[0].passed).toBe(true);
+  });
+
+  it('runs the shipped demo headless when CI is set and no command is given', async () => {
+    const result = await runCli([], {}, 120_000);
+    expect(result.stdout).toMatch(/^sockstorm run: (PASSED|FAILED|INCONCLUSIVE)/);
+    expect(result.stdout).toContain('broadcast  20 settled');
+    expect(result.stdout).toContain('recovery   kill 20% reset: dropped 200');
+    const verdict = /sockstorm run: \w+ \(exit (\d+)\)/.exec(result.stdout)!;
+    expect(result.code).toBe(Number(verdict[1]));
+    expect(existsSync(join(dir, 'nothing'))).toBe(false);
+  }, 150_000);
+});

@@ -12,6 +12,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { EngineOptions } from './engine/engine-options.ts';
 import { runScriptFile } from './script/run-file.ts';
 import { EXIT } from './script/summary.ts';
+import { runTune } from '../tuning/tune-command.ts';
 
 const SERVER_MAIN = fileURLToPath(new URL('../target-server/main.ts', import.meta.url));
 const DEMO = fileURLToPath(new URL('../examples/demo.storm', import.meta.url));
@@ -102,8 +103,9 @@ withTargetOptions(program.command('run <script>'))
   .option('--json <file>', 'write the end summary as JSON')
   .option('--ndjson <file>', 'write one snapshot per second as NDJSON')
   .option('--report <file>', 'write a self-contained HTML report')
-  .action(async (script: string, flags: TargetFlags & { json?: string; ndjson?: string; report?: string }) => {
-    process.exitCode = await runScriptFile(script, engineOptions(flags), flags);
+  .option('--no-host-check', 'run even when the script asks for more VUs than this host can hold (exit 106 otherwise)')
+  .action(async (script: string, flags: TargetFlags & { json?: string; ndjson?: string; report?: string; hostCheck: boolean }) => {
+    process.exitCode = await runScriptFile(script, engineOptions(flags), flags, undefined, flags.hostCheck);
   });
 
 program.command('server')
@@ -112,6 +114,23 @@ program.command('server')
   .helpOption(false)
   .argument('[args...]')
   .action((args: string[]) => runServer(args));
+
+program.command('tune <action>')
+  .description('host limits: check (exit 106 if the host cannot hold N), apply, restore, probe')
+  .option('--connections <n>', 'connections wanted', '10000')
+  .option('--target <url>', 'the destination (capacity is per destination)')
+  .option('--source-addresses <list>', 'local addresses the fleet will spread over')
+  .option('--json', 'machine-readable output')
+  .option('--proc-root <dir>', 'read facts from another /proc tree', '/proc')
+  .option('--yes', 'apply: really change the host (root)')
+  .option('--persist', 'apply: also write /etc/sysctl.d/99-sockstorm.conf')
+  .option('--journal <file>', 'apply/restore: the journal of old values')
+  .option('--pid <pid>', 'apply: the process whose fd limit is raised (default: the calling shell)')
+  .addOption(new Option('--scope <scope>', 'apply: all settings, or only network-namespace ones').choices(['all', 'net']).default('all'))
+  .option('--max <n>', 'probe: most connections to open')
+  .action(async (action: string, flags) => {
+    process.exitCode = await runTune(action, flags);
+  });
 
 withTargetOptions(program.command('demo', { isDefault: true }))
   .description('the built-in demo experiment (ramp, burst, chaos) headless')

@@ -233,9 +233,20 @@ export class ServerHub {
       seq: Object.fromEntries(this.seq),
       loop: { delayP50Ms: loop.delayP50Ms, delayP99Ms: loop.delayP99Ms, delayMaxMs: loop.delayMaxMs, utilization: loop.utilization },
       cpu: { userPercent: loop.userPercent, systemPercent: loop.systemPercent },
-      rssBytes: process.memoryUsage.rss(),
+      rssBytes: this.rss(),
       config: { ...this.config },
     };
+  }
+
+  private lastRss = 0;
+  // reading RSS opens /proc/self/stat, which fails with EMFILE when the fd table is full
+  private rss(): number {
+    try {
+      this.lastRss = process.memoryUsage.rss();
+    } catch {
+      // keep the last known value
+    }
+    return this.lastRss;
   }
 
   stop(): void {

@@ -19,6 +19,7 @@ import { RateScheduler } from './rate-scheduler.ts';
 import { RecoveryTracker } from './recovery.ts';
 import type { EngineEvent, Snapshot } from './snapshot.ts';
 import { runCommand } from './run-command.ts';
+import { readFacts, type HostFacts } from '../../tuning/facts.ts';
 
 /** What `dispatch` answers. */
 export interface CommandResult {
@@ -71,6 +72,8 @@ export interface EngineState {
   readonly timers: Set<NodeJS.Timeout>;
   readonly marks: Array<{ label: string; atMs: number }>;
   ramp: { from: number; to: number; startedAt: number; overMs: number } | null;
+  /** This host's limits (the tuning check), to warn before a target beyond them. */
+  readonly hostFacts: HostFacts;
   /** Re-arms the probe and message timer after a rate change. */
   repace(): void;
   log(level: EngineEvent['level'], text: string): void;
@@ -121,6 +124,7 @@ export async function createEngine(input: EngineOptions = {}): Promise<Engine> {
 
   const state: EngineState = {
     options, fleet, metrics, recovery, broadcasts, admin, trigger, marks: [], ramp: null,
+    hostFacts: readFacts(),
     probes: new RateScheduler(), messages: new RateScheduler(), timers: new Set(),
     repace() {
       if (pacer) clearTimeout(pacer);

@@ -29,6 +29,7 @@ export class HealthMonitor {
   private lastCpu = process.cpuUsage();
   private lastAt = performance.now();
   readonly baselineRss = process.memoryUsage.rss();
+  private lastMemory = { rss: this.baselineRss, heapUsed: 0 };
 
   start(): void {
     this.delay.enable();
@@ -44,7 +45,15 @@ export class HealthMonitor {
     const elapsedMs = Math.max(1, at - this.lastAt);
     const elu = performance.eventLoopUtilization(this.lastElu);
     const cpu = process.cpuUsage(this.lastCpu);
-    const memory = process.memoryUsage();
+    // reading RSS opens /proc/self/stat, which fails with EMFILE when the fd table is full:
+    // keep the last figure rather than crash at the very wall a probe is looking for
+    let memory = this.lastMemory;
+    try {
+      memory = process.memoryUsage();
+      this.lastMemory = memory;
+    } catch {
+      // keep the last known values
+    }
     const loopDelayP99Ms = this.delay.count > 0 ? this.delay.percentile(99) / 1e6 : 0;
     const health: GeneratorHealth = {
       loopDelayP50Ms: this.delay.count > 0 ? this.delay.percentile(50) / 1e6 : 0,

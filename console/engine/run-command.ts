@@ -5,6 +5,7 @@
  */
 import { formatPolicy, type EngineCommand } from './commands.ts';
 import type { CommandResult, EngineState } from './engine.ts';
+import { capacityFor } from '../../tuning/plan.ts';
 
 function ok(state: EngineState, message: string): CommandResult {
   state.log('info', message);
@@ -87,9 +88,19 @@ async function stall(ms: number): Promise<void> {
   }
 }
 
+// The tuning check: a target this host cannot hold is said before the fleet hits the wall.
+function checkCapacity(state: EngineState, target: number): void {
+  const sourceAddresses = Math.max(1, state.options.localAddresses.length);
+  const { canHold, capacity, binding, lift } = capacityFor({ facts: state.hostFacts, connections: target, sourceAddresses });
+  if (canHold) return;
+  state.log('warn', `target ${target} exceeds what this host can hold (${capacity}, bound by ${binding}); ${lift}; see sockstorm tune check`);
+}
+
 /** Carries out one command against the engine's state. */
 export async function runCommand(state: EngineState, command: EngineCommand): Promise<CommandResult> {
   const { fleet } = state;
+  if (command.type === 'set-target' || command.type === 'ramp') checkCapacity(state, command.count);
+  if (command.type === 'add') checkCapacity(state, fleet.target + command.count);
   switch (command.type) {
     case 'set-target':
       state.ramp = null;

@@ -6,7 +6,9 @@
 import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
 import { ServerStartError } from '../engine/bundled-server.ts';
 import { EngineConfigError, type EngineOptions } from '../engine/engine-options.ts';
-import { parseScript, ScriptError } from './parse.ts';
+import { parseScript, ScriptError, type ScriptStep } from './parse.ts';
+import { readFacts } from '../../tuning/facts.ts';
+import { capacityFor } from '../../tuning/plan.ts';
 import { renderReport } from './html-report.ts';
 import { progressWriter } from './progress.ts';
 import { runScript } from './runner.ts';
@@ -24,8 +26,24 @@ function fail(message: string, code: number): number {
   return code;
 }
 
+/** The largest fleet target a script asks for. */
+export function peakTarget(steps: ScriptStep[]): number {
+  let target = 0;
+  let peak = 0;
+  for (const step of steps) {
+    if (step.kind !== 'engine' && step.kind !== 'ramp') continue;
+    const c = step.command;
+    if (c.type === 'set-target' || c.type === 'ramp') target = c.count;
+    else if (c.type === 'add') target += c.count;
+    else if (c.type === 'remove') target = Math.max(0, target - c.count);
+    else if (c.type === 'stop') target = 0;
+    peak = Math.max(peak, target);
+  }
+  return peak;
+}
+
 /** Runs a script file; resolves with the process exit code. */
-export async function runScriptFile(file: string, engineOptions: EngineOptions, files: RunFiles, source?: string): Promise<number> {
+export async function runScriptFile(file: string, engineOptions: EngineOptions, files: RunFiles, source?: string, isHostChecked = true): Promise<number> {
   let text: string;
   try {
     text = source ?? readFileSync(file, 'utf8');
@@ -38,6 +56,11 @@ export async function runScriptFile(file: string, engineOptions: EngineOptions, 
   } catch (error) {
     if (error instanceof ScriptError) return fail(`${file}:${error.line}:${error.column}: ${error.reason}`, EXIT.invalid);
     throw error;
+  }
+  const peak = peakTarget(steps);
+  const capacity = capacityFor({ facts: readFacts(), connections: peak, sourceAddresses: Math.max(1, engineOptions.localAddresses?.length ?? 0) });
+  if (isHostChecked && !capacity.canHold) {
+    return fail(`${file} asks for ${peak} VUs but this host can hold ${capacity.capacity} (bound by ${capacity.binding}); ${capacity.lift}. See \`sockstorm tune check --connections ${peak}\`, or pass --no-host-check to run into the wall on purpose.`, EXIT.host);
   }
   const controller = new AbortController();
   let signals = 0;

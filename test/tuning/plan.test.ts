@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { parseLimits, parseMemAvailable, parseNumbers, parseStatus, readFacts } from '../../tuning/facts.ts';
+import { capacityFor, FD_OVERHEAD, planFor } from '../../tuning/plan.ts';
+import { makeProc, THIS_MACHINE } from '../helpers/proc-fixture.ts';
+
+describe('tuning facts', () => {
+  it('parses limits, status capabilities, meminfo and sysctl numbers', () => {
+    expect(parseLimits(THIS_MACHINE.limits)).toEqual({ soft: 20000, hard: 20000 });
+    expect(parseLimits('Max open files            unlimited            unlimited            files')).toEqual({ soft: Number.MAX_SAFE_INTEGER, hard: Number.MAX_SAFE_INTEGER });
+    expect(parseStatus(THIS_MACHINE.status)).toEqual({ uid: 0, hasSysResource: false, hasNetAdmin: true });
+    expect(parseStatus('Uid:\t1000\t1000\t1000\t1000\nCapEff:\t000001ffffffffff\n')).toEqual({ uid: 1000, hasSysResource: true, hasNetAdmin: true });
+    expect(parseMemAvailable(THIS_MACHINE.meminfo)).toBe(20000000 * 1024);
+    expect(parseNumbers('32768\t60999\n')).toEqual([32768, 60999]);
+    expect(parseNumbers('garbage')).toBeNull();
+  });
+
+  it('reads a whole fixture tree, and reports missing or unreadable files as unknown', () => {
+    const facts = readFacts(makeProc(THIS_MACHINE));
+    expect(facts).toMatchObject({ nofileSoft: 20000, nofileHard: 20000, uid: 0, hasSysResource: false });
+    expect(facts.sysctl['net.ipv4.ip_local_port_range']).toEqual([32768, 60999]);
+    expect(facts.sysctl['net.ipv4.tcp_mem']).toEqual([287898, 383865, 575796]);
+    const bare = readFacts(makeProc({ sys: { 'net/core/somaxconn': 'not a number' } }));
+    expect(bare).toMatchObject({ nofileHard: null, memAvailableBytes: null, uid: null });
+    expect(bare.sysctl['net.core.somaxconn']).toBeNull();
+    const findings = planFor({ facts: bare, connections: 1000, sourceAddresses: 1 });
+    expect(findings.find((f) => f.id === 'net.core.somaxconn')?.status).toBe('unknown');
+  });
+});
+
+describe('tuning plan', () => {
+  const facts = readFacts(makeProc(THIS_MACHINE));
+
+  it('says this machine holds 15,000 but not 100,000, bound by an fd limit it cannot raise', () => {
+    expect(capacityFor({ facts, connections: 15_000, sourceAddresses: 1 })).toMatchObject({ canHold: true, capacity: 20_000 - FD_OVERHEAD });
+    const big = capacityFor({ facts, connections: 100_000, sourceAddresses: 1 });
+    expect(big).toMatchObject({ canHold: false, capacity: 20_000 - FD_OVERHEAD, binding: 'open files per process' });
+    expect(big.lift).toContain('no CAP_SYS_RESOURCE');
+    expect(big.lift).toContain('run 6 generator processes');
+    const nofile = planFor({ facts, connections: 100_000, sourceAddresses: 1 }).find((f) => f.id === 'nofile')!;
+    expect(nofile).toMatchObject({ status: 'fail', current: '20000/20000', command: `prlimit --pid $$ --nofile=${100_000 + FD_OVERHEAD}:${100_000 + FD_OVERHEAD}` });
+  });
+
+  it('counts ports per source address: 28,232 for one, twice that for two', () => {
+    const tuned = readFacts(makeProc({ ...THIS_MACHINE, limits: 'Max open files            1048576              1048576              files\n', status: 'Uid:\t0\nCapEff:\t000001ffffffffff\n' }));
+    const one = capacityFor({ facts: tuned, connections: 50_000, sourceAddresses: 1 });
+    expect(one).toMatchObject({ byPorts: 28_232, canHold: false, binding: 'ephemeral ports per destination' });
+    expect(one.lift).toContain('source addresses');
+    expect(capacityFor({ facts: tuned, connections: 50_000, sourceAddresses: 2 })).toMatchObject({ byPorts: 56_464, canHold: true });
+  });
+
+  it('recommends exact commands and only fixes that apply, never tcp_tw_recycle', () => {
+    const findings = planFor({ facts, connections: 60_000, sourceAddresses: 1 });
+    const byId = Object.fromEntries(findings.map((f) => [f.id, f]));
+    expect(byId['net.ipv4.ip_local_port_range']).toMatchObject({ status: 'warn', command: 'sysctl -w net.ipv4.ip_local_port_range="1024 65535"', apply: { value: '1024 65535' } });
+    expect(byId['net.ipv4.tcp_max_syn_backlog']).toMatchObject({ status: 'warn', apply: { name: 'net.ipv4.tcp_max_syn_backlog', value: '4096' } });
+    expect(byId['net.core.somaxconn']).toMatchObject({ status: 'pass' });
+    expect(byId['net.core.somaxconn']!.apply).toBeUndefined();
+    expect(findings.some((f) => f.id.includes('tw_recycle') || f.command.includes('tw_recycle'))).toBe(false);
+  });
+});

@@ -1,0 +1,152 @@
+/**
+ * Applies and restores the planned changes, journaled: every old value is written (and
+ * synced) to the journal before the value is changed, and a journal that already holds a
+ * setting keeps its first old value, so an apply interrupted between steps can be run again
+ * and `restore` still puts back the originals.
+ */
+import { execFileSync } from 'node:child_process';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { SYSCTLS, type SysctlName } from './facts.ts';
+import type { Finding } from './plan.ts';
+
+/** One journaled change. */
+export interface JournalEntry {
+  kind: 'sysctl' | 'nofile';
+  name: string;
+  old: string;
+  new: string;
+  pid?: number;
+}
+
+/** The journal file. */
+export interface Journal {
+  version: 1;
+  entries: JournalEntry[];
+  persistFile: string | null;
+}
+
+/** What apply or restore did to one setting. */
+export interface ChangeOutcome {
+  name: string;
+  from: string;
+  to: string;
+  ok: boolean;
+  message: string;
+}
+
+/** Where the journal lives unless `--journal` says otherwise. */
+export function defaultJournalPath(): string {
+  return process.env.SOCKSTORM_TUNE_JOURNAL ?? join(process.env.HOME ?? '/root', '.sockstorm', 'tune-journal.json');
+}
+
+/** Reads a journal: null when there is none, an Error when it is corrupt. */
+export function readJournal(path: string): Journal | null | Error {
+  if (!existsSync(path)) return null;
+  try {
+    const journal = JSON.parse(readFileSync(path, 'utf8')) as Journal;
+    if (journal.version !== 1 || !Array.isArray(journal.entries)) return new Error(`${path} is not a sockstorm tune journal`);
+    return journal;
+  } catch (error) {
+    return new Error(`${path} is corrupt: ${(error as Error).message}`);
+  }
+}
+
+function writeJournal(path: string, journal: Journal): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const temp = `${path}.tmp`;
+  const fd = openSync(temp, 'w');
+  writeSync(fd, JSON.stringify(journal, null, 2));
+  fsyncSync(fd);
+  closeSync(fd);
+  renameSync(temp, path);
+}
+
+function sysctlPath(procRoot: string, name: SysctlName): string {
+  return join(procRoot, 'sys', SYSCTLS[name]);
+}
+
+function readNofile(pid: number): string {
+  const text = readFileSync(`/proc/${pid}/limits`, 'utf8');
+  const match = /^Max open files\s+(\S+)\s+(\S+)/m.exec(text);
+  return match ? `${match[1]}:${match[2]}` : 'unknown';
+}
+
+function setNofile(pid: number, value: string): void {
+  execFileSync('prlimit', ['--pid', String(pid), `--nofile=${value}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+/** Options of {@link applyFindings}. */
+export interface ApplyOptions {
+  procRoot: string;
+  journalPath: string;
+  /** Process whose fd limit is raised. @default the parent (the shell that ran sockstorm) */
+  pid: number;
+  persistFile: string | null;
+}
+
+// fs.nr_open is the ceiling of any fd limit, so it goes first
+function order(findings: Finding[]): Finding[] {
+  const rank = (f: Finding): number => (f.id === 'fs.nr_open' ? 0 : f.apply?.kind === 'nofile' ? 1 : 2);
+  return findings.filter((f) => f.apply).sort((a, b) => rank(a) - rank(b));
+}
+
+/** Applies every finding that has a fix; returns what happened to each. */
+export function applyFindings(findings: Finding[], options: ApplyOptions): ChangeOutcome[] {
+  const existing = readJournal(options.journalPath);
+  if (existing instanceof Error) throw existing;
+  const journal: Journal = existing ?? { version: 1, entries: [], persistFile: null };
+  const outcomes: ChangeOutcome[] = [];
+  const persisted: string[] = [];
+  for (const finding of order(findings)) {
+    const fix = finding.apply!;
+    const name = fix.kind === 'sysctl' ? fix.name : 'nofile';
+    const to = fix.kind === 'sysctl' ? fix.value : `${fix.value}:${fix.value}`;
+    let from = '';
+    try {
+      from = fix.kind === 'sysctl' ? readFileSync(sysctlPath(options.procRoot, fix.name), 'utf8').trim().replace(/\s+/g, ' ') : readNofile(options.pid);
+      if (!journal.entries.some((e) => e.name === name)) {
+        journal.entries.push({ kind: fix.kind, name, old: from, new: to, ...(fix.kind === 'nofile' ? { pid: options.pid } : {}) });
+        writeJournal(options.journalPath, journal);
+      }
+      if (fix.kind === 'sysctl') {
+        writeFileSync(sysctlPath(options.procRoot, fix.name), to);
+        persisted.push(`${fix.name} = ${to}`);
+      } else {
+        setNofile(options.pid, to);
+      }
+      outcomes.push({ name, from, to, ok: true, message: 'applied' });
+    } catch (error) {
+      const reason = (error as NodeJS.ErrnoException).code === 'EPERM' || /Operation not permitted/.test(String((error as { stderr?: Buffer }).stderr ?? ''))
+        ? 'refused: not permitted (raising a hard fd limit needs CAP_SYS_RESOURCE)'
+        : `failed: ${(error as Error).message.split('\n')[0]}`;
+      outcomes.push({ name, from, to, ok: false, message: reason });
+    }
+  }
+  if (options.persistFile && persisted.length > 0) {
+    writeFileSync(options.persistFile, `# written by sockstorm tune apply --persist; sockstorm tune restore removes it\n${persisted.join('\n')}\n`);
+    journal.persistFile = options.persistFile;
+    writeJournal(options.journalPath, journal);
+  }
+  return outcomes;
+}
+
+/** Puts back exactly what the journal holds, removes the drop-in, then the journal. */
+export function restoreJournal(journalPath: string, procRoot: string): ChangeOutcome[] {
+  const journal = readJournal(journalPath);
+  if (journal === null) throw new Error(`no journal at ${journalPath}: nothing to restore (nothing was applied, or it was restored already)`);
+  if (journal instanceof Error) throw new Error(`${journal.message}; nothing was changed`);
+  const outcomes: ChangeOutcome[] = [];
+  for (const entry of [...journal.entries].reverse()) {
+    try {
+      if (entry.kind === 'sysctl') writeFileSync(sysctlPath(procRoot, entry.name as SysctlName), entry.old);
+      else setNofile(entry.pid!, entry.old);
+      outcomes.push({ name: entry.name, from: entry.new, to: entry.old, ok: true, message: 'restored' });
+    } catch (error) {
+      outcomes.push({ name: entry.name, from: entry.new, to: entry.old, ok: false, message: `failed: ${(error as Error).message.split('\n')[0]}` });
+    }
+  }
+  if (journal.persistFile) rmSync(journal.persistFile, { force: true });
+  if (outcomes.every((o) => o.ok)) rmSync(journalPath, { force: true });
+  return outcomes;
+}

@@ -1,0 +1,91 @@
+/**
+ * Reads the host facts that decide how many connections one process and one host can hold,
+ * from an injectable /proc root (tests use fixture trees). A file that is missing or does not
+ * parse is `null` (unknown), never an error.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** The sysctls sockstorm reads, by name, with their path under /proc/sys. */
+export const SYSCTLS = {
+  'fs.nr_open': 'fs/nr_open',
+  'fs.file-max': 'fs/file-max',
+  'net.ipv4.ip_local_port_range': 'net/ipv4/ip_local_port_range',
+  'net.ipv4.tcp_keepalive_time': 'net/ipv4/tcp_keepalive_time',
+  'net.ipv4.tcp_keepalive_intvl': 'net/ipv4/tcp_keepalive_intvl',
+  'net.ipv4.tcp_keepalive_probes': 'net/ipv4/tcp_keepalive_probes',
+  'net.core.somaxconn': 'net/core/somaxconn',
+  'net.ipv4.tcp_max_syn_backlog': 'net/ipv4/tcp_max_syn_backlog',
+  'net.ipv4.tcp_tw_reuse': 'net/ipv4/tcp_tw_reuse',
+  'net.ipv4.tcp_fin_timeout': 'net/ipv4/tcp_fin_timeout',
+  'net.netfilter.nf_conntrack_max': 'net/netfilter/nf_conntrack_max',
+  'net.netfilter.nf_conntrack_count': 'net/netfilter/nf_conntrack_count',
+  'net.ipv4.tcp_mem': 'net/ipv4/tcp_mem',
+} as const;
+
+export type SysctlName = keyof typeof SYSCTLS;
+
+/** What the host says; null means unknown (missing or unreadable). */
+export interface HostFacts {
+  procRoot: string;
+  nofileSoft: number | null;
+  nofileHard: number | null;
+  /** Raw sysctl values (whitespace-separated numbers). */
+  sysctl: Record<SysctlName, number[] | null>;
+  memAvailableBytes: number | null;
+  uid: number | null;
+  hasSysResource: boolean;
+  hasNetAdmin: boolean;
+}
+
+function read(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/** Parses whitespace-separated integers; null if any is not a number. */
+export function parseNumbers(text: string | null): number[] | null {
+  if (text === null) return null;
+  const parts = text.trim().split(/\s+/).filter(Boolean);
+  if (parts.length === 0) return null;
+  const numbers = parts.map(Number);
+  return numbers.every(Number.isFinite) ? numbers : null;
+}
+
+/** Soft and hard "Max open files" from a /proc/PID/limits text. */
+export function parseLimits(text: string | null): { soft: number | null; hard: number | null } {
+  const match = text ? /^Max open files\s+(\S+)\s+(\S+)/m.exec(text) : null;
+  const value = (s: string | undefined): number | null => (s === undefined ? null : s === 'unlimited' ? Number.MAX_SAFE_INTEGER : Number.isFinite(Number(s)) ? Number(s) : null);
+  return { soft: value(match?.[1]), hard: value(match?.[2]) };
+}
+
+/** Uid and the capabilities that matter, from a /proc/PID/status text. */
+export function parseStatus(text: string | null): { uid: number | null; hasSysResource: boolean; hasNetAdmin: boolean } {
+  const uid = text ? /^Uid:\s+(\d+)/m.exec(text)?.[1] : undefined;
+  const capEff = text ? /^CapEff:\s+([0-9a-f]+)/m.exec(text)?.[1] : undefined;
+  const caps = capEff ? BigInt(`0x${capEff}`) : 0n;
+  return { uid: uid === undefined ? null : Number(uid), hasSysResource: ((caps >> 24n) & 1n) === 1n, hasNetAdmin: ((caps >> 12n) & 1n) === 1n };
+}
+
+/** MemAvailable from a /proc/meminfo text, in bytes. */
+export function parseMemAvailable(text: string | null): number | null {
+  const match = text ? /^MemAvailable:\s+(\d+)\s+kB/m.exec(text) : null;
+  return match ? Number(match[1]) * 1024 : null;
+}
+
+/** Reads every fact from `procRoot` (default /proc) for process `pid` (default self). */
+export function readFacts(procRoot = '/proc', pid: number | 'self' = 'self'): HostFacts {
+  const limits = parseLimits(read(join(procRoot, String(pid), 'limits')));
+  const status = parseStatus(read(join(procRoot, String(pid), 'status')));
+  const sysctl = {} as Record<SysctlName, number[] | null>;
+  for (const [name, path] of Object.entries(SYSCTLS) as Array<[SysctlName, string]>) {
+    sysctl[name] = parseNumbers(read(join(procRoot, 'sys', path)));
+  }
+  return {
+    procRoot, nofileSoft: limits.soft, nofileHard: limits.hard, sysctl,
+    memAvailableBytes: parseMemAvailable(read(join(procRoot, 'meminfo'))), ...status,
+  };
+}

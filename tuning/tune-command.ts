@@ -1,0 +1,125 @@
+/**
+ * `sockstorm tune check|apply|restore|probe`: the shell around the pure planner. Read-only
+ * unless `apply`/`restore` is asked for, and `apply` changes nothing without `--yes` and root.
+ */
+import { readFacts, type HostFacts } from './facts.ts';
+import { applyFindings, defaultJournalPath, restoreJournal, type ChangeOutcome } from './apply.ts';
+import { capacityFor, planFor, type Capacity, type Finding } from './plan.ts';
+import { probeHost } from './probe.ts';
+
+/** Exit codes shared with `run`. */
+const EXIT = { ok: 0, failed: 1, invalid: 104, host: 106 } as const;
+
+/** Options of the tune subcommands. */
+export interface TuneFlags {
+  connections?: string;
+  target?: string;
+  sourceAddresses?: string;
+  json?: boolean;
+  procRoot?: string;
+  yes?: boolean;
+  persist?: boolean;
+  journal?: string;
+  pid?: string;
+  scope?: string;
+  max?: string;
+}
+
+const SYMBOL = { pass: 'ok  ', warn: 'WARN', fail: 'FAIL', unknown: '??  ' } as const;
+
+function parseConnections(text: string | undefined, fallback: number): number | string {
+  if (text === undefined) return fallback;
+  return /^\d+$/.test(text) && Number(text) > 0 ? Number(text) : `--connections must be a positive integer, not "${text}"`;
+}
+
+function formatCapacity(c: Capacity): string[] {
+  const show = (n: number | null): string => (n === null ? 'unknown' : n.toLocaleString('en-US'));
+  return [
+    `capacity for ${c.wanted.toLocaleString('en-US')} connections to one destination: ${Number.isFinite(c.capacity) ? c.capacity.toLocaleString('en-US') : 'unknown'} (${c.canHold ? 'can hold' : 'CANNOT hold'})`,
+    `  open files per process ${show(c.byFds)}, ports × source addresses ${show(c.byPorts)}, conntrack room ${show(c.byConntrack)}, memory ${show(c.byMemory)}`,
+    ...(c.binding ? [`  binding limit: ${c.binding}${c.lift && !c.canHold ? `; ${c.lift}` : ''}`] : []),
+  ];
+}
+
+function formatFindings(findings: Finding[]): string[] {
+  return findings.map((f) => `${SYMBOL[f.status]} ${f.id.padEnd(32)} ${f.current.padEnd(22)} want ${f.recommended.padEnd(26)} ${f.command}`);
+}
+
+function check(flags: TuneFlags): { facts: HostFacts; findings: Finding[]; capacity: Capacity } | string {
+  const connections = parseConnections(flags.connections, 10_000);
+  if (typeof connections === 'string') return connections;
+  const sourceAddresses = flags.sourceAddresses ? flags.sourceAddresses.split(',').filter(Boolean).length : 1;
+  const facts = readFacts(flags.procRoot ?? '/proc');
+  const input = { facts, connections, sourceAddresses };
+  return { facts, findings: planFor(input), capacity: capacityFor(input) };
+}
+
+function printOutcomes(title: string, outcomes: ChangeOutcome[]): void {
+  console.log(title);
+  for (const o of outcomes) console.log(`  ${o.ok ? 'ok  ' : 'FAIL'} ${o.name}: ${o.from} → ${o.to}  ${o.message}`);
+}
+
+/** Runs one tune subcommand; resolves with the exit code. */
+export async function runTune(action: string, flags: TuneFlags): Promise<number> {
+  if (action === 'restore') {
+    try {
+      printOutcomes('restored:', restoreJournal(flags.journal ?? defaultJournalPath(), flags.procRoot ?? '/proc'));
+      return EXIT.ok;
+    } catch (error) {
+      console.error(`sockstorm tune restore: ${(error as Error).message}`);
+      return EXIT.failed;
+    }
+  }
+  const result = check(flags);
+  if (typeof result === 'string') {
+    console.error(`sockstorm tune: ${result}`);
+    return EXIT.invalid;
+  }
+  const { facts, findings, capacity } = result;
+  if (action === 'check') {
+    if (flags.json) console.log(JSON.stringify({ canHold: capacity.canHold, capacity, findings, privileges: { uid: facts.uid, hasSysResource: facts.hasSysResource, hasNetAdmin: facts.hasNetAdmin } }, null, 2));
+    else {
+      console.log(`privileges: uid ${facts.uid ?? 'unknown'}, CAP_SYS_RESOURCE ${facts.hasSysResource ? 'yes' : 'no'}, CAP_NET_ADMIN ${facts.hasNetAdmin ? 'yes' : 'no'}`);
+      for (const line of [...formatFindings(findings), ...formatCapacity(capacity)]) console.log(line);
+    }
+    return capacity.canHold ? EXIT.ok : EXIT.host;
+  }
+  if (action === 'apply') {
+    const scoped = findings.filter((f) => f.apply && (flags.scope !== 'net' || (f.apply.kind === 'sysctl' && f.apply.name.startsWith('net.'))));
+    if (scoped.length === 0) {
+      console.log('nothing to change: every applicable check passes');
+      return EXIT.ok;
+    }
+    console.log('would change:');
+    for (const f of scoped) console.log(`  ${f.id}: ${f.current} → ${f.apply!.kind === 'sysctl' ? f.apply!.value : f.recommended}   (${f.command})`);
+    if (!flags.yes) {
+      console.log('nothing changed: run again with --yes to apply (as root)');
+      return EXIT.ok;
+    }
+    if (facts.uid !== 0) {
+      console.error(`sockstorm tune apply: refused: writing sysctls needs root (uid 0); this is uid ${facts.uid}. Nothing was changed.`);
+      return EXIT.failed;
+    }
+    const outcomes = applyFindings(scoped, {
+      procRoot: flags.procRoot ?? '/proc', journalPath: flags.journal ?? defaultJournalPath(),
+      pid: flags.pid ? Number(flags.pid) : process.ppid, persistFile: flags.persist ? '/etc/sysctl.d/99-sockstorm.conf' : null,
+    });
+    printOutcomes(`applied (journal ${flags.journal ?? defaultJournalPath()}; undo with sockstorm tune restore):`, outcomes);
+    return outcomes.every((o) => o.ok) ? EXIT.ok : EXIT.failed;
+  }
+  if (action === 'probe') {
+    const bound = parseConnections(flags.max, Math.min(Number.isFinite(capacity.capacity) ? Math.ceil(capacity.capacity * 1.05) : 30_000, 60_000));
+    if (typeof bound === 'string') return (console.error(`sockstorm tune: ${bound.replace('--connections', '--max')}`), EXIT.invalid);
+    const predicted = capacityFor({ facts, connections: bound, sourceAddresses: 1 });
+    const probe = await probeHost(bound);
+    const off = Number.isFinite(predicted.capacity) ? ((probe.held - predicted.capacity) / predicted.capacity) * 100 : null;
+    if (flags.json) console.log(JSON.stringify({ probe, predicted: predicted.capacity, binding: predicted.binding, offPercent: off }, null, 2));
+    else {
+      console.log(`probe: held ${probe.held.toLocaleString('en-US')} of ${bound.toLocaleString('en-US')} in ${probe.seconds.toFixed(1)} s (${probe.connectsPerSec.toFixed(0)}/s); stopped by ${probe.stoppedBy ?? 'the bound'}`);
+      console.log(`check predicted ${Number.isFinite(predicted.capacity) ? predicted.capacity.toLocaleString('en-US') : 'unknown'} (binding: ${predicted.binding ?? 'none'})${off === null ? '' : `; probe is ${off >= 0 ? '+' : ''}${off.toFixed(2)}% off`}`);
+    }
+    return EXIT.ok;
+  }
+  console.error(`sockstorm tune: unknown action "${action}"; use check, apply, restore or probe`);
+  return EXIT.invalid;
+}

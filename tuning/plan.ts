@@ -65,6 +65,12 @@ function portRange(facts: HostFacts): number | null {
   return range && range.length >= 2 ? range[1]! - range[0]! + 1 : null;
 }
 
+function processesFor(connections: number, fdsPerProcess: number | null): string {
+  if (!fdsPerProcess) return 'several generator processes';
+  const count = Math.ceil(connections / Math.max(1, fdsPerProcess));
+  return `${count} generator process${count === 1 ? '' : 'es'}`;
+}
+
 /** Computes the capacity and names what binds it. */
 export function capacityFor({ facts, connections, sourceAddresses }: PlanInput): Capacity {
   const hard = facts.nofileHard;
@@ -79,7 +85,7 @@ export function capacityFor({ facts, connections, sourceAddresses }: PlanInput):
   const limits: Array<[string, number | null, string]> = [
     ['open files per process', byFds, facts.hasSysResource
       ? 'raise the limit: sockstorm tune apply --yes'
-      : `this process cannot raise its hard limit (no CAP_SYS_RESOURCE): run ${hard ? Math.ceil(connections / Math.max(1, byFds ?? 1)) : 'several'} generator processes`],
+      : `this process cannot raise its hard limit (no CAP_SYS_RESOURCE): run ${processesFor(connections, byFds)}`],
     ['ephemeral ports per destination', byPorts, 'add source addresses (--source-addresses 127.0.0.2,127.0.0.3) or widen net.ipv4.ip_local_port_range'],
     ['conntrack table', byConntrack, 'raise net.netfilter.nf_conntrack_max'],
     ['memory', byMemory, 'more memory, or fewer connections per host'],

@@ -132,11 +132,34 @@ program.command('tune <action>')
     process.exitCode = await runTune(action, flags);
   });
 
-withTargetOptions(program.command('demo', { isDefault: true }))
-  .description('the built-in demo experiment (ramp, burst, chaos) headless')
+withTargetOptions(program.command('console'))
+  .description('the interactive console (needs a terminal)')
   .action(async (flags: TargetFlags) => {
-    process.exitCode = await runScriptFile(DEMO, engineOptions(flags), {});
+    process.exitCode = await openConsole(flags);
   });
+
+withTargetOptions(program.command('demo', { isDefault: true }))
+  .description('with a terminal: the console on the bundled server; otherwise (or with CI set) the demo experiment headless')
+  .action(async (flags: TargetFlags) => {
+    const isInteractive = Boolean(process.stdout.isTTY && process.stdin.isTTY) && !process.env.CI;
+    process.exitCode = isInteractive ? await openConsole(flags) : await runScriptFile(DEMO, engineOptions(flags), {});
+  });
+
+async function openConsole(flags: TargetFlags): Promise<number> {
+  if (!process.stdin.isTTY) {
+    process.stderr.write('sockstorm: the console needs a terminal; use `sockstorm run script.storm` to run headless\n');
+    return EXIT.invalid;
+  }
+  // the console (ink, react) is loaded only when it is used
+  const { runConsole } = await import('./ui/run-console.tsx');
+  try {
+    return await runConsole(engineOptions(flags));
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    process.stderr.write(`sockstorm: ${(error as Error).message}${code ? ` [${code}]` : ''}\n`);
+    return code === 'config.url' || code === 'config.option' ? EXIT.invalid : 1;
+  }
+}
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,32 @@
+/**
+ * `sockstorm console`: starts the engine (and the bundled server unless a target is given),
+ * renders the Ink console at most 10 frames a second, and on quit restores the terminal,
+ * stops the fleet gracefully and prints what the session did.
+ */
+import { render } from 'ink';
+import { createEngine } from '../engine/engine.ts';
+import type { EngineOptions } from '../engine/engine-options.ts';
+import { ConsoleSession } from '../script/console-session.ts';
+import { App } from './app.tsx';
+
+/** Runs the console until the operator quits; resolves with the exit code. */
+export async function runConsole(options: EngineOptions): Promise<number> {
+  process.stderr.write('sockstorm: starting…\n');
+  const engine = await createEngine(options);
+  const session = new ConsoleSession(engine);
+  let isQuitting = false;
+  const instance = render(<App engine={engine} session={session} onQuit={() => { isQuitting = true; }} />, {
+    exitOnCtrlC: false,
+    maxFps: 10,
+    patchConsole: true,
+  });
+  await instance.waitUntilExit();
+  // a second Ctrl+C while the fleet closes exits at once
+  process.once('SIGINT', () => process.exit(105));
+  process.stderr.write(`sockstorm: ${isQuitting ? 'stopping the fleet' : 'console closed'}…\n`);
+  const last = engine.getSnapshot();
+  await engine.stop();
+  const errors = Object.values(last.errors).reduce((sum, n) => sum + n, 0);
+  process.stdout.write(`sockstorm: session ended after ${(last.elapsedMs / 1000).toFixed(0)} s: peak open ${last.fleet.open}, ${last.totals.connects} connects, ${last.totals.killed} killed, ${errors} errors. Type ":save FILE" in a session to keep it as a script.\n`);
+  return 0;
+}

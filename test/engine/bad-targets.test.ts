@@ -1,0 +1,146 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import https from 'node:https';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocketServer } from 'ws';
+import { createEngine, type Engine } from '../../console/engine/engine.ts';
+import { eventually } from '../helpers/test-client.ts';
+
+let engine: Engine | null = null;
+const cleanups: Array<() => Promise<void> | void> = [];
+
+afterEach(async () => {
+  await engine?.stop();
+  engine = null;
+  for (const cleanup of cleanups.splice(0)) await cleanup();
+});
+
+async function wsServer(options: ConstructorParameters<typeof WebSocketServer>[0] = {}): Promise<{ wss: WebSocketServer; url: string }> {
+  const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', ...options });
+  await new Promise((resolve) => wss.once('listening', resolve));
+  cleanups.push(() => new Promise<void>((resolve) => {
+    for (const client of wss.clients) client.terminate();
+    wss.close(() => resolve());
+  }));
+  return { wss, url: `ws://127.0.0.1:${(wss.address() as { port: number }).port}/` };
+}
+
+describe('engine against bad targets', () => {
+  it('classifies an oversized frame from the server as a protocol error and reconnects', async () => {
+    const { wss, url } = await wsServer();
+    let connections = 0;
+    wss.on('connection', (ws) => {
+      if (++connections <= 3) ws.send('x'.repeat(4096));
+    });
+    engine = await createEngine({ target: url, maxPayloadBytes: 1024, reconnect: { kind: 'fixed', delayMs: 50 } });
+    await engine.dispatch({ type: 'set-target', count: 3 });
+    await eventually(() => engine!.getSnapshot().errors['protocol.WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'] === 3, 10_000);
+    await eventually(() => engine!.live().open === 3, 10_000);
+  });
+
+  it('classifies a handshake that never answers as handshake.timeout', async () => {
+    const sockets: net.Socket[] = [];
+    const silent = net.createServer((socket) => { sockets.push(socket); });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => { for (const s of sockets) s.destroy(); silent.close(() => resolve()); }));
+    const port = (silent.address() as net.AddressInfo).port;
+    engine = await createEngine({ target: `ws://127.0.0.1:${port}/`, handshakeTimeoutMs: 300, reconnect: { kind: 'off' } });
+    await engine.dispatch({ type: 'set-target', count: 4 });
+    await eventually(() => engine!.getSnapshot().errors['handshake.timeout'] === 4, 10_000);
+    expect(engine.getSnapshot().totals.failures).toBe(4);
+  });
+
+  it('keeps counting when the target dies mid-run: drops as close.1006, then refused reconnects', async () => {
+    const { wss, url } = await wsServer();
+    engine = await createEngine({ target: url, reconnect: { kind: 'fixed', delayMs: 100 } });
+    await engine.dispatch({ type: 'set-target', count: 10 });
+    await eventually(() => engine!.live().open === 10, 10_000);
+    for (const client of wss.clients) client.terminate();
+    await new Promise<void>((resolve) => wss.close(() => resolve()));
+    await eventually(() => (engine!.getSnapshot().errors['tcp.refused'] ?? 0) >= 10, 10_000);
+    const s = engine.getSnapshot();
+    expect(s.errors['close.1006']).toBe(10);
+    expect(s.totals.disconnects).toBe(10);
+    expect(s.isStopped).toBe(false);
+  });
+
+  it('answers garbage frames with nothing worse than counting them', async () => {
+    const { wss, url } = await wsServer();
+    wss.on('connection', (ws) => {
+      ws.send('{"t":"bcast","seq":"x"}');
+      ws.send('not json at all');
+      ws.send(Buffer.from([0, 1, 2]));
+    });
+    engine = await createEngine({ target: url, snapshotIntervalMs: 200 });
+    await engine.dispatch({ type: 'set-target', count: 5 });
+    await eventually(() => engine!.getSnapshot().totals.messagesIn === 15, 10_000);
+    expect(engine.getSnapshot().errors).toEqual({});
+    expect(engine.live().open).toBe(5);
+  });
+
+  it('offers subprotocols and headers, and connects to wss:// with --insecure only', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sockstorm-tls-'));
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
+    const server = https.createServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) });
+    const seen: Array<{ protocol: string; token: string | undefined }> = [];
+    const wss = new WebSocketServer({ server });
+    wss.on('connection', (ws, req) => seen.push({ protocol: ws.protocol, token: req.headers['x-token'] as string | undefined }));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => { for (const c of wss.clients) c.terminate(); server.close(() => resolve()); }));
+    const url = `wss://127.0.0.1:${(server.address() as net.AddressInfo).port}/`;
+    engine = await createEngine({ target: url, reconnect: { kind: 'off' } });
+    await engine.dispatch({ type: 'set-target', count: 2 });
+    await eventually(() => engine!.getSnapshot().totals.failures === 2, 10_000);
+    expect(Object.keys(engine.getSnapshot().errors)).toEqual(['tls.depth_zero_self_signed_cert']);
+    await engine.stop();
+    engine = await createEngine({ target: url, insecure: true, protocols: ['chat.v2'], headers: { 'x-token': 'abc' } });
+    await engine.dispatch({ type: 'set-target', count: 2 });
+    await eventually(() => engine!.live().open === 2, 10_000);
+    expect(seen).toEqual([{ protocol: 'chat.v2', token: 'abc' }, { protocol: 'chat.v2', token: 'abc' }]);
+  });
+
+  it('spreads users over several loopback source addresses and shows them per address', async () => {
+    const { wss, url } = await wsServer();
+    const sources = new Set<string>();
+    wss.on('connection', (_ws, req) => sources.add(req.socket.remoteAddress!));
+    engine = await createEngine({ target: url, localAddresses: ['127.0.0.2', '127.0.0.3'], snapshotIntervalMs: 200 });
+    await engine.dispatch({ type: 'set-target', count: 10 });
+    await eventually(() => engine!.live().open === 10, 10_000);
+    await eventually(() => engine!.getSnapshot().fleet.bySource['127.0.0.2'] === 5, 5000);
+    expect(engine.getSnapshot().fleet.bySource).toEqual({ '127.0.0.2': 5, '127.0.0.3': 5 });
+    expect([...sources].sort()).toEqual(['127.0.0.2', '127.0.0.3']);
+  });
+});
+
+describe('engine behaviours', () => {
+  it('pauses reading on slowed users and resumes them after the duration', async () => {
+    engine = await createEngine({ ratePerSec: 5000, snapshotIntervalMs: 200 });
+    await engine.dispatch({ type: 'set-target', count: 20 });
+    await eventually(() => engine!.live().open === 20, 10_000);
+    const result = await engine.dispatch({ type: 'slow', percent: 50, forMs: 1500 });
+    expect(result.message).toContain('slow 10 VUs');
+    await engine.dispatch({ type: 'broadcast', count: 1, sizeBytes: 8 });
+    // the 10 readers that are not paused get it; the paused ones only after they resume
+    await eventually(() => engine!.getSnapshot().totals.broadcastsReceived === 10, 3000);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(engine.getSnapshot().totals.broadcastsReceived).toBe(10);
+    await eventually(() => engine!.getSnapshot().totals.broadcastsReceived === 20 && engine!.getSnapshot().fleet.slowed === 0, 5000);
+  });
+
+  it('sends application messages from a template at a fixed rate', async () => {
+    const { wss, url } = await wsServer();
+    const received: string[] = [];
+    wss.on('connection', (ws) => ws.on('message', (data) => received.push(data.toString())));
+    engine = await createEngine({ target: url });
+    await engine.dispatch({ type: 'set-target', count: 2 });
+    await eventually(() => engine!.live().open === 2, 10_000);
+    await engine.dispatch({ type: 'messages', perSec: 50, template: '{"t":"chat","vu":{{vu}}}' });
+    await eventually(() => received.length >= 10, 5000);
+    await engine.dispatch({ type: 'messages', perSec: 0, template: '' });
+    expect(received.slice(0, 4).map((m) => JSON.parse(m).t)).toEqual(['chat', 'chat', 'chat', 'chat']);
+    expect(new Set(received.map((m) => JSON.parse(m).vu)).size).toBe(2);
+  });
+});

@@ -62,6 +62,8 @@ export function metricValues(last: Snapshot, peakOpen: number): Record<string, n
 /** Folds a run's snapshots, thresholds and ending into its summary. */
 export function summarize(snapshots: Snapshot[], thresholds: Threshold[], options: { isSignalled: boolean; notes: string[]; openAtEnd?: number; targetAtEnd?: number }): RunSummary {
   const last = snapshots[snapshots.length - 1]!;
+  // teardown is not part of the measurement (it is not counted as saturated either)
+  const measured = snapshots.filter((s) => !s.isStopped).length > 0 ? snapshots.filter((s) => !s.isStopped) : snapshots;
   const peakOpen = snapshots.reduce((max, s) => Math.max(max, s.fleet.open), 0);
   const values = metricValues(last, options.openAtEnd ?? peakOpen);
   const results = evaluateThresholds(thresholds, values);
@@ -77,11 +79,11 @@ export function summarize(snapshots: Snapshot[], thresholds: Threshold[], option
     broadcasts: { settled: last.broadcastsSettled, minReach: last.minReach, last: last.broadcasts },
     errors: last.errors, errorRate: values['errors.rate'] ?? 0,
     health: {
-      loopDelayP99MaxMs: Math.max(...snapshots.map((s) => s.health.loopDelayP99Ms)),
-      utilizationMax: Math.max(...snapshots.map((s) => s.health.utilization)),
-      cpuPercentMax: Math.max(...snapshots.map((s) => s.health.cpuPercent)),
-      rssMaxBytes: Math.max(...snapshots.map((s) => s.health.rssBytes)),
-      bytesPerOpenVu: snapshots.reduce((best, s) => (s.fleet.open >= peakOpen && s.health.bytesPerOpenVu > 0 ? s.health.bytesPerOpenVu : best), 0),
+      loopDelayP99MaxMs: Math.max(...measured.map((s) => s.health.loopDelayP99Ms)),
+      utilizationMax: Math.max(...measured.map((s) => s.health.utilization)),
+      cpuPercentMax: Math.max(...measured.map((s) => s.health.cpuPercent)),
+      rssMaxBytes: Math.max(...measured.map((s) => s.health.rssBytes)),
+      bytesPerOpenVu: measured.reduce((best, s) => (s.fleet.open >= peakOpen && s.health.bytesPerOpenVu > 0 ? s.health.bytesPerOpenVu : best), 0),
     },
     saturated: { intervals: last.saturatedIntervals, of: last.intervals, share },
     server: last.server, thresholds: results, notes: options.notes, marks: last.marks, knees: [],

@@ -32,6 +32,12 @@ function positiveNumber(name: string) {
   };
 }
 
+function portNumber(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError('--metrics-port must be 0..65535');
+  return port;
+}
+
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
@@ -53,6 +59,7 @@ interface TargetFlags {
   tsPath?: string;
   seqPath?: string;
   topicPath?: string;
+  metricsPort?: number;
 }
 
 /** The options every fleet-driving command shares. */
@@ -73,7 +80,8 @@ function withTargetOptions(command: Command): Command {
     .option('--broadcast-send <template>', 'real target: broadcast by sending this frame from a VU')
     .option('--ts-path <path>', 'real target: JSON path of the send time (epoch ms) in fan-out messages')
     .option('--seq-path <path>', 'real target: JSON path of a per-topic sequence number')
-    .option('--topic-path <path>', 'real target: JSON path of the topic');
+    .option('--topic-path <path>', 'real target: JSON path of the topic')
+    .option('--metrics-port <port>', 'serve /metrics (Prometheus), /snapshot and /stream on 127.0.0.1 (0: a free port)', portNumber);
 }
 
 function engineOptions(flags: TargetFlags): EngineOptions {
@@ -142,7 +150,7 @@ withTargetOptions(program.command('demo', { isDefault: true }))
   .description('with a terminal: the console on the bundled server; otherwise (or with CI set) the demo experiment headless')
   .action(async (flags: TargetFlags) => {
     const isInteractive = Boolean(process.stdout.isTTY && process.stdin.isTTY) && !process.env.CI;
-    process.exitCode = isInteractive ? await openConsole(flags) : await runScriptFile(DEMO, engineOptions(flags), {});
+    process.exitCode = isInteractive ? await openConsole(flags) : await runScriptFile(DEMO, engineOptions(flags), { metricsPort: flags.metricsPort });
   });
 
 async function openConsole(flags: TargetFlags): Promise<number> {
@@ -153,7 +161,7 @@ async function openConsole(flags: TargetFlags): Promise<number> {
   // the console (ink, react) is loaded only when it is used
   const { runConsole } = await import('./ui/run-console.tsx');
   try {
-    return await runConsole(engineOptions(flags));
+    return await runConsole(engineOptions(flags), flags.metricsPort);
   } catch (error) {
     const code = (error as { code?: string }).code;
     process.stderr.write(`sockstorm: ${(error as Error).message}${code ? ` [${code}]` : ''}\n`);

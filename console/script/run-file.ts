@@ -12,13 +12,16 @@ import { capacityFor } from '../../tuning/plan.ts';
 import { renderReport } from './html-report.ts';
 import { progressWriter } from './progress.ts';
 import { runScript } from './runner.ts';
+import { startMetricsEndpoint, type MetricsEndpoint } from './metrics-endpoint.ts';
 import { EXIT, formatSummary } from './summary.ts';
 
-/** Output files of a run. */
+/** Output files of a run, and the optional live endpoint. */
 export interface RunFiles {
   json?: string;
   ndjson?: string;
   report?: string;
+  /** Serve /metrics, /snapshot and /stream on 127.0.0.1 at this port (0: a free one). */
+  metricsPort?: number;
 }
 
 function fail(message: string, code: number): number {
@@ -77,10 +80,16 @@ export async function runScriptFile(file: string, engineOptions: EngineOptions, 
   process.on('SIGTERM', onSignal);
   const ndjson = files.ndjson ? createWriteStream(files.ndjson) : null;
   const progress = progressWriter(process.stderr);
+  let endpoint: Promise<MetricsEndpoint> | null = null;
   try {
     const outcome = await runScript(steps, {
       engineOptions,
       signal: controller.signal,
+      onEngine(engine) {
+        if (files.metricsPort === undefined) return;
+        endpoint = startMetricsEndpoint(engine, '127.0.0.1', files.metricsPort);
+        endpoint.then((e) => process.stderr.write(`sockstorm: metrics at ${e.url}/metrics, snapshots at ${e.url}/stream\n`), () => {});
+      },
       onSnapshot(snapshot) {
         progress.onSnapshot(snapshot);
         ndjson?.write(`${JSON.stringify(snapshot)}\n`);
@@ -100,6 +109,7 @@ export async function runScriptFile(file: string, engineOptions: EngineOptions, 
     if (error instanceof ServerStartError) return fail(`${error.message} [${error.code}]`, 1);
     throw error;
   } finally {
+    if (endpoint) await (endpoint as Promise<MetricsEndpoint>).then((e) => e.close(), (error: Error) => process.stderr.write(`sockstorm: metrics endpoint failed: ${error.message}\n`));
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }

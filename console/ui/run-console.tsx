@@ -7,12 +7,18 @@ import { render } from 'ink';
 import { createEngine } from '../engine/engine.ts';
 import type { EngineOptions } from '../engine/engine-options.ts';
 import { ConsoleSession } from '../script/console-session.ts';
+import { startMetricsEndpoint } from '../script/metrics-endpoint.ts';
 import { App } from './app.tsx';
 
 /** Runs the console until the operator quits; resolves with the exit code. */
-export async function runConsole(options: EngineOptions): Promise<number> {
+export async function runConsole(options: EngineOptions, metricsPort?: number): Promise<number> {
   process.stderr.write('sockstorm: starting…\n');
   const engine = await createEngine(options);
+  const endpoint = metricsPort === undefined ? null : await startMetricsEndpoint(engine, '127.0.0.1', metricsPort).catch(async (error: Error) => {
+    await engine.stop();
+    throw error;
+  });
+  if (endpoint) process.stderr.write(`sockstorm: metrics at ${endpoint.url}/metrics, snapshots at ${endpoint.url}/stream\n`);
   const session = new ConsoleSession(engine);
   let isQuitting = false;
   const instance = render(<App engine={engine} session={session} onQuit={() => { isQuitting = true; }} />, {
@@ -25,6 +31,7 @@ export async function runConsole(options: EngineOptions): Promise<number> {
   process.once('SIGINT', () => process.exit(105));
   process.stderr.write(`sockstorm: ${isQuitting ? 'stopping the fleet' : 'console closed'}…\n`);
   const last = engine.getSnapshot();
+  await endpoint?.close();
   await engine.stop();
   const errors = Object.values(last.errors).reduce((sum, n) => sum + n, 0);
   process.stdout.write(`sockstorm: session ended after ${(last.elapsedMs / 1000).toFixed(0)} s: peak open ${last.fleet.open}, ${last.totals.connects} connects, ${last.totals.killed} killed, ${errors} errors. Type ":save FILE" in a session to keep it as a script.\n`);

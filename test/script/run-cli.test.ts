@@ -52,6 +52,25 @@ describe('sockstorm run', () => {
     expect(readFileSync(out.report, 'utf8')).toContain('<svg');
   });
 
+  it('serves Prometheus metrics and a snapshot stream on loopback while it runs', async () => {
+    const file = script('metrics.storm', 'vus 10\nawait open 10 timeout 20s\nwait 30s\n');
+    const run = startCli(['run', file, '--metrics-port', '0']);
+    const stderr = await waitForOutput(run.stderr, /metrics at (http:\/\/127\.0\.0\.1:\d+)\/metrics/, 30_000);
+    const base = /metrics at (http:\/\/127\.0\.0\.1:\d+)\/metrics/.exec(stderr)![1]!;
+    await waitForOutput(run.stderr, /open 10\/10/, 30_000);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toContain('# TYPE sockstorm_vus gauge');
+    expect(metrics).toMatch(/^sockstorm_vus\{state="open"\} 10$/m);
+    expect(metrics).toMatch(/^sockstorm_connects_total 10$/m);
+    const stream = await fetch(`${base}/stream`);
+    const reader = stream.body!.getReader();
+    const first = new TextDecoder().decode((await reader.read()).value);
+    expect(JSON.parse(first.split('\n')[0]!).fleet.open).toBe(10);
+    await reader.cancel();
+    run.child.kill('SIGINT');
+    expect((await run.exit).code).toBe(105);
+  });
+
   it('marks stalled intervals saturated and the run inconclusive (100) whatever its thresholds say', async () => {
     const file = script('stall.storm', 'vus 5\nawait open 5 timeout 20s\nstall 3s\nwait 500ms\nexpect open >= 5\n');
     const json = join(dir, 'stall.json');

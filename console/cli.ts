@@ -140,6 +140,14 @@ program.command('tune <action>')
     process.exitCode = await runTune(action, flags);
   });
 
+program.command('dashboard')
+  .description('a full-screen wall in its own terminal, attached to a run or console started with --metrics-port (default: starts the demo)')
+  .option('--attach <url>', 'the http://127.0.0.1:PORT a run or console serves with --metrics-port')
+  .action(async (flags: { attach?: string }) => {
+    const { runDashboard } = await import('./dashboard/dashboard.ts');
+    process.exitCode = await runDashboard(flags.attach);
+  });
+
 withTargetOptions(program.command('console'))
   .description('the interactive console (needs a terminal)')
   .action(async (flags: TargetFlags) => {

@@ -21,8 +21,17 @@ describe('module boundaries', () => {
     expect(files.length).toBeGreaterThan(10);
     for (const file of files) {
       for (const spec of imports(file)) {
-        expect(spec, `${file} imports ${spec}`).not.toMatch(/^(ink|react|uWebSockets\.js)(\/|$)|\/ui\//);
+        expect(spec, `${file} imports ${spec}`).not.toMatch(/^(ink|react|uWebSockets\.js|blessed|blessed-contrib)(\/|$)|\/(ui|dashboard)\//);
       }
+    }
+  });
+
+  it('never puts Ink and blessed in one process: the console UI and the dashboard import nothing of each other', () => {
+    for (const file of sources('console/ui')) {
+      for (const spec of imports(file)) expect(spec, file).not.toMatch(/^blessed|\/dashboard\//);
+    }
+    for (const file of sources('console/dashboard')) {
+      for (const spec of imports(file)) expect(spec, file).not.toMatch(/^(ink|react)(\/|$)|\/ui\//);
     }
   });
 

@@ -67,6 +67,10 @@ export function summarize(snapshots: Snapshot[], thresholds: Threshold[], option
   const peakOpen = snapshots.reduce((max, s) => Math.max(max, s.fleet.open), 0);
   const values = metricValues(last, options.openAtEnd ?? peakOpen);
   const results = evaluateThresholds(thresholds, values);
+  // a run that never opened a single connection has failed, whether or not it said so
+  if (last.totals.attempts > 0 && last.totals.connects === 0) {
+    results.push({ metric: 'connects', op: '>', value: 0, source: 'connects > 0 (implicit: no connection ever opened)', actual: 0, passed: false });
+  }
   const share = values.saturated ?? 0;
   const verdict: Verdict = options.isSignalled ? 'stopped'
     : share > INCONCLUSIVE_SHARE ? 'inconclusive'
@@ -97,14 +101,27 @@ function latencyLine(name: string, s: LatencySummary): string {
   return `  ${name.padEnd(10)} p50 ${ms(s.p50).padStart(8)}  p99 ${ms(s.p99).padStart(8)}  max ${ms(s.max).padStart(8)}  n=${s.count}`;
 }
 
+function isLoopback(url: string): boolean {
+  try {
+    const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+    return host === 'localhost' || host === '::1' || host.startsWith('127.');
+  } catch {
+    return false;
+  }
+}
+
 /** The end summary as a person reads it: one screen. */
 export function formatSummary(summary: RunSummary): string {
   const lines: string[] = [];
   const t = summary.totals;
-  lines.push(`sockstorm run: ${summary.verdict.toUpperCase()} (exit ${summary.exitCode}) after ${ms(summary.durationMs)} against ${summary.target.url}${summary.target.isBundled ? ` (bundled ${summary.target.serverEngine})` : ''}`);
+  const verdict = summary.verdict === 'passed' && summary.thresholds.length === 0 ? 'PASSED (no thresholds)' : summary.verdict.toUpperCase();
+  lines.push(`sockstorm run: ${verdict} (exit ${summary.exitCode}) after ${ms(summary.durationMs)} against ${summary.target.url}${summary.target.isBundled ? ` (bundled ${summary.target.serverEngine})` : ''}`);
   lines.push(`fleet      open ${summary.fleet.open}/${summary.fleet.target} at the end of the script (peak ${summary.fleet.peakOpen})  attempts ${t.attempts}  connects ${t.connects}  failures ${t.failures}  drops ${t.disconnects}  killed ${t.killed}  reconnect ${summary.fleet.policy}`);
   lines.push('latency');
   for (const [name, s] of Object.entries(summary.latency)) lines.push(latencyLine(name, s));
+  if (summary.latency.fanout.count > 0 && !summary.target.isBundled && !isLoopback(summary.target.url)) {
+    lines.push('  fan-out from the target\'s send time is one-way across two clocks: trust it only as far as they agree');
+  }
   for (const r of summary.recoveries.slice(-3)) {
     lines.push(`recovery   ${r.action}: dropped ${r.dropped}, 95% in ${ms(r.p95Ms)}, 100% in ${ms(r.fullMs)}, peak ${r.peakHandshakesPerSec} handshakes/s, ${r.attempts} attempts, ${r.failures} failed`);
   }

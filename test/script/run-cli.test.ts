@@ -29,6 +29,14 @@ describe('sockstorm run', () => {
     expect(failed.stdout).toContain('✗ expect open >= 6');
   });
 
+  it('fails a run in which no connection ever opened, even without thresholds', async () => {
+    const file = script('refused.storm', 'vus 5\nwait 1s\n');
+    const result = await runCli(['run', file, '--target', 'ws://127.0.0.1:1/']);
+    expect(result.code).toBe(99);
+    expect(result.stdout).toContain('tcp.refused');
+    expect(result.stdout).toContain('no connection ever opened');
+  });
+
   it('exits 104 before any socket opens for an invalid URL or script', async () => {
     const file = script('ok.storm', 'vus 1\n');
     const badUrl = await runCli(['run', file, '--target', 'http://127.0.0.1:1/']);

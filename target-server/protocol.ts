@@ -202,6 +202,9 @@ export function validateBroadcast(body: unknown): Validated<BroadcastRequest> {
   return { ok: true, value };
 }
 
+/** The close reason of a connection the server dropped on `POST /kill` (close mode), so clients can tell chaos from failure. */
+export const SERVER_KILL_REASON = 'killed by server';
+
 /** How server-side chaos drops connections. */
 export type KillMode = 'close' | 'reset';
 

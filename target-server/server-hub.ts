@@ -4,6 +4,7 @@ import {
   encodeBroadcast,
   encodeError,
   parseClientFrame,
+  SERVER_KILL_REASON,
   type BroadcastRequest,
   type KillMode,
   type ServerConfig,
@@ -213,7 +214,7 @@ export class ServerHub {
       const j = i + Math.floor(Math.random() * (all.length - i));
       [all[i], all[j]] = [all[j]!, all[i]!];
       if (mode === 'reset') all[i]!.reset();
-      else all[i]!.end(1001, 'killed by server');
+      else all[i]!.end(1001, SERVER_KILL_REASON);
     }
     this.counters.closedByKill += count;
     return count;

@@ -47,7 +47,6 @@ export class Fleet implements VuHost {
   private nextId = 0;
   private allowance = 0;
   private lastTickAt = performance.now();
-  private awaitedServerKills = 0;
   private drained: (() => void) | null = null;
   target = 0;
   ratePerSec: number;
@@ -109,15 +108,8 @@ export class Fleet implements VuHost {
     if (reason === 'remove' || reason === 'stop' || vu.isRetired) return;
     this.metrics.totals.disconnects++;
     this.recovery.onDrop();
-    if (reason === null && errorClass !== null) {
-      if (this.awaitedServerKills > 0) {
-        // the bundled server said it dropped this many: they are chaos, not errors
-        this.awaitedServerKills--;
-        this.metrics.totals.killed++;
-      } else {
-        this.metrics.countError(errorClass);
-      }
-    }
+    if (reason === 'server-kill') this.metrics.totals.killed++;
+    else if (reason === null && errorClass !== null) this.metrics.countError(errorClass);
     this.scheduleRetry(vu);
   }
 
@@ -209,11 +201,6 @@ export class Fleet implements VuHost {
     for (const vu of chosen) vu.end('kill', mode);
     this.metrics.totals.killed += chosen.length;
     return chosen.length;
-  }
-
-  /** The bundled server announced it dropped `count` of its connections. */
-  expectServerKills(count: number): void {
-    this.awaitedServerKills += count;
   }
 
   /** Pauses reading on P% of the open users for `forMs`; returns how many. */

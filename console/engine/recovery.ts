@@ -27,22 +27,38 @@ export class RecoveryTracker {
   private startedAt = 0;
   private bucketSecond = -1;
   private bucketCount = 0;
-  /** Drops announced but not yet seen (a server-side kill lands after its answer). */
+  /**
+   * Drops not yet seen. A server-side kill's drops can land before or after its answer, so
+   * it starts unknown (Infinity) and is settled by `announce`.
+   */
   private awaitedDrops = 0;
+  private seenDrops = 0;
 
-  /** Starts tracking a chaos action at `at` (monotonic ms) that drops `dropped` users. */
-  start(action: string, at: number, epochMs: number, target: number, dropped: number, isAnnouncedOnly = false): void {
+  /**
+   * Starts tracking a chaos action at `at` (monotonic ms) that drops `dropped` users; with
+   * `isAnnouncedLater` the count comes later through {@link announce}.
+   */
+  start(action: string, at: number, epochMs: number, target: number, dropped: number, isAnnouncedLater = false): void {
     this.current = { action, atMs: epochMs, target, dropped, p95Ms: null, fullMs: null, peakHandshakesPerSec: 0, attempts: 0, failures: 0 };
     this.records.push(this.current);
     if (this.records.length > 50) this.records.shift();
     this.startedAt = at;
     this.bucketSecond = -1;
     this.bucketCount = 0;
-    this.awaitedDrops = isAnnouncedOnly ? dropped : 0;
+    this.awaitedDrops = isAnnouncedLater ? Infinity : 0;
+    this.seenDrops = 0;
   }
 
-  /** A drop landed; server-side kills are only counted as started once their drops are seen. */
+  /** The number of drops of an action started with `isAnnouncedLater`. */
+  announce(dropped: number): void {
+    if (!this.current) return;
+    this.current.dropped = dropped;
+    this.awaitedDrops = Math.max(0, dropped - this.seenDrops);
+  }
+
+  /** A drop landed; until every announced drop is seen the fleet is not called recovered. */
   onDrop(): void {
+    this.seenDrops++;
     if (this.awaitedDrops > 0) this.awaitedDrops--;
   }
 

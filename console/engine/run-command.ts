@@ -59,12 +59,11 @@ async function kill(state: EngineState, command: Extract<EngineCommand, { type: 
     return ok(state, `${label}: dropped ${count} of ${openBefore} open (${command.victims}); reconnect ${formatPolicy(fleet.policy)}`);
   }
   if (!state.admin) return refuse(state, '"kill server" needs the bundled server; use reset or close against a real target');
-  const at = performance.now();
-  const epoch = epochNow();
+  // drops can arrive before the answer: track from the request, learn the count from the answer
+  recovery.start(label, performance.now(), epochNow(), fleet.target, 0, true);
   const result = await state.admin.kill(command.percent, 'close');
+  recovery.announce(result.ok ? result.value.killed : 0);
   if (!result.ok) return refuse(state, `server kill failed: ${result.message}`);
-  fleet.expectServerKills(result.value.killed);
-  recovery.start(label, at, epoch, fleet.target, result.value.killed, true);
   return ok(state, `${label}: the server dropped ${result.value.killed}`);
 }
 

@@ -7,13 +7,14 @@
  * socket, so ten thousand VUs do not carry ten thousand sets of closures.
  */
 import WebSocket from 'ws';
+import { SERVER_KILL_REASON } from '../../target-server/protocol.ts';
 import { classifyClose, classifyError, type ErrorClass } from './classify-error.ts';
 
 /** Where a VU is in its life. */
 export type VuState = 'pending' | 'connecting' | 'open' | 'closing' | 'closed' | 'waiting';
 
-/** Why the engine itself ended a connection (so it is not counted as an error). */
-export type EndReason = 'kill' | 'remove' | 'stop';
+/** Why a connection ended on purpose (so it is not counted as an error): our own chaos, a removal, the end, or the bundled server's chaos. */
+export type EndReason = 'kill' | 'remove' | 'stop' | 'server-kill';
 
 /** What a VU reports to; the fleet implements it. */
 export interface VuHost {
@@ -54,7 +55,7 @@ function onError(this: WebSocket, error: Error & { code?: string }): void {
   if (vu.pendingError === null) vu.pendingError = classifyError(error);
 }
 
-function onClose(this: WebSocket, code: number): void {
+function onClose(this: WebSocket, code: number, reason: Buffer): void {
   const vu = (this as TaggedSocket)[VU];
   const wasOpen = vu.openedAtMs > vu.connectStartedAtMs;
   const errorClass = vu.pendingError;
@@ -65,6 +66,7 @@ function onClose(this: WebSocket, code: number): void {
     return;
   }
   vu.droppedAtMs = now();
+  if (!vu.endReason && code === 1001 && reason.toString() === SERVER_KILL_REASON) vu.endReason = 'server-kill';
   if (vu.endReason) vu.host.onDrop(vu, null, vu.endReason);
   else vu.host.onDrop(vu, errorClass ?? classifyClose(code), null);
 }

@@ -15,8 +15,13 @@ afterEach(async () => {
 /** Waits for a snapshot that satisfies `check` (snapshots come once a second). */
 function nextSnapshot(e: Engine, check: (s: Snapshot) => boolean, timeoutMs = 15_000): Promise<Snapshot> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { stop(); reject(new Error('no matching snapshot in time')); }, timeoutMs);
+    let last: Snapshot | null = null;
+    const timer = setTimeout(() => {
+      stop();
+      reject(new Error(`no matching snapshot in time; last: ${JSON.stringify({ fleet: last?.fleet, totals: last?.totals, errors: last?.errors, recovery: last?.recovery, server: last?.server && { connections: last.server.connections, closedByKill: last.server.closedByKill } })}`));
+    }, timeoutMs);
     const stop = e.subscribe((s) => {
+      last = s;
       if (!check(s)) return;
       clearTimeout(timer);
       stop();
@@ -78,6 +83,19 @@ describe('engine against the bundled server', () => {
     expect(after.broadcasts[8]).toMatchObject({ seq: 9, receivers: 50, reach: 1 });
     expect(after.totals.killed).toBe(10);
     expect(after.totals.missed).toBe(10 * 3);
+  });
+
+  it('asks the bundled server to kill 20%, counts those drops as chaos rather than errors, and recovers', async () => {
+    engine = await createEngine({ ratePerSec: 5000, snapshotIntervalMs: 250, reconnect: { kind: 'fixed', delayMs: 200 } });
+    await engine.dispatch({ type: 'set-target', count: 50 });
+    await eventually(() => engine!.live().open === 50, 15_000);
+    const result = await engine.dispatch({ type: 'kill', percent: 20, mode: 'server', victims: 'random' });
+    expect(result.message).toContain('the server dropped 10');
+    const s = await nextSnapshot(engine, (snap) => snap.recovery?.fullMs != null && snap.server?.connections === 50 && snap.server.closedByKill === 10);
+    expect(s.totals.killed).toBe(10);
+    expect(s.totals.disconnects).toBe(10);
+    expect(s.errors).toEqual({});
+    expect(s.recovery).toMatchObject({ action: 'kill 20% server', dropped: 10, attempts: 10 });
   });
 
   it('shows a server workMs of 20 as at least 20 ms more RTT p50 (a known answer)', async () => {

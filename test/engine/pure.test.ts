@@ -76,12 +76,24 @@ describe('RecoveryTracker', () => {
   });
   it('waits for announced server-side drops before it can call the fleet recovered', () => {
     const tracker = new RecoveryTracker();
-    tracker.start('kill 10% server', 0, 0, 10, 1, true);
+    tracker.start('kill 10% server', 0, 0, 10, 0, true);
     tracker.check(5, 10);
+    expect(tracker.isRecovered).toBe(false);
+    tracker.announce(1);
+    tracker.check(6, 10);
     expect(tracker.isRecovered).toBe(false);
     tracker.onDrop();
     tracker.check(50, 10);
-    expect(tracker.last?.fullMs).toBe(50);
+    expect(tracker.last).toMatchObject({ fullMs: 50, dropped: 1 });
+  });
+  it('counts drops that land before the server answers', () => {
+    const tracker = new RecoveryTracker();
+    tracker.start('kill 20% server', 0, 0, 10, 0, true);
+    tracker.onDrop();
+    tracker.onDrop();
+    tracker.announce(2);
+    tracker.check(30, 10);
+    expect(tracker.last).toMatchObject({ fullMs: 30, dropped: 2 });
   });
 });
 

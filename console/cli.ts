@@ -60,6 +60,7 @@ interface TargetFlags {
   seqPath?: string;
   topicPath?: string;
   metricsPort?: number;
+  workers?: number;
 }
 
 /** The options every fleet-driving command shares. */
@@ -81,6 +82,7 @@ function withTargetOptions(command: Command): Command {
     .option('--ts-path <path>', 'real target: JSON path of the send time (epoch ms) in fan-out messages')
     .option('--seq-path <path>', 'real target: JSON path of a per-topic sequence number')
     .option('--topic-path <path>', 'real target: JSON path of the topic')
+    .option('--workers <n>', 'split the fleet over N generator processes (each has its own fd limit and event loop)', positiveNumber('--workers'))
     .option('--metrics-port <port>', 'serve /metrics (Prometheus), /snapshot and /stream on 127.0.0.1 (0: a free port)', portNumber);
 }
 
@@ -97,7 +99,7 @@ function engineOptions(flags: TargetFlags): EngineOptions {
     handshakeTimeoutMs: flags.handshakeTimeout, maxPayloadBytes: flags.maxPayload,
     topics: flags.topics?.split(',').map((t) => t.trim()).filter(Boolean), protocols: flags.subprotocol,
     headers, insecure: flags.insecure, localAddresses: flags.sourceAddresses?.split(',').map((a) => a.trim()).filter(Boolean),
-    broadcastHttp: flags.broadcastHttp, broadcastSend: flags.broadcastSend, framePaths,
+    broadcastHttp: flags.broadcastHttp, broadcastSend: flags.broadcastSend, framePaths, workers: flags.workers,
   };
 }
 

@@ -44,6 +44,8 @@ interface PlanInput {
   facts: HostFacts;
   connections: number;
   sourceAddresses: number;
+  /** Generator processes the fleet is split over (`--workers`); each has its own fd limit. */
+  processes?: number;
 }
 
 function first(values: number[] | null): number | null {
@@ -72,9 +74,10 @@ function processesFor(connections: number, fdsPerProcess: number | null): string
 }
 
 /** Computes the capacity and names what binds it. */
-export function capacityFor({ facts, connections, sourceAddresses }: PlanInput): Capacity {
+export function capacityFor({ facts, connections, sourceAddresses, processes = 1 }: PlanInput): Capacity {
   const hard = facts.nofileHard;
-  const byFds = hard === null ? null : Math.max(0, Math.min(hard, Number.MAX_SAFE_INTEGER) - FD_OVERHEAD);
+  const perProcess = hard === null ? null : Math.max(0, Math.min(hard, Number.MAX_SAFE_INTEGER) - FD_OVERHEAD);
+  const byFds = perProcess === null ? null : perProcess * processes;
   const ports = portRange(facts);
   const byPorts = ports === null ? null : ports * Math.max(1, sourceAddresses);
   const ctMax = first(facts.sysctl['net.netfilter.nf_conntrack_max']);
@@ -83,9 +86,9 @@ export function capacityFor({ facts, connections, sourceAddresses }: PlanInput):
   const byConntrack = ctMax === null ? null : Math.max(0, ctMax - ctCount);
   const byMemory = facts.memAvailableBytes === null ? null : Math.floor(facts.memAvailableBytes / COST_PER_CONNECTION_BYTES);
   const limits: Array<[string, number | null, string]> = [
-    ['open files per process', byFds, facts.hasSysResource
+    [processes > 1 ? `open files over ${processes} processes` : 'open files per process', byFds, facts.hasSysResource
       ? 'raise the limit: sockstorm tune apply --yes'
-      : `this process cannot raise its hard limit (no CAP_SYS_RESOURCE): run ${processesFor(connections, byFds)}`],
+      : `this process cannot raise its hard limit (no CAP_SYS_RESOURCE): run ${processesFor(connections, perProcess)} (--workers)`],
     ['ephemeral ports per destination', byPorts, 'add source addresses (--source-addresses 127.0.0.2,127.0.0.3) or widen net.ipv4.ip_local_port_range'],
     ['conntrack table', byConntrack, 'raise net.netfilter.nf_conntrack_max'],
     ['memory', byMemory, 'more memory, or fewer connections per host'],

@@ -31,7 +31,7 @@ export interface BundledServer {
   /** `http://host:adminPort` of its admin API. */
   readonly adminUrl: string;
   readonly child: ChildProcess;
-  /** SIGTERM, then SIGKILL after `timeoutMs`; resolves when the process has exited. Idempotent. */
+  /** SIGTERM, then SIGKILL after `timeoutMs`; resolves when the process has exited and its pipes are closed. Idempotent. */
   stop(timeoutMs?: number): Promise<void>;
 }
 
@@ -58,7 +58,7 @@ export function startBundledServer(options: BundledServerOptions = {}): Promise<
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString()).slice(-4000); });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
   let stopping: Promise<void> | undefined;
   const stop = (timeoutMs = 3000): Promise<void> => {
     stopping ??= (async () => {

@@ -26,14 +26,17 @@ export type EngineCommand =
   | { type: 'probe'; perSec: number }
   | { type: 'messages'; perSec: number; template: string }
   | { type: 'broadcast'; count: number; sizeBytes: number; topic?: string; everyMs?: number }
-  | { type: 'kill'; percent: number; mode: KillMode; victims: VictimChoice }
+  /** `count`, when given, is exact and overrides `percent` (a coordinator splitting a kill over shards). */
+  | { type: 'kill'; percent: number; mode: KillMode; victims: VictimChoice; count?: number }
   | { type: 'slow'; percent: number; forMs: number }
   | { type: 'reconnect'; policy: ReconnectPolicy }
   | { type: 'server'; knob: string; value: number | string | boolean }
   | { type: 'mark'; label: string }
   /** Keeps the generator's own event loop busy for `ms`: a self-test of saturation detection. */
   | { type: 'stall'; ms: number }
-  | { type: 'stop' };
+  | { type: 'stop' }
+  /** A broadcast someone else triggered (a coordinator): receipts of these seqs count toward reach and loss. */
+  | { type: 'expect-broadcast'; topic: string; firstSeq: number; lastSeq: number; atMs: number };
 
 /** Renders a policy the way the command language writes it. */
 export function formatPolicy(policy: ReconnectPolicy): string {

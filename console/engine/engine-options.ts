@@ -42,11 +42,22 @@ export interface EngineOptions {
   reconnect?: ReconnectPolicy;
   /** Snapshot period, ms. @default 1000 */
   snapshotIntervalMs?: number;
+  /** Generator processes to split the fleet over (each holds up to its own fd limit). @default 1 */
+  workers?: number;
+  /** This engine is a shard: its snapshots carry encoded histograms for the coordinator. @default false */
+  isShard?: boolean;
 }
 
 /** Options with every default filled in. */
 export type ResolvedOptions = Required<Omit<EngineOptions, 'target' | 'framePaths' | 'broadcastHttp' | 'broadcastSend'>> &
   Pick<EngineOptions, 'target' | 'framePaths' | 'broadcastHttp' | 'broadcastSend'>;
+
+/** The bundled server's URL with `?topics=` so VUs subscribe at open. */
+export function withTopics(url: string, topics: string[]): string {
+  const parsed = new URL(url);
+  if (topics.length > 0) parsed.searchParams.set('topics', topics.join(','));
+  return parsed.toString();
+}
 
 /** A bad option; `code` is stable (`config.url`, `config.option`). */
 export class EngineConfigError extends Error {
@@ -83,7 +94,7 @@ export function resolveOptions(options: EngineOptions): ResolvedOptions {
   const resolved: ResolvedOptions = {
     serverEngine: 'uws', protocols: [], headers: {}, insecure: false, maxPayloadBytes: 1024 * 1024,
     handshakeTimeoutMs: 10_000, compression: false, ratePerSec: 1000, maxInFlight: 500, topics: ['all'],
-    localAddresses: [], reconnect: DEFAULT_RECONNECT_POLICY, snapshotIntervalMs: 1000,
+    localAddresses: [], reconnect: DEFAULT_RECONNECT_POLICY, snapshotIntervalMs: 1000, workers: 1, isShard: false,
     ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
   };
   if (resolved.serverEngine !== 'uws' && resolved.serverEngine !== 'ws') {
@@ -94,6 +105,7 @@ export function resolveOptions(options: EngineOptions): ResolvedOptions {
   positive('ratePerSec', resolved.ratePerSec, false);
   positive('maxInFlight', resolved.maxInFlight);
   positive('snapshotIntervalMs', resolved.snapshotIntervalMs);
+  positive('workers', resolved.workers);
   if (resolved.broadcastHttp !== undefined && !/^[A-Z]+\s+https?:\/\/\S+/.test(resolved.broadcastHttp)) {
     throw new EngineConfigError('config.option', `--broadcast-http must be "METHOD URL [BODY]", e.g. "POST http://127.0.0.1:8080/broadcast {}"`);
   }

@@ -11,7 +11,8 @@ import { adminTrigger, httpTrigger, renderTemplate, sendTrigger, type BroadcastT
 import { BroadcastTracker } from './broadcast-tracker.ts';
 import { startBundledServer, type BundledServer } from './bundled-server.ts';
 import { formatPolicy, type EngineCommand } from './commands.ts';
-import { resolveOptions, type EngineOptions, type ResolvedOptions } from './engine-options.ts';
+import { resolveOptions, withTopics, type EngineOptions, type ResolvedOptions } from './engine-options.ts';
+import { createShardedEngine } from './sharded-engine.ts';
 import { Fleet } from './fleet.ts';
 import { HealthMonitor } from './generator-health.ts';
 import { Metrics } from './metrics.ts';
@@ -40,12 +41,6 @@ export interface Engine {
 }
 
 const TICK_MS = 10;
-
-function withTopics(url: string, topics: string[]): string {
-  const parsed = new URL(url);
-  if (topics.length > 0) parsed.searchParams.set('topics', topics.join(','));
-  return parsed.toString();
-}
 
 function clientOptions(options: ResolvedOptions): WebSocket.ClientOptions {
   return {
@@ -82,6 +77,7 @@ export interface EngineState {
 /** Creates an engine; rejects with `EngineConfigError` or `ServerStartError` before any VU exists. */
 export async function createEngine(input: EngineOptions = {}): Promise<Engine> {
   const options = resolveOptions(input);
+  if (options.workers > 1 && !options.isShard) return createShardedEngine(options);
   let server: BundledServer | null = null;
   if (options.target === undefined) server = await startBundledServer({ engine: options.serverEngine });
   const baseUrl = options.target ?? server!.url;
@@ -121,6 +117,7 @@ export async function createEngine(input: EngineOptions = {}): Promise<Engine> {
   let saturatedIntervals = 0;
   let intervals = 0;
   let isStopped = false;
+  let isStopping = false;
 
   const state: EngineState = {
     options, fleet, metrics, recovery, broadcasts, admin, trigger, marks: [], ramp: null,
@@ -171,7 +168,7 @@ export async function createEngine(input: EngineOptions = {}): Promise<Engine> {
 
   // the interval before the first command and the teardown are not part of the measurement
   function buildSnapshot(isMeasured: boolean): Snapshot {
-    const { rates, interval } = metrics.fold();
+    const { rates, interval, encoded } = metrics.fold(options.isShard);
     const sample = health.sample(fleet.counts.open);
     if (isMeasured) intervals++;
     if (isMeasured && sample.isSaturated) {
@@ -197,6 +194,7 @@ export async function createEngine(input: EngineOptions = {}): Promise<Engine> {
       recovery: recovery.last ? { ...recovery.last } : null, recoveries: recovery.records.map((r) => ({ ...r })),
       errors: Object.fromEntries(metrics.errors), health: sample, saturatedIntervals, intervals,
       server: serverStats, serverError, events: events.slice(-50), marks: state.marks.slice(), isStopped,
+      ...(encoded ? { histograms: encoded } : {}),
     };
   }
 
@@ -204,7 +202,7 @@ export async function createEngine(input: EngineOptions = {}): Promise<Engine> {
   function publish(): void {
     latest = buildSnapshot(!isStopped);
     for (const listener of listeners) listener(latest);
-    if (admin && !isStopped) {
+    if (admin && !isStopping) {
       void admin.stats().then((result) => {
         serverStats = result.ok ? result.value : serverStats;
         serverError = result.ok ? null : result.message;
@@ -230,6 +228,7 @@ export async function createEngine(input: EngineOptions = {}): Promise<Engine> {
     live: () => ({ open: fleet.counts.open, target: fleet.target, isRecovered: recovery.isRecovered }),
     stop() {
       stopping ??= (async () => {
+        isStopping = true;
         clearInterval(ticker);
         for (const timer of state.timers) clearTimeout(timer);
         state.probes.setRate(0, 0);

@@ -195,9 +195,9 @@ export class Fleet implements VuHost {
   }
 
   /** Cuts P% of the open users; returns how many. */
-  kill(percent: number, mode: 'reset' | 'close', victims: VictimChoice): number {
+  kill(percent: number, mode: 'reset' | 'close', victims: VictimChoice, count?: number): number {
     const open = this.openUsers();
-    const chosen = chooseVictims(open, shareOf(open.length, percent), victims);
+    const chosen = chooseVictims(open, count ?? shareOf(open.length, percent), victims);
     for (const vu of chosen) vu.end('kill', mode);
     this.metrics.totals.killed += chosen.length;
     return chosen.length;

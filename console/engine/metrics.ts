@@ -32,6 +32,12 @@ export interface Rates {
   bytesOutPerSec: number;
 }
 
+/** Whole-run and interval histograms, encoded, by name. */
+export interface EncodedHistograms {
+  total: Record<LatencyName, string>;
+  interval: Record<LatencyName, string>;
+}
+
 /** The four latency histograms, by their threshold names. */
 export const LATENCY_NAMES = ['connect', 'rtt', 'fanout', 'reconnect'] as const;
 export type LatencyName = (typeof LATENCY_NAMES)[number];
@@ -67,8 +73,12 @@ export class Metrics {
     this.errors.set(errorClass, (this.errors.get(errorClass) ?? 0) + 1);
   }
 
-  /** Closes the interval: rates since the last fold and the interval's percentiles. */
-  fold(): { rates: Rates; interval: Record<LatencyName, LatencySummary> } {
+  /**
+   * Closes the interval: rates since the last fold and the interval's percentiles; with
+   * `isEncoding`, also every histogram (whole run and interval) as compressed base64, for a
+   * coordinator that merges shards by counts.
+   */
+  fold(isEncoding = false): { rates: Rates; interval: Record<LatencyName, LatencySummary>; encoded: EncodedHistograms | null } {
     const at = performance.now();
     const seconds = Math.max(0.001, (at - this.lastFoldAt) / 1000);
     const t = this.totals;
@@ -83,13 +93,18 @@ export class Metrics {
       bytesOutPerSec: (t.bytesOut - l.bytesOut) / seconds,
     };
     const interval = {} as Record<LatencyName, LatencySummary>;
+    const encoded = isEncoding ? { total: {} as Record<LatencyName, string>, interval: {} as Record<LatencyName, string> } : null;
     for (const name of LATENCY_NAMES) {
+      if (encoded) {
+        encoded.total[name] = this.latency[name].encode();
+        encoded.interval[name] = this.interval[name].encode();
+      }
       interval[name] = this.interval[name].summary();
       this.interval[name].reset();
     }
     this.last = { ...t };
     this.lastFoldAt = at;
-    return { rates, interval };
+    return { rates, interval, encoded };
   }
 
   /** Whole-run percentiles of every histogram. */

@@ -54,7 +54,7 @@ async function kill(state: EngineState, command: Extract<EngineCommand, { type: 
   const label = `kill ${command.percent}% ${command.mode}`;
   if (command.mode !== 'server') {
     const openBefore = fleet.counts.open;
-    const count = fleet.kill(command.percent, command.mode, command.victims);
+    const count = fleet.kill(command.percent, command.mode, command.victims, command.count);
     recovery.start(label, performance.now(), epochNow(), fleet.target, count);
     return ok(state, `${label}: dropped ${count} of ${openBefore} open (${command.victims}); reconnect ${formatPolicy(fleet.policy)}`);
   }
@@ -148,6 +148,9 @@ export async function runCommand(state: EngineState, command: EngineCommand): Pr
     case 'stall':
       await stall(command.ms);
       return ok(state, `kept the generator busy for ${command.ms} ms`);
+    case 'expect-broadcast':
+      for (let seq = command.firstSeq; seq <= command.lastSeq; seq++) state.broadcasts.expect(command.topic, seq, fleet.counts.open, command.atMs);
+      return { ok: true, message: '' };
     case 'stop':
       state.ramp = null;
       fleet.setTarget(0);

@@ -7,7 +7,7 @@ import type { ServerStats } from '../../target-server/protocol.ts';
 import type { BroadcastRecord } from './broadcast-tracker.ts';
 import type { GeneratorHealth } from './generator-health.ts';
 import type { LatencySummary } from './histogram.ts';
-import type { LatencyName, Rates, Totals } from './metrics.ts';
+import type { EncodedHistograms, LatencyName, Rates, Totals } from './metrics.ts';
 import type { RecoveryRecord } from './recovery.ts';
 
 /** One line of the engine's event log. */
@@ -66,4 +66,6 @@ export interface Snapshot {
   events: EngineEvent[];
   marks: Array<{ label: string; atMs: number }>;
   isStopped: boolean;
+  /** The histograms themselves, when the engine is a shard whose coordinator merges them. */
+  histograms?: EncodedHistograms;
 }

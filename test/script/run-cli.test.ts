@@ -29,6 +29,17 @@ describe('sockstorm run', () => {
     expect(failed.stdout).toContain('✗ expect open >= 6');
   });
 
+  it('runs a script over two generator processes with the same verdicts and exact counts', async () => {
+    const file = script('workers.storm', 'vus 100\nawait open 100 timeout 20s\nbroadcast 2\nwait 1s\nkill 20% reset\nawait recovered timeout 20s\nexpect missed == 0\nexpect open >= 100\nexpect recovery.full < 20s\n');
+    const json = join(dir, 'workers.json');
+    const result = await runCli(['run', file, '--workers', '2', '--json', json]);
+    const summary = JSON.parse(readFileSync(json, 'utf8'));
+    expect(summary.totals).toMatchObject({ killed: 20, connects: 120, broadcastsReceived: 200, missed: 0 });
+    expect(summary.recoveries[0]).toMatchObject({ dropped: 20, attempts: 20 });
+    expect(result.code).toBe(summary.exitCode);
+    expect(summary.thresholds.every((t: { passed: boolean }) => t.passed)).toBe(true);
+  });
+
   it('fails a run in which no connection ever opened, even without thresholds', async () => {
     const file = script('refused.storm', 'vus 5\nwait 1s\n');
     const result = await runCli(['run', file, '--target', 'ws://127.0.0.1:1/']);

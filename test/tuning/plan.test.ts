@@ -35,7 +35,8 @@ describe('tuning plan', () => {
     const big = capacityFor({ facts, connections: 100_000, sourceAddresses: 1 });
     expect(big).toMatchObject({ canHold: false, capacity: 20_000 - FD_OVERHEAD, binding: 'open files per process' });
     expect(big.lift).toContain('no CAP_SYS_RESOURCE');
-    expect(big.lift).toContain('run 6 generator processes');
+    expect(big.lift).toContain('run 6 generator processes (--workers)');
+    expect(capacityFor({ facts, connections: 30_000, sourceAddresses: 1, processes: 2 })).toMatchObject({ byFds: 2 * (20_000 - FD_OVERHEAD), binding: 'ephemeral ports per destination', canHold: false });
     const nofile = planFor({ facts, connections: 100_000, sourceAddresses: 1 }).find((f) => f.id === 'nofile')!;
     expect(nofile).toMatchObject({ status: 'fail', current: '20000/20000', command: `prlimit --pid $$ --nofile=${100_000 + FD_OVERHEAD}:${100_000 + FD_OVERHEAD}` });
   });

@@ -1,0 +1,209 @@
+/**
+ * A fleet split over several generator processes (`--workers N`), behind the same Engine
+ * API: each shard holds up to its own fd limit and runs its own event loop. The coordinator
+ * splits targets, rates and kills exactly, triggers broadcasts once and tells every shard
+ * which seqs to expect, and merges the shards' snapshots (histograms by counts).
+ */
+import type { ServerStats } from '../../target-server/protocol.ts';
+import { AdminClient } from './admin-client.ts';
+import { adminTrigger, httpTrigger, type BroadcastTrigger } from './broadcast-trigger.ts';
+import { startBundledServer, type BundledServer } from './bundled-server.ts';
+import type { EngineCommand } from './commands.ts';
+import type { CommandResult, Engine } from './engine.ts';
+import { withTopics, type ResolvedOptions } from './engine-options.ts';
+import { mergeSnapshots } from './merge-snapshots.ts';
+import { ShardProcess } from './shard-process.ts';
+import type { EngineEvent, Snapshot } from './snapshot.ts';
+
+/** Splits `total` over `parts` as evenly as whole numbers allow. */
+export function split(total: number, parts: number): number[] {
+  return Array.from({ length: parts }, (_, i) => Math.floor(total / parts) + (i < total % parts ? 1 : 0));
+}
+
+/** Splits `total` in proportion to `weights`, exactly (largest remainder). */
+export function splitBy(total: number, weights: number[]): number[] {
+  const sum = weights.reduce((a, b) => a + b, 0);
+  if (sum === 0) return weights.map(() => 0);
+  const raw = weights.map((w) => (total * w) / sum);
+  const out = raw.map(Math.floor);
+  const order = raw.map((r, i) => [r - Math.floor(r), i] as const).sort((a, b) => b[0] - a[0]);
+  for (let k = 0; k < total - out.reduce((a, b) => a + b, 0); k++) out[order[k]![1]]!++;
+  return out;
+}
+
+/** Creates the coordinator and its shards. */
+export async function createShardedEngine(options: ResolvedOptions): Promise<Engine> {
+  const server: BundledServer | null = options.target === undefined ? await startBundledServer({ engine: options.serverEngine }) : null;
+  const baseUrl = options.target ?? server!.url;
+  const url = server ? withTopics(baseUrl, options.topics) : baseUrl;
+  const admin = server ? new AdminClient(server.adminUrl, server.info.token) : null;
+  const trigger: BroadcastTrigger | null = admin ? adminTrigger(admin) : options.broadcastHttp ? httpTrigger(options.broadcastHttp) : null;
+  const count = options.workers;
+  let shards: ShardProcess[];
+  try {
+    const shardOptions = { ...options, target: url, workers: 1, broadcastHttp: undefined, ratePerSec: options.ratePerSec / count, maxInFlight: Math.max(1, Math.ceil(options.maxInFlight / count)) };
+    shards = await Promise.all(split(count, count).map((_, i) => ShardProcess.start(i, shardOptions, () => {})));
+  } catch (error) {
+    await server?.stop();
+    throw error;
+  }
+  const events: EngineEvent[] = [];
+  let eventId = 0;
+  const log = (level: EngineEvent['level'], text: string): void => {
+    events.push({ id: ++eventId, atMs: Date.now(), level, text });
+    if (events.length > 200) events.shift();
+  };
+  const marks: Array<{ label: string; atMs: number }> = [];
+  const listeners = new Set<(snapshot: Snapshot) => void>();
+  const timers = new Set<NodeJS.Timeout>();
+  const startedAt = performance.now();
+  let target = 0;
+  let seq = 0;
+  let intervals = 0;
+  let saturatedIntervals = 0;
+  let serverStats: ServerStats | null = null;
+  let serverError: string | null = null;
+  let isStopped = false;
+  let isStopping = false;
+
+  function merged(isMeasured: boolean): Snapshot {
+    const snapshot = mergeSnapshots(shards.map((s) => s.latest).filter((s): s is Snapshot => s !== null), {
+      seq: ++seq, atMs: Date.now(), elapsedMs: performance.now() - startedAt,
+      target: { url: baseUrl, isBundled: server !== null, serverEngine: server?.info.engine ?? null },
+      server: serverStats, serverError, events: events.slice(-50), marks: marks.slice(), isStopped, saturatedIntervals, intervals,
+    });
+    if (isMeasured) {
+      intervals++;
+      if (snapshot.health.isSaturated) saturatedIntervals++;
+      Object.assign(snapshot, { intervals, saturatedIntervals });
+    }
+    return snapshot;
+  }
+
+  let latest = merged(false);
+  const publish = (): void => {
+    latest = merged(!isStopped);
+    for (const listener of listeners) listener(latest);
+    if (admin && !isStopping) {
+      void admin.stats().then((result) => {
+        serverStats = result.ok ? result.value : serverStats;
+        serverError = result.ok ? null : result.message;
+      });
+    }
+  };
+  const snapshotTimer = setInterval(publish, options.snapshotIntervalMs);
+  log('info', `target ${baseUrl}${server ? ` (bundled ${server.info.engine} server)` : ''}, ${count} generator processes`);
+
+  async function all(make: (shard: ShardProcess, index: number) => EngineCommand | null): Promise<CommandResult> {
+    const results = await Promise.all(shards.map((shard, i) => {
+      const command = make(shard, i);
+      return command ? shard.dispatch(command) : Promise.resolve({ ok: true, message: '' });
+    }));
+    const failed = results.find((r) => !r.ok);
+    return failed ?? { ok: true, message: results.find((r) => r.message)?.message ?? '' };
+  }
+
+  function answer(result: CommandResult, message: string): CommandResult {
+    const out = result.ok ? { ok: true, message } : result;
+    log(out.ok ? 'info' : 'error', out.message);
+    return out;
+  }
+
+  async function broadcast(command: Extract<EngineCommand, { type: 'broadcast' }>): Promise<CommandResult> {
+    if (!trigger) {
+      if (options.broadcastSend) return answer(await shards[0]!.dispatch(command), `broadcast ${command.count} from shard 0 via send`);
+      return answer({ ok: false, message: 'no broadcast trigger for this target: pass --broadcast-http or --broadcast-send' }, '');
+    }
+    const topic = command.topic ?? options.topics[0] ?? 'all';
+    const fire = async (n: number): Promise<CommandResult> => {
+      const atMs = Date.now();
+      const outcome = await trigger.fire({ topic, count: n, sizeBytes: command.sizeBytes });
+      if (!outcome.ok) return answer({ ok: false, message: outcome.message }, '');
+      if (outcome.firstSeq !== null && outcome.lastSeq !== null) {
+        await all(() => ({ type: 'expect-broadcast', topic, firstSeq: outcome.firstSeq!, lastSeq: outcome.lastSeq!, atMs }));
+      }
+      return answer({ ok: true, message: '' }, `broadcast ${n} × ${command.sizeBytes} B to "${topic}" via ${trigger.kind} over ${count} processes`);
+    };
+    if (!command.everyMs) return fire(command.count);
+    let sent = 0;
+    const next = (): void => {
+      void fire(1);
+      if (++sent < command.count) {
+        const timer = setTimeout(() => { timers.delete(timer); next(); }, command.everyMs);
+        timers.add(timer);
+      }
+    };
+    next();
+    return { ok: true, message: `broadcasting ${command.count} to "${topic}" every ${command.everyMs} ms` };
+  }
+
+  async function dispatch(command: EngineCommand): Promise<CommandResult> {
+    if (isStopped) return { ok: false, message: 'the engine has stopped' };
+    switch (command.type) {
+      case 'set-target':
+      case 'add':
+      case 'remove':
+      case 'stop': {
+        target = command.type === 'set-target' ? command.count : command.type === 'add' ? target + command.count
+          : command.type === 'remove' ? Math.max(0, target - command.count) : 0;
+        const shares = split(target, count);
+        return answer(await all((_, i) => ({ type: 'set-target', count: shares[i]! })), `target ${target} VUs over ${count} processes`);
+      }
+      case 'ramp': {
+        target = command.count;
+        const shares = split(command.count, count);
+        return answer(await all((_, i) => ({ type: 'ramp', count: shares[i]!, overMs: command.overMs })), `ramp to ${command.count} over ${command.overMs} ms`);
+      }
+      case 'set-rate':
+      case 'probe':
+      case 'messages':
+        return answer(await all(() => ({ ...command, perSec: command.perSec / count })), `${command.type} ${command.perSec}/s over ${count} processes`);
+      case 'kill': {
+        if (command.mode === 'server') return answer({ ok: false, message: '"kill server" is not split over processes yet; use reset or close with --workers' }, '');
+        const opens = shards.map((s) => s.live.open);
+        const shares = splitBy(command.count ?? Math.round((opens.reduce((a, b) => a + b, 0) * command.percent) / 100), opens);
+        return answer(await all((_, i) => ({ ...command, count: shares[i]! })), `kill ${command.percent}% ${command.mode}: dropped ${shares.reduce((a, b) => a + b, 0)}`);
+      }
+      case 'broadcast':
+        return broadcast(command);
+      case 'server': {
+        if (!admin) return answer({ ok: false, message: `"server ${command.knob}" needs the bundled server's admin API` }, '');
+        const result = await admin.configure({ [command.knob]: command.value });
+        return answer(result.ok ? { ok: true, message: '' } : { ok: false, message: result.message }, `server ${command.knob} = ${JSON.stringify(command.value)}`);
+      }
+      case 'mark':
+        marks.push({ label: command.label, atMs: Date.now() });
+        return answer({ ok: true, message: '' }, `mark ${command.label}`);
+      default:
+        return answer(await all(() => command), `${command.type} on ${count} processes`);
+    }
+  }
+
+  let stopping: Promise<void> | null = null;
+  return {
+    targetUrl: baseUrl,
+    dispatch,
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    getSnapshot: () => latest,
+    live: () => ({
+      open: shards.reduce((n, s) => n + s.live.open, 0),
+      target,
+      isRecovered: shards.every((s) => s.live.isRecovered),
+    }),
+    stop() {
+      stopping ??= (async () => {
+        isStopping = true;
+        for (const timer of timers) clearTimeout(timer);
+        await Promise.all(shards.map((shard) => shard.stop()));
+        isStopped = true;
+        clearInterval(snapshotTimer);
+        publish();
+        await server?.stop();
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,68 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createEngine, type Engine } from '../../console/engine/engine.ts';
+import { mergeRecoveries } from '../../console/engine/merge-snapshots.ts';
+import { split, splitBy } from '../../console/engine/sharded-engine.ts';
+import type { Snapshot } from '../../console/engine/snapshot.ts';
+import { eventually } from '../helpers/test-client.ts';
+
+describe('splitting over shards', () => {
+  it('splits a target evenly and a kill in proportion to what each shard has open, exactly', () => {
+    expect(split(101, 2)).toEqual([51, 50]);
+    expect(split(2, 3)).toEqual([1, 1, 0]);
+    expect(splitBy(20, [51, 49])).toEqual([10, 10]);
+    expect(splitBy(7, [10, 0, 4])).toEqual([5, 0, 2]);
+    expect(splitBy(3, [0, 0])).toEqual([0, 0]);
+  });
+
+  it('joins the same chaos action of every shard: drops add up, recovery waits for the slowest', () => {
+    const base = { action: 'kill 20% reset', atMs: 5, peakHandshakesPerSec: 10, attempts: 10, failures: 0 };
+    const merged = mergeRecoveries([
+      [{ ...base, target: 50, dropped: 10, p95Ms: 80, fullMs: 90 }],
+      [{ ...base, target: 50, dropped: 10, p95Ms: 60, fullMs: 120 }],
+    ]);
+    expect(merged).toEqual([{ ...base, target: 100, dropped: 20, p95Ms: 80, fullMs: 120, peakHandshakesPerSec: 20, attempts: 20 }]);
+    expect(mergeRecoveries([[{ ...base, target: 1, dropped: 1, p95Ms: 1, fullMs: null }], [{ ...base, target: 1, dropped: 1, p95Ms: 1, fullMs: 3 }]])[0]!.fullMs).toBeNull();
+  });
+});
+
+let engine: Engine | null = null;
+afterEach(async () => {
+  await engine?.stop();
+  engine = null;
+});
+
+function nextSnapshot(e: Engine, check: (s: Snapshot) => boolean, timeoutMs = 15_000): Promise<Snapshot> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { stop(); reject(new Error('no matching snapshot in time')); }, timeoutMs);
+    const stop = e.subscribe((s) => {
+      if (!check(s)) return;
+      clearTimeout(timer);
+      stop();
+      resolve(s);
+    });
+  });
+}
+
+describe('engine over two generator processes', () => {
+  it('holds exactly 201, kills exactly 20%, broadcasts with full reach, and merges histograms by counts', async () => {
+    engine = await createEngine({ workers: 2, ratePerSec: 5000, snapshotIntervalMs: 250, reconnect: { kind: 'fixed', delayMs: 100 } });
+    await engine.dispatch({ type: 'set-target', count: 201 });
+    await eventually(() => engine!.live().open === 201, 15_000);
+    const held = await nextSnapshot(engine, (s) => s.server?.connections === 201 && s.fleet.open === 201);
+    expect(held.fleet).toMatchObject({ target: 201, open: 201, connecting: 0 });
+    expect(held.latency.connect.count).toBe(201);
+    await engine.dispatch({ type: 'broadcast', count: 2, sizeBytes: 8 });
+    const reached = await nextSnapshot(engine, (s) => s.broadcastsSettled === 2);
+    expect(reached.broadcasts.map((b) => [b.seq, b.receivers, b.openAtSend])).toEqual([[1, 201, 201], [2, 201, 201]]);
+    expect(reached.latency.fanout.count).toBe(402);
+    const killed = await engine.dispatch({ type: 'kill', percent: 20, mode: 'reset', victims: 'random' });
+    expect(killed.message).toContain('dropped 40');
+    await eventually(() => engine!.live().isRecovered && engine!.live().open === 201, 15_000);
+    const after = await nextSnapshot(engine, (s) => s.recovery?.fullMs != null && s.server?.connections === 201);
+    expect(after.totals.killed).toBe(40);
+    expect(after.recovery).toMatchObject({ dropped: 40, target: 201, attempts: 40, failures: 0 });
+    expect(after.errors).toEqual({});
+    await engine.stop();
+    expect(engine.getSnapshot()).toMatchObject({ isStopped: true, fleet: { open: 0 } });
+  });
+});

@@ -40,6 +40,7 @@ export class BroadcastTracker {
   readonly latestSeq = new Map<string, number>();
   private readonly firstSeen = new Map<string, { seq: number; at: number }>();
   private readonly syntheticSeqs = new Map<string, number>();
+  private lastEntry: Pending | null = null;
   private syntheticNext = 0;
 
   constructor(private readonly settleMs = 5000, private readonly keep = 500) {}
@@ -64,8 +65,13 @@ export class BroadcastTracker {
 
   /** Hot path: one user received `seq` of `topic` after `latencyMs`. */
   receive(topic: string, seq: number, latencyMs: number, at: number, openNow: number): void {
-    const entry = this.pending.get(`${seq}\u0000${topic}`) ?? this.lateOrNew(topic, seq, at, openNow);
+    // the receipts of one broadcast arrive back to back: remember the last record looked up
+    const cached = this.lastEntry;
+    const entry = cached && cached.record.seq === seq && cached.record.topic === topic && !cached.record.isSettled
+      ? cached
+      : this.pending.get(`${seq}\u0000${topic}`) ?? this.lateOrNew(topic, seq, at, openNow);
     if (!entry) return;
+    this.lastEntry = entry;
     if (entry.firstReceiptAt === 0) entry.firstReceiptAt = at;
     entry.record.receivers++;
     entry.latencies.push(latencyMs);

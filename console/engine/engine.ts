@@ -5,10 +5,10 @@
  * server in a child process and reads its `/stats` into every snapshot.
  */
 import type WebSocket from 'ws';
-import type { ServerStats } from '../../target-server/protocol.ts';
 import { AdminClient } from './admin-client.ts';
 import { adminTrigger, httpTrigger, renderTemplate, sendTrigger, type BroadcastTrigger } from './broadcast-trigger.ts';
 import { BroadcastTracker } from './broadcast-tracker.ts';
+import { epochNow } from './clock.ts';
 import { startBundledServer, type BundledServer } from './bundled-server.ts';
 import { formatPolicy, type EngineCommand } from './commands.ts';
 import { resolveOptions, withTopics, type EngineOptions, type ResolvedOptions } from './engine-options.ts';
@@ -18,6 +18,7 @@ import { HealthMonitor } from './generator-health.ts';
 import { Metrics } from './metrics.ts';
 import { RateScheduler } from './rate-scheduler.ts';
 import { RecoveryTracker } from './recovery.ts';
+import { ServerStatsPoller } from './server-stats-poller.ts';
 import type { EngineEvent, Snapshot } from './snapshot.ts';
 import { runCommand } from './run-command.ts';
 import { readFacts, type HostFacts } from '../../tuning/facts.ts';
@@ -111,13 +112,11 @@ export async function createEngine(input: EngineOptions = {}): Promise<Engine> {
   const listeners = new Set<(snapshot: Snapshot) => void>();
   const health = new HealthMonitor();
   const startedAt = performance.now();
-  let serverStats: ServerStats | null = null;
-  let serverError: string | null = null;
+  const serverStats = new ServerStatsPoller(admin);
   let snapshotSeq = 0;
   let saturatedIntervals = 0;
   let intervals = 0;
   let isStopped = false;
-  let isStopping = false;
 
   const state: EngineState = {
     options, fleet, metrics, recovery, broadcasts, admin, trigger, marks: [], ramp: null,
@@ -127,7 +126,7 @@ export async function createEngine(input: EngineOptions = {}): Promise<Engine> {
       if (pacer) clearTimeout(pacer);
       pacer = null;
       const next = Math.min(state.probes.nextDueAt(), state.messages.nextDueAt());
-      if (Number.isFinite(next) && !isStopped) pacer = setTimeout(pace, Math.max(0, next - (performance.timeOrigin + performance.now())));
+      if (Number.isFinite(next) && !isStopped) pacer = setTimeout(pace, Math.max(0, next - epochNow()));
     },
     log(level, text) {
       events.push({ id: ++eventId, atMs: Date.now(), level, text });
@@ -150,7 +149,7 @@ export async function createEngine(input: EngineOptions = {}): Promise<Engine> {
   // the 10 ms fleet tick adds no jitter to RTT.
   let pacer: NodeJS.Timeout | null = null;
   function pace(): void {
-    const epoch = performance.timeOrigin + performance.now();
+    const epoch = epochNow();
     for (const intended of state.probes.due(epoch)) {
       const vu = pickOpen();
       if (!vu) break;
@@ -193,7 +192,7 @@ export async function createEngine(input: EngineOptions = {}): Promise<Engine> {
       broadcasts: broadcasts.settled.slice(-20), minReach: broadcasts.minReach, broadcastsSettled: broadcasts.settled.length,
       recovery: recovery.last ? { ...recovery.last } : null, recoveries: recovery.records.map((r) => ({ ...r })),
       errors: Object.fromEntries(metrics.errors), health: sample, saturatedIntervals, intervals,
-      server: serverStats, serverError, events: events.slice(-50), marks: state.marks.slice(), isStopped,
+      server: serverStats.latest, serverError: serverStats.error, events: events.slice(-50), marks: state.marks.slice(), isStopped,
       ...(encoded ? { histograms: encoded } : {}),
     };
   }
@@ -202,12 +201,7 @@ export async function createEngine(input: EngineOptions = {}): Promise<Engine> {
   function publish(): void {
     latest = buildSnapshot(!isStopped);
     for (const listener of listeners) listener(latest);
-    if (admin && !isStopping) {
-      void admin.stats().then((result) => {
-        serverStats = result.ok ? result.value : serverStats;
-        serverError = result.ok ? null : result.message;
-      });
-    }
+    serverStats.poll();
   }
 
   health.start();
@@ -228,7 +222,7 @@ export async function createEngine(input: EngineOptions = {}): Promise<Engine> {
     live: () => ({ open: fleet.counts.open, target: fleet.target, isRecovered: recovery.isRecovered }),
     stop() {
       stopping ??= (async () => {
-        isStopping = true;
+        serverStats.stop();
         clearInterval(ticker);
         for (const timer of state.timers) clearTimeout(timer);
         state.probes.setRate(0, 0);

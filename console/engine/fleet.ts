@@ -8,7 +8,8 @@ import type WebSocket from 'ws';
 import { DEFAULT_RECONNECT_POLICY, reconnectDelayMs } from './reconnect-policy.ts';
 import type { ReconnectPolicy, VictimChoice } from './commands.ts';
 import type { BroadcastTracker } from './broadcast-tracker.ts';
-import { decodeFrame, type FramePaths } from './frame-decoder.ts';
+import { epochNow } from './clock.ts';
+import { decodeBuffer, type FramePaths } from './frame-decoder.ts';
 import type { Metrics } from './metrics.ts';
 import type { RecoveryTracker } from './recovery.ts';
 import { chooseVictims, shareOf } from './victims.ts';
@@ -28,10 +29,6 @@ export interface FleetOptions {
   maxInFlight: number;
   localAddresses: string[];
   framePaths: FramePaths | null;
-}
-
-function epochNow(): number {
-  return performance.timeOrigin + performance.now();
 }
 
 /** The fleet of virtual users. */
@@ -88,6 +85,8 @@ export class Fleet implements VuHost {
     this.metrics.record('connect', handshakeMs);
     if (vu.droppedAtMs > 0) this.metrics.record('reconnect', vu.openedAtMs - vu.droppedAtMs);
     if (vu.isSlowed) vu.setSlow(true);
+    // a handshake slot just freed: start the next one now rather than at the next tick
+    if (this.queueAt < this.queue.length) this.tick(performance.now());
     if (vu.firstOpenAtMs === 0) {
       vu.firstOpenAtMs = performance.timeOrigin + vu.openedAtMs;
       // seqs published before this user joined are not its misses
@@ -114,13 +113,13 @@ export class Fleet implements VuHost {
   }
 
   onMessage(vu: VirtualUser, data: Buffer, isBinary: boolean): void {
+    const at = epochNow();
     const totals = this.metrics.totals;
     totals.messagesIn++;
     totals.bytesIn += data.length;
     if (isBinary) return;
-    const frame = decodeFrame(data.toString('utf8'), this.options.framePaths);
+    const frame = decodeBuffer(data, this.options.framePaths);
     if (frame.kind === 'other') return;
-    const at = epochNow();
     if (frame.kind === 'rtt') {
       totals.probesReceived++;
       this.metrics.record('rtt', at - frame.atMs);
@@ -128,7 +127,10 @@ export class Fleet implements VuHost {
     }
     totals.broadcastsReceived++;
     const seq = frame.seq ?? this.broadcasts.syntheticSeq(frame.topic, data);
-    if (frame.seq !== null) totals.missed += vu.noteSeq(frame.topic, seq, this.broadcasts.baselineFor(frame.topic, vu.firstOpenAtMs));
+    if (frame.seq !== null) {
+      const last = vu.lastSeqOf(frame.topic);
+      totals.missed += vu.noteSeq(frame.topic, seq, last ?? this.broadcasts.baselineFor(frame.topic, vu.firstOpenAtMs));
+    }
     const latency = frame.tsMs !== null ? at - frame.tsMs : this.broadcasts.spreadMs(frame.topic, seq, at);
     this.metrics.record('fanout', latency);
     this.broadcasts.receive(frame.topic, seq, latency, at, this.counts.open);

@@ -55,10 +55,14 @@ function mergeHealth(shards: Snapshot[], open: number): GeneratorHealth {
   };
 }
 
+// A merged broadcast is settled once every shard has settled it (the coordinator tells
+// every shard of each broadcast it triggers, so each one holds a record of it).
 function mergeBroadcasts(shards: Snapshot[]): BroadcastRecord[] {
   const byKey = new Map<string, BroadcastRecord>();
+  const shardsWith = new Map<string, number>();
   for (const record of shards.flatMap((s) => s.broadcasts)) {
     const key = `${record.topic}\u0000${record.seq}`;
+    shardsWith.set(key, (shardsWith.get(key) ?? 0) + 1);
     const seen = byKey.get(key);
     if (!seen) {
       byKey.set(key, { ...record });
@@ -72,7 +76,10 @@ function mergeBroadcasts(shards: Snapshot[]): BroadcastRecord[] {
     seen.p99Ms = Math.max(seen.p99Ms, record.p99Ms);
     seen.isSettled &&= record.isSettled;
   }
-  for (const r of byKey.values()) r.reach = r.openAtSend > 0 ? Math.min(1, r.receivers / r.openAtSend) : r.receivers > 0 ? 1 : 0;
+  for (const [key, r] of byKey) {
+    r.reach = r.openAtSend > 0 ? Math.min(1, r.receivers / r.openAtSend) : r.receivers > 0 ? 1 : 0;
+    if (shardsWith.get(key)! < shards.length) r.isSettled = false;
+  }
   return [...byKey.values()].sort((a, b) => a.topic.localeCompare(b.topic) || a.seq - b.seq);
 }
 
@@ -112,8 +119,8 @@ export function mergeSnapshots(shards: Snapshot[], coordinator: CoordinatorPart)
     interval: mergeLatency(shards, 'interval'),
     broadcasts: settled.slice(-20),
     minReach: settled.reduce((min, b) => Math.min(min, b.reach), 1),
-    // shards keep their last records only; every shard sees every broadcast, so the largest count is the count
-    broadcastsSettled: Math.max(settled.length, ...shards.map((s) => s.broadcastsSettled)),
+    // shards keep their last records only; a broadcast counts once every shard has settled it
+    broadcastsSettled: shards.length > 0 ? Math.min(...shards.map((s) => s.broadcastsSettled)) : 0,
     recovery: recoveries[recoveries.length - 1] ?? null,
     recoveries,
     errors: sumRecords<Record<string, number>>(shards.map((s) => s.errors)),

@@ -64,8 +64,8 @@ export class Metrics {
   private last: Totals = zeroTotals();
   private lastFoldAt = performance.now();
 
+  /** Hot path: records into the interval only; `fold()` adds each interval to the whole run. */
   record(name: LatencyName, ms: number): void {
-    this.latency[name].record(ms);
     this.interval[name].record(ms);
   }
 
@@ -95,6 +95,7 @@ export class Metrics {
     const interval = {} as Record<LatencyName, LatencySummary>;
     const encoded = isEncoding ? { total: {} as Record<LatencyName, string>, interval: {} as Record<LatencyName, string> } : null;
     for (const name of LATENCY_NAMES) {
+      this.latency[name].add(this.interval[name]);
       if (encoded) {
         encoded.total[name] = this.latency[name].encode();
         encoded.interval[name] = this.interval[name].encode();

@@ -4,6 +4,7 @@
  * why and changes nothing.
  */
 import { formatPolicy, type EngineCommand } from './commands.ts';
+import { epochNow } from './clock.ts';
 import type { CommandResult, EngineState } from './engine.ts';
 import { capacityFor } from '../../tuning/plan.ts';
 
@@ -15,10 +16,6 @@ function ok(state: EngineState, message: string): CommandResult {
 function refuse(state: EngineState, message: string): CommandResult {
   state.log('error', message);
   return { ok: false, message };
-}
-
-function epochNow(): number {
-  return performance.timeOrigin + performance.now();
 }
 
 async function broadcast(state: EngineState, command: Extract<EngineCommand, { type: 'broadcast' }>): Promise<CommandResult> {

@@ -4,7 +4,6 @@
  * splits targets, rates and kills exactly, triggers broadcasts once and tells every shard
  * which seqs to expect, and merges the shards' snapshots (histograms by counts).
  */
-import type { ServerStats } from '../../target-server/protocol.ts';
 import { AdminClient } from './admin-client.ts';
 import { adminTrigger, httpTrigger, type BroadcastTrigger } from './broadcast-trigger.ts';
 import { startBundledServer, type BundledServer } from './bundled-server.ts';
@@ -12,6 +11,7 @@ import type { EngineCommand } from './commands.ts';
 import type { CommandResult, Engine } from './engine.ts';
 import { withTopics, type ResolvedOptions } from './engine-options.ts';
 import { mergeSnapshots } from './merge-snapshots.ts';
+import { ServerStatsPoller } from './server-stats-poller.ts';
 import { ShardProcess } from './shard-process.ts';
 import type { EngineEvent, Snapshot } from './snapshot.ts';
 
@@ -61,16 +61,14 @@ export async function createShardedEngine(options: ResolvedOptions): Promise<Eng
   let seq = 0;
   let intervals = 0;
   let saturatedIntervals = 0;
-  let serverStats: ServerStats | null = null;
-  let serverError: string | null = null;
+  const serverStats = new ServerStatsPoller(admin);
   let isStopped = false;
-  let isStopping = false;
 
   function merged(isMeasured: boolean): Snapshot {
     const snapshot = mergeSnapshots(shards.map((s) => s.latest).filter((s): s is Snapshot => s !== null), {
       seq: ++seq, atMs: Date.now(), elapsedMs: performance.now() - startedAt,
       target: { url: baseUrl, isBundled: server !== null, serverEngine: server?.info.engine ?? null },
-      server: serverStats, serverError, events: events.slice(-50), marks: marks.slice(), isStopped, saturatedIntervals, intervals,
+      server: serverStats.latest, serverError: serverStats.error, events: events.slice(-50), marks: marks.slice(), isStopped, saturatedIntervals, intervals,
     });
     if (isMeasured) {
       intervals++;
@@ -84,12 +82,7 @@ export async function createShardedEngine(options: ResolvedOptions): Promise<Eng
   const publish = (): void => {
     latest = merged(!isStopped);
     for (const listener of listeners) listener(latest);
-    if (admin && !isStopping) {
-      void admin.stats().then((result) => {
-        serverStats = result.ok ? result.value : serverStats;
-        serverError = result.ok ? null : result.message;
-      });
-    }
+    serverStats.poll();
   };
   const snapshotTimer = setInterval(publish, options.snapshotIntervalMs);
   log('info', `target ${baseUrl}${server ? ` (bundled ${server.info.engine} server)` : ''}, ${count} generator processes`);
@@ -195,7 +188,7 @@ export async function createShardedEngine(options: ResolvedOptions): Promise<Eng
     }),
     stop() {
       stopping ??= (async () => {
-        isStopping = true;
+        serverStats.stop();
         for (const timer of timers) clearTimeout(timer);
         await Promise.all(shards.map((shard) => shard.stop()));
         isStopped = true;

@@ -157,10 +157,14 @@ export class VirtualUser {
     else this.ws.resume();
   }
 
-  /** Records a fan-out `seq`; returns how many were skipped since the last one seen. */
-  noteSeq(topic: string, seq: number, baseline: number | undefined): number {
+  /** The last `seq` seen of a topic, if any. */
+  lastSeqOf(topic: string): number | undefined {
+    return this.lastSeq?.get(topic);
+  }
+
+  /** Records a fan-out `seq`; returns how many were skipped since `last` (the last one seen, or a baseline). */
+  noteSeq(topic: string, seq: number, last: number | undefined): number {
     this.lastSeq ??= new Map();
-    const last = this.lastSeq.get(topic) ?? baseline;
     this.lastSeq.set(topic, last === undefined ? seq : Math.max(last, seq));
     return last !== undefined && seq > last + 1 ? seq - last - 1 : 0;
   }

@@ -2,8 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { createEngine, type Engine } from '../../console/engine/engine.ts';
 import { EngineConfigError } from '../../console/engine/engine-options.ts';
-import type { Snapshot } from '../../console/engine/snapshot.ts';
 import { eventually } from '../helpers/test-client.ts';
+import { nextSnapshot } from '../helpers/next-snapshot.ts';
 
 let engine: Engine | null = null;
 
@@ -12,23 +12,6 @@ afterEach(async () => {
   engine = null;
 });
 
-/** Waits for a snapshot that satisfies `check` (snapshots come once a second). */
-function nextSnapshot(e: Engine, check: (s: Snapshot) => boolean, timeoutMs = 15_000): Promise<Snapshot> {
-  return new Promise((resolve, reject) => {
-    let last: Snapshot | null = null;
-    const timer = setTimeout(() => {
-      stop();
-      reject(new Error(`no matching snapshot in time; last: ${JSON.stringify({ fleet: last?.fleet, totals: last?.totals, errors: last?.errors, recovery: last?.recovery, server: last?.server && { connections: last.server.connections, closedByKill: last.server.closedByKill } })}`));
-    }, timeoutMs);
-    const stop = e.subscribe((s) => {
-      last = s;
-      if (!check(s)) return;
-      clearTimeout(timer);
-      stop();
-      resolve(s);
-    });
-  });
-}
 
 describe('engine against the bundled server', () => {
   it('ramps to exactly 200 open, removes 50 to 150, and the server agrees each time', async () => {

@@ -2,8 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../../console/engine/engine.ts';
 import { mergeRecoveries } from '../../console/engine/merge-snapshots.ts';
 import { split, splitBy } from '../../console/engine/sharded-engine.ts';
-import type { Snapshot } from '../../console/engine/snapshot.ts';
 import { eventually } from '../helpers/test-client.ts';
+import { nextSnapshot } from '../helpers/next-snapshot.ts';
 
 describe('splitting over shards', () => {
   it('splits a target evenly and a kill in proportion to what each shard has open, exactly', () => {
@@ -31,17 +31,6 @@ afterEach(async () => {
   engine = null;
 });
 
-function nextSnapshot(e: Engine, check: (s: Snapshot) => boolean, timeoutMs = 15_000): Promise<Snapshot> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { stop(); reject(new Error('no matching snapshot in time')); }, timeoutMs);
-    const stop = e.subscribe((s) => {
-      if (!check(s)) return;
-      clearTimeout(timer);
-      stop();
-      resolve(s);
-    });
-  });
-}
 
 describe('engine over two generator processes', () => {
   it('holds exactly 201, kills exactly 20%, broadcasts with full reach, and merges histograms by counts', async () => {

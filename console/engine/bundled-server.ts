@@ -31,6 +31,8 @@ export interface BundledServer {
   /** `http://host:adminPort` of its admin API. */
   readonly adminUrl: string;
   readonly child: ChildProcess;
+  /** The last few KiB the server wrote on stderr (its diagnostics). */
+  stderr(): string;
   /** SIGTERM, then SIGKILL after `timeoutMs`; resolves when the process has exited and its pipes are closed. Idempotent. */
   stop(timeoutMs?: number): Promise<void>;
 }
@@ -86,7 +88,7 @@ export function startBundledServer(options: BundledServerOptions = {}): Promise<
         return reject(new ServerStartError(`the bundled server printed an unexpected line: ${line}`, 'server.start'));
       }
       const host = hostForUrl(info.host);
-      resolve({ info, url: `ws://${host}:${info.port}/`, adminUrl: `http://${host}:${info.adminPort}`, child, stop });
+      resolve({ info, url: `ws://${host}:${info.port}/`, adminUrl: `http://${host}:${info.adminPort}`, child, stop, stderr: () => stderr });
     });
     child.once('exit', (code) => {
       clearTimeout(timer);

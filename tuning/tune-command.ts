@@ -2,6 +2,7 @@
  * `sockstorm tune check|apply|restore|probe`: the shell around the pure planner. Read-only
  * unless `apply`/`restore` is asked for, and `apply` changes nothing without `--yes` and root.
  */
+import { join } from 'node:path';
 import { readFacts, type HostFacts } from './facts.ts';
 import { applyFindings, defaultJournalPath, restoreJournal, type ChangeOutcome } from './apply.ts';
 import { capacityFor, planFor, type Capacity, type Finding } from './plan.ts';
@@ -32,10 +33,10 @@ function parseConnections(text: string | undefined, fallback: number): number | 
   return /^\d+$/.test(text) && Number(text) > 0 ? Number(text) : `--connections must be a positive integer, not "${text}"`;
 }
 
-function formatCapacity(c: Capacity): string[] {
+function formatCapacity(c: Capacity, target: string | undefined): string[] {
   const show = (n: number | null): string => (n === null ? 'unknown' : n.toLocaleString('en-US'));
   return [
-    `capacity for ${c.wanted.toLocaleString('en-US')} connections to one destination: ${Number.isFinite(c.capacity) ? c.capacity.toLocaleString('en-US') : 'unknown'} (${c.canHold ? 'can hold' : 'CANNOT hold'})`,
+    `capacity for ${c.wanted.toLocaleString('en-US')} connections to ${target ?? 'one destination'}: ${Number.isFinite(c.capacity) ? c.capacity.toLocaleString('en-US') : 'unknown'} (${c.canHold ? 'can hold' : 'CANNOT hold'})`,
     `  open files per process ${show(c.byFds)}, ports × source addresses ${show(c.byPorts)}, conntrack room ${show(c.byConntrack)}, memory ${show(c.byMemory)}`,
     ...(c.binding ? [`  binding limit: ${c.binding}${c.lift && !c.canHold ? `; ${c.lift}` : ''}`] : []),
   ];
@@ -80,7 +81,7 @@ export async function runTune(action: string, flags: TuneFlags): Promise<number>
     if (flags.json) console.log(JSON.stringify({ canHold: capacity.canHold, capacity, findings, privileges: { uid: facts.uid, hasSysResource: facts.hasSysResource, hasNetAdmin: facts.hasNetAdmin } }, null, 2));
     else {
       console.log(`privileges: uid ${facts.uid ?? 'unknown'}, CAP_SYS_RESOURCE ${facts.hasSysResource ? 'yes' : 'no'}, CAP_NET_ADMIN ${facts.hasNetAdmin ? 'yes' : 'no'}`);
-      for (const line of [...formatFindings(findings), ...formatCapacity(capacity)]) console.log(line);
+      for (const line of [...formatFindings(findings), ...formatCapacity(capacity, flags.target)]) console.log(line);
     }
     return capacity.canHold ? EXIT.ok : EXIT.host;
   }
@@ -102,7 +103,8 @@ export async function runTune(action: string, flags: TuneFlags): Promise<number>
     }
     const outcomes = applyFindings(scoped, {
       procRoot: flags.procRoot ?? '/proc', journalPath: flags.journal ?? defaultJournalPath(),
-      pid: flags.pid ? Number(flags.pid) : process.ppid, persistFile: flags.persist ? '/etc/sysctl.d/99-sockstorm.conf' : null,
+      pid: flags.pid ? Number(flags.pid) : process.ppid,
+      persistFile: flags.persist ? join(process.env.SOCKSTORM_SYSCTL_DIR ?? '/etc/sysctl.d', '99-sockstorm.conf') : null,
     });
     printOutcomes(`applied (journal ${flags.journal ?? defaultJournalPath()}; undo with sockstorm tune restore):`, outcomes);
     return outcomes.every((o) => o.ok) ? EXIT.ok : EXIT.failed;

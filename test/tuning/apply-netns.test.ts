@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -78,6 +78,17 @@ describe('sockstorm tune apply and restore, inside a network namespace', () => {
     expect(sockstorm('tune', 'apply', '--connections', '60000', '--scope', 'net', '--yes', '--journal', journal).code).toBe(0);
     expect(values()['net.ipv4.tcp_max_syn_backlog']).toBe('4096');
     expect(sockstorm('tune', 'restore', '--journal', journal).code).toBe(0);
+    expect(values()).toEqual(originals);
+  });
+
+  it('persists to a sysctl.d drop-in with --persist, and restore removes it', () => {
+    const sysctlDir = mkdtempSync(join(tmpdir(), 'sockstorm-sysctl-'));
+    const dropIn = join(sysctlDir, '99-sockstorm.conf');
+    const applied = inNs('env', `SOCKSTORM_SYSCTL_DIR=${sysctlDir}`, process.execPath, BIN, 'tune', 'apply', '--connections', '60000', '--scope', 'net', '--persist', '--yes', '--journal', journal);
+    expect(applied.code).toBe(0);
+    expect(readFileSync(dropIn, 'utf8')).toContain('net.ipv4.ip_local_port_range = 1024 65535');
+    expect(sockstorm('tune', 'restore', '--journal', journal).code).toBe(0);
+    expect(existsSync(dropIn)).toBe(false);
     expect(values()).toEqual(originals);
   });
 

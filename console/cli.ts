@@ -179,6 +179,13 @@ async function openConsole(flags: TargetFlags): Promise<number> {
   }
 }
 
+const first = process.argv[2];
+const names = program.commands.map((c) => c.name());
+if (first !== undefined && !first.startsWith('-') && !names.includes(first)) {
+  process.stderr.write(`sockstorm: unknown command "${first}"; commands are ${names.join(', ')} (sockstorm --help)\n`);
+  process.exit(EXIT.invalid);
+}
+
 try {
   await program.parseAsync(process.argv);
 } catch (error) {

@@ -57,6 +57,9 @@ describe('sockstorm run', () => {
     expect(badScript.code).toBe(104);
     expect(badScript.stderr).toContain('bad.storm:2:6');
     expect((await runCli(['run', join(dir, 'missing.storm')])).code).toBe(104);
+    const unknown = await runCli(['explode']);
+    expect(unknown.code).toBe(104);
+    expect(unknown.stderr).toContain('unknown command "explode"');
   });
 
   it('stops gracefully on SIGINT with exit 105 and still writes every output', async () => {

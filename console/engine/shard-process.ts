@@ -19,7 +19,6 @@ export class ShardProcess {
   private nextId = 0;
   private readonly pending = new Map<number, (result: CommandResult) => void>();
   private readonly exited: Promise<void>;
-  private onSnapshot: (() => void) | null = null;
 
   private constructor(readonly index: number, private readonly child: ChildProcess) {
     this.exited = new Promise((resolve) => child.once('close', () => {
@@ -31,13 +30,12 @@ export class ShardProcess {
   }
 
   /** Forks a shard and resolves once its engine exists. */
-  static start(index: number, options: EngineOptions, onSnapshot: () => void): Promise<ShardProcess> {
+  static start(index: number, options: EngineOptions): Promise<ShardProcess> {
     const child = fork(SHARD_MAIN, [], { execArgv: ['--import', import.meta.resolve('tsx')], serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const shard = new ShardProcess(index, child);
     return new Promise((resolve, reject) => {
       child.once('message', (message: FromShard) => {
         if (message.type === 'ready') {
-          shard.onSnapshot = onSnapshot;
           resolve(shard);
         } else if (message.type === 'failed') {
           child.kill();
@@ -52,7 +50,6 @@ export class ShardProcess {
   private receive(message: FromShard): void {
     if (message.type === 'snapshot' || message.type === 'stopped') {
       this.latest = message.snapshot;
-      this.onSnapshot?.();
     } else if (message.type === 'live') {
       this.live = { open: message.open, target: message.target, isRecovered: message.isRecovered };
     } else if (message.type === 'result') {

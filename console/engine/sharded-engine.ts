@@ -42,7 +42,7 @@ export async function createShardedEngine(options: ResolvedOptions): Promise<Eng
   let shards: ShardProcess[];
   try {
     const shardOptions = { ...options, target: url, workers: 1, broadcastHttp: undefined, ratePerSec: options.ratePerSec / count, maxInFlight: Math.max(1, Math.ceil(options.maxInFlight / count)) };
-    shards = await Promise.all(split(count, count).map((_, i) => ShardProcess.start(i, shardOptions, () => {})));
+    shards = await Promise.all(Array.from({ length: count }, (_, i) => ShardProcess.start(i, shardOptions)));
   } catch (error) {
     await server?.stop();
     throw error;

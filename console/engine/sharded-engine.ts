@@ -39,14 +39,16 @@ export async function createShardedEngine(options: ResolvedOptions): Promise<Eng
   const admin = server ? new AdminClient(server.adminUrl, server.info.token) : null;
   const trigger: BroadcastTrigger | null = admin ? adminTrigger(admin) : options.broadcastHttp ? httpTrigger(options.broadcastHttp) : null;
   const count = options.workers;
-  let shards: ShardProcess[];
-  try {
-    const shardOptions = { ...options, target: url, workers: 1, broadcastHttp: undefined, ratePerSec: options.ratePerSec / count, maxInFlight: Math.max(1, Math.ceil(options.maxInFlight / count)) };
-    shards = await Promise.all(Array.from({ length: count }, (_, i) => ShardProcess.start(i, shardOptions)));
-  } catch (error) {
+  const shardOptions = { ...options, target: url, workers: 1, broadcastHttp: undefined, ratePerSec: options.ratePerSec / count, maxInFlight: Math.max(1, Math.ceil(options.maxInFlight / count)) };
+  const started = await Promise.allSettled(Array.from({ length: count }, (_, i) => ShardProcess.start(i, shardOptions)));
+  const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) {
+    // one shard failed: the others must not linger holding sockets
+    await Promise.all(started.flatMap((s) => (s.status === 'fulfilled' ? [s.value.stop()] : [])));
     await server?.stop();
-    throw error;
+    throw failed.reason;
   }
+  const shards = started.map((s) => (s as PromiseFulfilledResult<ShardProcess>).value);
   const events: EngineEvent[] = [];
   let eventId = 0;
   const log = (level: EngineEvent['level'], text: string): void => {

@@ -34,6 +34,6 @@ export async function runConsole(options: EngineOptions, metricsPort?: number): 
   await endpoint?.close();
   await engine.stop();
   const errors = Object.values(last.errors).reduce((sum, n) => sum + n, 0);
-  process.stdout.write(`sockstorm: session ended after ${(last.elapsedMs / 1000).toFixed(0)} s: peak open ${last.fleet.open}, ${last.totals.connects} connects, ${last.totals.killed} killed, ${errors} errors. Type ":save FILE" in a session to keep it as a script.\n`);
+  process.stdout.write(`sockstorm: session ended after ${(last.elapsedMs / 1000).toFixed(0)} s: ${last.fleet.open} open at the end, ${last.totals.connects} connects, ${last.totals.killed} killed, ${errors} errors. Type ":save FILE" in a session to keep it as a script.\n`);
   return 0;
 }

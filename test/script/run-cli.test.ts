@@ -70,7 +70,10 @@ describe('sockstorm run', () => {
     run.child.kill('SIGINT');
     expect((await run.exit).code).toBe(105);
     expect(JSON.parse(readFileSync(out.json, 'utf8')).verdict).toBe('stopped');
-    expect(readFileSync(out.ndjson, 'utf8').trim().split('\n').length).toBeGreaterThanOrEqual(5);
+    const lines = readFileSync(out.ndjson, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+    expect(lines.length).toBeGreaterThanOrEqual(2);
+    expect(lines.some((s) => s.fleet.open === 10)).toBe(true);
+    expect(lines[lines.length - 1].isStopped).toBe(true);
     expect(readFileSync(out.report, 'utf8')).toContain('<svg');
   });
 

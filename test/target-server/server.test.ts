@@ -141,6 +141,18 @@ describe.each(['uws', 'ws'] as const)('target-server (%s engine)', (engine) => {
     });
   });
 
+  it.each(['loop', 'batched', 'publish'] as const)('fans out in %s mode to every subscriber, in order', async (fanout) => {
+    expect((await admin.configure({ fanout })).ok).toBe(true);
+    const topic = `mode-${fanout}`;
+    const subscribers = await Promise.all(Array.from({ length: 30 }, () => open(`?topics=${topic}`)));
+    await admin.broadcast({ topic, count: 5, size: 4 });
+    for (const client of subscribers) {
+      const frames = await client.count((f) => f.t === 'bcast', 5);
+      expect(frames.map((f) => f.seq)).toEqual([1, 2, 3, 4, 5]);
+    }
+    await admin.configure({ fanout: 'publish' });
+  });
+
   it('counts in /stats exactly what the clients saw', async () => {
     const before = await admin.stats();
     const a = await open('?topics=count');

@@ -23,6 +23,15 @@ import type { EngineEvent, Snapshot } from './snapshot.ts';
 import { runCommand } from './run-command.ts';
 import { readFacts, type HostFacts } from '../../tuning/facts.ts';
 
+/** Counts that change between snapshots. */
+export interface LiveCounts {
+  open: number;
+  target: number;
+  isRecovered: boolean;
+  /** Connections cut by chaos so far (ours and the server's). */
+  killed: number;
+}
+
 /** What `dispatch` answers. */
 export interface CommandResult {
   ok: boolean;
@@ -34,8 +43,8 @@ export interface Engine {
   dispatch(command: EngineCommand): Promise<CommandResult>;
   subscribe(listener: (snapshot: Snapshot) => void): () => void;
   getSnapshot(): Snapshot;
-  /** Live counts between snapshots, for `await`: cheap, plain data. */
-  live(): { open: number; target: number; isRecovered: boolean };
+  /** Live counts between snapshots, for `await` and a coordinator: cheap, plain data. */
+  live(): LiveCounts;
   /** Idempotent: ends every VU (close, then terminate stragglers), stops the bundled server. */
   stop(): Promise<void>;
   readonly targetUrl: string;
@@ -219,7 +228,7 @@ export async function createEngine(input: EngineOptions = {}): Promise<Engine> {
       return () => listeners.delete(listener);
     },
     getSnapshot: () => latest,
-    live: () => ({ open: fleet.counts.open, target: fleet.target, isRecovered: recovery.isRecovered }),
+    live: () => ({ open: fleet.counts.open, target: fleet.target, isRecovered: recovery.isRecovered, killed: metrics.totals.killed }),
     stop() {
       stopping ??= (async () => {
         serverStats.stop();

@@ -145,6 +145,12 @@ export async function runCommand(state: EngineState, command: EngineCommand): Pr
     case 'stall':
       await stall(command.ms);
       return ok(state, `kept the generator busy for ${command.ms} ms`);
+    case 'recovery-start':
+      state.recovery.start(command.label, performance.now(), epochNow(), fleet.target, 0, true);
+      return { ok: true, message: '' };
+    case 'recovery-announce':
+      state.recovery.announce(command.dropped);
+      return { ok: true, message: '' };
     case 'expect-broadcast':
       for (let seq = command.firstSeq; seq <= command.lastSeq; seq++) state.broadcasts.expect(command.topic, seq, fleet.counts.open, command.atMs);
       return { ok: true, message: '' };

@@ -5,7 +5,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { EngineCommand } from './commands.ts';
-import type { CommandResult } from './engine.ts';
+import type { CommandResult, LiveCounts } from './engine.ts';
 import type { EngineOptions } from './engine-options.ts';
 import type { FromShard, ToShard } from './shard-protocol.ts';
 import type { Snapshot } from './snapshot.ts';
@@ -15,7 +15,7 @@ const SHARD_MAIN = fileURLToPath(new URL('./shard-main.ts', import.meta.url));
 /** One running shard. */
 export class ShardProcess {
   latest: Snapshot | null = null;
-  live = { open: 0, target: 0, isRecovered: true };
+  live: LiveCounts = { open: 0, target: 0, isRecovered: true, killed: 0 };
   private nextId = 0;
   private readonly pending = new Map<number, (result: CommandResult) => void>();
   private readonly exited: Promise<void>;
@@ -51,7 +51,7 @@ export class ShardProcess {
     if (message.type === 'snapshot' || message.type === 'stopped') {
       this.latest = message.snapshot;
     } else if (message.type === 'live') {
-      this.live = { open: message.open, target: message.target, isRecovered: message.isRecovered };
+      this.live = { open: message.open, target: message.target, isRecovered: message.isRecovered, killed: message.killed };
     } else if (message.type === 'result') {
       this.live = message.live;
       this.pending.get(message.id)?.(message.result);

@@ -2,7 +2,7 @@
  * Messages between a coordinator and its shard processes (Node IPC): plain data only.
  */
 import type { EngineCommand } from './commands.ts';
-import type { CommandResult } from './engine.ts';
+import type { CommandResult, LiveCounts } from './engine.ts';
 import type { EngineOptions } from './engine-options.ts';
 import type { Snapshot } from './snapshot.ts';
 
@@ -17,7 +17,7 @@ export type FromShard =
   | { type: 'ready' }
   | { type: 'failed'; message: string; code?: string }
   /** `live` is taken right after the command, so a coordinator's `await` never sees the state before it. */
-  | { type: 'result'; id: number; result: CommandResult; live: { open: number; target: number; isRecovered: boolean } }
+  | { type: 'result'; id: number; result: CommandResult; live: LiveCounts }
   | { type: 'snapshot'; snapshot: Snapshot }
-  | { type: 'live'; open: number; target: number; isRecovered: boolean }
+  | ({ type: 'live' } & LiveCounts)
   | { type: 'stopped'; snapshot: Snapshot };

@@ -132,6 +132,24 @@ export async function createShardedEngine(options: ResolvedOptions): Promise<Eng
     return { ok: true, message: `broadcasting ${command.count} to "${topic}" every ${command.everyMs} ms` };
   }
 
+  // The server picks the victims, so no shard knows its share in advance: every shard starts
+  // tracking at the request, and once the drops the server reported have landed (shards tell
+  // server kills from failures by the close reason) each is told how many were its own.
+  async function killByServer(percent: number): Promise<CommandResult> {
+    if (!admin) return answer({ ok: false, message: '"kill server" needs the bundled server; use reset or close against a real target' }, '');
+    const label = `kill ${percent}% server`;
+    const before = shards.map((s) => s.live.killed);
+    await all(() => ({ type: 'recovery-start', label }));
+    const result = await admin.kill(percent, 'close');
+    const total = result.ok ? result.value.killed : 0;
+    const landed = (): number => shards.reduce((n, s, i) => n + s.live.killed - before[i]!, 0);
+    const deadline = Date.now() + 5000;
+    while (landed() < total && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    await all((s, i) => ({ type: 'recovery-announce', dropped: s.live.killed - before[i]! }));
+    if (!result.ok) return answer({ ok: false, message: `server kill failed: ${result.message}` }, '');
+    return answer({ ok: true, message: '' }, `${label}: the server dropped ${total}${landed() < total ? ` (${landed()} seen by the fleet within 5 s)` : ''}`);
+  }
+
   async function dispatch(command: EngineCommand): Promise<CommandResult> {
     if (isStopped) return { ok: false, message: 'the engine has stopped' };
     switch (command.type) {
@@ -154,7 +172,7 @@ export async function createShardedEngine(options: ResolvedOptions): Promise<Eng
       case 'messages':
         return answer(await all(() => ({ ...command, perSec: command.perSec / count })), `${command.type} ${command.perSec}/s over ${count} processes`);
       case 'kill': {
-        if (command.mode === 'server') return answer({ ok: false, message: '"kill server" is not split over processes yet; use reset or close with --workers' }, '');
+        if (command.mode === 'server') return killByServer(command.percent);
         const opens = shards.map((s) => s.live.open);
         const shares = splitBy(command.count ?? Math.round((opens.reduce((a, b) => a + b, 0) * command.percent) / 100), opens);
         return answer(await all((_, i) => ({ ...command, count: shares[i]! })), `kill ${command.percent}% ${command.mode}: dropped ${shares.reduce((a, b) => a + b, 0)}`);
@@ -187,6 +205,7 @@ export async function createShardedEngine(options: ResolvedOptions): Promise<Eng
       open: shards.reduce((n, s) => n + s.live.open, 0),
       target,
       isRecovered: shards.every((s) => s.live.isRecovered),
+      killed: shards.reduce((n, s) => n + s.live.killed, 0),
     }),
     stop() {
       stopping ??= (async () => {

@@ -51,6 +51,14 @@ describe('engine over two generator processes', () => {
     expect(after.totals.killed).toBe(40);
     expect(after.recovery).toMatchObject({ dropped: 40, target: 201, attempts: 40, failures: 0 });
     expect(after.errors).toEqual({});
+    // the server picks the victims; each process learns its share from the close reasons
+    const byServer = await engine.dispatch({ type: 'kill', percent: 20, mode: 'server', victims: 'random' });
+    expect(byServer.message).toContain('the server dropped 40');
+    await eventually(() => engine!.live().isRecovered && engine!.live().open === 201, 15_000);
+    const recovered = await nextSnapshot(engine, (s) => s.recoveries.length === 2 && s.recovery?.fullMs != null);
+    expect(recovered.recovery).toMatchObject({ action: 'kill 20% server', dropped: 40, target: 201, attempts: 40 });
+    expect(recovered.totals.killed).toBe(80);
+    expect(recovered.errors).toEqual({});
     await engine.stop();
     expect(engine.getSnapshot()).toMatchObject({ isStopped: true, fleet: { open: 0 } });
   });

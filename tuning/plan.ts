@@ -33,6 +33,8 @@ export interface Capacity {
   binding: string | null;
   lift: string | null;
   canHold: boolean;
+  /** Every limit below the wanted count, least first, with what lifts it (lifting one reveals the next). */
+  shortfalls: Array<{ limit: string; capacity: number; lift: string }>;
 }
 
 /** Client-side RSS per VU measured by `npm run bench` (about 9.4 KiB) plus kernel socket memory. */
@@ -46,6 +48,22 @@ interface PlanInput {
   sourceAddresses: number;
   /** Generator processes the fleet is split over (`--workers`); each has its own fd limit. */
   processes?: number;
+  /** The destination's host, when known: loopback targets can use 127.0.0.x sources with no setup. */
+  targetHost?: string;
+}
+
+function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host.startsWith('127.') || host === '::1' || host === '[::1]';
+}
+
+/** What lifts the port limit: how many source addresses N needs, and how to get them. */
+export function sourceAddressAdvice(connections: number, portsPerAddress: number | null, targetHost?: string): string {
+  const needed = portsPerAddress ? Math.ceil(connections / portsPerAddress) : 2;
+  if (targetHost === undefined || isLoopbackHost(targetHost)) {
+    const list = Array.from({ length: Math.min(needed + 1, 250) }, (_, i) => `127.0.0.${i + 2}`).join(',');
+    return `spread over ${needed + 1} source addresses (one spare): --source-addresses ${list} (loopback needs no setup), or widen net.ipv4.ip_local_port_range`;
+  }
+  return `spread over ${needed + 1} source addresses: add them to the interface (ip addr add ADDRESS/32 dev IFACE) and pass --source-addresses, or widen net.ipv4.ip_local_port_range`;
 }
 
 function first(values: number[] | null): number | null {
@@ -74,7 +92,7 @@ function processesFor(connections: number, fdsPerProcess: number | null): string
 }
 
 /** Computes the capacity and names what binds it. */
-export function capacityFor({ facts, connections, sourceAddresses, processes = 1 }: PlanInput): Capacity {
+export function capacityFor({ facts, connections, sourceAddresses, processes = 1, targetHost }: PlanInput): Capacity {
   const hard = facts.nofileHard;
   const perProcess = hard === null ? null : Math.max(0, Math.min(hard, Number.MAX_SAFE_INTEGER) - FD_OVERHEAD);
   const byFds = perProcess === null ? null : perProcess * processes;
@@ -89,7 +107,7 @@ export function capacityFor({ facts, connections, sourceAddresses, processes = 1
     [processes > 1 ? `open files over ${processes} processes` : 'open files per process', byFds, facts.hasSysResource
       ? 'raise the limit: sockstorm tune apply --yes'
       : `this process cannot raise its hard limit (no CAP_SYS_RESOURCE): run ${processesFor(connections, perProcess)} (--workers)`],
-    ['ephemeral ports per destination', byPorts, 'add source addresses (--source-addresses 127.0.0.2,127.0.0.3) or widen net.ipv4.ip_local_port_range'],
+    ['ephemeral ports per destination', byPorts, sourceAddressAdvice(connections, ports, targetHost)],
     ['conntrack table', byConntrack, 'raise net.netfilter.nf_conntrack_max'],
     ['memory', byMemory, 'more memory, or fewer connections per host'],
   ];
@@ -100,6 +118,7 @@ export function capacityFor({ facts, connections, sourceAddresses, processes = 1
   return {
     wanted: connections, byFds, byPorts, byConntrack, byMemory, capacity,
     binding: least?.[0] ?? null, lift: least?.[2] ?? null, canHold,
+    shortfalls: known.filter((l) => l[1] < connections).sort((a, b) => a[1] - b[1]).map(([limit, value, lift]) => ({ limit, capacity: value, lift })),
   };
 }
 

@@ -39,6 +39,7 @@ function formatCapacity(c: Capacity, target: string | undefined): string[] {
     `capacity for ${c.wanted.toLocaleString('en-US')} connections to ${target ?? 'one destination'}: ${Number.isFinite(c.capacity) ? c.capacity.toLocaleString('en-US') : 'unknown'} (${c.canHold ? 'can hold' : 'CANNOT hold'})`,
     `  open files per process ${show(c.byFds)}, ports × source addresses ${show(c.byPorts)}, conntrack room ${show(c.byConntrack)}, memory ${show(c.byMemory)}`,
     ...(c.binding ? [`  binding limit: ${c.binding}${c.lift && !c.canHold ? `; ${c.lift}` : ''}`] : []),
+    ...c.shortfalls.slice(1).map((s) => `  then: ${s.limit} (${show(s.capacity)}); ${s.lift}`),
   ];
 }
 
@@ -51,7 +52,15 @@ function check(flags: TuneFlags): { facts: HostFacts; findings: Finding[]; capac
   if (typeof connections === 'string') return connections;
   const sourceAddresses = flags.sourceAddresses ? flags.sourceAddresses.split(',').filter(Boolean).length : 1;
   const facts = readFacts(flags.procRoot ?? '/proc');
-  const input = { facts, connections, sourceAddresses };
+  let targetHost: string | undefined;
+  if (flags.target) {
+    try {
+      targetHost = new URL(flags.target).hostname;
+    } catch {
+      return `--target "${flags.target}" is not a URL`;
+    }
+  }
+  const input = { facts, connections, sourceAddresses, targetHost };
   return { facts, findings: planFor(input), capacity: capacityFor(input) };
 }
 

@@ -36,6 +36,7 @@ describe('tuning plan', () => {
     expect(big).toMatchObject({ canHold: false, capacity: 20_000 - FD_OVERHEAD, binding: 'open files per process' });
     expect(big.lift).toContain('no CAP_SYS_RESOURCE');
     expect(big.lift).toContain('run 6 generator processes (--workers)');
+    expect(big.shortfalls.map((s) => s.limit)).toEqual(['open files per process', 'ephemeral ports per destination']);
     expect(capacityFor({ facts, connections: 30_000, sourceAddresses: 1, processes: 2 })).toMatchObject({ byFds: 2 * (20_000 - FD_OVERHEAD), binding: 'ephemeral ports per destination', canHold: false });
     const nofile = planFor({ facts, connections: 100_000, sourceAddresses: 1 }).find((f) => f.id === 'nofile')!;
     expect(nofile).toMatchObject({ status: 'fail', current: '20000/20000', command: `prlimit --pid $$ --nofile=${100_000 + FD_OVERHEAD}:${100_000 + FD_OVERHEAD}` });
@@ -45,7 +46,8 @@ describe('tuning plan', () => {
     const tuned = readFacts(makeProc({ ...THIS_MACHINE, limits: 'Max open files            1048576              1048576              files\n', status: 'Uid:\t0\nCapEff:\t000001ffffffffff\n' }));
     const one = capacityFor({ facts: tuned, connections: 50_000, sourceAddresses: 1 });
     expect(one).toMatchObject({ byPorts: 28_232, canHold: false, binding: 'ephemeral ports per destination' });
-    expect(one.lift).toContain('source addresses');
+    expect(one.lift).toContain('--source-addresses 127.0.0.2,127.0.0.3,127.0.0.4 (loopback needs no setup)');
+    expect(capacityFor({ facts: tuned, connections: 50_000, sourceAddresses: 1, targetHost: '10.0.0.5' }).lift).toContain('ip addr add');
     expect(capacityFor({ facts: tuned, connections: 50_000, sourceAddresses: 2 })).toMatchObject({ byPorts: 56_464, canHold: true });
   });
 

@@ -61,6 +61,7 @@ interface TargetFlags {
   topicPath?: string;
   metricsPort?: number;
   workers?: number;
+  servers?: number;
 }
 
 /** The options every fleet-driving command shares. */
@@ -82,6 +83,7 @@ function withTargetOptions(command: Command): Command {
     .option('--ts-path <path>', 'real target: JSON path of the send time (epoch ms) in fan-out messages')
     .option('--seq-path <path>', 'real target: JSON path of a per-topic sequence number')
     .option('--topic-path <path>', 'real target: JSON path of the topic')
+    .option('--servers <n>', 'bundled server processes, each on its own port (one holds up to its own fd limit)', positiveNumber('--servers'))
     .option('--workers <n>', 'split the fleet over N generator processes (each has its own fd limit and event loop)', positiveNumber('--workers'))
     .option('--metrics-port <port>', 'serve /metrics (Prometheus), /snapshot and /stream on 127.0.0.1 (0: a free port)', portNumber);
 }
@@ -99,7 +101,7 @@ function engineOptions(flags: TargetFlags): EngineOptions {
     handshakeTimeoutMs: flags.handshakeTimeout, maxPayloadBytes: flags.maxPayload,
     topics: flags.topics?.split(',').map((t) => t.trim()).filter(Boolean), protocols: flags.subprotocol,
     headers, insecure: flags.insecure, localAddresses: flags.sourceAddresses?.split(',').map((a) => a.trim()).filter(Boolean),
-    broadcastHttp: flags.broadcastHttp, broadcastSend: flags.broadcastSend, framePaths, workers: flags.workers,
+    broadcastHttp: flags.broadcastHttp, broadcastSend: flags.broadcastSend, framePaths, workers: flags.workers, servers: flags.servers,
   };
 }
 

@@ -7,8 +7,19 @@ import type { BroadcastRequest, KillMode, ServerConfig, ServerStats } from '../.
 /** The outcome of one admin call. */
 export type AdminResult<T> = { ok: true; value: T } | { ok: false; status: number; message: string };
 
+/** What a broadcast call answers. */
+export type BroadcastAnswer = { topic: string; count: number; firstSeq: number; lastSeq: number };
+
+/** The admin API of one bundled server, or of several behind one face. */
+export interface AdminApi {
+  stats(): Promise<AdminResult<ServerStats>>;
+  broadcast(request: Partial<BroadcastRequest>): Promise<AdminResult<BroadcastAnswer>>;
+  kill(percent: number, mode: KillMode): Promise<AdminResult<{ killed: number; mode: KillMode }>>;
+  configure(patch: Partial<ServerConfig>): Promise<AdminResult<{ config: ServerConfig }>>;
+}
+
 /** Talks to `http://host:adminPort` with the bearer token. */
-export class AdminClient {
+export class AdminClient implements AdminApi {
   constructor(readonly baseUrl: string, private readonly token: string, private readonly timeoutMs = 5000) {}
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<AdminResult<T>> {
@@ -30,7 +41,7 @@ export class AdminClient {
   stats(): Promise<AdminResult<ServerStats>> {
     return this.call('GET', '/stats');
   }
-  broadcast(request: Partial<BroadcastRequest>): Promise<AdminResult<{ topic: string; count: number; firstSeq: number; lastSeq: number }>> {
+  broadcast(request: Partial<BroadcastRequest>): Promise<AdminResult<BroadcastAnswer>> {
     return this.call('POST', '/broadcast', request);
   }
   kill(percent: number, mode: KillMode): Promise<AdminResult<{ killed: number; mode: KillMode }>> {

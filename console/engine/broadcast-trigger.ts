@@ -3,7 +3,7 @@
  * request to a real target (`--broadcast-http`), or as a frame a VU sends that the target
  * fans out (`--broadcast-send`). Each returns a plain outcome; none throws.
  */
-import type { AdminClient } from './admin-client.ts';
+import type { AdminApi } from './admin-client.ts';
 
 /** One broadcast request of the `broadcast` command. */
 export interface BroadcastOrder {
@@ -29,7 +29,7 @@ export function renderTemplate(template: string, values: Record<string, string |
 }
 
 /** Through the bundled server's admin API; seqs come back, so loss is exact. */
-export function adminTrigger(admin: AdminClient): BroadcastTrigger {
+export function adminTrigger(admin: AdminApi): BroadcastTrigger {
   return {
     kind: 'admin',
     async fire(order) {

@@ -12,6 +12,10 @@ export interface EngineOptions {
   target?: string;
   /** Engine of the bundled server. @default 'uws' */
   serverEngine?: 'uws' | 'ws';
+  /** Bundled server processes, each on its own port; VUs spread over them. @default 1 */
+  servers?: number;
+  /** Several target URLs, VUs spread over them round-robin (a coordinator sets it for its shards). */
+  targets?: string[];
   /** Subprotocols offered at the upgrade. @default [] */
   protocols?: string[];
   /** Extra upgrade request headers. @default {} */
@@ -49,8 +53,8 @@ export interface EngineOptions {
 }
 
 /** Options with every default filled in. */
-export type ResolvedOptions = Required<Omit<EngineOptions, 'target' | 'framePaths' | 'broadcastHttp' | 'broadcastSend'>> &
-  Pick<EngineOptions, 'target' | 'framePaths' | 'broadcastHttp' | 'broadcastSend'>;
+export type ResolvedOptions = Required<Omit<EngineOptions, 'target' | 'targets' | 'framePaths' | 'broadcastHttp' | 'broadcastSend'>> &
+  Pick<EngineOptions, 'target' | 'targets' | 'framePaths' | 'broadcastHttp' | 'broadcastSend'>;
 
 /** The bundled server's URL with `?topics=` so VUs subscribe at open. */
 export function withTopics(url: string, topics: string[]): string {
@@ -91,10 +95,11 @@ function positive(name: string, value: number, isInteger = true): number {
 /** Merges defaults and validates; throws {@link EngineConfigError}. */
 export function resolveOptions(options: EngineOptions): ResolvedOptions {
   if (options.target !== undefined) validateTargetUrl(options.target);
+  for (const target of options.targets ?? []) validateTargetUrl(target);
   const resolved: ResolvedOptions = {
     serverEngine: 'uws', protocols: [], headers: {}, insecure: false, maxPayloadBytes: 1024 * 1024,
     handshakeTimeoutMs: 10_000, compression: false, ratePerSec: 1000, maxInFlight: 500, topics: ['all'],
-    localAddresses: [], reconnect: DEFAULT_RECONNECT_POLICY, snapshotIntervalMs: 1000, workers: 1, isShard: false,
+    localAddresses: [], reconnect: DEFAULT_RECONNECT_POLICY, snapshotIntervalMs: 1000, workers: 1, isShard: false, servers: 1,
     ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
   };
   if (resolved.serverEngine !== 'uws' && resolved.serverEngine !== 'ws') {
@@ -106,6 +111,7 @@ export function resolveOptions(options: EngineOptions): ResolvedOptions {
   positive('maxInFlight', resolved.maxInFlight);
   positive('snapshotIntervalMs', resolved.snapshotIntervalMs);
   positive('workers', resolved.workers);
+  positive('servers', resolved.servers);
   if (resolved.broadcastHttp !== undefined && !/^[A-Z]+\s+https?:\/\/\S+/.test(resolved.broadcastHttp)) {
     throw new EngineConfigError('config.option', `--broadcast-http must be "METHOD URL [BODY]", e.g. "POST http://127.0.0.1:8080/broadcast {}"`);
   }

@@ -5,11 +5,9 @@
  * server in a child process and reads its `/stats` into every snapshot.
  */
 import type WebSocket from 'ws';
-import { AdminClient } from './admin-client.ts';
 import { adminTrigger, httpTrigger, renderTemplate, sendTrigger, type BroadcastTrigger } from './broadcast-trigger.ts';
 import { BroadcastTracker } from './broadcast-tracker.ts';
 import { epochNow } from './clock.ts';
-import { startBundledServer, type BundledServer } from './bundled-server.ts';
 import { formatPolicy, type EngineCommand } from './commands.ts';
 import { resolveOptions, withTopics, type EngineOptions, type ResolvedOptions } from './engine-options.ts';
 import { createShardedEngine } from './sharded-engine.ts';
@@ -18,6 +16,8 @@ import { HealthMonitor } from './generator-health.ts';
 import { Metrics } from './metrics.ts';
 import { RateScheduler } from './rate-scheduler.ts';
 import { RecoveryTracker } from './recovery.ts';
+import type { AdminApi } from './admin-client.ts';
+import { startServerGroup } from './server-group.ts';
 import { ServerStatsPoller } from './server-stats-poller.ts';
 import type { EngineEvent, Snapshot } from './snapshot.ts';
 import { runCommand } from './run-command.ts';
@@ -72,7 +72,7 @@ export interface EngineState {
   readonly broadcasts: BroadcastTracker;
   readonly probes: RateScheduler;
   readonly messages: RateScheduler & { template?: string };
-  readonly admin: AdminClient | null;
+  readonly admin: AdminApi | null;
   readonly trigger: BroadcastTrigger | null;
   readonly timers: Set<NodeJS.Timeout>;
   readonly marks: Array<{ label: string; atMs: number }>;
@@ -88,20 +88,19 @@ export interface EngineState {
 export async function createEngine(input: EngineOptions = {}): Promise<Engine> {
   const options = resolveOptions(input);
   if (options.workers > 1 && !options.isShard) return createShardedEngine(options);
-  let server: BundledServer | null = null;
-  if (options.target === undefined) server = await startBundledServer({ engine: options.serverEngine });
-  const baseUrl = options.target ?? server!.url;
-  const url = server ? withTopics(baseUrl, options.topics) : baseUrl;
+  const group = options.target === undefined && options.targets === undefined ? await startServerGroup(options.servers, options.serverEngine) : null;
+  const urls = group ? group.urls.map((u) => withTopics(u, options.topics)) : options.targets ?? [options.target!];
+  const baseUrl = group ? group.urls[0]! : options.target ?? urls[0]!;
   const metrics = new Metrics();
   const recovery = new RecoveryTracker();
   const broadcasts = new BroadcastTracker();
   const fleet = new Fleet(
-    { url, protocols: options.protocols, clientOptions: clientOptions(options), ratePerSec: options.ratePerSec,
+    { urls, protocols: options.protocols, clientOptions: clientOptions(options), ratePerSec: options.ratePerSec,
       maxInFlight: options.maxInFlight, localAddresses: options.localAddresses, framePaths: options.framePaths ?? null },
     metrics, recovery, broadcasts,
   );
   fleet.policy = options.reconnect;
-  const admin = server ? new AdminClient(server.adminUrl, server.info.token) : null;
+  const admin = group?.admin ?? null;
   let sendCursor: Iterator<ReturnType<Fleet['openUsers']>[number]> | null = null;
   const pickOpen = (): ReturnType<Fleet['openUsers']>[number] | null => {
     for (let tries = 0; tries <= fleet.vus.size; tries++) {
@@ -191,7 +190,7 @@ export async function createEngine(input: EngineOptions = {}): Promise<Engine> {
     for (const vu of fleet.vus) if (vu.isSlowed) slowed++;
     return {
       seq: ++snapshotSeq, atMs: Date.now(), elapsedMs: performance.now() - startedAt,
-      target: { url: baseUrl, isBundled: server !== null, serverEngine: server?.info.engine ?? null },
+      target: { url: baseUrl, isBundled: group !== null, serverEngine: group?.engine ?? null, endpoints: urls.length },
       fleet: {
         target: fleet.target, open: c.open, connecting: c.connecting, waiting: c.waiting, pending: c.pending,
         closing: c.closing, closed: c.closed, slowed, ratePerSec: fleet.ratePerSec, maxInFlight: fleet.maxInFlight,
@@ -217,7 +216,7 @@ export async function createEngine(input: EngineOptions = {}): Promise<Engine> {
   latest = buildSnapshot(false);
   const ticker = setInterval(tick, TICK_MS);
   const snapshotTimer = setInterval(publish, options.snapshotIntervalMs);
-  state.log('info', `target ${baseUrl}${server ? ` (bundled ${server.info.engine} server)` : ''}`);
+  state.log('info', `target ${baseUrl}${urls.length > 1 ? ` and ${urls.length - 1} more` : ''}${group ? ` (bundled ${group.engine} server${urls.length > 1 ? 's' : ''})` : ''}`);
   let stopping: Promise<void> | null = null;
 
   return {
@@ -242,7 +241,7 @@ export async function createEngine(input: EngineOptions = {}): Promise<Engine> {
         clearInterval(snapshotTimer);
         publish();
         health.stop();
-        await server?.stop();
+        await group?.stop();
       })();
       return stopping;
     },

@@ -20,7 +20,7 @@ export type StateCounts = Record<VuState, number>;
 
 /** What the fleet is built with. */
 export interface FleetOptions {
-  url: string;
+  urls: string[];
   protocols: string[];
   clientOptions: WebSocket.ClientOptions;
   /** Connect rate, users per second. */
@@ -33,7 +33,6 @@ export interface FleetOptions {
 
 /** The fleet of virtual users. */
 export class Fleet implements VuHost {
-  readonly url: string;
   readonly protocols: string[];
   readonly clientOptions: WebSocket.ClientOptions;
   readonly counts: StateCounts = { pending: 0, connecting: 0, open: 0, closing: 0, closed: 0, waiting: 0 };
@@ -56,7 +55,6 @@ export class Fleet implements VuHost {
     private readonly recovery: RecoveryTracker,
     private readonly broadcasts: BroadcastTracker,
   ) {
-    this.url = options.url;
     this.protocols = options.protocols;
     this.clientOptions = options.clientOptions;
     this.ratePerSec = options.ratePerSec;
@@ -64,6 +62,11 @@ export class Fleet implements VuHost {
   }
 
   // ---- VuHost: the hot paths count and record, nothing more ----
+
+  urlFor(vu: VirtualUser): string {
+    const urls = this.options.urls;
+    return urls.length === 1 ? urls[0]! : urls[vu.id % urls.length]!;
+  }
 
   setState(vu: VirtualUser, from: VuState, to: VuState): void {
     this.counts[from]--;

@@ -86,7 +86,10 @@ async function stall(ms: number): Promise<void> {
 
 // The tuning check: a target this host cannot hold is said before the fleet hits the wall.
 function checkCapacity(state: EngineState, target: number): void {
-  const sourceAddresses = Math.max(1, state.options.localAddresses.length);
+  const o = state.options;
+  // ports are per (source address, destination): several targets multiply them like addresses do
+  const destinations = o.targets?.length ?? (o.target ? 1 : o.servers);
+  const sourceAddresses = Math.max(1, o.localAddresses.length) * destinations;
   const { canHold, capacity, binding, lift } = capacityFor({ facts: state.hostFacts, connections: target, sourceAddresses });
   if (canHold) return;
   state.log('warn', `target ${target} exceeds what this host can hold (${capacity}, bound by ${binding}); ${lift}; see sockstorm tune check`);

@@ -1,5 +1,5 @@
 import type { ServerStats } from '../../target-server/protocol.ts';
-import type { AdminClient } from './admin-client.ts';
+import type { AdminApi } from './admin-client.ts';
 
 /**
  * Keeps the bundled server's latest `/stats` for the next snapshot. Polled once per
@@ -10,7 +10,7 @@ export class ServerStatsPoller {
   error: string | null = null;
   private isStopped = false;
 
-  constructor(private readonly admin: AdminClient | null) {}
+  constructor(private readonly admin: AdminApi | null) {}
 
   poll(): void {
     if (!this.admin || this.isStopped) return;

@@ -4,9 +4,8 @@
  * splits targets, rates and kills exactly, triggers broadcasts once and tells every shard
  * which seqs to expect, and merges the shards' snapshots (histograms by counts).
  */
-import { AdminClient } from './admin-client.ts';
 import { adminTrigger, httpTrigger, type BroadcastTrigger } from './broadcast-trigger.ts';
-import { startBundledServer, type BundledServer } from './bundled-server.ts';
+import { startServerGroup } from './server-group.ts';
 import type { EngineCommand } from './commands.ts';
 import type { CommandResult, Engine } from './engine.ts';
 import { withTopics, type ResolvedOptions } from './engine-options.ts';
@@ -33,19 +32,19 @@ export function splitBy(total: number, weights: number[]): number[] {
 
 /** Creates the coordinator and its shards. */
 export async function createShardedEngine(options: ResolvedOptions): Promise<Engine> {
-  const server: BundledServer | null = options.target === undefined ? await startBundledServer({ engine: options.serverEngine }) : null;
-  const baseUrl = options.target ?? server!.url;
-  const url = server ? withTopics(baseUrl, options.topics) : baseUrl;
-  const admin = server ? new AdminClient(server.adminUrl, server.info.token) : null;
+  const group = options.target === undefined && options.targets === undefined ? await startServerGroup(options.servers, options.serverEngine) : null;
+  const urls = group ? group.urls.map((u) => withTopics(u, options.topics)) : options.targets ?? [options.target!];
+  const baseUrl = group ? group.urls[0]! : options.target ?? urls[0]!;
+  const admin = group?.admin ?? null;
   const trigger: BroadcastTrigger | null = admin ? adminTrigger(admin) : options.broadcastHttp ? httpTrigger(options.broadcastHttp) : null;
   const count = options.workers;
-  const shardOptions = { ...options, target: url, workers: 1, broadcastHttp: undefined, ratePerSec: options.ratePerSec / count, maxInFlight: Math.max(1, Math.ceil(options.maxInFlight / count)) };
+  const shardOptions = { ...options, target: urls[0], targets: urls, workers: 1, broadcastHttp: undefined, ratePerSec: options.ratePerSec / count, maxInFlight: Math.max(1, Math.ceil(options.maxInFlight / count)) };
   const started = await Promise.allSettled(Array.from({ length: count }, (_, i) => ShardProcess.start(i, shardOptions)));
   const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (failed) {
     // one shard failed: the others must not linger holding sockets
     await Promise.all(started.flatMap((s) => (s.status === 'fulfilled' ? [s.value.stop()] : [])));
-    await server?.stop();
+    await group?.stop();
     throw failed.reason;
   }
   const shards = started.map((s) => (s as PromiseFulfilledResult<ShardProcess>).value);
@@ -69,7 +68,7 @@ export async function createShardedEngine(options: ResolvedOptions): Promise<Eng
   function merged(isMeasured: boolean): Snapshot {
     const snapshot = mergeSnapshots(shards.map((s) => s.latest).filter((s): s is Snapshot => s !== null), {
       seq: ++seq, atMs: Date.now(), elapsedMs: performance.now() - startedAt,
-      target: { url: baseUrl, isBundled: server !== null, serverEngine: server?.info.engine ?? null },
+      target: { url: baseUrl, isBundled: group !== null, serverEngine: group?.engine ?? null, endpoints: urls.length },
       server: serverStats.latest, serverError: serverStats.error, events: events.slice(-50), marks: marks.slice(), isStopped, saturatedIntervals, intervals,
     });
     if (isMeasured) {
@@ -87,7 +86,7 @@ export async function createShardedEngine(options: ResolvedOptions): Promise<Eng
     serverStats.poll();
   };
   const snapshotTimer = setInterval(publish, options.snapshotIntervalMs);
-  log('info', `target ${baseUrl}${server ? ` (bundled ${server.info.engine} server)` : ''}, ${count} generator processes`);
+  log('info', `target ${baseUrl}${urls.length > 1 ? ` and ${urls.length - 1} more` : ''}${group ? ` (bundled ${group.engine})` : ''}, ${count} generator processes`);
 
   async function all(make: (shard: ShardProcess, index: number) => EngineCommand | null): Promise<CommandResult> {
     const results = await Promise.all(shards.map((shard, i) => {
@@ -215,7 +214,7 @@ export async function createShardedEngine(options: ResolvedOptions): Promise<Eng
         isStopped = true;
         clearInterval(snapshotTimer);
         publish();
-        await server?.stop();
+        await group?.stop();
       })();
       return stopping;
     },

@@ -42,7 +42,8 @@ export interface Snapshot {
   /** Epoch ms. */
   atMs: number;
   elapsedMs: number;
-  target: { url: string; isBundled: boolean; serverEngine: string | null };
+  /** `url` is the first of `endpoints` target URLs (several bundled servers, or `targets`). */
+  target: { url: string; isBundled: boolean; serverEngine: string | null; endpoints: number };
   fleet: FleetView;
   rates: Rates;
   totals: Totals;

@@ -18,7 +18,8 @@ export type EndReason = 'kill' | 'remove' | 'stop' | 'server-kill';
 
 /** What a VU reports to; the fleet implements it. */
 export interface VuHost {
-  readonly url: string;
+  /** The URL this user connects to (users spread over several targets round-robin). */
+  urlFor(vu: VirtualUser): string;
   readonly protocols: string[];
   readonly clientOptions: WebSocket.ClientOptions;
   setState(vu: VirtualUser, from: VuState, to: VuState): void;
@@ -109,7 +110,7 @@ export class VirtualUser {
     const options = this.localAddress ? { ...this.host.clientOptions, localAddress: this.localAddress } : this.host.clientOptions;
     let ws: TaggedSocket;
     try {
-      ws = new WebSocket(this.host.url, this.host.protocols, options) as TaggedSocket;
+      ws = new WebSocket(this.host.urlFor(this), this.host.protocols, options) as TaggedSocket;
     } catch (error) {
       this.move('closed');
       this.host.onFailure(this, classifyError(error as Error));

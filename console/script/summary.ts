@@ -115,7 +115,7 @@ export function formatSummary(summary: RunSummary): string {
   const lines: string[] = [];
   const t = summary.totals;
   const verdict = summary.verdict === 'passed' && summary.thresholds.length === 0 ? 'PASSED (no thresholds)' : summary.verdict.toUpperCase();
-  lines.push(`sockstorm run: ${verdict} (exit ${summary.exitCode}) after ${ms(summary.durationMs)} against ${summary.target.url}${summary.target.isBundled ? ` (bundled ${summary.target.serverEngine})` : ''}`);
+  lines.push(`sockstorm run: ${verdict} (exit ${summary.exitCode}) after ${ms(summary.durationMs)} against ${summary.target.url}${summary.target.endpoints > 1 ? ` and ${summary.target.endpoints - 1} more` : ''}${summary.target.isBundled ? ` (bundled ${summary.target.serverEngine})` : ''}`);
   lines.push(`fleet      open ${summary.fleet.open}/${summary.fleet.target} at the end of the script (peak ${summary.fleet.peakOpen})  attempts ${t.attempts}  connects ${t.connects}  failures ${t.failures}  drops ${t.disconnects}  killed ${t.killed}  reconnect ${summary.fleet.policy}`);
   lines.push('latency');
   for (const [name, s] of Object.entries(summary.latency)) lines.push(latencyLine(name, s));

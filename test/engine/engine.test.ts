@@ -81,6 +81,22 @@ describe('engine against the bundled server', () => {
     expect(s.recovery).toMatchObject({ action: 'kill 20% server', dropped: 10, attempts: 10 });
   });
 
+  it('spreads users over several bundled server processes and drives them as one', async () => {
+    engine = await createEngine({ servers: 2, ratePerSec: 5000, snapshotIntervalMs: 250, reconnect: { kind: 'fixed', delayMs: 100 } });
+    await engine.dispatch({ type: 'set-target', count: 100 });
+    await eventually(() => engine!.live().open === 100, 15_000);
+    const held = await nextSnapshot(engine, (s) => s.server?.connections === 100);
+    expect(held.target.endpoints).toBe(2);
+    expect(held.server!.subscribers.all).toBe(100);
+    await engine.dispatch({ type: 'broadcast', count: 2, sizeBytes: 8 });
+    const reached = await nextSnapshot(engine, (s) => s.broadcastsSettled === 2 && s.server?.seq.all === 2);
+    expect(reached.broadcasts.map((b) => [b.seq, b.receivers, b.reach])).toEqual([[1, 100, 1], [2, 100, 1]]);
+    expect((await engine.dispatch({ type: 'kill', percent: 20, mode: 'server', victims: 'random' })).message).toContain('the server dropped 20');
+    const after = await nextSnapshot(engine, (s) => s.recovery?.fullMs != null && s.server?.connections === 100 && s.server.closedByKill === 20);
+    expect(after.totals.killed).toBe(20);
+    expect(after.errors).toEqual({});
+  });
+
   it('shows a server workMs of 20 as at least 20 ms more RTT p50 (a known answer)', async () => {
     engine = await createEngine({ ratePerSec: 5000, snapshotIntervalMs: 500 });
     await engine.dispatch({ type: 'set-target', count: 10 });

@@ -209,10 +209,11 @@ export async function createShardedEngine(options: ResolvedOptions): Promise<Eng
     stop() {
       stopping ??= (async () => {
         serverStats.stop();
+        // shards stop at their own pace; merging their last snapshots meanwhile would show a fleet mid-teardown
+        clearInterval(snapshotTimer);
         for (const timer of timers) clearTimeout(timer);
         await Promise.all(shards.map((shard) => shard.stop()));
         isStopped = true;
-        clearInterval(snapshotTimer);
         publish();
         await group?.stop();
       })();

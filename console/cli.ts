@@ -44,6 +44,7 @@ function collect(value: string, previous: string[] = []): string[] {
 
 interface TargetFlags {
   target?: string;
+  targets?: string;
   engine: 'uws' | 'ws';
   rate?: number;
   maxInFlight?: number;
@@ -68,6 +69,7 @@ interface TargetFlags {
 function withTargetOptions(command: Command): Command {
   return command
     .option('--target <url>', 'a ws:// or wss:// target (default: the bundled server)')
+    .option('--targets <list>', 'several targets, comma-separated; users spread over them round-robin')
     .addOption(new Option('--engine <engine>', 'bundled server engine').choices(['uws', 'ws']).default('uws'))
     .option('--rate <n>', 'connect rate, VUs per second', positiveNumber('--rate'))
     .option('--max-in-flight <n>', 'most handshakes pending at once', positiveNumber('--max-in-flight'))
@@ -96,8 +98,9 @@ function engineOptions(flags: TargetFlags): EngineOptions {
   }
   const framePaths = flags.tsPath || flags.seqPath || flags.topicPath
     ? { tsPath: flags.tsPath, seqPath: flags.seqPath, topicPath: flags.topicPath } : undefined;
+  const targets = flags.targets?.split(',').map((t) => t.trim()).filter(Boolean);
   return {
-    target: flags.target, serverEngine: flags.engine, ratePerSec: flags.rate, maxInFlight: flags.maxInFlight,
+    target: flags.target ?? targets?.[0], targets, serverEngine: flags.engine, ratePerSec: flags.rate, maxInFlight: flags.maxInFlight,
     handshakeTimeoutMs: flags.handshakeTimeout, maxPayloadBytes: flags.maxPayload,
     topics: flags.topics?.split(',').map((t) => t.trim()).filter(Boolean), protocols: flags.subprotocol,
     headers, insecure: flags.insecure, localAddresses: flags.sourceAddresses?.split(',').map((a) => a.trim()).filter(Boolean),

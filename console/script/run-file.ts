@@ -62,7 +62,7 @@ export async function runScriptFile(file: string, engineOptions: EngineOptions, 
   }
   const peak = peakTarget(steps);
   // ports are per (source address, destination): several bundled servers multiply them too
-  const destinations = engineOptions.target ? 1 : engineOptions.servers ?? 1;
+  const destinations = engineOptions.targets?.length ?? (engineOptions.target ? 1 : engineOptions.servers ?? 1);
   const capacity = capacityFor({ facts: readFacts(), connections: peak, sourceAddresses: Math.max(1, engineOptions.localAddresses?.length ?? 0) * destinations, processes: engineOptions.workers ?? 1 });
   if (isHostChecked && !capacity.canHold) {
     return fail(`${file} asks for ${peak} VUs but this host can hold ${capacity.capacity} (bound by ${capacity.binding}); ${capacity.lift}. See \`sockstorm tune check --connections ${peak}\`, or pass --no-host-check to run into the wall on purpose.`, EXIT.host);

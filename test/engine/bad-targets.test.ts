@@ -102,6 +102,16 @@ describe('engine against bad targets', () => {
     expect(seen).toEqual([{ protocol: 'chat.v2', token: 'abc' }, { protocol: 'chat.v2', token: 'abc' }]);
   });
 
+  it('spreads users over several targets round-robin', async () => {
+    const a = await wsServer();
+    const b = await wsServer();
+    engine = await createEngine({ targets: [a.url, b.url] });
+    await engine.dispatch({ type: 'set-target', count: 10 });
+    await eventually(() => engine!.live().open === 10, 10_000);
+    expect([a.wss.clients.size, b.wss.clients.size]).toEqual([5, 5]);
+    expect(engine.getSnapshot().target.endpoints).toBe(2);
+  });
+
   it('spreads users over several loopback source addresses and shows them per address', async () => {
     const { wss, url } = await wsServer();
     const sources = new Set<string>();

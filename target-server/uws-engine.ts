@@ -29,7 +29,7 @@ export function loadNativeUws(): { ok: true; uws: UwsModule } | { ok: false; rea
   try {
     return { ok: true, uws: require(file) as UwsModule };
   } catch (error) {
-    return { ok: false, reason: `the native uWebSockets.js binary did not load (${file}): ${(error as Error).message}` };
+    return { ok: false, reason: `the native uWebSockets.js binary did not load (${file}): ${(error as Error).message.split('\n')[0]}` };
   }
 }
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/run-cli.ts';
+import { makeProc, THIS_MACHINE } from '../helpers/proc-fixture.ts';
 
 // Network sysctls live per network namespace: apply and restore run inside one made here,
 // so the host is never changed. `--scope net` keeps the global fs.* settings out of it.
@@ -105,20 +106,16 @@ describe('sockstorm tune apply and restore, inside a network namespace', () => {
 });
 
 describe('sockstorm tune without privilege', () => {
-  it('refuses apply as a non-root user, naming what is missing, and changes nothing', () => {
-    const before = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8');
-    let out = '';
-    let code = 0;
-    try {
-      execFileSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, BIN, 'tune', 'apply', '--connections', '60000', '--yes', '--journal', '/tmp/sockstorm-nobody.json'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HOME: '/tmp' } });
-    } catch (error) {
-      const e = error as { status: number; stderr: string };
-      code = e.status;
-      out = e.stderr;
-    }
-    expect(code).toBe(1);
-    expect(out).toContain('needs root');
-    expect(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')).toBe(before);
+  // the /proc root is the seam: a fixture tree that says uid 1000 (the project folder may not
+  // be readable by another user, so the test does not switch users)
+  it('refuses apply for a non-root user, naming what is missing, and changes nothing', async () => {
+    const procRoot = makeProc({ ...THIS_MACHINE, status: 'Name:\tnode\nUid:\t1000\t1000\t1000\t1000\nCapEff:\t0000000000000000\n' });
+    const journalFile = join(mkdtempSync(join(tmpdir(), 'sockstorm-nobody-')), 'journal.json');
+    const result = await runCli(['tune', 'apply', '--connections', '60000', '--yes', '--proc-root', procRoot, '--journal', journalFile]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('needs root (uid 0); this is uid 1000');
+    expect(existsSync(journalFile)).toBe(false);
+    expect(readFileSync(join(procRoot, 'sys/net/ipv4/ip_local_port_range'), 'utf8')).toBe(THIS_MACHINE.sys['net/ipv4/ip_local_port_range']);
   });
 });
 

@@ -123,13 +123,14 @@ export class ServerHub {
     else this.publish(op.topic, JSON.stringify(op.data));
   }
 
-  private sendTo(conn: ServerConn, frame: string | Uint8Array, isBinary: boolean): void {
+  // `bytes` is passed by fan-out loops, which send one frame to thousands: measured once, not per receiver
+  private sendTo(conn: ServerConn, frame: string | Uint8Array, isBinary: boolean, bytes?: number): void {
     if (conn.send(frame, isBinary) === 'dropped') {
       this.counters.backpressureDrops++;
       return;
     }
     this.counters.messagesOut++;
-    this.counters.bytesOut += typeof frame === 'string' ? Buffer.byteLength(frame) : frame.byteLength;
+    this.counters.bytesOut += bytes ?? (typeof frame === 'string' ? Buffer.byteLength(frame) : frame.byteLength);
   }
 
   private subscribe(conn: ServerConn, topic: string): void {
@@ -157,26 +158,27 @@ export class ServerHub {
     const count = receivers?.size ?? 0;
     if (count === 0) return seq;
     const mode = this.config.fanout;
+    const bytes = Buffer.byteLength(frame);
     if (mode === 'publish' && this.engine?.publishNative(topic, frame)) {
       this.counters.messagesOut += count;
-      this.counters.bytesOut += count * Buffer.byteLength(frame);
+      this.counters.bytesOut += count * bytes;
       this.recordPublish(performance.now() - started);
     } else if (mode === 'batched') {
-      this.sendBatches([...receivers!], frame, 0, started);
+      this.sendBatches([...receivers!], frame, bytes, 0, started);
     } else {
-      for (const conn of receivers!) this.sendTo(conn, frame, false);
+      for (const conn of receivers!) this.sendTo(conn, frame, false, bytes);
       this.recordPublish(performance.now() - started);
     }
     return seq;
   }
 
   // Sends one slice, then yields to the event loop so other work (and echoes) keep flowing.
-  private sendBatches(targets: ServerConn[], frame: string, from: number, started: number): void {
+  private sendBatches(targets: ServerConn[], frame: string, bytes: number, from: number, started: number): void {
     const end = Math.min(targets.length, from + BATCH_SIZE);
     for (let i = from; i < end; i++) {
-      if (this.conns.has(targets[i]!)) this.sendTo(targets[i]!, frame, false);
+      if (this.conns.has(targets[i]!)) this.sendTo(targets[i]!, frame, false, bytes);
     }
-    if (end < targets.length) setImmediate(() => this.sendBatches(targets, frame, end, started));
+    if (end < targets.length) setImmediate(() => this.sendBatches(targets, frame, bytes, end, started));
     else this.recordPublish(performance.now() - started);
   }
 

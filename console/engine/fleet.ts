@@ -224,6 +224,7 @@ export class Fleet implements VuHost {
   /** Users open per local address, when the fleet spreads over several. */
   openBySource(): Record<string, number> {
     const out: Record<string, number> = {};
+    if (this.options.localAddresses.length === 0) return out;
     for (const address of this.options.localAddresses) out[address] = 0;
     for (const vu of this.vus) if (vu.state === 'open' && vu.localAddress) out[vu.localAddress]!++;
     return out;

@@ -23,6 +23,22 @@ export interface BroadcastTrigger {
   fire(order: BroadcastOrder): Promise<TriggerOutcome>;
 }
 
+/**
+ * `broadcast N every D`: fires one message now and one every `everyMs` until `count` have
+ * gone; the timers are kept in `timers` so a stop can cancel what is left.
+ */
+export function fireEvery(count: number, everyMs: number, timers: Set<NodeJS.Timeout>, fireOne: () => Promise<unknown>): void {
+  let sent = 0;
+  const next = (): void => {
+    void fireOne();
+    if (++sent < count) {
+      const timer = setTimeout(() => { timers.delete(timer); next(); }, everyMs);
+      timers.add(timer);
+    }
+  };
+  next();
+}
+
 /** Fills `{{n}}`, `{{topic}}`, `{{size}}` and `{{now}}` in a template. */
 export function renderTemplate(template: string, values: Record<string, string | number>): string {
   return template.replace(/\{\{(\w+)\}\}/g, (match, key: string) => (key in values ? String(values[key]) : match));

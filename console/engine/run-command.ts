@@ -4,6 +4,7 @@
  * why and changes nothing.
  */
 import { formatPolicy, type EngineCommand } from './commands.ts';
+import { fireEvery } from './broadcast-trigger.ts';
 import { epochNow } from './clock.ts';
 import type { CommandResult, EngineState } from './engine.ts';
 import { capacityFor } from '../../tuning/plan.ts';
@@ -34,15 +35,7 @@ async function broadcast(state: EngineState, command: Extract<EngineCommand, { t
     return ok(state, `broadcast ${count} × ${command.sizeBytes} B to "${topic}" via ${trigger.kind}${seqs}, ${openAtSend} open`);
   };
   if (!command.everyMs) return fire(command.count);
-  let sent = 0;
-  const next = (): void => {
-    void fire(1);
-    if (++sent < command.count) {
-      const timer = setTimeout(() => { state.timers.delete(timer); next(); }, command.everyMs);
-      state.timers.add(timer);
-    }
-  };
-  next();
+  fireEvery(command.count, command.everyMs, state.timers, () => fire(1));
   return ok(state, `broadcasting ${command.count} to "${topic}" every ${command.everyMs} ms`);
 }
 

@@ -4,7 +4,7 @@
  * splits targets, rates and kills exactly, triggers broadcasts once and tells every shard
  * which seqs to expect, and merges the shards' snapshots (histograms by counts).
  */
-import { adminTrigger, httpTrigger, type BroadcastTrigger } from './broadcast-trigger.ts';
+import { adminTrigger, fireEvery, httpTrigger, type BroadcastTrigger } from './broadcast-trigger.ts';
 import { startServerGroup } from './server-group.ts';
 import type { EngineCommand } from './commands.ts';
 import type { CommandResult, Engine } from './engine.ts';
@@ -119,15 +119,7 @@ export async function createShardedEngine(options: ResolvedOptions): Promise<Eng
       return answer({ ok: true, message: '' }, `broadcast ${n} × ${command.sizeBytes} B to "${topic}" via ${trigger.kind} over ${count} processes`);
     };
     if (!command.everyMs) return fire(command.count);
-    let sent = 0;
-    const next = (): void => {
-      void fire(1);
-      if (++sent < command.count) {
-        const timer = setTimeout(() => { timers.delete(timer); next(); }, command.everyMs);
-        timers.add(timer);
-      }
-    };
-    next();
+    fireEvery(command.count, command.everyMs, timers, () => fire(1));
     return { ok: true, message: `broadcasting ${command.count} to "${topic}" every ${command.everyMs} ms` };
   }
 

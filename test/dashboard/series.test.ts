@@ -1,24 +1,20 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { createEngine, type Engine } from '../../console/engine/engine.ts';
+import { describe, expect, it } from 'vitest';
 import type { Snapshot } from '../../console/engine/snapshot.ts';
 import { errorBars, fleetLines, healthPercent, recoveryRows, surgeLines } from '../../console/dashboard/series.ts';
 import { followStream } from '../../console/dashboard/stream-client.ts';
 import { startMetricsEndpoint } from '../../console/script/metrics-endpoint.ts';
 import { eventually } from '../helpers/test-client.ts';
+import { useEngines } from '../helpers/engines.ts';
 
-let engine: Engine | null = null;
-afterEach(async () => {
-  await engine?.stop();
-  engine = null;
-});
+const engines = useEngines();
 
 describe('dashboard series', () => {
   it('folds real snapshots into chart lines, error bars, recovery rows and a load percentage', async () => {
-    engine = await createEngine({ ratePerSec: 5000, snapshotIntervalMs: 200 });
+    const engine = await engines.start({ ratePerSec: 5000, snapshotIntervalMs: 200 });
     const history: Snapshot[] = [];
     engine.subscribe((s) => history.push(s));
     await engine.dispatch({ type: 'set-target', count: 20 });
-    await eventually(() => engine!.live().open === 20, 10_000);
+    await eventually(() => engine.live().open === 20, 10_000);
     await engine.dispatch({ type: 'kill', percent: 50, mode: 'reset', victims: 'oldest' });
     await eventually(() => history.length > 0 && history[history.length - 1]!.recovery?.fullMs != null, 10_000);
     const last = history[history.length - 1]!;
@@ -37,7 +33,7 @@ describe('dashboard series', () => {
 
 describe('dashboard stream client', () => {
   it('attaches to a live endpoint, receives snapshots, and reports a refused one', async () => {
-    engine = await createEngine({ snapshotIntervalMs: 200 });
+    const engine = await engines.start({ snapshotIntervalMs: 200 });
     const endpoint = await startMetricsEndpoint(engine);
     const received: Snapshot[] = [];
     const statuses: string[] = [];

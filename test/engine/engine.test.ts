@@ -1,23 +1,19 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
-import { createEngine, type Engine } from '../../console/engine/engine.ts';
+import { createEngine } from '../../console/engine/engine.ts';
 import { EngineConfigError } from '../../console/engine/engine-options.ts';
 import { eventually } from '../helpers/test-client.ts';
+import { useEngines } from '../helpers/engines.ts';
 import { nextSnapshot } from '../helpers/next-snapshot.ts';
 
-let engine: Engine | null = null;
-
-afterEach(async () => {
-  await engine?.stop();
-  engine = null;
-});
+const engines = useEngines();
 
 
 describe('engine against the bundled server', () => {
   it('ramps to exactly 200 open, removes 50 to 150, and the server agrees each time', async () => {
-    engine = await createEngine({ ratePerSec: 2000, snapshotIntervalMs: 250 });
+    const engine = await engines.start({ ratePerSec: 2000, snapshotIntervalMs: 250 });
     await engine.dispatch({ type: 'ramp', count: 200, overMs: 500 });
-    await eventually(() => engine!.live().open === 200, 15_000);
+    await eventually(() => engine.live().open === 200, 15_000);
     const atRamp = await nextSnapshot(engine, (s) => s.server?.connections === 200);
     expect(atRamp.fleet).toMatchObject({ target: 200, open: 200, connecting: 0, pending: 0 });
     expect(atRamp.totals).toMatchObject({ attempts: 200, connects: 200, failures: 0 });
@@ -29,14 +25,12 @@ describe('engine against the bundled server', () => {
   });
 
   it('kills 20% of 100 with reset, counts 20 drops, and expo brings every one back with recovery times', async () => {
-    engine = await createEngine({ ratePerSec: 5000, snapshotIntervalMs: 250 });
-    await engine.dispatch({ type: 'set-target', count: 100 });
-    await eventually(() => engine!.live().open === 100, 15_000);
+    const engine = await engines.start({ ratePerSec: 5000, snapshotIntervalMs: 250 }, 100);
     await engine.dispatch({ type: 'reconnect', policy: { kind: 'expo', minMs: 50, maxMs: 1000, jitter: 'full' } });
     const result = await engine.dispatch({ type: 'kill', percent: 20, mode: 'reset', victims: 'random' });
     expect(result.message).toContain('dropped 20 of 100');
     expect(engine.live().open).toBe(80);
-    await eventually(() => engine!.live().isRecovered, 15_000);
+    await eventually(() => engine.live().isRecovered, 15_000);
     const s = await nextSnapshot(engine, (snap) => snap.server?.connections === 100 && snap.recovery?.fullMs != null);
     expect(s.totals.killed).toBe(20);
     expect(s.totals.disconnects).toBe(20);
@@ -48,9 +42,7 @@ describe('engine against the bundled server', () => {
   });
 
   it('reaches 100% with 0 missed over 5 broadcasts, then counts as missed exactly the seqs sent while users were down', async () => {
-    engine = await createEngine({ ratePerSec: 5000, snapshotIntervalMs: 250, reconnect: { kind: 'fixed', delayMs: 1500 } });
-    await engine.dispatch({ type: 'set-target', count: 50 });
-    await eventually(() => engine!.live().open === 50, 15_000);
+    const engine = await engines.start({ ratePerSec: 5000, snapshotIntervalMs: 250, reconnect: { kind: 'fixed', delayMs: 1500 } }, 50);
     await engine.dispatch({ type: 'broadcast', count: 5, sizeBytes: 32 });
     const settled = await nextSnapshot(engine, (s) => s.broadcastsSettled === 5);
     expect(settled.broadcasts.map((b) => [b.seq, b.receivers, b.reach])).toEqual([1, 2, 3, 4, 5].map((seq) => [seq, 50, 1]));
@@ -58,7 +50,7 @@ describe('engine against the bundled server', () => {
     // 10 users are down for 1.5 s while 3 broadcasts go out; then one more reaches everyone
     await engine.dispatch({ type: 'kill', percent: 20, mode: 'reset', victims: 'oldest' });
     await engine.dispatch({ type: 'broadcast', count: 3, sizeBytes: 32 });
-    await eventually(() => engine!.live().open === 50, 15_000);
+    await eventually(() => engine.live().open === 50, 15_000);
     await engine.dispatch({ type: 'broadcast', count: 1, sizeBytes: 32 });
     const after = await nextSnapshot(engine, (s) => s.broadcastsSettled === 9);
     // reach counts users open when it was sent (40 of 40); the 10 that were down see gaps
@@ -69,9 +61,7 @@ describe('engine against the bundled server', () => {
   });
 
   it('asks the bundled server to kill 20%, counts those drops as chaos rather than errors, and recovers', async () => {
-    engine = await createEngine({ ratePerSec: 5000, snapshotIntervalMs: 250, reconnect: { kind: 'fixed', delayMs: 200 } });
-    await engine.dispatch({ type: 'set-target', count: 50 });
-    await eventually(() => engine!.live().open === 50, 15_000);
+    const engine = await engines.start({ ratePerSec: 5000, snapshotIntervalMs: 250, reconnect: { kind: 'fixed', delayMs: 200 } }, 50);
     const result = await engine.dispatch({ type: 'kill', percent: 20, mode: 'server', victims: 'random' });
     expect(result.message).toContain('the server dropped 10');
     const s = await nextSnapshot(engine, (snap) => snap.recovery?.fullMs != null && snap.server?.connections === 50 && snap.server.closedByKill === 10);
@@ -82,9 +72,7 @@ describe('engine against the bundled server', () => {
   });
 
   it('spreads users over several bundled server processes and drives them as one', async () => {
-    engine = await createEngine({ servers: 2, ratePerSec: 5000, snapshotIntervalMs: 250, reconnect: { kind: 'fixed', delayMs: 100 } });
-    await engine.dispatch({ type: 'set-target', count: 100 });
-    await eventually(() => engine!.live().open === 100, 15_000);
+    const engine = await engines.start({ servers: 2, ratePerSec: 5000, snapshotIntervalMs: 250, reconnect: { kind: 'fixed', delayMs: 100 } }, 100);
     const held = await nextSnapshot(engine, (s) => s.server?.connections === 100);
     expect(held.target.endpoints).toBe(2);
     expect(held.server!.subscribers.all).toBe(100);
@@ -98,9 +86,7 @@ describe('engine against the bundled server', () => {
   });
 
   it('shows a server workMs of 20 as at least 20 ms more RTT p50 (a known answer)', async () => {
-    engine = await createEngine({ ratePerSec: 5000, snapshotIntervalMs: 500 });
-    await engine.dispatch({ type: 'set-target', count: 10 });
-    await eventually(() => engine!.live().open === 10, 15_000);
+    const engine = await engines.start({ ratePerSec: 5000, snapshotIntervalMs: 500 }, 10);
     await engine.dispatch({ type: 'probe', perSec: 50 });
     await nextSnapshot(engine, (s) => s.interval.rtt.count >= 10);
     const base = await nextSnapshot(engine, (s) => s.interval.rtt.count >= 10);
@@ -134,15 +120,15 @@ describe('engine against a plain ws server', () => {
     const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', verifyClient: () => false });
     await new Promise((resolve) => wss.once('listening', resolve));
     const port = (wss.address() as { port: number }).port;
-    engine = await createEngine({ target: `ws://127.0.0.1:${port}/`, reconnect: { kind: 'off' } });
-    await engine.dispatch({ type: 'set-target', count: 5 });
-    await eventually(() => engine!.getSnapshot().totals.failures === 5, 10_000);
-    expect(Object.keys(engine.getSnapshot().errors)).toEqual(['handshake.http_401']);
-    await engine.stop();
+    const refusing = await engines.start({ target: `ws://127.0.0.1:${port}/`, reconnect: { kind: 'off' } });
+    await refusing.dispatch({ type: 'set-target', count: 5 });
+    await eventually(() => refusing.getSnapshot().totals.failures === 5, 10_000);
+    expect(Object.keys(refusing.getSnapshot().errors)).toEqual(['handshake.http_401']);
+    await refusing.stop();
     await new Promise((resolve) => wss.close(resolve));
-    engine = await createEngine({ target: `ws://127.0.0.1:${port}/`, reconnect: { kind: 'off' } });
-    await engine.dispatch({ type: 'set-target', count: 3 });
-    await eventually(() => engine!.getSnapshot().errors['tcp.refused'] === 3, 10_000);
+    const gone = await engines.start({ target: `ws://127.0.0.1:${port}/`, reconnect: { kind: 'off' } });
+    await gone.dispatch({ type: 'set-target', count: 3 });
+    await eventually(() => gone.getSnapshot().errors['tcp.refused'] === 3, 10_000);
   });
 
   it('opens exactly 200 and the server agrees; broadcasts sent by a VU reach everyone', async () => {
@@ -152,21 +138,20 @@ describe('engine against a plain ws server', () => {
       for (const client of wss.clients) client.send(data.toString());
     }));
     const port = (wss.address() as { port: number }).port;
+    const engine = await engines.start({
+      target: `ws://127.0.0.1:${port}/`, ratePerSec: 5000, snapshotIntervalMs: 250,
+      broadcastSend: '{"kind":"news","n":{{n}},"sentAt":{{now}}}', framePaths: { seqPath: 'n', tsPath: 'sentAt', topicPath: 'kind' },
+    });
     try {
-      engine = await createEngine({
-        target: `ws://127.0.0.1:${port}/`, ratePerSec: 5000, snapshotIntervalMs: 250,
-        broadcastSend: '{"kind":"news","n":{{n}},"sentAt":{{now}}}', framePaths: { seqPath: 'n', tsPath: 'sentAt', topicPath: 'kind' },
-      });
       await engine.dispatch({ type: 'set-target', count: 200 });
-      await eventually(() => engine!.live().open === 200 && wss.clients.size === 200, 15_000);
+      await eventually(() => engine.live().open === 200 && wss.clients.size === 200, 15_000);
       await engine.dispatch({ type: 'broadcast', count: 3, sizeBytes: 0 });
       const s = await nextSnapshot(engine, (snap) => snap.broadcastsSettled === 3);
       expect(s.broadcasts.map((b) => [b.topic, b.seq, b.receivers])).toEqual([['news', 1, 200], ['news', 2, 200], ['news', 3, 200]]);
       expect(s.totals.missed).toBe(0);
       expect(s.latency.fanout.count).toBe(600);
     } finally {
-      await engine?.stop();
-      engine = null;
+      await engine.stop();
       await new Promise((resolve) => wss.close(resolve));
     }
   });

@@ -1,8 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { createEngine, type Engine } from '../../console/engine/engine.ts';
+import { describe, expect, it } from 'vitest';
 import { mergeRecoveries } from '../../console/engine/merge-snapshots.ts';
 import { split, splitBy } from '../../console/engine/sharded-engine.ts';
 import { eventually } from '../helpers/test-client.ts';
+import { useEngines } from '../helpers/engines.ts';
 import { nextSnapshot } from '../helpers/next-snapshot.ts';
 
 describe('splitting over shards', () => {
@@ -25,18 +25,12 @@ describe('splitting over shards', () => {
   });
 });
 
-let engine: Engine | null = null;
-afterEach(async () => {
-  await engine?.stop();
-  engine = null;
-});
+const engines = useEngines();
 
 
 describe('engine over two generator processes', () => {
   it('holds exactly 201, kills exactly 20%, broadcasts with full reach, and merges histograms by counts', async () => {
-    engine = await createEngine({ workers: 2, ratePerSec: 5000, snapshotIntervalMs: 250, reconnect: { kind: 'fixed', delayMs: 100 } });
-    await engine.dispatch({ type: 'set-target', count: 201 });
-    await eventually(() => engine!.live().open === 201, 15_000);
+    const engine = await engines.start({ workers: 2, ratePerSec: 5000, snapshotIntervalMs: 250, reconnect: { kind: 'fixed', delayMs: 100 } }, 201);
     const held = await nextSnapshot(engine, (s) => s.server?.connections === 201 && s.fleet.open === 201);
     expect(held.fleet).toMatchObject({ target: 201, open: 201, connecting: 0 });
     expect(held.latency.connect.count).toBe(201);
@@ -46,7 +40,7 @@ describe('engine over two generator processes', () => {
     expect(reached.latency.fanout.count).toBe(402);
     const killed = await engine.dispatch({ type: 'kill', percent: 20, mode: 'reset', victims: 'random' });
     expect(killed.message).toContain('dropped 40');
-    await eventually(() => engine!.live().isRecovered && engine!.live().open === 201, 15_000);
+    await eventually(() => engine.live().isRecovered && engine.live().open === 201, 15_000);
     const after = await nextSnapshot(engine, (s) => s.recovery?.fullMs != null && s.server?.connections === 201);
     expect(after.totals.killed).toBe(40);
     expect(after.recovery).toMatchObject({ dropped: 40, target: 201, attempts: 40, failures: 0 });
@@ -54,7 +48,7 @@ describe('engine over two generator processes', () => {
     // the server picks the victims; each process learns its share from the close reasons
     const byServer = await engine.dispatch({ type: 'kill', percent: 20, mode: 'server', victims: 'random' });
     expect(byServer.message).toContain('the server dropped 40');
-    await eventually(() => engine!.live().isRecovered && engine!.live().open === 201, 15_000);
+    await eventually(() => engine.live().isRecovered && engine.live().open === 201, 15_000);
     const recovered = await nextSnapshot(engine, (s) => s.recoveries.length === 2 && s.recovery?.fullMs != null);
     expect(recovered.recovery).toMatchObject({ action: 'kill 20% server', dropped: 40, target: 201, attempts: 40 });
     expect(recovered.totals.killed).toBe(80);

@@ -6,23 +6,30 @@ import { Command, InvalidArgumentError } from 'commander';
 import { NativeUnavailableError, startServer } from './server.ts';
 import { validateConfigPatch, type ServerConfig } from './protocol.ts';
 
-function integer(name: string) {
+function port(name: string) {
   return (value: string): number => {
     const parsed = Number(value);
-    if (!Number.isInteger(parsed) || parsed < 0) throw new InvalidArgumentError(`${name} must be a non-negative integer`);
+    if (!/^\d+$/.test(value) || parsed > 65535) throw new InvalidArgumentError(`${name} must be a port number 0..65535 (0 picks a free one), not "${value}"`);
     return parsed;
   };
+}
+
+function token(value: string): string {
+  // the token travels in a header: an empty one would lock the API, a space would never match
+  if (!/^[\x21-\x7e]{1,512}$/.test(value)) throw new InvalidArgumentError('--token must be 1..512 visible ASCII characters without spaces');
+  return value;
 }
 
 const program = new Command('sockstorm server')
   .description('the bundled WebSocket target server (uWebSockets.js or ws)')
   .option('--engine <engine>', 'uws (C++ pub/sub) or ws (JavaScript loop)', 'uws')
   .option('--host <address>', 'WebSocket bind address', '127.0.0.1')
-  .option('--port <port>', 'WebSocket port, 0 for a free one', integer('--port'), 0)
+  .option('--port <port>', 'WebSocket port, 0 for a free one', port('--port'), 0)
   .option('--admin-host <address>', 'admin API bind address', '127.0.0.1')
-  .option('--admin-port <port>', 'admin API port, 0 for a free one', integer('--admin-port'), 0)
-  .option('--token <token>', 'admin API bearer token (random if not given)')
+  .option('--admin-port <port>', 'admin API port, 0 for a free one', port('--admin-port'), 0)
+  .option('--token <token>', 'admin API bearer token (random if not given)', token)
   .option('--config <json>', 'initial knobs as JSON, e.g. \'{"maxPayload":1048576}\'')
+  .option('--exit-with-stdin', 'exit when stdin closes (a parent that started this server through a pipe is gone)')
   .exitOverride()
   .configureOutput({ writeOut: (s) => process.stderr.write(s), writeErr: (s) => process.stderr.write(s) });
 
@@ -37,7 +44,7 @@ async function main(): Promise<void> {
   } catch (error) {
     process.exit((error as { exitCode?: number }).exitCode === 0 ? 0 : 104);
   }
-  const opts = program.opts<{ engine: string; host: string; port: number; adminHost: string; adminPort: number; token?: string; config?: string }>();
+  const opts = program.opts<{ engine: string; host: string; port: number; adminHost: string; adminPort: number; token?: string; config?: string; exitWithStdin?: boolean }>();
   if (opts.engine !== 'uws' && opts.engine !== 'ws') fail(`--engine must be uws or ws, not "${opts.engine}"`, 104);
   let config: Partial<ServerConfig> = {};
   if (opts.config) {
@@ -57,7 +64,10 @@ async function main(): Promise<void> {
     fail((error as Error).message, 2);
   }
   process.stdout.write(`${JSON.stringify(server.info)}\n`);
+  let isShuttingDown = false;
   const shutdown = (): void => {
+    if (isShuttingDown) return;
+    isShuttingDown = true;
     const started = performance.now();
     const open = server.hub.conns.size;
     // close frames first; what the kernel already holds is sent after exit, so the grace is short
@@ -68,7 +78,18 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
-  process.stdin.on('error', () => {});
+  // a parent that is gone closed our pipes: nothing to tell it, and no reason to crash
+  for (const stream of [process.stdin, process.stdout, process.stderr]) stream.on('error', () => {});
+  if (opts.exitWithStdin) {
+    // the parent holds the other end of stdin: when it dies, however it dies, so does this server
+    process.stdin.on('end', shutdown).on('close', shutdown).resume();
+  }
 }
+
+// a bug of ours must not look like a clean exit: say what it was, on stderr, and exit 70
+process.on('uncaughtException', (error) => {
+  process.stderr.write(`sockstorm server: crashed: ${error.stack ?? error.message}\n`);
+  process.exit(70);
+});
 
 void main();

@@ -28,16 +28,50 @@ export interface BroadcastFrame {
   data: unknown;
 }
 
+/** Why the server refused a frame or an op; each is counted in `/stats.refused`. */
+export type RefusalCode = 'bad-json' | 'bad-op' | 'too-deep' | 'too-many-topics' | 'overloaded' | 'internal';
+
 /** What the server makes of one text frame. */
 export type ParsedFrame =
   | { kind: 'op'; op: ClientOp }
   | { kind: 'echo' }
-  | { kind: 'bad'; code: 'bad-json' | 'bad-op'; message: string };
+  | { kind: 'bad'; code: RefusalCode; message: string };
 
 /** Longest topic name the server accepts. */
 export const MAX_TOPIC_LENGTH = 128;
 
+/**
+ * What one client may make the server do. A frame beyond them is answered with
+ * `{"t":"error"}` and counted; it never costs the server more than a bounded amount of work.
+ */
+export const CLIENT_LIMITS = Object.freeze({
+  /** Deepest nesting of a `pub` frame's `data` (it is serialised again for the fan-out). */
+  maxDataDepth: 64,
+  /** Topics one connection may be subscribed to at once. */
+  maxTopicsPerConnection: 64,
+  /** Topics with subscribers, over all connections. */
+  maxTopics: 100_000,
+  /** Sequence counters kept for topics nobody subscribes to now (the least recently used go first). */
+  maxIdleTopics: 10_000,
+  /** Messages waiting for the server's loop (under `workMs`); more are refused. */
+  maxQueuedMessages: 100_000,
+  /** Bytes of client messages waiting (under `workMs`, or pubs behind a long broadcast); more are refused. */
+  maxQueuedBytes: 64 * 1024 * 1024,
+});
+
 const SERVER_OPS = new Set(['sub', 'unsub', 'pub']);
+
+/** Whether a JSON value nests deeper than `max`; iterative, so depth itself cannot overflow the stack. */
+export function isNestedDeeperThan(value: unknown, max: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [current, depth] = stack.pop()!;
+    if (current === null || typeof current !== 'object') continue;
+    if (depth > max) return true;
+    for (const child of Object.values(current)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+  }
+  return false;
+}
 
 /** Classifies one text frame: a server op, something to echo, or a bad frame. */
 export function parseClientFrame(text: string): ParsedFrame {
@@ -60,8 +94,11 @@ export function parseClientFrame(text: string): ParsedFrame {
   if (typeof topic !== 'string' || topic.length === 0 || topic.length > MAX_TOPIC_LENGTH) {
     return { kind: 'bad', code: 'bad-op', message: `"${op}" needs a topic of 1..${MAX_TOPIC_LENGTH} characters` };
   }
-  if (op === 'pub') return { kind: 'op', op: { t: 'pub', topic, data: record.data ?? null } };
-  return { kind: 'op', op: { t: op as 'sub' | 'unsub', topic } };
+  if (op !== 'pub') return { kind: 'op', op: { t: op as 'sub' | 'unsub', topic } };
+  if (isNestedDeeperThan(record.data, CLIENT_LIMITS.maxDataDepth)) {
+    return { kind: 'bad', code: 'too-deep', message: `"data" nests deeper than ${CLIENT_LIMITS.maxDataDepth} levels` };
+  }
+  return { kind: 'op', op: { t: 'pub', topic, data: record.data ?? null } };
 }
 
 /** Encodes a fan-out frame; the data is already JSON so a broadcast is serialised once. */
@@ -96,7 +133,7 @@ export interface ServerConfig {
   compression: boolean;
   /** Largest accepted frame in bytes; larger closes with 1009. @default 65536 */
   maxPayload: number;
-  /** Seconds without traffic before the server closes a connection; 0 disables. @default 120 */
+  /** Seconds without traffic before the server closes a connection: 0 (never) or 8..960 (uWS's range). @default 120 */
   idleTimeout: number;
   /** Bytes buffered per socket before the server closes it. @default 1048576 */
   maxBackpressure: number;
@@ -123,10 +160,10 @@ export type Validated<T> = { ok: true; value: T } | { ok: false; field: string; 
 
 type NumberRule = [min: number, max: number, isInteger: boolean];
 
-const CONFIG_NUMBERS: Record<string, NumberRule> = {
+const CONFIG_NUMBERS: Readonly<Record<string, NumberRule>> = {
   workMs: [0, 10_000, false],
   maxPayload: [16, 64 * 1024 * 1024, true],
-  idleTimeout: [0, 3_600, true],
+  idleTimeout: [0, 960, true],
   maxBackpressure: [1024, 1024 * 1024 * 1024, true],
   rejectPercent: [0, 100, false],
   acceptDelayMs: [0, 60_000, false],
@@ -136,8 +173,13 @@ function checkNumber(field: string, value: unknown, [min, max, isInteger]: Numbe
   if (typeof value !== 'number' || !Number.isFinite(value)) return `${field} must be a number`;
   if (isInteger && !Number.isInteger(value)) return `${field} must be an integer`;
   if (value < min || value > max) return `${field} must be between ${min} and ${max}`;
+  // uWS aborts the whole process on an idle timeout of 1..7 s
+  if (field === 'idleTimeout' && value > 0 && value < 8) return 'idleTimeout must be 0 (off) or between 8 and 960 seconds';
   return null;
 }
+
+/** The knobs of `PUT /config`, for completion and error messages. */
+export const CONFIG_KNOBS = ['workMs', 'fanout', 'compression', 'maxPayload', 'idleTimeout', 'maxBackpressure', 'rejectPercent', 'acceptDelayMs'] as const;
 
 /** Validates a `PUT /config` body: a subset of the knobs, every value in range. */
 export function validateConfigPatch(body: unknown): Validated<Partial<ServerConfig>> {
@@ -146,7 +188,8 @@ export function validateConfigPatch(body: unknown): Validated<Partial<ServerConf
   }
   const patch: Partial<ServerConfig> = {};
   for (const [field, value] of Object.entries(body as Record<string, unknown>)) {
-    const rule = CONFIG_NUMBERS[field];
+    // own keys only: "__proto__" or "constructor" are unknown knobs, not the prototype's
+    const rule = Object.hasOwn(CONFIG_NUMBERS, field) ? CONFIG_NUMBERS[field] : undefined;
     if (rule) {
       const problem = checkNumber(field, value, rule);
       if (problem) return { ok: false, field, message: problem };
@@ -160,7 +203,7 @@ export function validateConfigPatch(body: unknown): Validated<Partial<ServerConf
       if (typeof value !== 'boolean') return { ok: false, field, message: 'compression must be true or false' };
       patch.compression = value;
     } else {
-      return { ok: false, field, message: `unknown knob "${field}"` };
+      return { ok: false, field, message: `unknown knob "${field}"; knobs are ${CONFIG_KNOBS.join(', ')}` };
     }
   }
   return { ok: true, value: patch };
@@ -177,6 +220,17 @@ export interface BroadcastRequest {
   intervalMs: number;
 }
 
+/** Most messages one `POST /broadcast` may ask for, and most payload bytes over all of them. */
+export const BROADCAST_LIMITS = Object.freeze({
+  maxCount: 100_000,
+  maxSizeBytes: 16 * 1024 * 1024,
+  maxTotalBytes: 64 * 1024 * 1024,
+  /** Messages queued for fan-out over all broadcasts; a request beyond is answered 429. */
+  maxBacklog: 1_000_000,
+  /** Broadcasts with `intervalMs` running at once; more are answered 429. */
+  maxScheduled: 64,
+});
+
 /** Validates a `POST /broadcast` body and fills defaults. */
 export function validateBroadcast(body: unknown): Validated<BroadcastRequest> {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
@@ -189,8 +243,8 @@ export function validateBroadcast(body: unknown): Validated<BroadcastRequest> {
   }
   const value: BroadcastRequest = { topic, count: 1, size: 16, intervalMs: 0 };
   const rules: Record<'count' | 'size' | 'intervalMs', NumberRule> = {
-    count: [1, 1_000_000, true],
-    size: [0, 16 * 1024 * 1024, true],
+    count: [1, BROADCAST_LIMITS.maxCount, true],
+    size: [0, BROADCAST_LIMITS.maxSizeBytes, true],
     intervalMs: [0, 3_600_000, false],
   };
   for (const field of ['count', 'size', 'intervalMs'] as const) {
@@ -198,6 +252,9 @@ export function validateBroadcast(body: unknown): Validated<BroadcastRequest> {
     const problem = checkNumber(field, raw[field], rules[field]);
     if (problem) return { ok: false, field, message: problem };
     value[field] = raw[field] as number;
+  }
+  if (value.count * value.size > BROADCAST_LIMITS.maxTotalBytes) {
+    return { ok: false, field: 'count', message: `count × size must be at most ${BROADCAST_LIMITS.maxTotalBytes} bytes (${value.count} × ${value.size} asked)` };
   }
   return { ok: true, value };
 }
@@ -244,15 +301,27 @@ export interface ServerStats {
   connectionsTotal: number;
   upgradesRejected: number;
   closedByKill: number;
+  /** Topics with subscribers now. */
+  topics: number;
+  /** Subscribers of the (at most 100) largest topics. */
   subscribers: Record<string, number>;
+  /** The last seq of those topics. */
   seq: Record<string, number>;
+  /** Messages waiting for the loop (under `workMs`, or queued behind a long broadcast). */
+  queued: number;
   messagesIn: number;
   bytesIn: number;
   messagesOut: number;
   bytesOut: number;
   backpressureDrops: number;
   backpressureCloses: number;
+  /** Frames answered with an error or dropped, by reason (`frame`: oversized or invalid UTF-8, closed by the engine). */
   badFrames: number;
+  refused: Record<string, number>;
+  /** Admin requests served, and those refused by HTTP status. */
+  admin: { requests: number; refused: Record<string, number> };
+  /** Whether the WebSocket listener is up (a failed live change can lose it; `/healthz` says so too). */
+  isListening: boolean;
   publishMsLast: number;
   publishMsMax: number;
   loop: { delayP50Ms: number; delayP99Ms: number; delayMaxMs: number; utilization: number };

@@ -6,15 +6,18 @@
  * missing binary is an error we report (naming `--engine ws`), never a silent slowdown.
  *
  * uWS fixes a route's behaviour (frame limit, idle timeout, compression, backpressure) when
- * the route is registered. A live change of those knobs therefore builds a new App with the
- * new behaviour and moves the listening port to it in the same tick; connections already open
- * keep the behaviour they were accepted with, new ones get the new one.
+ * the route is registered, and one App cannot register a route twice. A live change of those
+ * knobs therefore builds a new App and moves the listening port to it. That move only works
+ * while no socket holds the port (uWS binds without SO_REUSEADDR: one open connection, or one
+ * in TIME_WAIT, makes the new bind fail), so the change is refused, with the old listener
+ * intact, whenever one does; and if the move still fails, `isListening` says so.
  */
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type * as Uws from 'uWebSockets.js';
 import { parseTopicsParam, type ServerConfig } from './protocol.ts';
 import type { SendStatus, ServerConn, ServerHub } from './server-hub.ts';
-import type { ServerEngine } from './server-engine.ts';
+import { ConfigRefusedError, type ServerEngine } from './server-engine.ts';
 
 type UwsModule = typeof Uws;
 
@@ -51,11 +54,17 @@ function isBadFrameClose(code: number, reason: ArrayBuffer): boolean {
 class UwsConn implements ServerConn {
   readonly topics = new Set<string>();
   isClosed = false;
+  /** The server ended it (a kill or shutdown): its close is not a backpressure close. */
+  isEnded = false;
+  /** A send was dropped for backpressure: uWS closes it (closeOnBackpressureLimit). */
+  isOverLimit = false;
   constructor(private readonly ws: Uws.WebSocket<UserData>) {}
 
   send(frame: string | Uint8Array, isBinary: boolean): SendStatus {
     if (this.isClosed) return 'dropped';
-    return this.ws.send(frame, isBinary) === 2 ? 'dropped' : 'ok';
+    if (this.ws.send(frame, isBinary) !== 2) return 'ok';
+    this.isOverLimit = true;
+    return 'dropped';
   }
   subscribe(topic: string): void {
     if (!this.isClosed) this.ws.subscribe(topic);
@@ -64,11 +73,37 @@ class UwsConn implements ServerConn {
     if (!this.isClosed) this.ws.unsubscribe(topic);
   }
   end(code: number, reason: string): void {
+    this.isEnded = true;
     if (!this.isClosed) this.ws.end(code, reason);
   }
   reset(): void {
+    this.isEnded = true;
     if (!this.isClosed) this.ws.close();
   }
+}
+
+const STRUCTURAL = ['maxPayload', 'idleTimeout', 'compression', 'maxBackpressure'] as const;
+const TCP_LISTEN = '0A';
+
+/** Sockets other than listeners bound to a local TCP port (from /proc/net), or null when unknown. */
+function socketsOnPort(port: number): number | null {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')} `;
+  let count = 0;
+  let isKnown = false;
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    isKnown = true;
+    for (const line of text.split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      if (fields.length > 3 && `${fields[1]} `.includes(hex) && fields[3] !== TCP_LISTEN) count++;
+    }
+  }
+  return isKnown ? count : null;
 }
 
 type ListenCallback = (socket: Uws.us_listen_socket | false) => void;
@@ -117,6 +152,7 @@ export class UwsEngine implements ServerEngine {
         if (!conn) return;
         conn.isClosed = true;
         if (isBadFrameClose(code, reason)) hub.countBadFrame();
+        else if (this.isBackpressureClose(conn, code, reason)) hub.countBackpressureClose();
         hub.onClose(conn);
       },
     });
@@ -166,21 +202,53 @@ export class UwsEngine implements ServerEngine {
     });
   }
 
+  // uWS closes a subscriber over its backpressure limit while it drains a publish, after
+  // publish() returned and before the next turn of the loop, with 1006 and no reason; no
+  // other close of ours looks like that in that window (kills and shutdown mark the conn)
+  private isDrainingPublish = false;
+
+  private isBackpressureClose(conn: UwsConn, code: number, reason: ArrayBuffer): boolean {
+    if (conn.isOverLimit) return true;
+    return this.isDrainingPublish && !conn.isEnded && code === 1006 && reason.byteLength === 0;
+  }
+
   publishNative(topic: string, frame: string): boolean {
     for (const app of this.apps) app.publish(topic, frame, false, false);
+    if (!this.isDrainingPublish) {
+      this.isDrainingPublish = true;
+      setImmediate(() => { this.isDrainingPublish = false; });
+    }
     return true;
   }
 
-  applyConfig(patch: Partial<ServerConfig>): void {
-    const structural = ['maxPayload', 'idleTimeout', 'compression', 'maxBackpressure'] as const;
-    if (!structural.some((key) => key in patch) || !this.listenSocket) return;
+  get isListening(): boolean {
+    return this.listenSocket !== null;
+  }
+
+  async applyConfig(patch: Partial<ServerConfig>): Promise<void> {
+    const changed = STRUCTURAL.filter((key) => key in patch && patch[key] !== this.hub.config[key]);
+    if (changed.length === 0 || !this.listenSocket) return;
+    const field = changed[0]!;
+    const open = this.hub.conns.size;
+    const held = open > 0 ? open : socketsOnPort(this.port) ?? 0;
+    if (held > 0) {
+      throw new ConfigRefusedError(field, `the uws engine fixes ${changed.join(', ')} per listener, and ${held} ${open > 0 ? 'open connections hold' : 'sockets still hold (TIME_WAIT after closes)'} port ${this.port}, so the listener cannot move now: set it at start (--config), try again with no connections, or use --engine ws, which applies it to new connections`);
+    }
+    // the hub takes the patch after this returns; the new App must be built with it already
+    const previous = { ...this.hub.config };
+    Object.assign(this.hub.config, patch);
     const app = this.createApp();
+    Object.assign(this.hub.config, previous);
     this.uws.us_listen_socket_close(this.listenSocket);
     this.listenSocket = null;
-    listenExclusive(this.uws, app, this.host, this.port, (socket) => {
-      if (socket) this.listenSocket = socket;
-    });
-    if (!this.listenSocket) throw new Error(`could not move the listener on port ${this.port} to the new behaviour`);
+    // the old listener's close can take a moment to free the port: retry for up to 2 s
+    for (let attempt = 0; attempt < 20 && !this.listenSocket; attempt++) {
+      if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+      listenExclusive(this.uws, app, this.host, this.port, (socket) => {
+        if (socket) this.listenSocket = socket;
+      });
+    }
+    if (!this.listenSocket) throw new ConfigRefusedError(field, `the WebSocket listener on port ${this.port} could not be moved and is down; restart the server`, 503);
   }
 
   async close(graceMs: number): Promise<void> {

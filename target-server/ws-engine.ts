@@ -119,8 +119,13 @@ export class WsEngine implements ServerEngine {
     return false;
   }
 
-  applyConfig(patch: Partial<ServerConfig>): void {
-    // ws reads these options at every upgrade, so a change applies to new connections
+  get isListening(): boolean {
+    return this.http.listening;
+  }
+
+  // ws reads these options at every upgrade, so a change applies to new connections; idle
+  // timeout and backpressure are read from the hub's config on every check
+  async applyConfig(patch: Partial<ServerConfig>): Promise<void> {
     if (patch.maxPayload !== undefined) this.wss.options.maxPayload = patch.maxPayload;
     if (patch.compression !== undefined) this.wss.options.perMessageDeflate = patch.compression;
   }

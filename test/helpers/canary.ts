@@ -1,0 +1,59 @@
+import { AdminClient } from '../../console/engine/admin-client.ts';
+import { startBundledServer, type BundledServer } from '../../console/engine/bundled-server.ts';
+import type { ServerStats } from '../../target-server/protocol.ts';
+import { TestClient } from './test-client.ts';
+
+/** A bundled server with a canary client that must keep working through whatever a test throws at the server. */
+export interface CanaryServer {
+  server: BundledServer;
+  admin: AdminClient;
+  canary: TestClient;
+  /** Raw admin call: status and parsed body. */
+  call(method: string, path: string, body?: string, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
+  stats(): Promise<ServerStats>;
+  /** Fails unless the canary's echo and a broadcast to it still arrive, and /healthz says the listener is up. */
+  assertAlive(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+let probeId = 0;
+
+/** Starts a server of `engine` and connects the canary (subscribed to "canary"). */
+export async function startCanaryServer(engine: 'uws' | 'ws'): Promise<CanaryServer> {
+  const server = await startBundledServer({ engine });
+  const admin = new AdminClient(server.adminUrl, server.info.token);
+  const canary = await TestClient.open(`${server.url}?topics=canary`);
+  async function call(method: string, path: string, body?: string, headers: Record<string, string> = {}) {
+    const response = await fetch(`${server.adminUrl}${path}`, { method, headers: { authorization: `Bearer ${server.info.token}`, ...headers }, body });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try { parsed = JSON.parse(text); } catch { /* not JSON */ }
+    return { status: response.status, body: parsed as any };
+  }
+  async function stats(): Promise<ServerStats> {
+    const result = await admin.stats();
+    if (!result.ok) throw new Error(`/stats failed: ${result.message}`);
+    return result.value;
+  }
+  return {
+    server, admin, canary, call, stats,
+    async assertAlive() {
+      if (server.child.exitCode !== null || server.child.signalCode !== null) {
+        throw new Error(`the server died (${server.child.exitCode ?? server.child.signalCode}): ${server.stderr()}`);
+      }
+      const id = ++probeId;
+      const from = canary.frames.length;
+      canary.send({ t: 'rtt', id });
+      await canary.next((f) => f.t === 'rtt' && f.id === id, 5000, from);
+      const sent = await admin.broadcast({ topic: 'canary', count: 1, size: 4 });
+      if (!sent.ok) throw new Error(`the canary's broadcast was refused: ${sent.message}`);
+      await canary.next((f) => f.t === 'bcast' && f.topic === 'canary' && f.seq === sent.value.firstSeq, 5000, from);
+      const health = await call('GET', '/healthz');
+      if (health.status !== 200 || health.body.listening !== true) throw new Error(`/healthz: ${health.status} ${JSON.stringify(health.body)}`);
+    },
+    async stop() {
+      await canary.close();
+      await server.stop();
+    },
+  };
+}

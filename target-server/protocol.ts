@@ -327,5 +327,8 @@ export interface ServerStats {
   loop: { delayP50Ms: number; delayP99Ms: number; delayMaxMs: number; utilization: number };
   cpu: { userPercent: number; systemPercent: number };
   rssBytes: number;
+  /** V8 heap in use and reserved: RSS beyond them is native (uWS, buffers, the allocator). */
+  heapUsedBytes: number;
+  heapTotalBytes: number;
   config: ServerConfig;
 }

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { getHeapStatistics } from 'node:v8';
 import { BudgetedQueue } from './budgeted-queue.ts';
 import { LoopMonitor } from './loop-monitor.ts';
 import {
@@ -16,8 +17,8 @@ import {
 } from './protocol.ts';
 import { Topics } from './topics.ts';
 
-/** What a send did: delivered or queued, or dropped because the socket's buffer is full. */
-export type SendStatus = 'ok' | 'dropped';
+/** What a send did: delivered or queued, dropped because the socket's buffer is full, or nothing (the socket is closed). */
+export type SendStatus = 'ok' | 'dropped' | 'closed';
 
 /** One client connection as the hub sees it; each engine wraps its own socket in this. */
 export interface ServerConn {
@@ -189,8 +190,9 @@ export class ServerHub {
 
   // `bytes` is passed by fan-out loops, which send one frame to thousands: measured once, not per receiver
   private sendTo(conn: ServerConn, frame: string | Uint8Array, isBinary: boolean, bytes?: number): void {
-    if (conn.send(frame, isBinary) === 'dropped') {
-      this.counters.backpressureDrops++;
+    const status = conn.send(frame, isBinary);
+    if (status !== 'ok') {
+      if (status === 'dropped') this.counters.backpressureDrops++;
       return;
     }
     this.counters.messagesOut++;
@@ -347,6 +349,7 @@ export class ServerHub {
       loop: { delayP50Ms: loop.delayP50Ms, delayP99Ms: loop.delayP99Ms, delayMaxMs: loop.delayMaxMs, utilization: loop.utilization },
       cpu: { userPercent: loop.userPercent, systemPercent: loop.systemPercent },
       rssBytes: this.rss(),
+      ...this.heap(),
       config: { ...this.config },
     };
   }
@@ -360,6 +363,11 @@ export class ServerHub {
       // keep the last known value
     }
     return this.lastRss;
+  }
+
+  private heap(): { heapUsedBytes: number; heapTotalBytes: number } {
+    const { used_heap_size: heapUsedBytes, total_heap_size: heapTotalBytes } = getHeapStatistics();
+    return { heapUsedBytes, heapTotalBytes };
   }
 
   stop(): void {

@@ -61,7 +61,7 @@ class UwsConn implements ServerConn {
   constructor(private readonly ws: Uws.WebSocket<UserData>) {}
 
   send(frame: string | Uint8Array, isBinary: boolean): SendStatus {
-    if (this.isClosed) return 'dropped';
+    if (this.isClosed) return 'closed';
     if (this.ws.send(frame, isBinary) !== 2) return 'ok';
     this.isOverLimit = true;
     return 'dropped';

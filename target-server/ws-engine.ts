@@ -20,7 +20,7 @@ class WsConn implements ServerConn {
   constructor(private readonly ws: WebSocket, private readonly hub: ServerHub) {}
 
   send(frame: string | Uint8Array, isBinary: boolean): SendStatus {
-    if (this.ws.readyState !== WebSocket.OPEN) return 'dropped';
+    if (this.ws.readyState !== WebSocket.OPEN) return 'closed';
     if (this.ws.bufferedAmount > this.hub.config.maxBackpressure) {
       // same policy as uWS closeOnBackpressureLimit: a consumer this far behind is cut
       this.hub.countBackpressureClose();

@@ -31,7 +31,7 @@ export function mergeServerStats(all: ServerStats[]): ServerStats {
     publishMsLast: max((s) => s.publishMsLast), publishMsMax: max((s) => s.publishMsMax),
     loop: { delayP50Ms: max((s) => s.loop.delayP50Ms), delayP99Ms: max((s) => s.loop.delayP99Ms), delayMaxMs: max((s) => s.loop.delayMaxMs), utilization: max((s) => s.loop.utilization) },
     cpu: { userPercent: sum((s) => s.cpu.userPercent), systemPercent: sum((s) => s.cpu.systemPercent) },
-    rssBytes: sum((s) => s.rssBytes),
+    rssBytes: sum((s) => s.rssBytes), heapUsedBytes: sum((s) => s.heapUsedBytes), heapTotalBytes: sum((s) => s.heapTotalBytes),
   };
 }
 

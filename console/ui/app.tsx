@@ -12,6 +12,7 @@ import { HelpView } from './help-view.tsx';
 import { ErrorsPanel, FleetPanel, HealthPanel, LatencyPanel, RecoveryPanel, ServerPanel, ThroughputPanel } from './panels.tsx';
 import { useConsoleKeys } from './use-console-keys.ts';
 import { useSnapshot } from './use-snapshot.ts';
+import { useTimelineCleanup } from './use-timeline-cleanup.ts';
 
 /** Props of {@link App}. */
 export interface AppProps {
@@ -36,6 +37,7 @@ function CommandBar({ state }: { state: ConsoleState }) {
 /** The whole console. */
 export function App({ engine, session, onQuit }: AppProps) {
   const { snapshot, history } = useSnapshot(engine);
+  useTimelineCleanup();
   // the reducer's state lives in a ref so that keys arriving between renders see the latest
   const stateRef = useRef(INITIAL_STATE);
   const [state, setState] = useState(INITIAL_STATE);

@@ -9,10 +9,13 @@ export type ErrorClass = string;
 const BY_CODE: Record<string, ErrorClass> = {
   ECONNREFUSED: 'tcp.refused',
   ECONNRESET: 'tcp.reset',
+  ECONNABORTED: 'tcp.reset',
   EPIPE: 'tcp.reset',
   ETIMEDOUT: 'tcp.timeout',
   ENETUNREACH: 'tcp.timeout',
   EHOSTUNREACH: 'tcp.timeout',
+  ENETDOWN: 'tcp.timeout',
+  EHOSTDOWN: 'tcp.timeout',
   ENOTFOUND: 'dns',
   EAI_AGAIN: 'dns',
   EAI_NONAME: 'dns',
@@ -25,6 +28,15 @@ const BY_CODE: Record<string, ErrorClass> = {
 
 const TLS_CODE = /^(ERR_TLS_|ERR_SSL_|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_|ERR_OSSL)/;
 
+// what `ws` says when a 101 answer breaks the handshake rules, by the class it gets
+const HANDSHAKE_MESSAGES: Array<[RegExp, ErrorClass]> = [
+  [/Invalid Sec-WebSocket-Accept/i, 'handshake.bad_accept'],
+  [/Invalid Upgrade header/i, 'handshake.bad_upgrade'],
+  [/subprotocol/i, 'handshake.subprotocol'],
+  [/Extensions header|extension that was not requested/i, 'handshake.extension'],
+  [/Maximum redirects/i, 'handshake.redirect'],
+];
+
 /** Classifies an error emitted while connecting or while open. */
 export function classifyError(error: { code?: string; message?: string }): ErrorClass {
   const code = error.code ?? '';
@@ -32,9 +44,14 @@ export function classifyError(error: { code?: string; message?: string }): Error
   if (BY_CODE[code]) return BY_CODE[code]!;
   if (code.startsWith('WS_ERR_')) return `protocol.${code}`;
   if (TLS_CODE.test(code)) return `tls.${code.toLowerCase()}`;
+  // Node's HTTP parser refusing the answer to the upgrade: not HTTP at all, or broken HTTP
+  if (code.startsWith('HPE_')) return 'handshake.bad_response';
   const status = /Unexpected server response: (\d{3})/.exec(message);
-  if (status) return `handshake.http_${status[1]}`;
+  // a 101 that Node did not take for an upgrade had no "Upgrade: websocket"
+  if (status) return status[1] === '101' ? 'handshake.bad_upgrade' : `handshake.http_${status[1]}`;
   if (/handshake has timed out/i.test(message)) return 'handshake.timeout';
+  const handshake = HANDSHAKE_MESSAGES.find(([pattern]) => pattern.test(message));
+  if (handshake && code === '') return handshake[1];
   if (/Invalid URL|must be one of|Invalid WebSocket frame|protocol/i.test(message) && code === '') {
     return /Invalid URL/.test(message) ? 'config.url' : 'protocol.invalid';
   }
@@ -58,6 +75,12 @@ const ADVICE: Array<[prefix: string, advice: string]> = [
   ['tls.', 'the TLS handshake failed; check the certificate, or pass --insecure for a test certificate'],
   ['handshake.http_', 'the server refused the upgrade with that HTTP status'],
   ['handshake.timeout', 'the upgrade took longer than the handshake timeout; the server is overloaded or slow to accept'],
+  ['handshake.bad_accept', 'the server answered 101 with a wrong Sec-WebSocket-Accept: something between (a proxy, a cache) or the server mangles the upgrade'],
+  ['handshake.bad_upgrade', 'the server answered 101 without "Upgrade: websocket": a proxy or the server does not speak WebSocket on this path'],
+  ['handshake.bad_response', 'the answer to the upgrade was not valid HTTP: is this port a WebSocket server (TLS on a ws:// URL)?'],
+  ['handshake.subprotocol', 'the server and --subprotocol disagree: offer the one the server speaks'],
+  ['handshake.extension', 'the server answered with an extension sockstorm did not offer (check --compression and the server\'s permessage-deflate)'],
+  ['handshake.redirect', 'the upgrade was redirected; give the final URL as the target'],
   ['protocol.', 'the server sent a frame the WebSocket protocol forbids, or one over --max-payload'],
   ['close.1006', 'the connection dropped without a close frame'],
   ['close.', 'the server closed the connection with that code'],

@@ -61,15 +61,26 @@ export function toPrometheus(s: Snapshot): string {
 /** A running endpoint. */
 export interface MetricsEndpoint {
   readonly url: string;
+  /** Snapshots not sent to a `/stream` reader that did not keep up. */
+  readonly droppedSnapshots: number;
   close(): Promise<void>;
 }
+
+/** Bytes queued for one `/stream` reader beyond which its next snapshots are dropped, not queued. */
+export const STREAM_BUFFER_BYTES = 1024 * 1024;
 
 /** Serves the engine's snapshots on host:port (0 picks a free port). */
 export function startMetricsEndpoint(engine: Engine, host = '127.0.0.1', port = 0): Promise<MetricsEndpoint> {
   const streams = new Set<http.ServerResponse>();
+  let droppedSnapshots = 0;
   const unsubscribe = engine.subscribe((snapshot) => {
+    if (streams.size === 0) return;
     const line = `${JSON.stringify(snapshot)}\n`;
-    for (const res of streams) res.write(line);
+    for (const res of streams) {
+      // a reader that does not read gets gaps, not our memory
+      if (res.writableLength > STREAM_BUFFER_BYTES) droppedSnapshots++;
+      else res.write(line);
+    }
   });
   const server = http.createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
@@ -91,6 +102,7 @@ export function startMetricsEndpoint(engine: Engine, host = '127.0.0.1', port = 
       const address = server.address() as { port: number };
       resolve({
         url: `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`,
+        get droppedSnapshots() { return droppedSnapshots; },
         close: () => new Promise<void>((done) => {
           unsubscribe();
           for (const res of streams) res.end();

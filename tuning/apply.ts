@@ -124,14 +124,38 @@ export function applyFindings(findings: Finding[], options: ApplyOptions): Chang
     }
   }
   if (options.persistFile && persisted.length > 0) {
-    writeFileSync(options.persistFile, `# written by sockstorm tune apply --persist; sockstorm tune restore removes it\n${persisted.join('\n')}\n`);
+    writeFileSync(options.persistFile, `${DROP_IN_HEADER}\n${persisted.join('\n')}\n`);
     journal.persistFile = options.persistFile;
     writeJournal(options.journalPath, journal);
   }
   return outcomes;
 }
 
-/** Puts back exactly what the journal holds, removes the drop-in, then the journal. */
+/** The first line of the drop-in `--persist` writes: restore removes a file only if it is ours. */
+export const DROP_IN_HEADER = '# written by sockstorm tune apply --persist; sockstorm tune restore removes it';
+
+/** Whether `text` is a drop-in this module wrote: the header, then only `name = value` lines. */
+export function isOurDropIn(text: string): boolean {
+  const [first, ...rest] = text.split('\n');
+  return first === DROP_IN_HEADER && rest.every((line) => line === '' || /^[a-z0-9_.-]+ = [0-9 \t]+$/.test(line));
+}
+
+function removeDropIn(path: string): ChangeOutcome {
+  const outcome = { name: path, from: 'present', to: 'removed' };
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { ...outcome, ok: true, message: 'already gone' };
+    return { ...outcome, ok: false, message: `failed: ${(error as Error).message}` };
+  }
+  // a journal is a file anyone could edit: never delete what this module did not write
+  if (!isOurDropIn(text)) return { ...outcome, ok: false, message: 'refused: it is not a drop-in sockstorm wrote; left in place' };
+  rmSync(path, { force: true });
+  return { ...outcome, ok: true, message: 'removed' };
+}
+
+/** Puts back exactly what the journal holds, removes the drop-in (only ours), then the journal. */
 export function restoreJournal(journalPath: string, procRoot: string): ChangeOutcome[] {
   const journal = readJournal(journalPath);
   if (journal === null) throw new Error(`no journal at ${journalPath}: nothing to restore (nothing was applied, or it was restored already)`);
@@ -146,7 +170,7 @@ export function restoreJournal(journalPath: string, procRoot: string): ChangeOut
       outcomes.push({ name: entry.name, from: entry.new, to: entry.old, ok: false, message: `failed: ${(error as Error).message.split('\n')[0]}` });
     }
   }
-  if (journal.persistFile) rmSync(journal.persistFile, { force: true });
+  if (journal.persistFile) outcomes.push(removeDropIn(journal.persistFile));
   if (outcomes.every((o) => o.ok)) rmSync(journalPath, { force: true });
   return outcomes;
 }

@@ -32,7 +32,12 @@ export interface Capacity {
   /** Which limit binds, and what lifts it. */
   binding: string | null;
   lift: string | null;
+  /** True only when every deciding fact is known and the least limit reaches the wanted count. */
   canHold: boolean;
+  /** The known limits alone are below the wanted count (false when they reach it, even with unknowns). */
+  isShort: boolean;
+  /** Deciding facts that could not be read: while any is unknown, the host is never called able to hold N. */
+  unknown: string[];
   /** Every limit below the wanted count, least first, with what lifts it (lifting one reveals the next). */
   shortfalls: Array<{ limit: string; capacity: number; lift: string }>;
 }
@@ -114,10 +119,13 @@ export function capacityFor({ facts, connections, sourceAddresses, processes = 1
   const known = limits.filter((l): l is [string, number, string] => l[1] !== null);
   const least = known.reduce<[string, number, string] | null>((min, l) => (min === null || l[1] < min[1] ? l : min), null);
   const capacity = least?.[1] ?? Infinity;
-  const canHold = capacity >= connections;
+  // conntrack may be absent (the module is not loaded: no table, no limit); the others always apply
+  const unknown = limits.filter((l) => l[1] === null && l[0] !== 'conntrack table').map((l) => l[0]);
+  const isShort = capacity < connections;
+  const canHold = !isShort && unknown.length === 0;
   return {
     wanted: connections, byFds, byPorts, byConntrack, byMemory, capacity,
-    binding: least?.[0] ?? null, lift: least?.[2] ?? null, canHold,
+    binding: least?.[0] ?? null, lift: least?.[2] ?? null, canHold, isShort, unknown,
     shortfalls: known.filter((l) => l[1] < connections).sort((a, b) => a[1] - b[1]).map(([limit, value, lift]) => ({ limit, capacity: value, lift })),
   };
 }

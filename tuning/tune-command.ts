@@ -36,7 +36,8 @@ function parseConnections(text: string | undefined, fallback: number): number | 
 function formatCapacity(c: Capacity, target: string | undefined): string[] {
   const show = (n: number | null): string => (n === null ? 'unknown' : n.toLocaleString('en-US'));
   return [
-    `capacity for ${c.wanted.toLocaleString('en-US')} connections to ${target ?? 'one destination'}: ${Number.isFinite(c.capacity) ? c.capacity.toLocaleString('en-US') : 'unknown'} (${c.canHold ? 'can hold' : 'CANNOT hold'})`,
+    `capacity for ${c.wanted.toLocaleString('en-US')} connections to ${target ?? 'one destination'}: ${Number.isFinite(c.capacity) ? c.capacity.toLocaleString('en-US') : 'unknown'} (${c.canHold ? 'can hold' : c.isShort ? 'CANNOT hold' : 'CANNOT TELL'})`,
+    ...(c.unknown.length > 0 ? [`  unknown: ${c.unknown.join(', ')} (unreadable under the proc root): the host is not called able to hold it until they are known`] : []),
     `  open files per process ${show(c.byFds)}, ports × source addresses ${show(c.byPorts)}, conntrack room ${show(c.byConntrack)}, memory ${show(c.byMemory)}`,
     ...(c.binding ? [`  binding limit: ${c.binding}${c.lift && !c.canHold ? `; ${c.lift}` : ''}`] : []),
     ...c.shortfalls.slice(1).map((s) => `  then: ${s.limit} (${show(s.capacity)}); ${s.lift}`),
@@ -73,8 +74,11 @@ function printOutcomes(title: string, outcomes: ChangeOutcome[]): void {
 export async function runTune(action: string, flags: TuneFlags): Promise<number> {
   if (action === 'restore') {
     try {
-      printOutcomes('restored:', restoreJournal(flags.journal ?? defaultJournalPath(), flags.procRoot ?? '/proc'));
-      return EXIT.ok;
+      const outcomes = restoreJournal(flags.journal ?? defaultJournalPath(), flags.procRoot ?? '/proc');
+      printOutcomes('restored:', outcomes);
+      if (outcomes.every((o) => o.ok)) return EXIT.ok;
+      console.error('sockstorm tune restore: some settings were not restored (above); the journal is kept, so restore can be run again');
+      return EXIT.failed;
     } catch (error) {
       console.error(`sockstorm tune restore: ${(error as Error).message}`);
       return EXIT.failed;

@@ -83,8 +83,8 @@ function checkCapacity(state: EngineState, target: number): void {
   // ports are per (source address, destination): several targets multiply them like addresses do
   const destinations = o.targets?.length ?? (o.target ? 1 : o.servers);
   const sourceAddresses = Math.max(1, o.localAddresses.length) * destinations;
-  const { canHold, capacity, binding, lift } = capacityFor({ facts: state.hostFacts, connections: target, sourceAddresses });
-  if (canHold) return;
+  const { isShort, capacity, binding, lift } = capacityFor({ facts: state.hostFacts, connections: target, sourceAddresses });
+  if (!isShort) return;
   state.log('warn', `target ${target} exceeds what this host can hold (${capacity}, bound by ${binding}); ${lift}; see sockstorm tune check`);
 }
 

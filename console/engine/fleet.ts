@@ -112,6 +112,7 @@ export class Fleet implements VuHost {
     this.recovery.onDrop();
     if (reason === 'server-kill') this.metrics.totals.killed++;
     else if (reason === null && errorClass !== null) this.metrics.countError(errorClass);
+    if (reason === null) this.recovery.onUnplannedDrop(performance.now(), epochNow(), this.counts.open, this.target);
     this.scheduleRetry(vu);
   }
 

@@ -13,7 +13,7 @@ import type { RecoveryRecord } from './recovery.ts';
 import type { FleetView, Snapshot } from './snapshot.ts';
 
 /** What the coordinator itself knows. */
-export type CoordinatorPart = Pick<Snapshot, 'seq' | 'atMs' | 'elapsedMs' | 'target' | 'server' | 'serverError' | 'events' | 'marks' | 'isStopped' | 'saturatedIntervals' | 'intervals'>;
+export type CoordinatorPart = Pick<Snapshot, 'seq' | 'atMs' | 'elapsedMs' | 'target' | 'server' | 'serverError' | 'events' | 'faults' | 'marks' | 'isStopped' | 'saturatedIntervals' | 'intervals'>;
 
 function sumRecords<T extends object>(parts: T[]): T {
   const out = {} as Record<string, number>;
@@ -87,21 +87,34 @@ function slowest(values: Array<number | null>): number | null {
   return values.some((v) => v === null) ? null : Math.max(...(values as number[]));
 }
 
-/** Joins the shards' records of the same chaos action (they all got it at once). */
-export function mergeRecoveries(perShard: RecoveryRecord[][]): RecoveryRecord[] {
-  const length = Math.min(...perShard.map((records) => records.length));
-  const out: RecoveryRecord[] = [];
-  for (let i = 0; i < length; i++) {
-    const parts = perShard.map((records) => records[records.length - length + i]!);
-    out.push({
+/** Records of one action on different shards are this close in time (a command reaches all at once; an outage is seen within a moment). */
+const SAME_ACTION_MS = 2000;
+
+/**
+ * Joins the shards' records of the same action: same label, started within 2 s of each
+ * other. A shard without a record of an outage had no mass drop of its own: it adds its
+ * target and nothing else.
+ */
+export function mergeRecoveries(perShard: RecoveryRecord[][], targets: number[] = []): RecoveryRecord[] {
+  const groups: Array<Array<RecoveryRecord | undefined>> = [];
+  perShard.forEach((records, shard) => {
+    for (const record of records) {
+      const group = groups.find((g) => !g[shard] && g.some((r) => r && r.action === record.action && Math.abs(r.atMs - record.atMs) <= SAME_ACTION_MS));
+      if (group) group[shard] = record;
+      else groups.push(Object.assign(new Array<RecoveryRecord | undefined>(perShard.length).fill(undefined), { [shard]: record }));
+    }
+  });
+  return groups.map((group) => {
+    const parts = group.filter((r): r is RecoveryRecord => r !== undefined);
+    const missingTarget = group.reduce((n, r, shard) => n + (r ? 0 : targets[shard] ?? 0), 0);
+    return {
       action: parts[0]!.action, atMs: Math.min(...parts.map((p) => p.atMs)),
-      target: parts.reduce((n, p) => n + p.target, 0), dropped: parts.reduce((n, p) => n + p.dropped, 0),
+      target: parts.reduce((n, p) => n + p.target, 0) + missingTarget, dropped: parts.reduce((n, p) => n + p.dropped, 0),
       p95Ms: slowest(parts.map((p) => p.p95Ms)), fullMs: slowest(parts.map((p) => p.fullMs)),
       peakHandshakesPerSec: parts.reduce((n, p) => n + p.peakHandshakesPerSec, 0),
       attempts: parts.reduce((n, p) => n + p.attempts, 0), failures: parts.reduce((n, p) => n + p.failures, 0),
-    });
-  }
-  return out;
+    };
+  }).sort((a, b) => a.atMs - b.atMs);
 }
 
 /** One snapshot from the latest snapshot of every shard. */
@@ -109,7 +122,7 @@ export function mergeSnapshots(shards: Snapshot[], coordinator: CoordinatorPart)
   const fleet = mergeFleet(shards);
   const broadcasts = mergeBroadcasts(shards);
   const settled = broadcasts.filter((b) => b.isSettled);
-  const recoveries = shards.length > 0 ? mergeRecoveries(shards.map((s) => s.recoveries)) : [];
+  const recoveries = shards.length > 0 ? mergeRecoveries(shards.map((s) => s.recoveries), shards.map((s) => s.fleet.target)) : [];
   return {
     ...coordinator,
     fleet,

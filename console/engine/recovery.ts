@@ -20,7 +20,10 @@ export interface RecoveryRecord {
   failures: number;
 }
 
-/** Tracks the recovery of the last chaos actions. */
+/** A mass drop nobody asked for: more than this share of the open users within a second (and at least two). */
+export const OUTAGE = { share: 0.05, minDrops: 2, windowMs: 1000, action: 'outage' } as const;
+
+/** Tracks the recovery of the last chaos actions, and of outages nobody caused on purpose. */
 export class RecoveryTracker {
   readonly records: RecoveryRecord[] = [];
   private current: RecoveryRecord | null = null;
@@ -33,6 +36,8 @@ export class RecoveryTracker {
    */
   private awaitedDrops = 0;
   private seenDrops = 0;
+  /** Unplanned drops of the last second, to tell an outage from a few stray closes. */
+  private unplanned: { at: number; epochMs: number; drops: number; openBefore: number } | null = null;
 
   /**
    * Starts tracking a chaos action at `at` (monotonic ms) that drops `dropped` users; with
@@ -60,6 +65,25 @@ export class RecoveryTracker {
   onDrop(): void {
     this.seenDrops++;
     if (this.awaitedDrops > 0) this.awaitedDrops--;
+  }
+
+  /**
+   * An open user dropped without a chaos action (the target closed it, or the network did):
+   * `open` is the open count without it. A second in which more than 5% drop so starts an
+   * `outage` record, from the first of those drops, with the same figures as a chaos action.
+   */
+  onUnplannedDrop(at: number, epochMs: number, open: number, target: number): void {
+    const record = this.current;
+    if (record?.action === OUTAGE.action && record.fullMs === null) {
+      record.dropped++;
+      return;
+    }
+    if (!this.unplanned || at - this.unplanned.at > OUTAGE.windowMs) this.unplanned = { at, epochMs, drops: 0, openBefore: open + 1 };
+    const window = this.unplanned;
+    window.drops++;
+    if (window.drops < OUTAGE.minDrops || window.drops <= window.openBefore * OUTAGE.share) return;
+    this.start(OUTAGE.action, window.at, window.epochMs, target, window.drops);
+    this.unplanned = null;
   }
 
   onAttempt(at: number): void {

@@ -33,8 +33,20 @@ export interface BundledServer {
   readonly child: ChildProcess;
   /** The last few KiB the server wrote on stderr (its diagnostics). */
   stderr(): string;
+  /** Calls `listener` once if the server exits when nobody asked it to (a crash), with what it said. */
+  onCrash(listener: (crash: ServerCrash) => void): void;
   /** SIGTERM, then SIGKILL after `timeoutMs`; resolves when the process has exited and its pipes are closed. Idempotent. */
   stop(timeoutMs?: number): Promise<void>;
+}
+
+/** How a bundled server ended when nobody stopped it. */
+export interface ServerCrash {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  /** Its last words on stderr. */
+  stderr: string;
+  /** One line for the event log and the summary. */
+  message: string;
 }
 
 /** Raised when the server process does not come up; `code` is stable. */
@@ -55,13 +67,26 @@ export function startBundledServer(options: BundledServerOptions = {}): Promise<
     '--engine', options.engine ?? 'uws',
     '--host', options.host ?? '127.0.0.1',
     '--port', String(options.port ?? 0),
+    // stdin is a pipe from us: when this process dies, even by SIGKILL, the server follows
+    '--exit-with-stdin',
   ];
   if (options.config) args.push('--config', JSON.stringify(options.config));
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // its own process group: a terminal's Ctrl+C is the run's to handle (a graceful stop keeps
+  // the server up until the fleet is down), not the server's
+  const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+  child.stdin!.on('error', () => {});
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString()).slice(-4000); });
   const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  const crashListeners: Array<(crash: ServerCrash) => void> = [];
   let stopping: Promise<void> | undefined;
+  child.once('close', (exitCode, signal) => {
+    if (stopping) return;
+    const lastWords = stderr.trim().split('\n').slice(-3).join(' | ');
+    const how = signal ? `was killed by ${signal}` : `exited with code ${exitCode}`;
+    const crash = { exitCode, signal, stderr, message: `the bundled server (pid ${child.pid}) ${how}${lastWords ? `: ${lastWords}` : ''}` };
+    for (const listener of crashListeners) listener(crash);
+  });
   const stop = (timeoutMs = 3000): Promise<void> => {
     stopping ??= (async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
@@ -88,7 +113,10 @@ export function startBundledServer(options: BundledServerOptions = {}): Promise<
         return reject(new ServerStartError(`the bundled server printed an unexpected line: ${line}`, 'server.start'));
       }
       const host = hostForUrl(info.host);
-      resolve({ info, url: `ws://${host}:${info.port}/`, adminUrl: `http://${host}:${info.adminPort}`, child, stop, stderr: () => stderr });
+      resolve({
+        info, url: `ws://${host}:${info.port}/`, adminUrl: `http://${host}:${info.adminPort}`, child, stop, stderr: () => stderr,
+        onCrash: (listener) => { crashListeners.push(listener); },
+      });
     });
     child.once('exit', (code) => {
       clearTimeout(timer);

@@ -19,7 +19,7 @@ import { RecoveryTracker } from './recovery.ts';
 import type { AdminApi } from './admin-client.ts';
 import { startServerGroup } from './server-group.ts';
 import { ServerStatsPoller } from './server-stats-poller.ts';
-import type { EngineEvent, Snapshot } from './snapshot.ts';
+import type { EngineEvent, Fault, Snapshot } from './snapshot.ts';
 import { runCommand } from './run-command.ts';
 import { readFacts, type HostFacts } from '../../tuning/facts.ts';
 
@@ -116,6 +116,7 @@ export async function createEngine(input: EngineOptions = {}): Promise<Engine> {
     : options.broadcastSend ? sendTrigger(options.broadcastSend, pickOpen) : null;
 
   const events: EngineEvent[] = [];
+  const faults: Fault[] = [];
   let eventId = 0;
   const listeners = new Set<(snapshot: Snapshot) => void>();
   const health = new HealthMonitor();
@@ -200,7 +201,7 @@ export async function createEngine(input: EngineOptions = {}): Promise<Engine> {
       broadcasts: broadcasts.settled.slice(-20), minReach: broadcasts.minReach, broadcastsSettled: broadcasts.settled.length,
       recovery: recovery.last ? { ...recovery.last } : null, recoveries: recovery.records.map((r) => ({ ...r })),
       errors: Object.fromEntries(metrics.errors), health: sample, saturatedIntervals, intervals,
-      server: serverStats.latest, serverError: serverStats.error, events: events.slice(-50), marks: state.marks.slice(), isStopped,
+      server: serverStats.latest, serverError: serverStats.error, events: events.slice(-50), faults: faults.slice(), marks: state.marks.slice(), isStopped,
       ...(encoded ? { histograms: encoded } : {}),
     };
   }
@@ -212,6 +213,10 @@ export async function createEngine(input: EngineOptions = {}): Promise<Engine> {
     serverStats.poll();
   }
 
+  group?.onCrash((crash) => {
+    faults.push({ atMs: Date.now(), code: 'server.crashed', message: crash.message });
+    state.log('error', crash.message);
+  });
   health.start();
   latest = buildSnapshot(false);
   const ticker = setInterval(tick, TICK_MS);

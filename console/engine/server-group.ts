@@ -5,7 +5,7 @@
  */
 import { AdminClient, type AdminApi } from './admin-client.ts';
 import { AdminGroup } from './admin-group.ts';
-import { startBundledServer, type BundledServer } from './bundled-server.ts';
+import { startBundledServer, type BundledServer, type ServerCrash } from './bundled-server.ts';
 
 /** Running bundled servers behind one admin face. */
 export interface ServerGroup {
@@ -13,6 +13,8 @@ export interface ServerGroup {
   readonly urls: string[];
   readonly admin: AdminApi;
   readonly engine: 'uws' | 'ws';
+  /** Calls `listener` for each server of the group that crashes. */
+  onCrash(listener: (crash: ServerCrash) => void): void;
   stop(): Promise<void>;
 }
 
@@ -31,6 +33,7 @@ export async function startServerGroup(count: number, engine: 'uws' | 'ws'): Pro
     urls: servers.map((s) => s.url),
     admin: clients.length === 1 ? clients[0]! : new AdminGroup(clients),
     engine,
+    onCrash: (listener) => { for (const server of servers) server.onCrash(listener); },
     stop: async () => {
       await Promise.all(servers.map((s) => s.stop()));
     },

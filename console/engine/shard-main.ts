@@ -33,7 +33,8 @@ process.on('message', (message: ToShard) => {
     });
   }
 });
-// the coordinator went away: do not linger holding sockets
-process.on('disconnect', () => {
-  void (engine?.stop() ?? Promise.resolve()).then(() => process.exit(0));
-});
+// the coordinator went away (stopped us, or died however it died): do not linger holding
+// sockets; the kernel closes them with the process
+process.on('disconnect', () => process.exit(0));
+// a terminal's Ctrl+C reaches the whole process group: the coordinator decides what it means
+process.on('SIGINT', () => {});

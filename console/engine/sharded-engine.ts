@@ -12,7 +12,7 @@ import { withTopics, type ResolvedOptions } from './engine-options.ts';
 import { mergeSnapshots } from './merge-snapshots.ts';
 import { ServerStatsPoller } from './server-stats-poller.ts';
 import { ShardProcess } from './shard-process.ts';
-import type { EngineEvent, Snapshot } from './snapshot.ts';
+import type { EngineEvent, Fault, Snapshot } from './snapshot.ts';
 
 /** Splits `total` over `parts` as evenly as whole numbers allow. */
 export function split(total: number, parts: number): number[] {
@@ -55,6 +55,11 @@ export async function createShardedEngine(options: ResolvedOptions): Promise<Eng
     if (events.length > 200) events.shift();
   };
   const marks: Array<{ label: string; atMs: number }> = [];
+  const faults: Fault[] = [];
+  group?.onCrash((crash) => {
+    faults.push({ atMs: Date.now(), code: 'server.crashed', message: crash.message });
+    log('error', crash.message);
+  });
   const listeners = new Set<(snapshot: Snapshot) => void>();
   const timers = new Set<NodeJS.Timeout>();
   const startedAt = performance.now();
@@ -69,7 +74,7 @@ export async function createShardedEngine(options: ResolvedOptions): Promise<Eng
     const snapshot = mergeSnapshots(shards.map((s) => s.latest).filter((s): s is Snapshot => s !== null), {
       seq: ++seq, atMs: Date.now(), elapsedMs: performance.now() - startedAt,
       target: { url: baseUrl, isBundled: group !== null, serverEngine: group?.engine ?? null, endpoints: urls.length },
-      server: serverStats.latest, serverError: serverStats.error, events: events.slice(-50), marks: marks.slice(), isStopped, saturatedIntervals, intervals,
+      server: serverStats.latest, serverError: serverStats.error, events: events.slice(-50), faults: faults.slice(), marks: marks.slice(), isStopped, saturatedIntervals, intervals,
     });
     if (isMeasured) {
       intervals++;

@@ -18,6 +18,14 @@ export interface EngineEvent {
   text: string;
 }
 
+/** Something that went wrong with the run itself rather than with one connection (the bundled server crashed, say); it fails the run. */
+export interface Fault {
+  atMs: number;
+  /** Stable: `server.crashed`. */
+  code: string;
+  message: string;
+}
+
 /** The fleet by state, with its target and settings. */
 export interface FleetView {
   target: number;
@@ -65,6 +73,7 @@ export interface Snapshot {
   server: ServerStats | null;
   serverError: string | null;
   events: EngineEvent[];
+  faults: Fault[];
   marks: Array<{ label: string; atMs: number }>;
   isStopped: boolean;
   /** The histograms themselves, when the engine is a shard whose coordinator merges them. */

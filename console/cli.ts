@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { EngineOptions } from './engine/engine-options.ts';
+import { EngineConfigError, type EngineOptions } from './engine/engine-options.ts';
 import { runScriptFile } from './script/run-file.ts';
 import { EXIT } from './script/summary.ts';
 import { runTune } from '../tuning/tune-command.ts';
@@ -17,11 +17,22 @@ import { runTune } from '../tuning/tune-command.ts';
 const SERVER_MAIN = fileURLToPath(new URL('../target-server/main.ts', import.meta.url));
 const DEMO = fileURLToPath(new URL('../examples/demo.storm', import.meta.url));
 
-/** Runs the bundled server in a child process with the terminal's stdio; forwards signals. */
+/**
+ * Runs the bundled server in a child process with the terminal's output; forwards signals.
+ * Its stdin is a pipe from us, so it cannot outlive this process however it ends; a death
+ * we did not ask for (uWS aborts on some inputs) is reported as a crash, exit 70.
+ */
 function runServer(args: string[]): void {
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), SERVER_MAIN, ...args], { stdio: 'inherit' });
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => child.kill(signal));
-  child.on('exit', (code, signal) => process.exit(code ?? (signal ? EXIT.signal : 1)));
+  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), SERVER_MAIN, ...args, '--exit-with-stdin'], { stdio: ['pipe', 'inherit', 'inherit'] });
+  let forwarded: NodeJS.Signals | null = null;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => { forwarded = signal; child.kill(signal); });
+  child.on('exit', (code, signal) => {
+    if (signal && signal !== forwarded) {
+      process.stderr.write(`sockstorm server: crashed (${signal}); see the lines above\n`);
+      process.exit(EXIT.crashed);
+    }
+    process.exit(code ?? (signal ? EXIT.signal : EXIT.crashed));
+  });
 }
 
 function positiveNumber(name: string) {
@@ -94,11 +105,12 @@ function engineOptions(flags: TargetFlags): EngineOptions {
   const headers: Record<string, string> = {};
   for (const header of flags.header ?? []) {
     const colon = header.indexOf(':');
-    if (colon > 0) headers[header.slice(0, colon).trim()] = header.slice(colon + 1).trim();
+    if (colon <= 0) throw new EngineConfigError('config.option', `--header "${header}" has no name: give it as 'Name: value'`);
+    headers[header.slice(0, colon).trim()] = header.slice(colon + 1).trim();
   }
   const framePaths = flags.tsPath || flags.seqPath || flags.topicPath
     ? { tsPath: flags.tsPath, seqPath: flags.seqPath, topicPath: flags.topicPath } : undefined;
-  const targets = flags.targets?.split(',').map((t) => t.trim()).filter(Boolean);
+  const targets = flags.targets === undefined ? undefined : flags.targets.split(',').map((t) => t.trim()).filter(Boolean);
   return {
     target: flags.target ?? targets?.[0], targets, serverEngine: flags.engine, ratePerSec: flags.rate, maxInFlight: flags.maxInFlight,
     handshakeTimeoutMs: flags.handshakeTimeout, maxPayloadBytes: flags.maxPayload,
@@ -195,5 +207,7 @@ try {
   await program.parseAsync(process.argv);
 } catch (error) {
   const code = (error as { exitCode?: number }).exitCode;
+  // commander has said what was wrong; anything else says it here
+  if (code === undefined) process.stderr.write(`sockstorm: ${(error as Error).message}${error instanceof EngineConfigError ? ` [${error.code}]` : ''}\n`);
   process.exitCode = code === 0 ? 0 : EXIT.invalid;
 }

@@ -2,6 +2,7 @@
  * Engine options, merged with defaults and validated before any socket opens (an invalid
  * URL is a config error with a clear message, never a failed connection).
  */
+import { isIP } from 'node:net';
 import type { ReconnectPolicy } from './commands.ts';
 import type { FramePaths } from './frame-decoder.ts';
 import { DEFAULT_RECONNECT_POLICY } from './reconnect-policy.ts';
@@ -95,7 +96,11 @@ function positive(name: string, value: number, isInteger = true): number {
 /** Merges defaults and validates; throws {@link EngineConfigError}. */
 export function resolveOptions(options: EngineOptions): ResolvedOptions {
   if (options.target !== undefined) validateTargetUrl(options.target);
+  if (options.targets !== undefined && options.targets.length === 0) throw new EngineConfigError('config.url', '--targets lists no URL; give one or more, comma-separated');
   for (const target of options.targets ?? []) validateTargetUrl(target);
+  for (const address of options.localAddresses ?? []) {
+    if (isIP(address) === 0) throw new EngineConfigError('config.option', `source address "${address}" is not an IP address; give local addresses like 127.0.0.2,127.0.0.3`);
+  }
   const resolved: ResolvedOptions = {
     serverEngine: 'uws', protocols: [], headers: {}, insecure: false, maxPayloadBytes: 1024 * 1024,
     handshakeTimeoutMs: 10_000, compression: false, ratePerSec: 1000, maxInFlight: 500, topics: ['all'],

@@ -29,12 +29,11 @@ export class RateScheduler {
     const intervalMs = 1000 / this.perSec;
     const dueCount = Math.floor((at - this.startedAt) / intervalMs) + 1 - this.issued;
     if (dueCount <= 0) return [];
+    // sends older than the backlog are skipped without being visited: a stall at a high rate
+    // must not turn into a loop over millions of missed sends
+    const firstKept = Math.max(this.issued, Math.ceil((at - maxBacklogMs - this.startedAt) / intervalMs));
     const times: number[] = [];
-    const oldest = at - maxBacklogMs;
-    for (let i = 0; i < dueCount; i++) {
-      const intended = this.startedAt + (this.issued + i) * intervalMs;
-      if (intended >= oldest) times.push(intended);
-    }
+    for (let i = firstKept; i < this.issued + dueCount; i++) times.push(this.startedAt + i * intervalMs);
     this.issued += dueCount;
     return times;
   }

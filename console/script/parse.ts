@@ -2,9 +2,28 @@
  * The command language shared by scripts and the console's command line: one command a line,
  * `#` comments. Pure: text in, steps or a located error out (1-based line and column).
  */
+import { BROADCAST_LIMITS, CONFIG_KNOBS, validateConfigPatch } from '../../target-server/protocol.ts';
 import type { EngineCommand, KillMode, ReconnectPolicy, VictimChoice } from '../engine/commands.ts';
+import { EngineConfigError, validateTargetUrl } from '../engine/engine-options.ts';
 import { isKnownMetric, METRIC_HELP, parseThresholdValue, splitOperator, type Threshold } from './thresholds.ts';
 import { parseCount, parseDuration, parsePercent, parseRate, parseSize } from './units.ts';
+
+/**
+ * The largest values the language accepts: beyond them a script asks for what no run can do
+ * (a timer that overflows, a rate that allocates the heap away), so it is an error up front.
+ */
+export const SCRIPT_LIMITS = Object.freeze({
+  /** Users in one fleet, over every process and agent. */
+  users: 10_000_000,
+  /** Connects per second. */
+  connectRate: 1_000_000,
+  /** Probes or messages per second. */
+  sendRate: 100_000,
+  /** Any duration: waits, ramps, timeouts, `every`. */
+  durationMs: 7 * 24 * 3_600_000,
+  /** `stall`: it blocks the generator on purpose. */
+  stallMs: 60_000,
+});
 
 /** One step of a script. */
 export type ScriptStep = { line: number; text: string } & (
@@ -23,6 +42,13 @@ export class ScriptError extends Error {
   readonly code = 'script.invalid';
   constructor(readonly line: number, readonly column: number, readonly reason: string) {
     super(`line ${line}, column ${column}: ${reason}`);
+  }
+}
+
+/** Every error of a script at once (the first one's place is its own). */
+export class ScriptErrors extends ScriptError {
+  constructor(readonly errors: ScriptError[]) {
+    super(errors[0]!.line, errors[0]!.column, errors[0]!.reason);
   }
 }
 
@@ -65,6 +91,19 @@ class LineParser {
     const value = parse(token.text);
     return value === null ? this.fail(`"${token.text}" is not ${what}`, token) : value;
   }
+  /** A number within `max`, named for the error: counts, rates, durations. */
+  bounded(what: string, parse: (text: string) => number | null, max: number, unit = ''): number {
+    const token = this.peek();
+    const value = this.value(what, parse);
+    if (value > max) this.fail(`"${token!.text}" is more than the ${max.toLocaleString('en-US')}${unit} a script may ask for`, token);
+    return value;
+  }
+  count(): number {
+    return this.bounded('a count', parseCount, SCRIPT_LIMITS.users);
+  }
+  duration(what: string, max: number = SCRIPT_LIMITS.durationMs): number {
+    return this.bounded(what, parseDuration, max, ' ms');
+  }
   rest(what: string): string {
     const token = this.next(what);
     this.at = this.tokens.length;
@@ -84,18 +123,19 @@ class LineParser {
   }
   timeout(): number {
     if (!this.optional(['timeout'])) return DEFAULT_AWAIT_MS;
-    return this.value('a duration like 30s', parseDuration);
+    return this.duration('a duration like 30s');
   }
 }
 
 function parsePolicy(p: LineParser): ReconnectPolicy {
   const kind = p.next('a policy: off, immediate, fixed D, expo MIN..MAX [none|full|equal]');
   if (kind.text === 'off' || kind.text === 'immediate') return { kind: kind.text };
-  if (kind.text === 'fixed') return { kind: 'fixed', delayMs: p.value('a duration like 1s', parseDuration) };
+  if (kind.text === 'fixed') return { kind: 'fixed', delayMs: p.duration('a duration like 1s') };
   if (kind.text !== 'expo') p.fail(`unknown policy "${kind.text}"; use off, immediate, fixed D or expo MIN..MAX`, kind);
   const range = p.next('a range like 100ms..10s');
   const [min, max] = range.text.split('..').map((part) => parseDuration(part));
   if (min == null || max == null || min <= 0 || max < min) p.fail(`"${range.text}" is not a range like 100ms..10s`, range);
+  if (max > SCRIPT_LIMITS.durationMs) p.fail(`"${range.text}" reaches past the ${SCRIPT_LIMITS.durationMs} ms a script may ask for`, range);
   const jitter = (p.optional(['none', 'full', 'equal']) ?? 'full') as 'none' | 'full' | 'equal';
   return { kind: 'expo', minMs: min, maxMs: max, jitter };
 }
@@ -103,13 +143,17 @@ function parsePolicy(p: LineParser): ReconnectPolicy {
 function parseBroadcast(p: LineParser): EngineCommand {
   const command: Extract<EngineCommand, { type: 'broadcast' }> = { type: 'broadcast', count: 1, sizeBytes: 16 };
   const first = p.peek();
-  if (first && /^\d+$/.test(first.text)) command.count = p.value('a count', parseCount);
+  if (first && /^\d+$/.test(first.text)) command.count = p.bounded('a count', parseCount, BROADCAST_LIMITS.maxCount);
   for (let word = p.optional(['size', 'topic', 'every']); word; word = p.optional(['size', 'topic', 'every'])) {
-    if (word === 'size') command.sizeBytes = p.value('a size like 64 or 1KiB', parseSize);
+    if (word === 'size') command.sizeBytes = p.bounded('a size like 64 or 1KiB', parseSize, BROADCAST_LIMITS.maxSizeBytes, ' bytes');
     else if (word === 'topic') command.topic = p.next('a topic').text;
-    else command.everyMs = p.value('a duration like 100ms', parseDuration);
+    else command.everyMs = p.duration('a duration like 100ms');
   }
-  if (command.count < 1) p.fail('a broadcast needs a count of at least 1');
+  if (command.count < 1) p.fail('a broadcast needs a count of at least 1', first);
+  // `every` sends them one at a time; back to back they are one request to the server
+  if (!command.everyMs && command.count * command.sizeBytes > BROADCAST_LIMITS.maxTotalBytes) {
+    p.fail(`${command.count} × ${command.sizeBytes} bytes is more than the ${BROADCAST_LIMITS.maxTotalBytes} bytes one burst may carry; use "every" or fewer`, first);
+  }
   return command;
 }
 
@@ -120,12 +164,25 @@ function parseKill(p: LineParser): EngineCommand {
   return { type: 'kill', percent, mode, victims };
 }
 
-function parseServerValue(text: string): number | string | boolean {
+// each knob in its own unit: ms knobs take durations, idleTimeout seconds, the limits sizes
+function parseServerValue(knob: string, text: string): number | string | boolean {
   if (text === 'true' || text === 'on') return true;
   if (text === 'false' || text === 'off') return false;
   const duration = parseDuration(text);
-  if (duration !== null) return duration;
+  if (duration !== null) return knob === 'idleTimeout' ? duration / 1000 : duration;
+  if ((knob === 'maxPayload' || knob === 'maxBackpressure') && /[a-z]$/i.test(text)) return parseSize(text) ?? text;
+  if (knob === 'rejectPercent' && text.endsWith('%')) return parsePercent(text) ?? text;
   return /^-?\d+(\.\d+)?$/.test(text) ? Number(text) : text;
+}
+
+function parseServer(p: LineParser): EngineCommand {
+  const knobToken = p.next(`a knob: ${CONFIG_KNOBS.join(', ')}`);
+  const valueToken = p.next('a value');
+  const value = parseServerValue(knobToken.text, valueToken.text);
+  // the server's own validation, run here: a bad knob fails the script before any socket
+  const checked = validateConfigPatch({ [knobToken.text]: value });
+  if (!checked.ok) p.fail(checked.message, CONFIG_KNOBS.includes(knobToken.text as never) ? valueToken : knobToken);
+  return { type: 'server', knob: knobToken.text, value };
 }
 
 function parseExpect(p: LineParser): Threshold {
@@ -140,17 +197,28 @@ function parseExpect(p: LineParser): Threshold {
   return { metric, op: split.op, value, source: `${metric} ${split.op} ${split.rest || valueToken.text}` };
 }
 
+function parseTarget(p: LineParser): string {
+  const token = p.next('a ws:// or wss:// URL');
+  try {
+    validateTargetUrl(token.text);
+  } catch (error) {
+    if (error instanceof EngineConfigError) p.fail(error.message, token);
+    throw error;
+  }
+  return token.text;
+}
+
 function parseBody(name: Token, p: LineParser): StepBody {
   switch (name.text) {
-    case 'target': return { kind: 'target', url: p.next('a ws:// or wss:// URL').text };
-    case 'vus': return { kind: 'engine', command: { type: 'set-target', count: p.value('a count', parseCount) } };
-    case 'add': return { kind: 'engine', command: { type: 'add', count: p.value('a count', parseCount) } };
-    case 'remove': return { kind: 'engine', command: { type: 'remove', count: p.value('a count', parseCount) } };
-    case 'rate': return { kind: 'engine', command: { type: 'set-rate', perSec: p.value('a rate like 500/s', (t) => { const r = parseRate(t); return r && r > 0 ? r : null; }) } };
+    case 'target': return { kind: 'target', url: parseTarget(p) };
+    case 'vus': return { kind: 'engine', command: { type: 'set-target', count: p.count() } };
+    case 'add': return { kind: 'engine', command: { type: 'add', count: p.count() } };
+    case 'remove': return { kind: 'engine', command: { type: 'remove', count: p.count() } };
+    case 'rate': return { kind: 'engine', command: { type: 'set-rate', perSec: p.bounded('a rate like 500/s', (t) => { const r = parseRate(t); return r && r > 0 ? r : null; }, SCRIPT_LIMITS.connectRate, '/s') } };
     case 'ramp': {
-      const count = p.value('a count', parseCount);
+      const count = p.count();
       if (!p.optional(['over'])) p.fail('expected "over D", as in: ramp 1000 over 30s');
-      const overMs = p.value('a duration like 30s', parseDuration);
+      const overMs = p.duration('a duration like 30s');
       const until: Threshold[] = [];
       if (p.optional(['until'])) {
         do {
@@ -163,19 +231,19 @@ function parseBody(name: Token, p: LineParser): StepBody {
       }
       return { kind: 'ramp', command: { type: 'ramp', count, overMs }, until };
     }
-    case 'wait': return { kind: 'wait', ms: p.value('a duration like 5s', parseDuration) };
+    case 'wait': return { kind: 'wait', ms: p.duration('a duration like 5s') };
     case 'await': {
       const what = p.next('"open N" or "recovered"');
       if (what.text === 'open') {
-        const count = p.value('a count', parseCount);
+        const count = p.count();
         return { kind: 'await-open', count, timeoutMs: p.timeout() };
       }
       if (what.text === 'recovered') return { kind: 'await-recovered', timeoutMs: p.timeout() };
       return p.fail(`"await ${what.text}": use "await open N" or "await recovered"`, what);
     }
-    case 'probe': return { kind: 'engine', command: { type: 'probe', perSec: p.optional(['off']) ? 0 : p.value('a rate like 100/s', parseRate) } };
+    case 'probe': return { kind: 'engine', command: { type: 'probe', perSec: p.optional(['off']) ? 0 : p.bounded('a rate like 100/s', parseRate, SCRIPT_LIMITS.sendRate, '/s') } };
     case 'messages': {
-      const perSec = p.value('a rate like 10/s', parseRate);
+      const perSec = p.optional(['off']) ? 0 : p.bounded('a rate like 10/s', parseRate, SCRIPT_LIMITS.sendRate, '/s');
       return { kind: 'engine', command: { type: 'messages', perSec, template: perSec > 0 ? p.rest('a message template') : '' } };
     }
     case 'broadcast': return { kind: 'engine', command: parseBroadcast(p) };
@@ -183,18 +251,15 @@ function parseBody(name: Token, p: LineParser): StepBody {
     case 'slow': {
       const percent = p.value('a percentage like 10%', parsePercent);
       if (!p.optional(['for'])) p.fail('expected "for D", as in: slow 10% for 5s');
-      return { kind: 'engine', command: { type: 'slow', percent, forMs: p.value('a duration like 5s', parseDuration) } };
+      return { kind: 'engine', command: { type: 'slow', percent, forMs: p.duration('a duration like 5s') } };
     }
     case 'reconnect': return { kind: 'engine', command: { type: 'reconnect', policy: parsePolicy(p) } };
-    case 'server': {
-      const knob = p.next('a knob like workMs').text;
-      return { kind: 'engine', command: { type: 'server', knob, value: parseServerValue(p.next('a value').text) } };
-    }
+    case 'server': return { kind: 'engine', command: parseServer(p) };
     case 'expect': return { kind: 'expect', threshold: parseExpect(p) };
     case 'mark': return { kind: 'engine', command: { type: 'mark', label: p.rest('a label') } };
     case 'report': return { kind: 'report', file: p.next('a file name').text };
     case 'stop': return { kind: 'engine', command: { type: 'stop' } };
-    case 'stall': return { kind: 'engine', command: { type: 'stall', ms: p.value('a duration like 200ms', parseDuration) } };
+    case 'stall': return { kind: 'engine', command: { type: 'stall', ms: p.duration('a duration like 200ms', SCRIPT_LIMITS.stallMs) } };
     default: return p.fail(`unknown command "${name.text}"; commands are ${COMMAND_NAMES.join(', ')}`, name);
   }
 }
@@ -210,15 +275,26 @@ export function parseLine(raw: string, line = 1): ScriptStep | null {
   return { line, text: text.trim(), ...body } as ScriptStep;
 }
 
-/** Parses a whole script; throws {@link ScriptError} at the first bad line. */
+/** Parses a whole script; throws {@link ScriptErrors} with every bad line at once. */
 export function parseScript(source: string): ScriptStep[] {
   const steps: ScriptStep[] = [];
+  const errors: ScriptError[] = [];
   source.split(/\r?\n/).forEach((raw, index) => {
-    const step = parseLine(raw, index + 1);
-    if (step) steps.push(step);
+    try {
+      const step = parseLine(raw, index + 1);
+      if (step) steps.push(step);
+    } catch (error) {
+      if (!(error instanceof ScriptError)) throw error;
+      errors.push(error);
+    }
   });
   const firstEngine = steps.findIndex((step) => step.kind !== 'target' && step.kind !== 'expect' && step.kind !== 'report');
-  const lateTarget = steps.find((step, index) => step.kind === 'target' && firstEngine !== -1 && index > firstEngine);
-  if (lateTarget) throw new ScriptError(lateTarget.line, 1, '"target" must come before the first command that drives the fleet');
+  for (const [index, step] of steps.entries()) {
+    if (step.kind === 'target' && firstEngine !== -1 && index > firstEngine) errors.push(new ScriptError(step.line, 1, '"target" must come before the first command that drives the fleet'));
+  }
+  if (errors.length === 0 && !steps.some((step) => step.kind !== 'target' && step.kind !== 'expect' && step.kind !== 'report')) {
+    errors.push(new ScriptError(1, 1, 'the script has no command that drives the fleet (vus, ramp, add, …): nothing would run'));
+  }
+  if (errors.length > 0) throw new ScriptErrors(errors.sort((a, b) => a.line - b.line));
   return steps;
 }

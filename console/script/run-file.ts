@@ -3,10 +3,10 @@
  * write `--json`, `--ndjson` and `--report`, exit with the verdict's code. The first
  * Ctrl+C stops gracefully and still writes every output; a second exits at once with 105.
  */
-import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { ServerStartError } from '../engine/bundled-server.ts';
 import { EngineConfigError, type EngineOptions } from '../engine/engine-options.ts';
-import { parseScript, ScriptError, type ScriptStep } from './parse.ts';
+import { parseScript, ScriptError, ScriptErrors, type ScriptStep } from './parse.ts';
 import { readFacts } from '../../tuning/facts.ts';
 import { capacityFor } from '../../tuning/plan.ts';
 import { renderReport } from './html-report.ts';
@@ -14,6 +14,7 @@ import { progressWriter } from './progress.ts';
 import { runScript } from './runner.ts';
 import { startMetricsEndpoint, type MetricsEndpoint } from './metrics-endpoint.ts';
 import { EXIT, formatSummary } from './summary.ts';
+import { checkOutputPaths, writeOutput, type WriteOutcome } from './output-files.ts';
 
 /** Output files of a run, and the optional live endpoint. */
 export interface RunFiles {
@@ -57,16 +58,23 @@ export async function runScriptFile(file: string, engineOptions: EngineOptions, 
   try {
     steps = parseScript(text);
   } catch (error) {
-    if (error instanceof ScriptError) return fail(`${file}:${error.line}:${error.column}: ${error.reason}`, EXIT.invalid);
+    if (error instanceof ScriptError) {
+      const all = error instanceof ScriptErrors ? error.errors : [error];
+      return fail(all.map((e) => `${file}:${e.line}:${e.column}: ${e.reason}`).join('\nsockstorm: '), EXIT.invalid);
+    }
     throw error;
   }
   const peak = peakTarget(steps);
   // ports are per (source address, destination): several bundled servers multiply them too
   const destinations = engineOptions.targets?.length ?? (engineOptions.target ? 1 : engineOptions.servers ?? 1);
   const capacity = capacityFor({ facts: readFacts(), connections: peak, sourceAddresses: Math.max(1, engineOptions.localAddresses?.length ?? 0) * destinations, processes: engineOptions.workers ?? 1 });
-  if (isHostChecked && !capacity.canHold) {
+  // unknown facts (no /proc here) are not a refusal: only limits known to be short are
+  if (isHostChecked && capacity.isShort) {
     return fail(`${file} asks for ${peak} VUs but this host can hold ${capacity.capacity} (bound by ${capacity.binding}); ${capacity.lift}. See \`sockstorm tune check --connections ${peak}\`, or pass --no-host-check to run into the wall on purpose.`, EXIT.host);
   }
+  const scriptReports = steps.flatMap((step): Array<[string, string]> => (step.kind === 'report' ? [[`the report of line ${step.line}`, step.file]] : []));
+  const unwritable = checkOutputPaths([['--json', files.json], ['--ndjson', files.ndjson], ['--report', files.report], ...scriptReports]);
+  if (unwritable) return fail(unwritable, EXIT.invalid);
   const controller = new AbortController();
   let signals = 0;
   const onSignal = (): void => {
@@ -81,6 +89,9 @@ export async function runScriptFile(file: string, engineOptions: EngineOptions, 
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const ndjson = files.ndjson ? createWriteStream(files.ndjson) : null;
+  // a write that fails mid-run must not crash it: the snapshots are kept and written elsewhere at the end
+  let ndjsonError: Error | null = null;
+  ndjson?.on('error', (error) => { ndjsonError ??= error; });
   const progress = progressWriter(process.stderr);
   let endpoint: Promise<MetricsEndpoint> | null = null;
   try {
@@ -94,16 +105,24 @@ export async function runScriptFile(file: string, engineOptions: EngineOptions, 
       },
       onSnapshot(snapshot) {
         progress.onSnapshot(snapshot);
-        ndjson?.write(`${JSON.stringify(snapshot)}\n`);
+        if (!ndjsonError) ndjson?.write(`${JSON.stringify(snapshot)}\n`);
       },
     });
     progress.end();
-    if (ndjson) await new Promise((resolve) => ndjson.end(resolve));
-    if (files.json) writeFileSync(files.json, `${JSON.stringify(outcome.summary, null, 2)}\n`);
+    const writes: WriteOutcome[] = [];
+    if (ndjson) {
+      if (!ndjsonError) await new Promise<void>((resolve) => { ndjson.once('error', () => resolve()); ndjson.end(() => resolve()); });
+      if (ndjsonError) writes.push(writeOutput(files.ndjson!, outcome.snapshots.map((s) => `${JSON.stringify(s)}\n`).join('')));
+    }
+    if (files.json) writes.push(writeOutput(files.json, `${JSON.stringify(outcome.summary, null, 2)}\n`));
     const reportFile = files.report ?? outcome.reportFile;
-    if (reportFile) writeFileSync(reportFile, renderReport(outcome.summary, outcome.snapshots));
+    if (reportFile) writes.push(writeOutput(reportFile, renderReport(outcome.summary, outcome.snapshots)));
     process.stdout.write(`${formatSummary(outcome.summary)}\n`);
-    return outcome.summary.exitCode;
+    const failed = writes.filter((w): w is Extract<WriteOutcome, { ok: false }> => !w.ok);
+    for (const w of failed) {
+      process.stderr.write(`sockstorm: could not write ${w.path} (${w.reason}); ${w.fallback ? `the data is in ${w.fallback}` : 'and no fallback file could be written either'} [output]\n`);
+    }
+    return failed.length > 0 && outcome.summary.exitCode === EXIT.passed ? EXIT.output : outcome.summary.exitCode;
   } catch (error) {
     progress.end();
     ndjson?.end();

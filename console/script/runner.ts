@@ -108,7 +108,11 @@ export async function runScript(steps: ScriptStep[], options: RunOptions): Promi
     options.onSnapshot?.(snapshot);
   });
   const thresholds: Threshold[] = [];
-  const awaitFailures: ThresholdResult[] = [];
+  // what failed while the script ran: timed-out awaits and commands the engine refused
+  const failures: ThresholdResult[] = [];
+  const commandFailed = (step: ScriptStep, message: string): void => {
+    failures.push({ metric: 'command', op: '==', value: 1, source: `line ${step.line} "${step.text}": ${message}`, actual: null, passed: false });
+  };
   const notes: string[] = [];
   let reportFile: string | null = null;
   const knees: Knee[] = [];
@@ -119,12 +123,12 @@ export async function runScript(steps: ScriptStep[], options: RunOptions): Promi
     switch (step.kind) {
       case 'engine': {
         const result = await engine.dispatch(step.command);
-        if (!result.ok) notes.push(`line ${step.line} "${step.text}": ${result.message}`);
+        if (!result.ok) commandFailed(step, result.message);
         break;
       }
       case 'ramp': {
         const result = await engine.dispatch(step.command);
-        if (!result.ok) notes.push(`line ${step.line} "${step.text}": ${result.message}`);
+        if (!result.ok) commandFailed(step, result.message);
         if (step.until.length === 0) break;
         const knee = await watchRamp(engine, step, signal);
         if (knee) {
@@ -144,8 +148,7 @@ export async function runScript(steps: ScriptStep[], options: RunOptions): Promi
         const isMet = await until(check, step.timeoutMs, signal);
         if (!isMet && !signal?.aborted) {
           const live = engine.live();
-          awaitFailures.push({ metric: 'await', op: '>=', value: step.kind === 'await-open' ? step.count : live.target, source: `${step.text} (line ${step.line})`, actual: live.open, passed: false });
-          notes.push(`line ${step.line} "${step.text}" timed out with ${live.open} of ${live.target} open`);
+          failures.push({ metric: 'await', op: '>=', value: step.kind === 'await-open' ? step.count : live.target, source: `${step.text} (line ${step.line})`, actual: live.open, passed: false });
         }
         break;
       }
@@ -163,11 +166,6 @@ export async function runScript(steps: ScriptStep[], options: RunOptions): Promi
   await engine.stop();
   unsubscribe();
   if (snapshots.length === 0 || !snapshots[snapshots.length - 1]!.isStopped) snapshots.push(engine.getSnapshot());
-  const summary = summarize(snapshots, thresholds, { isSignalled: signal?.aborted ?? false, notes, openAtEnd, targetAtEnd });
-  if (awaitFailures.length > 0) {
-    summary.thresholds.push(...awaitFailures);
-    if (summary.verdict === 'passed') Object.assign(summary, { verdict: 'failed', exitCode: 99 });
-  }
-  summary.knees = knees;
+  const summary = summarize(snapshots, thresholds, { isSignalled: signal?.aborted ?? false, notes, openAtEnd, targetAtEnd, failures, knees });
   return { summary, snapshots, reportFile, knees };
 }

@@ -8,7 +8,7 @@ import type { Snapshot } from '../engine/snapshot.ts';
 import { evaluateThresholds, type Threshold, type ThresholdResult } from './thresholds.ts';
 
 /** Exit codes of `sockstorm run`. */
-export const EXIT = { passed: 0, failed: 99, inconclusive: 100, invalid: 104, signal: 105, host: 106 } as const;
+export const EXIT = { passed: 0, failed: 99, inconclusive: 100, invalid: 104, signal: 105, host: 106, output: 107, crashed: 70 } as const;
 
 /** How a run ended. */
 export type Verdict = 'passed' | 'failed' | 'inconclusive' | 'stopped';
@@ -59,8 +59,18 @@ export function metricValues(last: Snapshot, peakOpen: number): Record<string, n
   return values;
 }
 
-/** Folds a run's snapshots, thresholds and ending into its summary. */
-export function summarize(snapshots: Snapshot[], thresholds: Threshold[], options: { isSignalled: boolean; notes: string[]; openAtEnd?: number; targetAtEnd?: number }): RunSummary {
+export interface SummaryOptions {
+  isSignalled: boolean;
+  notes: string[];
+  openAtEnd?: number;
+  targetAtEnd?: number;
+  /** What failed while the script ran (timed-out awaits, refused commands): each fails the run. */
+  failures?: ThresholdResult[];
+  knees?: RunSummary['knees'];
+}
+
+/** Folds a run's snapshots, thresholds and ending into its summary; the verdict is decided here, once. */
+export function summarize(snapshots: Snapshot[], thresholds: Threshold[], options: SummaryOptions): RunSummary {
   const last = snapshots[snapshots.length - 1]!;
   // teardown is not part of the measurement (it is not counted as saturated either)
   const measured = snapshots.filter((s) => !s.isStopped).length > 0 ? snapshots.filter((s) => !s.isStopped) : snapshots;
@@ -70,6 +80,10 @@ export function summarize(snapshots: Snapshot[], thresholds: Threshold[], option
   // a run that never opened a single connection has failed, whether or not it said so
   if (last.totals.attempts > 0 && last.totals.connects === 0) {
     results.push({ metric: 'connects', op: '>', value: 0, source: 'connects > 0 (implicit: no connection ever opened)', actual: 0, passed: false });
+  }
+  results.push(...(options.failures ?? []));
+  for (const fault of last.faults ?? []) {
+    results.push({ metric: 'fault', op: '==', value: 0, source: `${fault.code}: ${fault.message}`, actual: null, passed: false });
   }
   const share = values.saturated ?? 0;
   const verdict: Verdict = options.isSignalled ? 'stopped'
@@ -90,7 +104,7 @@ export function summarize(snapshots: Snapshot[], thresholds: Threshold[], option
       bytesPerOpenVu: measured.reduce((best, s) => (s.fleet.open >= peakOpen && s.health.bytesPerOpenVu > 0 ? s.health.bytesPerOpenVu : best), 0),
     },
     saturated: { intervals: last.saturatedIntervals, of: last.intervals, share },
-    server: last.server, thresholds: results, notes: options.notes, marks: last.marks, knees: [],
+    server: last.server, thresholds: results, notes: options.notes, marks: last.marks, knees: options.knees ?? [],
   };
 }
 
@@ -139,7 +153,9 @@ export function formatSummary(summary: RunSummary): string {
     lines.push(`server     (last /stats) ${s.engine}${s.native ? ' (native)' : ''}: ${s.connections} open, ${s.messagesOut} sent, loop delay p99 ${ms(s.loop.delayP99Ms)}, publish max ${ms(s.publishMsMax)}, RSS ${(s.rssBytes / 1048576).toFixed(0)} MiB`);
   }
   for (const r of summary.thresholds) {
-    lines.push(`${r.passed ? '  ✓' : '  ✗'} expect ${r.source}  (actual ${r.actual === null ? 'not measured' : Number(r.actual.toFixed(3))})`);
+    if (r.metric === 'command' || r.metric === 'fault') lines.push(`  ✗ ${r.metric === 'fault' ? 'fault' : 'failed'}: ${r.source}`);
+    else if (r.metric === 'await') lines.push(`  ✗ ${r.source}: timed out with ${r.actual} of ${r.value} open`);
+    else lines.push(`${r.passed ? '  ✓' : '  ✗'} expect ${r.source}  (actual ${r.actual === null ? 'not measured' : Number(r.actual.toFixed(3))})`);
   }
   for (const note of summary.notes) lines.push(`note       ${note}`);
   return lines.join('\n');

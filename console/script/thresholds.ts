@@ -34,17 +34,30 @@ export function isKnownMetric(metric: string): boolean {
 /** The metrics a threshold may name, for error messages and completion. */
 export const METRIC_HELP = 'connect|rtt|fanout|reconnect.(p50|p90|p99|max|mean), recovery.p95, recovery.full, open, reach, missed, errors.count, errors.rate, errors.<class>, saturated';
 
-/** Parses a threshold value: `250ms`, `2s`, `0.99`, `99%`, `0`. Durations only for time metrics. */
+const RATIO_METRICS = new Set(['reach', 'errors.rate', 'saturated']);
+
+/**
+ * Parses a threshold value in the metric's own form: durations need a unit (`250ms`, `2s`;
+ * a bare 0 is allowed), ratios are 0..1 or 0..100%, counts are whole numbers.
+ */
 export function parseThresholdValue(metric: string, text: string): number | string {
   const duration = /^(\d+(?:\.\d+)?)(ms|s)$/.exec(text);
-  if (duration) {
-    if (!DURATION_METRICS.test(metric)) return `${metric} is not a duration; give a plain number`;
-    return Number(duration[1]) * (duration[2] === 's' ? 1000 : 1);
-  }
   const percent = /^(\d+(?:\.\d+)?)%$/.exec(text);
-  if (percent) return Number(percent[1]) / 100;
-  if (/^-?\d+(?:\.\d+)?$/.test(text)) return Number(text);
-  return `"${text}" is not a number, a duration (250ms, 2s) or a percentage`;
+  const plain = /^-?\d+(?:\.\d+)?$/.test(text) ? Number(text) : null;
+  if (DURATION_METRICS.test(metric)) {
+    if (duration) return Number(duration[1]) * (duration[2] === 's' ? 1000 : 1);
+    if (plain === 0) return 0;
+    return plain !== null ? `${metric} is a duration: give a unit, as in ${text}ms or ${text}s` : `"${text}" is not a duration (250ms, 2s)`;
+  }
+  if (duration) return `${metric} is not a duration; give a plain number`;
+  if (RATIO_METRICS.has(metric)) {
+    const ratio = percent ? Number(percent[1]) / 100 : plain;
+    if (ratio === null) return `"${text}" is not a ratio (0.99) or a percentage (99%)`;
+    return ratio >= 0 && ratio <= 1 ? ratio : `${metric} is a share between 0 and 1 (0%..100%), not ${text}`;
+  }
+  if (percent) return `${metric} is a count, not a percentage`;
+  if (plain === null) return `"${text}" is not a number`;
+  return Number.isInteger(plain) && plain >= 0 ? plain : `${metric} is a count: give a whole number, not ${text}`;
 }
 
 /** Splits `OP` off the front of a token list, accepting `<250ms` as well as `< 250ms`. */

@@ -1,11 +1,12 @@
 /**
- * `npm run bench [-- server|engine|tune|scale]`: the benchmarks that print figures. Loopback only,
+ * `npm run bench [-- server|engine|tune|scale|soak [MINUTES]]`: the benchmarks that print figures. Loopback only,
  * bounded in count and time. Figures depend on the machine; the goals are ratios.
  */
 import { runEngineBench } from './engine-vs-minimal.ts';
 import { runServerBench } from './server-fanout.ts';
 import { runTuneProbeBench } from './tune-probe.ts';
 import { runScaleBench } from './scale.ts';
+import { runSoakBench } from './soak.ts';
 
 const which = process.argv[2] ?? 'all';
 if (which === 'all' || which === 'server') await runServerBench();
@@ -13,4 +14,6 @@ if (which === 'all' || which === 'engine') await runEngineBench();
 if (which === 'all' || which === 'tune') await runTuneProbeBench();
 // 100,000 connections take over two minutes on 2 cores: only when asked for
 if (which === 'scale') await runScaleBench();
+// ten minutes each of the server fuzz storm and the console: only when asked for
+if (which === 'soak') await runSoakBench(Number(process.argv[3] ?? 10));
 process.exit(0);

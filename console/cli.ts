@@ -7,15 +7,15 @@
  *   sockstorm tune check|apply|restore|probe
  */
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { EngineConfigError, type EngineOptions } from './engine/engine-options.ts';
 import { runScriptFile } from './script/run-file.ts';
 import { EXIT } from './script/summary.ts';
 import { runTune } from '../tuning/tune-command.ts';
+import { PACKAGE_ROOT, programEntry } from './runtime.ts';
 
-const SERVER_MAIN = fileURLToPath(new URL('../target-server/main.ts', import.meta.url));
-const DEMO = fileURLToPath(new URL('../examples/demo.storm', import.meta.url));
+const DEMO = join(PACKAGE_ROOT, 'examples', 'demo.storm');
 
 /**
  * Runs the bundled server in a child process with the terminal's output; forwards signals.
@@ -23,7 +23,8 @@ const DEMO = fileURLToPath(new URL('../examples/demo.storm', import.meta.url));
  * we did not ask for (uWS aborts on some inputs) is reported as a crash, exit 70.
  */
 function runServer(args: string[]): void {
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), SERVER_MAIN, ...args, '--exit-with-stdin'], { stdio: ['pipe', 'inherit', 'inherit'] });
+  const server = programEntry('server');
+  const child = spawn(process.execPath, [...server.execArgv, server.file, ...args, '--exit-with-stdin'], { stdio: ['pipe', 'inherit', 'inherit'] });
   let forwarded: NodeJS.Signals | null = null;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => { forwarded = signal; child.kill(signal); });
   child.on('exit', (code, signal) => {

@@ -5,7 +5,7 @@
  * process and attaches to that. A 12×12 grid; one widget a file; `q` quits.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import blessed from 'blessed';
 import contrib from 'blessed-contrib';
 import type { Snapshot } from '../engine/snapshot.ts';
@@ -17,9 +17,10 @@ import { healthGauge } from './widgets/health-gauge.ts';
 import { lineChart } from './widgets/line-chart.ts';
 import { recoveryTable } from './widgets/recovery-table.ts';
 import { summaryBox } from './widgets/summary-box.ts';
+import { PACKAGE_ROOT } from '../runtime.ts';
 
-const BIN = fileURLToPath(new URL('../bin.mjs', import.meta.url));
-const DEMO = fileURLToPath(new URL('../../examples/demo.storm', import.meta.url));
+const BIN = join(PACKAGE_ROOT, 'console', 'bin.mjs');
+const DEMO = join(PACKAGE_ROOT, 'examples', 'demo.storm');
 
 /** Starts the demo headless with a metrics port and resolves with its base URL. */
 function startDemo(): Promise<{ url: string; child: ChildProcess }> {

@@ -4,10 +4,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import type { ListeningEvent, ServerConfig } from '../../target-server/protocol.ts';
-
-const SERVER_MAIN = fileURLToPath(new URL('../../target-server/main.ts', import.meta.url));
+import { programEntry } from '../runtime.ts';
 
 /** Options for {@link startBundledServer}. */
 export interface BundledServerOptions {
@@ -62,8 +60,9 @@ function hostForUrl(host: string): string {
 
 /** Spawns `target-server/main.ts` and resolves once it listens. */
 export function startBundledServer(options: BundledServerOptions = {}): Promise<BundledServer> {
+  const server = programEntry('server');
   const args = [
-    '--import', import.meta.resolve('tsx'), SERVER_MAIN,
+    ...server.execArgv, server.file,
     '--engine', options.engine ?? 'uws',
     '--host', options.host ?? '127.0.0.1',
     '--port', String(options.port ?? 0),

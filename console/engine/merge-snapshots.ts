@@ -9,7 +9,7 @@ import type { BroadcastRecord } from './broadcast-tracker.ts';
 import type { GeneratorHealth } from './generator-health.ts';
 import { LatencyHistogram, type LatencySummary } from './histogram.ts';
 import { LATENCY_NAMES, type LatencyName, type Rates, type Totals } from './metrics.ts';
-import type { RecoveryRecord } from './recovery.ts';
+import { OUTAGE, type RecoveryRecord } from './recovery.ts';
 import type { FleetView, Snapshot } from './snapshot.ts';
 
 /** What the coordinator itself knows. */
@@ -93,7 +93,8 @@ const SAME_ACTION_MS = 2000;
 /**
  * Joins the shards' records of the same action: same label, started within 2 s of each
  * other. A shard without a record of an outage had no mass drop of its own: it adds its
- * target and nothing else.
+ * target and nothing else. Every shard gets every chaos command, so a chaos record that a
+ * shard does not show yet is not recovered yet.
  */
 export function mergeRecoveries(perShard: RecoveryRecord[][], targets: number[] = []): RecoveryRecord[] {
   const groups: Array<Array<RecoveryRecord | undefined>> = [];
@@ -107,10 +108,11 @@ export function mergeRecoveries(perShard: RecoveryRecord[][], targets: number[] 
   return groups.map((group) => {
     const parts = group.filter((r): r is RecoveryRecord => r !== undefined);
     const missingTarget = group.reduce((n, r, shard) => n + (r ? 0 : targets[shard] ?? 0), 0);
+    const isPending = parts.length < group.length && parts[0]!.action !== OUTAGE.action;
     return {
       action: parts[0]!.action, atMs: Math.min(...parts.map((p) => p.atMs)),
       target: parts.reduce((n, p) => n + p.target, 0) + missingTarget, dropped: parts.reduce((n, p) => n + p.dropped, 0),
-      p95Ms: slowest(parts.map((p) => p.p95Ms)), fullMs: slowest(parts.map((p) => p.fullMs)),
+      p95Ms: isPending ? null : slowest(parts.map((p) => p.p95Ms)), fullMs: isPending ? null : slowest(parts.map((p) => p.fullMs)),
       peakHandshakesPerSec: parts.reduce((n, p) => n + p.peakHandshakesPerSec, 0),
       attempts: parts.reduce((n, p) => n + p.attempts, 0), failures: parts.reduce((n, p) => n + p.failures, 0),
     };

@@ -3,14 +3,13 @@
  * answers, keep its latest snapshot and live counts, stop it (bounded).
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { programEntry } from '../runtime.ts';
 import type { EngineCommand } from './commands.ts';
 import type { CommandResult, LiveCounts } from './engine.ts';
 import type { EngineOptions } from './engine-options.ts';
 import type { FromShard, ToShard } from './shard-protocol.ts';
 import type { Snapshot } from './snapshot.ts';
 
-const SHARD_MAIN = fileURLToPath(new URL('./shard-main.ts', import.meta.url));
 
 /** One running shard. */
 export class ShardProcess {
@@ -31,7 +30,8 @@ export class ShardProcess {
 
   /** Forks a shard and resolves once its engine exists. */
   static start(index: number, options: EngineOptions): Promise<ShardProcess> {
-    const child = fork(SHARD_MAIN, [], { execArgv: ['--import', import.meta.resolve('tsx')], serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const entry = programEntry('shard');
+    const child = fork(entry.file, [], { execArgv: entry.execArgv, serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const shard = new ShardProcess(index, child);
     return new Promise((resolve, reject) => {
       child.once('message', (message: FromShard) => {

@@ -23,6 +23,16 @@ describe('splitting over shards', () => {
     expect(merged).toEqual([{ ...base, target: 100, dropped: 20, p95Ms: 80, fullMs: 120, peakHandshakesPerSec: 20, attempts: 20 }]);
     expect(mergeRecoveries([[{ ...base, target: 1, dropped: 1, p95Ms: 1, fullMs: null }], [{ ...base, target: 1, dropped: 1, p95Ms: 1, fullMs: 3 }]])[0]!.fullMs).toBeNull();
   });
+
+  it('keeps a chaos record unrecovered until every shard shows it, and counts a shard without an outage as untouched', () => {
+    const kill = { action: 'kill 20% reset', atMs: 5, target: 50, dropped: 10, p95Ms: 80, fullMs: 90, peakHandshakesPerSec: 10, attempts: 10, failures: 0 };
+    expect(mergeRecoveries([[kill], []], [50, 50])).toMatchObject([{ target: 100, dropped: 10, p95Ms: null, fullMs: null }]);
+    const outage = { ...kill, action: 'outage', atMs: 1000 };
+    expect(mergeRecoveries([[kill, outage], [{ ...kill, atMs: 6 }]], [50, 50])).toMatchObject([
+      { action: 'kill 20% reset', target: 100, dropped: 20, fullMs: 90 },
+      { action: 'outage', target: 100, dropped: 10, fullMs: 90 },
+    ]);
+  });
 });
 
 const engines = useEngines();

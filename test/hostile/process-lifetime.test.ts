@@ -16,7 +16,7 @@ function script(text: string): string {
 function serverPidOf(cliPid: number): number {
   const pid = descendantsOf(cliPid).find((p) => {
     try {
-      return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('target-server');
+      return /target-server\/main\.ts|\/server\.mjs/.test(readFileSync(`/proc/${p}/cmdline`, 'utf8'));
     } catch {
       return false;
     }

@@ -50,7 +50,7 @@ async function benchEngine(engine: 'uws' | 'ws'): Promise<Record<string, string 
       engine,
       native: String(server.info.native),
       clients: loaded.value.connections,
-      'publish p50 ms': publishMs.percentile(50).toFixed(2),
+      'publish p50 ms': publishMs.summary().p50.toFixed(2),
       'fan-out p50 ms': summary.p50.toFixed(1),
       'fan-out p99 ms': summary.p99.toFixed(1),
       reach: (received / (BROADCASTS * clients.length)).toFixed(4),

@@ -21,10 +21,12 @@ function sources(dir) {
   });
 }
 
-// what the bundles depend on: every source file's path, size and mtime, and esbuild's version
-function fingerprint(esbuildVersion, extra) {
-  const hash = createHash('sha1').update(`${esbuildVersion}\n${JSON.stringify(extra)}\n`);
-  for (const file of SOURCE_DIRS.flatMap((d) => sources(join(ROOT, d))).sort()) {
+// what the bundles depend on: every source file's path, size and mtime (the product's, and
+// those beside the entries), and esbuild's version
+function fingerprint(esbuildVersion, entries) {
+  const hash = createHash('sha1').update(`${esbuildVersion}\n${JSON.stringify(entries)}\n`);
+  const dirs = new Set([...SOURCE_DIRS, ...Object.values(entries).map((path) => path.split('/')[0])]);
+  for (const file of [...dirs].flatMap((d) => sources(join(ROOT, d))).sort()) {
     const stat = statSync(file);
     hash.update(`${relative(ROOT, file)} ${stat.size} ${stat.mtimeMs}\n`);
   }

@@ -81,6 +81,8 @@ export interface EngineState {
   readonly hostFacts: HostFacts;
   /** Re-arms the probe and message timer after a rate change. */
   repace(): void;
+  /** Starts the fleet tick (it runs only while handshakes queue or a ramp moves the target). */
+  wake(): void;
   log(level: EngineEvent['level'], text: string): void;
 }
 
@@ -141,8 +143,17 @@ export async function createEngine(input: EngineOptions = {}): Promise<Engine> {
       events.push({ id: ++eventId, atMs: Date.now(), level, text });
       if (events.length > 200) events.shift();
     },
+    wake() {
+      if (ticker || isStopped) return;
+      fleet.tick(performance.now()); // the allowance restarts from now, not from the last tick
+      ticker = setInterval(tick, TICK_MS);
+    },
   };
 
+  // The fleet tick paces queued handshakes and moves a ramp's target; with neither it stops,
+  // so an idle fleet of 100,000 costs the loop nothing between snapshots.
+  let ticker: NodeJS.Timeout | null = null;
+  fleet.onQueued = () => state.wake();
   function tick(): void {
     const at = performance.now();
     if (state.ramp) {
@@ -152,6 +163,10 @@ export async function createEngine(input: EngineOptions = {}): Promise<Engine> {
       if (share >= 1) state.ramp = null;
     }
     fleet.tick(at);
+    if (!state.ramp && !fleet.hasQueued && ticker) {
+      clearInterval(ticker);
+      ticker = null;
+    }
   }
 
   // Probes and messages run on their own timer, armed for the next intended send time, so
@@ -187,14 +202,12 @@ export async function createEngine(input: EngineOptions = {}): Promise<Engine> {
     }
     broadcasts.settle(Date.now(), isStopped);
     const c = fleet.counts;
-    let slowed = 0;
-    for (const vu of fleet.vus) if (vu.isSlowed) slowed++;
     return {
       seq: ++snapshotSeq, atMs: Date.now(), elapsedMs: performance.now() - startedAt,
       target: { url: baseUrl, isBundled: group !== null, serverEngine: group?.engine ?? null, endpoints: urls.length },
       fleet: {
         target: fleet.target, open: c.open, connecting: c.connecting, waiting: c.waiting, pending: c.pending,
-        closing: c.closing, closed: c.closed, slowed, ratePerSec: fleet.ratePerSec, maxInFlight: fleet.maxInFlight,
+        closing: c.closing, closed: c.closed, slowed: fleet.slowedCount, ratePerSec: fleet.ratePerSec, maxInFlight: fleet.maxInFlight,
         policy: formatPolicy(fleet.policy), probePerSec: state.probes.perSec, bySource: fleet.openBySource(),
       },
       rates, totals: { ...metrics.totals }, latency: metrics.summaries(), interval,
@@ -219,7 +232,6 @@ export async function createEngine(input: EngineOptions = {}): Promise<Engine> {
   });
   health.start();
   latest = buildSnapshot(false);
-  const ticker = setInterval(tick, TICK_MS);
   const snapshotTimer = setInterval(publish, options.snapshotIntervalMs);
   state.log('info', `target ${baseUrl}${urls.length > 1 ? ` and ${urls.length - 1} more` : ''}${group ? ` (bundled ${group.engine} server${urls.length > 1 ? 's' : ''})` : ''}`);
   let stopping: Promise<void> | null = null;
@@ -236,7 +248,8 @@ export async function createEngine(input: EngineOptions = {}): Promise<Engine> {
     stop() {
       stopping ??= (async () => {
         serverStats.stop();
-        clearInterval(ticker);
+        if (ticker) clearInterval(ticker);
+        ticker = null;
         for (const timer of state.timers) clearTimeout(timer);
         state.probes.setRate(0, 0);
         state.messages.setRate(0, 0);

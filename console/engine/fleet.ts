@@ -48,6 +48,10 @@ export class Fleet implements VuHost {
   ratePerSec: number;
   maxInFlight: number;
   policy: ReconnectPolicy = DEFAULT_RECONNECT_POLICY;
+  /** Users whose reading is paused (slow consumers), kept as a count so no snapshot walks the fleet. */
+  slowedCount = 0;
+  /** Called when handshakes queue for the connect rate: the owner calls `tick` until none is left. */
+  onQueued: (() => void) | null = null;
 
   constructor(
     private readonly options: FleetOptions,
@@ -161,6 +165,14 @@ export class Fleet implements VuHost {
       this.queue.push(vu);
     }
     if (this.vus.size > this.target) this.retire([...this.vus].slice(this.target).reverse(), 'remove');
+    if (this.hasQueued) this.onQueued?.();
+    // a smaller target can complete a recovery without any user opening
+    this.recovery.check(performance.now(), this.counts.open);
+  }
+
+  /** Whether handshakes still wait for the connect rate. */
+  get hasQueued(): boolean {
+    return this.queueAt < this.queue.length;
   }
 
   private retire(victims: VirtualUser[], reason: EndReason): void {
@@ -214,9 +226,11 @@ export class Fleet implements VuHost {
     const open = this.openUsers().filter((vu) => !vu.isSlowed);
     const chosen = chooseVictims(open, shareOf(open.length, percent), 'random');
     for (const vu of chosen) vu.setSlow(true);
+    this.slowedCount += chosen.length;
     const timer = setTimeout(() => {
       timers.delete(timer);
       for (const vu of chosen) vu.setSlow(false);
+      this.slowedCount -= chosen.length;
     }, forMs);
     timers.add(timer);
     return chosen.length;

@@ -111,6 +111,7 @@ export async function runCommand(state: EngineState, command: EngineCommand): Pr
       return ok(state, `connect rate ${command.perSec}/s`);
     case 'ramp':
       state.ramp = { from: fleet.target, to: command.count, startedAt: performance.now(), overMs: Math.max(1, command.overMs) };
+      state.wake();
       fleet.ratePerSec = Math.max(fleet.ratePerSec, (Math.abs(command.count - fleet.target) / Math.max(1, command.overMs)) * 1000 * 1.5);
       return ok(state, `ramp ${fleet.target} → ${command.count} over ${command.overMs} ms (connect rate ${Math.round(fleet.ratePerSec)}/s)`);
     case 'probe':

@@ -56,7 +56,8 @@ function clientOptions(options: ResolvedOptions): WebSocket.ClientOptions {
   return {
     perMessageDeflate: options.compression,
     maxPayload: options.maxPayloadBytes,
-    handshakeTimeout: options.handshakeTimeoutMs,
+    // no handshakeTimeout: ws would keep a timer on every socket for its whole life; the fleet
+    // times handshakes out with one sweep over the (at most maxInFlight) connecting users
     headers: options.headers,
     rejectUnauthorized: !options.insecure,
     followRedirects: false,
@@ -98,7 +99,8 @@ export async function createEngine(input: EngineOptions = {}): Promise<Engine> {
   const broadcasts = new BroadcastTracker();
   const fleet = new Fleet(
     { urls, protocols: options.protocols, clientOptions: clientOptions(options), ratePerSec: options.ratePerSec,
-      maxInFlight: options.maxInFlight, localAddresses: options.localAddresses, framePaths: options.framePaths ?? null },
+      maxInFlight: options.maxInFlight, localAddresses: options.localAddresses, framePaths: options.framePaths ?? null,
+      handshakeTimeoutMs: options.handshakeTimeoutMs },
     metrics, recovery, broadcasts,
   );
   fleet.policy = options.reconnect;

@@ -29,6 +29,8 @@ export interface FleetOptions {
   maxInFlight: number;
   localAddresses: string[];
   framePaths: FramePaths | null;
+  /** A handshake (TCP connect to 101) that takes longer fails as handshake.timeout. */
+  handshakeTimeoutMs: number;
 }
 
 /** The fleet of virtual users. */
@@ -38,6 +40,9 @@ export class Fleet implements VuHost {
   readonly counts: StateCounts = { pending: 0, connecting: 0, open: 0, closing: 0, closed: 0, waiting: 0 };
   readonly vus = new Set<VirtualUser>();
   private readonly retiring = new Set<VirtualUser>();
+  /** Users in a handshake, swept for timeouts while there are any. */
+  private readonly connecting = new Set<VirtualUser>();
+  private sweeper: NodeJS.Timeout | null = null;
   private queue: VirtualUser[] = [];
   private queueAt = 0;
   private nextId = 0;
@@ -73,6 +78,12 @@ export class Fleet implements VuHost {
   }
 
   setState(vu: VirtualUser, from: VuState, to: VuState): void {
+    if (to === 'connecting') {
+      this.connecting.add(vu);
+      this.sweeper ??= setInterval(() => this.sweepHandshakes(), Math.min(100, Math.max(10, this.options.handshakeTimeoutMs / 4)));
+    } else if (from === 'connecting') {
+      this.connecting.delete(vu);
+    }
     this.counts[from]--;
     if (vu.isRetired && to === 'closed') {
       this.retiring.delete(vu);
@@ -97,7 +108,7 @@ export class Fleet implements VuHost {
     if (vu.firstOpenAtMs === 0) {
       vu.firstOpenAtMs = performance.timeOrigin + vu.openedAtMs;
       // seqs published before this user joined are not its misses
-      if (this.broadcasts.latestSeq.size > 0) vu.lastSeq = new Map(this.broadcasts.latestSeq);
+      if (this.broadcasts.latestSeq.size > 0) vu.seedSeqs(this.broadcasts.latestSeq);
     }
     this.recovery.check(performance.now(), this.counts.open);
   }
@@ -145,6 +156,15 @@ export class Fleet implements VuHost {
   }
 
   // ---- convergence ----
+
+  private sweepHandshakes(): void {
+    const cutoff = performance.now() - this.options.handshakeTimeoutMs;
+    for (const vu of this.connecting) if (vu.connectStartedAtMs <= cutoff) vu.abort('handshake.timeout');
+    if (this.connecting.size === 0 && this.sweeper) {
+      clearInterval(this.sweeper);
+      this.sweeper = null;
+    }
+  }
 
   private scheduleRetry(vu: VirtualUser): void {
     const delay = reconnectDelayMs(this.policy, vu.attempt++);
@@ -249,6 +269,8 @@ export class Fleet implements VuHost {
   async stop(graceMs = 2000): Promise<void> {
     this.target = 0;
     this.retire([...this.vus], 'stop');
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = null;
     if (this.retiring.size === 0) return;
     const drained = new Promise<void>((resolve) => { this.drained = resolve; });
     const timer = setTimeout(() => { for (const vu of this.retiring) vu.end('stop', 'reset'); }, graceMs);

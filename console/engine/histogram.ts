@@ -1,9 +1,13 @@
 /**
  * The one module that owns hdr-histogram-js. Latencies are recorded in microseconds (sub-ms
  * resolution for loopback RTTs) and read back in milliseconds. Histograms merge by adding
- * counts, never by averaging percentiles, and travel between shards as compressed base64.
+ * counts, never by averaging percentiles, and travel between processes as their non-zero HDR
+ * counts (index and count pairs), which merge exactly.
+ *
+ * Only the package's plain JavaScript histogram is loaded: its index also loads a WebAssembly
+ * build, pako and their encoders, which cost every generator process about 15 MiB of RSS.
  */
-import * as hdr from 'hdr-histogram-js';
+import Int32HistogramModule from 'hdr-histogram-js/dist/Int32Histogram.js';
 
 const US_PER_MS = 1000;
 const HIGHEST_US = 3_600_000_000; // one hour
@@ -18,12 +22,36 @@ export interface LatencySummary {
   mean: number;
 }
 
-// what the JavaScript histogram has beyond its typings, for a one-pass read of its counts
-interface CountsAccess {
+// the part of the JavaScript histogram this module uses
+interface HdrHistogram {
+  autoResize: boolean;
+  readonly totalCount: number;
+  readonly maxValue: number;
+  readonly mean: number;
+  recordValue(value: number): void;
+  recordValueWithCount(value: number, count: number): void;
+  add(other: HdrHistogram): void;
+  reset(): void;
   countsArrayIndex(value: number): number;
   getCountAtIndex(index: number): number;
   valueFromIndex(index: number): number;
   highestEquivalentValue(value: number): number;
+}
+
+type HdrConstructor = new (lowest: number, highest: number, digits: number) => HdrHistogram;
+// a CommonJS module with an `exports.default`: Node's import gives the exports, a bundler the class
+const Int32Histogram = ((Int32HistogramModule as unknown as { default?: HdrConstructor }).default ?? Int32HistogramModule) as unknown as HdrConstructor;
+
+function build(): HdrHistogram {
+  const histogram = new Int32Histogram(1, HIGHEST_US, 3);
+  histogram.autoResize = true;
+  return histogram;
+}
+
+/** A histogram as it travels: its sum (µs) and its non-zero counts as [index, count, …]. */
+export interface EncodedHistogram {
+  sumUs: number | null;
+  counts: number[];
 }
 
 const EMPTY: LatencySummary = Object.freeze({ count: 0, p50: 0, p90: 0, p99: 0, max: 0, mean: 0 });
@@ -36,25 +64,16 @@ const EMPTY: LatencySummary = Object.freeze({ count: 0, p50: 0, p90: 0, p99: 0, 
  * summary that is not read again until something new was recorded.
  */
 export class LatencyHistogram {
-  private readonly histogram: hdr.Histogram;
+  private readonly histogram: HdrHistogram;
   /** Sum of recorded values, µs; null for a decoded histogram, whose values came without it. */
   private sumUs: number | null = 0;
   private cached: LatencySummary | null = EMPTY;
   /** Bumped on every change: what was read or encoded before it is stale. */
   private version = 0;
-  private encoded: { version: number; text: string } | null = null;
+  private encoded: { version: number; value: EncodedHistogram } | null = null;
 
-  constructor(histogram?: hdr.Histogram) {
-    this.histogram = histogram ?? hdr.build({
-      lowestDiscernibleValue: 1,
-      highestTrackableValue: HIGHEST_US,
-      numberOfSignificantValueDigits: 3,
-      autoResize: true,
-    });
-    if (histogram) {
-      this.sumUs = null;
-      this.cached = null;
-    }
+  constructor() {
+    this.histogram = build();
   }
 
   /** Records one latency; negative values (clock skew) count as 0, huge ones are clamped. */
@@ -80,7 +99,7 @@ export class LatencyHistogram {
   private read(): LatencySummary {
     const total = this.count;
     if (total === 0) return EMPTY;
-    const h = this.histogram as unknown as CountsAccess;
+    const h = this.histogram;
     const targets = [50, 90, 99].map((p) => Math.max(1, Math.ceil((p / 100) * total - 1e-9)));
     const found: number[] = [];
     const last = h.countsArrayIndex(this.histogram.maxValue);
@@ -113,13 +132,31 @@ export class LatencyHistogram {
     this.version++;
   }
 
-  /** Compressed base64, for sending a histogram across processes; kept until the histogram changes. */
-  encode(): string {
-    if (this.encoded?.version !== this.version) this.encoded = { version: this.version, text: hdr.encodeIntoCompressedBase64(this.histogram) };
-    return this.encoded.text;
+  /** The histogram as plain data, for another process; kept until the histogram changes. */
+  encode(): EncodedHistogram {
+    if (this.encoded?.version !== this.version) {
+      const counts: number[] = [];
+      const h = this.histogram;
+      if (h.totalCount > 0) {
+        const last = h.countsArrayIndex(h.maxValue);
+        for (let i = 0; i <= last; i++) {
+          const count = h.getCountAtIndex(i);
+          if (count > 0) counts.push(i, count);
+        }
+      }
+      this.encoded = { version: this.version, value: { sumUs: this.sumUs, counts } };
+    }
+    return this.encoded.value;
   }
 
-  static decode(encoded: string): LatencyHistogram {
-    return new LatencyHistogram(hdr.decodeFromCompressedBase64(encoded));
+  /** A histogram with exactly the counts of an encoded one (each index holds the same bucket). */
+  static decode(encoded: EncodedHistogram): LatencyHistogram {
+    const decoded = new LatencyHistogram();
+    const h = decoded.histogram;
+    for (let k = 0; k < encoded.counts.length; k += 2) h.recordValueWithCount(h.valueFromIndex(encoded.counts[k]!), encoded.counts[k + 1]!);
+    decoded.sumUs = encoded.sumUs;
+    decoded.cached = null;
+    decoded.version++;
+    return decoded;
   }
 }

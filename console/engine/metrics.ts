@@ -2,7 +2,7 @@
  * Counters and histograms of one run. The hot path only bumps numbers and records into HDR
  * histograms; `fold()` turns a second's worth into rates and interval percentiles.
  */
-import { LatencyHistogram, type LatencySummary } from './histogram.ts';
+import { LatencyHistogram, type EncodedHistogram, type LatencySummary } from './histogram.ts';
 
 /** Cumulative counts of a run. */
 export interface Totals {
@@ -34,8 +34,8 @@ export interface Rates {
 
 /** Whole-run and interval histograms, encoded, by name. */
 export interface EncodedHistograms {
-  total: Record<LatencyName, string>;
-  interval: Record<LatencyName, string>;
+  total: Record<LatencyName, EncodedHistogram>;
+  interval: Record<LatencyName, EncodedHistogram>;
 }
 
 /** The four latency histograms, by their threshold names. */
@@ -75,7 +75,7 @@ export class Metrics {
 
   /**
    * Closes the interval: rates since the last fold and the interval's percentiles; with
-   * `isEncoding`, also every histogram (whole run and interval) as compressed base64, for a
+   * `isEncoding`, also every histogram (whole run and interval) as plain counts, for a
    * coordinator that merges shards by counts.
    */
   fold(isEncoding = false): { rates: Rates; interval: Record<LatencyName, LatencySummary>; encoded: EncodedHistograms | null } {
@@ -93,7 +93,7 @@ export class Metrics {
       bytesOutPerSec: (t.bytesOut - l.bytesOut) / seconds,
     };
     const interval = {} as Record<LatencyName, LatencySummary>;
-    const encoded = isEncoding ? { total: {} as Record<LatencyName, string>, interval: {} as Record<LatencyName, string> } : null;
+    const encoded: EncodedHistograms | null = isEncoding ? { total: {} as Record<LatencyName, EncodedHistogram>, interval: {} as Record<LatencyName, EncodedHistogram> } : null;
     for (const name of LATENCY_NAMES) {
       this.latency[name].add(this.interval[name]);
       if (encoded) {

@@ -87,8 +87,11 @@ export class VirtualUser {
   isRetired = false;
   isSlowed = false;
   retryTimer: NodeJS.Timeout | null = null;
-  /** Last `seq` seen per topic, kept across reconnects so gaps count what was missed. */
-  lastSeq: Map<string, number> | null = null;
+  // Last `seq` seen per topic, kept across reconnects so gaps count what was missed: the first
+  // topic in two fields (most runs have one, and a Map per user costs about 200 B), others in a Map
+  private seqTopic: string | null = null;
+  private seqLast = 0;
+  private moreSeqs: Map<string, number> | null = null;
 
   constructor(readonly id: number, readonly host: VuHost, readonly localAddress?: string) {}
 
@@ -122,6 +125,13 @@ export class VirtualUser {
     ws.on('error', onError);
     ws.on('close', onClose);
     this.ws = ws;
+  }
+
+  /** Gives up a handshake in progress as `errorClass` (a timeout the fleet's sweep found). */
+  abort(errorClass: ErrorClass): void {
+    if (this.state !== 'connecting' || !this.ws) return;
+    this.pendingError ??= errorClass;
+    this.ws.terminate();
   }
 
   /** Sends a text frame if open; returns the bytes sent, 0 if not open. */
@@ -160,13 +170,26 @@ export class VirtualUser {
 
   /** The last `seq` seen of a topic, if any. */
   lastSeqOf(topic: string): number | undefined {
-    return this.lastSeq?.get(topic);
+    return topic === this.seqTopic ? this.seqLast : this.moreSeqs?.get(topic);
+  }
+
+  private setLastSeq(topic: string, seq: number): void {
+    if (this.seqTopic === null || topic === this.seqTopic) {
+      this.seqTopic = topic;
+      this.seqLast = seq;
+    } else {
+      (this.moreSeqs ??= new Map()).set(topic, seq);
+    }
+  }
+
+  /** Starts from the seqs already published (a user that joins late has not missed them). */
+  seedSeqs(latest: ReadonlyMap<string, number>): void {
+    for (const [topic, seq] of latest) this.setLastSeq(topic, seq);
   }
 
   /** Records a fan-out `seq`; returns how many were skipped since `last` (the last one seen, or a baseline). */
   noteSeq(topic: string, seq: number, last: number | undefined): number {
-    this.lastSeq ??= new Map();
-    this.lastSeq.set(topic, last === undefined ? seq : Math.max(last, seq));
+    this.setLastSeq(topic, last === undefined ? seq : Math.max(last, seq));
     return last !== undefined && seq > last + 1 ? seq - last - 1 : 0;
   }
 }

@@ -4,7 +4,7 @@
 // process. Dependencies stay in node_modules (not bundled). A build that cannot be made (no
 // esbuild, a read-only tree) returns null, and the caller runs the sources through tsx.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -38,16 +38,18 @@ function fingerprint(esbuildVersion, entries) {
  * sources exists; resolves with the directory of the bundles, or null when none can be made.
  */
 export async function ensureBundles(entries = ENTRIES) {
-  let esbuild;
+  // esbuild itself is loaded only to build: a start from an existing build reads its version
+  let version;
   try {
-    esbuild = await import('esbuild');
+    version = JSON.parse(readFileSync(join(ROOT, 'node_modules', 'esbuild', 'package.json'), 'utf8')).version;
   } catch {
     return null;
   }
   try {
     const cache = join(ROOT, 'node_modules', '.cache', 'sockstorm');
-    const dir = join(cache, fingerprint(esbuild.version, entries));
+    const dir = join(cache, fingerprint(version, entries));
     if (Object.keys(entries).every((name) => existsSync(join(dir, `${name}.mjs`)))) return dir;
+    const esbuild = await import('esbuild');
     const temp = `${dir}.tmp-${process.pid}`;
     mkdirSync(cache, { recursive: true });
     await esbuild.build({

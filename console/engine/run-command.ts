@@ -6,7 +6,8 @@
 import { formatPolicy, type EngineCommand } from './commands.ts';
 import { fireEvery } from './broadcast-trigger.ts';
 import { epochNow } from './clock.ts';
-import type { CommandResult, EngineState } from './engine.ts';
+import type { CommandResult } from './engine-api.ts';
+import type { EngineState } from './local-engine.ts';
 import { capacityFor } from '../../tuning/plan.ts';
 
 function ok(state: EngineState, message: string): CommandResult {

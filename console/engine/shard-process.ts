@@ -5,7 +5,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { programEntry } from '../runtime.ts';
 import type { EngineCommand } from './commands.ts';
-import type { CommandResult, LiveCounts } from './engine.ts';
+import type { CommandResult, LiveCounts } from './engine-api.ts';
 import type { EngineOptions } from './engine-options.ts';
 import type { FromShard, ToShard } from './shard-protocol.ts';
 import type { Snapshot } from './snapshot.ts';

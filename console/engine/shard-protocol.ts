@@ -2,7 +2,7 @@
  * Messages between a coordinator and its shard processes (Node IPC): plain data only.
  */
 import type { EngineCommand } from './commands.ts';
-import type { CommandResult, LiveCounts } from './engine.ts';
+import type { CommandResult, LiveCounts } from './engine-api.ts';
 import type { EngineOptions } from './engine-options.ts';
 import type { Snapshot } from './snapshot.ts';
 

@@ -7,7 +7,7 @@
 import { adminTrigger, fireEvery, httpTrigger, type BroadcastTrigger } from './broadcast-trigger.ts';
 import { startServerGroup } from './server-group.ts';
 import type { EngineCommand } from './commands.ts';
-import type { CommandResult, Engine } from './engine.ts';
+import type { CommandResult, Engine } from './engine-api.ts';
 import { withTopics, type ResolvedOptions } from './engine-options.ts';
 import { mergeSnapshots } from './merge-snapshots.ts';
 import { ServerStatsPoller } from './server-stats-poller.ts';

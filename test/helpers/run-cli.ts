@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { afterEach } from 'vitest';
 
 const BIN = fileURLToPath(new URL('../../console/bin.mjs', import.meta.url));
 
@@ -11,12 +12,21 @@ export interface CliRun {
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Starts `sockstorm ...args` (no TTY, CI set) and collects its output. */
+const running = new Set<ChildProcess>();
+// a test that fails half-way must not leave a sockstorm behind (its server would follow it only
+// when it dies): whatever a test started is killed after it
+afterEach(() => {
+  for (const child of running) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  running.clear();
+});
+
+/** Starts `sockstorm ...args` (no TTY, CI set) and collects its output; killed after the test if still running. */
 export function startCli(args: string[], env: Record<string, string> = {}): CliRun {
   const child = spawn(process.execPath, [BIN, ...args], {
     env: { ...process.env, CI: 'true', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  running.add(child);
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (chunk: Buffer) => { stdout += chunk.toString(); });

@@ -51,7 +51,7 @@ async function minimal(): Promise<Record<string, number>> {
   const r = rtt.summary();
   return {
     open: sockets.length, openMs, rssBytes: rss, idleLoopP99: idle.loopP99,
-    rttP50: r.p50, rttP99: r.p99, rttSamples: r.count, rttLoopP99: probing.loopP99, rttCpu: probing.cpuPercent,
+    rttP50: r.p50, rttP90: r.p90, rttP99: r.p99, rttMax: r.max, rttSamples: r.count, rttLoopP99: probing.loopP99, rttCpu: probing.cpuPercent,
     fanoutP50: f.p50, fanoutP99: f.p99, reach: received / (BROADCASTS * sockets.length), fanoutLoopP99: fanning.loopP99,
     errors: COUNT - sockets.length, saturatedIntervals: 0,
   };

@@ -42,7 +42,7 @@ async function sockstorm(): Promise<Record<string, number>> {
   await engine.stop();
   return {
     open, openMs, rssBytes: rss, idleLoopP99: idle.loopP99,
-    rttP50: afterProbes.latency.rtt.p50, rttP99: afterProbes.latency.rtt.p99, rttSamples: afterProbes.latency.rtt.count,
+    rttP50: afterProbes.latency.rtt.p50, rttP90: afterProbes.latency.rtt.p90, rttP99: afterProbes.latency.rtt.p99, rttMax: afterProbes.latency.rtt.max, rttSamples: afterProbes.latency.rtt.count,
     rttLoopP99: probing.loopP99, rttCpu: probing.cpuPercent,
     fanoutP50: s.latency.fanout.p50, fanoutP99: s.latency.fanout.p99, reach: s.totals.broadcastsReceived / (BROADCASTS * open),
     fanoutLoopP99: fanning.loopP99,

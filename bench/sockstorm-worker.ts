@@ -7,7 +7,7 @@
  *
  * The phases (the same on both sides, from bench/bench-phases.ts): open COUNT users (no rate
  * limit, 500 handshakes in flight), settle, RSS; the fleet idle for 3 s (loop delay); echo RTT
- * at 1,000/s for 5 s, timed from the intended send time; 5 broadcasts of 64 B, 1 s apart.
+ * at 1,000/s for 10 s, timed from the intended send time; 5 broadcasts of 64 B, 1 s apart.
  */
 import { AdminClient } from '../console/engine/admin-client.ts';
 import { createEngine } from '../console/engine/engine.ts';

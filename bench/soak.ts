@@ -14,23 +14,10 @@ const mib = (bytes: number): string => `${(bytes / MiB).toFixed(0)} MiB`;
 async function serverSoak(engine: 'uws' | 'ws', minutes: number): Promise<void> {
   console.log(`\nserver soak (${engine}): 50 fuzz clients and 4 admin callers for ${minutes} min, canary checked twice a second`);
   const s = await startCanaryServer(engine);
-  let checks = 0;
-  const failures: string[] = [];
-  let isRunning = true;
-  const watching = (async () => {
-    while (isRunning) {
-      try {
-        await s.assertAlive();
-        checks++;
-      } catch (error) {
-        failures.push((error as Error).message);
-      }
-      await settle(500);
-    }
-  })();
+  const watcher = s.watch();
   const start = await s.stats();
   console.log(`  start    RSS ${mib(start.rssBytes)}, heap ${mib(start.heapUsedBytes)} in use of ${mib(start.heapTotalBytes)}`);
-  const target = { url: s.server.url, adminUrl: s.server.adminUrl, token: s.server.info.token };
+  const target = s.target;
   let frames = 0;
   let adminRequests = 0;
   let afterFirst = 0;
@@ -42,10 +29,9 @@ async function serverSoak(engine: 'uws' | 'ws', minutes: number): Promise<void> 
     const now = await s.stats();
     if (minute === 1) afterFirst = now.rssBytes;
     const refused = Object.entries(now.refused).map(([k, v]) => `${k} ${v}`).join(', ');
-    console.log(`  min ${String(minute).padStart(2)}   RSS ${mib(now.rssBytes)}, heap ${mib(now.heapUsedBytes)} in use of ${mib(now.heapTotalBytes)}; frames sent ${frames}, handled ${now.messagesIn}, refused: ${refused}; admin ${now.admin.requests} (${Object.entries(now.admin.refused).map(([k, v]) => `${k}: ${v}`).join(', ')}); canary ${checks} ok, ${failures.length} failed`);
+    console.log(`  min ${String(minute).padStart(2)}   RSS ${mib(now.rssBytes)}, heap ${mib(now.heapUsedBytes)} in use of ${mib(now.heapTotalBytes)}; frames sent ${frames}, handled ${now.messagesIn}, refused: ${refused}; admin ${now.admin.requests} (${Object.entries(now.admin.refused).map(([k, v]) => `${k}: ${v}`).join(', ')})`);
   }
-  isRunning = false;
-  await watching;
+  const { checks, failures } = await watcher.stop();
   const end = await s.stats();
   // the first minute grows V8's heap reservation to its working size; growth after it is what a leak would show
   console.log(`  end      RSS ${mib(end.rssBytes)} (${((end.rssBytes / start.rssBytes - 1) * 100).toFixed(0)}% over the start, ${((end.rssBytes / afterFirst - 1) * 100).toFixed(0)}% over minute 1), ${adminRequests} admin requests sent, canary ${checks} ok, ${failures.length} failed${failures.length ? `: ${failures[0]}` : ''}`);

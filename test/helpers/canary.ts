@@ -13,6 +13,10 @@ export interface CanaryServer {
   stats(): Promise<ServerStats>;
   /** Fails unless the canary's echo and a broadcast to it still arrive, and /healthz says the listener is up. */
   assertAlive(): Promise<void>;
+  /** Checks the canary twice a second until `stop()`, which resolves with how many checks passed and the failures. */
+  watch(): { stop(): Promise<{ checks: number; failures: string[] }> };
+  /** The storm's target: the server's URLs and token. */
+  readonly target: { url: string; adminUrl: string; token: string };
   stop(): Promise<void>;
 }
 
@@ -35,8 +39,32 @@ export async function startCanaryServer(engine: 'uws' | 'ws'): Promise<CanarySer
     if (!result.ok) throw new Error(`/stats failed: ${result.message}`);
     return result.value;
   }
-  return {
+  const self: CanaryServer = {
     server, admin, canary, call, stats,
+    target: { url: server.url, adminUrl: server.adminUrl, token: server.info.token },
+    watch() {
+      let checks = 0;
+      let isRunning = true;
+      const failures: string[] = [];
+      const watching = (async () => {
+        while (isRunning) {
+          try {
+            await self.assertAlive();
+            checks++;
+          } catch (error) {
+            failures.push((error as Error).message);
+          }
+          await new Promise((resolve) => setTimeout(resolve, 500));
+        }
+      })();
+      return {
+        async stop() {
+          isRunning = false;
+          await watching;
+          return { checks, failures };
+        },
+      };
+    },
     async assertAlive() {
       if (server.child.exitCode !== null || server.child.signalCode !== null) {
         throw new Error(`the server died (${server.child.exitCode ?? server.child.signalCode}): ${server.stderr()}`);
@@ -56,4 +84,5 @@ export async function startCanaryServer(engine: 'uws' | 'ws'): Promise<CanarySer
       await server.stop();
     },
   };
+  return self;
 }

@@ -19,22 +19,9 @@ export function fuzzSuite(engine: 'uws' | 'ws'): void {
       const s = await startCanaryServer(engine);
       try {
         await s.assertAlive();
-        const target = { url: s.server.url, adminUrl: s.server.adminUrl, token: s.server.info.token };
+        const target = s.target;
         // the canary is checked twice a second from the first storm to the end
-        const failures: string[] = [];
-        let checks = 0;
-        let isRunning = true;
-        const watching = (async () => {
-          while (isRunning) {
-            try {
-              await s.assertAlive();
-              checks++;
-            } catch (error) {
-              failures.push((error as Error).message);
-            }
-            await new Promise((resolve) => setTimeout(resolve, 500));
-          }
-        })();
+        const watcher = s.watch();
         await runStorm(target, { clients: 50, adminCallers: 4, durationMs: STORM_MS, seed: 99 });
         // both figures are taken the same way: once the storm's clients are gone and the queue is empty, after 2 s
         const settled = async (): Promise<number> => {
@@ -46,8 +33,7 @@ export function fuzzSuite(engine: 'uws' | 'ws'): void {
         const before = await settled();
         const storm = await runStorm(target, { clients: 50, adminCallers: 4, durationMs: STORM_MS, seed: engine === 'uws' ? 1 : 2 });
         const after = await settled();
-        isRunning = false;
-        await watching;
+        const { checks, failures } = await watcher.stop();
         expect(failures).toEqual([]);
         expect(checks).toBeGreaterThan(40);
         expect(storm.frames).toBeGreaterThan(10_000);

@@ -7,6 +7,7 @@
  *   sockstorm tune check|apply|restore|probe
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { EngineConfigError, type EngineOptions } from './engine/engine-options.ts';
@@ -121,8 +122,11 @@ function engineOptions(flags: TargetFlags): EngineOptions {
   };
 }
 
+const VERSION = (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+
 const program = new Command('sockstorm')
   .description('a load-and-chaos console for WebSocket systems')
+  .version(VERSION, '-V, --version', 'print the version')
   .exitOverride()
   .showHelpAfterError();
 

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startCli, waitForOutput } from '../helpers/run-cli.ts';
+import { runCli, startCli, waitForOutput } from '../helpers/run-cli.ts';
 import { descendantsOf } from '../helpers/process-tree.ts';
 
 function cmdlines(pid: number): string[] {
@@ -16,6 +16,12 @@ function cmdlines(pid: number): string[] {
 }
 
 describe('how sockstorm runs', () => {
+  it('prints its version on --version, from package.json, and exits 0', async () => {
+    const { version } = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
+    const result = await runCli(['--version']);
+    expect(result).toMatchObject({ code: 0, stdout: `${version}\n` });
+  });
+
   const script = join(mkdtempSync(join(tmpdir(), 'sockstorm-rt-')), 'hold.storm');
   writeFileSync(script, 'vus 4\nawait open 4\nwait 30s\n');
 

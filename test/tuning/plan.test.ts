@@ -61,3 +61,15 @@ describe('tuning plan', () => {
     expect(findings.some((f) => f.id.includes('tw_recycle') || f.command.includes('tw_recycle'))).toBe(false);
   });
 });
+
+describe('tune check advice', () => {
+  it('suggests no command on a row that passes: it would lower a limit that is already higher', () => {
+    const facts = readFacts(makeProc(THIS_MACHINE));
+    const findings = planFor({ facts, connections: 100, sourceAddresses: 1 });
+    const passing = findings.filter((f) => f.status === 'pass');
+    expect(passing.map((f) => f.id)).toEqual(expect.arrayContaining(['nofile', 'fs.nr_open', 'fs.file-max', 'net.netfilter.nf_conntrack_max']));
+    expect(passing.filter((f) => f.command !== '').map((f) => `${f.id}: ${f.command}`)).toEqual([]);
+    const failing = planFor({ facts, connections: 100_000, sourceAddresses: 1 }).find((f) => f.id === 'nofile')!;
+    expect(failing).toMatchObject({ status: 'fail', command: 'prlimit --pid $$ --nofile=100040:100040' });
+  });
+});

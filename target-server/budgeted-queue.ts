@@ -32,7 +32,13 @@ export class BudgetedQueue<T> {
     this.isScheduled = false;
     const until = performance.now() + this.sliceMs;
     while (this.head < this.items.length && !this.isStopped) {
-      if (this.handle(this.items[this.head]!)) this.head++;
+      let isSpent = true;
+      try {
+        isSpent = this.handle(this.items[this.head]!);
+      } catch {
+        // an item that throws is dropped, not retried: the queue must keep draining
+      }
+      if (isSpent) this.head++;
       if (performance.now() >= until) break;
     }
     if (this.head > 1024 && this.head * 2 > this.items.length) {

@@ -233,7 +233,12 @@ export class ServerHub {
   }
 
   private runPublish(item: QueuedPublish): boolean {
-    this.publish(item.topic, item.dataJson);
+    try {
+      this.publish(item.topic, item.dataJson);
+    } catch {
+      // one message lost to an engine error; the queue's counts below stay exact either way
+      this.refused.internal = (this.refused.internal ?? 0) + 1;
+    }
     const left = this.backlog.get(item.topic)! - 1;
     if (left === 0) this.backlog.delete(item.topic);
     else this.backlog.set(item.topic, left);

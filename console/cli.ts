@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { EngineConfigError, type EngineOptions } from './engine/engine-options.ts';
 import { runScriptFile } from './script/run-file.ts';
-import { EXIT } from './script/summary.ts';
+import { EXIT } from './report/summary.ts';
 import { runTune } from '../tuning/tune-command.ts';
 import { PACKAGE_ROOT, programEntry } from './runtime.ts';
 

@@ -4,6 +4,7 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { NativeUnavailableError, startServer } from './server.ts';
+import { EXIT, exitCodeHelp } from './exit-codes.ts';
 import { validateConfigPatch, type ServerConfig } from './protocol.ts';
 
 function port(name: string) {
@@ -30,10 +31,12 @@ const program = new Command('sockstorm server')
   .option('--token <token>', 'admin API bearer token (random if not given)', token)
   .option('--config <json>', 'initial knobs as JSON, e.g. \'{"maxPayload":1048576}\'')
   .option('--exit-with-stdin', 'exit when stdin closes (a parent that started this server through a pipe is gone)')
+  .addHelpText('after', exitCodeHelp([EXIT.passed, EXIT.serverStart, EXIT.nativeUnavailable, EXIT.crashed, EXIT.invalid]))
   .exitOverride()
-  .configureOutput({ writeOut: (s) => process.stderr.write(s), writeErr: (s) => process.stderr.write(s) });
+  // help is asked for, so it goes to stdout; errors go to stderr (stdout carries the listening line)
+  .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
 
-function fail(message: string, code = 2): never {
+function fail(message: string, code: number): never {
   process.stderr.write(`sockstorm server: ${message}\n`);
   process.exit(code);
 }
@@ -42,26 +45,26 @@ async function main(): Promise<void> {
   try {
     program.parse(process.argv);
   } catch (error) {
-    process.exit((error as { exitCode?: number }).exitCode === 0 ? 0 : 104);
+    process.exit((error as { exitCode?: number }).exitCode === 0 ? EXIT.passed : EXIT.invalid);
   }
   const opts = program.opts<{ engine: string; host: string; port: number; adminHost: string; adminPort: number; token?: string; config?: string; exitWithStdin?: boolean }>();
-  if (opts.engine !== 'uws' && opts.engine !== 'ws') fail(`--engine must be uws or ws, not "${opts.engine}"`, 104);
+  if (opts.engine !== 'uws' && opts.engine !== 'ws') fail(`--engine must be uws or ws, not "${opts.engine}"`, EXIT.invalid);
   let config: Partial<ServerConfig> = {};
   if (opts.config) {
     let raw: unknown;
-    try { raw = JSON.parse(opts.config); } catch { fail('--config is not valid JSON', 104); }
+    try { raw = JSON.parse(opts.config); } catch { fail('--config is not valid JSON', EXIT.invalid); }
     const checked = validateConfigPatch(raw);
-    if (!checked.ok) fail(`--config: ${checked.message}`, 104);
+    if (!checked.ok) fail(`--config: ${checked.message}`, EXIT.invalid);
     config = checked.value;
   }
   let server;
   try {
     server = await startServer({ ...opts, engine: opts.engine, config });
   } catch (error) {
-    if (error instanceof NativeUnavailableError) fail(error.message, 3);
+    if (error instanceof NativeUnavailableError) fail(error.message, EXIT.nativeUnavailable);
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') fail(`port ${opts.port} or admin port ${opts.adminPort} on ${opts.host} is already in use; pick another with --port/--admin-port (0 picks a free one)`, 2);
-    fail((error as Error).message, 2);
+    if (code === 'EADDRINUSE') fail(`port ${opts.port} or admin port ${opts.adminPort} on ${opts.host} is already in use; pick another with --port/--admin-port (0 picks a free one)`, EXIT.serverStart);
+    fail((error as Error).message, EXIT.serverStart);
   }
   process.stdout.write(`${JSON.stringify(server.info)}\n`);
   let isShuttingDown = false;
@@ -73,7 +76,7 @@ async function main(): Promise<void> {
     // close frames first; what the kernel already holds is sent after exit, so the grace is short
     server.close(250).then(() => {
       process.stderr.write(`sockstorm server: stopped in ${Math.round(performance.now() - started)} ms, ${open} connections closed\n`);
-      process.exit(0);
+      process.exit(EXIT.passed);
     });
   };
   process.once('SIGINT', shutdown);
@@ -89,7 +92,7 @@ async function main(): Promise<void> {
 // a bug of ours must not look like a clean exit: say what it was, on stderr, and exit 70
 process.on('uncaughtException', (error) => {
   process.stderr.write(`sockstorm server: crashed: ${error.stack ?? error.message}\n`);
-  process.exit(70);
+  process.exit(EXIT.crashed);
 });
 
 void main();

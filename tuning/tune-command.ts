@@ -7,9 +7,7 @@ import { readFacts, type HostFacts } from './facts.ts';
 import { applyFindings, defaultJournalPath, restoreJournal, type ChangeOutcome } from './apply.ts';
 import { capacityFor, planFor, type Capacity, type Finding } from './plan.ts';
 import { probeHost } from './probe.ts';
-
-/** Exit codes shared with `run`. */
-const EXIT = { ok: 0, failed: 1, invalid: 104, host: 106 } as const;
+import { EXIT } from '../target-server/exit-codes.ts';
 
 /** Options of the tune subcommands. */
 export interface TuneFlags {
@@ -76,12 +74,12 @@ export async function runTune(action: string, flags: TuneFlags): Promise<number>
     try {
       const outcomes = restoreJournal(flags.journal ?? defaultJournalPath(), flags.procRoot ?? '/proc');
       printOutcomes('restored:', outcomes);
-      if (outcomes.every((o) => o.ok)) return EXIT.ok;
+      if (outcomes.every((o) => o.ok)) return EXIT.passed;
       console.error('sockstorm tune restore: some settings were not restored (above); the journal is kept, so restore can be run again');
-      return EXIT.failed;
+      return EXIT.error;
     } catch (error) {
       console.error(`sockstorm tune restore: ${(error as Error).message}`);
-      return EXIT.failed;
+      return EXIT.error;
     }
   }
   const result = check(flags);
@@ -96,23 +94,23 @@ export async function runTune(action: string, flags: TuneFlags): Promise<number>
       console.log(`privileges: uid ${facts.uid ?? 'unknown'}, CAP_SYS_RESOURCE ${facts.hasSysResource ? 'yes' : 'no'}, CAP_NET_ADMIN ${facts.hasNetAdmin ? 'yes' : 'no'}`);
       for (const line of [...formatFindings(findings), ...formatCapacity(capacity, flags.target)]) console.log(line);
     }
-    return capacity.canHold ? EXIT.ok : EXIT.host;
+    return capacity.canHold ? EXIT.passed : EXIT.host;
   }
   if (action === 'apply') {
     const scoped = findings.filter((f) => f.apply && (flags.scope !== 'net' || (f.apply.kind === 'sysctl' && f.apply.name.startsWith('net.'))));
     if (scoped.length === 0) {
       console.log('nothing to change: every applicable check passes');
-      return EXIT.ok;
+      return EXIT.passed;
     }
     console.log('would change:');
     for (const f of scoped) console.log(`  ${f.id}: ${f.current} → ${f.apply!.kind === 'sysctl' ? f.apply!.value : f.recommended}   (${f.command})`);
     if (!flags.yes) {
       console.log('nothing changed: run again with --yes to apply (as root)');
-      return EXIT.ok;
+      return EXIT.passed;
     }
     if (facts.uid !== 0) {
       console.error(`sockstorm tune apply: refused: writing sysctls needs root (uid 0); this is uid ${facts.uid}. Nothing was changed.`);
-      return EXIT.failed;
+      return EXIT.error;
     }
     const outcomes = applyFindings(scoped, {
       procRoot: flags.procRoot ?? '/proc', journalPath: flags.journal ?? defaultJournalPath(),
@@ -120,7 +118,7 @@ export async function runTune(action: string, flags: TuneFlags): Promise<number>
       persistFile: flags.persist ? join(process.env.SOCKSTORM_SYSCTL_DIR ?? '/etc/sysctl.d', '99-sockstorm.conf') : null,
     });
     printOutcomes(`applied (journal ${flags.journal ?? defaultJournalPath()}; undo with sockstorm tune restore):`, outcomes);
-    return outcomes.every((o) => o.ok) ? EXIT.ok : EXIT.failed;
+    return outcomes.every((o) => o.ok) ? EXIT.passed : EXIT.error;
   }
   if (action === 'probe') {
     const bound = parseConnections(flags.max, Math.min(Number.isFinite(capacity.capacity) ? Math.ceil(capacity.capacity * 1.05) : 30_000, 60_000));
@@ -133,7 +131,7 @@ export async function runTune(action: string, flags: TuneFlags): Promise<number>
       console.log(`probe: held ${probe.held.toLocaleString('en-US')} of ${bound.toLocaleString('en-US')} in ${probe.seconds.toFixed(1)} s (${probe.connectsPerSec.toFixed(0)}/s); stopped by ${probe.stoppedBy ?? 'the bound'}`);
       console.log(`check predicted ${Number.isFinite(predicted.capacity) ? predicted.capacity.toLocaleString('en-US') : 'unknown'} (binding: ${predicted.binding ?? 'none'})${off === null ? '' : `; probe is ${off >= 0 ? '+' : ''}${off.toFixed(2)}% off`}`);
     }
-    return EXIT.ok;
+    return EXIT.passed;
   }
   console.error(`sockstorm tune: unknown action "${action}"; use check, apply, restore or probe`);
   return EXIT.invalid;

@@ -18,6 +18,7 @@ import { lineChart } from './widgets/line-chart.ts';
 import { recoveryTable } from './widgets/recovery-table.ts';
 import { summaryBox } from './widgets/summary-box.ts';
 import { PACKAGE_ROOT } from '../runtime.ts';
+import { EXIT } from '../../target-server/exit-codes.ts';
 
 const BIN = join(PACKAGE_ROOT, 'console', 'bin.mjs');
 const DEMO = join(PACKAGE_ROOT, 'examples', 'demo.storm');
@@ -40,7 +41,7 @@ function startDemo(): Promise<{ url: string; child: ChildProcess }> {
 export async function runDashboard(attach: string | undefined): Promise<number> {
   if (!process.stdout.isTTY) {
     process.stderr.write('sockstorm dashboard: needs a terminal of its own\n');
-    return 104;
+    return EXIT.invalid;
   }
   const demo = attach ? null : await startDemo();
   const url = attach ?? demo!.url;

@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { ListeningEvent, ServerConfig } from '../../target-server/protocol.ts';
+import { EXIT } from '../../target-server/exit-codes.ts';
 import { programEntry } from '../runtime.ts';
 
 /** Options for {@link startBundledServer}. */
@@ -119,7 +120,7 @@ export function startBundledServer(options: BundledServerOptions = {}): Promise<
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
-      const kind = code === 3 ? 'server.native' : 'server.start';
+      const kind = code === EXIT.nativeUnavailable ? 'server.native' : 'server.start';
       reject(new ServerStartError(`the bundled server exited with code ${code}: ${stderr.trim()}`, kind));
     });
   });

@@ -9,11 +9,11 @@ import { EngineConfigError, type EngineOptions } from '../engine/engine-options.
 import { parseScript, ScriptError, ScriptErrors, type ScriptStep } from './parse.ts';
 import { readFacts } from '../../tuning/facts.ts';
 import { capacityFor } from '../../tuning/plan.ts';
-import { renderReport } from './html-report.ts';
-import { progressWriter } from './progress.ts';
+import { renderReport } from '../report/html-report.ts';
+import { progressWriter } from '../report/progress.ts';
 import { runScript } from './runner.ts';
-import { startMetricsEndpoint, type MetricsEndpoint } from './metrics-endpoint.ts';
-import { EXIT, formatSummary } from './summary.ts';
+import { startMetricsEndpoint, type MetricsEndpoint } from '../report/metrics-endpoint.ts';
+import { EXIT, formatSummary } from '../report/summary.ts';
 import { checkOutputPaths, writeOutput, type WriteOutcome } from './output-files.ts';
 
 /** Output files of a run, and the optional live endpoint. */

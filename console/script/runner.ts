@@ -7,7 +7,7 @@ import { createEngine, type Engine } from '../engine/engine.ts';
 import type { EngineOptions } from '../engine/engine-options.ts';
 import type { Snapshot } from '../engine/snapshot.ts';
 import type { ScriptStep } from './parse.ts';
-import { summarize, type RunSummary } from './summary.ts';
+import { summarize, type RunSummary } from '../report/summary.ts';
 import { compare, type Threshold, type ThresholdResult } from './thresholds.ts';
 
 /** Where a `ramp ... until` stopped: the highest open count before the limit was crossed. */
@@ -28,8 +28,8 @@ function watchedValue(metric: string, snapshot: Snapshot, previous: Snapshot | n
   return summary.count > 0 ? summary[stat] : null;
 }
 
-/** Follows a ramp until its limit is crossed (knee found) or the ramp is done. */
-function watchRamp(engine: Engine, step: Extract<ScriptStep, { kind: 'ramp' }>, signal?: AbortSignal): Promise<Knee | null> {
+/** Follows a ramp until its limit is crossed (knee found) or the ramp is done; `run` and the console both use it. */
+export function watchRamp(engine: Engine, step: Extract<ScriptStep, { kind: 'ramp' }>, signal?: AbortSignal): Promise<Knee | null> {
   const deadline = performance.now() + step.command.overMs + 60_000;
   let highest = 0;
   let previous: Snapshot | null = engine.getSnapshot();

@@ -7,7 +7,7 @@ import { useCallback, useRef, useState } from 'react';
 import type { Engine } from '../engine/engine.ts';
 import type { ConsoleSession } from '../script/console-session.ts';
 import { consoleReducer, INITIAL_STATE, type ConsoleAction, type ConsoleState } from './console-state.ts';
-import { ms } from './format.ts';
+import { ms } from '../report/format.ts';
 import { HelpView } from './help-view.tsx';
 import { ErrorsPanel, FleetPanel, HealthPanel, LatencyPanel, RecoveryPanel, ServerPanel, ThroughputPanel } from './panels.tsx';
 import { useConsoleKeys } from './use-console-keys.ts';

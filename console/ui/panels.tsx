@@ -6,7 +6,8 @@ import { Box, Text } from 'ink';
 import { adviceFor } from '../engine/classify-error.ts';
 import type { LatencySummary } from '../engine/histogram.ts';
 import type { Snapshot } from '../engine/snapshot.ts';
-import { bytes, count, ms, sparkline } from './format.ts';
+import { bytes, count, ms } from '../report/format.ts';
+import { sparkline } from './format.ts';
 
 interface PanelProps {
   snapshot: Snapshot;
@@ -39,7 +40,7 @@ export function FleetPanel({ snapshot, history, width }: PanelProps) {
 }
 
 function latencyRow(name: string, s: LatencySummary, interval: LatencySummary) {
-  return `${name.padEnd(6)} ${ms(s.p50, s.count > 0).padStart(6)} ${ms(s.p99, s.count > 0).padStart(6)} ${ms(interval.p99, interval.count > 0).padStart(6)}`;
+  return `${name.padEnd(6)} ${ms(s.count > 0 ? s.p50 : null).padStart(6)} ${ms(s.count > 0 ? s.p99 : null).padStart(6)} ${ms(interval.count > 0 ? interval.p99 : null).padStart(6)}`;
 }
 
 /** connect, RTT, fan-out and reconnect p50/p99 for the run, and p99 of the last second. */

@@ -4,10 +4,11 @@
  * stops the fleet gracefully and prints what the session did.
  */
 import { render } from 'ink';
+import { EXIT } from '../../target-server/exit-codes.ts';
 import { createEngine } from '../engine/engine.ts';
 import type { EngineOptions } from '../engine/engine-options.ts';
 import { ConsoleSession } from '../script/console-session.ts';
-import { startMetricsEndpoint } from '../script/metrics-endpoint.ts';
+import { startMetricsEndpoint } from '../report/metrics-endpoint.ts';
 import { App } from './app.tsx';
 
 /** Runs the console until the operator quits; resolves with the exit code. */
@@ -28,7 +29,7 @@ export async function runConsole(options: EngineOptions, metricsPort?: number): 
   });
   await instance.waitUntilExit();
   // a second Ctrl+C while the fleet closes exits at once
-  process.once('SIGINT', () => process.exit(105));
+  process.once('SIGINT', () => process.exit(EXIT.signal));
   process.stderr.write(`sockstorm: ${isQuitting ? 'stopping the fleet' : 'console closed'}…\n`);
   const last = engine.getSnapshot();
   await endpoint?.close();

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Snapshot } from '../../console/engine/snapshot.ts';
 import { errorBars, fleetLines, healthPercent, recoveryRows, surgeLines } from '../../console/dashboard/series.ts';
 import { followStream } from '../../console/dashboard/stream-client.ts';
-import { startMetricsEndpoint } from '../../console/script/metrics-endpoint.ts';
+import { startMetricsEndpoint } from '../../console/report/metrics-endpoint.ts';
 import { eventually } from '../helpers/test-client.ts';
 import { useEngines } from '../helpers/engines.ts';
 

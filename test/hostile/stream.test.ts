@@ -2,7 +2,7 @@
 // not memory.
 import net from 'node:net';
 import { describe, it } from 'vitest';
-import { startMetricsEndpoint } from '../../console/script/metrics-endpoint.ts';
+import { startMetricsEndpoint } from '../../console/report/metrics-endpoint.ts';
 import { useEngines } from '../helpers/engines.ts';
 import { eventually } from '../helpers/test-client.ts';
 

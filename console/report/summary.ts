@@ -5,10 +5,11 @@
 import { adviceFor } from '../engine/classify-error.ts';
 import type { LatencySummary } from '../engine/histogram.ts';
 import type { Snapshot } from '../engine/snapshot.ts';
-import { evaluateThresholds, type Threshold, type ThresholdResult } from './thresholds.ts';
+import { evaluateThresholds, type Threshold, type ThresholdResult } from '../script/thresholds.ts';
 
-/** Exit codes of `sockstorm run`. */
-export const EXIT = { passed: 0, failed: 99, inconclusive: 100, invalid: 104, signal: 105, host: 106, output: 107, crashed: 70 } as const;
+import { EXIT } from '../../target-server/exit-codes.ts';
+
+export { EXIT };
 
 /** How a run ended. */
 export type Verdict = 'passed' | 'failed' | 'inconclusive' | 'stopped';

@@ -10,9 +10,10 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { EngineConfigError, type EngineOptions } from './engine/engine-options.ts';
-import { runScriptFile } from './script/run-file.ts';
-import { EXIT } from './report/summary.ts';
+import { EngineConfigError } from './engine/engine-options.ts';
+import { engineOptions, withTargetOptions, type TargetFlags } from './cli-options.ts';
+import { runScriptFile, type RunFiles } from './script/run-file.ts';
+import { EXIT, exitCodeHelp } from '../target-server/exit-codes.ts';
 import { runTune } from '../tuning/tune-command.ts';
 import { PACKAGE_ROOT, programEntry } from './runtime.ts';
 
@@ -37,91 +38,6 @@ function runServer(args: string[]): void {
   });
 }
 
-function positiveNumber(name: string) {
-  return (value: string): number => {
-    const parsed = Number(value.replace(/\/s$/, ''));
-    if (!Number.isFinite(parsed) || parsed <= 0) throw new InvalidArgumentError(`${name} must be a positive number`);
-    return parsed;
-  };
-}
-
-function portNumber(value: string): number {
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError('--metrics-port must be 0..65535');
-  return port;
-}
-
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
-
-interface TargetFlags {
-  target?: string;
-  targets?: string;
-  engine: 'uws' | 'ws';
-  rate?: number;
-  maxInFlight?: number;
-  handshakeTimeout?: number;
-  maxPayload?: number;
-  topics?: string;
-  subprotocol?: string[];
-  header?: string[];
-  insecure?: boolean;
-  sourceAddresses?: string;
-  broadcastHttp?: string;
-  broadcastSend?: string;
-  tsPath?: string;
-  seqPath?: string;
-  topicPath?: string;
-  metricsPort?: number;
-  workers?: number;
-  servers?: number;
-}
-
-/** The options every fleet-driving command shares. */
-function withTargetOptions(command: Command): Command {
-  return command
-    .option('--target <url>', 'a ws:// or wss:// target (default: the bundled server)')
-    .option('--targets <list>', 'several targets, comma-separated; users spread over them round-robin')
-    .addOption(new Option('--engine <engine>', 'bundled server engine').choices(['uws', 'ws']).default('uws'))
-    .option('--rate <n>', 'connect rate, VUs per second', positiveNumber('--rate'))
-    .option('--max-in-flight <n>', 'most handshakes pending at once', positiveNumber('--max-in-flight'))
-    .option('--handshake-timeout <ms>', 'handshake timeout in ms', positiveNumber('--handshake-timeout'))
-    .option('--max-payload <bytes>', 'largest frame a VU accepts', positiveNumber('--max-payload'))
-    .option('--topics <list>', 'topics VUs subscribe to (bundled server), comma-separated')
-    .option('--subprotocol <name>', 'offer a subprotocol (repeatable)', collect)
-    .option('--header <name:value>', 'add an upgrade request header (repeatable)', collect)
-    .option('--insecure', 'accept any TLS certificate (test targets only)')
-    .option('--source-addresses <list>', 'local addresses to spread VUs over, e.g. 127.0.0.2,127.0.0.3')
-    .option('--broadcast-http <spec>', 'real target: broadcast with an HTTP request "METHOD URL [BODY]"')
-    .option('--broadcast-send <template>', 'real target: broadcast by sending this frame from a VU')
-    .option('--ts-path <path>', 'real target: JSON path of the send time (epoch ms) in fan-out messages')
-    .option('--seq-path <path>', 'real target: JSON path of a per-topic sequence number')
-    .option('--topic-path <path>', 'real target: JSON path of the topic')
-    .option('--servers <n>', 'bundled server processes, each on its own port (one holds up to its own fd limit)', positiveNumber('--servers'))
-    .option('--workers <n>', 'split the fleet over N generator processes (each has its own fd limit and event loop)', positiveNumber('--workers'))
-    .option('--metrics-port <port>', 'serve /metrics (Prometheus), /snapshot and /stream on 127.0.0.1 (0: a free port)', portNumber);
-}
-
-function engineOptions(flags: TargetFlags): EngineOptions {
-  const headers: Record<string, string> = {};
-  for (const header of flags.header ?? []) {
-    const colon = header.indexOf(':');
-    if (colon <= 0) throw new EngineConfigError('config.option', `--header "${header}" has no name: give it as 'Name: value'`);
-    headers[header.slice(0, colon).trim()] = header.slice(colon + 1).trim();
-  }
-  const framePaths = flags.tsPath || flags.seqPath || flags.topicPath
-    ? { tsPath: flags.tsPath, seqPath: flags.seqPath, topicPath: flags.topicPath } : undefined;
-  const targets = flags.targets === undefined ? undefined : flags.targets.split(',').map((t) => t.trim()).filter(Boolean);
-  return {
-    target: flags.target ?? targets?.[0], targets, serverEngine: flags.engine, ratePerSec: flags.rate, maxInFlight: flags.maxInFlight,
-    handshakeTimeoutMs: flags.handshakeTimeout, maxPayloadBytes: flags.maxPayload,
-    topics: flags.topics?.split(',').map((t) => t.trim()).filter(Boolean), protocols: flags.subprotocol,
-    headers, insecure: flags.insecure, localAddresses: flags.sourceAddresses?.split(',').map((a) => a.trim()).filter(Boolean),
-    broadcastHttp: flags.broadcastHttp, broadcastSend: flags.broadcastSend, framePaths, workers: flags.workers, servers: flags.servers,
-  };
-}
-
 const VERSION = (JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
 const program = new Command('sockstorm')
@@ -130,13 +46,26 @@ const program = new Command('sockstorm')
   .exitOverride()
   .showHelpAfterError();
 
+/** `500ms`, `2s`, or a bare number of seconds. */
+function interval(value: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(value);
+  const parsed = match ? Number(match[1]) * (match[2] === 'ms' ? 1 : 1000) : NaN;
+  if (!(parsed >= 100)) throw new InvalidArgumentError(`--progress-interval must be a duration of at least 100ms (500ms, 5s), not "${value}"`);
+  return parsed;
+}
+
+const RUN_EXITS = [EXIT.passed, EXIT.error, EXIT.failed, EXIT.inconclusive, EXIT.invalid, EXIT.signal, EXIT.host, EXIT.output] as const;
+const CONSOLE_EXITS = [EXIT.passed, EXIT.error, EXIT.invalid, EXIT.signal] as const;
+
 withTargetOptions(program.command('run <script>'))
-  .description('run a script of console commands headless; exit 0 passed, 99 threshold failed, 100 inconclusive, 104 invalid, 105 signal')
+  .description('run a script of console commands headless, with thresholds and an exit code')
   .option('--json <file>', 'write the end summary as JSON')
-  .option('--ndjson <file>', 'write one snapshot per second as NDJSON')
+  .option('--ndjson <file>', 'write one snapshot per second as NDJSON, from the first second')
   .option('--report <file>', 'write a self-contained HTML report')
-  .option('--no-host-check', 'run even when the script asks for more VUs than this host can hold (exit 106 otherwise)')
-  .action(async (script: string, flags: TargetFlags & { json?: string; ndjson?: string; report?: string; hostCheck: boolean }) => {
+  .option('--progress-interval <duration>', 'one progress line on stderr per this long (default: 1s)', interval)
+  .option('--no-host-check', 'run even when the script asks for more users than this host can hold (exit 106 otherwise)')
+  .addHelpText('after', exitCodeHelp(RUN_EXITS))
+  .action(async (script: string, flags: TargetFlags & RunFiles & { hostCheck: boolean }) => {
     process.exitCode = await runScriptFile(script, engineOptions(flags), flags, undefined, flags.hostCheck);
   });
 
@@ -160,6 +89,7 @@ program.command('tune <action>')
   .option('--pid <pid>', 'apply: the process whose fd limit is raised (default: the calling shell)')
   .addOption(new Option('--scope <scope>', 'apply: all settings, or only network-namespace ones').choices(['all', 'net']).default('all'))
   .option('--max <n>', 'probe: most connections to open')
+  .addHelpText('after', exitCodeHelp([EXIT.passed, EXIT.error, EXIT.invalid, EXIT.host]))
   .action(async (action: string, flags) => {
     process.exitCode = await runTune(action, flags);
   });
@@ -174,12 +104,14 @@ program.command('dashboard')
 
 withTargetOptions(program.command('console'))
   .description('the interactive console (needs a terminal)')
+  .addHelpText('after', exitCodeHelp(CONSOLE_EXITS))
   .action(async (flags: TargetFlags) => {
     process.exitCode = await openConsole(flags);
   });
 
 withTargetOptions(program.command('demo', { isDefault: true }))
   .description('with a terminal: the console on the bundled server; otherwise (or with CI set) the demo experiment headless')
+  .addHelpText('after', exitCodeHelp(RUN_EXITS))
   .action(async (flags: TargetFlags) => {
     const isInteractive = Boolean(process.stdout.isTTY && process.stdin.isTTY) && !process.env.CI;
     process.exitCode = isInteractive ? await openConsole(flags) : await runScriptFile(DEMO, engineOptions(flags), { metricsPort: flags.metricsPort });

@@ -93,6 +93,13 @@ function positive(name: string, value: number, isInteger = true): number {
   return value;
 }
 
+/** Every default of the engine's options, in one place (the CLI's --help shows them from here). */
+export const ENGINE_DEFAULTS: Omit<ResolvedOptions, 'target' | 'targets' | 'framePaths' | 'broadcastHttp' | 'broadcastSend'> = {
+  serverEngine: 'uws', protocols: [], headers: {}, insecure: false, maxPayloadBytes: 1024 * 1024,
+  handshakeTimeoutMs: 10_000, compression: false, ratePerSec: 1000, maxInFlight: 500, topics: ['all'],
+  localAddresses: [], reconnect: DEFAULT_RECONNECT_POLICY, snapshotIntervalMs: 1000, workers: 1, isShard: false, servers: 1,
+};
+
 /** Merges defaults and validates; throws {@link EngineConfigError}. */
 export function resolveOptions(options: EngineOptions): ResolvedOptions {
   if (options.target !== undefined) validateTargetUrl(options.target);
@@ -102,9 +109,7 @@ export function resolveOptions(options: EngineOptions): ResolvedOptions {
     if (isIP(address) === 0) throw new EngineConfigError('config.option', `source address "${address}" is not an IP address; give local addresses like 127.0.0.2,127.0.0.3`);
   }
   const resolved: ResolvedOptions = {
-    serverEngine: 'uws', protocols: [], headers: {}, insecure: false, maxPayloadBytes: 1024 * 1024,
-    handshakeTimeoutMs: 10_000, compression: false, ratePerSec: 1000, maxInFlight: 500, topics: ['all'],
-    localAddresses: [], reconnect: DEFAULT_RECONNECT_POLICY, snapshotIntervalMs: 1000, workers: 1, isShard: false, servers: 1,
+    ...ENGINE_DEFAULTS,
     ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
   };
   if (resolved.serverEngine !== 'uws' && resolved.serverEngine !== 'ws') {

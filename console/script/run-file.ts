@@ -13,7 +13,7 @@ import { renderReport } from '../report/html-report.ts';
 import { progressWriter } from '../report/progress.ts';
 import { runScript } from './runner.ts';
 import { startMetricsEndpoint, type MetricsEndpoint } from '../report/metrics-endpoint.ts';
-import { EXIT, formatSummary } from '../report/summary.ts';
+import { EXIT, formatSummary, snapshotJson } from '../report/summary.ts';
 import { checkOutputPaths, writeOutput, type WriteOutcome } from './output-files.ts';
 
 /** Output files of a run, and the optional live endpoint. */
@@ -23,6 +23,18 @@ export interface RunFiles {
   report?: string;
   /** Serve /metrics, /snapshot and /stream on 127.0.0.1 at this port (0: a free one). */
   metricsPort?: number;
+  /** One progress line per this many ms. @default 1000 */
+  progressInterval?: number;
+}
+
+/** How long a script runs when every step has a known length (waits; a ramp without `until` does not block); null otherwise. */
+export function scriptLengthMs(steps: ScriptStep[]): number | null {
+  let total = 0;
+  for (const step of steps) {
+    if (step.kind === 'wait') total += step.ms;
+    else if (step.kind === 'await-open' || step.kind === 'await-recovered' || (step.kind === 'ramp' && step.until.length > 0)) return null;
+  }
+  return total;
 }
 
 function fail(message: string, code: number): number {
@@ -92,7 +104,7 @@ export async function runScriptFile(file: string, engineOptions: EngineOptions, 
   // a write that fails mid-run must not crash it: the snapshots are kept and written elsewhere at the end
   let ndjsonError: Error | null = null;
   ndjson?.on('error', (error) => { ndjsonError ??= error; });
-  const progress = progressWriter(process.stderr);
+  const progress = progressWriter(process.stderr, { intervalMs: files.progressInterval, totalMs: scriptLengthMs(steps) });
   let endpoint: Promise<MetricsEndpoint> | null = null;
   try {
     const outcome = await runScript(steps, {
@@ -105,19 +117,20 @@ export async function runScriptFile(file: string, engineOptions: EngineOptions, 
       },
       onSnapshot(snapshot) {
         progress.onSnapshot(snapshot);
-        if (!ndjsonError) ndjson?.write(`${JSON.stringify(snapshot)}\n`);
+        if (!ndjsonError) ndjson?.write(`${snapshotJson(snapshot)}\n`);
       },
     });
     progress.end();
     const writes: WriteOutcome[] = [];
     if (ndjson) {
       if (!ndjsonError) await new Promise<void>((resolve) => { ndjson.once('error', () => resolve()); ndjson.end(() => resolve()); });
-      if (ndjsonError) writes.push(writeOutput(files.ndjson!, outcome.snapshots.map((s) => `${JSON.stringify(s)}\n`).join('')));
+      if (ndjsonError) writes.push(writeOutput(files.ndjson!, outcome.snapshots.map((s) => `${snapshotJson(s)}\n`).join('')));
     }
     if (files.json) writes.push(writeOutput(files.json, `${JSON.stringify(outcome.summary, null, 2)}\n`));
     const reportFile = files.report ?? outcome.reportFile;
     if (reportFile) writes.push(writeOutput(reportFile, renderReport(outcome.summary, outcome.snapshots)));
-    process.stdout.write(`${formatSummary(outcome.summary)}\n`);
+    const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+    process.stdout.write(`${formatSummary(outcome.summary, { color })}\n`);
     const failed = writes.filter((w): w is Extract<WriteOutcome, { ok: false }> => !w.ok);
     for (const w of failed) {
       process.stderr.write(`sockstorm: could not write ${w.path} (${w.reason}); ${w.fallback ? `the data is in ${w.fallback}` : 'and no fallback file could be written either'} [output]\n`);

@@ -8,7 +8,8 @@ import type { EngineOptions } from '../engine/engine-options.ts';
 import type { Snapshot } from '../engine/snapshot.ts';
 import type { ScriptStep } from './parse.ts';
 import { summarize, type RunSummary } from '../report/summary.ts';
-import { compare, type Threshold, type ThresholdResult } from './thresholds.ts';
+import { metricText } from '../report/summary-text.ts';
+import { compare, scriptFailure, type Threshold, type ThresholdResult } from './thresholds.ts';
 
 /** Where a `ramp ... until` stopped: the highest open count before the limit was crossed. */
 export interface Knee {
@@ -45,7 +46,7 @@ export function watchRamp(engine: Engine, step: Extract<ScriptStep, { kind: 'ram
         const value = watchedValue(limit.metric, snapshot, previous);
         if (value === null || !compare(value, limit.op, limit.value)) continue;
         void engine.dispatch({ type: 'set-target', count: highest });
-        return finish({ open: highest, line: step.line, reason: `${limit.metric} ${Number(value.toFixed(3))} ${limit.op} ${limit.value}` });
+        return finish({ open: highest, line: step.line, reason: `${limit.metric} ${metricText(limit.metric, value, limit.source)} ${limit.op} ${metricText(limit.metric, limit.value, limit.source)}` });
       }
       previous = snapshot;
       highest = Math.max(highest, snapshot.fleet.open);
@@ -103,15 +104,21 @@ export async function runScript(steps: ScriptStep[], options: RunOptions): Promi
   const engine = await createEngine({ ...options.engineOptions, ...(targetStep?.kind === 'target' ? { target: targetStep.url } : {}) });
   options.onEngine?.(engine);
   const snapshots: Snapshot[] = [];
-  const unsubscribe = engine.subscribe((snapshot) => {
+  const record = (snapshot: Snapshot): void => {
     snapshots.push(snapshot);
     options.onSnapshot?.(snapshot);
-  });
+  };
+  const unsubscribe = engine.subscribe(record);
+  // the run's first second: the snapshot the engine took before anyone listened
+  const first = engine.getSnapshot();
+  if (snapshots.length === 0 && !first.isStopped) record(first);
+  // `broadcast N every D` series, to tell how many the end of the script cut off
+  const series: Array<{ count: number; everyMs: number; startedAt: number }> = [];
   const thresholds: Threshold[] = [];
   // what failed while the script ran: timed-out awaits and commands the engine refused
   const failures: ThresholdResult[] = [];
   const commandFailed = (step: ScriptStep, message: string): void => {
-    failures.push({ metric: 'command', op: '==', value: 1, source: `line ${step.line} "${step.text}": ${message}`, actual: null, passed: false });
+    failures.push(scriptFailure('command', `line ${step.line} "${step.text}": ${message}`, 1));
   };
   const notes: string[] = [];
   let reportFile: string | null = null;
@@ -122,8 +129,10 @@ export async function runScript(steps: ScriptStep[], options: RunOptions): Promi
     options.onStep?.(step);
     switch (step.kind) {
       case 'engine': {
+        const startedAt = performance.now();
         const result = await engine.dispatch(step.command);
         if (!result.ok) commandFailed(step, result.message);
+        else if (step.command.type === 'broadcast' && step.command.everyMs) series.push({ count: step.command.count, everyMs: step.command.everyMs, startedAt });
         break;
       }
       case 'ramp': {
@@ -148,7 +157,7 @@ export async function runScript(steps: ScriptStep[], options: RunOptions): Promi
         const isMet = await until(check, step.timeoutMs, signal);
         if (!isMet && !signal?.aborted) {
           const live = engine.live();
-          failures.push({ metric: 'await', op: '>=', value: step.kind === 'await-open' ? step.count : live.target, source: `${step.text} (line ${step.line})`, actual: live.open, passed: false });
+          failures.push(scriptFailure('await', `${step.text} (line ${step.line})`, step.kind === 'await-open' ? step.count : live.target, live.open, '>='));
         }
         break;
       }
@@ -163,9 +172,11 @@ export async function runScript(steps: ScriptStep[], options: RunOptions): Promi
     }
   }
   const { open: openAtEnd, target: targetAtEnd } = engine.live();
+  const endedAt = performance.now();
+  const unsentBroadcasts = series.reduce((sum, { count, everyMs, startedAt }) => sum + Math.max(0, count - 1 - Math.floor((endedAt - startedAt) / everyMs)), 0);
   await engine.stop();
   unsubscribe();
   if (snapshots.length === 0 || !snapshots[snapshots.length - 1]!.isStopped) snapshots.push(engine.getSnapshot());
-  const summary = summarize(snapshots, thresholds, { isSignalled: signal?.aborted ?? false, notes, openAtEnd, targetAtEnd, failures, knees });
+  const summary = summarize(snapshots, thresholds, { isSignalled: signal?.aborted ?? false, notes, openAtEnd, targetAtEnd, failures, knees, unsentBroadcasts });
   return { summary, snapshots, reportFile, knees };
 }

@@ -15,15 +15,42 @@ export interface Threshold {
   source: string;
 }
 
+/** How a threshold ended: `inconclusive` when its samples were the generator's (see console/report/verdict.ts). */
+export type ThresholdStatus = 'passed' | 'failed' | 'inconclusive';
+
 /** The outcome of one threshold. */
 export interface ThresholdResult extends Threshold {
   actual: number | null;
   passed: boolean;
+  status: ThresholdStatus;
+  /** Share of the samples it judged that were taken in saturated seconds; null where saturation does not apply. */
+  saturatedShare: number | null;
+}
+
+/** The form of a metric's values: durations in ms, shares 0..1, whole counts. */
+export type MetricKind = 'duration' | 'ratio' | 'count';
+
+/** A metric's form. */
+export function metricKind(metric: string): MetricKind {
+  if (DURATION_METRICS.test(metric)) return 'duration';
+  return RATIO_METRICS.has(metric) ? 'ratio' : 'count';
+}
+
+/**
+ * Which way a saturated generator pushes a metric: latencies, errors and missed seqs go up
+ * (it handles what arrives late, and times out what it did not get to), open users and reach go
+ * down; `saturated` measures the generator itself. So a bound met on the good side is met by
+ * the target, saturated or not; only a bound missed, or one of the other side, can be the generator's.
+ */
+export function saturationBias(metric: string): 'up' | 'down' | null {
+  if (metric === 'saturated') return null;
+  return metric === 'open' || metric === 'reach' ? 'down' : 'up';
 }
 
 const LATENCY = /^(connect|rtt|fanout|reconnect)\.(p50|p90|p99|max|mean)$/;
 const PLAIN = new Set(['recovery.p95', 'recovery.full', 'open', 'reach', 'missed', 'errors.count', 'errors.rate', 'saturated']);
 const DURATION_METRICS = /^(connect|rtt|fanout|reconnect|recovery)\./;
+const RATIO_METRICS = new Set(['reach', 'errors.rate', 'saturated']);
 const OPERATORS: Operator[] = ['<=', '>=', '==', '!=', '<', '>'];
 
 /** Whether a metric name is one thresholds know. */
@@ -34,7 +61,6 @@ export function isKnownMetric(metric: string): boolean {
 /** The metrics a threshold may name, for error messages and completion. */
 export const METRIC_HELP = 'connect|rtt|fanout|reconnect.(p50|p90|p99|max|mean), recovery.p95, recovery.full, open, reach, missed, errors.count, errors.rate, errors.<class>, saturated';
 
-const RATIO_METRICS = new Set(['reach', 'errors.rate', 'saturated']);
 
 /**
  * Parses a threshold value in the metric's own form: durations need a unit (`250ms`, `2s`;
@@ -87,6 +113,12 @@ export function evaluateThresholds(thresholds: Threshold[], values: Record<strin
     let actual = values[threshold.metric];
     if (actual === undefined && threshold.metric.startsWith('errors.')) actual = 0;
     const known = actual ?? null;
-    return { ...threshold, actual: known, passed: known !== null && compare(known, threshold.op, threshold.value) };
+    const passed = known !== null && compare(known, threshold.op, threshold.value);
+    return { ...threshold, actual: known, passed, status: passed ? 'passed' : 'failed', saturatedShare: null };
   });
+}
+
+/** Something that failed the run outside `expect` (a timed-out await, a refused command, a fault), as a result line. */
+export function scriptFailure(metric: string, source: string, value = 0, actual: number | null = null, op: Operator = '=='): ThresholdResult {
+  return { metric, op, value, source, actual, passed: false, status: 'failed', saturatedShare: null };
 }

@@ -96,22 +96,30 @@ describe('sockstorm run', () => {
     expect((await run.exit).code).toBe(105);
   });
 
-  it('marks stalled intervals saturated and the run inconclusive (100) whatever its thresholds say', async () => {
-    const file = script('stall.storm', 'vus 5\nawait open 5 timeout 20s\nstall 3s\nwait 500ms\nexpect open >= 5\n');
+  it('judges each threshold on its own samples: one taken in saturated seconds is inconclusive (100), one met anyway is not', async () => {
+    const file = script('stall.storm', 'vus 5\nawait open 5 timeout 20s\nprobe 50/s\nwait 1s\nstall 3s\nwait 1s\nexpect rtt.p99 < 0.01ms\nexpect open >= 5\nexpect errors.count == 0\n');
     const json = join(dir, 'stall.json');
     const result = await runCli(['run', file, '--json', json]);
-    expect(result.code).toBe(100);
     const summary = JSON.parse(readFileSync(json, 'utf8'));
-    expect(summary.verdict).toBe('inconclusive');
     expect(summary.saturated.intervals).toBeGreaterThanOrEqual(2);
-    expect(summary.thresholds[0].passed).toBe(true);
+    const [rtt, open, errors] = summary.thresholds;
+    // the probes' RTT was measured in the stalled seconds: the generator's figure, not the target's
+    expect(rtt).toMatchObject({ metric: 'rtt.p99', passed: false, status: 'inconclusive' });
+    expect(rtt.saturatedShare).toBeGreaterThan(0.1);
+    // fewer open users could be the generator's fault, but not more: a met `>=` stands
+    expect(open).toMatchObject({ passed: true, status: 'passed' });
+    expect(errors.status).not.toBe('inconclusive');
+    expect(summary.verdict).toBe('inconclusive');
+    expect(result.code).toBe(100);
+    expect(result.stdout).toMatch(/\? expect rtt\.p99 < 0\.01ms  \(actual [\d.]+(ms|s), [\d.]+% of its samples saturated\): INCONCLUSIVE/);
   });
 
   it('runs the shipped demo headless when CI is set and no command is given', async () => {
     const result = await runCli([], {}, 120_000);
     expect(result.stdout).toMatch(/^sockstorm run: (PASSED|FAILED|INCONCLUSIVE)/);
     expect(result.stdout).toContain('broadcast  20 settled');
-    expect(result.stdout).toContain('recovery   kill 20% reset: dropped 200');
+    // how many the ramp opened depends on the machine's speed (a knee can stop it early): 20% of whatever was open
+    expect(result.stdout).toMatch(/recovery   kill 20% reset: dropped [1-9]\d*/);
     const verdict = /sockstorm run: \w+ \(exit (\d+)\)/.exec(result.stdout)!;
     expect(result.code).toBe(Number(verdict[1]));
     expect(existsSync(join(dir, 'nothing'))).toBe(false);

@@ -1,0 +1,98 @@
+/**
+ * The end summary as a person reads it: one screen, every figure with its unit, each
+ * threshold's verdict and the share of its samples the generator's saturation touched.
+ * Failed thresholds are red on a terminal. Pure.
+ */
+import { adviceFor } from '../engine/classify-error.ts';
+import { metricKind, type ThresholdResult } from '../script/thresholds.ts';
+import { bytes, count, ms, NONE, percent, plain } from './format.ts';
+import type { LatencyFigures, RunSummary } from './summary.ts';
+import { INCONCLUSIVE_SHARE } from './verdict.ts';
+
+/** How to print: colours only on a terminal that wants them. */
+export interface TextOptions {
+  color?: boolean;
+}
+
+const PAINT = { red: '\x1b[31m', green: '\x1b[32m', yellow: '\x1b[33m', bold: '\x1b[1m', off: '\x1b[0m' } as const;
+
+/** A metric's value in its form: `169ms`, `99.5%` (or `0.995` when the threshold was written as a ratio), `3`. */
+export function metricText(metric: string, value: number | null, asWritten = ''): string {
+  if (value === null) return NONE;
+  const kind = metricKind(metric);
+  if (kind === 'duration') return ms(value);
+  if (kind === 'ratio') return /%/.test(asWritten) || asWritten === '' ? percent(value) : plain(value);
+  return plain(value);
+}
+
+function latencyLine(name: string, s: LatencyFigures): string {
+  if (s.count === 0) return `  ${name.padEnd(10)} ${NONE.padStart(8)}  (not measured)`;
+  return `  ${name.padEnd(10)} ${[s.p50, s.p90, s.p99, s.max].map((v) => ms(v).padStart(8)).join(' ')}  ${count(s.count).padStart(7)}`;
+}
+
+function isLoopback(url: string): boolean {
+  try {
+    const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+    return host === 'localhost' || host === '::1' || host.startsWith('127.');
+  } catch {
+    return false;
+  }
+}
+
+/** One result line: mark, what was asked, what was measured, and how much of it the generator's saturation touched. */
+export function thresholdLine(r: ThresholdResult): string {
+  if (r.metric === 'command') return `  ✗ failed: ${r.source}`;
+  if (r.metric === 'fault') return `  ✗ fault: ${r.source}`;
+  if (r.metric === 'await') return `  ✗ ${r.source}: timed out with ${r.actual} of ${r.value} open`;
+  if (r.metric === 'connects') return `  ✗ ${r.source}`;
+  const mark = r.status === 'passed' ? '✓' : r.status === 'failed' ? '✗' : '?';
+  const written = r.source.split(/\s+/).pop() ?? '';
+  const share = r.saturatedShare === null || r.actual === null ? '' : `, ${percent(r.saturatedShare)} of its samples saturated`;
+  const why = r.status === 'inconclusive'
+    ? `: INCONCLUSIVE, more than ${percent(INCONCLUSIVE_SHARE)} of its samples were taken while the generator was saturated (its figure is partly the generator's)`
+    : r.actual === null ? ': not measured (a threshold cannot pass unmeasured)' : '';
+  return `  ${mark} expect ${r.source}  (actual ${metricText(r.metric, r.actual, written)}${share})${why}`;
+}
+
+/** The end summary as a person reads it: one screen. */
+export function formatSummary(summary: RunSummary, options: TextOptions = {}): string {
+  const paint = (color: keyof typeof PAINT, text: string): string => (options.color ? `${PAINT[color]}${text}${PAINT.off}` : text);
+  const lines: string[] = [];
+  const t = summary.totals;
+  const verdictWord = summary.verdict === 'passed' && summary.thresholds.length === 0 ? 'PASSED (no thresholds)' : summary.verdict.toUpperCase();
+  const verdictColor = summary.verdict === 'passed' ? 'green' : summary.verdict === 'failed' ? 'red' : 'yellow';
+  const target = `${summary.target.url}${summary.target.endpoints > 1 ? ` and ${summary.target.endpoints - 1} more` : ''}${summary.target.isBundled ? ` (bundled ${summary.target.serverEngine})` : ''}`;
+  lines.push(`sockstorm run: ${paint(verdictColor, `${verdictWord} (exit ${summary.exitCode})`)} after ${ms(summary.durationMs)} against ${target}`);
+  lines.push(`fleet      open ${summary.fleet.open}/${summary.fleet.target} at the end of the script (peak ${summary.fleet.peakOpen})  attempts ${t.attempts}  connects ${t.connects}  failures ${t.failures}  drops ${t.disconnects}  killed ${t.killed}  reconnect ${summary.fleet.policy}`);
+  lines.push(`latency    ${['p50', 'p90', 'p99', 'max'].map((h) => h.padStart(8)).join(' ')}  ${'samples'.padStart(7)}`);
+  for (const [name, s] of Object.entries(summary.latency)) lines.push(latencyLine(name, s));
+  if (summary.latency.fanout.count > 0 && !summary.target.isBundled && !isLoopback(summary.target.url)) {
+    lines.push("  fan-out from the target's send time is one-way across two clocks: trust it only as far as they agree");
+  }
+  for (const r of summary.recoveries.slice(-3)) {
+    lines.push(`recovery   ${r.action}: dropped ${r.dropped}, 95% in ${ms(r.p95Ms)}, 100% in ${ms(r.fullMs)}, peak ${r.peakHandshakesPerSec} handshakes/s, ${r.attempts} attempts, ${r.failures} failed`);
+  }
+  const b = summary.broadcasts;
+  if (b.settled > 0 || b.unsent > 0) {
+    const unsent = b.unsent > 0 ? `; ${b.unsent} never sent (the script ended before their series did)` : '';
+    lines.push(`broadcast  ${b.settled} settled, lowest reach ${percent(b.minReach)}, missed seq ${t.missed}, received ${t.broadcastsReceived}${unsent}`);
+  }
+  const errors = Object.entries(summary.errors).sort((x, y) => y[1] - x[1]);
+  lines.push(`errors     ${errors.length === 0 ? 'none' : `${errors.reduce((n, [, c]) => n + c, 0)} (${percent(summary.errorRate)} of attempts failed)`}`);
+  for (const [errorClass, n] of errors.slice(0, 6)) lines.push(`  ${errorClass.padEnd(24)} ${String(n).padStart(7)}  ${adviceFor(errorClass)}`);
+  const h = summary.health;
+  lines.push(`generator  loop delay p99 max ${ms(h.loopDelayP99MaxMs)}, utilisation max ${percent(h.utilizationMax)}, CPU max ${h.cpuPercentMax.toFixed(0)}%, RSS max ${bytes(h.rssMaxBytes)}, ${bytes(h.bytesPerOpenVu)} per open user`);
+  const sat = summary.saturated;
+  lines.push(`           saturated ${sat.intervals} of ${sat.of} s (${percent(sat.share)}); each threshold below says how many of its samples were`);
+  if (summary.server) {
+    const s = summary.server;
+    lines.push(`server     (last /stats) ${s.engine}${s.native ? ' (native)' : ''}: ${s.connections} open, ${s.messagesOut} sent, loop delay p99 ${ms(s.loop.delayP99Ms)}, publish max ${ms(s.publishMsMax)}, RSS ${bytes(s.rssBytes)}`);
+  }
+  if (summary.thresholds.length > 0) lines.push('thresholds');
+  for (const r of summary.thresholds) {
+    const line = thresholdLine(r);
+    lines.push(r.status === 'failed' ? paint('red', line) : r.status === 'inconclusive' ? paint('yellow', line) : line);
+  }
+  for (const note of summary.notes) lines.push(`note       ${note}`);
+  return lines.join('\n');
+}

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseLine, parseScript, ScriptError } from '../../console/script/parse.ts';
 import { evaluateThresholds } from '../../console/script/thresholds.ts';
@@ -91,5 +92,15 @@ describe('evaluateThresholds', () => {
       { metric: 'errors.tcp.refused', op: '==', value: 0, source: '' },
     ], { 'rtt.p99': 5, open: 99, 'recovery.full': null });
     expect(results.map((r) => r.passed)).toEqual([true, false, false, true]);
+  });
+});
+
+describe('the README', () => {
+  it('has worked examples of the command language that parse as written', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('Worked examples'), readme.indexOf('Shipped experiments'));
+    const scripts = [...section.matchAll(/```\n([\s\S]*?)```/g)].map((m) => m[1]!);
+    expect(scripts.length).toBeGreaterThanOrEqual(3);
+    for (const script of scripts) expect(() => parseScript(script), script).not.toThrow();
   });
 });

@@ -152,7 +152,8 @@ export function planFor(input: PlanInput): Finding[] {
   findings.push({
     id: 'net.ipv4.ip_local_port_range', current: range ? range.join(' ') : 'unknown',
     recommended: ports !== null && ports >= neededPorts ? `${ports} ports` : `>= ${neededPorts} ports per source address`,
-    status: ports === null ? 'unknown' : ports >= neededPorts ? 'pass' : neededPorts <= 64_512 ? 'warn' : 'fail',
+    // short of ports is short of capacity: a FAIL, as the capacity line says (widening the range fixes it when it can)
+    status: ports === null ? 'unknown' : ports >= neededPorts ? 'pass' : 'fail',
     command: neededPorts <= 64_512 ? 'sysctl -w net.ipv4.ip_local_port_range="1024 65535"' : `use ${Math.ceil(connections / 64_512)} or more source addresses`,
     why: `one local port per connection to a destination, per source address (${sourceAddresses} in use)`,
     ...(ports !== null && ports < neededPorts && neededPorts <= 64_512 ? { apply: { kind: 'sysctl' as const, name: 'net.ipv4.ip_local_port_range' as const, value: '1024 65535' } } : {}),

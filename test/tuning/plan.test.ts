@@ -54,7 +54,7 @@ describe('tuning plan', () => {
   it('recommends exact commands and only fixes that apply, never tcp_tw_recycle', () => {
     const findings = planFor({ facts, connections: 60_000, sourceAddresses: 1 });
     const byId = Object.fromEntries(findings.map((f) => [f.id, f]));
-    expect(byId['net.ipv4.ip_local_port_range']).toMatchObject({ status: 'warn', command: 'sysctl -w net.ipv4.ip_local_port_range="1024 65535"', apply: { value: '1024 65535' } });
+    expect(byId['net.ipv4.ip_local_port_range']).toMatchObject({ status: 'fail', command: 'sysctl -w net.ipv4.ip_local_port_range="1024 65535"', apply: { value: '1024 65535' } });
     expect(byId['net.ipv4.tcp_max_syn_backlog']).toMatchObject({ status: 'warn', apply: { name: 'net.ipv4.tcp_max_syn_backlog', value: '4096' } });
     expect(byId['net.core.somaxconn']).toMatchObject({ status: 'pass' });
     expect(byId['net.core.somaxconn']!.apply).toBeUndefined();
@@ -71,5 +71,20 @@ describe('tune check advice', () => {
     expect(passing.filter((f) => f.command !== '').map((f) => `${f.id}: ${f.command}`)).toEqual([]);
     const failing = planFor({ facts, connections: 100_000, sourceAddresses: 1 }).find((f) => f.id === 'nofile')!;
     expect(failing).toMatchObject({ status: 'fail', command: 'prlimit --pid $$ --nofile=100040:100040' });
+  });
+
+  it('fails exactly the rows whose limits the capacity line says are short', () => {
+    const facts = readFacts(makeProc(THIS_MACHINE));
+    const ROW: Record<string, string> = {
+      'open files per process': 'nofile', 'ephemeral ports per destination': 'net.ipv4.ip_local_port_range',
+      'conntrack table': 'net.netfilter.nf_conntrack_max', memory: 'memory',
+    };
+    for (const connections of [10_000, 25_000, 50_000, 300_000]) {
+      const capacity = capacityFor({ facts, connections, sourceAddresses: 1 });
+      const failing = planFor({ facts, connections, sourceAddresses: 1 }).filter((f) => f.status === 'fail').map((f) => f.id);
+      const short = capacity.shortfalls.map((s) => ROW[s.limit]!);
+      expect(failing.filter((id) => Object.values(ROW).includes(id)).sort(), `${connections}`).toEqual(short.sort());
+      if (capacity.binding && capacity.isShort) expect(failing, `${connections}`).toContain(ROW[capacity.binding]);
+    }
   });
 });

@@ -5,7 +5,7 @@
  * of its own. Teardown is not progress: the snapshot taken while stopping is not shown.
  */
 import type { Snapshot } from '../engine/snapshot.ts';
-import { clock, ms, rate } from './format.ts';
+import { clock, ms, percent, rate } from './format.ts';
 
 /** One line for one snapshot; `totalMs` is the script's length when it is known. */
 export function progressLine(s: Snapshot, totalMs: number | null = null): string {
@@ -21,7 +21,7 @@ export function progressLine(s: Snapshot, totalMs: number | null = null): string
   if (s.interval.rtt.count > 0) parts.push(`rtt p99 ${ms(s.interval.rtt.p99)}`);
   if (s.interval.fanout.count > 0) parts.push(`fanout p99 ${ms(s.interval.fanout.p99)}`);
   parts.push(`err ${errors}`);
-  parts.push(`loop p99 ${ms(s.health.loopDelayP99Ms)} cpu ${s.health.cpuPercent.toFixed(0)}%`);
+  parts.push(`loop p99 ${ms(s.health.loopDelayP99Ms)} cpu ${percent(s.health.cpuPercent / 100)}`);
   if (s.health.isSaturated) parts.push(`SATURATED (${s.saturatedIntervals}/${s.intervals} s)`);
   return parts.join('  ');
 }

@@ -81,7 +81,7 @@ export function formatSummary(summary: RunSummary, options: TextOptions = {}): s
   lines.push(`errors     ${errors.length === 0 ? 'none' : `${errors.reduce((n, [, c]) => n + c, 0)} (${percent(summary.errorRate)} of attempts failed)`}`);
   for (const [errorClass, n] of errors.slice(0, 6)) lines.push(`  ${errorClass.padEnd(24)} ${String(n).padStart(7)}  ${adviceFor(errorClass)}`);
   const h = summary.health;
-  lines.push(`generator  loop delay p99 max ${ms(h.loopDelayP99MaxMs)}, utilisation max ${percent(h.utilizationMax)}, CPU max ${h.cpuPercentMax.toFixed(0)}%, RSS max ${bytes(h.rssMaxBytes)}, ${bytes(h.bytesPerOpenVu)} per open user`);
+  lines.push(`generator  loop delay p99 max ${ms(h.loopDelayP99MaxMs)}, utilisation max ${percent(h.utilizationMax)}, CPU max ${percent(h.cpuPercentMax / 100)}, RSS max ${bytes(h.rssMaxBytes)}, ${bytes(h.bytesPerOpenVu)} per open user`);
   const sat = summary.saturated;
   lines.push(`           saturated ${sat.intervals} of ${sat.of} s (${percent(sat.share)}); each threshold below says how many of its samples were`);
   if (summary.server) {

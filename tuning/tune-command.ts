@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { readFacts, type HostFacts } from './facts.ts';
 import { applyFindings, defaultJournalPath, restoreJournal, type ChangeOutcome } from './apply.ts';
 import { capacityFor, planFor, type Capacity, type Finding } from './plan.ts';
-import { probeHost } from './probe.ts';
 import { EXIT } from '../target-server/exit-codes.ts';
 
 /** Options of the tune subcommands. */
@@ -26,7 +25,8 @@ export interface TuneFlags {
 
 const SYMBOL = { pass: 'ok  ', warn: 'WARN', fail: 'FAIL', unknown: '??  ' } as const;
 
-function parseConnections(text: string | undefined, fallback: number): number | string {
+/** A positive whole count of connections, or what is wrong with it. */
+export function parseConnections(text: string | undefined, fallback: number): number | string {
   if (text === undefined) return fallback;
   return /^\d+$/.test(text) && Number(text) > 0 ? Number(text) : `--connections must be a positive integer, not "${text}"`;
 }
@@ -120,19 +120,6 @@ export async function runTune(action: string, flags: TuneFlags): Promise<number>
     printOutcomes(`applied (journal ${flags.journal ?? defaultJournalPath()}; undo with sockstorm tune restore):`, outcomes);
     return outcomes.every((o) => o.ok) ? EXIT.passed : EXIT.error;
   }
-  if (action === 'probe') {
-    const bound = parseConnections(flags.max, Math.min(Number.isFinite(capacity.capacity) ? Math.ceil(capacity.capacity * 1.05) : 30_000, 60_000));
-    if (typeof bound === 'string') return (console.error(`sockstorm tune: ${bound.replace('--connections', '--max')}`), EXIT.invalid);
-    const predicted = capacityFor({ facts, connections: bound, sourceAddresses: 1 });
-    const probe = await probeHost(bound);
-    const off = Number.isFinite(predicted.capacity) ? ((probe.held - predicted.capacity) / predicted.capacity) * 100 : null;
-    if (flags.json) console.log(JSON.stringify({ probe, predicted: predicted.capacity, binding: predicted.binding, offPercent: off }, null, 2));
-    else {
-      console.log(`probe: held ${probe.held.toLocaleString('en-US')} of ${bound.toLocaleString('en-US')} in ${probe.seconds.toFixed(1)} s (${probe.connectsPerSec.toFixed(0)}/s); stopped by ${probe.stoppedBy ?? 'the bound'}`);
-      console.log(`check predicted ${Number.isFinite(predicted.capacity) ? predicted.capacity.toLocaleString('en-US') : 'unknown'} (binding: ${predicted.binding ?? 'none'})${off === null ? '' : `; probe is ${off >= 0 ? '+' : ''}${off.toFixed(2)}% off`}`);
-    }
-    return EXIT.passed;
-  }
-  console.error(`sockstorm tune: unknown action "${action}"; use check, apply, restore or probe`);
+  console.error(`sockstorm tune: unknown action "${action}"; use check, apply, restore or probe (probe runs through the sockstorm CLI)`);
   return EXIT.invalid;
 }

@@ -51,11 +51,24 @@ export interface EngineOptions {
   workers?: number;
   /** This engine is a shard: its snapshots carry encoded histograms for the coordinator. @default false */
   isShard?: boolean;
+  /** This host's capacity, when the entry checked it. */
+  hostLimit?: HostLimit;
 }
 
+/**
+ * What this host can hold, from the tuning check made once at the entry (`run`, the console):
+ * the engine says so before a target beyond it, and knows nothing of tuning itself.
+ */
+export interface HostLimit {
+  capacity: number;
+  /** The limit that binds, as `tune check` names it. */
+  binding: string;
+}
+
+type Unset = 'target' | 'targets' | 'framePaths' | 'broadcastHttp' | 'broadcastSend' | 'hostLimit';
+
 /** Options with every default filled in. */
-export type ResolvedOptions = Required<Omit<EngineOptions, 'target' | 'targets' | 'framePaths' | 'broadcastHttp' | 'broadcastSend'>> &
-  Pick<EngineOptions, 'target' | 'targets' | 'framePaths' | 'broadcastHttp' | 'broadcastSend'>;
+export type ResolvedOptions = Required<Omit<EngineOptions, Unset>> & Pick<EngineOptions, Unset>;
 
 /** The bundled server's URL with `?topics=` so VUs subscribe at open. */
 export function withTopics(url: string, topics: string[]): string {
@@ -94,7 +107,7 @@ function positive(name: string, value: number, isInteger = true): number {
 }
 
 /** Every default of the engine's options, in one place (the CLI's --help shows them from here). */
-export const ENGINE_DEFAULTS: Omit<ResolvedOptions, 'target' | 'targets' | 'framePaths' | 'broadcastHttp' | 'broadcastSend'> = {
+export const ENGINE_DEFAULTS: Omit<ResolvedOptions, Unset> = {
   serverEngine: 'uws', protocols: [], headers: {}, insecure: false, maxPayloadBytes: 1024 * 1024,
   handshakeTimeoutMs: 10_000, compression: false, ratePerSec: 1000, maxInFlight: 500, topics: ['all'],
   localAddresses: [], reconnect: DEFAULT_RECONNECT_POLICY, snapshotIntervalMs: 1000, workers: 1, isShard: false, servers: 1,

@@ -8,7 +8,6 @@ import { fireEvery } from './broadcast-trigger.ts';
 import { epochNow } from './clock.ts';
 import type { CommandResult } from './engine-api.ts';
 import type { EngineState } from './local-engine.ts';
-import { capacityFor } from '../../tuning/plan.ts';
 
 function ok(state: EngineState, message: string): CommandResult {
   state.log('info', message);
@@ -78,15 +77,11 @@ async function stall(ms: number): Promise<void> {
   }
 }
 
-// The tuning check: a target this host cannot hold is said before the fleet hits the wall.
+// A target this host cannot hold is said before the fleet hits the wall (the entry checked the host).
 function checkCapacity(state: EngineState, target: number): void {
-  const o = state.options;
-  // ports are per (source address, destination): several targets multiply them like addresses do
-  const destinations = o.targets?.length ?? (o.target ? 1 : o.servers);
-  const sourceAddresses = Math.max(1, o.localAddresses.length) * destinations;
-  const { isShort, capacity, binding, lift } = capacityFor({ facts: state.hostFacts, connections: target, sourceAddresses });
-  if (!isShort) return;
-  state.log('warn', `target ${target} exceeds what this host can hold (${capacity}, bound by ${binding}); ${lift}; see sockstorm tune check`);
+  const limit = state.options.hostLimit;
+  if (!limit || target <= limit.capacity) return;
+  state.log('warn', `target ${target} exceeds what this host can hold (${limit.capacity}, bound by ${limit.binding}); see sockstorm tune check --connections ${target}`);
 }
 
 /** Carries out one command against the engine's state. */

@@ -7,8 +7,7 @@ import { createWriteStream, readFileSync } from 'node:fs';
 import { ServerStartError } from '../engine/bundled-server.ts';
 import { EngineConfigError, type EngineOptions } from '../engine/engine-options.ts';
 import { parseScript, ScriptError, ScriptErrors, type ScriptStep } from './parse.ts';
-import { readFacts } from '../../tuning/facts.ts';
-import { capacityFor } from '../../tuning/plan.ts';
+import { hostCapacity, withHostLimit } from '../host-check.ts';
 import { renderReport } from '../report/html-report.ts';
 import { progressWriter } from '../report/progress.ts';
 import { runScript } from './runner.ts';
@@ -77,9 +76,7 @@ export async function runScriptFile(file: string, engineOptions: EngineOptions, 
     throw error;
   }
   const peak = peakTarget(steps);
-  // ports are per (source address, destination): several bundled servers multiply them too
-  const destinations = engineOptions.targets?.length ?? (engineOptions.target ? 1 : engineOptions.servers ?? 1);
-  const capacity = capacityFor({ facts: readFacts(), connections: peak, sourceAddresses: Math.max(1, engineOptions.localAddresses?.length ?? 0) * destinations, processes: engineOptions.workers ?? 1 });
+  const capacity = hostCapacity(engineOptions, peak);
   // unknown facts (no /proc here) are not a refusal: only limits known to be short are
   if (isHostChecked && capacity.isShort) {
     return fail(`${file} asks for ${peak} VUs but this host can hold ${capacity.capacity} (bound by ${capacity.binding}); ${capacity.lift}. See \`sockstorm tune check --connections ${peak}\`, or pass --no-host-check to run into the wall on purpose.`, EXIT.host);
@@ -108,7 +105,7 @@ export async function runScriptFile(file: string, engineOptions: EngineOptions, 
   let endpoint: Promise<MetricsEndpoint> | null = null;
   try {
     const outcome = await runScript(steps, {
-      engineOptions,
+      engineOptions: withHostLimit(engineOptions, capacity),
       signal: controller.signal,
       onEngine(engine) {
         if (files.metricsPort === undefined) return;

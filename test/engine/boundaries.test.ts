@@ -46,6 +46,17 @@ describe('module boundaries', () => {
     }
   });
 
+  it('keeps tuning standing alone: it imports nothing of the console, and the engine nothing of tuning', () => {
+    const tuning = sources('tuning');
+    expect(tuning.length).toBeGreaterThan(3);
+    for (const file of tuning) {
+      for (const spec of imports(file)) expect(spec, `${file} imports ${spec}`).not.toMatch(/console\//);
+    }
+    for (const file of sources('console/engine')) {
+      for (const spec of imports(file)) expect(spec, `${file} imports ${spec}`).not.toMatch(/tuning\//);
+    }
+  });
+
   it('keeps uWebSockets.js inside one module', () => {
     const users = [...sources('console'), ...sources('target-server'), ...sources('tuning')]
       .filter((file) => readFileSync(file, 'utf8').includes("'uWebSockets.js"));

@@ -10,6 +10,15 @@ const engines = useEngines();
 
 
 describe('engine against the bundled server', () => {
+  it('says before the fleet hits the wall when a target is beyond what the entry found this host can hold', async () => {
+    const engine = await engines.start({ ratePerSec: 2000, snapshotIntervalMs: 250, hostLimit: { capacity: 10, binding: 'open files per process' } });
+    await engine.dispatch({ type: 'set-target', count: 5 });
+    await engine.dispatch({ type: 'add', count: 10 });
+    const s = await nextSnapshot(engine, (snap) => snap.events.some((e) => e.level === 'warn'));
+    const warnings = s.events.filter((e) => e.level === 'warn').map((e) => e.text);
+    expect(warnings).toEqual(['target 15 exceeds what this host can hold (10, bound by open files per process); see sockstorm tune check --connections 15']);
+  });
+
   it('ramps to exactly 200 open, removes 50 to 150, and the server agrees each time', async () => {
     const engine = await engines.start({ ratePerSec: 2000, snapshotIntervalMs: 250 });
     await engine.dispatch({ type: 'ramp', count: 200, overMs: 500 });

@@ -1,0 +1,70 @@
+/**
+ * `sockstorm tune probe`: opens real connections from this process to the bundled server
+ * until the first failure or the bound, and reports how many it held, how fast, the error
+ * class that stopped it, and how far `tune check` predicted it. It drives an engine, so it
+ * lives on the console's side: tuning imports nothing of the console.
+ */
+import { createEngine } from './engine/engine.ts';
+import { readFacts } from '../tuning/facts.ts';
+import { capacityFor } from '../tuning/plan.ts';
+import { parseConnections } from '../tuning/tune-command.ts';
+import { EXIT } from '../target-server/exit-codes.ts';
+
+/** What a probe found. */
+export interface ProbeResult {
+  held: number;
+  bound: number;
+  seconds: number;
+  connectsPerSec: number;
+  /** The error class of the first failure, or null when the bound was reached. */
+  stoppedBy: string | null;
+  errors: Record<string, number>;
+}
+
+/** Probes up to `bound` connections, within `timeoutMs`. */
+export async function probeHost(bound: number, timeoutMs = 55_000, serverEngine: 'uws' | 'ws' = 'uws'): Promise<ProbeResult> {
+  const engine = await createEngine({ serverEngine, ratePerSec: 1_000_000, maxInFlight: 500, reconnect: { kind: 'off' }, snapshotIntervalMs: 250 });
+  const started = performance.now();
+  try {
+    await engine.dispatch({ type: 'set-target', count: bound });
+    let held = 0;
+    let failures = 0;
+    // a failure usually means a limit was hit: stop growing and count what is open
+    while (performance.now() - started < timeoutMs) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+      const live = engine.live();
+      held = live.open;
+      failures = Object.values(engine.getSnapshot().errors).reduce((sum, n) => sum + n, 0);
+      if (held >= bound || failures > 0 || engine.getSnapshot().totals.failures > 0) break;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const snapshot = engine.getSnapshot();
+    held = Math.max(held, engine.live().open);
+    const seconds = (performance.now() - started) / 1000;
+    const stoppedBy = Object.entries(snapshot.errors).sort((a, b) => b[1] - a[1])[0]?.[0] ?? (held >= bound ? null : 'timeout');
+    return { held, bound, seconds, connectsPerSec: held / seconds, stoppedBy, errors: snapshot.errors };
+  } finally {
+    await engine.stop();
+  }
+}
+
+/** `sockstorm tune probe [--max N] [--json]`; resolves with the exit code. */
+export async function runProbe(flags: { max?: string; json?: boolean; procRoot?: string }): Promise<number> {
+  const facts = readFacts(flags.procRoot ?? '/proc');
+  const check = capacityFor({ facts, connections: 10_000, sourceAddresses: 1 });
+  const bound = parseConnections(flags.max, Math.min(Number.isFinite(check.capacity) ? Math.ceil(check.capacity * 1.05) : 30_000, 60_000));
+  if (typeof bound === 'string') {
+    console.error(`sockstorm tune: ${bound.replace('--connections', '--max')}`);
+    return EXIT.invalid;
+  }
+  const predicted = capacityFor({ facts, connections: bound, sourceAddresses: 1 });
+  const probe = await probeHost(bound);
+  const off = Number.isFinite(predicted.capacity) ? ((probe.held - predicted.capacity) / predicted.capacity) * 100 : null;
+  if (flags.json) {
+    console.log(JSON.stringify({ probe, predicted: predicted.capacity, binding: predicted.binding, offPercent: off }, null, 2));
+    return EXIT.passed;
+  }
+  console.log(`probe: held ${probe.held.toLocaleString('en-US')} of ${bound.toLocaleString('en-US')} in ${probe.seconds.toFixed(1)} s (${probe.connectsPerSec.toFixed(0)}/s); stopped by ${probe.stoppedBy ?? 'the bound'}`);
+  console.log(`check predicted ${Number.isFinite(predicted.capacity) ? predicted.capacity.toLocaleString('en-US') : 'unknown'} (binding: ${predicted.binding ?? 'none'})${off === null ? '' : `; probe is ${off >= 0 ? '+' : ''}${off.toFixed(2)}% off`}`);
+  return EXIT.passed;
+}

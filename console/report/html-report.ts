@@ -1,67 +1,191 @@
 /**
- * `--report FILE`: one self-contained HTML file (inline SVG charts, no scripts, no network)
- * with the summary, the fleet over time, latencies per interval and the generator's health.
+ * `--report FILE`: one self-contained HTML file (uPlot and its stylesheet inlined, no network)
+ * with the verdict, the end summary, the thresholds, charts over time (fleet, latency p99 per
+ * second, handshakes and drops, generator and server health, memory; saturated seconds
+ * shaded; marks, chaos actions and broadcasts as numbered lines), the recoveries and the
+ * settled broadcasts. The charts' data goes into the page as JSON; `report-client.ts` draws it.
  */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { SATURATION } from '../engine/generator-health.ts';
 import type { Snapshot } from '../engine/snapshot.ts';
+import { PACKAGE_ROOT } from '../runtime.ts';
+import { metricKind, type ThresholdResult, type ThresholdStatus } from '../script/thresholds.ts';
+import { count, ms, percent, plain, rate } from './format.ts';
+import { REPORT_SCRIPT } from './report-client.ts';
+import { reportData, runStartMs, type Marker, type ReportData } from './report-series.ts';
 import { formatSummary, type RunSummary } from './summary.ts';
 
-const WIDTH = 760;
-const HEIGHT = 160;
+// the most recent settled broadcasts listed; the summary says how many settled in all
+const BROADCAST_ROWS = 100;
 
 function escapeHtml(text: string): string {
-  return text.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
-interface Series {
-  label: string;
-  color: string;
-  values: number[];
+/** uPlot's files, resolved the way Node resolves the package (works from the sources and from the bundles). */
+function uplotFile(name: 'uPlot.iife.min.js' | 'uPlot.min.css'): string {
+  const require = createRequire(join(PACKAGE_ROOT, 'package.json'));
+  return readFileSync(require.resolve(`uplot/dist/${name}`), 'utf8');
 }
 
-function chart(title: string, unit: string, times: number[], series: Series[], saturated: boolean[], marks: Array<{ x: number; label: string }>): string {
-  const max = Math.max(1e-9, ...series.flatMap((s) => s.values));
-  const tMax = Math.max(1, times[times.length - 1] ?? 1);
-  const x = (t: number): number => (t / tMax) * WIDTH;
-  const y = (v: number): number => HEIGHT - (v / max) * (HEIGHT - 10);
-  const bands = saturated.map((isSat, i) => (isSat ? `<rect x="${x(times[i - 1] ?? 0).toFixed(1)}" y="0" width="${Math.max(1, x(times[i]!) - x(times[i - 1] ?? 0)).toFixed(1)}" height="${HEIGHT}" fill="#fdd"/>` : '')).join('');
-  const lines = series.map((s) => `<polyline fill="none" stroke="${s.color}" stroke-width="1.5" points="${s.values.map((v, i) => `${x(times[i]!).toFixed(1)},${y(v).toFixed(1)}`).join(' ')}"/>`).join('');
-  const markLines = marks.map((m) => `<line x1="${x(m.x).toFixed(1)}" x2="${x(m.x).toFixed(1)}" y1="0" y2="${HEIGHT}" stroke="#888" stroke-dasharray="3"/><text x="${(x(m.x) + 3).toFixed(1)}" y="12" font-size="10">${escapeHtml(m.label)}</text>`).join('');
-  const legend = series.map((s) => `<span style="color:${s.color}">■ ${escapeHtml(s.label)}</span>`).join(' ');
-  return `<h3>${escapeHtml(title)} <small>(max ${max.toFixed(1)} ${unit})</small></h3><div>${legend}</div>
-<svg width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" style="border:1px solid #ccc">${bands}${markLines}${lines}</svg>`;
+/** JSON safe inside a `<script>` element: no `</script>`, no `<!--`. */
+function scriptJson(value: ReportData): string {
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
-/** Renders the report. */
+// a summary written before thresholds had a status (an old --json) has only `passed`
+function statusOf(result: ThresholdResult): ThresholdStatus {
+  return result.status ?? (result.passed ? 'passed' : 'failed');
+}
+
+function actualText(result: ThresholdResult): string {
+  if (result.actual === null) return result.metric === 'command' || result.metric === 'fault' ? '' : 'not measured';
+  if (result.metric === 'await') return `${count(result.actual)} open`;
+  const kind = metricKind(result.metric);
+  return kind === 'duration' ? ms(result.actual) : kind === 'ratio' ? percent(result.actual) : plain(result.actual);
+}
+
+/** The summary text, each threshold's line coloured by its status. */
+function summaryBox(summary: RunSummary): string {
+  const bySource = summary.thresholds.map((r) => ({ source: r.source, status: statusOf(r) })).sort((a, b) => b.source.length - a.source.length);
+  const lines = formatSummary(summary)
+    .split('\n')
+    .map((line) => {
+      const status = bySource.find((t) => line.includes(t.source))?.status ?? (line.trimStart().startsWith('✗') ? 'failed' : null);
+      return status && status !== 'passed' ? `<span class="${status}">${escapeHtml(line)}</span>` : escapeHtml(line);
+    });
+  return `<pre class="summary">${lines.join('\n')}</pre>`;
+}
+
+function table(head: string[], rows: string[][], empty: string): string {
+  if (rows.length === 0) return `<p class="empty">${escapeHtml(empty)}</p>`;
+  const th = head.map((h) => `<th>${escapeHtml(h)}</th>`).join('');
+  return `<table><thead><tr>${th}</tr></thead><tbody>${rows.map((r) => `<tr>${r.join('')}</tr>`).join('')}</tbody></table>`;
+}
+
+const td = (text: string, cls = ''): string => `<td${cls ? ` class="${cls}"` : ''}>${escapeHtml(text)}</td>`;
+
+function thresholdsTable(summary: RunSummary): string {
+  const rows = summary.thresholds.map((r) => {
+    const status = statusOf(r);
+    return [td(r.source), td(actualText(r), 'num'), td(percent(r.saturatedShare), 'num'), td(status, `status ${status}`)];
+  });
+  return table(['threshold', 'actual', 'of its samples saturated', 'status'], rows, 'No thresholds: nothing was expected of this run.');
+}
+
+function markerList(markers: Marker[]): string {
+  if (markers.length === 0) return '<p class="empty">No marks, chaos actions or broadcasts.</p>';
+  const items = markers.map(
+    (m) =>
+      `<li><span class="num ${m.kind}">${m.n}</span> <span class="at">${escapeHtml(ms(m.atS * 1000))}</span> <span class="kind">${m.kind}</span> ${escapeHtml(m.label)}</li>`,
+  );
+  return `<ol class="markers">${items.join('')}</ol>`;
+}
+
+function recoveriesTable(summary: RunSummary, markers: Marker[], startMs: number | null): string {
+  const rows = summary.recoveries.map((r) => {
+    const atS = startMs === null ? null : (r.atMs - startMs) / 1000;
+    const marker = markers.find((m) => (m.kind === 'chaos' || m.kind === 'outage') && m.label === r.action && atS !== null && Math.abs(m.atS - atS) < 1e-6);
+    return [
+      td(marker ? String(marker.n) : '—', 'num'),
+      td(r.action),
+      td(atS === null ? '—' : ms(atS * 1000), 'num'),
+      td(count(r.dropped), 'num'),
+      td(ms(r.p95Ms), 'num'),
+      td(ms(r.fullMs), 'num'),
+      td(rate(r.peakHandshakesPerSec), 'num'),
+      td(count(r.attempts), 'num'),
+      td(count(r.failures), r.failures > 0 ? 'num failed' : 'num'),
+    ];
+  });
+  return table(
+    ['#', 'action', 'at', 'dropped', '95% back', '100% back', 'peak handshakes', 'attempts', 'failures'],
+    rows,
+    'No chaos action or outage in this run.',
+  );
+}
+
+function broadcastsTable(summary: RunSummary): string {
+  const last = summary.broadcasts.last.slice(-BROADCAST_ROWS);
+  const rows = last.map((b) => [
+    td(b.topic),
+    td(String(b.seq), 'num'),
+    td(count(b.openAtSend), 'num'),
+    td(count(b.receivers), 'num'),
+    td(percent(b.reach), b.reach < 1 ? 'num failed' : 'num'),
+    td(ms(b.firstMs), 'num'),
+    td(ms(b.p50Ms), 'num'),
+    td(ms(b.p99Ms), 'num'),
+    td(ms(b.lastMs), 'num'),
+  ]);
+  const note =
+    summary.broadcasts.settled > last.length ? `<p class="note">The last ${last.length} of ${summary.broadcasts.settled} settled broadcasts.</p>` : '';
+  return note + table(['topic', 'seq', 'open at send', 'receivers', 'reach', 'first', 'p50', 'p99', 'last (max)'], rows, 'No broadcast settled in this run.');
+}
+
+function chartsSection(data: ReportData): string {
+  if (data.times.length === 0) return '<p class="empty">No measured second to plot: the run ended within its first second.</p>';
+  const key = `<p class="key"><span class="swatch"></span> shaded: a saturated second (the generator's event-loop delay p99 over ${ms(SATURATION.loopDelayP99Ms)} or its utilisation over ${SATURATION.utilization}): its figures are the generator's as much as the target's. ${data.bands.length === 0 ? 'None in this run.' : ''}</p>`;
+  const boxes = data.charts.map((c) =>
+    c.series.length === 0
+      ? `<div class="chart"><div class="u-title">${escapeHtml(c.title)}</div><p class="empty">${escapeHtml(c.empty)}</p></div>`
+      : `<div class="chart" id="chart-${c.id}"></div>`,
+  );
+  return key + boxes.join('\n');
+}
+
+const STYLE = `
+body{font:14px/1.45 system-ui,sans-serif;margin:0 auto;padding:1.5em 2em;max-width:1100px;color:#222}
+h1.verdict{font-size:3em;margin:0 0 .1em;letter-spacing:.04em}
+.verdict.passed{color:#1b7f3b}.verdict.failed{color:#c62828}.verdict.inconclusive{color:#b26a00}.verdict.stopped{color:#555}
+h2{font-size:1.2em;margin:1.6em 0 .5em;border-bottom:1px solid #ddd;padding-bottom:.2em}
+pre.summary{background:#f6f6f6;padding:1em;white-space:pre-wrap;overflow-wrap:anywhere;font-size:12.5px}
+.failed{color:#c62828;font-weight:600}.inconclusive{color:#b26a00;font-weight:600}
+td.status.passed{color:#1b7f3b}
+table{border-collapse:collapse;margin:.3em 0}th,td{padding:.25em .7em;border-bottom:1px solid #e4e4e4;text-align:left}
+td.num{text-align:right;font-variant-numeric:tabular-nums}th{background:#f3f3f3}
+.chart{margin:1.2em 0}.chart .u-title{font-size:15px;font-weight:600}
+.key .swatch{display:inline-block;width:1.4em;height:1em;background:rgba(229,57,53,.16);border:1px solid rgba(229,57,53,.5);vertical-align:middle}
+.empty,.note{color:#666;font-style:italic}
+ol.markers{list-style:none;padding:0;columns:2}ol.markers li{break-inside:avoid;margin:.15em 0}
+.markers .num{display:inline-block;min-width:1.6em;text-align:center;color:#fff;border-radius:3px;font-size:12px}
+.num.mark{background:#555}.num.chaos{background:#c62828}.num.outage{background:#e65100}.num.broadcast{background:#2458c6}
+.markers .at{display:inline-block;min-width:4em;color:#555}.markers .kind{color:#777}
+`;
+
+/** Renders the report page for a run's summary and its snapshots (any number of them, none included). */
 export function renderReport(summary: RunSummary, snapshots: Snapshot[]): string {
-  const start = snapshots[0]?.atMs ?? 0;
-  const times = snapshots.map((s) => s.elapsedMs / 1000);
-  const saturated = snapshots.map((s) => s.health.isSaturated);
-  const marks = summary.marks.map((m) => ({ x: (m.atMs - start) / 1000 + (times[0] ?? 0), label: m.label }))
-    .concat(summary.recoveries.map((r) => ({ x: (r.atMs - start) / 1000 + (times[0] ?? 0), label: r.action })));
-  const pick = (f: (s: Snapshot) => number): number[] => snapshots.map(f);
-  const charts = [
-    chart('Fleet', 'VUs', times, [
-      { label: 'open', color: '#070', values: pick((s) => s.fleet.open) },
-      { label: 'target', color: '#999', values: pick((s) => s.fleet.target) },
-      { label: 'connecting', color: '#c80', values: pick((s) => s.fleet.connecting) },
-      { label: 'waiting', color: '#a0a', values: pick((s) => s.fleet.waiting) },
-    ], saturated, marks),
-    chart('Handshakes and drops per second', '/s', times, [
-      { label: 'attempts/s', color: '#c80', values: pick((s) => s.rates.attemptsPerSec) },
-      { label: 'disconnects/s', color: '#c00', values: pick((s) => s.rates.disconnectsPerSec) },
-    ], saturated, marks),
-    chart('Latency p99 per interval', 'ms', times, [
-      { label: 'connect', color: '#c80', values: pick((s) => s.interval.connect.p99) },
-      { label: 'rtt', color: '#00c', values: pick((s) => s.interval.rtt.p99) },
-      { label: 'fan-out', color: '#070', values: pick((s) => s.interval.fanout.p99) },
-    ], saturated, marks),
-    chart('Generator event-loop delay p99 (red bands: saturated)', 'ms', times, [
-      { label: 'loop delay p99', color: '#c00', values: pick((s) => s.health.loopDelayP99Ms) },
-    ], saturated, marks),
-  ];
-  return `<!doctype html><html><head><meta charset="utf-8"><title>sockstorm report: ${summary.verdict}</title>
-<style>body{font-family:system-ui,sans-serif;margin:2em;max-width:820px}pre{background:#f6f6f6;padding:1em;overflow-x:auto}</style></head>
-<body><h1>sockstorm: ${escapeHtml(summary.verdict)}</h1><pre>${escapeHtml(formatSummary(summary))}</pre>${charts.join('\n')}
-<h3>Broadcasts</h3><pre>${escapeHtml(summary.broadcasts.last.map((b) => `${b.topic}#${b.seq}: reach ${(b.reach * 100).toFixed(1)}% (${b.receivers}/${b.openAtSend}) first ${b.firstMs.toFixed(1)} p50 ${b.p50Ms.toFixed(1)} p99 ${b.p99Ms.toFixed(1)} last ${b.lastMs.toFixed(1)} ms`).join('\n') || 'none')}</pre>
-</body></html>\n`;
+  const data = reportData(summary, snapshots);
+  const startMs = runStartMs(snapshots);
+  const started = startMs === null ? '' : `, started ${new Date(startMs).toISOString()}`;
+  const uplotJs = uplotFile('uPlot.iife.min.js').replace(/<\/script/gi, '<\\/script');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>sockstorm report: ${escapeHtml(summary.verdict)}</title>
+<style>${uplotFile('uPlot.min.css')}</style><style>${STYLE}</style></head>
+<body>
+<h1 class="verdict ${escapeHtml(summary.verdict)}">${escapeHtml(summary.verdict.toUpperCase())}</h1>
+<p>exit ${summary.exitCode} after ${escapeHtml(ms(summary.durationMs))} against ${escapeHtml(summary.target.url)}${escapeHtml(started)}</p>
+<h2>Summary</h2>
+${summaryBox(summary)}
+<h2>Thresholds</h2>
+${thresholdsTable(summary)}
+<h2>Over time</h2>
+${chartsSection(data)}
+<h2>Marks, chaos actions and broadcasts</h2>
+${markerList(data.markers)}
+<h2>Recoveries</h2>
+${recoveriesTable(summary, data.markers, startMs)}
+<h2>Broadcasts</h2>
+${broadcastsTable(summary)}
+<script>${uplotJs}</script>
+<script type="application/json" id="report-data">${scriptJson(data)}</script>
+<script>${REPORT_SCRIPT}</script>
+</body></html>
+`;
 }

@@ -1,17 +1,20 @@
 /**
  * The console: panels over the latest snapshot, an event log, and a command bar. It reads
- * snapshots and sends command lines; it never reaches into the engine.
+ * snapshots and sends command lines; it never reaches into the engine. Below
+ * {@link MIN_TERMINAL} it says so instead of drawing a frame the terminal would mangle.
  */
-import { Box, Text, useApp, useStdout } from 'ink';
-import { useCallback, useRef, useState } from 'react';
+import { Box, Text, useApp } from 'ink';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Engine } from '../engine/engine.ts';
 import type { ConsoleSession } from '../script/console-session.ts';
 import { consoleReducer, INITIAL_STATE, type ConsoleAction, type ConsoleState } from './console-state.ts';
-import { ms } from '../report/format.ts';
+import { clock, ms } from '../report/format.ts';
 import { HelpView } from './help-view.tsx';
-import { ErrorsPanel, FleetPanel, HealthPanel, LatencyPanel, RecoveryPanel, ServerPanel, ThroughputPanel } from './panels.tsx';
+import { hintLine } from './keymap.ts';
+import { BroadcastLine, ErrorsPanel, FleetPanel, HealthPanel, LatencyPanel, RecoveryPanel, ServerPanel, ThroughputPanel } from './panels.tsx';
 import { useConsoleKeys } from './use-console-keys.ts';
 import { useSnapshot } from './use-snapshot.ts';
+import { useTerminalSize } from './use-terminal-size.ts';
 import { useTimelineCleanup } from './use-timeline-cleanup.ts';
 
 /** Props of {@link App}. */
@@ -22,16 +25,37 @@ export interface AppProps {
   onQuit(): void;
 }
 
+/** The smallest terminal the console draws in. */
+export const MIN_TERMINAL = { columns: 80, rows: 24 } as const;
+
+/**
+ * Rows of the frame besides the event log: the header, two rows of panels (7 each), the
+ * broadcast and generator lines, the command bar (2), and one left free: a frame as tall as
+ * the terminal makes Ink clear the whole screen on every render.
+ */
+const FIXED_ROWS = 1 + 7 + 7 + 1 + 1 + 2 + 1;
+
+/** The widest the panels grow. */
+const MAX_WIDTH = 140;
+
 function CommandBar({ state }: { state: ConsoleState }) {
-  if (state.mode === 'command') return <Text>:{state.input}<Text inverse> </Text></Text>;
-  if (state.mode === 'confirm') return <Text color="yellow" bold>{state.pending?.question}</Text>;
   const message = state.message;
+  let top = <Text color={message?.isError ? 'red' : 'green'} wrap="truncate">{message?.text || ' '}</Text>;
+  if (state.mode === 'command') top = <Text wrap="truncate">:{state.input}<Text inverse> </Text></Text>;
+  if (state.mode === 'confirm') top = <Text color="yellow" bold wrap="truncate">{state.pending?.question}</Text>;
   return (
     <Box flexDirection="column">
-      <Text color={message?.isError ? 'red' : 'green'} wrap="truncate">{message?.text ?? ' '}</Text>
-      <Text dimColor wrap="truncate">+/- 100  */ 1000  b broadcast  k kill 20%  r reconnect  : command  ? help  q quit</Text>
+      {top}
+      <Text dimColor wrap="truncate">{state.mode === 'command' ? 'Enter runs  Esc leaves  Tab completes  ↑/↓ history  save FILE keeps the session' : hintLine()}</Text>
     </Box>
   );
+}
+
+/** Widths of the top row (fleet, latency, throughput): latency needs 31 columns for its four figures. */
+function topWidths(width: number): [number, number, number] {
+  const latency = Math.max(31, Math.round(width * 0.38));
+  const throughput = Math.floor((width - latency) / 2) - 1;
+  return [width - latency - throughput, latency, throughput];
 }
 
 /** The whole console. */
@@ -46,13 +70,13 @@ export function App({ engine, session, onQuit }: AppProps) {
     setState(stateRef.current);
   }, []);
   const { exit } = useApp();
-  const { stdout } = useStdout();
-  const width = Math.max(60, Math.min(stdout.columns ?? 80, 140));
+  const { columns, rows } = useTerminalSize();
   const runLine = useCallback((line: string) => {
     void session.run(line).then((result) => {
       if (result.message) dispatch({ type: 'message', text: result.message, isError: !result.ok });
     });
   }, [session, dispatch]);
+  useEffect(() => session.onNotice((notice) => dispatch({ type: 'message', text: notice.message, isError: !notice.ok })), [session, dispatch]);
   const quit = useCallback(() => {
     onQuit();
     exit();
@@ -60,12 +84,23 @@ export function App({ engine, session, onQuit }: AppProps) {
   useConsoleKeys({
     getState: () => stateRef.current, dispatch, runLine, quit,
     openNow: () => engine.live().open,
-    policyNow: () => engine.getSnapshot().fleet.policy,
+    policyNow: () => session.policyInForce(),
   });
-  const side = Math.floor(width * 0.3);
-  const middle = width - 2 * side;
-  const halves = [Math.floor(width / 3), Math.floor(width / 3), width - 2 * Math.floor(width / 3)];
+  if (columns < MIN_TERMINAL.columns || (rows !== null && rows < MIN_TERMINAL.rows)) {
+    return (
+      <Box flexDirection="column">
+        <Text color="yellow" wrap="truncate">terminal too small: {columns}x{rows ?? '?'}, needs {MIN_TERMINAL.columns}x{MIN_TERMINAL.rows}</Text>
+        <Text dimColor wrap="truncate">q quits</Text>
+      </Box>
+    );
+  }
+  const width = Math.min(columns, MAX_WIDTH);
+  const eventRows = Math.max(4, Math.min(12, (rows ?? MIN_TERMINAL.rows) - FIXED_ROWS));
+  const [fleet, latency, throughput] = topWidths(width);
+  const third = Math.floor(width / 3);
   const props = { snapshot, history };
+  // events are stamped with the session's clock, as the header and a saved script's waits are
+  const startedAtMs = snapshot.atMs - snapshot.elapsedMs;
   return (
     <Box flexDirection="column" width={width}>
       <Text wrap="truncate">
@@ -75,20 +110,21 @@ export function App({ engine, session, onQuit }: AppProps) {
       {state.mode === 'help' ? <HelpView /> : (
         <>
           <Box>
-            <FleetPanel {...props} width={side} />
-            <LatencyPanel {...props} width={middle} />
-            <ThroughputPanel {...props} width={side} />
+            <FleetPanel {...props} width={fleet} />
+            <LatencyPanel {...props} width={latency} />
+            <ThroughputPanel {...props} width={throughput} />
           </Box>
-          <Box>
-            <ErrorsPanel {...props} width={halves[0]!} />
-            <RecoveryPanel {...props} width={halves[1]!} />
-            <ServerPanel {...props} width={halves[2]!} />
+          <Box height={7}>
+            <ErrorsPanel {...props} width={third} />
+            <RecoveryPanel {...props} width={third} />
+            <ServerPanel {...props} width={width - 2 * third} />
           </Box>
+          <BroadcastLine {...props} width={width} />
           <HealthPanel {...props} width={width} />
-          <Box flexDirection="column" height={4}>
-            {snapshot.events.slice(-4).map((event) => (
+          <Box flexDirection="column" height={eventRows}>
+            {snapshot.events.slice(-eventRows).map((event) => (
               <Text key={event.id} wrap="truncate" color={event.level === 'error' ? 'red' : event.level === 'warn' ? 'yellow' : undefined} dimColor={event.level === 'info'}>
-                {new Date(event.atMs).toISOString().slice(11, 19)} {event.text}
+                {clock(event.atMs - startedAtMs).padStart(5)} {event.text}
               </Text>
             ))}
           </Box>

@@ -71,8 +71,11 @@ export function consoleReducer(state: ConsoleState, action: ConsoleAction): Cons
       return { ...state, mode: 'keys', input: '', pending: null };
     case 'ask':
       return { ...state, mode: 'confirm', pending: { line: action.line, question: action.question } };
-    case 'answer':
-      return { ...state, mode: 'keys', pending: null };
+    case 'answer': {
+      // a no is said, so a key pressed by mistake is not taken for a kill that did nothing
+      const message = !action.isYes && state.pending ? { text: `cancelled: ${state.pending.line}`, isError: false } : state.message;
+      return { ...state, mode: 'keys', pending: null, message };
+    }
     case 'toggle-help':
       return { ...state, mode: state.mode === 'help' ? 'keys' : 'help' };
     case 'message':

@@ -1,4 +1,5 @@
 /** The console's own drawing helpers; figures are formatted by console/report/format.ts. */
+import { ms } from '../report/format.ts';
 
 const BARS = '▁▂▃▄▅▆▇█';
 
@@ -8,4 +9,31 @@ export function sparkline(values: readonly number[], width: number): string {
   const max = Math.max(0, ...tail);
   if (max === 0) return BARS[0]!.repeat(tail.length);
   return tail.map((v) => BARS[Math.min(BARS.length - 1, Math.floor((v / max) * (BARS.length - 1)))]).join('');
+}
+
+/** A piece of a one-line readout; the lower `priority`, the sooner it gives way. */
+export interface Segment {
+  text: string;
+  priority: number;
+}
+
+/**
+ * The segments of a line that fit `width` with `gap` cells between them, in their order:
+ * whole segments give way, lowest priority first (the last of equals first), so no figure is
+ * ever cut in half.
+ */
+export function fitSegments<T extends Segment>(segments: readonly T[], width: number, gap = 2): T[] {
+  const kept = [...segments];
+  const widthOf = (list: readonly T[]): number => list.reduce((sum, s) => sum + s.text.length, 0) + gap * Math.max(0, list.length - 1);
+  while (kept.length > 1 && widthOf(kept) > width) {
+    let drop = 0;
+    for (let i = 1; i < kept.length; i++) if (kept[i]!.priority <= kept[drop]!.priority) drop = i;
+    kept.splice(drop, 1);
+  }
+  return kept;
+}
+
+/** A reconnect policy as the engine writes it, with its durations as the formatter writes them (`expo 100ms..5.00s full`). */
+export function policyLabel(policy: string): string {
+  return policy.replace(/(\d+(?:\.\d+)?)ms\b/g, (_, value: string) => ms(Number(value)));
 }

@@ -1,13 +1,15 @@
 /**
  * The console's panels: views only. Each takes the latest snapshot (and the recent ones for
- * sparklines) and renders; none holds state or talks to the engine.
+ * sparklines) and renders; none holds state or talks to the engine. Every figure comes from
+ * console/report/format.ts; a line too long for its panel drops whole segments, never a figure
+ * in half, where the figure matters (the generator and broadcast lines).
  */
 import { Box, Text } from 'ink';
 import { adviceFor } from '../engine/classify-error.ts';
 import type { LatencySummary } from '../engine/histogram.ts';
 import type { Snapshot } from '../engine/snapshot.ts';
-import { bytes, count, ms } from '../report/format.ts';
-import { sparkline } from './format.ts';
+import { bytes, count, ms, percent, plain, rate } from '../report/format.ts';
+import { fitSegments, policyLabel, sparkline, type Segment } from './format.ts';
 
 interface PanelProps {
   snapshot: Snapshot;
@@ -15,11 +17,38 @@ interface PanelProps {
   width: number;
 }
 
+/** Border and padding of a panel, in cells. */
+const FRAME = 4;
+
 function Panel({ title, width, children, color }: { title: string; width: number; children: React.ReactNode; color?: string }) {
   return (
     <Box flexDirection="column" width={width} borderStyle="single" borderColor={color ?? 'gray'} paddingX={1}>
-      <Text bold>{title}</Text>
+      <Text bold wrap="truncate">{title}</Text>
       {children}
+    </Box>
+  );
+}
+
+/** A readout segment and how it is drawn. */
+interface Styled extends Segment {
+  color?: string;
+  isBold?: boolean;
+  isInverse?: boolean;
+}
+
+/** One line of segments, as many as fit `width` less its padding. */
+function SegmentLine({ segments, width }: { segments: Styled[]; width: number }) {
+  const kept = fitSegments(segments, width - 2);
+  return (
+    <Box width={width} paddingX={1}>
+      <Text wrap="truncate">
+        {kept.map((s, index) => (
+          <Text key={s.text}>
+            {index > 0 ? '  ' : ''}
+            <Text color={s.color} bold={s.isBold} inverse={s.isInverse}>{s.text}</Text>
+          </Text>
+        ))}
+      </Text>
     </Box>
   );
 }
@@ -27,14 +56,19 @@ function Panel({ title, width, children, color }: { title: string; width: number
 /** Target, open, connecting, waiting, with a sparkline of open users. */
 export function FleetPanel({ snapshot, history, width }: PanelProps) {
   const f = snapshot.fleet;
+  const settings = fitSegments([
+    { text: rate(f.ratePerSec), priority: 2 },
+    { text: policyLabel(f.policy), priority: 3 },
+    ...(f.probePerSec > 0 ? [{ text: `probe ${rate(f.probePerSec)}`, priority: 1 }] : []),
+  ], width - FRAME, 1);
   return (
     <Panel title="Fleet" width={width}>
       <Text wrap="truncate">open <Text color="green" bold>{f.open}</Text>/{f.target}</Text>
       <Text wrap="truncate">
         conn {f.connecting} wait {f.waiting}{f.pending > 0 ? ` queue ${f.pending}` : ''}{f.closed > 0 ? ` closed ${f.closed}` : ''}{f.slowed > 0 ? ` slow ${f.slowed}` : ''}
       </Text>
-      <Text color="green">{sparkline(history.map((s) => s.fleet.open), width - 4)}</Text>
-      <Text dimColor wrap="truncate">{f.ratePerSec}/s {f.policy}{f.probePerSec > 0 ? ` probe ${f.probePerSec}/s` : ''}</Text>
+      <Text color="green">{sparkline(history.map((s) => s.fleet.open), width - FRAME)}</Text>
+      <Text dimColor wrap="truncate">{settings.map((s) => s.text).join(' ')}</Text>
     </Panel>
   );
 }
@@ -46,12 +80,14 @@ function latencyRow(name: string, s: LatencySummary, interval: LatencySummary) {
 /** connect, RTT, fan-out and reconnect p50/p99 for the run, and p99 of the last second. */
 export function LatencyPanel({ snapshot, width }: PanelProps) {
   const { latency, interval } = snapshot;
+  // RTT is measured only by probes, and they are off until asked for: say how
+  const hasNoRtt = latency.rtt.count === 0 && snapshot.fleet.probePerSec === 0;
   return (
     <Panel title="Latency   p50    p99 p99 1s" width={width}>
-      <Text>{latencyRow('conn', latency.connect, interval.connect)}</Text>
-      <Text>{latencyRow('rtt', latency.rtt, interval.rtt)}</Text>
-      <Text>{latencyRow('fanout', latency.fanout, interval.fanout)}</Text>
-      <Text>{latencyRow('recon', latency.reconnect, interval.reconnect)}</Text>
+      <Text wrap="truncate">{latencyRow('conn', latency.connect, interval.connect)}</Text>
+      {hasNoRtt ? <Text wrap="truncate" dimColor>{'rtt'.padEnd(6)} {ms(null)} (:probe 100/s)</Text> : <Text wrap="truncate">{latencyRow('rtt', latency.rtt, interval.rtt)}</Text>}
+      <Text wrap="truncate">{latencyRow('fanout', latency.fanout, interval.fanout)}</Text>
+      <Text wrap="truncate">{latencyRow('recon', latency.reconnect, interval.reconnect)}</Text>
     </Panel>
   );
 }
@@ -65,7 +101,7 @@ export function ThroughputPanel({ snapshot, width }: PanelProps) {
       <Text wrap="truncate">open +{count(r.connectsPerSec)} drop {count(r.disconnectsPerSec)}</Text>
       <Text wrap="truncate">handshakes {count(r.attemptsPerSec)}</Text>
       <Text wrap="truncate">msg in {count(r.messagesInPerSec)} {bytes(r.bytesInPerSec)}</Text>
-      <Text wrap="truncate" dimColor>killed {t.killed} missed {t.missed}</Text>
+      <Text wrap="truncate" dimColor>killed {count(t.killed)} missed {count(t.missed)}</Text>
     </Panel>
   );
 }
@@ -73,58 +109,95 @@ export function ThroughputPanel({ snapshot, width }: PanelProps) {
 /** Errors by class, the largest first, with what to do about the first. */
 export function ErrorsPanel({ snapshot, width }: PanelProps) {
   const errors = Object.entries(snapshot.errors).sort((a, b) => b[1] - a[1]);
+  const shown = errors.slice(0, 3).map(([name, n]) => [name, count(n)] as const);
+  const pad = Math.max(0, ...shown.map(([, n]) => n.length));
   return (
-    <Panel title={`Errors ${errors.reduce((n, [, c]) => n + c, 0)}`} width={width} color={errors.length > 0 ? 'red' : 'gray'}>
-      {errors.length === 0 ? <Text dimColor>none</Text> : errors.slice(0, 2).map(([name, n]) => <Text key={name} color="red" wrap="truncate">{String(n).padStart(6)} {name}</Text>)}
-      {errors.length > 0 ? <Text dimColor wrap="truncate">{adviceFor(errors[0]![0])}</Text> : <Text> </Text>}
+    <Panel title={`Errors ${count(errors.reduce((n, [, c]) => n + c, 0))}`} width={width} color={errors.length > 0 ? 'red' : 'gray'}>
+      {errors.length === 0 ? <Text dimColor>none</Text> : shown.map(([name, n]) => <Text key={name} color="red" wrap="truncate">{n.padStart(pad)} {name}</Text>)}
+      {errors.length > 0 ? <Text dimColor wrap="truncate">{adviceFor(errors[0]![0])}</Text> : null}
     </Panel>
   );
 }
 
-/** Recovery after the last chaos action, and the last broadcast. */
+/** Recovery after the last chaos action: when 95% and all of the target were open again. */
 export function RecoveryPanel({ snapshot, width }: PanelProps) {
   const r = snapshot.recovery;
-  const b = snapshot.broadcasts[snapshot.broadcasts.length - 1];
+  if (!r) {
+    return (
+      <Panel title="Recovery" width={width}>
+        <Text dimColor wrap="truncate">no chaos yet</Text>
+        <Text dimColor wrap="truncate">(k kills 20%)</Text>
+      </Panel>
+    );
+  }
+  const p95 = `95% ${ms(r.p95Ms)}`;
+  const full = `100% ${ms(r.fullMs)}`;
+  const times = p95.length + full.length + 2 <= width - FRAME ? `${p95}  ${full}` : `${p95} ${full}`;
   return (
-    <Panel title="Recovery / broadcast" width={width}>
-      <Text wrap="truncate">{r ? `${r.action}: -${r.dropped}  95% ${ms(r.p95Ms)}  100% ${ms(r.fullMs)}` : 'no chaos yet (k kills 20%)'}</Text>
-      <Text wrap="truncate" dimColor>{r ? `peak ${r.peakHandshakesPerSec} hs/s  ${r.attempts} tries  ${r.failures} failed` : ' '}</Text>
-      <Text wrap="truncate">{b ? `#${b.seq} reach ${(b.reach * 100).toFixed(1)}%  p99 ${ms(b.p99Ms)}  last ${ms(b.lastMs)}` : 'no broadcast yet (b sends one)'}</Text>
+    <Panel title="Recovery" width={width}>
+      <Text wrap="truncate">{r.action} -{count(r.dropped)}</Text>
+      <Text wrap="truncate" bold color={r.fullMs === null ? 'yellow' : 'green'}>{times}</Text>
+      <Text wrap="truncate" dimColor>peak {count(r.peakHandshakesPerSec)} hs/s</Text>
+      <Text wrap="truncate" dimColor>{count(r.attempts)} tries {count(r.failures)} failed</Text>
     </Panel>
   );
 }
 
-/** The bundled server's /stats, or the target. */
+/** The bundled server's /stats (dimmed, with the reason, once /stats fails), or the target. */
 export function ServerPanel({ snapshot, width }: PanelProps) {
   const s = snapshot.server;
   if (!s) {
     return (
       <Panel title="Server" width={width}>
         <Text wrap="truncate">{snapshot.target.url}</Text>
-        <Text dimColor>{snapshot.target.isBundled ? snapshot.serverError ?? 'waiting for /stats' : 'real target: no /stats'}</Text>
-        <Text> </Text>
+        <Text dimColor wrap="truncate">{snapshot.target.isBundled ? snapshot.serverError ?? 'waiting for /stats' : 'real target: no /stats'}</Text>
       </Panel>
     );
   }
+  const isStale = snapshot.serverError !== null;
   return (
-    <Panel title={`Server ${s.engine}${s.native ? ' (native)' : ''}`} width={width}>
-      <Text wrap="truncate">conns {s.connections} out {count(s.messagesOut)} bp {s.backpressureDrops}</Text>
-      <Text wrap="truncate">loop p99 {ms(s.loop.delayP99Ms)} cpu {(s.cpu.userPercent + s.cpu.systemPercent).toFixed(0)}%</Text>
-      <Text wrap="truncate" dimColor>rss {bytes(s.rssBytes)} pub {ms(s.publishMsLast)} work {s.config.workMs}ms</Text>
+    <Panel title={`Server ${s.engine}${s.native ? ' (native)' : ''}`} width={width} color={isStale ? 'yellow' : undefined}>
+      <Text wrap="truncate" dimColor={isStale}>conns {count(s.connections)} out {count(s.messagesOut)} bp {count(s.backpressureDrops)}</Text>
+      <Text wrap="truncate" dimColor={isStale}>loop p99 {ms(s.loop.delayP99Ms)} cpu {percent((s.cpu.userPercent + s.cpu.systemPercent) / 100)}</Text>
+      <Text wrap="truncate" dimColor>rss {bytes(s.rssBytes)} pub {ms(s.publishMsLast)}{s.config.workMs > 0 ? ` work ${ms(s.config.workMs)}` : ''}</Text>
+      {isStale ? <Text wrap="truncate" color="yellow">stale: {snapshot.serverError}</Text> : null}
     </Panel>
   );
 }
 
-/** The generator's own health on one line, with the SATURATED flag. */
+/** The last settled broadcast on one line: its reach and how long the fan-out took. */
+export function BroadcastLine({ snapshot, width }: PanelProps) {
+  const b = snapshot.broadcasts[snapshot.broadcasts.length - 1];
+  const label: Styled = { text: 'Broadcast', priority: 10, isBold: true };
+  if (!b) return <SegmentLine width={width} segments={[label, { text: 'none yet (b sends one)', priority: 9, color: 'gray' }]} />;
+  const isShort = b.reach < 1;
+  return (
+    <SegmentLine width={width} segments={[
+      label,
+      { text: `#${b.seq}`, priority: 9 },
+      { text: `to ${b.topic}`, priority: 1 },
+      { text: `reach ${percent(b.reach)} of ${count(b.openAtSend)}`, priority: 8, color: isShort ? 'yellow' : 'green' },
+      { text: `p50 ${ms(b.p50Ms)}`, priority: 3 },
+      { text: `p99 ${ms(b.p99Ms)}`, priority: 7 },
+      { text: `last ${ms(b.lastMs)}`, priority: 6 },
+      ...(snapshot.minReach < 1 ? [{ text: `min reach ${percent(snapshot.minReach)}`, priority: 2, color: 'yellow' }] : []),
+    ]} />
+  );
+}
+
+/** The generator's own health on one line; the saturated count and the SATURATED flag always fit. */
 export function HealthPanel({ snapshot, width }: PanelProps) {
   const h = snapshot.health;
   return (
-    <Box width={width} paddingX={1}>
-      <Text wrap="truncate">
-        <Text bold>Generator</Text> loop p99 {ms(h.loopDelayP99Ms)}  util {h.utilization.toFixed(2)}  cpu {h.cpuPercent.toFixed(0)}%  rss {bytes(h.rssBytes)}
-        {h.bytesPerOpenVu > 0 ? `  ${bytes(h.bytesPerOpenVu)}/VU` : ''}  saturated {snapshot.saturatedIntervals}/{snapshot.intervals}s
-        {h.isSaturated ? <Text color="red" bold inverse> SATURATED </Text> : null}
-      </Text>
-    </Box>
+    <SegmentLine width={width} segments={[
+      { text: 'Generator', priority: 10, isBold: true, color: h.isSaturated ? 'red' : undefined },
+      { text: `loop p99 ${ms(h.loopDelayP99Ms)}`, priority: 7 },
+      { text: `util ${plain(h.utilization)}`, priority: 5 },
+      { text: `cpu ${percent(h.cpuPercent / 100)}`, priority: 4 },
+      { text: `rss ${bytes(h.rssBytes)}`, priority: 2 },
+      ...(h.bytesPerOpenVu > 0 ? [{ text: `${bytes(h.bytesPerOpenVu)}/VU`, priority: 1 }] : []),
+      { text: `saturated ${snapshot.saturatedIntervals}/${snapshot.intervals}s`, priority: 9, color: snapshot.saturatedIntervals > 0 ? 'red' : undefined },
+      ...(h.isSaturated ? [{ text: ' SATURATED ', priority: 10, color: 'red', isBold: true, isInverse: true }] : []),
+    ]} />
   );
 }

@@ -6,6 +6,7 @@
 import { render } from 'ink';
 import { EXIT } from '../../target-server/exit-codes.ts';
 import { createEngine } from '../engine/engine.ts';
+import { withHostLimit } from '../host-check.ts';
 import type { EngineOptions } from '../engine/engine-options.ts';
 import { ConsoleSession } from '../script/console-session.ts';
 import { startMetricsEndpoint } from '../report/metrics-endpoint.ts';
@@ -14,7 +15,7 @@ import { App } from './app.tsx';
 /** Runs the console until the operator quits; resolves with the exit code. */
 export async function runConsole(options: EngineOptions, metricsPort?: number): Promise<number> {
   process.stderr.write('sockstorm: starting…\n');
-  const engine = await createEngine(options);
+  const engine = await createEngine(withHostLimit(options));
   const endpoint = metricsPort === undefined ? null : await startMetricsEndpoint(engine, '127.0.0.1', metricsPort).catch(async (error: Error) => {
     await engine.stop();
     throw error;
@@ -28,6 +29,7 @@ export async function runConsole(options: EngineOptions, metricsPort?: number): 
     patchConsole: true,
   });
   await instance.waitUntilExit();
+  session.dispose();
   // a second Ctrl+C while the fleet closes exits at once
   process.once('SIGINT', () => process.exit(EXIT.signal));
   process.stderr.write(`sockstorm: ${isQuitting ? 'stopping the fleet' : 'console closed'}…\n`);

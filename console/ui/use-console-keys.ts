@@ -1,21 +1,10 @@
 /**
- * Binds keys to the console: in `keys` mode single keys drive the fleet, `:` opens the
- * command line (history on ↑/↓, Tab completes), `k` asks before it kills, `q` quits.
+ * Binds keys to the console: in `keys` mode single keys do what the keymap says, `:` opens
+ * the command line (history on ↑/↓, Tab completes), `k` asks before it kills, `q` quits.
  */
 import { useInput, type Key } from 'ink';
 import type { ConsoleAction, ConsoleState } from './console-state.ts';
-
-/** The reconnect policies `r` cycles through. */
-export const POLICY_CYCLE = ['reconnect off', 'reconnect immediate', 'reconnect fixed 1s', 'reconnect expo 100ms..5s full'];
-
-/** Single-key commands of the `keys` mode. */
-export const KEY_COMMANDS: Record<string, string> = {
-  '+': 'add 100',
-  '-': 'remove 100',
-  '*': 'add 1000',
-  '/': 'remove 1000',
-  b: 'broadcast',
-};
+import { actionFor, nextPolicy, type KeyAction } from './keymap.ts';
 
 /** What the hook needs from its owner. */
 export interface ConsoleKeys {
@@ -26,7 +15,7 @@ export interface ConsoleKeys {
   runLine(line: string): void;
   /** Open users now, for the kill question. */
   openNow(): number;
-  /** The reconnect policy now, as the command language writes it. */
+  /** The reconnect policy in force, as the command language writes it (not a once-a-second snapshot's). */
   policyNow(): string;
   quit(): void;
 }
@@ -42,37 +31,47 @@ export function useConsoleKeys(keys: ConsoleKeys): void {
   });
 }
 
-function handleKey({ getState, dispatch, runLine, openNow, policyNow, quit }: ConsoleKeys, input: string, key: Key): void {
-  const state = getState();
-  if (key.ctrl && input === 'c') return quit();
-  if (state.mode === 'command') {
-    if (key.return || input === '\r') {
-      dispatch({ type: 'submit' });
-      return runLine(state.input);
-    }
-    if (key.escape) return dispatch({ type: 'cancel' });
-    if (key.tab || input === '\t') return dispatch({ type: 'complete' });
-    if (key.upArrow) return dispatch({ type: 'history', step: -1 });
-    if (key.downArrow) return dispatch({ type: 'history', step: 1 });
-    if (key.backspace || key.delete) return dispatch({ type: 'backspace' });
-    if (input && !key.ctrl && !key.meta) dispatch({ type: 'type', text: input });
-    return;
+function handleCommandKey({ getState, dispatch, runLine }: ConsoleKeys, input: string, key: Key): void {
+  if (key.return || input === '\r') {
+    const line = getState().input;
+    dispatch({ type: 'submit' });
+    return runLine(line);
   }
+  if (key.escape) return dispatch({ type: 'cancel' });
+  if (key.tab || input === '\t') return dispatch({ type: 'complete' });
+  if (key.upArrow) return dispatch({ type: 'history', step: -1 });
+  if (key.downArrow) return dispatch({ type: 'history', step: 1 });
+  if (key.backspace || key.delete) return dispatch({ type: 'backspace' });
+  if (input && !key.ctrl && !key.meta) dispatch({ type: 'type', text: input });
+}
+
+function runAction(keys: ConsoleKeys, action: KeyAction): void {
+  switch (action.type) {
+    case 'run':
+      return keys.runLine(action.line);
+    case 'ask':
+      return keys.dispatch({ type: 'ask', line: action.line, question: action.question(keys.openNow()) });
+    case 'cycle-policy':
+      return keys.runLine(nextPolicy(keys.policyNow()));
+    case 'open-command':
+      return keys.dispatch({ type: 'open-command' });
+    case 'toggle-help':
+      return keys.dispatch({ type: 'toggle-help' });
+    case 'quit':
+      return keys.quit();
+  }
+}
+
+function handleKey(keys: ConsoleKeys, input: string, key: Key): void {
+  const state = keys.getState();
+  if (key.ctrl && input === 'c') return keys.quit();
+  if (state.mode === 'command') return handleCommandKey(keys, input, key);
   if (state.mode === 'confirm') {
     const isYes = input === 'y' || input === 'Y';
-    if (isYes && state.pending) runLine(state.pending.line);
-    return dispatch({ type: 'answer', isYes });
+    if (isYes && state.pending) keys.runLine(state.pending.line);
+    return keys.dispatch({ type: 'answer', isYes });
   }
-  if (state.mode === 'help') return dispatch({ type: 'toggle-help' });
-  if (input === 'q') return quit();
-  if (input === ':') return dispatch({ type: 'open-command' });
-  if (input === '?') return dispatch({ type: 'toggle-help' });
-  if (input === 'k') return dispatch({ type: 'ask', line: 'kill 20% reset', question: `Kill 20% of ${openNow()} open VUs (reset, no close frame)? y/n` });
-  if (input === 'r') {
-    const kind = policyNow().split(' ')[0];
-    const current = POLICY_CYCLE.findIndex((line) => line.split(' ')[1] === kind);
-    return runLine(POLICY_CYCLE[(current + 1) % POLICY_CYCLE.length]!);
-  }
-  const command = KEY_COMMANDS[input];
-  if (command) runLine(command);
+  if (state.mode === 'help') return keys.dispatch({ type: 'toggle-help' });
+  const action = actionFor(input);
+  if (action) runAction(keys, action);
 }

@@ -24,10 +24,11 @@ describe('consoleReducer', () => {
     expect(state.input).toBe('');
   });
 
-  it('asks before a kill and forgets the question on an answer or cancel', () => {
+  it('asks before a kill, says cancelled on a no, and forgets the question on an answer or cancel', () => {
     const asked = run({ type: 'ask', line: 'kill 20% reset', question: 'sure?' });
     expect(asked).toMatchObject({ mode: 'confirm', pending: { line: 'kill 20% reset' } });
-    expect(consoleReducer(asked, { type: 'answer', isYes: false })).toMatchObject({ mode: 'keys', pending: null });
+    expect(consoleReducer(asked, { type: 'answer', isYes: false })).toMatchObject({ mode: 'keys', pending: null, message: { text: 'cancelled: kill 20% reset', isError: false } });
+    expect(consoleReducer(asked, { type: 'answer', isYes: true })).toMatchObject({ mode: 'keys', pending: null, message: null });
   });
 
   it('completes command names', () => {

@@ -1,0 +1,163 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Snapshot } from '../../console/engine/snapshot.ts';
+import { ConsoleSession } from '../../console/script/console-session.ts';
+import { App } from '../../console/ui/app.tsx';
+import { hintLine } from '../../console/ui/keymap.ts';
+import { renderInTerminal, type FakeTerminal } from './fake-terminal.ts';
+import { FixtureEngine, fixtureSnapshot } from './fixtures.ts';
+
+let terminal: FakeTerminal | null = null;
+afterEach(() => {
+  terminal?.unmount();
+  terminal = null;
+});
+
+const tick = (ms = 30) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function show(snapshot: Snapshot, columns = 80, rows = 24, engine = new FixtureEngine(snapshot)) {
+  terminal = renderInTerminal(<App engine={engine} session={new ConsoleSession(engine)} onQuit={() => {}} />, columns, rows);
+  await tick();
+  return { terminal, engine };
+}
+
+const FRAME_80X24 = [
+  'sockstorm ws://127.0.0.1:56523/ (bundled uws)  18.0s',
+  '┌────────────────────────┐┌─────────────────────────────┐┌─────────────────────┐',
+  '│ Fleet                  ││ Latency   p50    p99 p99 1s ││ Throughput /s       │',
+  '│ open 1000/1000         ││ conn    2.9ms 35.5ms      — ││ open +0 drop 0      │',
+  '│ conn 0 wait 0          ││ rtt    0.90ms 15.2ms  5.4ms ││ handshakes 0        │',
+  '│ █                      ││ fanout 24.5ms 38.2ms      — ││ msg in 100 4.3KiB   │',
+  '│ expo 100ms..5.00s full ││ recon  57.0ms  117ms      — ││ killed 200 missed 0 │',
+  '└────────────────────────┘└─────────────────────────────┘└─────────────────────┘',
+  '┌────────────────────────┐┌────────────────────────┐┌──────────────────────────┐',
+  '│ Errors 0               ││ Recovery               ││ Server uws (native)      │',
+  '│ none                   ││ kill 20% reset -200    ││ conns 1000 out 1916 bp 0 │',
+  '│                        ││ 95% 812ms  100% 2.45s  ││ loop p99 0.80ms cpu 2.0% │',
+  '│                        ││ peak 200 hs/s          ││ rss 78.6MiB pub 0.40ms   │',
+  '│                        ││ 200 tries 0 failed     ││                          │',
+  '└────────────────────────┘└────────────────────────┘└──────────────────────────┘',
+  ' Broadcast  #1  reach 99.5% of 1000  p50 24.5ms  p99 38.2ms  last 40.1ms',
+  ' Generator  loop p99 72.4ms  util 0.97  cpu 99.0%  saturated 3/18s   SATURATED',
+  ' 0:04 RTT probes 100/s',
+  ' 0:06 broadcast 1 × 16 B to "all" via admin (seq 1..1), 1000 open',
+  ' 0:09 kill 20% reset: dropped 200 of 1000 open (random); reconnect expo 100ms..…',
+  ' 0:15 generator saturated: loop p99 72ms',
+  '',
+  '+- 100  */ 1000  b broadcast  k kill 20%  r reconnect  : command  ? help  q quit',
+];
+
+describe('console App at 80x24 (fixture snapshots)', () => {
+  it('draws the whole frame within 80 columns and 23 rows', async () => {
+    const { terminal } = await show(fixtureSnapshot());
+    expect(terminal.lines()).toEqual(FRAME_80X24);
+    for (const line of terminal.lines()) expect(line.length).toBeLessThanOrEqual(80);
+  });
+
+  it('keeps the saturated count, the SATURATED flag, the 95%/100% times, the whole broadcast line and the footer', async () => {
+    const frame = (await show(fixtureSnapshot())).terminal.lastFrame();
+    expect(frame).toContain('saturated 3/18s');
+    expect(frame).toContain(' SATURATED');
+    expect(frame).toContain('95% 812ms  100% 2.45s');
+    expect(frame).toContain('Broadcast  #1  reach 99.5% of 1000  p50 24.5ms  p99 38.2ms  last 40.1ms\n');
+    expect(frame.endsWith(hintLine())).toBe(true);
+    expect(hintLine().length).toBeLessThanOrEqual(80);
+  });
+
+  it('keeps the 95%/100% times and the broadcast line at 120 columns too', async () => {
+    const frame = (await show(fixtureSnapshot(), 120, 40)).terminal.lastFrame();
+    expect(frame).toContain('95% 812ms  100% 2.45s');
+    expect(frame).toContain('Broadcast  #1  to all  reach 99.5% of 1000  p50 24.5ms  p99 38.2ms  last 40.1ms  min reach 99.5%');
+    expect(frame).toContain('rss 178MiB  32.7KiB/VU  saturated 3/18s   SATURATED');
+  });
+
+  it('marks the server figures stale when /stats fails, and says how to measure RTT', async () => {
+    const base = fixtureSnapshot();
+    const snapshot = fixtureSnapshot({
+      serverError: 'fetch failed',
+      fleet: { ...base.fleet, probePerSec: 0 },
+      latency: { ...base.latency, rtt: { count: 0, p50: 0, p90: 0, p99: 0, max: 0, mean: 0 } },
+    });
+    const lines = (await show(snapshot)).terminal.lines();
+    expect(lines[4]).toContain('│ rtt    — (:probe 100/s)     │');
+    expect(lines[10]).toContain('│ conns 1000 out 1916 bp 0 │');
+    expect(lines[13]).toContain('│ stale: fetch failed      │');
+  });
+
+  it('says the recovery is still open and that no broadcast was sent', async () => {
+    const base = fixtureSnapshot();
+    const snapshot = fixtureSnapshot({ broadcasts: [], minReach: 1, recovery: { ...base.recovery!, p95Ms: 640, fullMs: null } });
+    const frame = (await show(snapshot)).terminal.lastFrame();
+    expect(frame).toContain('95% 640ms  100% —');
+    expect(frame).toContain(' Broadcast  none yet (b sends one)\n');
+  });
+
+  it('says the terminal is too small below 80x24, and draws again once it is resized', async () => {
+    const { terminal } = await show(fixtureSnapshot(), 79, 24);
+    expect(terminal.lines()).toEqual(['terminal too small: 79x24, needs 80x24', 'q quits']);
+    terminal.resize(100, 20);
+    await tick();
+    expect(terminal.lines()[0]).toBe('terminal too small: 100x20, needs 80x24');
+    terminal.resize(80, 24);
+    await tick();
+    expect(terminal.lines()).toEqual(FRAME_80X24);
+  });
+
+  it('shows every key of the keymap on the help screen', async () => {
+    const { terminal } = await show(fixtureSnapshot());
+    terminal.write('?');
+    await tick();
+    const frame = terminal.lastFrame();
+    for (const key of ['+ / -', '* / /', 'b ', 'k ', 'r ', ': ', '? ', 'q ']) expect(frame).toContain(`│ ${key}`);
+    expect(frame).toContain('cycle reconnect: off, immediate, fixed 1s, expo 100ms..5s full');
+    expect(terminal.lines().length).toBeLessThan(24);
+  });
+});
+
+describe('console App keys (fixture engine)', () => {
+  it('cycles r from the policy it set, not from the once-a-second snapshot, for two presses in quick succession', async () => {
+    // the fixture's snapshot never changes: it says expo all along
+    const { terminal, engine } = await show(fixtureSnapshot());
+    terminal.write('r');
+    await tick(5);
+    terminal.write('r');
+    await tick();
+    terminal.write('rr');
+    await tick();
+    expect(engine.commands).toEqual([
+      { type: 'reconnect', policy: { kind: 'off' } },
+      { type: 'reconnect', policy: { kind: 'immediate' } },
+      { type: 'reconnect', policy: { kind: 'fixed', delayMs: 1000 } },
+      { type: 'reconnect', policy: { kind: 'expo', minMs: 100, maxMs: 5000, jitter: 'full' } },
+    ]);
+  });
+
+  it('says cancelled when the kill question is answered with anything but y', async () => {
+    const { terminal, engine } = await show(fixtureSnapshot());
+    terminal.write('k');
+    await tick();
+    expect(terminal.lastFrame()).toContain('Kill 20% of 1000 open VUs (reset, no close frame)? y/n');
+    terminal.write('n');
+    await tick();
+    expect(terminal.lines()[21]).toBe('cancelled: kill 20% reset');
+    terminal.write('k');
+    await tick();
+    terminal.write('x');
+    await tick();
+    expect(terminal.lines()[21]).toBe('cancelled: kill 20% reset');
+    expect(engine.commands).toEqual([]);
+  });
+
+  it('removes nothing at 0 users, and no more than the target above it', async () => {
+    const base = fixtureSnapshot();
+    const empty = fixtureSnapshot({ fleet: { ...base.fleet, target: 0, open: 0 } });
+    const { terminal, engine } = await show(empty);
+    terminal.write('/');
+    await tick();
+    expect(terminal.lines()[21]).toBe('nothing to remove: the target is 0 VUs');
+    expect(engine.commands).toEqual([]);
+    engine.publish(fixtureSnapshot({ fleet: { ...base.fleet, target: 300, open: 300 } }));
+    terminal.write('/');
+    await tick();
+    expect(engine.commands).toEqual([{ type: 'remove', count: 300 }]);
+  });
+});

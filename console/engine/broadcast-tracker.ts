@@ -4,6 +4,8 @@
  * the record settles (every open user has it, or `settleMs` has passed).
  */
 
+import { LatencyHistogram, type EncodedHistogram } from './histogram.ts';
+
 /** One broadcast as the fleet saw it. */
 export interface BroadcastRecord {
   topic: string;
@@ -18,6 +20,8 @@ export interface BroadcastRecord {
   p99Ms: number;
   lastMs: number;
   isSettled: boolean;
+  /** Epoch ms it was sent (or first seen). */
+  sentAtMs: number;
 }
 
 interface Pending {
@@ -43,7 +47,24 @@ export class BroadcastTracker {
   private lastEntry: Pending | null = null;
   private syntheticNext = 0;
 
-  constructor(private readonly settleMs = 5000, private readonly keep = 500) {}
+  /** Receipt latencies of settled records, kept by a tracker of one part of several (to merge exactly). */
+  private readonly histograms = new WeakMap<BroadcastRecord, LatencyHistogram>();
+
+  constructor(private readonly settleMs = 5000, private readonly keep = 500, private readonly isDetailed = false) {}
+
+  private fresh: BroadcastRecord[] = [];
+
+  /** The records settled since the last call, oldest first. */
+  drainSettled(): BroadcastRecord[] {
+    const out = this.fresh;
+    this.fresh = [];
+    return out;
+  }
+
+  /** A settled record's receipt latencies (detailed trackers only). */
+  histogramOf(record: BroadcastRecord): EncodedHistogram | undefined {
+    return this.histograms.get(record)?.encode();
+  }
 
   /** Registers a broadcast we triggered, before its frames arrive. */
   expect(topic: string, seq: number, openAtSend: number, at: number): void {
@@ -55,7 +76,7 @@ export class BroadcastTracker {
     const key = `${seq}\u0000${topic}`;
     let entry = this.pending.get(key);
     if (!entry) {
-      const record: BroadcastRecord = { topic, seq, openAtSend, receivers: 0, reach: 0, firstMs: 0, p50Ms: 0, p99Ms: 0, lastMs: 0, isSettled: false };
+      const record: BroadcastRecord = { topic, seq, openAtSend, receivers: 0, reach: 0, firstMs: 0, p50Ms: 0, p99Ms: 0, lastMs: 0, isSettled: false, sentAtMs: at };
       entry = { record, latencies: [], createdAt: at, firstReceiptAt: 0 };
       if (!this.firstSeen.has(topic)) this.firstSeen.set(topic, { seq, at });
       this.pending.set(key, entry);
@@ -123,8 +144,15 @@ export class BroadcastTracker {
       r.p99Ms = percentileOf(sorted, 99);
       r.reach = r.openAtSend > 0 ? Math.min(1, r.receivers / r.openAtSend) : r.receivers > 0 ? 1 : 0;
       r.isSettled = true;
+      if (this.isDetailed) {
+        const histogram = new LatencyHistogram();
+        for (const latency of sorted) histogram.record(latency);
+        this.histograms.set(r, histogram);
+      }
       this.pending.delete(key);
       this.settled.push(r);
+      this.fresh.push(r);
+      if (this.fresh.length > 100_000) this.fresh.shift();
       if (this.settled.length > this.keep) this.settled.shift();
     }
   }

@@ -34,15 +34,7 @@ export type EngineCommand =
   | { type: 'mark'; label: string }
   /** Keeps the generator's own event loop busy for `ms`: a self-test of saturation detection. */
   | { type: 'stall'; ms: number }
-  | { type: 'stop' }
-  /**
-   * A chaos action someone else set off (a coordinator's server-side kill): start tracking
-   * recovery now, learn this fleet's share of the drops later with `recovery-announce`.
-   */
-  | { type: 'recovery-start'; label: string }
-  | { type: 'recovery-announce'; dropped: number }
-  /** A broadcast someone else triggered (a coordinator): receipts of these seqs count toward reach and loss. */
-  | { type: 'expect-broadcast'; topic: string; firstSeq: number; lastSeq: number; atMs: number };
+  | { type: 'stop' };
 
 /** Renders a policy the way the command language writes it. */
 export function formatPolicy(policy: ReconnectPolicy): string {

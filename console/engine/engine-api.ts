@@ -3,6 +3,7 @@
  * process, shard processes, or (later) remote agents. Commands and snapshots are plain data.
  */
 import type { EngineCommand } from './commands.ts';
+import type { EncodedHistograms } from './metrics.ts';
 import type { Snapshot } from './snapshot.ts';
 
 /** Counts that change between snapshots. */
@@ -12,12 +13,16 @@ export interface LiveCounts {
   isRecovered: boolean;
   /** Connections cut by chaos so far (ours and the server's). */
   killed: number;
+  /** The reconnect policy in force, as the command language writes it (the engine's answer; parts leave it out). */
+  policy?: string;
 }
 
 /** What `dispatch` answers. */
 export interface CommandResult {
   ok: boolean;
   message: string;
+  /** How many users a part's kill or slow touched. */
+  count?: number;
 }
 
 /** The engine as the console and `run` see it. */
@@ -27,6 +32,8 @@ export interface Engine {
   getSnapshot(): Snapshot;
   /** Live counts between snapshots, for `await` and a coordinator: cheap, plain data. */
   live(): LiveCounts;
+  /** The whole-run latency histograms as of the latest snapshot, by counts (for a Prometheus scrape). */
+  histograms(): EncodedHistograms['total'];
   /** Idempotent: ends every VU (close, then terminate stragglers), stops the bundled server. */
   stop(): Promise<void>;
   readonly targetUrl: string;

@@ -49,8 +49,6 @@ export interface EngineOptions {
   snapshotIntervalMs?: number;
   /** Generator processes to split the fleet over (each holds up to its own fd limit). @default 1 */
   workers?: number;
-  /** This engine is a shard: its snapshots carry encoded histograms for the coordinator. @default false */
-  isShard?: boolean;
   /** This host's capacity, when the entry checked it. */
   hostLimit?: HostLimit;
 }
@@ -110,7 +108,7 @@ function positive(name: string, value: number, isInteger = true): number {
 export const ENGINE_DEFAULTS: Omit<ResolvedOptions, Unset> = {
   serverEngine: 'uws', protocols: [], headers: {}, insecure: false, maxPayloadBytes: 1024 * 1024,
   handshakeTimeoutMs: 10_000, compression: false, ratePerSec: 1000, maxInFlight: 500, topics: ['all'],
-  localAddresses: [], reconnect: DEFAULT_RECONNECT_POLICY, snapshotIntervalMs: 1000, workers: 1, isShard: false, servers: 1,
+  localAddresses: [], reconnect: DEFAULT_RECONNECT_POLICY, snapshotIntervalMs: 1000, workers: 1, servers: 1,
 };
 
 /** Merges defaults and validates; throws {@link EngineConfigError}. */

@@ -110,7 +110,9 @@ export class Fleet implements VuHost {
       // seqs published before this user joined are not its misses
       if (this.broadcasts.latestSeq.size > 0) vu.seedSeqs(this.broadcasts.latestSeq);
     }
-    this.recovery.check(performance.now(), this.counts.open);
+    const at = performance.now();
+    this.recovery.onOpen(at);
+    this.recovery.check(at, this.counts.open);
   }
 
   onFailure(vu: VirtualUser, errorClass: string): void {

@@ -115,6 +115,29 @@ export class LatencyHistogram {
     return { count: total, p50, p90, p99, max: maxUs / US_PER_MS, mean };
   }
 
+  /**
+   * The value of the `rank`-th smallest sample (1-based), ms, as the percentiles read it;
+   * null when fewer were recorded.
+   */
+  valueAtRank(rank: number): number | null {
+    if (rank < 1 || rank > this.count) return null;
+    const h = this.histogram;
+    const last = h.countsArrayIndex(h.maxValue);
+    let seen = 0;
+    for (let i = 0; i <= last; i++) {
+      seen += h.getCountAtIndex(i);
+      if (seen >= rank) return Math.min(h.highestEquivalentValue(h.valueFromIndex(i)), h.maxValue) / US_PER_MS;
+    }
+    return h.maxValue / US_PER_MS;
+  }
+
+  /** The value at each percentile (0..100], ms (a walk of the counts per point: for reports, not the hot path). */
+  percentiles(points: readonly number[]): Array<[number, number]> {
+    const total = this.count;
+    if (total === 0) return [];
+    return points.map((p) => [p, this.valueAtRank(Math.max(1, Math.ceil((p / 100) * total - 1e-9)))!]);
+  }
+
   /** Adds another histogram's counts into this one. */
   add(other: LatencyHistogram): void {
     if (other.count === 0) return;

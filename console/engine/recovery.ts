@@ -20,13 +20,27 @@ export interface RecoveryRecord {
   failures: number;
 }
 
+import { LatencyHistogram, type EncodedHistogram } from './histogram.ts';
+
 /** A mass drop nobody asked for: more than this share of the open users within a second (and at least two). */
 export const OUTAGE = { share: 0.05, minDrops: 2, windowMs: 1000, action: 'outage' } as const;
+
+/** What a part records of its recoveries so that a shell can merge parts exactly. */
+interface Detail {
+  openAtAction: number;
+  opens: LatencyHistogram;
+  attemptsPerSecond: number[];
+}
 
 /** Tracks the recovery of the last chaos actions, and of outages nobody caused on purpose. */
 export class RecoveryTracker {
   readonly records: RecoveryRecord[] = [];
   private current: RecoveryRecord | null = null;
+  private readonly details = new WeakMap<RecoveryRecord, Detail>();
+  private openAtStart = 0;
+
+  /** With `isDetailed` (one part of several) it keeps each record's opens and attempts per second. */
+  constructor(private readonly isDetailed = false) {}
   private startedAt = 0;
   private bucketSecond = -1;
   private bucketCount = 0;
@@ -43,9 +57,12 @@ export class RecoveryTracker {
    * Starts tracking a chaos action at `at` (monotonic ms) that drops `dropped` users; with
    * `isAnnouncedLater` the count comes later through {@link announce}.
    */
-  start(action: string, at: number, epochMs: number, target: number, dropped: number, isAnnouncedLater = false): void {
+  start(action: string, at: number, epochMs: number, target: number, dropped: number, isAnnouncedLater = false, openNow = 0): void {
     this.current = { action, atMs: epochMs, target, dropped, p95Ms: null, fullMs: null, peakHandshakesPerSec: 0, attempts: 0, failures: 0 };
     this.records.push(this.current);
+    // `openNow` is the open count after the drops, or before them when they are announced later
+    this.openAtStart = openNow;
+    if (this.isDetailed) this.details.set(this.current, { openAtAction: openNow, opens: new LatencyHistogram(), attemptsPerSecond: [] });
     if (this.records.length > 50) this.records.shift();
     this.startedAt = at;
     this.bucketSecond = -1;
@@ -59,6 +76,8 @@ export class RecoveryTracker {
     if (!this.current) return;
     this.current.dropped = dropped;
     this.awaitedDrops = Math.max(0, dropped - this.seenDrops);
+    const detail = this.details.get(this.current);
+    if (detail) detail.openAtAction = Math.max(0, this.openAtStart - dropped);
   }
 
   /** A drop landed; until every announced drop is seen the fleet is not called recovered. */
@@ -82,7 +101,7 @@ export class RecoveryTracker {
     const window = this.unplanned;
     window.drops++;
     if (window.drops < OUTAGE.minDrops || window.drops <= window.openBefore * OUTAGE.share) return;
-    this.start(OUTAGE.action, window.at, window.epochMs, target, window.drops);
+    this.start(OUTAGE.action, window.at, window.epochMs, target, window.drops, false, Math.max(0, window.openBefore - window.drops));
     this.unplanned = null;
   }
 
@@ -97,6 +116,20 @@ export class RecoveryTracker {
     }
     this.bucketCount++;
     record.peakHandshakesPerSec = Math.max(record.peakHandshakesPerSec, this.bucketCount);
+    const detail = this.details.get(record);
+    if (detail) detail.attemptsPerSecond[second] = (detail.attemptsPerSecond[second] ?? 0) + 1;
+  }
+
+  /** A user opened (before {@link check} with the new count). */
+  onOpen(at: number): void {
+    const record = this.current;
+    if (record && record.fullMs === null) this.details.get(record)?.opens.record(at - this.startedAt);
+  }
+
+  /** A record's detail as plain data (records of a detailed tracker only). */
+  detailOf(record: RecoveryRecord): { openAtAction: number; opens: EncodedHistogram; attemptsPerSecond: number[] } | undefined {
+    const detail = this.details.get(record);
+    return detail && { openAtAction: detail.openAtAction, opens: detail.opens.encode(), attemptsPerSecond: Array.from(detail.attemptsPerSecond, (n) => n ?? 0) };
   }
 
   onFailure(): void {

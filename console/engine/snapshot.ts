@@ -7,7 +7,7 @@ import type { ServerStats } from '../../target-server/protocol.ts';
 import type { BroadcastRecord } from './broadcast-tracker.ts';
 import type { GeneratorHealth } from './generator-health.ts';
 import type { LatencySummary } from './histogram.ts';
-import type { EncodedHistograms, LatencyName, Rates, Totals } from './metrics.ts';
+import type { LatencyName, Rates, Totals } from './metrics.ts';
 import type { RecoveryRecord } from './recovery.ts';
 
 /** One line of the engine's event log. */
@@ -76,6 +76,19 @@ export interface Snapshot {
   faults: Fault[];
   marks: Array<{ label: string; atMs: number }>;
   isStopped: boolean;
-  /** The histograms themselves, when the engine is a shard whose coordinator merges them. */
-  histograms?: EncodedHistograms;
+  /** The fleet's parts, when it runs over several (shards, agents). */
+  parts?: PartView[];
+  /** Parts lost mid-run (an agent that disconnected, a shard that died). */
+  partsLost?: number;
+}
+
+/** One part of a fleet that runs over several: what the console's agents panel shows. */
+export interface PartView {
+  name: string;
+  open: number;
+  target: number;
+  isSaturated: boolean;
+  loopDelayP99Ms: number;
+  rssBytes: number;
+  isLost: boolean;
 }

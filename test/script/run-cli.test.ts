@@ -74,7 +74,7 @@ describe('sockstorm run', () => {
     expect(lines.length).toBeGreaterThanOrEqual(2);
     expect(lines.some((s) => s.fleet.open === 10)).toBe(true);
     expect(lines[lines.length - 1].isStopped).toBe(true);
-    expect(readFileSync(out.report, 'utf8')).toContain('<svg');
+    expect(readFileSync(out.report, 'utf8')).toContain('uPlot');
   });
 
   it('serves Prometheus metrics and a snapshot stream on loopback while it runs', async () => {

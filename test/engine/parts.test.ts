@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { mergeRecoveries } from '../../console/engine/merge-snapshots.ts';
-import { split, splitBy } from '../../console/engine/sharded-engine.ts';
+import { mergeRecoveries } from '../../console/engine/merge-parts.ts';
+import { split, splitBy } from '../../console/engine/shell-commands.ts';
 import { eventually } from '../helpers/test-client.ts';
 import { useEngines } from '../helpers/engines.ts';
 import { nextSnapshot } from '../helpers/next-snapshot.ts';
@@ -26,9 +26,9 @@ describe('splitting over shards', () => {
 
   it('keeps a chaos record unrecovered until every shard shows it, and counts a shard without an outage as untouched', () => {
     const kill = { action: 'kill 20% reset', atMs: 5, target: 50, dropped: 10, p95Ms: 80, fullMs: 90, peakHandshakesPerSec: 10, attempts: 10, failures: 0 };
-    expect(mergeRecoveries([[kill], []], [50, 50])).toMatchObject([{ target: 100, dropped: 10, p95Ms: null, fullMs: null }]);
+    expect(mergeRecoveries([[kill], []], [{ target: 50, open: 50 }, { target: 50, open: 50 }])).toMatchObject([{ target: 100, dropped: 10, p95Ms: null, fullMs: null }]);
     const outage = { ...kill, action: 'outage', atMs: 1000 };
-    expect(mergeRecoveries([[kill, outage], [{ ...kill, atMs: 6 }]], [50, 50])).toMatchObject([
+    expect(mergeRecoveries([[kill, outage], [{ ...kill, atMs: 6 }]], [{ target: 50, open: 50 }, { target: 50, open: 50 }])).toMatchObject([
       { action: 'kill 20% reset', target: 100, dropped: 20, fullMs: 90 },
       { action: 'outage', target: 100, dropped: 10, fullMs: 90 },
     ]);

@@ -1,0 +1,82 @@
+/**
+ * What a part does with its share of a command. The shell has split counts, rates and kills
+ * already and logs what the command did; a part answers what it did with its own users.
+ */
+import { epochNow } from './clock.ts';
+import { formatPolicy } from './commands.ts';
+import type { CommandResult } from './engine-api.ts';
+import type { PartCommand } from './fleet-part.ts';
+import type { FleetState } from './local-fleet.ts';
+
+const ok = (message: string): CommandResult => ({ ok: true, message });
+
+// Keeps the generator's loop busy in 60 ms slices with a yield between them, the way a
+// saturated generator behaves: utilisation near 1 and loop delay above 50 ms.
+async function stall(ms: number): Promise<void> {
+  const until = performance.now() + ms;
+  while (performance.now() < until) {
+    const slice = Math.min(until, performance.now() + 60);
+    while (performance.now() < slice) {
+      // deliberate busy wait
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+/** Applies one part command to the local fleet. */
+export async function applyToFleet(state: FleetState, command: PartCommand): Promise<CommandResult> {
+  const { fleet } = state;
+  switch (command.type) {
+    case 'set-target':
+      state.ramp = null;
+      fleet.setTarget(command.count);
+      return ok(`target ${fleet.target}`);
+    case 'ramp':
+      state.ramp = { from: fleet.target, to: command.count, startedAt: performance.now(), overMs: Math.max(1, command.overMs) };
+      state.wake();
+      fleet.ratePerSec = Math.max(fleet.ratePerSec, (Math.abs(command.count - fleet.target) / Math.max(1, command.overMs)) * 1000 * 1.5);
+      return ok(`ramp ${fleet.target} → ${command.count} over ${command.overMs} ms (connect rate ${Math.round(fleet.ratePerSec)}/s)`);
+    case 'set-rate':
+      fleet.ratePerSec = command.perSec;
+      return ok(`connect rate ${command.perSec}/s`);
+    case 'probe':
+      state.probes.setRate(command.perSec, epochNow());
+      state.repace();
+      return ok(command.perSec > 0 ? `RTT probes ${command.perSec}/s` : 'RTT probes off');
+    case 'messages':
+      state.messages.template = command.template;
+      state.messages.setRate(command.perSec, epochNow());
+      state.repace();
+      return ok(`messages ${command.perSec}/s`);
+    case 'kill': {
+      const openBefore = fleet.counts.open;
+      const count = fleet.kill(0, command.mode, command.victims, command.count);
+      state.recovery.start(command.label, performance.now(), epochNow(), fleet.target, count, false, fleet.counts.open);
+      return { ok: true, message: `dropped ${count} of ${openBefore} open (${command.victims}); reconnect ${formatPolicy(fleet.policy)}`, count };
+    }
+    case 'slow': {
+      const count = fleet.slow(command.percent, command.forMs, state.timers);
+      return { ok: true, message: `slowed ${count}`, count };
+    }
+    case 'reconnect':
+      fleet.policy = command.policy;
+      return ok(`reconnect ${formatPolicy(command.policy)}`);
+    case 'stall':
+      await stall(command.ms);
+      return ok(`kept the generator busy for ${command.ms} ms`);
+    case 'expect-broadcast':
+      for (let seq = command.firstSeq; seq <= command.lastSeq; seq++) state.broadcasts.expect(command.topic, seq, command.openAtSend, command.atMs);
+      return ok('');
+    case 'send-broadcast': {
+      if (!state.send) return { ok: false, message: 'no --broadcast-send template' };
+      const outcome = await state.send.fire({ topic: command.topic, count: command.count, sizeBytes: command.sizeBytes });
+      return outcome.ok ? ok(`sent ${command.count}`) : { ok: false, message: outcome.message };
+    }
+    case 'recovery-start':
+      state.recovery.start(command.label, performance.now(), epochNow(), fleet.target, 0, true, fleet.counts.open);
+      return ok('');
+    case 'recovery-announce':
+      state.recovery.announce(command.dropped);
+      return ok('');
+  }
+}

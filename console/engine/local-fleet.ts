@@ -1,0 +1,196 @@
+/**
+ * The local fleet: the virtual users of this process as one part of an engine (the only part
+ * of a single-process run; the part inside each shard process and each agent). It paces
+ * handshakes, probes and messages, tracks recovery and broadcasts, and samples itself when
+ * the shell asks; the shell owns the servers, the event log and the snapshot timer.
+ */
+import type WebSocket from 'ws';
+import { renderTemplate, sendTrigger } from './broadcast-trigger.ts';
+import { BroadcastTracker } from './broadcast-tracker.ts';
+import { epochNow } from './clock.ts';
+import { formatPolicy } from './commands.ts';
+import type { ResolvedOptions } from './engine-options.ts';
+import type { LiveCounts } from './engine-api.ts';
+import { Fleet } from './fleet.ts';
+import { applyToFleet } from './fleet-commands.ts';
+import type { FleetPart, PartSample } from './fleet-part.ts';
+import { HealthMonitor } from './generator-health.ts';
+import { Metrics } from './metrics.ts';
+import { RateScheduler } from './rate-scheduler.ts';
+import { RecoveryTracker } from './recovery.ts';
+import { ms, percent } from '../report/format.ts';
+
+const TICK_MS = 10;
+
+function clientOptions(options: ResolvedOptions): WebSocket.ClientOptions {
+  return {
+    perMessageDeflate: options.compression,
+    maxPayload: options.maxPayloadBytes,
+    // no handshakeTimeout: ws would keep a timer on every socket for its whole life; the fleet
+    // times handshakes out with one sweep over the (at most maxInFlight) connecting users
+    headers: options.headers,
+    rejectUnauthorized: !options.insecure,
+    followRedirects: false,
+  };
+}
+
+/** State shared with the command handlers in `fleet-commands.ts`. */
+export interface FleetState {
+  readonly options: ResolvedOptions;
+  readonly fleet: Fleet;
+  readonly metrics: Metrics;
+  readonly recovery: RecoveryTracker;
+  readonly broadcasts: BroadcastTracker;
+  readonly probes: RateScheduler;
+  readonly messages: RateScheduler & { template?: string };
+  readonly timers: Set<NodeJS.Timeout>;
+  readonly send: ReturnType<typeof sendTrigger> | null;
+  ramp: { from: number; to: number; startedAt: number; overMs: number } | null;
+  /** Re-arms the probe and message timer after a rate change. */
+  repace(): void;
+  /** Starts the fleet tick (it runs only while handshakes queue or a ramp moves the target). */
+  wake(): void;
+}
+
+/** Where the fleet connects and whether its samples carry histograms for a shell merging several parts. */
+export interface LocalFleetOptions {
+  name?: string;
+  urls: string[];
+  /** One part of several: samples carry their histograms and recovery detail. */
+  isDetailed: boolean;
+}
+
+/** Creates the fleet of this process. */
+export function createLocalFleet(options: ResolvedOptions, where: LocalFleetOptions): FleetPart {
+  const metrics = new Metrics();
+  const recovery = new RecoveryTracker(where.isDetailed);
+  const broadcasts = new BroadcastTracker(5000, 500, where.isDetailed);
+  const fleet = new Fleet(
+    { urls: where.urls, protocols: options.protocols, clientOptions: clientOptions(options), ratePerSec: options.ratePerSec,
+      maxInFlight: options.maxInFlight, localAddresses: options.localAddresses, framePaths: options.framePaths ?? null,
+      handshakeTimeoutMs: options.handshakeTimeoutMs },
+    metrics, recovery, broadcasts,
+  );
+  fleet.policy = options.reconnect;
+  let sendCursor: Iterator<ReturnType<Fleet['openUsers']>[number]> | null = null;
+  const pickOpen = (): ReturnType<Fleet['openUsers']>[number] | null => {
+    for (let tries = 0; tries <= fleet.vus.size; tries++) {
+      sendCursor ??= fleet.vus.values();
+      const next = sendCursor.next();
+      if (next.done) { sendCursor = null; continue; }
+      if (next.value.state === 'open') return next.value;
+    }
+    return null;
+  };
+  const health = new HealthMonitor();
+  const events: PartSample['events'] = [];
+  let isStopped = false;
+  let saturatedSamples = 0;
+
+  const state: FleetState = {
+    options, fleet, metrics, recovery, broadcasts, ramp: null,
+    probes: new RateScheduler(), messages: new RateScheduler(), timers: new Set(),
+    send: options.broadcastSend ? sendTrigger(options.broadcastSend, pickOpen) : null,
+    repace() {
+      if (pacer) clearTimeout(pacer);
+      pacer = null;
+      const next = Math.min(state.probes.nextDueAt(), state.messages.nextDueAt());
+      if (Number.isFinite(next) && !isStopped) pacer = setTimeout(pace, Math.max(0, next - epochNow()));
+    },
+    wake() {
+      if (ticker || isStopped) return;
+      fleet.tick(performance.now()); // the allowance restarts from now, not from the last tick
+      ticker = setInterval(tick, TICK_MS);
+    },
+  };
+
+  // The fleet tick paces queued handshakes and moves a ramp's target; with neither it stops,
+  // so an idle fleet of 100,000 costs the loop nothing between snapshots.
+  let ticker: NodeJS.Timeout | null = null;
+  fleet.onQueued = () => state.wake();
+  function tick(): void {
+    const at = performance.now();
+    if (state.ramp) {
+      const { from, to, startedAt, overMs } = state.ramp;
+      const share = Math.min(1, (at - startedAt) / overMs);
+      fleet.setTarget(Math.round(from + (to - from) * share));
+      if (share >= 1) state.ramp = null;
+    }
+    fleet.tick(at);
+    if (!state.ramp && !fleet.hasQueued && ticker) {
+      clearInterval(ticker);
+      ticker = null;
+    }
+  }
+
+  // Probes and messages run on their own timer, armed for the next intended send time, so
+  // the 10 ms fleet tick adds no jitter to RTT.
+  let pacer: NodeJS.Timeout | null = null;
+  function pace(): void {
+    const epoch = epochNow();
+    for (const intended of state.probes.due(epoch)) {
+      const vu = pickOpen();
+      if (!vu) break;
+      metrics.totals.bytesOut += vu.send(`{"t":"rtt","id":${++metrics.totals.probesSent},"at":${intended}}`);
+      metrics.totals.messagesOut++;
+    }
+    for (const intended of state.messages.due(epoch)) {
+      const vu = pickOpen();
+      if (!vu || !state.messages.template) break;
+      metrics.totals.bytesOut += vu.send(renderTemplate(state.messages.template, { vu: vu.id, now: intended, n: metrics.totals.messagesOut }));
+      metrics.totals.messagesOut++;
+    }
+    state.repace();
+  }
+
+  function sample(isMeasured: boolean): PartSample {
+    const { rates, interval, encoded } = metrics.fold(where.isDetailed);
+    const h = health.sample(fleet.counts.open);
+    // a second that was not measured (the start-up, the teardown) says nothing of saturation
+    const healthNow = isMeasured ? h : { ...h, isSaturated: false };
+    if (healthNow.isSaturated && (++saturatedSamples === 1 || saturatedSamples % 10 === 0)) {
+      events.push({ atMs: Date.now(), level: 'warn', text: `generator${where.name ? ` ${where.name}` : ''} SATURATED: loop delay p99 ${ms(healthNow.loopDelayP99Ms)}, utilisation ${percent(healthNow.utilization)}` });
+    }
+    broadcasts.settle(Date.now(), isStopped);
+    const c = fleet.counts;
+    const settled = broadcasts.drainSettled();
+    return {
+      fleet: {
+        target: fleet.target, open: c.open, connecting: c.connecting, waiting: c.waiting, pending: c.pending,
+        closing: c.closing, closed: c.closed, slowed: fleet.slowedCount, ratePerSec: fleet.ratePerSec, maxInFlight: fleet.maxInFlight,
+        policy: formatPolicy(fleet.policy), probePerSec: state.probes.perSec, bySource: fleet.openBySource(),
+      },
+      rates, totals: { ...metrics.totals }, latency: metrics.summaries(), interval,
+      ...(encoded ? { histograms: encoded } : {}),
+      settled: where.isDetailed ? settled.map((r) => ({ ...r, histogram: broadcasts.histogramOf(r) })) : settled,
+      recoveries: recovery.records.map((r) => (where.isDetailed ? { ...r, detail: recovery.detailOf(r) } : { ...r })),
+      errors: Object.fromEntries(metrics.errors), health: healthNow, events: events.splice(0),
+    };
+  }
+
+  health.start();
+  let stopping: Promise<void> | null = null;
+  const live = (): LiveCounts => ({ open: fleet.counts.open, target: fleet.target, isRecovered: recovery.isRecovered, killed: metrics.totals.killed });
+  return {
+    name: where.name ?? 'local',
+    weight: 1,
+    apply: async (command) => (isStopped ? { ok: false, message: 'the fleet has stopped' } : applyToFleet(state, command)),
+    sample: async (isMeasured) => sample(isMeasured),
+    live,
+    histograms: () => ({ connect: metrics.latency.connect.encode(), rtt: metrics.latency.rtt.encode(), fanout: metrics.latency.fanout.encode(), reconnect: metrics.latency.reconnect.encode() }),
+    stop() {
+      stopping ??= (async () => {
+        if (ticker) clearInterval(ticker);
+        ticker = null;
+        for (const timer of state.timers) clearTimeout(timer);
+        state.probes.setRate(0, 0);
+        state.messages.setRate(0, 0);
+        state.repace();
+        await fleet.stop();
+        isStopped = true;
+        health.stop();
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,41 @@
+/**
+ * The messages between an engine shell and a fleet part in another process: a shard over
+ * Node IPC, an agent over a WebSocket (JSON). Plain data only; one protocol for both.
+ */
+import type { CommandResult, LiveCounts } from './engine-api.ts';
+import type { EngineOptions } from './engine-options.ts';
+import type { PartCommand, PartSample } from './fleet-part.ts';
+
+/** Bumped when a message changes shape: a shell and a part of different versions refuse each other. */
+export const PART_PROTOCOL_VERSION = 1;
+
+/** Shell → part. */
+export type ToPart =
+  /** The fleet's options and where its users connect; the part answers `ready` or `failed`. */
+  | { type: 'init'; options: EngineOptions; urls: string[]; name: string; isDetailed: boolean }
+  | { type: 'apply'; id: number; command: PartCommand }
+  | { type: 'sample'; id: number; isMeasured: boolean }
+  | { type: 'stop' }
+  /** The run is over (agents): stop and exit. */
+  | { type: 'end'; reason: string };
+
+/** Part → shell. */
+export type FromPart =
+  | { type: 'ready' }
+  | { type: 'failed'; message: string; code?: string }
+  /** `live` is taken right after the command, so a shell's `await` never sees the state before it. */
+  | { type: 'result'; id: number; result: CommandResult; live: LiveCounts }
+  | { type: 'sample'; id: number; sample: PartSample; live: LiveCounts }
+  | ({ type: 'live' } & LiveCounts)
+  /** The fleet has stopped; its last sample covers the teardown. */
+  | { type: 'stopped'; sample: PartSample | null };
+
+/** A way to exchange messages with one part, whatever carries them. */
+export interface PartChannel {
+  send(message: ToPart): void;
+  onMessage(listener: (message: FromPart) => void): void;
+  /** Called once when the channel is gone (the process exited, the socket closed). */
+  onClose(listener: (reason: string) => void): void;
+  /** Ends the channel (and the process, for a shard) after `graceMs`. */
+  close(graceMs: number): Promise<void>;
+}

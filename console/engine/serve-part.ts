@@ -1,0 +1,67 @@
+/**
+ * The remote side of a fleet part: a local fleet driven by a shell over a channel (the shard
+ * process's IPC, an agent's WebSocket). It applies commands, samples when asked, sends live
+ * counts ten times a second, and reports when it has stopped.
+ */
+import { resolveOptions } from './engine-options.ts';
+import type { FleetPart } from './fleet-part.ts';
+import { createLocalFleet } from './local-fleet.ts';
+import type { FromPart, ToPart } from './part-protocol.ts';
+
+/** The two ends a served part needs: send to the shell, and learn of its messages. */
+export interface ServedChannel {
+  send(message: FromPart): void;
+  onMessage(listener: (message: ToPart) => void): void;
+}
+
+/** What the serving program hears back: the fleet stopped (asked or at the end), or the run ended. */
+export interface ServeEvents {
+  onStopped?(): void;
+  onEnd?(reason: string): void;
+}
+
+/** Serves one part over a channel until it is stopped; returns a function that stops it (the channel died). */
+export function servePart(channel: ServedChannel, events: ServeEvents = {}): () => Promise<void> {
+  let fleet: FleetPart | null = null;
+  let liveTimer: NodeJS.Timeout | null = null;
+  let stopping: Promise<void> | null = null;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      if (liveTimer) clearInterval(liveTimer);
+      await fleet?.stop();
+      events.onStopped?.();
+    })();
+    return stopping;
+  };
+  channel.onMessage((message) => {
+    switch (message.type) {
+      case 'init': {
+        if (fleet) return channel.send({ type: 'failed', message: 'already running a fleet' });
+        try {
+          const options = resolveOptions({ ...message.options, workers: 1 });
+          fleet = createLocalFleet(options, { name: message.name, urls: message.urls, isDetailed: message.isDetailed });
+        } catch (error) {
+          return channel.send({ type: 'failed', message: (error as Error).message, code: (error as { code?: string }).code });
+        }
+        const f = fleet;
+        liveTimer = setInterval(() => channel.send({ type: 'live', ...f.live() }), 100);
+        return channel.send({ type: 'ready' });
+      }
+      case 'apply':
+        if (!fleet) return channel.send({ type: 'result', id: message.id, result: { ok: false, message: 'no fleet yet' }, live: { open: 0, target: 0, isRecovered: true, killed: 0 } });
+        void fleet.apply(message.command).then((result) => channel.send({ type: 'result', id: message.id, result, live: fleet!.live() }));
+        return;
+      case 'sample':
+        if (!fleet) return;
+        void fleet.sample(message.isMeasured).then((sample) => channel.send({ type: 'sample', id: message.id, sample, live: fleet!.live() }));
+        return;
+      case 'stop':
+        void stop().then(async () => channel.send({ type: 'stopped', sample: fleet ? await fleet.sample(false) : null }));
+        return;
+      case 'end':
+        void stop().then(() => events.onEnd?.(message.reason));
+        return;
+    }
+  });
+  return stop;
+}

@@ -1,0 +1,232 @@
+/**
+ * The engine shell: what exists once per run, whatever runs the fleet. It owns the bundled
+ * servers, the admin client and broadcast trigger, the event log, marks and faults, the
+ * listeners and the snapshot timer, and `stop`; below it are fleet parts (this process, shard
+ * processes, remote agents), each given its share of every command. Every backend goes
+ * through this one file, so a command behaves the same on each.
+ */
+import { adminTrigger, httpTrigger, type BroadcastTrigger } from './broadcast-trigger.ts';
+import type { AdminApi } from './admin-client.ts';
+import { formatPolicy, type ReconnectPolicy } from './commands.ts';
+import type { CommandResult, Engine, LiveCounts } from './engine-api.ts';
+import { withTopics, type ResolvedOptions } from './engine-options.ts';
+import type { FleetPart, PartSample } from './fleet-part.ts';
+import { LatencyHistogram } from './histogram.ts';
+import { mergeParts, SettledBroadcasts } from './merge-parts.ts';
+import { LATENCY_NAMES, type EncodedHistograms } from './metrics.ts';
+import { startServerGroup, type ServerGroup } from './server-group.ts';
+import { ServerStatsPoller } from './server-stats-poller.ts';
+import { dispatchCommand } from './shell-commands.ts';
+import type { EngineEvent, Fault, PartView, Snapshot } from './snapshot.ts';
+import { ms, percent } from '../report/format.ts';
+
+/** What the command handlers in `shell-commands.ts` share with the shell. */
+export interface ShellState {
+  readonly options: ResolvedOptions;
+  /** The parts still in the run (a lost one leaves). */
+  readonly parts: FleetPart[];
+  readonly admin: AdminApi | null;
+  readonly trigger: BroadcastTrigger | null;
+  readonly timers: Set<NodeJS.Timeout>;
+  readonly marks: Array<{ label: string; atMs: number }>;
+  /** The reconnect policy in force. */
+  policy: ReconnectPolicy;
+  log(level: EngineEvent['level'], text: string): void;
+}
+
+/** The parts of a run, made once the targets are known. */
+export type PartFactory = (urls: string[]) => Promise<FleetPart[]>;
+
+/** How a part's kind names a lost one in errors and events. */
+export interface ShellOptions {
+  /** `agent` or `shard`: what a lost part is called (`agent.lost`). */
+  partKind: string;
+  /** Said once at the start, after the target. */
+  describe?: string;
+}
+
+const NO_INTERVAL = { count: 0, p50: 0, p90: 0, p99: 0, max: 0, mean: 0 };
+
+/** Starts the bundled servers when there is no target, then the parts, then the snapshot timer. */
+export async function createShell(options: ResolvedOptions, makeParts: PartFactory, shellOptions: ShellOptions): Promise<Engine> {
+  const group: ServerGroup | null = options.target === undefined && options.targets === undefined ? await startServerGroup(options.servers, options.serverEngine) : null;
+  const urls = group ? group.urls.map((u) => withTopics(u, options.topics)) : options.targets ?? [options.target!];
+  const baseUrl = group ? group.urls[0]! : options.target ?? urls[0]!;
+  let parts: FleetPart[];
+  try {
+    parts = await makeParts(urls);
+  } catch (error) {
+    await group?.stop();
+    throw error;
+  }
+  const admin = group?.admin ?? null;
+  const events: EngineEvent[] = [];
+  let eventId = 0;
+  const faults: Fault[] = [];
+  const all = parts.slice();
+  const state: ShellState = {
+    options, parts, admin, timers: new Set(), marks: [], policy: options.reconnect,
+    trigger: admin ? adminTrigger(admin) : options.broadcastHttp ? httpTrigger(options.broadcastHttp) : null,
+    log(level, text) {
+      events.push({ id: ++eventId, atMs: Date.now(), level, text });
+      if (events.length > 200) events.shift();
+    },
+  };
+  group?.onCrash((crash) => {
+    faults.push({ atMs: Date.now(), code: 'server.crashed', message: crash.message });
+    state.log('error', crash.message);
+  });
+
+  // a part lost mid-run is an event and a figure; its users are lost with it, and the run goes on
+  const lost: Array<{ name: string; open: number }> = [];
+  const lastSamples = new Map<FleetPart, PartSample>();
+  for (const part of all) {
+    part.onLost = (reason) => {
+      const index = state.parts.indexOf(part);
+      if (index < 0 || isStopping) return;
+      state.parts.splice(index, 1);
+      const open = lastSamples.get(part)?.fleet.open ?? part.live().open;
+      lost.push({ name: part.name, open });
+      state.log('error', `${shellOptions.partKind} ${part.name} lost (${reason}): its ${open} users are lost; the run goes on with ${state.parts.length}`);
+      settled.finish(liveIndices());
+    };
+  }
+  const liveIndices = (): Set<number> => new Set(state.parts.map((p) => all.indexOf(p)));
+
+  const listeners = new Set<(snapshot: Snapshot) => void>();
+  const serverStats = new ServerStatsPoller(admin);
+  const settled = new SettledBroadcasts();
+  const startedAt = performance.now();
+  let seq = 0;
+  let intervals = 0;
+  let saturatedIntervals = 0;
+  let isStopped = false;
+  let isStopping = false;
+  let mergedTotals: EncodedHistograms['total'] | null = null;
+
+  async function build(isMeasured: boolean): Promise<Snapshot> {
+    const active = state.parts.slice();
+    const samples = await Promise.all(active.map((part) => part.sample(isMeasured).catch(() => lastSamples.get(part) ?? null)));
+    const present: PartSample[] = [];
+    const views: PartView[] = [];
+    samples.forEach((sample, i) => {
+      const part = active[i]!;
+      if (!sample) return;
+      if (lastSamples.get(part) === sample) sample = { ...frozen(sample), fleet: sample.fleet, health: sample.health };
+      lastSamples.set(part, sample);
+      present.push(sample);
+      settled.add(all.indexOf(part), sample.settled, liveIndices());
+      for (const event of sample.events) state.log(event.level, active.length > 1 ? `${part.name}: ${event.text}` : event.text);
+      views.push({ name: part.name, open: sample.fleet.open, target: sample.fleet.target, isSaturated: sample.health.isSaturated, loopDelayP99Ms: sample.health.loopDelayP99Ms, rssBytes: sample.health.rssBytes, isLost: false });
+    });
+    // what a lost part had counted stays in the run's totals and histograms; its users do not
+    for (const part of all) {
+      const last = lastSamples.get(part);
+      if (last && !state.parts.includes(part)) present.push(frozen(last));
+    }
+    const half = mergeParts(present.length > 0 ? present : [emptySample()]);
+    mergedTotals = half.histograms;
+    if (isMeasured) {
+      intervals++;
+      if (half.health.isSaturated && (++saturatedIntervals === 1 || saturatedIntervals % 10 === 0)) {
+        const which = active.length > 1 ? ` (${views.filter((v) => v.isSaturated).map((v) => v.name).join(', ')})` : '';
+        state.log('warn', `generator SATURATED${which}: loop delay p99 ${ms(half.health.loopDelayP99Ms)}, utilisation ${percent(half.health.utilization)}`);
+      }
+    }
+    const lostUsers = lost.reduce((n, l) => n + l.open, 0);
+    const { histograms: _, ...fleetHalf } = half;
+    return {
+      seq: ++seq, atMs: Date.now(), elapsedMs: performance.now() - startedAt,
+      target: { url: baseUrl, isBundled: group !== null, serverEngine: group?.engine ?? null, endpoints: urls.length },
+      ...fleetHalf,
+      errors: lostUsers > 0 ? { ...fleetHalf.errors, [`${shellOptions.partKind}.lost`]: lostUsers } : fleetHalf.errors,
+      health: isMeasured ? half.health : { ...half.health, isSaturated: false },
+      broadcasts: settled.last.slice(), minReach: settled.minReach, broadcastsSettled: settled.count,
+      saturatedIntervals, intervals,
+      server: serverStats.latest, serverError: serverStats.error, events: events.slice(-50), faults: faults.slice(), marks: state.marks.slice(), isStopped,
+      ...(all.length > 1 ? { parts: [...views, ...lost.map((l) => ({ name: l.name, open: 0, target: 0, isSaturated: false, loopDelayP99Ms: 0, rssBytes: 0, isLost: true }))], partsLost: lost.length } : {}),
+    };
+  }
+
+  let latest = await build(false);
+  let isPublishing = false;
+  async function publish(): Promise<void> {
+    // a part that answers late must not stack samples up
+    if (isPublishing) return;
+    isPublishing = true;
+    try {
+      latest = await build(!isStopped);
+      for (const listener of listeners) listener(latest);
+      serverStats.poll();
+    } finally {
+      isPublishing = false;
+    }
+  }
+  const snapshotTimer = setInterval(() => void publish(), options.snapshotIntervalMs);
+  state.log('info', `target ${baseUrl}${urls.length > 1 ? ` and ${urls.length - 1} more` : ''}${group ? ` (bundled ${group.engine} server${urls.length > 1 ? 's' : ''})` : ''}${shellOptions.describe ? `, ${shellOptions.describe}` : ''}`);
+
+  let stopping: Promise<void> | null = null;
+  return {
+    targetUrl: baseUrl,
+    dispatch: (command): Promise<CommandResult> => (isStopped || isStopping ? Promise.resolve({ ok: false, message: 'the engine has stopped' }) : dispatchCommand(state, command)),
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    getSnapshot: () => latest,
+    live: (): LiveCounts => {
+      const counts = state.parts.map((p) => p.live());
+      return {
+        open: counts.reduce((n, c) => n + c.open, 0), target: counts.reduce((n, c) => n + c.target, 0),
+        isRecovered: counts.every((c) => c.isRecovered), killed: counts.reduce((n, c) => n + c.killed, 0), policy: formatPolicy(state.policy),
+      };
+    },
+    histograms: () => {
+      if (state.parts.length === 1 && all.length === 1) return state.parts[0]!.histograms() ?? emptyHistograms();
+      return mergedTotals ?? emptyHistograms();
+    },
+    stop() {
+      stopping ??= (async () => {
+        isStopping = true;
+        serverStats.stop();
+        // parts stop at their own pace; sampling them meanwhile would show a fleet mid-teardown
+        clearInterval(snapshotTimer);
+        for (const timer of state.timers) clearTimeout(timer);
+        await Promise.all(state.parts.map((part) => part.stop()));
+        isStopped = true;
+        while (isPublishing) await new Promise((resolve) => setTimeout(resolve, 10));
+        await publish();
+        await Promise.all(all.filter((p) => !state.parts.includes(p)).map((p) => p.stop().catch(() => {})));
+        await group?.stop();
+      })();
+      return stopping;
+    },
+  };
+}
+
+function emptyHistograms(): EncodedHistograms['total'] {
+  const empty = new LatencyHistogram().encode();
+  return Object.fromEntries(LATENCY_NAMES.map((name) => [name, empty])) as EncodedHistograms['total'];
+}
+
+/** A part's last sample with nothing of the moment: no users, nothing this interval, no load. */
+function frozen(last: PartSample): PartSample {
+  const empty = emptySample();
+  const none = new LatencyHistogram().encode();
+  return {
+    ...last, fleet: { ...empty.fleet, policy: last.fleet.policy }, interval: empty.interval, settled: [], events: [], health: empty.health, rates: empty.rates, recoveries: [],
+    ...(last.histograms ? { histograms: { total: last.histograms.total, interval: { connect: none, rtt: none, fanout: none, reconnect: none } } } : {}),
+  };
+}
+
+function emptySample(): PartSample {
+  const interval = { connect: NO_INTERVAL, rtt: NO_INTERVAL, fanout: NO_INTERVAL, reconnect: NO_INTERVAL };
+  return {
+    fleet: { target: 0, open: 0, connecting: 0, waiting: 0, pending: 0, closing: 0, closed: 0, slowed: 0, ratePerSec: 0, maxInFlight: 0, policy: 'off', probePerSec: 0, bySource: {} },
+    rates: { connectsPerSec: 0, attemptsPerSec: 0, disconnectsPerSec: 0, messagesInPerSec: 0, messagesOutPerSec: 0, bytesInPerSec: 0, bytesOutPerSec: 0 },
+    totals: { attempts: 0, connects: 0, failures: 0, disconnects: 0, killed: 0, messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0, probesSent: 0, probesReceived: 0, broadcastsReceived: 0, missed: 0 },
+    latency: interval, interval, settled: [], recoveries: [], errors: {},
+    health: { loopDelayP50Ms: 0, loopDelayP99Ms: 0, loopDelayMaxMs: 0, utilization: 0, cpuPercent: 0, rssBytes: 0, heapUsedBytes: 0, bytesPerOpenVu: 0, isSaturated: false },
+    events: [],
+  };
+}

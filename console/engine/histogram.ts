@@ -52,6 +52,8 @@ function build(): HdrHistogram {
 export interface EncodedHistogram {
   sumUs: number | null;
   counts: number[];
+  /** The largest value recorded, µs, exactly (a bucket only bounds it). */
+  maxUs?: number;
 }
 
 const EMPTY: LatencySummary = Object.freeze({ count: 0, p50: 0, p90: 0, p99: 0, max: 0, mean: 0 });
@@ -67,6 +69,8 @@ export class LatencyHistogram {
   private readonly histogram: HdrHistogram;
   /** Sum of recorded values, µs; null for a decoded histogram, whose values came without it. */
   private sumUs: number | null = 0;
+  /** The largest value recorded, µs, exactly: merged parts report the same max as one histogram. */
+  private maxUs = 0;
   private cached: LatencySummary | null = EMPTY;
   /** Bumped on every change: what was read or encoded before it is stale. */
   private version = 0;
@@ -81,6 +85,7 @@ export class LatencyHistogram {
     const us = Math.round(ms * US_PER_MS);
     const value = us < 0 ? 0 : us > HIGHEST_US ? HIGHEST_US : us;
     this.histogram.recordValue(value);
+    if (value > this.maxUs) this.maxUs = value;
     if (this.sumUs !== null) this.sumUs += value;
     this.cached = null;
     this.version++;
@@ -108,7 +113,7 @@ export class LatencyHistogram {
       seen += h.getCountAtIndex(i);
       while (found.length < targets.length && seen >= targets[found.length]!) found.push(h.highestEquivalentValue(h.valueFromIndex(i)));
     }
-    const maxUs = this.histogram.maxValue;
+    const maxUs = this.maxUs;
     // a percentile is never above the largest value recorded (HDR's highest equivalent can be)
     const [p50, p90, p99] = targets.map((_, k) => Math.min(found[k] ?? maxUs, maxUs) / US_PER_MS) as [number, number, number];
     const mean = (this.sumUs ?? this.histogram.mean * total) / total / US_PER_MS;
@@ -126,9 +131,9 @@ export class LatencyHistogram {
     let seen = 0;
     for (let i = 0; i <= last; i++) {
       seen += h.getCountAtIndex(i);
-      if (seen >= rank) return Math.min(h.highestEquivalentValue(h.valueFromIndex(i)), h.maxValue) / US_PER_MS;
+      if (seen >= rank) return Math.min(h.highestEquivalentValue(h.valueFromIndex(i)), this.maxUs) / US_PER_MS;
     }
-    return h.maxValue / US_PER_MS;
+    return this.maxUs / US_PER_MS;
   }
 
   /** The value at each percentile (0..100], ms (a walk of the counts per point: for reports, not the hot path). */
@@ -142,6 +147,7 @@ export class LatencyHistogram {
   add(other: LatencyHistogram): void {
     if (other.count === 0) return;
     this.histogram.add(other.histogram);
+    this.maxUs = Math.max(this.maxUs, other.maxUs);
     this.sumUs = this.sumUs === null || other.sumUs === null ? null : this.sumUs + other.sumUs;
     this.cached = null;
     this.version++;
@@ -151,6 +157,7 @@ export class LatencyHistogram {
     if (this.count === 0) return;
     this.histogram.reset();
     this.sumUs = 0;
+    this.maxUs = 0;
     this.cached = EMPTY;
     this.version++;
   }
@@ -167,7 +174,7 @@ export class LatencyHistogram {
           if (count > 0) counts.push(i, count);
         }
       }
-      this.encoded = { version: this.version, value: { sumUs: this.sumUs, counts } };
+      this.encoded = { version: this.version, value: { sumUs: this.sumUs, counts, maxUs: this.maxUs } };
     }
     return this.encoded.value;
   }
@@ -178,6 +185,7 @@ export class LatencyHistogram {
     const h = decoded.histogram;
     for (let k = 0; k < encoded.counts.length; k += 2) h.recordValueWithCount(h.valueFromIndex(encoded.counts[k]!), encoded.counts[k + 1]!);
     decoded.sumUs = encoded.sumUs;
+    decoded.maxUs = encoded.maxUs ?? h.maxValue;
     decoded.cached = null;
     decoded.version++;
     return decoded;

@@ -18,7 +18,6 @@ import { HealthMonitor } from './generator-health.ts';
 import { Metrics } from './metrics.ts';
 import { RateScheduler } from './rate-scheduler.ts';
 import { RecoveryTracker } from './recovery.ts';
-import { ms, percent } from '../report/format.ts';
 
 const TICK_MS = 10;
 
@@ -85,7 +84,6 @@ export function createLocalFleet(options: ResolvedOptions, where: LocalFleetOpti
   const health = new HealthMonitor();
   const events: PartSample['events'] = [];
   let isStopped = false;
-  let saturatedSamples = 0;
 
   const state: FleetState = {
     options, fleet, metrics, recovery, broadcasts, ramp: null,
@@ -146,11 +144,9 @@ export function createLocalFleet(options: ResolvedOptions, where: LocalFleetOpti
   function sample(isMeasured: boolean): PartSample {
     const { rates, interval, encoded } = metrics.fold(where.isDetailed);
     const h = health.sample(fleet.counts.open);
-    // a second that was not measured (the start-up, the teardown) says nothing of saturation
+    // a second that was not measured (the start-up, the teardown) says nothing of saturation;
+    // the shell says when the fleet is saturated
     const healthNow = isMeasured ? h : { ...h, isSaturated: false };
-    if (healthNow.isSaturated && (++saturatedSamples === 1 || saturatedSamples % 10 === 0)) {
-      events.push({ atMs: Date.now(), level: 'warn', text: `generator${where.name ? ` ${where.name}` : ''} SATURATED: loop delay p99 ${ms(healthNow.loopDelayP99Ms)}, utilisation ${percent(healthNow.utilization)}` });
-    }
     broadcasts.settle(Date.now(), isStopped);
     const c = fleet.counts;
     const settled = broadcasts.drainSettled();

@@ -96,11 +96,15 @@ program.command('tune <action>')
   });
 
 program.command('dashboard')
-  .description('a full-screen wall in its own terminal, attached to a run or console started with --metrics-port (default: starts the demo)')
-  .option('--attach <url>', 'the http://127.0.0.1:PORT a run or console serves with --metrics-port')
-  .action(async (flags: { attach?: string }) => {
+  .description('a full-screen wall in its own terminal (80x24 or more), attached to a run or console started with --metrics-port; without --attach it runs the demo (or --run FILE) headless, watches it, and after q prints its verdict and exits with its code')
+  .option('--attach <url>', 'the http://127.0.0.1:PORT a run or console serves with --metrics-port (exit 104 if nothing sockstorm answers there)')
+  .option('--run <script>', 'run this script instead of the demo, and watch it')
+  // the keys' one home is the dashboard's keys.ts (small, no terminal library): the help is derived from it
+  .addHelpText('after', (await import('./dashboard/keys.ts')).keysHelp()
+    + exitCodeHelp([EXIT.passed, EXIT.error, EXIT.failed, EXIT.inconclusive, EXIT.invalid, EXIT.signal, EXIT.host]))
+  .action(async (flags: { attach?: string; run?: string }) => {
     const { runDashboard } = await import('./dashboard/dashboard.ts');
-    process.exitCode = await runDashboard(flags.attach);
+    process.exitCode = await runDashboard(flags);
   });
 
 withTargetOptions(program.command('console'))

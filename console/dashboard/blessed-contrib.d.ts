@@ -1,19 +1,19 @@
-// The parts of blessed-contrib the dashboard uses (the package ships no types).
+// The part of blessed-contrib the dashboard uses (the package ships no types).
 declare module 'blessed-contrib' {
   import type { Widgets } from 'blessed';
-  type Widget = Widgets.BoxElement & { setData(data: unknown): void };
-  export class grid {
-    constructor(options: { rows: number; cols: number; screen: Widgets.Screen });
-    set(row: number, col: number, rowSpan: number, colSpan: number, widget: unknown, options: Record<string, unknown>): Widget & {
-      setPercent(percent: number): void;
-      log(line: string): void;
-      setLabel(label: string): void;
-    };
+
+  /** One series of a line chart. */
+  export interface LineSeries {
+    title: string;
+    x: string[];
+    y: number[];
+    style?: { line?: string };
   }
-  export const line: unknown;
-  export const bar: unknown;
-  export const gauge: unknown;
-  export const table: unknown;
-  export const log: unknown;
-  export const markdown: unknown;
+
+  /** A braille line chart; `setData` only after it is appended to the screen. */
+  export interface LineChart extends Widgets.BoxElement {
+    setData(series: LineSeries[]): void;
+  }
+
+  export function line(options: Widgets.BoxOptions & { showLegend?: boolean; wholeNumbersOnly?: boolean; numYLabels?: number; xLabelPadding?: number; xPadding?: number }): LineChart;
 }

@@ -1,8 +1,10 @@
 /**
- * Pure folds from snapshots to what the wall's widgets show: time series for the line
- * charts, error bars, the recovery table and the health gauge. Tested without a terminal.
+ * Pure folds from snapshots to the wall's line charts: a window of time series and a label
+ * that names each series in its colour (the charts are too small for a legend box at 80×24).
+ * Tested without a terminal.
  */
 import type { Snapshot } from '../engine/snapshot.ts';
+import { clock } from '../report/format.ts';
 
 /** One line of a line chart. */
 export interface Line {
@@ -12,11 +14,11 @@ export interface Line {
   color: string;
 }
 
-/** How many seconds the charts show. */
+/** How many snapshots the charts show. */
 export const WINDOW = 120;
 
 function xs(history: Snapshot[]): string[] {
-  return history.map((s) => `${Math.round(s.elapsedMs / 1000)}s`);
+  return history.map((s) => clock(s.elapsedMs));
 }
 
 /** Open, target and connecting users over time. */
@@ -25,17 +27,17 @@ export function fleetLines(history: Snapshot[]): Line[] {
   return [
     { title: 'open', x: xs(h), y: h.map((s) => s.fleet.open), color: 'green' },
     { title: 'target', x: xs(h), y: h.map((s) => s.fleet.target), color: 'white' },
-    { title: 'connecting', x: xs(h), y: h.map((s) => s.fleet.connecting + s.fleet.waiting), color: 'yellow' },
+    { title: 'conn', x: xs(h), y: h.map((s) => s.fleet.connecting + s.fleet.waiting), color: 'yellow' },
   ];
 }
 
-/** p99 per second of connect, RTT and fan-out, in ms. */
+/** p99 per interval of connect, RTT and fan-out, in ms. */
 export function latencyLines(history: Snapshot[]): Line[] {
   const h = history.slice(-WINDOW);
   return [
-    { title: 'connect p99', x: xs(h), y: h.map((s) => s.interval.connect.p99), color: 'yellow' },
-    { title: 'rtt p99', x: xs(h), y: h.map((s) => s.interval.rtt.p99), color: 'cyan' },
-    { title: 'fan-out p99', x: xs(h), y: h.map((s) => s.interval.fanout.p99), color: 'green' },
+    { title: 'hs', x: xs(h), y: h.map((s) => s.interval.connect.p99), color: 'yellow' },
+    { title: 'rtt', x: xs(h), y: h.map((s) => s.interval.rtt.p99), color: 'cyan' },
+    { title: 'fan', x: xs(h), y: h.map((s) => s.interval.fanout.p99), color: 'green' },
   ];
 }
 
@@ -43,27 +45,24 @@ export function latencyLines(history: Snapshot[]): Line[] {
 export function surgeLines(history: Snapshot[]): Line[] {
   const h = history.slice(-WINDOW);
   return [
-    { title: 'handshakes/s', x: xs(h), y: h.map((s) => Math.round(s.rates.attemptsPerSec)), color: 'yellow' },
+    { title: 'hs/s', x: xs(h), y: h.map((s) => Math.round(s.rates.attemptsPerSec)), color: 'yellow' },
     { title: 'drops/s', x: xs(h), y: h.map((s) => Math.round(s.rates.disconnectsPerSec)), color: 'red' },
   ];
 }
 
-/** The largest error classes as bars. */
-export function errorBars(snapshot: Snapshot, most = 6): { titles: string[]; data: number[] } {
-  const top = Object.entries(snapshot.errors).sort((a, b) => b[1] - a[1]).slice(0, most);
-  return { titles: top.map(([name]) => name.replace(/^handshake\./, 'hs.')), data: top.map(([, n]) => n) };
-}
+/** The charts: their title, what they plot, and the fold. */
+export const CHARTS = {
+  fleet: { title: 'VUs', fold: fleetLines },
+  latency: { title: 'p99 ms', fold: latencyLines },
+  surge: { title: 'surge', fold: surgeLines },
+} as const;
 
-const show = (ms: number | null): string => (ms === null ? '…' : ms >= 1000 ? `${(ms / 1000).toFixed(1)}s` : `${ms.toFixed(0)}ms`);
-
-/** The last chaos actions and how the fleet came back. */
-export function recoveryRows(snapshot: Snapshot): string[][] {
-  return snapshot.recoveries.slice(-6).reverse().map((r) => [r.action, String(r.dropped), show(r.p95Ms), show(r.fullMs), String(r.peakHandshakesPerSec)]);
-}
-
-/** The generator's load as a percentage, for the gauge (the larger of loop use and delay over 50 ms). */
-export function healthPercent(snapshot: Snapshot): number {
-  const byUtil = snapshot.health.utilization * 100;
-  const byDelay = Math.min(100, (snapshot.health.loopDelayP99Ms / 50) * 90);
-  return Math.round(Math.min(100, Math.max(byUtil, byDelay)));
+/**
+ * A chart's label in blessed tags: its title, then each series' name in the series' colour;
+ * the title goes first when the whole does not fit in `width` (the series names are the key).
+ */
+export function chartLabel(title: string, lines: Line[], width: number): string {
+  const names = lines.map((l) => l.title).join(' ');
+  const tagged = lines.map((l) => `{${l.color}-fg}${l.title}{/${l.color}-fg}`).join(' ');
+  return ` ${title}: ${names} `.length <= width ? ` ${title}: ${tagged} ` : ` ${tagged} `;
 }

@@ -95,6 +95,23 @@ program.command('tune <action>')
     process.exitCode = action === 'probe' ? await (await import('./tune-probe.ts')).runProbe(flags) : await runTune(action, flags);
   });
 
+program.command('agent')
+  .description('a load generator for a coordinator on another host (run|console --agents N --listen HOST:PORT --token T): dials out, runs its share, exits when the run ends')
+  .requiredOption('--coordinator <url>', 'the coordinator, ws://HOST:PORT or wss://HOST:PORT')
+  .requiredOption('--token <token>', 'the coordinator\'s --token')
+  .option('--name <name>', 'how the coordinator calls this agent (default: $JOB_COMPLETION_INDEX, else the host name)')
+  .option('--source-addresses <list>', 'local addresses to spread this agent\'s users over')
+  .option('--insecure', 'allow plain ws:// to a coordinator on another host, and any TLS certificate')
+  .option('--ca <file>', 'a PEM CA that signed the coordinator\'s certificate')
+  .option('--retry-for <seconds>', 'how long to keep trying to reach a coordinator (default: 300)')
+  .addHelpText('after', exitCodeHelp([EXIT.passed, EXIT.error, EXIT.invalid]))
+  .action(async (flags: { coordinator: string; token: string; name?: string; sourceAddresses?: string; insecure?: boolean; ca?: string; retryFor?: string }) => {
+    const { runAgent } = await import('./agent.ts');
+    const retryFor = flags.retryFor === undefined ? undefined : Number(flags.retryFor);
+    if (retryFor !== undefined && !(retryFor > 0)) throw new InvalidArgumentError(`--retry-for must be a positive number of seconds, not "${flags.retryFor}"`);
+    process.exitCode = await runAgent({ ...flags, retryForMs: retryFor === undefined ? undefined : retryFor * 1000 });
+  });
+
 program.command('dashboard')
   .description('a full-screen wall in its own terminal (80x24 or more), attached to a run or console started with --metrics-port; without --attach it runs the demo (or --run FILE) headless, watches it, and after q prints its verdict and exits with its code')
   .option('--attach <url>', 'the http://127.0.0.1:PORT a run or console serves with --metrics-port (exit 104 if nothing sockstorm answers there)')
@@ -137,6 +154,9 @@ async function openConsole(flags: TargetFlags): Promise<number> {
     return code === 'config.url' || code === 'config.option' ? EXIT.invalid : 1;
   }
 }
+
+// `sockstorm … | head` closes stdout early: that is the reader's choice, not an error of ours
+process.stdout.on('error', (error: NodeJS.ErrnoException) => { if (error.code === 'EPIPE') process.exit(0); });
 
 const first = process.argv[2];
 const names = program.commands.map((c) => c.name());

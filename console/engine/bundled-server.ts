@@ -114,7 +114,8 @@ export function startBundledServer(options: BundledServerOptions = {}): Promise<
       }
       const host = hostForUrl(info.host);
       resolve({
-        info, url: `ws://${host}:${info.port}/`, adminUrl: `http://${host}:${info.adminPort}`, child, stop, stderr: () => stderr,
+        // the admin API stays on loopback (the server's default), wherever the WebSocket port listens
+        info, url: `ws://${host}:${info.port}/`, adminUrl: `http://127.0.0.1:${info.adminPort}`, child, stop, stderr: () => stderr,
         onCrash: (listener) => { crashListeners.push(listener); },
       });
     });

@@ -6,6 +6,7 @@ import { isIP } from 'node:net';
 import type { ReconnectPolicy } from './commands.ts';
 import type { FramePaths } from './frame-decoder.ts';
 import { DEFAULT_RECONNECT_POLICY } from './reconnect-policy.ts';
+import type { ServerConfig } from '../../target-server/protocol.ts';
 
 /** Options of {@link createEngine}. */
 export interface EngineOptions {
@@ -51,6 +52,25 @@ export interface EngineOptions {
   workers?: number;
   /** This host's capacity, when the entry checked it. */
   hostLimit?: HostLimit;
+  /** Where the bundled servers listen (agents on other hosts must reach them). @default '127.0.0.1' */
+  serverHost?: string;
+  /** Initial knobs of the bundled servers. */
+  serverConfig?: Partial<ServerConfig>;
+  /** Run the fleet on remote agents that dial in (`--agents N --listen HOST:PORT --token T`). */
+  agents?: AgentsOptions;
+}
+
+/** The coordinator's side of a run over remote agents. */
+export interface AgentsOptions {
+  count: number;
+  /** HOST:PORT to listen on for agents. */
+  listen: string;
+  token: string;
+  /** PEM files: agents then dial wss://. */
+  tlsCert?: string;
+  tlsKey?: string;
+  /** How long to wait for every agent to join. @default 60000 */
+  joinTimeoutMs?: number;
 }
 
 /**
@@ -63,7 +83,7 @@ export interface HostLimit {
   binding: string;
 }
 
-type Unset = 'target' | 'targets' | 'framePaths' | 'broadcastHttp' | 'broadcastSend' | 'hostLimit';
+type Unset = 'target' | 'targets' | 'framePaths' | 'broadcastHttp' | 'broadcastSend' | 'hostLimit' | 'serverHost' | 'serverConfig' | 'agents';
 
 /** Options with every default filled in. */
 export type ResolvedOptions = Required<Omit<EngineOptions, Unset>> & Pick<EngineOptions, Unset>;
@@ -78,6 +98,13 @@ export function withTopics(url: string, topics: string[]): string {
 /** A bad option; `code` is stable (`config.url`, `config.option`). */
 export class EngineConfigError extends Error {
   constructor(readonly code: 'config.url' | 'config.option', message: string) {
+    super(message);
+  }
+}
+
+/** Raised when the agents did not all join in time; `code` is stable. */
+export class AgentsError extends Error {
+  constructor(readonly code: 'agents.timeout' | 'agents.listen', message: string) {
     super(message);
   }
 }

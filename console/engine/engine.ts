@@ -5,7 +5,7 @@
  * `workers`, or remote agents; each kind is loaded only when it is used, so a shell over
  * shards never loads the WebSocket client at all.
  */
-import { resolveOptions, type EngineOptions, type ResolvedOptions } from './engine-options.ts';
+import { EngineConfigError, resolveOptions, type AgentsOptions, type EngineOptions, type ResolvedOptions } from './engine-options.ts';
 import type { Engine } from './engine-api.ts';
 import type { FleetPart } from './fleet-part.ts';
 import { createShell } from './shell.ts';
@@ -37,6 +37,7 @@ export function shareOptions(options: ResolvedOptions, count: number): EngineOpt
 /** Creates an engine; rejects with `EngineConfigError` or `ServerStartError` before any VU exists. */
 export async function createEngine(input: EngineOptions = {}): Promise<Engine> {
   const options = resolveOptions(input);
+  if (options.agents) return createCoordinatedEngine(options, options.agents);
   if (options.workers > 1) {
     const { startShard } = await import('./shard-process.ts');
     const count = options.workers;
@@ -44,4 +45,25 @@ export async function createEngine(input: EngineOptions = {}): Promise<Engine> {
   }
   const { createLocalFleet } = await import('./local-fleet.ts');
   return createShell(options, async (urls) => [createLocalFleet(options, { urls, isDetailed: false })], { partKind: 'local' });
+}
+
+/** A run over remote agents: listen, wait for every agent, then the same shell as ever. */
+async function createCoordinatedEngine(options: ResolvedOptions, agents: AgentsOptions): Promise<Engine> {
+  const { startCoordinator } = await import('./coordinator.ts');
+  const { RemotePart } = await import('./remote-part.ts');
+  const isBundled = options.target === undefined && options.targets === undefined;
+  const coordinator = await startCoordinator(agents);
+  const isWildcard = coordinator.host === '0.0.0.0' || coordinator.host === '::';
+  if (isBundled && isWildcard && options.serverHost === undefined) {
+    await coordinator.close();
+    throw new EngineConfigError('config.option', 'agents reach the bundled server where the coordinator listens: give --listen the address they dial (not 0.0.0.0), or a --target');
+  }
+  // agents on other hosts reach the bundled servers where they reach the coordinator
+  const shell = { ...options, serverHost: options.serverHost ?? (isBundled ? coordinator.host : undefined) };
+  return createShell(shell, async (urls) => {
+    const joined = await coordinator.waitFor(agents.count, agents.joinTimeoutMs ?? 60_000);
+    // users go where there is room: by each host's capacity when every agent could tell it
+    const known = joined.every((a) => a.capacity !== null && a.capacity > 0);
+    return startAll(joined.length, (i) => RemotePart.start(joined[i]!.name, known ? joined[i]!.capacity! : 1, joined[i]!.channel, shareOptions(options, agents.count), urls));
+  }, { partKind: 'agent', describe: `${agents.count} agents`, onStopped: () => coordinator.close(), onLog: (log) => coordinator.setLog(log) });
 }

@@ -9,6 +9,9 @@ import type { PartCommand, PartSample } from './fleet-part.ts';
 /** Bumped when a message changes shape: a shell and a part of different versions refuse each other. */
 export const PART_PROTOCOL_VERSION = 1;
 
+/** Close codes a coordinator refuses with (the agent says why and stops trying for the first two). */
+export const REFUSED = { badToken: 4401, badHello: 4400, full: 4409, ended: 1000 } as const;
+
 /** Shell → part. */
 export type ToPart =
   /** The fleet's options and where its users connect; the part answers `ready` or `failed`. */
@@ -38,4 +41,20 @@ export interface PartChannel {
   onClose(listener: (reason: string) => void): void;
   /** Ends the channel (and the process, for a shard) after `graceMs`. */
   close(graceMs: number): Promise<void>;
+}
+
+/** An agent's first message to a coordinator. */
+export interface AgentHello {
+  type: 'hello';
+  protocol: number;
+  token: string;
+  name: string;
+  /** What its host can hold (`tune check` there), or null when it cannot tell. */
+  capacity: number | null;
+}
+
+/** The coordinator's answer to a good hello; a bad one is a close with a code (see coordinator.ts). */
+export interface CoordinatorWelcome {
+  type: 'welcome';
+  name: string;
 }

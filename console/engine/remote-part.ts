@@ -11,6 +11,8 @@ import type { FromPart, PartChannel } from './part-protocol.ts';
 
 /** How long a sample may take before the shell goes on without it. */
 const SAMPLE_TIMEOUT_MS = 2500;
+/** How long a part may take to start its fleet. */
+const START_TIMEOUT_MS = 30_000;
 
 /** One part over a channel. */
 export class RemotePart implements FleetPart {
@@ -50,6 +52,13 @@ export class RemotePart implements FleetPart {
         }
       });
       channel.onClose((reason) => { if (!part) reject(new Error(`${name} ended before it was ready: ${reason}`)); });
+      // a part that never answers must not hang the run's start
+      const timer = setTimeout(() => {
+        if (part) return;
+        void channel.close(0);
+        reject(new Error(`${name} did not start its fleet within ${START_TIMEOUT_MS / 1000} s`));
+      }, START_TIMEOUT_MS);
+      channel.onMessage(() => { if (part) clearTimeout(timer); });
       channel.send({ type: 'init', options, urls, name, isDetailed: true });
     });
   }

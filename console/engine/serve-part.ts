@@ -3,7 +3,7 @@
  * process's IPC, an agent's WebSocket). It applies commands, samples when asked, sends live
  * counts ten times a second, and reports when it has stopped.
  */
-import { resolveOptions } from './engine-options.ts';
+import { resolveOptions, type EngineOptions } from './engine-options.ts';
 import type { FleetPart } from './fleet-part.ts';
 import { createLocalFleet } from './local-fleet.ts';
 import type { FromPart, ToPart } from './part-protocol.ts';
@@ -18,6 +18,8 @@ export interface ServedChannel {
 export interface ServeEvents {
   onStopped?(): void;
   onEnd?(reason: string): void;
+  /** This host's own options over the shell's (an agent's source addresses and capacity). */
+  override?: EngineOptions;
 }
 
 /** Serves one part over a channel until it is stopped; returns a function that stops it (the channel died). */
@@ -38,7 +40,8 @@ export function servePart(channel: ServedChannel, events: ServeEvents = {}): () 
       case 'init': {
         if (fleet) return channel.send({ type: 'failed', message: 'already running a fleet' });
         try {
-          const options = resolveOptions({ ...message.options, workers: 1 });
+          // keys the override holds win, even when undefined (an agent's unknown capacity is not the coordinator's)
+          const options = resolveOptions({ ...message.options, ...events.override, workers: 1, agents: undefined });
           fleet = createLocalFleet(options, { name: message.name, urls: message.urls, isDetailed: message.isDetailed });
         } catch (error) {
           return channel.send({ type: 'failed', message: (error as Error).message, code: (error as { code?: string }).code });

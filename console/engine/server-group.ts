@@ -6,6 +6,7 @@
 import { AdminClient, type AdminApi } from './admin-client.ts';
 import { AdminGroup } from './admin-group.ts';
 import { startBundledServer, type BundledServer, type ServerCrash } from './bundled-server.ts';
+import type { ServerConfig } from '../../target-server/protocol.ts';
 
 /** Running bundled servers behind one admin face. */
 export interface ServerGroup {
@@ -19,8 +20,8 @@ export interface ServerGroup {
 }
 
 /** Starts `count` bundled servers; if one fails, stops the others and rethrows. */
-export async function startServerGroup(count: number, engine: 'uws' | 'ws'): Promise<ServerGroup> {
-  const started = await Promise.allSettled(Array.from({ length: count }, () => startBundledServer({ engine })));
+export async function startServerGroup(count: number, engine: 'uws' | 'ws', where: { host?: string; config?: Partial<ServerConfig> } = {}): Promise<ServerGroup> {
+  const started = await Promise.allSettled(Array.from({ length: count }, () => startBundledServer({ engine, ...where })));
   const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   const servers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   if (failed) {

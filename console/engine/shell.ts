@@ -43,13 +43,17 @@ export interface ShellOptions {
   partKind: string;
   /** Said once at the start, after the target. */
   describe?: string;
+  /** Called once the parts and servers have stopped (a coordinator closes its listener). */
+  onStopped?(): Promise<void>;
+  /** Called with the shell's log once it exists (a coordinator logs refused agents there). */
+  onLog?(log: ShellState['log']): void;
 }
 
 const NO_INTERVAL = { count: 0, p50: 0, p90: 0, p99: 0, max: 0, mean: 0 };
 
 /** Starts the bundled servers when there is no target, then the parts, then the snapshot timer. */
 export async function createShell(options: ResolvedOptions, makeParts: PartFactory, shellOptions: ShellOptions): Promise<Engine> {
-  const group: ServerGroup | null = options.target === undefined && options.targets === undefined ? await startServerGroup(options.servers, options.serverEngine) : null;
+  const group: ServerGroup | null = options.target === undefined && options.targets === undefined ? await startServerGroup(options.servers, options.serverEngine, { host: options.serverHost, config: options.serverConfig }) : null;
   const urls = group ? group.urls.map((u) => withTopics(u, options.topics)) : options.targets ?? [options.target!];
   const baseUrl = group ? group.urls[0]! : options.target ?? urls[0]!;
   let parts: FleetPart[];
@@ -57,6 +61,7 @@ export async function createShell(options: ResolvedOptions, makeParts: PartFacto
     parts = await makeParts(urls);
   } catch (error) {
     await group?.stop();
+    await shellOptions.onStopped?.();
     throw error;
   }
   const admin = group?.admin ?? null;
@@ -72,6 +77,7 @@ export async function createShell(options: ResolvedOptions, makeParts: PartFacto
       if (events.length > 200) events.shift();
     },
   };
+  shellOptions.onLog?.(state.log);
   group?.onCrash((crash) => {
     faults.push({ atMs: Date.now(), code: 'server.crashed', message: crash.message });
     state.log('error', crash.message);
@@ -198,6 +204,7 @@ export async function createShell(options: ResolvedOptions, makeParts: PartFacto
         await publish();
         await Promise.all(all.filter((p) => !state.parts.includes(p)).map((p) => p.stop().catch(() => {})));
         await group?.stop();
+        await shellOptions.onStopped?.();
       })();
       return stopping;
     },

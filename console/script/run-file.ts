@@ -5,7 +5,7 @@
  */
 import { createWriteStream, readFileSync } from 'node:fs';
 import { ServerStartError } from '../engine/bundled-server.ts';
-import { EngineConfigError, type EngineOptions } from '../engine/engine-options.ts';
+import { AgentsError, EngineConfigError, type EngineOptions } from '../engine/engine-options.ts';
 import { parseScript, ScriptError, ScriptErrors, type ScriptStep } from './parse.ts';
 import { hostCapacity, withHostLimit } from '../host-check.ts';
 import { renderReport } from '../report/html-report.ts';
@@ -78,7 +78,8 @@ export async function runScriptFile(file: string, engineOptions: EngineOptions, 
   const peak = peakTarget(steps);
   const capacity = hostCapacity(engineOptions, peak);
   // unknown facts (no /proc here) are not a refusal: only limits known to be short are
-  if (isHostChecked && capacity.isShort) {
+  // over agents the users are on their hosts, each of which checks itself
+  if (isHostChecked && capacity.isShort && !engineOptions.agents) {
     return fail(`${file} asks for ${peak} VUs but this host can hold ${capacity.capacity} (bound by ${capacity.binding}); ${capacity.lift}. See \`sockstorm tune check --connections ${peak}\`, or pass --no-host-check to run into the wall on purpose.`, EXIT.host);
   }
   const scriptReports = steps.flatMap((step): Array<[string, string]> => (step.kind === 'report' ? [[`the report of line ${step.line}`, step.file]] : []));
@@ -105,7 +106,7 @@ export async function runScriptFile(file: string, engineOptions: EngineOptions, 
   let endpoint: Promise<MetricsEndpoint> | null = null;
   try {
     const outcome = await runScript(steps, {
-      engineOptions: withHostLimit(engineOptions, capacity),
+      engineOptions: engineOptions.agents ? engineOptions : withHostLimit(engineOptions, capacity),
       signal: controller.signal,
       onEngine(engine) {
         if (files.metricsPort === undefined) return;
@@ -137,6 +138,7 @@ export async function runScriptFile(file: string, engineOptions: EngineOptions, 
     progress.end();
     ndjson?.end();
     if (error instanceof EngineConfigError) return fail(`${error.message} [${error.code}]`, EXIT.invalid);
+    if (error instanceof AgentsError) return fail(`${error.message} [${error.code}]`, error.code === 'agents.timeout' ? EXIT.host : EXIT.invalid);
     if (error instanceof ServerStartError) return fail(`${error.message} [${error.code}]`, 1);
     throw error;
   } finally {

@@ -1,0 +1,130 @@
+/**
+ * `sockstorm agent --coordinator URL --token T [--name N] [--source-addresses …]`: a load
+ * generator on another host. It dials out to the coordinator (so a pod or a host behind NAT
+ * needs no inbound port), says hello with the token and what this host can hold (`tune
+ * check`), then runs its share of every command as one fleet part and streams samples. It
+ * comes back to a coordinator that restarts, and exits when the run ends (0) or when it is
+ * refused (a wrong token: 104).
+ */
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import WebSocket from 'ws';
+import type { EngineOptions } from './engine/engine-options.ts';
+import { PART_PROTOCOL_VERSION, REFUSED, type AgentHello, type FromPart, type ToPart } from './engine/part-protocol.ts';
+import { servePart } from './engine/serve-part.ts';
+import { hostCapacity } from './host-check.ts';
+import { EXIT } from '../target-server/exit-codes.ts';
+
+/** The agent's flags. */
+export interface AgentFlags {
+  coordinator: string;
+  token: string;
+  name?: string;
+  sourceAddresses?: string;
+  insecure?: boolean;
+  ca?: string;
+  /** How long to keep trying to reach a coordinator, ms. @default 300000 */
+  retryForMs?: number;
+}
+
+const say = (text: string): void => { process.stderr.write(`sockstorm agent: ${text}\n`); };
+
+function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || h.startsWith('127.');
+}
+
+/** Checks the flags; a message when they cannot work. */
+export function checkAgentFlags(flags: AgentFlags): string | null {
+  let url: URL;
+  try {
+    url = new URL(flags.coordinator);
+  } catch {
+    return `--coordinator "${flags.coordinator}" is not a URL; give one like wss://coordinator:7400`;
+  }
+  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') return `--coordinator must be ws:// or wss://, not ${url.protocol}`;
+  // the token and every command would cross the network in the clear
+  if (url.protocol === 'ws:' && !isLoopback(url.hostname) && !flags.insecure) return `--coordinator ${flags.coordinator} is plain ws:// to another host: use wss:// (the coordinator's --tls-cert), or --insecure on a network you trust`;
+  if (!flags.token) return '--token is required: the one the coordinator was started with';
+  return null;
+}
+
+/** Runs the agent until the run ends; resolves with the exit code. */
+export async function runAgent(flags: AgentFlags): Promise<number> {
+  const problem = checkAgentFlags(flags);
+  if (problem) {
+    say(problem);
+    return EXIT.invalid;
+  }
+  const name = flags.name ?? process.env.JOB_COMPLETION_INDEX ?? hostname();
+  const localAddresses = flags.sourceAddresses?.split(',').map((a) => a.trim()).filter(Boolean) ?? [];
+  const capacity = hostCapacity({ localAddresses }, 1);
+  const own: EngineOptions = {
+    localAddresses,
+    hostLimit: Number.isFinite(capacity.capacity) && capacity.binding ? { capacity: capacity.capacity, binding: capacity.binding } : undefined,
+  };
+  const ca = flags.ca ? readFileSync(flags.ca) : undefined;
+  const retryForMs = flags.retryForMs ?? 300_000;
+  let lastSeen = Date.now();
+  for (let attempt = 0; ; attempt++) {
+    const outcome = await session(flags, name, Number.isFinite(capacity.capacity) ? capacity.capacity : null, own, ca);
+    if (outcome.kind === 'ended') return EXIT.passed;
+    if (outcome.kind === 'refused') {
+      say(`refused by the coordinator: ${outcome.reason}`);
+      return outcome.code === REFUSED.badToken ? EXIT.invalid : EXIT.error;
+    }
+    if (outcome.kind === 'joined') lastSeen = Date.now();
+    if (Date.now() - lastSeen > retryForMs) {
+      say(`no coordinator at ${flags.coordinator} for ${Math.round(retryForMs / 1000)} s: giving up`);
+      return EXIT.error;
+    }
+    const delay = Math.min(5000, 250 * 2 ** Math.min(attempt, 5));
+    if (outcome.kind === 'joined') say(`lost the coordinator (${outcome.reason}); the fleet is stopped; trying again`);
+    await new Promise((resolve) => setTimeout(resolve, delay));
+  }
+}
+
+type Outcome = { kind: 'ended' } | { kind: 'refused'; code: number; reason: string } | { kind: 'joined' | 'unreachable'; reason: string };
+
+/** One connection to the coordinator, from dial to close. */
+function session(flags: AgentFlags, name: string, capacity: number | null, own: EngineOptions, ca: Buffer | undefined): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const socket = new WebSocket(flags.coordinator, { rejectUnauthorized: !flags.insecure, ca, maxPayload: 64 * 1024 * 1024, handshakeTimeout: 10_000 });
+    let isJoined = false;
+    let hasEnded = false;
+    let stopFleet: (() => Promise<void>) | null = null;
+    const listeners: Array<(message: ToPart) => void> = [];
+    socket.on('open', () => {
+      socket.send(JSON.stringify({ type: 'hello', protocol: PART_PROTOCOL_VERSION, token: flags.token, name, capacity } satisfies AgentHello));
+    });
+    socket.on('message', (data) => {
+      let message: ToPart | { type: 'welcome'; name: string };
+      try {
+        message = JSON.parse(String(data)) as ToPart | { type: 'welcome'; name: string };
+      } catch {
+        return;
+      }
+      if (message.type === 'welcome') {
+        isJoined = true;
+        say(`joined ${flags.coordinator} as ${message.name}`);
+        stopFleet = servePart({
+          send: (out: FromPart) => { if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(out)); },
+          onMessage: (listener) => { listeners.push(listener); },
+        }, { override: own, onEnd: () => { hasEnded = true; } });
+        return;
+      }
+      if (message.type === 'end') hasEnded = true;
+      // this host's own addresses and limits, whatever the coordinator's were
+      for (const listener of listeners) listener(message);
+    });
+    socket.on('error', () => {});
+    socket.on('close', (code, reasonBuffer) => {
+      const reason = reasonBuffer.toString() || `code ${code}`;
+      void (stopFleet?.() ?? Promise.resolve()).then(() => {
+        if (hasEnded || (isJoined && code === REFUSED.ended)) return resolve({ kind: 'ended' });
+        if (code === REFUSED.badToken || code === REFUSED.badHello || code === REFUSED.full) return resolve({ kind: 'refused', code, reason });
+        resolve({ kind: isJoined ? 'joined' : 'unreachable', reason });
+      });
+    });
+  });
+}

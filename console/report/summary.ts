@@ -79,6 +79,8 @@ export function metricValues(last: Snapshot, peakOpen: number): Record<string, n
   values['errors.rate'] = last.totals.attempts > 0 ? last.totals.failures / last.totals.attempts : 0;
   for (const [errorClass, count] of Object.entries(last.errors)) values[`errors.${errorClass}`] = count;
   values.saturated = last.intervals > 0 ? last.saturatedIntervals / last.intervals : 0;
+  // parts (agents, shards) lost mid-run; their users are counted under errors.<kind>.lost
+  values['agents.lost'] = last.partsLost ?? 0;
   return values;
 }
 

@@ -43,12 +43,13 @@ export function metricKind(metric: string): MetricKind {
  * the target, saturated or not; only a bound missed, or one of the other side, can be the generator's.
  */
 export function saturationBias(metric: string): 'up' | 'down' | null {
-  if (metric === 'saturated') return null;
+  // the generator's own saturation, and a part lost (a process or a host gone), are not figures saturation bends
+  if (metric === 'saturated' || metric === 'agents.lost') return null;
   return metric === 'open' || metric === 'reach' ? 'down' : 'up';
 }
 
 const LATENCY = /^(connect|rtt|fanout|reconnect)\.(p50|p90|p99|max|mean)$/;
-const PLAIN = new Set(['recovery.p95', 'recovery.full', 'open', 'reach', 'missed', 'errors.count', 'errors.rate', 'saturated']);
+const PLAIN = new Set(['recovery.p95', 'recovery.full', 'open', 'reach', 'missed', 'errors.count', 'errors.rate', 'saturated', 'agents.lost']);
 const DURATION_METRICS = /^(connect|rtt|fanout|reconnect|recovery)\./;
 const RATIO_METRICS = new Set(['reach', 'errors.rate', 'saturated']);
 const OPERATORS: Operator[] = ['<=', '>=', '==', '!=', '<', '>'];
@@ -59,7 +60,7 @@ export function isKnownMetric(metric: string): boolean {
 }
 
 /** The metrics a threshold may name, for error messages and completion. */
-export const METRIC_HELP = 'connect|rtt|fanout|reconnect.(p50|p90|p99|max|mean), recovery.p95, recovery.full, open, reach, missed, errors.count, errors.rate, errors.<class>, saturated';
+export const METRIC_HELP = 'connect|rtt|fanout|reconnect.(p50|p90|p99|max|mean), recovery.p95, recovery.full, open, reach, missed, errors.count, errors.rate, errors.<class>, saturated, agents.lost';
 
 
 /**

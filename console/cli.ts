@@ -151,7 +151,7 @@ async function openConsole(flags: TargetFlags): Promise<number> {
   } catch (error) {
     const code = (error as { code?: string }).code;
     process.stderr.write(`sockstorm: ${(error as Error).message}${code ? ` [${code}]` : ''}\n`);
-    return code === 'config.url' || code === 'config.option' ? EXIT.invalid : 1;
+    return code === 'config.url' || code === 'config.option' || code === 'agents.listen' ? EXIT.invalid : code === 'agents.timeout' ? EXIT.host : EXIT.error;
   }
 }
 

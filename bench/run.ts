@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- server|engine|tune|scale|soak [MINUTES]]`: the benchmarks that print figures. Loopback only,
+ * `npm run bench [-- server|engine|tune|scale|agents|soak [MINUTES]]`: the benchmarks that print figures. Loopback only,
  * bounded in count and time. Figures depend on the machine; the goals are ratios.
  */
 import { runEngineBench } from './engine-vs-minimal.ts';
@@ -7,6 +7,7 @@ import { runServerBench } from './server-fanout.ts';
 import { runTuneProbeBench } from './tune-probe.ts';
 import { runScaleBench } from './scale.ts';
 import { runSoakBench } from './soak.ts';
+import { runAgentsBench } from './agents.ts';
 
 const which = process.argv[2] ?? 'all';
 if (which === 'all' || which === 'server') await runServerBench();
@@ -14,6 +15,8 @@ if (which === 'all' || which === 'engine') await runEngineBench();
 if (which === 'all' || which === 'tune') await runTuneProbeBench();
 // 100,000 connections take over two minutes on 2 cores: only when asked for
 if (which === 'scale') await runScaleBench();
+// 57,000 users twice, over agents in network namespaces (root) and over --workers: only when asked for
+if (which === 'agents') await runAgentsBench();
 // ten minutes each of the server fuzz storm and the console: only when asked for
 if (which === 'soak') await runSoakBench(Number(process.argv[3] ?? 10));
 process.exit(0);

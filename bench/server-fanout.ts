@@ -4,7 +4,7 @@
  * minus the server's `ts`), reach, and server RSS per connection.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
 import { AdminClient } from '../console/engine/admin-client.ts';
 import { startBundledServer } from '../console/engine/bundled-server.ts';
 import { LatencyHistogram } from '../console/engine/histogram.ts';

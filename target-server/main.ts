@@ -57,7 +57,7 @@ async function main(): Promise<void> {
     if (!checked.ok) fail(`--config: ${checked.message}`, EXIT.invalid);
     config = checked.value;
   }
-  let server;
+  let server: Awaited<ReturnType<typeof startServer>>;
   try {
     server = await startServer({ ...opts, engine: opts.engine, config });
   } catch (error) {

@@ -37,7 +37,8 @@ export class Topics<C extends Subscriber> {
     let set = this.subscribers.get(topic);
     if (!set) {
       if (this.subscribers.size >= this.limits.maxTopics) return 'server';
-      this.subscribers.set(topic, (set = new Set()));
+      set = new Set();
+      this.subscribers.set(topic, set);
       this.idle.delete(topic);
     }
     set.add(conn);

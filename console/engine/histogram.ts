@@ -83,7 +83,7 @@ export class LatencyHistogram {
   /** Records one latency; negative values (clock skew) count as 0, huge ones are clamped. */
   record(ms: number): void {
     const us = Math.round(ms * US_PER_MS);
-    const value = us < 0 ? 0 : us > HIGHEST_US ? HIGHEST_US : us;
+    const value = Math.min(Math.max(us, 0), HIGHEST_US);
     this.histogram.recordValue(value);
     if (value > this.maxUs) this.maxUs = value;
     if (this.sumUs !== null) this.sumUs += value;

@@ -178,7 +178,8 @@ export class VirtualUser {
       this.seqTopic = topic;
       this.seqLast = seq;
     } else {
-      (this.moreSeqs ??= new Map()).set(topic, seq);
+      this.moreSeqs ??= new Map();
+      this.moreSeqs.set(topic, seq);
     }
   }
 

@@ -65,7 +65,7 @@ export async function runScriptFile(file: string, engineOptions: EngineOptions, 
   } catch (error) {
     return fail(`cannot read script ${file}: ${(error as Error).message}`, EXIT.invalid);
   }
-  let steps;
+  let steps: ScriptStep[];
   try {
     steps = parseScript(text);
   } catch (error) {

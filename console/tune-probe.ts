@@ -9,6 +9,7 @@ import { readFacts } from '../tuning/facts.ts';
 import { capacityFor } from '../tuning/plan.ts';
 import { parseConnections } from '../tuning/tune-command.ts';
 import { EXIT } from '../target-server/exit-codes.ts';
+import { ms, rate } from './report/format.ts';
 
 /** What a probe found. */
 export interface ProbeResult {
@@ -65,7 +66,7 @@ export async function runProbe(flags: { max?: string; json?: boolean; procRoot?:
     console.log(JSON.stringify({ probe, predicted: predicted.capacity, binding: predicted.binding, offPercent: off }, null, 2));
     return EXIT.passed;
   }
-  console.log(`probe: held ${probe.held.toLocaleString('en-US')} of ${bound.toLocaleString('en-US')} in ${probe.seconds.toFixed(1)} s (${probe.connectsPerSec.toFixed(0)}/s); stopped by ${probe.stoppedBy ?? 'the bound'}`);
+  console.log(`probe: held ${probe.held.toLocaleString('en-US')} of ${bound.toLocaleString('en-US')} in ${ms(probe.seconds * 1000)} (${rate(probe.connectsPerSec)}); stopped by ${probe.stoppedBy ?? 'the bound'}`);
   console.log(`check predicted ${Number.isFinite(predicted.capacity) ? predicted.capacity.toLocaleString('en-US') : 'unknown'} (binding: ${predicted.binding ?? 'none'})${off === null ? '' : `; probe is ${off >= 0 ? '+' : ''}${off.toFixed(2)}% off`}`);
   return EXIT.passed;
 }

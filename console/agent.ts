@@ -45,7 +45,7 @@ export function checkAgentFlags(flags: AgentFlags): string | null {
   if (url.protocol !== 'ws:' && url.protocol !== 'wss:') return `--coordinator must be ws:// or wss://, not ${url.protocol}`;
   // the token and every command would cross the network in the clear
   if (url.protocol === 'ws:' && !isLoopback(url.hostname) && !flags.insecure) return `--coordinator ${flags.coordinator} is plain ws:// to another host: use wss:// (the coordinator's --tls-cert), or --insecure on a network you trust`;
-  if (!flags.token) return '--token is required: the one the coordinator was started with';
+  if (!flags.token || flags.token.length < 16) return '--token (or SOCKSTORM_TOKEN) is required: the coordinator\'s, at least 16 characters';
   return null;
 }
 
@@ -56,7 +56,8 @@ export async function runAgent(flags: AgentFlags): Promise<number> {
     say(problem);
     return EXIT.invalid;
   }
-  const name = flags.name ?? process.env.JOB_COMPLETION_INDEX ?? hostname();
+  // a Job's index names its pod; two agents on one host outside a Job still get different names
+  const name = flags.name ?? (process.env.JOB_COMPLETION_INDEX !== undefined ? `agent-${process.env.JOB_COMPLETION_INDEX}` : `${hostname()}-${process.pid}`);
   const localAddresses = flags.sourceAddresses?.split(',').map((a) => a.trim()).filter(Boolean) ?? [];
   const capacity = hostCapacity({ localAddresses }, 1);
   const own: EngineOptions = {

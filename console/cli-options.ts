@@ -92,7 +92,7 @@ export const TARGET_OPTIONS: readonly Row[] = [
   { flags: '--workers <n>', help: 'split the fleet over N generator processes (each has its own fd limit and event loop)', default: String(D.workers), check: positive(true) },
   { flags: '--agents <n>', help: 'run the fleet on N remote agents (sockstorm agent) that dial in to --listen', check: positive(true) },
   { flags: '--listen <host:port>', help: 'with --agents: where agents dial in (the address they reach; it also serves the bundled server)' },
-  { flags: '--token <token>', help: 'with --agents: the secret every agent must give' },
+  { flags: '--token <token>', help: 'with --agents: the secret every agent must give (default: $SOCKSTORM_TOKEN)' },
   { flags: '--tls-cert <file>', help: 'with --agents: a PEM certificate, so agents dial wss://' },
   { flags: '--tls-key <file>', help: 'with --agents: the certificate\'s PEM key' },
   { flags: '--agents-timeout <seconds>', help: 'with --agents: how long to wait for all of them (exit 106 naming who joined)', default: '60', check: positive(false) },
@@ -135,14 +135,15 @@ export function engineOptions(flags: TargetFlags): EngineOptions {
 }
 
 function agentsOptions(flags: TargetFlags): EngineOptions['agents'] {
+  const token = flags.token ?? process.env.SOCKSTORM_TOKEN;
   const given = flags.listen !== undefined || flags.token !== undefined || flags.tlsCert !== undefined || flags.tlsKey !== undefined;
   if (flags.agents === undefined) {
     if (given) throw new EngineConfigError('config.option', '--listen, --token and --tls-* go with --agents N');
     return undefined;
   }
   if (!flags.listen) throw new EngineConfigError('config.option', '--agents needs --listen HOST:PORT: where the agents dial in');
-  if (!flags.token || flags.token.length < 16) throw new EngineConfigError('config.option', '--agents needs --token with at least 16 characters (e.g. openssl rand -hex 16)');
+  if (!token || token.length < 16) throw new EngineConfigError('config.option', '--agents needs --token with at least 16 characters (e.g. openssl rand -hex 16)');
   if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) throw new EngineConfigError('config.option', '--tls-cert and --tls-key go together');
   if (flags.workers !== undefined && flags.workers > 1) throw new EngineConfigError('config.option', '--agents and --workers do not mix: give each agent its own processes');
-  return { count: flags.agents, listen: flags.listen, token: flags.token, tlsCert: flags.tlsCert, tlsKey: flags.tlsKey, joinTimeoutMs: (flags.agentsTimeout ?? 60) * 1000 };
+  return { count: flags.agents, listen: flags.listen, token, tlsCert: flags.tlsCert, tlsKey: flags.tlsKey, joinTimeoutMs: (flags.agentsTimeout ?? 60) * 1000 };
 }

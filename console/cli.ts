@@ -98,18 +98,18 @@ program.command('tune <action>')
 program.command('agent')
   .description('a load generator for a coordinator on another host (run|console --agents N --listen HOST:PORT --token T): dials out, runs its share, exits when the run ends')
   .requiredOption('--coordinator <url>', 'the coordinator, ws://HOST:PORT or wss://HOST:PORT')
-  .requiredOption('--token <token>', 'the coordinator\'s --token')
+  .option('--token <token>', 'the coordinator\'s --token (default: $SOCKSTORM_TOKEN, which keeps it out of the process list)')
   .option('--name <name>', 'how the coordinator calls this agent (default: $JOB_COMPLETION_INDEX, else the host name)')
   .option('--source-addresses <list>', 'local addresses to spread this agent\'s users over')
   .option('--insecure', 'allow plain ws:// to a coordinator on another host, and any TLS certificate')
   .option('--ca <file>', 'a PEM CA that signed the coordinator\'s certificate')
   .option('--retry-for <seconds>', 'how long to keep trying to reach a coordinator (default: 300)')
   .addHelpText('after', exitCodeHelp([EXIT.passed, EXIT.error, EXIT.invalid]))
-  .action(async (flags: { coordinator: string; token: string; name?: string; sourceAddresses?: string; insecure?: boolean; ca?: string; retryFor?: string }) => {
+  .action(async (flags: { coordinator: string; token?: string; name?: string; sourceAddresses?: string; insecure?: boolean; ca?: string; retryFor?: string }) => {
     const { runAgent } = await import('./agent.ts');
     const retryFor = flags.retryFor === undefined ? undefined : Number(flags.retryFor);
     if (retryFor !== undefined && !(retryFor > 0)) throw new InvalidArgumentError(`--retry-for must be a positive number of seconds, not "${flags.retryFor}"`);
-    process.exitCode = await runAgent({ ...flags, retryForMs: retryFor === undefined ? undefined : retryFor * 1000 });
+    process.exitCode = await runAgent({ ...flags, token: flags.token ?? process.env.SOCKSTORM_TOKEN ?? '', retryForMs: retryFor === undefined ? undefined : retryFor * 1000 });
   });
 
 program.command('dashboard')

@@ -43,7 +43,7 @@ const MEANING: Record<ExitCode, string> = {
   100: 'inconclusive: a threshold was judged on saturated seconds',
   104: 'invalid input, nothing started',
   105: 'stopped by a signal',
-  106: 'this host cannot hold it (sockstorm tune check)',
+  106: 'this host cannot hold it (sockstorm tune check), or the agents did not all join',
   107: 'finished, but an output could not be written',
 };
 

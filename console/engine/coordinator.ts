@@ -130,7 +130,8 @@ export async function startCoordinator(options: AgentsOptions): Promise<Coordina
     });
   });
   const url = `${https ? 'wss' : 'ws'}://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
-  log('info', `waiting for ${options.count} agents at ${url} (sockstorm agent --coordinator ${url} --token …)`);
+  const dial = host === '0.0.0.0' || host === '::' ? `${https ? 'wss' : 'ws'}://<an address of this host>:${address.port}` : url;
+  log('info', `waiting for ${options.count} agents at ${url} (sockstorm agent --coordinator ${dial} --token …)`);
   return {
     url,
     host,

@@ -1,4 +1,5 @@
 /** The console's own drawing helpers; figures are formatted by console/report/format.ts. */
+import type { FanoutMode } from '../../target-server/protocol.ts';
 import { ms } from '../report/format.ts';
 
 const BARS = '▁▂▃▄▅▆▇█';
@@ -36,4 +37,12 @@ export function fitSegments<T extends Segment>(segments: readonly T[], width: nu
 /** A reconnect policy as the engine writes it, with its durations as the formatter writes them (`expo 100ms..5.00s full`). */
 export function policyLabel(policy: string): string {
   return policy.replace(/(\d+(?:\.\d+)?)ms\b/g, (_, value: string) => ms(Number(value)));
+}
+
+/**
+ * The fan-out in force on the bundled server: `publish` on an engine without native pub/sub
+ * (ws) runs the JS loop, so it says so (`publish=loop`) rather than promise what does not run.
+ */
+export function fanoutLabel(fanout: FanoutMode, isNative: boolean): string {
+  return fanout === 'publish' && !isNative ? 'publish=loop' : fanout;
 }

@@ -8,8 +8,9 @@ import { Box, Text } from 'ink';
 import { adviceFor } from '../engine/classify-error.ts';
 import type { LatencySummary } from '../engine/histogram.ts';
 import type { Snapshot } from '../engine/snapshot.ts';
+import type { ServerConfig } from '../../target-server/protocol.ts';
 import { bytes, count, ms, percent, plain, rate } from '../report/format.ts';
-import { fitSegments, policyLabel, sparkline, type Segment } from './format.ts';
+import { fanoutLabel, fitSegments, policyLabel, sparkline, type Segment } from './format.ts';
 
 interface PanelProps {
   snapshot: Snapshot;
@@ -143,7 +144,20 @@ export function RecoveryPanel({ snapshot, width }: PanelProps) {
   );
 }
 
-/** The bundled server's /stats (dimmed, with the reason, once /stats fails), or the target. */
+/** The bundled server's knobs that are not at their defaults, as many as fit `width`. */
+function knobsLine(config: ServerConfig, width: number): string {
+  return fitSegments([
+    ...(config.workMs > 0 ? [{ text: `work ${ms(config.workMs)}`, priority: 5 }] : []),
+    ...(config.compression ? [{ text: 'deflate', priority: 4 }] : []),
+    ...(config.rejectPercent > 0 ? [{ text: `reject ${percent(config.rejectPercent / 100)}`, priority: 3 }] : []),
+    ...(config.acceptDelayMs > 0 ? [{ text: `accept +${ms(config.acceptDelayMs)}`, priority: 2 }] : []),
+  ], width, 1).map((s) => s.text).join(' ');
+}
+
+/**
+ * The bundled server's /stats (dimmed, with the reason, once /stats fails), or the target. The
+ * title names the engine and the fan-out in force, so `server fanout loop` shows at once.
+ */
 export function ServerPanel({ snapshot, width }: PanelProps) {
   const s = snapshot.server;
   if (!s) {
@@ -155,12 +169,15 @@ export function ServerPanel({ snapshot, width }: PanelProps) {
     );
   }
   const isStale = snapshot.serverError !== null;
+  // `(native)` only where it fits beside the longest mode, so that it does not come and go with the mode
+  const native = s.native && `Server ${s.engine} (native) publish`.length <= width - FRAME ? ' (native)' : '';
+  const title = `Server ${s.engine}${native} ${fanoutLabel(s.config.fanout, s.native)}`;
   return (
-    <Panel title={`Server ${s.engine}${s.native ? ' (native)' : ''}`} width={width} color={isStale ? 'yellow' : undefined}>
+    <Panel title={title} width={width} color={isStale ? 'yellow' : undefined}>
       <Text wrap="truncate" dimColor={isStale}>conns {count(s.connections)} out {count(s.messagesOut)} bp {count(s.backpressureDrops)}</Text>
       <Text wrap="truncate" dimColor={isStale}>loop p99 {ms(s.loop.delayP99Ms)} cpu {percent((s.cpu.userPercent + s.cpu.systemPercent) / 100)}</Text>
-      <Text wrap="truncate" dimColor>rss {bytes(s.rssBytes)} pub {ms(s.publishMsLast)}{s.config.workMs > 0 ? ` work ${ms(s.config.workMs)}` : ''}</Text>
-      {isStale ? <Text wrap="truncate" color="yellow">stale: {snapshot.serverError}</Text> : null}
+      <Text wrap="truncate" dimColor>rss {bytes(s.rssBytes)} pub {ms(s.publishMsLast)}</Text>
+      {isStale ? <Text wrap="truncate" color="yellow">stale: {snapshot.serverError}</Text> : <Text wrap="truncate">{knobsLine(s.config, width - FRAME)}</Text>}
     </Panel>
   );
 }

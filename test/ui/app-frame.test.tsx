@@ -4,7 +4,7 @@ import { ConsoleSession } from '../../console/script/console-session.ts';
 import { App } from '../../console/ui/app.tsx';
 import { hintLine } from '../../console/ui/keymap.ts';
 import { renderInTerminal, type FakeTerminal } from './fake-terminal.ts';
-import { FixtureEngine, fixtureSnapshot } from './fixtures.ts';
+import { FixtureEngine, fixtureServerStats, fixtureSnapshot } from './fixtures.ts';
 
 let terminal: FakeTerminal | null = null;
 afterEach(() => {
@@ -30,7 +30,7 @@ const FRAME_80X24 = [
   '│ expo 100ms..5.00s full ││ recon  57.0ms  117ms      — ││ killed 200 missed 0 │',
   '└────────────────────────┘└─────────────────────────────┘└─────────────────────┘',
   '┌────────────────────────┐┌────────────────────────┐┌──────────────────────────┐',
-  '│ Errors 0               ││ Recovery               ││ Server uws (native)      │',
+  '│ Errors 0               ││ Recovery               ││ Server uws publish       │',
   '│ none                   ││ kill 20% reset -200    ││ conns 1000 out 1916 bp 0 │',
   '│                        ││ 95% 812ms  100% 2.45s  ││ loop p99 0.80ms cpu 2.0% │',
   '│                        ││ peak 200 hs/s          ││ rss 78.6MiB pub 0.40ms   │',
@@ -81,6 +81,31 @@ describe('console App at 80x24 (fixture snapshots)', () => {
     expect(lines[4]).toContain('│ rtt    — (:probe 100/s)     │');
     expect(lines[10]).toContain('│ conns 1000 out 1916 bp 0 │');
     expect(lines[13]).toContain('│ stale: fetch failed      │');
+  });
+
+  it('names the engine and the fan-out in force, and the work per message, and follows a live change', async () => {
+    const base = fixtureServerStats();
+    const { terminal, engine } = await show(fixtureSnapshot());
+    expect(terminal.lines()[9]).toContain('│ Server uws publish       │');
+    expect(terminal.lines()[13]).toContain('│                          │');
+    engine.publish(fixtureSnapshot({ server: { ...base, config: { ...base.config, fanout: 'loop', workMs: 5 } } }));
+    await tick();
+    expect(terminal.lines()[9]).toContain('│ Server uws loop          │');
+    expect(terminal.lines()[13]).toContain('│ work 5.0ms               │');
+    // ws has no native publish: its publish is the JS loop, and the panel says so
+    const ws = { ...base, engine: 'ws' as const, native: false };
+    engine.publish(fixtureSnapshot({ server: { ...ws, config: { ...ws.config, compression: true, rejectPercent: 10 } } }));
+    await tick();
+    expect(terminal.lines()[9]).toContain('│ Server ws publish=loop   │');
+    expect(terminal.lines()[13]).toContain('│ deflate reject 10.0%     │');
+    engine.publish(fixtureSnapshot({ server: { ...ws, config: { ...ws.config, fanout: 'batched' } } }));
+    await tick();
+    expect(terminal.lines()[9]).toContain('│ Server ws batched        │');
+  });
+
+  it('names the native engine too where the server panel has the room', async () => {
+    const lines = (await show(fixtureSnapshot(), 120, 40)).terminal.lines();
+    expect(lines[9]).toContain('│ Server uws (native) publish          │');
   });
 
   it('says the recovery is still open and that no broadcast was sent', async () => {

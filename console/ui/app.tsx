@@ -1,7 +1,8 @@
 /**
- * The console: panels over the latest snapshot, an event log, and a command bar. It reads
- * snapshots and sends command lines; it never reaches into the engine. Below
- * {@link MIN_TERMINAL} it says so instead of drawing a frame the terminal would mangle.
+ * The console: panels over the latest snapshot, the fleet's parts when it runs over several,
+ * an event log, and a command bar. It reads snapshots and sends command lines; it never
+ * reaches into the engine. Below {@link MIN_TERMINAL} it says so instead of drawing a frame
+ * the terminal would mangle.
  */
 import { Box, Text, useApp } from 'ink';
 import { useCallback, useEffect, useRef, useState } from 'react';
@@ -12,6 +13,8 @@ import { clock, ms } from '../report/format.ts';
 import { HelpView } from './help-view.tsx';
 import { hintLine } from './keymap.ts';
 import { BroadcastLine, ErrorsPanel, FleetPanel, HealthPanel, LatencyPanel, RecoveryPanel, ServerPanel, ThroughputPanel } from './panels.tsx';
+import { layoutParts, partsRowBudget } from './parts-layout.ts';
+import { PartsLines } from './parts-lines.tsx';
 import { useConsoleKeys } from './use-console-keys.ts';
 import { useSnapshot } from './use-snapshot.ts';
 import { useTerminalSize } from './use-terminal-size.ts';
@@ -29,9 +32,9 @@ export interface AppProps {
 export const MIN_TERMINAL = { columns: 80, rows: 24 } as const;
 
 /**
- * Rows of the frame besides the event log: the header, two rows of panels (7 each), the
- * broadcast and generator lines, the command bar (2), and one left free: a frame as tall as
- * the terminal makes Ink clear the whole screen on every render.
+ * Rows of the frame besides the parts and the event log: the header, two rows of panels (7
+ * each), the broadcast and generator lines, the command bar (2), and one left free: a frame as
+ * tall as the terminal makes Ink clear the whole screen on every render.
  */
 const FIXED_ROWS = 1 + 7 + 7 + 1 + 1 + 2 + 1;
 
@@ -95,7 +98,10 @@ export function App({ engine, session, onQuit }: AppProps) {
     );
   }
   const width = Math.min(columns, MAX_WIDTH);
-  const eventRows = Math.max(4, Math.min(12, (rows ?? MIN_TERMINAL.rows) - FIXED_ROWS));
+  // the parts take rows from the event log: at 80x24, two of its four
+  const spareRows = (rows ?? MIN_TERMINAL.rows) - FIXED_ROWS;
+  const parts = snapshot.parts ? layoutParts(snapshot.parts, width - 2, partsRowBudget(spareRows)) : null;
+  const eventRows = Math.max(2, Math.min(12, spareRows - (parts?.rows.length ?? 0)));
   const [fleet, latency, throughput] = topWidths(width);
   const third = Math.floor(width / 3);
   const props = { snapshot, history };
@@ -121,6 +127,7 @@ export function App({ engine, session, onQuit }: AppProps) {
           </Box>
           <BroadcastLine {...props} width={width} />
           <HealthPanel {...props} width={width} />
+          {parts ? <PartsLines grid={parts} width={width} /> : null}
           <Box flexDirection="column" height={eventRows}>
             {snapshot.events.slice(-eventRows).map((event) => (
               <Text key={event.id} wrap="truncate" color={event.level === 'error' ? 'red' : event.level === 'warn' ? 'yellow' : undefined} dimColor={event.level === 'info'}>

@@ -8,7 +8,7 @@ import type { EngineCommand } from '../../console/engine/commands.ts';
 import type { CommandResult, Engine, LiveCounts } from '../../console/engine/engine-api.ts';
 import type { EncodedHistogram, LatencySummary } from '../../console/engine/histogram.ts';
 import type { LatencyName } from '../../console/engine/metrics.ts';
-import type { Snapshot } from '../../console/engine/snapshot.ts';
+import type { PartView, Snapshot } from '../../console/engine/snapshot.ts';
 import { DEFAULT_SERVER_CONFIG, type ServerStats } from '../../target-server/protocol.ts';
 
 /** When the fixture session started (epoch ms). */
@@ -73,6 +73,40 @@ export function fixtureSnapshot(overrides: Partial<Snapshot> = {}): Snapshot {
     faults: [], marks: [], isStopped: false,
     ...overrides,
   };
+}
+
+const MIB = 1024 * 1024;
+
+/** Three shard processes: one fine, one saturated, one lost (its figures zero, as the shell sends them). */
+export function fixtureParts(): PartView[] {
+  return [
+    { name: 'shard 0', open: 334, target: 334, isSaturated: false, loopDelayP99Ms: 1.2, rssBytes: 61.4 * MIB, isLost: false },
+    { name: 'shard 1', open: 333, target: 333, isSaturated: true, loopDelayP99Ms: 72.4, rssBytes: 95 * MIB, isLost: false },
+    { name: 'shard 2', open: 0, target: 0, isSaturated: false, loopDelayP99Ms: 0, rssBytes: 0, isLost: true },
+  ];
+}
+
+/** The fixture session over three shards after shard 2 was lost with its 333 users: 667 open, the lost users an error class. */
+export function fixturePartsSnapshot(overrides: Partial<Snapshot> = {}): Snapshot {
+  const base = fixtureSnapshot();
+  return fixtureSnapshot({
+    fleet: { ...base.fleet, target: 667, open: 667 },
+    errors: { 'shard.lost': 333 },
+    parts: fixtureParts(),
+    partsLost: 1,
+    events: [
+      ...base.events,
+      { id: 6, atMs: STARTED_AT_MS + 16_000, level: 'error', text: 'shard 2 lost (exited with code 1): its 333 users are lost; the run goes on with 2' },
+    ],
+    ...overrides,
+  });
+}
+
+/** `count` agents with host names, `open` users each; the ones in `saturated` and `lost` (by index) so. */
+export function fixtureAgents(count: number, saturated: readonly number[] = [], lost: readonly number[] = []): PartView[] {
+  return Array.from({ length: count }, (_, i): PartView => lost.includes(i)
+    ? { name: `loadgen-eu-${i + 1}.internal`, open: 0, target: 0, isSaturated: false, loopDelayP99Ms: 0, rssBytes: 0, isLost: true }
+    : { name: `loadgen-eu-${i + 1}.internal`, open: 1250, target: 1250, isSaturated: saturated.includes(i), loopDelayP99Ms: saturated.includes(i) ? 88 : 2.4, rssBytes: 140 * MIB, isLost: false });
 }
 
 /** An engine that serves `snapshot`, answers every command ok (or as `answer` says) and keeps what it was sent. */

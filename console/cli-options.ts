@@ -17,6 +17,7 @@ export interface TargetFlags {
   maxPayload?: number;
   topics?: string;
   subprotocol?: string[];
+  protocol?: 'raw' | 'socketio' | 'graphql-ws' | 'mqtt';
   header?: string[];
   insecure?: boolean;
   sourceAddresses?: string;
@@ -80,6 +81,7 @@ export const TARGET_OPTIONS: readonly Row[] = [
   { flags: '--handshake-timeout <ms>', help: 'handshake timeout in ms', default: String(D.handshakeTimeoutMs), check: positive(true) },
   { flags: '--max-payload <bytes>', help: 'largest frame a user accepts', default: String(D.maxPayloadBytes), check: positive(true) },
   { flags: '--topics <list>', help: 'topics users subscribe to (bundled server), comma-separated', default: D.topics.join(',') },
+  { flags: '--protocol <name>', help: 'what users speak: raw, socketio, graphql-ws or mqtt (scripts: protocol NAME)', default: 'raw', choices: ['raw', 'socketio', 'graphql-ws', 'mqtt'] },
   { flags: '--subprotocol <name>', help: 'offer a subprotocol (repeatable)', check: repeatable },
   { flags: '--header <name:value>', help: 'add an upgrade request header (repeatable)', check: repeatable },
   { flags: '--insecure', help: 'accept any TLS certificate (test targets only)' },
@@ -130,7 +132,7 @@ export function engineOptions(flags: TargetFlags): EngineOptions {
     topics: list(flags.topics), protocols: flags.subprotocol,
     headers, insecure: flags.insecure, localAddresses: list(flags.sourceAddresses),
     broadcastHttp: flags.broadcastHttp, broadcastSend: flags.broadcastSend, framePaths, workers: flags.workers, servers: flags.servers,
-    agents: agentsOptions(flags),
+    agents: agentsOptions(flags), protocol: flags.protocol,
   };
 }
 

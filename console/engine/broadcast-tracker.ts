@@ -114,8 +114,8 @@ export class BroadcastTracker {
   }
 
   /** For targets without a seq: one number per distinct message text, in order of first sight. */
-  syntheticSeq(topic: string, data: Buffer): number {
-    const key = `${topic}\u0000${data.toString('utf8')}`;
+  syntheticSeq(topic: string, data: Buffer | string): number {
+    const key = `${topic}\u0000${typeof data === 'string' ? data : data.toString('utf8')}`;
     let seq = this.syntheticSeqs.get(key);
     if (seq === undefined) {
       if (this.syntheticSeqs.size > 10_000) this.syntheticSeqs.clear();

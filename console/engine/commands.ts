@@ -3,6 +3,9 @@
  * The console's keys, its command line and script files all end up as these.
  */
 
+import type { ProtocolName } from './protocols/codec.ts';
+import type { CheckSpec } from './session.ts';
+
 /** How a dropped virtual user tries again. */
 export type ReconnectPolicy =
   | { kind: 'off' }
@@ -34,7 +37,17 @@ export type EngineCommand =
   | { type: 'mark'; label: string }
   /** Keeps the generator's own event loop busy for `ms`: a self-test of saturation detection. */
   | { type: 'stall'; ms: number }
-  | { type: 'stop' };
+  | { type: 'stop' }
+  /** The protocol every user speaks from its next connection (only before any user exists). */
+  | { type: 'protocol'; name: ProtocolName; namespace?: string; keepaliveS?: number; mqttVersion?: 4 | 5 }
+  /** The protocol's connect payload template (Socket.IO auth, graphql-ws connection_init, MQTT CONNECT fields); null clears it. */
+  | { type: 'connect-payload'; template: string | null }
+  /** `on open send TEMPLATE` (added in order), `on open off` (null: none). */
+  | { type: 'on-open'; template: string | null }
+  /** `session D [jitter D]`: a session's length before a normal close and a reconnect (0: forever). */
+  | { type: 'session'; lifetimeMs: number; jitterMs: number }
+  /** `check NAME PATH OP [VALUE]` on every message a user receives. */
+  | { type: 'check'; check: CheckSpec };
 
 /** Renders a policy the way the command language writes it. */
 export function formatPolicy(policy: ReconnectPolicy): string {

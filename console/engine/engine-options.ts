@@ -7,6 +7,7 @@ import type { ReconnectPolicy } from './commands.ts';
 import type { FramePaths } from './frame-decoder.ts';
 import { DEFAULT_RECONNECT_POLICY } from './reconnect-policy.ts';
 import type { ServerConfig } from '../../target-server/protocol.ts';
+import { PROTOCOLS, type ProtocolName } from './protocols/codec.ts';
 
 /** Options of {@link createEngine}. */
 export interface EngineOptions {
@@ -56,6 +57,8 @@ export interface EngineOptions {
   serverHost?: string;
   /** Initial knobs of the bundled servers. */
   serverConfig?: Partial<ServerConfig>;
+  /** The protocol every user speaks (`--protocol`). @default raw */
+  protocol?: ProtocolName;
   /** Run the fleet on remote agents that dial in (`--agents N --listen HOST:PORT --token T`). */
   agents?: AgentsOptions;
 }
@@ -83,7 +86,7 @@ export interface HostLimit {
   binding: string;
 }
 
-type Unset = 'target' | 'targets' | 'framePaths' | 'broadcastHttp' | 'broadcastSend' | 'hostLimit' | 'serverHost' | 'serverConfig' | 'agents';
+type Unset = 'target' | 'targets' | 'framePaths' | 'broadcastHttp' | 'broadcastSend' | 'hostLimit' | 'serverHost' | 'serverConfig' | 'agents' | 'protocol';
 
 /** Options with every default filled in. */
 export type ResolvedOptions = Required<Omit<EngineOptions, Unset>> & Pick<EngineOptions, Unset>;
@@ -150,6 +153,9 @@ export function resolveOptions(options: EngineOptions): ResolvedOptions {
     ...ENGINE_DEFAULTS,
     ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
   };
+  if (resolved.protocol !== undefined && !PROTOCOLS.includes(resolved.protocol)) {
+    throw new EngineConfigError('config.option', `--protocol must be one of ${PROTOCOLS.join(', ')}, not "${resolved.protocol}"`);
+  }
   if (resolved.serverEngine !== 'uws' && resolved.serverEngine !== 'ws') {
     throw new EngineConfigError('config.option', `server engine must be uws or ws, not "${resolved.serverEngine}"`);
   }

@@ -43,8 +43,8 @@ export async function createEngine(input: EngineOptions = {}): Promise<Engine> {
     const count = options.workers;
     return createShell(options, (urls) => startAll(count, (i) => startShard(i, shareOptions(options, count), urls)), { partKind: 'shard', describe: `${count} generator processes` });
   }
-  const { createLocalFleet } = await import('./local-fleet.ts');
-  return createShell(options, async (urls) => [createLocalFleet(options, { urls, isDetailed: false })], { partKind: 'local' });
+  const { startLocalFleet } = await import('./local-fleet.ts');
+  return createShell(options, async (urls) => [await startLocalFleet(options, { urls, isDetailed: false })], { partKind: 'local' });
 }
 
 /** A run over remote agents: listen, wait for every agent, then the same shell as ever. */

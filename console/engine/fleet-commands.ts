@@ -78,5 +78,25 @@ export async function applyToFleet(state: FleetState, command: PartCommand): Pro
     case 'recovery-announce':
       state.recovery.announce(command.dropped);
       return ok('');
+    case 'protocol': {
+      if (fleet.vus.size > 0) return { ok: false, message: `"protocol ${command.name}" must come before any user: the users now speak ${fleet.session.codec.name}` };
+      const { codecFor } = await import('./protocols/codec.ts');
+      fleet.setCodec(await codecFor(command.name, command));
+      return ok(`protocol ${command.name}`);
+    }
+    case 'connect-payload':
+      fleet.session.connect = command.template;
+      return ok(command.template === null ? 'no connect payload' : `connect payload ${command.template}`);
+    case 'on-open':
+      if (command.template === null) fleet.session.onOpen.length = 0;
+      else fleet.session.onOpen.push(command.template);
+      return ok(command.template === null ? 'nothing sent on open' : `on open send ${command.template}`);
+    case 'session':
+      fleet.session.lifetimeMs = command.lifetimeMs;
+      fleet.session.jitterMs = command.jitterMs;
+      return ok(command.lifetimeMs > 0 ? `sessions last ${command.lifetimeMs} ms (+ up to ${command.jitterMs} ms)` : 'sessions last until the end');
+    case 'check':
+      fleet.session.addCheck(command.check);
+      return ok(`check ${command.check.name}`);
   }
 }

@@ -5,7 +5,7 @@
  * shell asks, and stops. Messages are plain data, so they cross IPC and WebSockets unchanged.
  */
 import type { BroadcastRecord } from './broadcast-tracker.ts';
-import type { KillMode, ReconnectPolicy, VictimChoice } from './commands.ts';
+import type { EngineCommand, KillMode, ReconnectPolicy, VictimChoice } from './commands.ts';
 import type { CommandResult, LiveCounts } from './engine-api.ts';
 import type { GeneratorHealth } from './generator-health.ts';
 import type { EncodedHistogram, LatencySummary } from './histogram.ts';
@@ -31,7 +31,9 @@ export type PartCommand =
   | { type: 'send-broadcast'; count: number; sizeBytes: number; topic: string }
   /** A chaos action the server carries out: track recovery from now, learn this part's drops later. */
   | { type: 'recovery-start'; label: string }
-  | { type: 'recovery-announce'; dropped: number };
+  | { type: 'recovery-announce'; dropped: number }
+  /** The per-user session's settings, the same for every part. */
+  | Extract<EngineCommand, { type: 'protocol' | 'connect-payload' | 'on-open' | 'session' | 'check' }>;
 
 /** How one recovery went in one part, in enough detail to merge parts exactly. */
 export interface RecoveryDetail {
@@ -63,6 +65,8 @@ export interface PartSample {
   settled: PartBroadcast[];
   recoveries: PartRecovery[];
   errors: Record<string, number>;
+  /** Passes and fails per check, whole run. */
+  checks: Record<string, { passes: number; fails: number }>;
   health: GeneratorHealth;
   /** What happened in this part since the last sample (saturation warnings, say). */
   events: Array<Pick<EngineEvent, 'atMs' | 'level' | 'text'>>;

@@ -9,7 +9,9 @@ import { DEFAULT_RECONNECT_POLICY, reconnectDelayMs } from './reconnect-policy.t
 import type { ReconnectPolicy, VictimChoice } from './commands.ts';
 import type { BroadcastTracker } from './broadcast-tracker.ts';
 import { epochNow } from './clock.ts';
-import { decodeBuffer, type FramePaths } from './frame-decoder.ts';
+import { decodeBuffer, decodeFrame, type DecodedFrame, type FramePaths } from './frame-decoder.ts';
+import type { Codec } from './protocols/codec.ts';
+import { UserSession } from './session.ts';
 import type { Metrics } from './metrics.ts';
 import type { RecoveryTracker } from './recovery.ts';
 import { chooseVictims, shareOf } from './victims.ts';
@@ -35,7 +37,11 @@ export interface FleetOptions {
 
 /** The fleet of virtual users. */
 export class Fleet implements VuHost {
-  readonly protocols: string[];
+  protocols: string[];
+  /** The per-user session: protocol codec, connect payload, on-open sends, lifetime, checks. */
+  readonly session = new UserSession();
+  private dialUrls: string[];
+  private keepaliveTimer: NodeJS.Timeout | null = null;
   readonly clientOptions: WebSocket.ClientOptions;
   readonly counts: StateCounts = { pending: 0, connecting: 0, open: 0, closing: 0, closed: 0, waiting: 0 };
   readonly vus = new Set<VirtualUser>();
@@ -65,6 +71,7 @@ export class Fleet implements VuHost {
     private readonly broadcasts: BroadcastTracker,
   ) {
     this.protocols = options.protocols;
+    this.dialUrls = options.urls;
     this.clientOptions = options.clientOptions;
     this.ratePerSec = options.ratePerSec;
     this.maxInFlight = options.maxInFlight;
@@ -73,8 +80,41 @@ export class Fleet implements VuHost {
   // ---- VuHost: the hot paths count and record, nothing more ----
 
   urlFor(vu: VirtualUser): string {
-    const urls = this.options.urls;
+    const urls = this.dialUrls;
     return urls.length === 1 ? urls[0]! : urls[vu.id % urls.length]!;
+  }
+
+  /** Speaks `codec` from the next connection on (the URLs, subprotocols and keepalive it needs). */
+  setCodec(codec: Codec): void {
+    this.session.codec = codec;
+    this.dialUrls = this.options.urls.map((url) => codec.url(url));
+    this.protocols = codec.protocols(this.options.protocols);
+    if (this.keepaliveTimer) clearInterval(this.keepaliveTimer);
+    this.keepaliveTimer = null;
+    const keepalive = codec.keepalive;
+    if (keepalive) {
+      // one timer for the fleet, not one per user
+      this.keepaliveTimer = setInterval(() => {
+        for (const vu of this.vus) if (vu.state === 'open') this.metrics.totals.bytesOut += vu.sendFrames([keepalive.frame]);
+      }, keepalive.everyMs);
+      this.keepaliveTimer.unref();
+    }
+  }
+
+  onUpgrade(vu: VirtualUser): boolean {
+    const { codec, connect } = this.session;
+    if (codec.name === 'raw') return true;
+    vu.codecState = codec.init();
+    const { frames, isReady } = codec.onUpgrade(vu.codecState, connect === null ? null : this.session.render(connect, vu));
+    this.metrics.totals.bytesOut += vu.sendFrames(frames);
+    return isReady;
+  }
+
+  /** Sends an application message in the protocol's form (`messages`, `on open send`, the send trigger). */
+  sendMessage(vu: VirtualUser, text: string): number {
+    if (vu.state !== 'open') return 0;
+    const codec = this.session.codec;
+    return codec.name === 'raw' ? vu.send(text) : vu.sendFrames(codec.encode(vu.codecState, text));
   }
 
   setState(vu: VirtualUser, from: VuState, to: VuState): void {
@@ -113,6 +153,10 @@ export class Fleet implements VuHost {
     const at = performance.now();
     this.recovery.onOpen(at);
     this.recovery.check(at, this.counts.open);
+    const session = this.session;
+    for (const template of session.onOpen) this.metrics.totals.bytesOut += this.sendMessage(vu, session.render(template, vu));
+    const lifetime = session.lifetimeFor();
+    if (lifetime > 0) vu.sessionTimer = setTimeout(() => { vu.sessionTimer = null; if (vu.state === 'open') vu.end('churn', 'close'); }, lifetime);
   }
 
   onFailure(vu: VirtualUser, errorClass: string): void {
@@ -125,6 +169,11 @@ export class Fleet implements VuHost {
 
   onDrop(vu: VirtualUser, errorClass: string | null, reason: EndReason | null): void {
     if (reason === 'remove' || reason === 'stop' || vu.isRetired) return;
+    if (reason === 'churn') {
+      // a session that ended as planned is churn, not a drop or an error: the user comes back by the policy
+      this.metrics.totals.churn++;
+      return this.scheduleRetry(vu);
+    }
     this.metrics.totals.disconnects++;
     this.recovery.onDrop();
     if (reason === 'server-kill') this.metrics.totals.killed++;
@@ -138,8 +187,41 @@ export class Fleet implements VuHost {
     const totals = this.metrics.totals;
     totals.messagesIn++;
     totals.bytesIn += data.length;
+    const codec = this.session.codec;
+    if (codec.name !== 'raw') return this.onProtocolFrame(vu, data, isBinary, at);
     if (isBinary) return;
+    if (this.session.checks.length > 0) this.session.judge(data.toString('utf8'));
     const frame = decodeBuffer(data, this.options.framePaths);
+    this.onFrame(vu, frame, data, at);
+  }
+
+  private onProtocolFrame(vu: VirtualUser, data: Buffer, isBinary: boolean, at: number): void {
+    for (const event of this.session.codec.decode(vu.codecState, data, isBinary)) {
+      switch (event.kind) {
+        case 'ready':
+          vu.ready();
+          break;
+        case 'reply':
+          this.metrics.totals.bytesOut += vu.sendFrames(event.frames);
+          break;
+        case 'error':
+          if (event.isFatal) vu.fail(event.errorClass);
+          else this.metrics.countError(event.errorClass);
+          break;
+        case 'message': {
+          this.session.judge(event.text);
+          const frame = decodeFrame(event.text, this.options.framePaths);
+          // the protocol's own topic (an MQTT topic, a Socket.IO event) when the payload does not name one
+          const withTopic = frame.kind === 'fanout' && !this.options.framePaths?.topicPath && event.topic ? { ...frame, topic: event.topic } : frame;
+          this.onFrame(vu, withTopic, event.text, at);
+          break;
+        }
+      }
+    }
+  }
+
+  private onFrame(vu: VirtualUser, frame: DecodedFrame, data: Buffer | string, at: number): void {
+    const totals = this.metrics.totals;
     if (frame.kind === 'other') return;
     if (frame.kind === 'rtt') {
       totals.probesReceived++;

@@ -88,7 +88,10 @@ export function createLocalFleet(options: ResolvedOptions, where: LocalFleetOpti
   const state: FleetState = {
     options, fleet, metrics, recovery, broadcasts, ramp: null,
     probes: new RateScheduler(), messages: new RateScheduler(), timers: new Set(),
-    send: options.broadcastSend ? sendTrigger(options.broadcastSend, pickOpen) : null,
+    send: options.broadcastSend ? sendTrigger(options.broadcastSend, () => {
+      const vu = pickOpen();
+      return vu && { send: (text: string) => fleet.sendMessage(vu, text) };
+    }) : null,
     repace() {
       if (pacer) clearTimeout(pacer);
       pacer = null;
@@ -135,7 +138,7 @@ export function createLocalFleet(options: ResolvedOptions, where: LocalFleetOpti
     for (const intended of state.messages.due(epoch)) {
       const vu = pickOpen();
       if (!vu || !state.messages.template) break;
-      metrics.totals.bytesOut += vu.send(renderTemplate(state.messages.template, { vu: vu.id, now: intended, n: metrics.totals.messagesOut }));
+      metrics.totals.bytesOut += fleet.sendMessage(vu, renderTemplate(state.messages.template, { vu: vu.id, now: intended, n: metrics.totals.messagesOut }));
       metrics.totals.messagesOut++;
     }
     state.repace();
@@ -160,7 +163,8 @@ export function createLocalFleet(options: ResolvedOptions, where: LocalFleetOpti
       ...(encoded ? { histograms: encoded } : {}),
       settled: where.isDetailed ? settled.map((r) => ({ ...r, histogram: broadcasts.histogramOf(r) })) : settled,
       recoveries: recovery.records.map((r) => (where.isDetailed ? { ...r, detail: recovery.detailOf(r) } : { ...r })),
-      errors: Object.fromEntries(metrics.errors), health: healthNow, events: events.splice(0),
+      errors: Object.fromEntries(metrics.errors), checks: Object.fromEntries([...fleet.session.checkCounts].map(([name, c]) => [name, { ...c }])),
+      health: healthNow, events: events.splice(0),
     };
   }
 
@@ -189,4 +193,14 @@ export function createLocalFleet(options: ResolvedOptions, where: LocalFleetOpti
       return stopping;
     },
   };
+}
+
+/** The fleet of this process, speaking the options' protocol from its first user. */
+export async function startLocalFleet(options: ResolvedOptions, where: LocalFleetOptions): Promise<FleetPart> {
+  const part = createLocalFleet(options, where);
+  if (options.protocol && options.protocol !== 'raw') {
+    const result = await part.apply({ type: 'protocol', name: options.protocol });
+    if (!result.ok) throw new Error(result.message);
+  }
+  return part;
 }

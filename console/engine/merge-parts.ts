@@ -15,7 +15,7 @@ import { OUTAGE, type RecoveryRecord } from './recovery.ts';
 import type { FleetView, Snapshot } from './snapshot.ts';
 
 /** The fleet's half of a snapshot. */
-export type FleetHalf = Pick<Snapshot, 'fleet' | 'rates' | 'totals' | 'latency' | 'interval' | 'recovery' | 'recoveries' | 'errors' | 'health'>;
+export type FleetHalf = Pick<Snapshot, 'fleet' | 'rates' | 'totals' | 'latency' | 'interval' | 'recovery' | 'recoveries' | 'errors' | 'checks' | 'health'>;
 
 function sumRecords<T extends object>(parts: T[]): T {
   const out = {} as Record<string, number>;
@@ -184,6 +184,18 @@ export function mergeRecoveries(perPart: PartRecovery[][], fleets: Array<Pick<Fl
   }).sort((a, b) => a.atMs - b.atMs);
 }
 
+function mergeChecks(parts: PartSample[]): Record<string, { passes: number; fails: number }> {
+  const out: Record<string, { passes: number; fails: number }> = {};
+  for (const part of parts) {
+    for (const [name, c] of Object.entries(part.checks)) {
+      const seen = (out[name] ??= { passes: 0, fails: 0 });
+      seen.passes += c.passes;
+      seen.fails += c.fails;
+    }
+  }
+  return out;
+}
+
 /** The fleet half of a snapshot from the latest sample of every part. */
 export function mergeParts(parts: PartSample[]): FleetHalf & { histograms: EncodedHistograms['total'] | null } {
   if (parts.length === 1) {
@@ -191,7 +203,7 @@ export function mergeParts(parts: PartSample[]): FleetHalf & { histograms: Encod
     const recoveries = p.recoveries.map(({ detail: _, ...r }) => r);
     return {
       fleet: p.fleet, rates: p.rates, totals: p.totals, latency: p.latency, interval: p.interval,
-      recovery: recoveries[recoveries.length - 1] ?? null, recoveries, errors: p.errors, health: p.health, histograms: p.histograms?.total ?? null,
+      recovery: recoveries[recoveries.length - 1] ?? null, recoveries, errors: p.errors, checks: p.checks, health: p.health, histograms: p.histograms?.total ?? null,
     };
   }
   const fleet = mergeFleet(parts);
@@ -206,6 +218,7 @@ export function mergeParts(parts: PartSample[]): FleetHalf & { histograms: Encod
     recovery: recoveries[recoveries.length - 1] ?? null,
     recoveries,
     errors: sumRecords<Record<string, number>>(parts.map((s) => s.errors)),
+    checks: mergeChecks(parts),
     health: mergeHealth(parts, fleet.open),
     histograms: Object.fromEntries(LATENCY_NAMES.map((name) => [name, total[name].encode()])) as EncodedHistograms['total'],
   };

@@ -19,6 +19,8 @@ export interface Totals {
   probesReceived: number;
   broadcastsReceived: number;
   missed: number;
+  /** Sessions that ended as planned (`session D`) and came back: not drops, not errors. */
+  churn: number;
 }
 
 /** Per-second rates over the last interval. */
@@ -45,7 +47,7 @@ export type LatencyName = (typeof LATENCY_NAMES)[number];
 function zeroTotals(): Totals {
   return {
     attempts: 0, connects: 0, failures: 0, disconnects: 0, killed: 0, messagesIn: 0, messagesOut: 0,
-    bytesIn: 0, bytesOut: 0, probesSent: 0, probesReceived: 0, broadcastsReceived: 0, missed: 0,
+    bytesIn: 0, bytesOut: 0, probesSent: 0, probesReceived: 0, broadcastsReceived: 0, missed: 0, churn: 0,
   };
 }
 

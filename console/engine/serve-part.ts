@@ -47,8 +47,13 @@ export function servePart(channel: ServedChannel, events: ServeEvents = {}): () 
           return channel.send({ type: 'failed', message: (error as Error).message, code: (error as { code?: string }).code });
         }
         const f = fleet;
-        liveTimer = setInterval(() => channel.send({ type: 'live', ...f.live() }), 100);
-        return channel.send({ type: 'ready' });
+        const protocol = message.options.protocol;
+        void (protocol && protocol !== 'raw' ? f.apply({ type: 'protocol', name: protocol }) : Promise.resolve({ ok: true, message: '' })).then((result) => {
+          if (!result.ok) return channel.send({ type: 'failed', message: result.message });
+          liveTimer = setInterval(() => channel.send({ type: 'live', ...f.live() }), 100);
+          channel.send({ type: 'ready' });
+        });
+        return;
       }
       case 'apply':
         if (!fleet) return channel.send({ type: 'result', id: message.id, result: { ok: false, message: 'no fleet yet' }, live: { open: 0, target: 0, isRecovered: true, killed: 0 } });

@@ -179,5 +179,14 @@ export async function dispatchCommand(state: ShellState, command: EngineCommand)
     case 'mark':
       state.marks.push({ label: command.label, atMs: Date.now() });
       return answer(state, { ok: true, message: `mark ${command.label}` });
+    case 'protocol':
+    case 'connect-payload':
+    case 'on-open':
+    case 'session':
+    case 'check': {
+      // the per-user session is the same in every part
+      const results = await onEach(parts, () => command);
+      return answer(state, firstRefusal(results) ?? results[0] ?? { ok: true, message: command.type });
+    }
   }
 }

@@ -93,7 +93,7 @@ export async function createShell(options: ResolvedOptions, makeParts: PartFacto
       state.parts.splice(index, 1);
       const open = lastSamples.get(part)?.fleet.open ?? part.live().open;
       lost.push({ name: part.name, open });
-      state.log('error', `${shellOptions.partKind} ${part.name} lost (${reason}): its ${open} users are lost; the run goes on with ${state.parts.length}`);
+      state.log('error', `${part.name.startsWith(shellOptions.partKind) ? part.name : `${shellOptions.partKind} ${part.name}`} lost (${reason}): its ${open} users are lost; the run goes on with ${state.parts.length}`);
       settled.finish(liveIndices());
     };
   }
@@ -231,8 +231,8 @@ function emptySample(): PartSample {
   return {
     fleet: { target: 0, open: 0, connecting: 0, waiting: 0, pending: 0, closing: 0, closed: 0, slowed: 0, ratePerSec: 0, maxInFlight: 0, policy: 'off', probePerSec: 0, bySource: {} },
     rates: { connectsPerSec: 0, attemptsPerSec: 0, disconnectsPerSec: 0, messagesInPerSec: 0, messagesOutPerSec: 0, bytesInPerSec: 0, bytesOutPerSec: 0 },
-    totals: { attempts: 0, connects: 0, failures: 0, disconnects: 0, killed: 0, messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0, probesSent: 0, probesReceived: 0, broadcastsReceived: 0, missed: 0 },
-    latency: interval, interval, settled: [], recoveries: [], errors: {},
+    totals: { attempts: 0, connects: 0, failures: 0, disconnects: 0, killed: 0, messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0, probesSent: 0, probesReceived: 0, broadcastsReceived: 0, missed: 0, churn: 0 },
+    latency: interval, interval, settled: [], recoveries: [], errors: {}, checks: {},
     health: { loopDelayP50Ms: 0, loopDelayP99Ms: 0, loopDelayMaxMs: 0, utilization: 0, cpuPercent: 0, rssBytes: 0, heapUsedBytes: 0, bytesPerOpenVu: 0, isSaturated: false },
     events: [],
   };

@@ -67,6 +67,8 @@ export interface Snapshot {
   recovery: RecoveryRecord | null;
   recoveries: RecoveryRecord[];
   errors: Record<string, number>;
+  /** Passes and fails of each `check`, whole run. */
+  checks: Record<string, { passes: number; fails: number }>;
   health: GeneratorHealth;
   saturatedIntervals: number;
   intervals: number;

@@ -14,7 +14,7 @@ import { classifyClose, classifyError, type ErrorClass } from './classify-error.
 export type VuState = 'pending' | 'connecting' | 'open' | 'closing' | 'closed' | 'waiting';
 
 /** Why a connection ended on purpose (so it is not counted as an error): our own chaos, a removal, the end, or the bundled server's chaos. */
-export type EndReason = 'kill' | 'remove' | 'stop' | 'server-kill';
+export type EndReason = 'kill' | 'remove' | 'stop' | 'server-kill' | 'churn';
 
 /** What a VU reports to; the fleet implements it. */
 export interface VuHost {
@@ -25,6 +25,8 @@ export interface VuHost {
   setState(vu: VirtualUser, from: VuState, to: VuState): void;
   onAttempt(vu: VirtualUser): void;
   onOpen(vu: VirtualUser, handshakeMs: number): void;
+  /** The upgrade is done: the protocol's first frames go out; true when the user is open at once. */
+  onUpgrade(vu: VirtualUser): boolean;
   onFailure(vu: VirtualUser, errorClass: ErrorClass): void;
   /** An open connection ended; `errorClass` is null when the engine ended it on purpose. */
   onDrop(vu: VirtualUser, errorClass: ErrorClass | null, reason: EndReason | null): void;
@@ -40,10 +42,8 @@ function now(): number {
 
 function onOpen(this: WebSocket): void {
   const vu = (this as TaggedSocket)[VU];
-  vu.openedAtMs = now();
-  vu.attempt = 0;
-  vu.move('open');
-  vu.host.onOpen(vu, vu.openedAtMs - vu.connectStartedAtMs);
+  // a protocol with a connect sequence (Socket.IO, graphql-ws, MQTT) opens the user at its ack
+  if (vu.host.onUpgrade(vu)) vu.ready();
 }
 
 function onMessage(this: WebSocket, data: Buffer, isBinary: boolean): void {
@@ -61,6 +61,10 @@ function onClose(this: WebSocket, code: number, reason: Buffer): void {
   const wasOpen = vu.openedAtMs > vu.connectStartedAtMs;
   const errorClass = vu.pendingError;
   vu.ws = null;
+  if (vu.sessionTimer) {
+    clearTimeout(vu.sessionTimer);
+    vu.sessionTimer = null;
+  }
   vu.move('closed');
   if (!wasOpen) {
     vu.host.onFailure(vu, errorClass ?? (vu.endReason ? 'aborted' : classifyClose(code)));
@@ -87,6 +91,10 @@ export class VirtualUser {
   isRetired = false;
   isSlowed = false;
   retryTimer: NodeJS.Timeout | null = null;
+  /** Ends the session after its lifetime (`session D`). */
+  sessionTimer: NodeJS.Timeout | null = null;
+  /** The protocol codec's state for this connection. */
+  codecState: object | null = null;
   // Last `seq` seen per topic, kept across reconnects so gaps count what was missed: the first
   // topic in two fields (most runs have one, and a Map per user costs about 200 B), others in a Map
   private seqTopic: string | null = null;
@@ -127,6 +135,33 @@ export class VirtualUser {
     this.ws = ws;
   }
 
+  /** The protocol says the user is open (at the upgrade for raw WebSocket, at the connect ack otherwise). */
+  ready(): void {
+    if (this.state !== 'connecting') return;
+    this.openedAtMs = now();
+    this.attempt = 0;
+    this.move('open');
+    this.host.onOpen(this, this.openedAtMs - this.connectStartedAtMs);
+  }
+
+  /** The protocol failed this connection as `errorClass` (a refused connect, a broken packet). */
+  fail(errorClass: ErrorClass): void {
+    if (!this.ws) return;
+    this.pendingError ??= errorClass;
+    this.ws.terminate();
+  }
+
+  /** Sends protocol frames as they are; returns the bytes sent. */
+  sendFrames(frames: ReadonlyArray<string | Buffer>): number {
+    if (!this.ws || this.ws.readyState !== 1) return 0;
+    let bytes = 0;
+    for (const frame of frames) {
+      this.ws.send(frame);
+      bytes += typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length;
+    }
+    return bytes;
+  }
+
   /** Gives up a handshake in progress as `errorClass` (a timeout the fleet's sweep found). */
   abort(errorClass: ErrorClass): void {
     if (this.state !== 'connecting' || !this.ws) return;
@@ -157,7 +192,7 @@ export class VirtualUser {
     const wasOpen = this.state === 'open';
     if (wasOpen) this.move('closing');
     if (mode === 'reset' || !wasOpen) this.ws.terminate();
-    else this.ws.close(reason === 'kill' ? 1001 : 1000, reason === 'kill' ? 'chaos' : 'sockstorm done');
+    else this.ws.close(reason === 'kill' ? 1001 : 1000, reason === 'kill' ? 'chaos' : reason === 'churn' ? 'session end' : 'sockstorm done');
   }
 
   /** Pauses or resumes reading from the socket (a slow consumer). */

@@ -77,6 +77,11 @@ export function formatSummary(summary: RunSummary, options: TextOptions = {}): s
     const unsent = b.unsent > 0 ? `; ${b.unsent} never sent (the script ended before their series did)` : '';
     lines.push(`broadcast  ${b.settled} settled, lowest reach ${percent(b.minReach)}, missed seq ${t.missed}, received ${t.broadcastsReceived}${unsent}`);
   }
+  const checks = Object.entries(summary.checks ?? {});
+  if (checks.length > 0) {
+    lines.push(`checks     ${checks.map(([name, c]) => `${name} ${percent(c.passes + c.fails > 0 ? c.passes / (c.passes + c.fails) : null)} of ${count(c.passes + c.fails)}${c.fails > 0 ? ` (${count(c.fails)} failed)` : ''}`).join('  ')}`);
+  }
+  if (t.churn > 0) lines.push(`churn      ${count(t.churn)} sessions ended as planned and reconnected (session D): not drops, not errors`);
   const errors = Object.entries(summary.errors).sort((x, y) => y[1] - x[1]);
   lines.push(`errors     ${errors.length === 0 ? 'none' : `${errors.reduce((n, [, c]) => n + c, 0)} (${percent(summary.errorRate)} of attempts failed)`}`);
   for (const [errorClass, n] of errors.slice(0, 6)) lines.push(`  ${errorClass.padEnd(24)} ${String(n).padStart(7)}  ${adviceFor(errorClass)}`);

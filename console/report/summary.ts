@@ -9,6 +9,8 @@ import type { Snapshot } from '../engine/snapshot.ts';
 import { evaluateThresholds, scriptFailure, type Threshold, type ThresholdResult } from '../script/thresholds.ts';
 import { EXIT } from '../../target-server/exit-codes.ts';
 import { judge, verdictOf, type Verdict } from './verdict.ts';
+import { comparableParts, type Distributions, type ScriptIdentity, type SecondFigures } from './comparable.ts';
+import type { EncodedHistogram } from '../engine/histogram.ts';
 
 export { EXIT, type Verdict };
 
@@ -51,6 +53,8 @@ export interface RunSummary {
   /** `minReach` is null when no broadcast settled; `unsent` counts broadcasts of a series the end of the script cut off. */
   broadcasts: { settled: number; minReach: number | null; unsent: number; last: Snapshot['broadcasts'] };
   errors: Record<string, number>;
+  /** Passes and fails of each `check`. */
+  checks: Snapshot['checks'];
   errorRate: number;
   health: { loopDelayP99MaxMs: number; utilizationMax: number; cpuPercentMax: number; rssMaxBytes: number; bytesPerOpenVu: number };
   saturated: { intervals: number; of: number; share: number };
@@ -60,6 +64,15 @@ export interface RunSummary {
   marks: Snapshot['marks'];
   /** Knees found by `ramp ... until`. */
   knees: Array<{ open: number; line: number; reason: string }>;
+  // what `sockstorm compare a.json b.json` reads (comparable.ts); optional: older summaries lack them
+  /** Each latency's whole-run percentile curve, p50..p99.9 and the max (as p100); null: not measured. */
+  distributions?: Distributions;
+  /** One record a measured second: fan-out and RTT p99, the server's loop delay, publish time, utilisation, CPU. */
+  series?: SecondFigures[];
+  /** Epoch ms of the run's start (elapsed 0), which places marks on the series' time axis. */
+  startedAtMs?: number | null;
+  /** The script's commands and their SHA-256, so runs of different scripts can be told apart. */
+  script?: ScriptIdentity;
 }
 
 /** The values `expect` can name, from the final snapshot. */
@@ -81,6 +94,16 @@ export function metricValues(last: Snapshot, peakOpen: number): Record<string, n
   values.saturated = last.intervals > 0 ? last.saturatedIntervals / last.intervals : 0;
   // parts (agents, shards) lost mid-run; their users are counted under errors.<kind>.lost
   values['agents.lost'] = last.partsLost ?? 0;
+  values.churn = last.totals.churn;
+  // a check that judged nothing has no rate (and fails, like every unmeasured metric)
+  let passes = 0;
+  let judged = 0;
+  for (const [name, c] of Object.entries(last.checks ?? {})) {
+    values[`checks.${name}.rate`] = c.passes + c.fails > 0 ? c.passes / (c.passes + c.fails) : null;
+    passes += c.passes;
+    judged += c.passes + c.fails;
+  }
+  values['checks.rate'] = judged > 0 ? passes / judged : null;
   return values;
 }
 
@@ -94,6 +117,10 @@ export interface SummaryOptions {
   knees?: RunSummary['knees'];
   /** Broadcasts of `broadcast N every D` series that the end of the script cut off. */
   unsentBroadcasts?: number;
+  /** For `compare`: the engine's whole-run histograms (they give `distributions`). */
+  histograms?: Record<LatencyName, EncodedHistogram>;
+  /** For `compare`: the script that ran. */
+  script?: ScriptIdentity;
 }
 
 /** Folds a run's snapshots, thresholds and ending into its summary; the verdict is decided here, once. */
@@ -120,7 +147,7 @@ export function summarize(snapshots: Snapshot[], thresholds: Threshold[], option
     fleet: { target: options.targetAtEnd ?? last.fleet.target, open: options.openAtEnd ?? last.fleet.open, peakOpen, policy: last.fleet.policy },
     totals: last.totals, latency: latencyFigures(last.latency), recoveries: last.recoveries,
     broadcasts: { settled: last.broadcastsSettled, minReach: last.broadcastsSettled > 0 ? last.minReach : null, unsent: options.unsentBroadcasts ?? 0, last: last.broadcasts },
-    errors: last.errors, errorRate: values['errors.rate'] ?? 0,
+    errors: last.errors, checks: last.checks ?? {}, errorRate: values['errors.rate'] ?? 0,
     health: {
       loopDelayP99MaxMs: Math.max(...measured.map((s) => s.health.loopDelayP99Ms)),
       utilizationMax: Math.max(...measured.map((s) => s.health.utilization)),
@@ -130,6 +157,8 @@ export function summarize(snapshots: Snapshot[], thresholds: Threshold[], option
     },
     saturated: { intervals: last.saturatedIntervals, of: last.intervals, share },
     server: last.server, thresholds: results, notes: options.notes, marks: last.marks, knees: options.knees ?? [],
+    // for `compare`: curves, per-second figures, the start and the script (comparable.ts)
+    ...comparableParts(snapshots, options.histograms, options.script),
   };
 }
 

@@ -4,6 +4,8 @@
  */
 import { BROADCAST_LIMITS, CONFIG_KNOBS, validateConfigPatch } from '../../target-server/protocol.ts';
 import type { EngineCommand, KillMode, ReconnectPolicy, VictimChoice } from '../engine/commands.ts';
+import { PROTOCOLS, type ProtocolName } from '../engine/protocols/codec.ts';
+import type { CheckOp, CheckSpec } from '../engine/session.ts';
 import { EngineConfigError, validateTargetUrl } from '../engine/engine-options.ts';
 import { isKnownMetric, METRIC_HELP, parseThresholdValue, splitOperator, type Threshold } from './thresholds.ts';
 import { parseCount, parseDuration, parsePercent, parseRate, parseSize } from './units.ts';
@@ -24,6 +26,39 @@ export const SCRIPT_LIMITS = Object.freeze({
   /** `stall`: it blocks the generator on purpose. */
   stallMs: 60_000,
 });
+
+const CHECK_OPS = ['exists', '==', '!=', '<', '>', 'matches'] as const;
+
+function parseProtocol(p: LineParser): Extract<EngineCommand, { type: 'protocol' }> {
+  const name = p.value(`a protocol (${PROTOCOLS.join(', ')})`, (t) => (PROTOCOLS as readonly string[]).includes(t) ? (t as ProtocolName) : null);
+  const command: Extract<EngineCommand, { type: 'protocol' }> = { type: 'protocol', name };
+  for (let word = p.optional(['namespace', 'keepalive', 'mqtt5']); word; word = p.optional(['namespace', 'keepalive', 'mqtt5'])) {
+    if (word === 'namespace') command.namespace = p.value('a namespace like /chat', (t) => (t.startsWith('/') ? t : null));
+    else if (word === 'keepalive') command.keepaliveS = Math.max(1, Math.round(p.duration('a keepalive like 30s', 3_600_000) / 1000));
+    else command.mqttVersion = 5;
+  }
+  return command;
+}
+
+function parseCheck(p: LineParser): CheckSpec {
+  const name = p.value('a check name (letters, digits, _ and -)', (t) => (/^[A-Za-z][\w-]{0,63}$/.test(t) ? t : null));
+  const path = p.value('a JSON path like data.price (or . for the whole message)', (t) => (/^(\.|[\w$-]+(\.[\w$-]+)*)$/.test(t) ? t : null));
+  const op = p.value(`an operator (${CHECK_OPS.join(', ')})`, (t) => ((CHECK_OPS as readonly string[]).includes(t) ? (t as CheckOp) : null));
+  if (op === 'exists') return { name, path, op };
+  if (op === 'matches') {
+    const token = p.peek();
+    const source = p.rest('a regular expression like /^ok/');
+    const re = /^\/(.*)\/$/.exec(source);
+    if (!re) p.fail(`"${source}" is not a regular expression like /^ok/`, token);
+    try {
+      new RegExp(re![1]!);
+    } catch (error) {
+      p.fail(`"${source}" is not a regular expression: ${(error as Error).message}`, token);
+    }
+    return { name, path, op, value: re![1]! };
+  }
+  return { name, path, op, value: p.rest('a value (JSON, or text)') };
+}
 
 /** One step of a script. */
 export type ScriptStep = { line: number; text: string } & (
@@ -62,6 +97,7 @@ type StepBody = ScriptStep extends infer S ? (S extends ScriptStep ? Omit<S, 'li
 export const COMMAND_NAMES = [
   'target', 'vus', 'add', 'remove', 'rate', 'ramp', 'wait', 'await', 'probe', 'messages', 'broadcast',
   'kill', 'slow', 'reconnect', 'server', 'expect', 'mark', 'report', 'stop', 'stall',
+  'protocol', 'connect', 'on', 'session', 'check',
 ] as const;
 
 const DEFAULT_AWAIT_MS = 60_000;
@@ -112,6 +148,10 @@ class LineParser {
   end(): void {
     const extra = this.peek();
     if (extra) this.fail(`unexpected "${extra.text}"`, extra);
+  }
+  /** One of `words`, or an error naming them. */
+  expect(words: readonly string[]): string {
+    return this.optional(words) ?? this.fail(`expected ${words.map((w) => `"${w}"`).join(' or ')}`);
   }
   optional(words: readonly string[]): string | null {
     const token = this.peek();
@@ -260,6 +300,21 @@ function parseBody(name: Token, p: LineParser): StepBody {
     case 'report': return { kind: 'report', file: p.next('a file name').text };
     case 'stop': return { kind: 'engine', command: { type: 'stop' } };
     case 'stall': return { kind: 'engine', command: { type: 'stall', ms: p.duration('a duration like 200ms', SCRIPT_LIMITS.stallMs) } };
+    case 'protocol': return { kind: 'engine', command: parseProtocol(p) };
+    case 'connect': return { kind: 'engine', command: { type: 'connect-payload', template: p.optional(['off']) ? null : p.rest('a connect payload template, e.g. {"token":"abc"}') } };
+    case 'on': {
+      p.expect(['open']);
+      if (p.optional(['off'])) return { kind: 'engine', command: { type: 'on-open', template: null } };
+      p.expect(['send']);
+      return { kind: 'engine', command: { type: 'on-open', template: p.rest('a message template') } };
+    }
+    case 'session': {
+      if (p.optional(['off'])) return { kind: 'engine', command: { type: 'session', lifetimeMs: 0, jitterMs: 0 } };
+      const lifetimeMs = p.duration('a session length like 30s');
+      const jitterMs = p.optional(['jitter']) ? p.duration('a jitter like 5s') : 0;
+      return { kind: 'engine', command: { type: 'session', lifetimeMs, jitterMs } };
+    }
+    case 'check': return { kind: 'engine', command: { type: 'check', check: parseCheck(p) } };
     default: return p.fail(`unknown command "${name.text}"; commands are ${COMMAND_NAMES.join(', ')}`, name);
   }
 }

@@ -33,7 +33,7 @@ export type MetricKind = 'duration' | 'ratio' | 'count';
 /** A metric's form. */
 export function metricKind(metric: string): MetricKind {
   if (DURATION_METRICS.test(metric)) return 'duration';
-  return RATIO_METRICS.has(metric) ? 'ratio' : 'count';
+  return RATIO_METRICS.has(metric) || /^checks\./.test(metric) ? 'ratio' : 'count';
 }
 
 /**
@@ -44,23 +44,23 @@ export function metricKind(metric: string): MetricKind {
  */
 export function saturationBias(metric: string): 'up' | 'down' | null {
   // the generator's own saturation, and a part lost (a process or a host gone), are not figures saturation bends
-  if (metric === 'saturated' || metric === 'agents.lost') return null;
+  if (metric === 'saturated' || metric === 'agents.lost' || metric.startsWith('checks.') || metric === 'churn') return null;
   return metric === 'open' || metric === 'reach' ? 'down' : 'up';
 }
 
 const LATENCY = /^(connect|rtt|fanout|reconnect)\.(p50|p90|p99|max|mean)$/;
-const PLAIN = new Set(['recovery.p95', 'recovery.full', 'open', 'reach', 'missed', 'errors.count', 'errors.rate', 'saturated', 'agents.lost']);
+const PLAIN = new Set(['recovery.p95', 'recovery.full', 'open', 'reach', 'missed', 'errors.count', 'errors.rate', 'saturated', 'agents.lost', 'churn', 'checks.rate']);
 const DURATION_METRICS = /^(connect|rtt|fanout|reconnect|recovery)\./;
 const RATIO_METRICS = new Set(['reach', 'errors.rate', 'saturated']);
 const OPERATORS: Operator[] = ['<=', '>=', '==', '!=', '<', '>'];
 
 /** Whether a metric name is one thresholds know. */
 export function isKnownMetric(metric: string): boolean {
-  return LATENCY.test(metric) || PLAIN.has(metric) || /^errors\.[a-z0-9_.]+$/i.test(metric);
+  return LATENCY.test(metric) || PLAIN.has(metric) || /^errors\.[a-z0-9_.]+$/i.test(metric) || /^checks\.[A-Za-z][\w-]*\.rate$/.test(metric);
 }
 
 /** The metrics a threshold may name, for error messages and completion. */
-export const METRIC_HELP = 'connect|rtt|fanout|reconnect.(p50|p90|p99|max|mean), recovery.p95, recovery.full, open, reach, missed, errors.count, errors.rate, errors.<class>, saturated, agents.lost';
+export const METRIC_HELP = 'connect|rtt|fanout|reconnect.(p50|p90|p99|max|mean), recovery.p95, recovery.full, open, reach, missed, errors.count, errors.rate, errors.<class>, saturated, agents.lost, churn, checks.rate, checks.<name>.rate';
 
 
 /**
@@ -77,7 +77,7 @@ export function parseThresholdValue(metric: string, text: string): number | stri
     return plain !== null ? `${metric} is a duration: give a unit, as in ${text}ms or ${text}s` : `"${text}" is not a duration (250ms, 2s)`;
   }
   if (duration) return `${metric} is not a duration; give a plain number`;
-  if (RATIO_METRICS.has(metric)) {
+  if (RATIO_METRICS.has(metric) || /^checks\./.test(metric)) {
     const ratio = percent ? Number(percent[1]) / 100 : plain;
     if (ratio === null) return `"${text}" is not a ratio (0.99) or a percentage (99%)`;
     return ratio >= 0 && ratio <= 1 ? ratio : `${metric} is a share between 0 and 1 (0%..100%), not ${text}`;

@@ -24,10 +24,10 @@ function part(values: number[]): PartSample {
   return {
     fleet: { target: values.length, open: values.length, connecting: 0, waiting: 0, pending: 0, closing: 0, closed: 0, slowed: 0, ratePerSec: 1, maxInFlight: 1, policy: 'off', probePerSec: 0, bySource: {} },
     rates: { connectsPerSec: 0, attemptsPerSec: 0, disconnectsPerSec: 0, messagesInPerSec: 0, messagesOutPerSec: 0, bytesInPerSec: 0, bytesOutPerSec: 0 },
-    totals: { attempts: values.length, connects: values.length, failures: 0, disconnects: 0, killed: 0, messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0, probesSent: 0, probesReceived: 0, broadcastsReceived: 0, missed: 0 },
+    totals: { attempts: values.length, connects: values.length, failures: 0, disconnects: 0, killed: 0, messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0, probesSent: 0, probesReceived: 0, broadcastsReceived: 0, missed: 0, churn: 0 },
     latency: byName as PartSample['latency'], interval: byName as PartSample['interval'],
     histograms: { total: encodedByName as never, interval: encodedByName as never },
-    settled: [], recoveries: [], errors: {}, events: [],
+    settled: [], recoveries: [], errors: {}, checks: {}, events: [],
     health: { loopDelayP50Ms: 0, loopDelayP99Ms: 0, loopDelayMaxMs: 0, utilization: 0, cpuPercent: 0, rssBytes: 0, heapUsedBytes: 0, bytesPerOpenVu: 0, isSaturated: false },
   };
 }

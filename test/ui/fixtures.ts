@@ -48,7 +48,7 @@ export function fixtureSnapshot(overrides: Partial<Snapshot> = {}): Snapshot {
     rates: { connectsPerSec: 0, attemptsPerSec: 0, disconnectsPerSec: 0, messagesInPerSec: 100, messagesOutPerSec: 100, bytesInPerSec: 4400, bytesOutPerSec: 4400 },
     totals: {
       attempts: 1200, connects: 1200, failures: 0, disconnects: 200, killed: 200, messagesIn: 1900, messagesOut: 1700,
-      bytesIn: 80_000, bytesOut: 70_000, probesSent: 1500, probesReceived: 1500, broadcastsReceived: 1000, missed: 0,
+      bytesIn: 80_000, bytesOut: 70_000, probesSent: 1500, probesReceived: 1500, broadcastsReceived: 1000, missed: 0, churn: 0,
     },
     latency: { connect: summary(1200, 2.9, 35.5), rtt: summary(1500, 0.9, 15.2), fanout: summary(1000, 24.5, 38.2), reconnect: summary(200, 57, 117) },
     interval: { connect: EMPTY, rtt: summary(100, 0.8, 5.4), fanout: EMPTY, reconnect: EMPTY },
@@ -56,7 +56,7 @@ export function fixtureSnapshot(overrides: Partial<Snapshot> = {}): Snapshot {
     minReach: 0.995, broadcastsSettled: 1,
     recovery: { action: 'kill 20% reset', atMs: STARTED_AT_MS + 9000, target: 1000, dropped: 200, p95Ms: 812, fullMs: 2450, peakHandshakesPerSec: 200, attempts: 200, failures: 0 },
     recoveries: [],
-    errors: {},
+    errors: {}, checks: {},
     health: {
       loopDelayP50Ms: 31, loopDelayP99Ms: 72.4, loopDelayMaxMs: 140, utilization: 0.97, cpuPercent: 99, rssBytes: 178.2 * 1024 * 1024,
       heapUsedBytes: 60e6, bytesPerOpenVu: 32.7 * 1024, isSaturated: true,

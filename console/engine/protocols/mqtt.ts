@@ -1,0 +1,109 @@
+/**
+ * MQTT 3.1.1 or 5 over WebSocket (the `mqtt` subprotocol), framed with mqtt-packet: CONNECT
+ * with the connect payload template (`{"clientId":"u{{vu}}","username":…,"password":…}`), and
+ * the user is open at a CONNACK that accepts it (a refusal is `mqtt.connack_<code>`). Every open
+ * user sends PINGREQ at half the keepalive. Messages are `subscribe TOPIC` or
+ * `publish [qos1] TOPIC PAYLOAD`; a received PUBLISH's payload is its fan-out payload and its
+ * topic the topic (QoS 1 is acknowledged). A parser per user: MQTT packets may span frames.
+ */
+import mqttPacket from 'mqtt-packet';
+import type { Codec, CodecEvent, CodecOptions, OutFrame } from './codec.ts';
+
+interface Packet {
+  cmd: string;
+  returnCode?: number;
+  reasonCode?: number;
+  granted?: number[];
+  topic?: string;
+  payload?: Buffer | string;
+  qos?: number;
+  messageId?: number;
+}
+
+interface State {
+  parser: ReturnType<typeof mqttPacket.parser> | null;
+  received: Packet[];
+  nextId: number;
+}
+
+function parseJson(text: string): Record<string, unknown> {
+  try {
+    const value = JSON.parse(text) as unknown;
+    return value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/** The MQTT codec. */
+export function mqttCodec(options: CodecOptions): Codec {
+  const version = options.mqttVersion ?? 4;
+  const keepaliveS = options.keepaliveS ?? 30;
+  const toEvents = (packet: Packet): CodecEvent[] => {
+    switch (packet.cmd) {
+      case 'connack': {
+        const code = packet.reasonCode ?? packet.returnCode ?? 0;
+        return code === 0 ? [{ kind: 'ready' }] : [{ kind: 'error', errorClass: `mqtt.connack_${code}`, message: `the broker refused the connect (code ${code})`, isFatal: true }];
+      }
+      case 'publish': {
+        const events: CodecEvent[] = [{ kind: 'message', text: packet.payload === undefined ? '' : String(packet.payload), topic: packet.topic }];
+        if ((packet.qos ?? 0) > 0 && packet.messageId !== undefined) events.push({ kind: 'reply', frames: [mqttPacket.generate({ cmd: 'puback', messageId: packet.messageId } as never)] });
+        return events;
+      }
+      case 'suback':
+        return (packet.granted ?? []).some((g) => g >= 0x80) ? [{ kind: 'error', errorClass: 'mqtt.suback_refused', message: 'the broker refused a subscription', isFatal: false }] : [];
+      case 'disconnect':
+        return [{ kind: 'error', errorClass: 'mqtt.disconnect', message: `the broker disconnected (reason ${packet.reasonCode ?? 0})`, isFatal: true }];
+      default:
+        return [];
+    }
+  };
+  return {
+    name: 'mqtt',
+    url: (base) => base,
+    protocols: (given) => ['mqtt', ...given.filter((p) => p !== 'mqtt')],
+    init: (): State => ({ parser: null, received: [], nextId: 0 }),
+    onUpgrade(_, connect) {
+      const fields = connect ? parseJson(connect) : {};
+      const packet = {
+        cmd: 'connect', protocolId: 'MQTT', protocolVersion: version, clean: true, keepalive: keepaliveS,
+        clientId: String(fields.clientId ?? `sockstorm-${Math.random().toString(36).slice(2, 12)}`),
+        ...(fields.username !== undefined ? { username: String(fields.username) } : {}),
+        ...(fields.password !== undefined ? { password: Buffer.from(String(fields.password)) } : {}),
+      };
+      return { frames: [mqttPacket.generate(packet as never)], isReady: false };
+    },
+    decode(state, data) {
+      const s = state as State;
+      if (!s.parser) {
+        const parser = mqttPacket.parser({ protocolVersion: version });
+        parser.on('packet', (packet) => { s.received.push(packet as unknown as Packet); });
+        parser.on('error', () => { s.received.push({ cmd: 'error' }); });
+        s.parser = parser;
+      }
+      s.received.length = 0;
+      s.parser.parse(data);
+      const events: CodecEvent[] = [];
+      for (const packet of s.received) {
+        if (packet.cmd === 'error') events.push({ kind: 'error', errorClass: 'mqtt.bad_packet', message: 'a frame mqtt-packet cannot parse', isFatal: true });
+        else events.push(...toEvents(packet));
+      }
+      return events;
+    },
+    encode(state, text) {
+      const s = state as State;
+      const words = text.trim().split(/\s+/);
+      if (words[0] === 'subscribe' && words[1]) {
+        return [mqttPacket.generate({ cmd: 'subscribe', messageId: (s.nextId = (s.nextId % 65535) + 1), subscriptions: [{ topic: words[1], qos: 0 }] } as never)];
+      }
+      const isPublish = words[0] === 'publish';
+      const qos = isPublish && words[1] === 'qos1' ? 1 : 0;
+      const rest = text.trim().split(/\s+/).slice(isPublish ? (qos ? 2 : 1) : 0);
+      const topic = rest[0] ?? 'default';
+      const payload = text.trim().slice(text.trim().indexOf(topic) + topic.length).trim();
+      const frame: OutFrame = mqttPacket.generate({ cmd: 'publish', topic, payload, qos, retain: false, dup: false, ...(qos ? { messageId: (s.nextId = (s.nextId % 65535) + 1) } : {}) } as never);
+      return [frame];
+    },
+    keepalive: { everyMs: (keepaliveS * 1000) / 2, frame: mqttPacket.generate({ cmd: 'pingreq' } as never) },
+  };
+}

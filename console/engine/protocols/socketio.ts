@@ -1,0 +1,115 @@
+/**
+ * Socket.IO v4 over the WebSocket transport (`/socket.io/?EIO=4&transport=websocket`): the
+ * server's Engine.IO open packet, then a namespace connect with the auth payload template
+ * (`connect {"token":"{{row.token}}"}`); the user is open at the CONNECT answer. Engine.IO
+ * pings are answered with pongs (otherwise the server drops the user after its ping timeout).
+ * Messages are `EVENT [JSON]` (`chat {"text":"hi"}` emits `chat`); a received event's first
+ * argument is its payload for fan-out and checks, its name the topic. Packets are read and
+ * written with the official engine.io-parser and socket.io-parser (one shared decoder: text
+ * packets decode at once, so no per-user parser state is kept).
+ */
+import { decodePacket, encodePacket } from 'engine.io-parser';
+import { Decoder, Encoder, PacketType } from 'socket.io-parser';
+import type { Codec, CodecEvent, CodecOptions, OutFrame } from './codec.ts';
+
+interface State {
+  connect: string | null;
+}
+
+const encoder = new Encoder();
+const decoder = new Decoder();
+let decoded: { type: number; data?: unknown } | null = null;
+decoder.on('decoded', (packet: { type: number; data?: unknown }) => { decoded = packet; });
+
+function engineMessage(data: string): string {
+  let out = '';
+  encodePacket({ type: 'message', data }, false, (encoded) => { out = String(encoded); });
+  return out;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** The Socket.IO codec for a namespace. */
+export function socketIoCodec(options: CodecOptions): Codec {
+  const nsp = options.namespace ?? '/';
+  const connectFrame = (auth: string | null): string => {
+    const packet = { type: PacketType.CONNECT, nsp, ...(auth ? { data: parseJson(auth) } : {}) };
+    return engineMessage(String(encoder.encode(packet)[0]));
+  };
+  const socketPacket = (text: string): CodecEvent[] => {
+    decoded = null;
+    try {
+      decoder.add(text);
+    } catch (error) {
+      return [{ kind: 'error', errorClass: 'socketio.bad_packet', message: (error as Error).message, isFatal: false }];
+    }
+    const packet = decoded as { type: number; data?: unknown } | null;
+    if (!packet) return [];
+    switch (packet.type) {
+      case PacketType.CONNECT:
+        return [{ kind: 'ready' }];
+      case PacketType.CONNECT_ERROR: {
+        const data = packet.data as { message?: string } | string | undefined;
+        return [{ kind: 'error', errorClass: 'socketio.connect_error', message: typeof data === 'string' ? data : data?.message ?? 'refused', isFatal: true }];
+      }
+      case PacketType.DISCONNECT:
+        return [{ kind: 'error', errorClass: 'socketio.disconnect', message: 'the server disconnected the namespace', isFatal: true }];
+      case PacketType.EVENT:
+      case PacketType.ACK: {
+        const args = Array.isArray(packet.data) ? packet.data : [];
+        const [event, payload] = packet.type === PacketType.EVENT ? [String(args[0]), args[1]] : ['ack', args[0]];
+        return [{ kind: 'message', text: typeof payload === 'string' ? payload : JSON.stringify(payload ?? null), topic: event }];
+      }
+      default:
+        return [];
+    }
+  };
+  return {
+    name: 'socketio',
+    url(base) {
+      const url = new URL(base);
+      if (url.pathname === '/' || url.pathname === '') url.pathname = '/socket.io/';
+      url.searchParams.set('EIO', '4');
+      url.searchParams.set('transport', 'websocket');
+      return url.toString();
+    },
+    protocols: (given) => given,
+    init: (): State => ({ connect: null }),
+    onUpgrade(state, connect) {
+      // the server speaks first (the open packet); the namespace connect answers it
+      (state as State).connect = connect;
+      return { frames: [], isReady: false };
+    },
+    decode(state, data, isBinary) {
+      if (isBinary) return [];
+      const packet = decodePacket(data.toString('utf8'));
+      switch (packet.type) {
+        case 'open':
+          return [{ kind: 'reply', frames: [connectFrame((state as State).connect)] }];
+        case 'ping':
+          return [{ kind: 'reply', frames: ['3'] }];
+        case 'message':
+          return socketPacket(String(packet.data));
+        case 'close':
+          return [{ kind: 'error', errorClass: 'socketio.closed', message: 'the server closed the Engine.IO session', isFatal: true }];
+        case 'error':
+          return [{ kind: 'error', errorClass: 'socketio.bad_packet', message: String(packet.data ?? 'unparsable packet'), isFatal: false }];
+        default:
+          return [];
+      }
+    },
+    encode(_, text) {
+      const space = text.indexOf(' ');
+      const event = space < 0 ? text : text.slice(0, space);
+      const args = space < 0 ? [event] : [event, parseJson(text.slice(space + 1))];
+      return encoder.encode({ type: PacketType.EVENT, nsp, data: args }).map((packet: unknown): OutFrame => engineMessage(String(packet)));
+    },
+    keepalive: null,
+  };
+}

@@ -1,0 +1,120 @@
+/**
+ * The per-user session every virtual user of a fleet follows: the protocol preset (its
+ * codec), the connect payload, what to send once open (`on open send`), how long a session
+ * lasts before a normal close and a reconnect (`session D [jitter D]`: churn), and the checks
+ * applied to every message a user receives. Plain state and pure helpers; the fleet drives it.
+ */
+import { renderTemplate } from './broadcast-trigger.ts';
+import type { Codec } from './protocols/codec.ts';
+import { rawCodec } from './protocols/raw.ts';
+
+/** A check's comparison. */
+export type CheckOp = 'exists' | '==' | '!=' | '<' | '>' | 'matches';
+
+/** `check NAME PATH OP VALUE`. */
+export interface CheckSpec {
+  name: string;
+  /** Dotted JSON path into the message; `.` is the whole message. */
+  path: string;
+  op: CheckOp;
+  /** The value compared with (JSON if it parses, else text); a regular expression's source for `matches`. */
+  value?: string;
+}
+
+/** Passes and fails of one check. */
+export interface CheckCounts {
+  passes: number;
+  fails: number;
+}
+
+/** A fleet's session settings. */
+export class UserSession {
+  codec: Codec = rawCodec();
+  /** The connect payload template (Socket.IO auth, graphql-ws connection_init payload, MQTT CONNECT fields). */
+  connect: string | null = null;
+  /** Templates sent, in order, once a user is open. */
+  onOpen: string[] = [];
+  /** A session's length before a normal close and a reconnect; 0: forever. */
+  lifetimeMs = 0;
+  jitterMs = 0;
+  readonly checks: Array<CheckSpec & { compiled: (message: unknown) => boolean }> = [];
+  readonly checkCounts = new Map<string, CheckCounts>();
+
+  /** Renders a template for one user. */
+  render(template: string, vu: { id: number }, values: Record<string, string | number> = {}): string {
+    return renderTemplate(template, { vu: vu.id, now: Date.now(), ...values });
+  }
+
+  /** How long this user's session lasts, jitter included; 0 when sessions do not end. */
+  lifetimeFor(): number {
+    return this.lifetimeMs > 0 ? this.lifetimeMs + Math.random() * this.jitterMs : 0;
+  }
+
+  /** Adds or replaces a check. */
+  addCheck(spec: CheckSpec): void {
+    const at = this.checks.findIndex((c) => c.name === spec.name);
+    const check = { ...spec, compiled: compileCheck(spec) };
+    if (at >= 0) this.checks[at] = check;
+    else this.checks.push(check);
+    if (!this.checkCounts.has(spec.name)) this.checkCounts.set(spec.name, { passes: 0, fails: 0 });
+  }
+
+  /** Judges one received message (its payload text) by every check. */
+  judge(text: string): void {
+    if (this.checks.length === 0) return;
+    let message: unknown;
+    try {
+      message = JSON.parse(text);
+    } catch {
+      message = text;
+    }
+    for (const check of this.checks) {
+      const counts = this.checkCounts.get(check.name)!;
+      if (check.compiled(message)) counts.passes++;
+      else counts.fails++;
+    }
+  }
+}
+
+function pick(value: unknown, path: string): unknown {
+  if (path === '.' || path === '') return value;
+  let current = value;
+  for (const key of path.replace(/^\./, '').split('.')) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<string, unknown>)[key];
+  }
+  return current;
+}
+
+function literal(text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** A check as a predicate over a parsed message. */
+export function compileCheck(spec: CheckSpec): (message: unknown) => boolean {
+  const expected = literal(spec.value);
+  switch (spec.op) {
+    case 'exists':
+      return (m) => pick(m, spec.path) !== undefined;
+    case '==':
+      return (m) => JSON.stringify(pick(m, spec.path)) === JSON.stringify(expected);
+    case '!=':
+      return (m) => JSON.stringify(pick(m, spec.path)) !== JSON.stringify(expected);
+    case '<':
+      return (m) => Number(pick(m, spec.path)) < Number(expected);
+    case '>':
+      return (m) => Number(pick(m, spec.path)) > Number(expected);
+    case 'matches': {
+      const re = new RegExp(spec.value ?? '');
+      return (m) => {
+        const v = pick(m, spec.path);
+        return v !== undefined && re.test(typeof v === 'string' ? v : JSON.stringify(v));
+      };
+    }
+  }
+}

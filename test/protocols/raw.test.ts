@@ -1,0 +1,56 @@
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../helpers/test-client.ts';
+import { useEngines } from '../helpers/engines.ts';
+import { nextSnapshot } from '../helpers/next-snapshot.ts';
+import { parseScript } from '../../console/script/parse.ts';
+
+// The k6 pattern against a plain `ws` server written here: subscribe on open, check
+// what arrives, close after a session's length and come back.
+const engines = useEngines();
+let wss: WebSocketServer;
+let url: string;
+const subscribed = new Set<unknown>();
+
+beforeAll(async () => {
+  wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  wss.on('connection', (socket) => {
+    socket.on('message', (data) => {
+      const message = JSON.parse(String(data)) as { event?: string; channel?: string };
+      if (message.event === 'subscribe') {
+        subscribed.add(socket);
+        socket.send(JSON.stringify({ channel: message.channel, price: 101.5, ts: Date.now() }));
+        socket.send(JSON.stringify({ channel: message.channel, price: -1, ts: Date.now() }));
+      }
+    });
+    socket.on('close', () => subscribed.delete(socket));
+  });
+  await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
+  url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/`;
+});
+afterAll(async () => { await new Promise((resolve) => wss.close(resolve)); });
+
+describe('the raw preset: subscribe on open, checks, sessions', () => {
+  it('subscribes every user on open, counts check passes and fails, and counts session ends as churn', async () => {
+    const engine = await engines.start({ target: url, ratePerSec: 5000, snapshotIntervalMs: 250, reconnect: { kind: 'fixed', delayMs: 50 } });
+    const setup = parseScript([
+      'on open send {"event":"subscribe","channel":"ticker"}', 'check ticker channel == "ticker"', 'check positive price > 0', 'session 600ms', 'vus 50',
+    ].join('\n'));
+    for (const step of setup) if (step.kind === 'engine') expect((await engine.dispatch(step.command)).ok).toBe(true);
+    await eventually(() => subscribed.size === 50, 10_000);
+    const s = await nextSnapshot(engine, (snap) => snap.totals.churn >= 50, 10_000);
+    // two messages per session: the channel is always right, the price only every other time
+    expect(s.checks.ticker!.fails).toBe(0);
+    expect(s.checks.positive!.passes).toBe(s.checks.positive!.fails);
+    expect(s.checks.ticker!.passes).toBe(2 * s.checks.positive!.passes);
+    expect(s.totals.disconnects).toBe(0);
+    expect(s.errors).toEqual({});
+  }, 30_000);
+
+  it('refuses an unknown preset or a bad check before any socket, with the place', () => {
+    expect(() => parseScript('protocol stomp\nvus 1')).toThrow(/line 1, column 10: "stomp" is not a protocol \(raw, socketio, graphql-ws, mqtt\)/);
+    expect(() => parseScript('check c price ~= 1\nvus 1')).toThrow(/line 1, column 15: "~=" is not an operator/);
+    expect(() => parseScript('check c name matches /[/\nvus 1')).toThrow(/not a regular expression/);
+  });
+});

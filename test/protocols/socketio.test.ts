@@ -1,0 +1,71 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Server } from 'socket.io';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../helpers/test-client.ts';
+import { useEngines } from '../helpers/engines.ts';
+import { nextSnapshot } from '../helpers/next-snapshot.ts';
+
+// A real Socket.IO v4 server with short pings: a user that does not answer them is dropped
+// within 600 ms, so holding 1,000 users for 1.5 s proves the preset keeps the session alive.
+const engines = useEngines();
+let io: Server;
+let url: string;
+let relayed = 0;
+
+beforeAll(async () => {
+  const http = createServer();
+  io = new Server(http, { pingInterval: 300, pingTimeout: 300, transports: ['websocket'] });
+  io.use((socket, next) => (socket.handshake.auth?.token === 'good' ? next() : next(new Error('bad token'))));
+  io.on('connection', (socket) => {
+    socket.on('relay', (message: unknown) => { relayed++; io.emit('tick', message); });
+    socket.on('hello', (_: unknown, ack?: (answer: unknown) => void) => ack?.({ ok: true }));
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  url = `ws://127.0.0.1:${(http.address() as AddressInfo).port}/`;
+});
+afterAll(async () => { await new Promise((resolve) => io.close(resolve)); });
+
+const options = () => ({ target: url, protocol: 'socketio' as const, ratePerSec: 5000, snapshotIntervalMs: 250, broadcastSend: 'relay {"ts":{{now}},"n":{{n}}}', framePaths: { tsPath: 'ts', seqPath: 'n' }, reconnect: { kind: 'fixed' as const, delayMs: 50 } });
+
+describe('the Socket.IO preset against a real socket.io server', () => {
+  it('holds 1,000 users past twice the ping interval, broadcasts through the protocol, and recovers a kill with the connect sequence redone', async () => {
+    const engine = await engines.start(options());
+    await engine.dispatch({ type: 'connect-payload', template: '{"token":"good"}' });
+    await engine.dispatch({ type: 'set-target', count: 1000 });
+    await eventually(() => engine.live().open === 1000, 20_000);
+    expect(io.engine.clientsCount).toBe(1000);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const held = await nextSnapshot(engine, () => true);
+    expect(held.fleet.open).toBe(1000);
+    expect(held.totals.disconnects).toBe(0);
+    expect(held.errors).toEqual({});
+    await engine.dispatch({ type: 'broadcast', count: 1, sizeBytes: 8 });
+    const reached = await nextSnapshot(engine, (s) => s.broadcastsSettled >= 1, 10_000);
+    expect(relayed).toBe(1);
+    expect(reached.broadcasts[0]).toMatchObject({ receivers: 1000, reach: 1 });
+    expect(reached.latency.fanout.count).toBe(1000);
+    const killed = await engine.dispatch({ type: 'kill', percent: 20, mode: 'reset', victims: 'random' });
+    expect(killed.message).toContain('dropped 200');
+    await eventually(() => engine.live().isRecovered && engine.live().open === 1000, 20_000);
+    const after = await nextSnapshot(engine, (s) => s.recovery?.fullMs != null);
+    expect(after.recovery).toMatchObject({ dropped: 200, attempts: 200, failures: 0 });
+    expect(io.engine.clientsCount).toBe(1000);
+  }, 60_000);
+
+  it('counts session ends as churn, and classifies a wrong auth payload as socketio.connect_error', async () => {
+    const engine = await engines.start({ ...options(), reconnect: { kind: 'fixed', delayMs: 100 } });
+    await engine.dispatch({ type: 'connect-payload', template: '{"token":"good"}' });
+    await engine.dispatch({ type: 'session', lifetimeMs: 400, jitterMs: 0 });
+    await engine.dispatch({ type: 'check', check: { name: 'has-n', path: 'n', op: 'exists' } });
+    await engine.dispatch({ type: 'set-target', count: 20 });
+    const churned = await nextSnapshot(engine, (s) => s.totals.churn >= 20, 10_000);
+    expect(churned.totals.disconnects).toBe(0);
+    expect(churned.errors).toEqual({});
+    await engine.dispatch({ type: 'session', lifetimeMs: 0, jitterMs: 0 });
+    await engine.dispatch({ type: 'connect-payload', template: '{"token":"wrong"}' });
+    await engine.dispatch({ type: 'set-target', count: 25 });
+    const refused = await nextSnapshot(engine, (s) => (s.errors['socketio.connect_error'] ?? 0) >= 5, 10_000);
+    expect(refused.errors['other.unknown']).toBeUndefined();
+  }, 30_000);
+});

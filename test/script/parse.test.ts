@@ -104,3 +104,11 @@ describe('the README', () => {
     for (const script of scripts) expect(() => parseScript(script), script).not.toThrow();
   });
 });
+
+describe('the shipped examples', () => {
+  it('parse as written, the real-target ones too', () => {
+    const dir = new URL('../../examples/', import.meta.url);
+    const files = ['burst', 'chaos', 'demo', 'ramp'].map((n) => `${n}.storm`).concat(['socketio', 'graphql', 'mqtt', 'subscribe'].map((n) => `targets/${n}.storm`));
+    for (const file of files) expect(() => parseScript(readFileSync(new URL(file, dir), 'utf8')), file).not.toThrow();
+  });
+});

@@ -3,6 +3,7 @@
  *
  *   sockstorm                      the demo headless when stdout is not a TTY or CI is set
  *   sockstorm run script.storm     a script, headless, with thresholds and an exit code
+ *   sockstorm compare SCRIPT --variant NAME:KNOBS …   the same script on several server setups
  *   sockstorm server               the bundled target server (its own program)
  *   sockstorm tune check|apply|restore|probe
  */
@@ -16,6 +17,8 @@ import { runScriptFile, type RunFiles } from './script/run-file.ts';
 import { EXIT, exitCodeHelp } from '../target-server/exit-codes.ts';
 import { runTune } from '../tuning/tune-command.ts';
 import { PACKAGE_ROOT, programEntry } from './runtime.ts';
+import { VARIANT_KNOBS } from './compare/variants.ts';
+import type { CompareFlags } from './compare/compare-command.ts';
 
 const DEMO = join(PACKAGE_ROOT, 'examples', 'demo.storm');
 
@@ -67,6 +70,27 @@ withTargetOptions(program.command('run <script>'))
   .addHelpText('after', exitCodeHelp(RUN_EXITS))
   .action(async (script: string, flags: TargetFlags & RunFiles & { hostCheck: boolean }) => {
     process.exitCode = await runScriptFile(script, engineOptions(flags), flags, undefined, flags.hostCheck);
+  });
+
+const rounds = (value: string): number => {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1 || parsed > 100) throw new InvalidArgumentError(`--rounds must be a whole number 1..100, not "${value}"`);
+  return parsed;
+};
+
+// `compare`: console/compare/ (the command's shell is compare-command.ts)
+withTargetOptions(program.command('compare <inputs...>'))
+  .description('one script against several setups of the bundled server (--variant, twice or more), or saved `run --json` summaries (a.json b.json …), side by side')
+  .option('--variant <name:knobs>', `a setup, NAME:KNOB=VALUE,… (repeatable); knobs: ${VARIANT_KNOBS.join(', ')}`, (value: string, previous: string[] = []) => [...previous, value])
+  .option('--rounds <n>', 'run every variant this many times, the order alternating (default: 1)', rounds)
+  .option('--json <file>', 'write the comparison (figures and every run\'s summary) as JSON')
+  .option('--report <file>', 'write a self-contained HTML report: percentile curves and per-second series')
+  .option('--progress-interval <duration>', 'one progress line on stderr per this long (default: 1s)', interval)
+  .option('--no-host-check', 'run even when a variant asks for more users than this host can hold (exit 106 otherwise)')
+  .addHelpText('after', exitCodeHelp(RUN_EXITS))
+  .action(async (inputs: string[], flags: CompareFlags) => {
+    const { runCompareCommand } = await import('./compare/compare-command.ts');
+    process.exitCode = await runCompareCommand(inputs, flags);
   });
 
 program.command('server')

@@ -41,7 +41,7 @@ export function fireEvery(count: number, everyMs: number, timers: Set<NodeJS.Tim
 
 /** Fills `{{n}}`, `{{topic}}`, `{{size}}` and `{{now}}` in a template. */
 export function renderTemplate(template: string, values: Record<string, string | number>): string {
-  return template.replace(/\{\{(\w+)\}\}/g, (match, key: string) => (key in values ? String(values[key]) : match));
+  return template.replace(/\{\{(\w+(?:\.[\w-]+)?)\}\}/g, (match, key: string) => (key in values ? String(values[key]) : match));
 }
 
 /** Through the bundled server's admin API; seqs come back, so loss is exact. */

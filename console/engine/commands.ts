@@ -47,7 +47,9 @@ export type EngineCommand =
   /** `session D [jitter D]`: a session's length before a normal close and a reconnect (0: forever). */
   | { type: 'session'; lifetimeMs: number; jitterMs: number }
   /** `check NAME PATH OP [VALUE]` on every message a user receives. */
-  | { type: 'check'; check: CheckSpec };
+  | { type: 'check'; check: CheckSpec }
+  /** `users from FILE`: the file's rows, one per user round-robin (`{{row.NAME}}`); read and checked before the run. */
+  | { type: 'users'; file: string; rows: Array<Record<string, string>> };
 
 /** Renders a policy the way the command language writes it. */
 export function formatPolicy(policy: ReconnectPolicy): string {

@@ -98,5 +98,9 @@ export async function applyToFleet(state: FleetState, command: PartCommand): Pro
     case 'check':
       fleet.session.addCheck(command.check);
       return ok(`check ${command.check.name}`);
+    case 'users':
+      if (command.rows.length === 0) return { ok: false, message: `${command.file} has no rows` };
+      fleet.session.setRows(command.rows);
+      return ok(`users from ${command.file}: ${command.rows.length} rows`);
   }
 }

@@ -33,7 +33,7 @@ export type PartCommand =
   | { type: 'recovery-start'; label: string }
   | { type: 'recovery-announce'; dropped: number }
   /** The per-user session's settings, the same for every part. */
-  | Extract<EngineCommand, { type: 'protocol' | 'connect-payload' | 'on-open' | 'session' | 'check' }>;
+  | Extract<EngineCommand, { type: 'protocol' | 'connect-payload' | 'on-open' | 'session' | 'check' | 'users' }>;
 
 /** How one recovery went in one part, in enough detail to merge parts exactly. */
 export interface RecoveryDetail {

@@ -81,7 +81,18 @@ export class Fleet implements VuHost {
 
   urlFor(vu: VirtualUser): string {
     const urls = this.dialUrls;
-    return urls.length === 1 ? urls[0]! : urls[vu.id % urls.length]!;
+    const url = urls.length === 1 ? urls[0]! : urls[vu.id % urls.length]!;
+    return this.session.hasRows ? this.session.render(url.replace(/%7B%7B/gi, '{{').replace(/%7D%7D/gi, '}}'), vu) : url;
+  }
+
+  protocolsFor(vu: VirtualUser): string[] {
+    return this.session.hasRows ? this.protocols.map((p) => this.session.render(p, vu)) : this.protocols;
+  }
+
+  optionsFor(vu: VirtualUser): WebSocket.ClientOptions {
+    const headers = this.clientOptions.headers as Record<string, string> | undefined;
+    if (!this.session.hasRows || !headers) return this.clientOptions;
+    return { ...this.clientOptions, headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, this.session.render(v, vu)])) };
   }
 
   /** Speaks `codec` from the next connection on (the URLs, subprotocols and keepalive it needs). */

@@ -39,10 +39,22 @@ export class UserSession {
   jitterMs = 0;
   readonly checks: Array<CheckSpec & { compiled: (message: unknown) => boolean }> = [];
   readonly checkCounts = new Map<string, CheckCounts>();
+  /** `users from FILE`: one row per user, round-robin, as `row.NAME` template values. */
+  private rows: Array<Record<string, string>> = [];
 
-  /** Renders a template for one user. */
+  setRows(rows: Array<Record<string, string>>): void {
+    this.rows = rows.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [`row.${k}`, v])));
+  }
+
+  get hasRows(): boolean {
+    return this.rows.length > 0;
+  }
+
+  /** Renders a template for one user: `{{vu}}`, `{{now}}`, its row's `{{row.NAME}}`, and `values`. */
   render(template: string, vu: { id: number }, values: Record<string, string | number> = {}): string {
-    return renderTemplate(template, { vu: vu.id, now: Date.now(), ...values });
+    if (!template.includes('{{')) return template;
+    const row = this.rows.length > 0 ? this.rows[vu.id % this.rows.length] : undefined;
+    return renderTemplate(template, { vu: vu.id, now: Date.now(), ...row, ...values });
   }
 
   /** How long this user's session lasts, jitter included; 0 when sessions do not end. */

@@ -179,6 +179,11 @@ export async function dispatchCommand(state: ShellState, command: EngineCommand)
     case 'mark':
       state.marks.push({ label: command.label, atMs: Date.now() });
       return answer(state, { ok: true, message: `mark ${command.label}` });
+    case 'users': {
+      // each part gets every n-th row, so users of different parts never share a row
+      const results = await onEach(parts, (_, i) => ({ ...command, rows: command.rows.filter((__, k) => k % parts.length === i) }));
+      return answer(state, firstRefusal(results) ?? { ok: true, message: `users from ${command.file}: ${command.rows.length} rows` });
+    }
     case 'protocol':
     case 'connect-payload':
     case 'on-open':

@@ -20,8 +20,9 @@ export type EndReason = 'kill' | 'remove' | 'stop' | 'server-kill' | 'churn';
 export interface VuHost {
   /** The URL this user connects to (users spread over several targets round-robin). */
   urlFor(vu: VirtualUser): string;
-  readonly protocols: string[];
-  readonly clientOptions: WebSocket.ClientOptions;
+  /** Subprotocols and client options for this user (its row of `users from FILE` can fill them in). */
+  protocolsFor(vu: VirtualUser): string[];
+  optionsFor(vu: VirtualUser): WebSocket.ClientOptions;
   setState(vu: VirtualUser, from: VuState, to: VuState): void;
   onAttempt(vu: VirtualUser): void;
   onOpen(vu: VirtualUser, handshakeMs: number): void;
@@ -118,10 +119,11 @@ export class VirtualUser {
     this.openedAtMs = 0;
     this.move('connecting');
     this.host.onAttempt(this);
-    const options = this.localAddress ? { ...this.host.clientOptions, localAddress: this.localAddress } : this.host.clientOptions;
+    const base = this.host.optionsFor(this);
+    const options = this.localAddress ? { ...base, localAddress: this.localAddress } : base;
     let ws: TaggedSocket;
     try {
-      ws = new WebSocket(this.host.urlFor(this), this.host.protocols, options) as TaggedSocket;
+      ws = new WebSocket(this.host.urlFor(this), this.host.protocolsFor(this), options) as TaggedSocket;
     } catch (error) {
       this.move('closed');
       this.host.onFailure(this, classifyError(error as Error));

@@ -20,18 +20,18 @@ import { formatSummary, type RunSummary } from './summary.ts';
 // the most recent settled broadcasts listed; the summary says how many settled in all
 const BROADCAST_ROWS = 100;
 
-function escapeHtml(text: string): string {
+export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
-/** uPlot's files, resolved the way Node resolves the package (works from the sources and from the bundles). */
-function uplotFile(name: 'uPlot.iife.min.js' | 'uPlot.min.css'): string {
+/** uPlot's files, resolved the way Node resolves the package (works from the sources and from the bundles); the compare report inlines them too. */
+export function uplotFile(name: 'uPlot.iife.min.js' | 'uPlot.min.css'): string {
   const require = createRequire(join(PACKAGE_ROOT, 'package.json'));
   return readFileSync(require.resolve(`uplot/dist/${name}`), 'utf8');
 }
 
 /** JSON safe inside a `<script>` element: no `</script>`, no `<!--`. */
-function scriptJson(value: ReportData): string {
+export function scriptJson(value: unknown): string {
   return JSON.stringify(value)
     .replace(/</g, '\\u003c')
     .replace(/\u2028/g, '\\u2028')

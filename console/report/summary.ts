@@ -67,7 +67,7 @@ export interface RunSummary {
   // what `sockstorm compare a.json b.json` reads (comparable.ts); optional: older summaries lack them
   /** Each latency's whole-run percentile curve, p50..p99.9 and the max (as p100); null: not measured. */
   distributions?: Distributions;
-  /** One record a measured second: fan-out and RTT p99, the server's loop delay, publish time, utilisation, CPU. */
+  /** One record a measured second: fan-out and RTT p99, the server's loop delay p99 and max, publish time, utilisation, CPU. */
   series?: SecondFigures[];
   /** Epoch ms of the run's start (elapsed 0), which places marks on the series' time axis. */
   startedAtMs?: number | null;

@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { formatPolicy, type EngineCommand } from '../engine/commands.ts';
 import type { CommandResult, Engine } from '../engine/engine.ts';
 import { ms } from '../report/format.ts';
+import { loadUserRows } from './user-rows.ts';
 import { parseLine, ScriptError, type ScriptStep } from './parse.ts';
 import { watchRamp } from './runner.ts';
 
@@ -97,6 +98,12 @@ export class ConsoleSession {
         command = { type: 'remove', count: target };
         text = `remove ${target}`;
       }
+    }
+    if (command.type === 'users') {
+      // the console reads the users file when the line is typed, as a script's is read before its run
+      const loaded = loadUserRows(command.file);
+      if ('error' in loaded) return { ok: false, message: loaded.error };
+      command = { ...command, rows: loaded.rows };
     }
     if (SIZING.has(command.type)) this.stopWatching();
     const policyBefore = this.policy;

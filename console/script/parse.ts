@@ -97,7 +97,7 @@ type StepBody = ScriptStep extends infer S ? (S extends ScriptStep ? Omit<S, 'li
 export const COMMAND_NAMES = [
   'target', 'vus', 'add', 'remove', 'rate', 'ramp', 'wait', 'await', 'probe', 'messages', 'broadcast',
   'kill', 'slow', 'reconnect', 'server', 'expect', 'mark', 'report', 'stop', 'stall',
-  'protocol', 'connect', 'on', 'session', 'check',
+  'protocol', 'connect', 'on', 'session', 'check', 'users',
 ] as const;
 
 const DEFAULT_AWAIT_MS = 60_000;
@@ -315,6 +315,11 @@ function parseBody(name: Token, p: LineParser): StepBody {
       return { kind: 'engine', command: { type: 'session', lifetimeMs, jitterMs } };
     }
     case 'check': return { kind: 'engine', command: { type: 'check', check: parseCheck(p) } };
+    case 'users': {
+      p.expect(['from']);
+      // the file is read before the run (user-rows.ts), where its errors get their places too
+      return { kind: 'engine', command: { type: 'users', file: p.rest('a CSV or JSON-lines file'), rows: [] } };
+    }
     default: return p.fail(`unknown command "${name.text}"; commands are ${COMMAND_NAMES.join(', ')}`, name);
   }
 }

@@ -8,6 +8,7 @@ import { ServerStartError } from '../engine/bundled-server.ts';
 import { AgentsError, EngineConfigError, type EngineOptions } from '../engine/engine-options.ts';
 import { parseScript, ScriptError, ScriptErrors, type ScriptStep } from './parse.ts';
 import { hostCapacity, withHostLimit } from '../host-check.ts';
+import { resolveUserFiles } from './user-rows.ts';
 import { renderReport } from '../report/html-report.ts';
 import { progressWriter } from '../report/progress.ts';
 import { runScript } from './runner.ts';
@@ -75,6 +76,8 @@ export async function runScriptFile(file: string, engineOptions: EngineOptions, 
     }
     throw error;
   }
+  const rowErrors = resolveUserFiles(steps, [engineOptions.target ?? '', ...Object.values(engineOptions.headers ?? {}), ...(engineOptions.protocols ?? [])]);
+  if (rowErrors.length > 0) return fail(rowErrors.map((e) => `${file}:${e.line}:${e.column}: ${e.reason}`).join('\nsockstorm: '), EXIT.invalid);
   const peak = peakTarget(steps);
   const capacity = hostCapacity(engineOptions, peak);
   // unknown facts (no /proc here) are not a refusal: only limits known to be short are

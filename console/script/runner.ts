@@ -8,6 +8,7 @@ import type { EngineOptions } from '../engine/engine-options.ts';
 import type { Snapshot } from '../engine/snapshot.ts';
 import type { ScriptStep } from './parse.ts';
 import { summarize, type RunSummary } from '../report/summary.ts';
+import { scriptIdentity } from '../report/comparable.ts';
 import { metricText } from '../report/summary-text.ts';
 import { compare, scriptFailure, type Threshold, type ThresholdResult } from './thresholds.ts';
 
@@ -177,6 +178,8 @@ export async function runScript(steps: ScriptStep[], options: RunOptions): Promi
   await engine.stop();
   unsubscribe();
   if (snapshots.length === 0 || !snapshots[snapshots.length - 1]!.isStopped) snapshots.push(engine.getSnapshot());
-  const summary = summarize(snapshots, thresholds, { isSignalled: signal?.aborted ?? false, notes, openAtEnd, targetAtEnd, failures, knees, unsentBroadcasts });
+  // for `compare`: the whole-run histograms (still answered after stop) and the script's identity
+  const comparable = { histograms: engine.histograms(), script: scriptIdentity(steps.map((step) => step.text)) };
+  const summary = summarize(snapshots, thresholds, { isSignalled: signal?.aborted ?? false, notes, openAtEnd, targetAtEnd, failures, knees, unsentBroadcasts, ...comparable });
   return { summary, snapshots, reportFile, knees };
 }

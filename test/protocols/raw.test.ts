@@ -54,3 +54,41 @@ describe('the raw preset: subscribe on open, checks, sessions', () => {
     expect(() => parseScript('check c name matches /[/\nvus 1')).toThrow(/not a regular expression/);
   });
 });
+
+describe('users from FILE', () => {
+  it('gives each user its row in the URL, a header and its on-open message', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const dir = mkdtempSync(join(tmpdir(), 'sockstorm-users-'));
+    const csv = join(dir, 'users.csv');
+    writeFileSync(csv, 'name,token,room\nada,t-1,"r,1"\nbob,t-2,r2\n');
+    const seen: Array<{ url: string; token: string | undefined; hello: string }> = [];
+    const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    server.on('connection', (socket, request) => {
+      socket.once('message', (data) => seen.push({ url: request.url ?? '', token: request.headers['x-token'] as string | undefined, hello: String(data) }));
+    });
+    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+    const target = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/rooms/{{row.room}}`;
+    const { createEngine } = await import('../../console/engine/engine.ts');
+    const { resolveUserFiles } = await import('../../console/script/user-rows.ts');
+    const steps = parseScript(`users from ${csv}\non open send {"hello":"{{row.name}}"}\nvus 4`);
+    expect(resolveUserFiles(steps)).toEqual([]);
+    const engine = await createEngine({ target, headers: { 'x-token': '{{row.token}}' } });
+    try {
+      for (const step of steps) if (step.kind === 'engine') expect((await engine.dispatch(step.command)).ok).toBe(true);
+      await eventually(() => seen.length === 4, 10_000);
+      const byName = seen.map((s) => [JSON.parse(s.hello).hello, s.token, decodeURIComponent(s.url)]).sort();
+      expect(byName).toEqual([['ada', 't-1', '/rooms/r,1'], ['ada', 't-1', '/rooms/r,1'], ['bob', 't-2', '/rooms/r2'], ['bob', 't-2', '/rooms/r2']]);
+    } finally {
+      await engine.stop();
+      await new Promise((resolve) => server.close(resolve));
+    }
+    // a field the file lacks, and a malformed file, are errors with their places
+    const missing = parseScript(`users from ${csv}\non open send {{row.email}}\nvus 1`);
+    expect(resolveUserFiles(missing).map((e) => [e.line, e.column, e.reason])).toEqual([[2, 14, 'the users file has no field "email" (it has name, token, room)']]);
+    const broken = join(dir, 'broken.csv');
+    writeFileSync(broken, 'name,token\nada\n');
+    expect(resolveUserFiles(parseScript(`users from ${broken}\nvus 1`))[0]!.reason).toMatch(/broken\.csv:2 has 1 fields, the header 2/);
+  }, 30_000);
+});

@@ -1,0 +1,181 @@
+/**
+ * `sockstorm compare SCRIPT --variant NAME:KNOBS … [--rounds N]` and `sockstorm compare a.json
+ * b.json …`: everything is checked before any socket opens (a malformed variant, a bad script,
+ * an unwritable output, a host too small: 104 or 106, naming what), then the runs go, the table
+ * is printed on stdout, `--json` and `--report` are written. The exit code is the worst verdict
+ * of the runs (a failed run 99, else an inconclusive one 100); the first Ctrl+C stops the run in
+ * progress gracefully, starts no other, and still prints and writes what was measured (105).
+ */
+import { readFileSync } from 'node:fs';
+import { EXIT } from '../../target-server/exit-codes.ts';
+import { engineOptions, type TargetFlags } from '../cli-options.ts';
+import { AgentsError, EngineConfigError, type EngineOptions } from '../engine/engine-options.ts';
+import { ServerStartError } from '../engine/bundled-server.ts';
+import { hostCapacity, withHostLimit } from '../host-check.ts';
+import { progressWriter } from '../report/progress.ts';
+import { parseScript, ScriptError, ScriptErrors, type ScriptStep } from '../script/parse.ts';
+import { checkOutputPaths, writeOutput, type WriteOutcome } from '../script/output-files.ts';
+import { peakTarget, scriptLengthMs } from '../script/run-file.ts';
+import { compareRows, formatCompareTable, type CompareColumn } from './compare-table.ts';
+import { renderCompareReport } from './compare-report.ts';
+import { runCompare } from './run-compare.ts';
+import { loadSavedColumns, SavedSummaryError } from './saved-summaries.ts';
+import { parseVariants, variantOptions, VariantError, type Variant } from './variants.ts';
+
+/** The flags of `compare`. */
+export interface CompareFlags extends TargetFlags {
+  variant?: string[];
+  rounds?: number;
+  json?: string;
+  report?: string;
+  progressInterval?: number;
+  hostCheck?: boolean;
+}
+
+/** What `compare --json` writes. */
+export interface CompareDocument {
+  kind: 'sockstorm.compare';
+  rounds: number;
+  warnings: string[];
+  variants: Array<{ name: string; knobs: string; figures: Record<string, number | null>; runs: CompareColumn['runs'] }>;
+}
+
+class InvalidInput extends Error {}
+
+function fail(message: string, code: number): number {
+  process.stderr.write(`sockstorm: ${message}\n`);
+  return code;
+}
+
+/** The JSON document of a comparison: each variant's figures (as the table's rows) and its summaries. */
+export function compareDocument(columns: CompareColumn[], warnings: string[]): CompareDocument {
+  const rows = compareRows(columns);
+  return {
+    kind: 'sockstorm.compare',
+    rounds: Math.max(0, ...columns.map((c) => c.runs.length)),
+    warnings,
+    variants: columns.map((c, i) => ({ name: c.name, knobs: c.knobs, figures: Object.fromEntries(rows.map((r) => [r.id, r.values[i] ?? null])), runs: c.runs })),
+  };
+}
+
+/** Prints the table and writes the outputs; returns the writes that failed as a code (107) or null. */
+function finish(columns: CompareColumn[], warnings: string[], flags: CompareFlags): number | null {
+  const writes: WriteOutcome[] = [];
+  if (flags.json) writes.push(writeOutput(flags.json, `${JSON.stringify(compareDocument(columns, warnings), null, 2)}\n`));
+  if (flags.report) writes.push(writeOutput(flags.report, renderCompareReport(columns, warnings)));
+  for (const w of warnings) process.stderr.write(`sockstorm: warning: ${w}\n`);
+  process.stdout.write(`${formatCompareTable(columns, warnings)}\n`);
+  const failed = writes.filter((w): w is Extract<WriteOutcome, { ok: false }> => !w.ok);
+  for (const w of failed) {
+    process.stderr.write(`sockstorm: could not write ${w.path} (${w.reason}); ${w.fallback ? `the data is in ${w.fallback}` : 'and no fallback file could be written either'} [output]\n`);
+  }
+  return failed.length > 0 ? EXIT.output : null;
+}
+
+function parseCompareScript(file: string): ScriptStep[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new InvalidInput(`cannot read script ${file}: ${(error as Error).message}`);
+  }
+  try {
+    const steps = parseScript(text);
+    if (steps.some((s) => s.kind === 'target')) throw new InvalidInput(`${file}: compare runs each variant against fresh bundled servers, so a script with "target" cannot be compared; run it against each setup with \`sockstorm run --json\` and compare the summaries`);
+    return steps;
+  } catch (error) {
+    if (!(error instanceof ScriptError)) throw error;
+    const all = error instanceof ScriptErrors ? error.errors : [error];
+    throw new InvalidInput(all.map((e) => `${file}:${e.line}:${e.column}: ${e.reason}`).join('\nsockstorm: '));
+  }
+}
+
+// what is known before anything starts: the variants, the script, the options, the outputs, the host
+function prepare(script: string, flags: CompareFlags): { steps: ScriptStep[]; variants: Variant[]; base: EngineOptions; hostCode: number | null } {
+  if (flags.target !== undefined || flags.targets !== undefined || flags.agents !== undefined) {
+    throw new InvalidInput('compare starts fresh bundled servers for each variant: --target, --targets and --agents do not apply; compare a real target with `sockstorm compare before.json after.json` from `run --json`');
+  }
+  if ((flags.variant ?? []).length === 0) throw new InvalidInput('compare SCRIPT needs two or more --variant NAME:KNOBS, e.g. --variant ws-loop:engine=ws,fanout=loop --variant uws:engine=uws');
+  const variants = parseVariants(flags.variant ?? []);
+  const steps = parseCompareScript(script);
+  const base = engineOptions(flags);
+  const unwritable = checkOutputPaths([['--json', flags.json], ['--report', flags.report]]);
+  if (unwritable) throw new InvalidInput(unwritable);
+  const peak = peakTarget(steps);
+  for (const variant of flags.hostCheck === false ? [] : variants) {
+    const capacity = hostCapacity(variantOptions(base, variant), peak);
+    if (capacity.isShort) {
+      process.stderr.write(`sockstorm: ${script} asks for ${peak} VUs but, set up as variant ${variant.name}, this host can hold ${capacity.capacity} (bound by ${capacity.binding}); ${capacity.lift}. See \`sockstorm tune check --connections ${peak}\`, or pass --no-host-check.\n`);
+      return { steps, variants, base, hostCode: EXIT.host };
+    }
+  }
+  return { steps, variants, base: withHostLimit(base, hostCapacity(base, peak)), hostCode: null };
+}
+
+/** The worst verdict of the runs as an exit code: a failed run, else an inconclusive one, else 0. */
+export function compareExitCode(columns: CompareColumn[], isSignalled: boolean): number {
+  const codes = columns.flatMap((c) => c.runs.map((r) => r.exitCode));
+  if (isSignalled) return EXIT.signal;
+  if (codes.includes(EXIT.failed)) return EXIT.failed;
+  if (codes.includes(EXIT.inconclusive)) return EXIT.inconclusive;
+  return codes.find((code) => code !== EXIT.passed) ?? EXIT.passed;
+}
+
+async function compareScript(script: string, flags: CompareFlags): Promise<number> {
+  const { steps, variants, base, hostCode } = prepare(script, flags);
+  if (hostCode !== null) return hostCode;
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = (): void => {
+    if (++signals > 1) process.exit(EXIT.signal);
+    process.stderr.write('\nsockstorm: stopping this run gracefully and starting no other (Ctrl+C again to exit at once)\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let progress: ReturnType<typeof progressWriter> | null = null;
+  try {
+    const columns = await runCompare({
+      steps, variants, rounds: flags.rounds ?? 1, base, signal: controller.signal,
+      onRun(variant, run, index, total) {
+        process.stderr.write(`sockstorm: run ${index + 1} of ${total}: ${variant.name} (${variant.knobs})${(flags.rounds ?? 1) > 1 ? `, round ${run.round + 1}` : ''}\n`);
+        progress = progressWriter(process.stderr, { intervalMs: flags.progressInterval, totalMs: scriptLengthMs(steps) });
+      },
+      onSnapshot: (snapshot) => progress?.onSnapshot(snapshot),
+      onRunEnd: () => progress?.end(),
+    });
+    const output = finish(columns, [], flags);
+    const code = compareExitCode(columns, controller.signal.aborted);
+    return output !== null && code === EXIT.passed ? output : code;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+function compareSaved(files: string[], flags: CompareFlags): number {
+  if ((flags.variant ?? []).length > 0) throw new InvalidInput('--variant goes with a script (compare SCRIPT --variant …); saved summaries are compared as they were run');
+  const unwritable = checkOutputPaths([['--json', flags.json], ['--report', flags.report]]);
+  if (unwritable) throw new InvalidInput(unwritable);
+  const { columns, warnings } = loadSavedColumns(files);
+  return finish(columns, warnings, flags) ?? EXIT.passed;
+}
+
+/** Runs `compare` on its arguments; resolves with the process exit code. */
+export async function runCompareCommand(inputs: string[], flags: CompareFlags): Promise<number> {
+  try {
+    const jsonCount = inputs.filter((f) => /\.json$/i.test(f)).length;
+    if (jsonCount > 0 && jsonCount === inputs.length) {
+      if (inputs.length < 2) throw new InvalidInput('compare needs two or more saved summaries (a.json b.json …), or a script and two or more --variant');
+      return compareSaved(inputs, flags);
+    }
+    if (inputs.length !== 1 || jsonCount > 0) throw new InvalidInput('compare takes one script with --variant options, or two or more saved summaries (*.json), not a mix');
+    return await compareScript(inputs[0]!, flags);
+  } catch (error) {
+    if (error instanceof InvalidInput || error instanceof VariantError || error instanceof SavedSummaryError) return fail(error.message, EXIT.invalid);
+    if (error instanceof EngineConfigError) return fail(`${error.message} [${error.code}]`, EXIT.invalid);
+    if (error instanceof AgentsError) return fail(`${error.message} [${error.code}]`, EXIT.invalid);
+    if (error instanceof ServerStartError) return fail(`${error.message} [${error.code}]`, EXIT.error);
+    throw error;
+  }
+}

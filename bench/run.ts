@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- server|engine|tune|scale|agents|soak [MINUTES]]`: the benchmarks that print figures. Loopback only,
+ * `npm run bench [-- server|engine|tune|scale|agents|protocols|soak [MINUTES]]`: the benchmarks that print figures. Loopback only,
  * bounded in count and time. Figures depend on the machine; the goals are ratios.
  */
 import { runEngineBench } from './engine-vs-minimal.ts';
@@ -8,6 +8,7 @@ import { runTuneProbeBench } from './tune-probe.ts';
 import { runScaleBench } from './scale.ts';
 import { runSoakBench } from './soak.ts';
 import { runAgentsBench } from './agents.ts';
+import { runProtocolsBench } from './protocols.ts';
 
 const which = process.argv[2] ?? 'all';
 if (which === 'all' || which === 'server') await runServerBench();
@@ -17,6 +18,8 @@ if (which === 'all' || which === 'tune') await runTuneProbeBench();
 if (which === 'scale') await runScaleBench();
 // 57,000 users twice, over agents in network namespaces (root) and over --workers: only when asked for
 if (which === 'agents') await runAgentsBench();
+// 10,000 users against each real protocol server: only when asked for
+if (which === 'protocols') await runProtocolsBench();
 // ten minutes each of the server fuzz storm and the console: only when asked for
 if (which === 'soak') await runSoakBench(Number(process.argv[3] ?? 10));
 process.exit(0);

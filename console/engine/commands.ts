@@ -26,7 +26,8 @@ export type EngineCommand =
   | { type: 'remove'; count: number }
   | { type: 'set-rate'; perSec: number }
   | { type: 'ramp'; count: number; overMs: number }
-  | { type: 'probe'; perSec: number }
+  /** RTT probes: the bundled server's echo, or `template` with `{{id}}` answered by a reply whose `replyPath` holds the id. */
+  | { type: 'probe'; perSec: number; template?: string; replyPath?: string }
   | { type: 'messages'; perSec: number; template: string }
   | { type: 'broadcast'; count: number; sizeBytes: number; topic?: string; everyMs?: number }
   /** `count`, when given, is exact and overrides `percent` (a coordinator splitting a kill over shards). */

@@ -40,9 +40,10 @@ export async function applyToFleet(state: FleetState, command: PartCommand): Pro
       fleet.ratePerSec = command.perSec;
       return ok(`connect rate ${command.perSec}/s`);
     case 'probe':
+      state.fleet.session.probe = command.template && command.replyPath ? { template: command.template, replyPath: command.replyPath, pending: new Map() } : null;
       state.probes.setRate(command.perSec, epochNow());
       state.repace();
-      return ok(command.perSec > 0 ? `RTT probes ${command.perSec}/s` : 'RTT probes off');
+      return ok(command.perSec > 0 ? `RTT probes ${command.perSec}/s${command.template ? ' (request/response)' : ''}` : 'RTT probes off');
     case 'messages':
       state.messages.template = command.template;
       state.messages.setRate(command.perSec, epochNow());

@@ -18,7 +18,7 @@ export type PartCommand =
   | { type: 'set-target'; count: number }
   | { type: 'ramp'; count: number; overMs: number }
   | { type: 'set-rate'; perSec: number }
-  | { type: 'probe'; perSec: number }
+  | { type: 'probe'; perSec: number; template?: string; replyPath?: string }
   | { type: 'messages'; perSec: number; template: string }
   /** Exactly `count` of this part's open users. */
   | { type: 'kill'; label: string; mode: Exclude<KillMode, 'server'>; victims: VictimChoice; count: number }

@@ -202,6 +202,7 @@ export class Fleet implements VuHost {
     if (codec.name !== 'raw') return this.onProtocolFrame(vu, data, isBinary, at);
     if (isBinary) return;
     if (this.session.checks.length > 0) this.session.judge(data.toString('utf8'));
+    if (this.session.probe && this.onProbeReply(data.toString('utf8'), at)) return;
     const frame = decodeBuffer(data, this.options.framePaths);
     this.onFrame(vu, frame, data, at);
   }
@@ -221,6 +222,7 @@ export class Fleet implements VuHost {
           break;
         case 'message': {
           this.session.judge(event.text);
+          if (this.session.probe && this.onProbeReply(event.text, at)) break;
           const frame = decodeFrame(event.text, this.options.framePaths);
           // the protocol's own topic (an MQTT topic, a Socket.IO event) when the payload does not name one
           const withTopic = frame.kind === 'fanout' && !this.options.framePaths?.topicPath && event.topic ? { ...frame, topic: event.topic } : frame;
@@ -229,6 +231,15 @@ export class Fleet implements VuHost {
         }
       }
     }
+  }
+
+  /** A reply to a request/response probe: its RTT from the intended send time. */
+  private onProbeReply(text: string, at: number): boolean {
+    const intended = this.session.matchProbe(text);
+    if (intended === null) return false;
+    this.metrics.totals.probesReceived++;
+    this.metrics.record('rtt', at - intended);
+    return true;
   }
 
   private onFrame(vu: VirtualUser, frame: DecodedFrame, data: Buffer | string, at: number): void {

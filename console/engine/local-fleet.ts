@@ -132,7 +132,16 @@ export function createLocalFleet(options: ResolvedOptions, where: LocalFleetOpti
     for (const intended of state.probes.due(epoch)) {
       const vu = pickOpen();
       if (!vu) break;
-      metrics.totals.bytesOut += vu.send(`{"t":"rtt","id":${++metrics.totals.probesSent},"at":${intended}}`);
+      const id = ++metrics.totals.probesSent;
+      const probe = fleet.session.probe;
+      if (probe) {
+        // a reply unanswered for 30 s is not waited for any more
+        if (probe.pending.size > 100_000) probe.pending.clear();
+        probe.pending.set(id, intended);
+        metrics.totals.bytesOut += fleet.sendMessage(vu, fleet.session.render(probe.template, vu, { id }));
+      } else {
+        metrics.totals.bytesOut += vu.send(`{"t":"rtt","id":${id},"at":${intended}}`);
+      }
       metrics.totals.messagesOut++;
     }
     for (const intended of state.messages.due(epoch)) {

@@ -39,6 +39,26 @@ export class UserSession {
   jitterMs = 0;
   readonly checks: Array<CheckSpec & { compiled: (message: unknown) => boolean }> = [];
   readonly checkCounts = new Map<string, CheckCounts>();
+  /** Request/response probes (`probe RATE/s TEMPLATE reply PATH`): the template, where replies carry the id, and when each id was due. */
+  probe: { template: string; replyPath: string; pending: Map<number, number> } | null = null;
+
+  /** A reply's probe id, when it answers a pending request/response probe: its intended send time (ms epoch). */
+  matchProbe(text: string): number | null {
+    const probe = this.probe;
+    if (!probe || probe.pending.size === 0 || text.charCodeAt(0) !== 123) return null;
+    let id: unknown;
+    try {
+      id = pick(JSON.parse(text), probe.replyPath);
+    } catch {
+      return null;
+    }
+    const key = Number(id);
+    const intended = probe.pending.get(key);
+    if (intended === undefined) return null;
+    probe.pending.delete(key);
+    return intended;
+  }
+
   /** `users from FILE`: one row per user, round-robin, as `row.NAME` template values. */
   private rows: Array<Record<string, string>> = [];
 

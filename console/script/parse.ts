@@ -281,7 +281,21 @@ function parseBody(name: Token, p: LineParser): StepBody {
       if (what.text === 'recovered') return { kind: 'await-recovered', timeoutMs: p.timeout() };
       return p.fail(`"await ${what.text}": use "await open N" or "await recovered"`, what);
     }
-    case 'probe': return { kind: 'engine', command: { type: 'probe', perSec: p.optional(['off']) ? 0 : p.bounded('a rate like 100/s', parseRate, SCRIPT_LIMITS.sendRate, '/s') } };
+    case 'probe': {
+      if (p.optional(['off'])) return { kind: 'engine', command: { type: 'probe', perSec: 0 } };
+      const perSec = p.bounded('a rate like 100/s', parseRate, SCRIPT_LIMITS.sendRate, '/s');
+      if (!p.peek()) return { kind: 'engine', command: { type: 'probe', perSec } };
+      // request/response: `probe 10/s TEMPLATE reply PATH`, the template carrying {{id}}
+      const token = p.peek()!;
+      const rest = p.rest('a probe template');
+      const at = rest.lastIndexOf(' reply ');
+      if (at < 0) p.fail('a probe template needs "reply PATH": where the answer carries the id', token);
+      const template = rest.slice(0, at).trim();
+      const replyPath = rest.slice(at + 7).trim();
+      if (!template.includes('{{id}}')) p.fail('a probe template must carry {{id}}, so its reply can be matched', token);
+      if (!/^[\w$-]+(\.[\w$-]+)*$/.test(replyPath)) p.fail(`"${replyPath}" is not a JSON path like id or meta.id`, token);
+      return { kind: 'engine', command: { type: 'probe', perSec, template, replyPath } };
+    }
     case 'messages': {
       const perSec = p.optional(['off']) ? 0 : p.bounded('a rate like 10/s', parseRate, SCRIPT_LIMITS.sendRate, '/s');
       return { kind: 'engine', command: { type: 'messages', perSec, template: perSec > 0 ? p.rest('a message template') : '' } };

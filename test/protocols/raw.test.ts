@@ -92,3 +92,27 @@ describe('users from FILE', () => {
     expect(resolveUserFiles(parseScript(`users from ${broken}\nvus 1`))[0]!.reason).toMatch(/broken\.csv:2 has 1 fields, the header 2/);
   }, 30_000);
 });
+
+describe('request/response probes', () => {
+  it('times a probe template from its intended send time to the reply whose path holds its id', async () => {
+    const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    server.on('connection', (socket) => socket.on('message', (data) => {
+      const message = JSON.parse(String(data)) as { op?: string; id?: number };
+      // the target answers after 20 ms, and never echoes the request
+      if (message.op === 'ping') setTimeout(() => socket.send(JSON.stringify({ pong: true, req: { id: message.id } })), 20);
+    }));
+    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+    const engine = await engines.start({ target: `ws://127.0.0.1:${(server.address() as AddressInfo).port}/`, snapshotIntervalMs: 250 });
+    try {
+      for (const step of parseScript('vus 5\nprobe 50/s {"op":"ping","id":{{id}}} reply req.id')) if (step.kind === 'engine') expect((await engine.dispatch(step.command)).ok).toBe(true);
+      const s = await nextSnapshot(engine, (snap) => snap.latency.rtt.count >= 40, 10_000);
+      expect(s.latency.rtt.p50).toBeGreaterThanOrEqual(20);
+      expect(s.totals.probesReceived).toBe(s.latency.rtt.count);
+    } finally {
+      await engine.stop();
+      await new Promise((resolve) => server.close(resolve));
+    }
+    expect(() => parseScript('probe 5/s {"op":"ping"} reply id\nvus 1')).toThrow(/must carry \{\{id\}\}/);
+    expect(() => parseScript('probe 5/s {"op":"ping","id":{{id}}}\nvus 1')).toThrow(/needs "reply PATH"/);
+  }, 30_000);
+});

@@ -8,6 +8,7 @@ import { runTuneProbeBench } from './tune-probe.ts';
 import { runScaleBench } from './scale.ts';
 import { runSoakBench } from './soak.ts';
 import { runAgentsBench } from './agents.ts';
+import { runDemoBench } from './demo.ts';
 import { runProtocolsBench } from './protocols.ts';
 
 const which = process.argv[2] ?? 'all';
@@ -20,6 +21,8 @@ if (which === 'scale') await runScaleBench();
 if (which === 'agents') await runAgentsBench();
 // 10,000 users against each real protocol server: only when asked for
 if (which === 'protocols') await runProtocolsBench();
+// the event-loop tuning demo of the README, three server setups at 10,000 users: only when asked for
+if (which === 'demo') await runDemoBench();
 // ten minutes each of the server fuzz storm and the console: only when asked for
 if (which === 'soak') await runSoakBench(Number(process.argv[3] ?? 10));
 process.exit(0);

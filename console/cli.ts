@@ -78,16 +78,16 @@ const rounds = (value: string): number => {
   return parsed;
 };
 
-// `compare`: console/compare/ (the command's shell is compare-command.ts)
-withTargetOptions(program.command('compare <inputs...>'))
+// `compare`: console/compare/ (the command's shell is compare-command.ts); its own options first
+withTargetOptions(program.command('compare <inputs...>')
   .description('one script against several setups of the bundled server (--variant, twice or more), or saved `run --json` summaries (a.json b.json …), side by side')
   .option('--variant <name:knobs>', `a setup, NAME:KNOB=VALUE,… (repeatable); knobs: ${VARIANT_KNOBS.join(', ')}`, (value: string, previous: string[] = []) => [...previous, value])
   .option('--rounds <n>', 'run every variant this many times, the order alternating (default: 1)', rounds)
   .option('--json <file>', 'write the comparison (figures and every run\'s summary) as JSON')
   .option('--report <file>', 'write a self-contained HTML report: percentile curves and per-second series')
   .option('--progress-interval <duration>', 'one progress line on stderr per this long (default: 1s)', interval)
-  .option('--no-host-check', 'run even when a variant asks for more users than this host can hold (exit 106 otherwise)')
-  .addHelpText('after', exitCodeHelp(RUN_EXITS))
+  .option('--no-host-check', 'run even when a variant asks for more users than this host can hold (exit 106 otherwise)'))
+  .addHelpText('after', '\nExample:\n  sockstorm compare examples/event-loop.storm --variant ws-loop:engine=ws,fanout=loop --variant uws:engine=uws --report compare.html\n  sockstorm compare before.json after.json\n' + exitCodeHelp(RUN_EXITS))
   .action(async (inputs: string[], flags: CompareFlags) => {
     const { runCompareCommand } = await import('./compare/compare-command.ts');
     process.exitCode = await runCompareCommand(inputs, flags);

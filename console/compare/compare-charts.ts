@@ -62,13 +62,15 @@ function pointOf(runs: RunSummary[], name: LatencyName, p: number): number | nul
 
 /** The distribution charts: a latency measured by at least one variant gets a chart. */
 export function curveData(columns: CompareColumn[]): CurveData {
-  const curves = CURVES.map(([id, title]): CurveChart => ({
-    id,
-    title,
-    series: columns
-      .map((c, i) => ({ label: c.name, color: colorOf(i), values: PLOTTED.map((p) => pointOf(c.runs, id, p)), maxMs: pointOf(c.runs, id, 100) }))
-      .filter((s) => s.values.some((v) => v !== null)),
-  })).filter((c) => c.series.length > 0);
+  const curves = CURVES.map(
+    ([id, title]): CurveChart => ({
+      id,
+      title,
+      series: columns
+        .map((c, i) => ({ label: c.name, color: colorOf(i), values: PLOTTED.map((p) => pointOf(c.runs, id, p)), maxMs: pointOf(c.runs, id, 100) }))
+        .filter((s) => s.values.some((v) => v !== null)),
+    }),
+  ).filter((c) => c.series.length > 0);
   return { percentiles: [...PLOTTED], curves };
 }
 

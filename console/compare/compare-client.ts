@@ -22,7 +22,7 @@ export const CURVE_SCRIPT = String.raw`
   function ms(v) { return v === null || v === undefined ? '—' : num(v) + ' ms'; }
   // the x of a percentile, and back
   function xOf(p) { return 1 / (1 - p / 100); }
-  function pOf(x) { return 'p' + String(Math.round((100 - 100 / x) * 10) / 10); }
+  function pOf(x) { return x === null || x === undefined ? '' : 'p' + String(Math.round((100 - 100 / x) * 10) / 10); }
 
   var xs = data.percentiles.map(xOf);
   var plots = [];
@@ -44,7 +44,8 @@ export const CURVE_SCRIPT = String.raw`
         y: { range: function (u, min, max) { return [0, max > 0 ? max * 1.1 : 1]; } },
       },
       axes: [
-        { label: 'percentile (log scale of 1 / (1 - p))', splits: function () { return xs; }, values: function (u, splits) { return splits.map(pOf); } },
+        // every percentile is a tick: uPlot's log axes would otherwise label only 1, 2 and 5 × 10^n
+        { label: 'percentile (log scale of 1 / (1 - p))', splits: function () { return xs; }, filter: function (u, splits) { return splits; }, values: function (u, splits) { return splits.map(pOf); } },
         { label: 'ms', size: 60, values: function (u, splits) { return splits.map(function (v) { return num(v) + ' ms'; }); } },
       ],
       legend: { live: true },

@@ -54,7 +54,12 @@ export function compareDocument(columns: CompareColumn[], warnings: string[]): C
     kind: 'sockstorm.compare',
     rounds: Math.max(0, ...columns.map((c) => c.runs.length)),
     warnings,
-    variants: columns.map((c, i) => ({ name: c.name, knobs: c.knobs, figures: Object.fromEntries(rows.map((r) => [r.id, r.values[i] ?? null])), runs: c.runs })),
+    variants: columns.map((c, i) => ({
+      name: c.name,
+      knobs: c.knobs,
+      figures: Object.fromEntries(rows.map((r) => [r.id, r.values[i] ?? null])),
+      runs: c.runs,
+    })),
   };
 }
 
@@ -67,7 +72,9 @@ function finish(columns: CompareColumn[], warnings: string[], flags: CompareFlag
   process.stdout.write(`${formatCompareTable(columns, warnings)}\n`);
   const failed = writes.filter((w): w is Extract<WriteOutcome, { ok: false }> => !w.ok);
   for (const w of failed) {
-    process.stderr.write(`sockstorm: could not write ${w.path} (${w.reason}); ${w.fallback ? `the data is in ${w.fallback}` : 'and no fallback file could be written either'} [output]\n`);
+    process.stderr.write(
+      `sockstorm: could not write ${w.path} (${w.reason}); ${w.fallback ? `the data is in ${w.fallback}` : 'and no fallback file could be written either'} [output]\n`,
+    );
   }
   return failed.length > 0 ? EXIT.output : null;
 }
@@ -81,7 +88,10 @@ function parseCompareScript(file: string): ScriptStep[] {
   }
   try {
     const steps = parseScript(text);
-    if (steps.some((s) => s.kind === 'target')) throw new InvalidInput(`${file}: compare runs each variant against fresh bundled servers, so a script with "target" cannot be compared; run it against each setup with \`sockstorm run --json\` and compare the summaries`);
+    if (steps.some((s) => s.kind === 'target'))
+      throw new InvalidInput(
+        `${file}: compare runs each variant against fresh bundled servers, so a script with "target" cannot be compared; run it against each setup with \`sockstorm run --json\` and compare the summaries`,
+      );
     return steps;
   } catch (error) {
     if (!(error instanceof ScriptError)) throw error;
@@ -92,20 +102,30 @@ function parseCompareScript(file: string): ScriptStep[] {
 
 // what is known before anything starts: the variants, the script, the options, the outputs, the host
 function prepare(script: string, flags: CompareFlags): { steps: ScriptStep[]; variants: Variant[]; base: EngineOptions; hostCode: number | null } {
+  if (flags.metricsPort !== undefined)
+    throw new InvalidInput('compare serves no --metrics-port: it runs one script after another; watch a single run with `sockstorm run --metrics-port`');
   if (flags.target !== undefined || flags.targets !== undefined || flags.agents !== undefined) {
-    throw new InvalidInput('compare starts fresh bundled servers for each variant: --target, --targets and --agents do not apply; compare a real target with `sockstorm compare before.json after.json` from `run --json`');
+    throw new InvalidInput(
+      'compare starts fresh bundled servers for each variant: --target, --targets and --agents do not apply; compare a real target with `sockstorm compare before.json after.json` from `run --json`',
+    );
   }
-  if ((flags.variant ?? []).length === 0) throw new InvalidInput('compare SCRIPT needs two or more --variant NAME:KNOBS, e.g. --variant ws-loop:engine=ws,fanout=loop --variant uws:engine=uws');
+  if ((flags.variant ?? []).length === 0)
+    throw new InvalidInput('compare SCRIPT needs two or more --variant NAME:KNOBS, e.g. --variant ws-loop:engine=ws,fanout=loop --variant uws:engine=uws');
   const variants = parseVariants(flags.variant ?? []);
   const steps = parseCompareScript(script);
   const base = engineOptions(flags);
-  const unwritable = checkOutputPaths([['--json', flags.json], ['--report', flags.report]]);
+  const unwritable = checkOutputPaths([
+    ['--json', flags.json],
+    ['--report', flags.report],
+  ]);
   if (unwritable) throw new InvalidInput(unwritable);
   const peak = peakTarget(steps);
   for (const variant of flags.hostCheck === false ? [] : variants) {
     const capacity = hostCapacity(variantOptions(base, variant), peak);
     if (capacity.isShort) {
-      process.stderr.write(`sockstorm: ${script} asks for ${peak} VUs but, set up as variant ${variant.name}, this host can hold ${capacity.capacity} (bound by ${capacity.binding}); ${capacity.lift}. See \`sockstorm tune check --connections ${peak}\`, or pass --no-host-check.\n`);
+      process.stderr.write(
+        `sockstorm: ${script} asks for ${peak} VUs but, set up as variant ${variant.name}, this host can hold ${capacity.capacity} (bound by ${capacity.binding}); ${capacity.lift}. See \`sockstorm tune check --connections ${peak}\`, or pass --no-host-check.\n`,
+      );
       return { steps, variants, base, hostCode: EXIT.host };
     }
   }
@@ -136,9 +156,15 @@ async function compareScript(script: string, flags: CompareFlags): Promise<numbe
   let progress: ReturnType<typeof progressWriter> | null = null;
   try {
     const columns = await runCompare({
-      steps, variants, rounds: flags.rounds ?? 1, base, signal: controller.signal,
+      steps,
+      variants,
+      rounds: flags.rounds ?? 1,
+      base,
+      signal: controller.signal,
       onRun(variant, run, index, total) {
-        process.stderr.write(`sockstorm: run ${index + 1} of ${total}: ${variant.name} (${variant.knobs})${(flags.rounds ?? 1) > 1 ? `, round ${run.round + 1}` : ''}\n`);
+        process.stderr.write(
+          `sockstorm: run ${index + 1} of ${total}: ${variant.name} (${variant.knobs})${(flags.rounds ?? 1) > 1 ? `, round ${run.round + 1}` : ''}\n`,
+        );
         progress = progressWriter(process.stderr, { intervalMs: flags.progressInterval, totalMs: scriptLengthMs(steps) });
       },
       onSnapshot: (snapshot) => progress?.onSnapshot(snapshot),
@@ -154,8 +180,12 @@ async function compareScript(script: string, flags: CompareFlags): Promise<numbe
 }
 
 function compareSaved(files: string[], flags: CompareFlags): number {
-  if ((flags.variant ?? []).length > 0) throw new InvalidInput('--variant goes with a script (compare SCRIPT --variant …); saved summaries are compared as they were run');
-  const unwritable = checkOutputPaths([['--json', flags.json], ['--report', flags.report]]);
+  if ((flags.variant ?? []).length > 0)
+    throw new InvalidInput('--variant goes with a script (compare SCRIPT --variant …); saved summaries are compared as they were run');
+  const unwritable = checkOutputPaths([
+    ['--json', flags.json],
+    ['--report', flags.report],
+  ]);
   if (unwritable) throw new InvalidInput(unwritable);
   const { columns, warnings } = loadSavedColumns(files);
   return finish(columns, warnings, flags) ?? EXIT.passed;
@@ -169,7 +199,8 @@ export async function runCompareCommand(inputs: string[], flags: CompareFlags): 
       if (inputs.length < 2) throw new InvalidInput('compare needs two or more saved summaries (a.json b.json …), or a script and two or more --variant');
       return compareSaved(inputs, flags);
     }
-    if (inputs.length !== 1 || jsonCount > 0) throw new InvalidInput('compare takes one script with --variant options, or two or more saved summaries (*.json), not a mix');
+    if (inputs.length !== 1 || jsonCount > 0)
+      throw new InvalidInput('compare takes one script with --variant options, or two or more saved summaries (*.json), not a mix');
     return await compareScript(inputs[0]!, flags);
   } catch (error) {
     if (error instanceof InvalidInput || error instanceof VariantError || error instanceof SavedSummaryError) return fail(error.message, EXIT.invalid);

@@ -14,7 +14,10 @@ import { compareNotes, compareRows, ratioText, serverText, type CompareColumn } 
 
 function figuresTable(columns: CompareColumn[]): string {
   const head = columns
-    .map((c, i) => `<th><span class="swatch" style="background:${VARIANT_COLORS[i % VARIANT_COLORS.length]}"></span>${escapeHtml(c.name)}<div class="knobs">${escapeHtml(c.knobs)}</div></th>`)
+    .map(
+      (c, i) =>
+        `<th><span class="swatch" style="background:${VARIANT_COLORS[i % VARIANT_COLORS.length]}"></span>${escapeHtml(c.name)}<div class="knobs">${escapeHtml(c.knobs)}</div></th>`,
+    )
     .join('');
   const textRow = (label: string, cells: string[]): string => `<tr><th>${escapeHtml(label)}</th>${cells.map((t) => `<td>${escapeHtml(t)}</td>`).join('')}</tr>`;
   const rows = compareRows(columns).map((row) => {
@@ -27,8 +30,14 @@ function figuresTable(columns: CompareColumn[]): string {
   });
   return `<table class="figures"><thead><tr><th></th>${head}</tr></thead><tbody>
 ${textRow('server', columns.map(serverText))}
-${textRow('verdict', columns.map((c) => [...new Set(c.runs.map((r) => r.verdict))].join(', ')))}
-${textRow('runs', columns.map((c) => c.runs.map((r) => ms(r.durationMs)).join(', ')))}
+${textRow(
+  'verdict',
+  columns.map((c) => [...new Set(c.runs.map((r) => r.verdict))].join(', ')),
+)}
+${textRow(
+  'runs',
+  columns.map((c) => c.runs.map((r) => ms(r.durationMs)).join(', ')),
+)}
 ${rows.join('\n')}
 </tbody></table>`;
 }

@@ -54,11 +54,31 @@ const ROWS: RowSpec[] = [
   { id: 'rtt.p99', label: 'RTT p99', kind: 'ms', value: (s) => s.latency.rtt.p99 },
   { id: 'connect.p99', label: 'connect p99', kind: 'ms', value: (s) => s.latency.connect.p99 },
   { id: 'server.loopP99', label: 'server loop delay p99', kind: 'ms', value: (s) => worstSecond(s, (t) => t.serverLoopP99, s.server?.loop.delayP99Ms ?? null) },
-  { id: 'server.loopMax', label: 'server loop delay max', kind: 'ms', value: (s) => worstSecond(s, (t) => t.serverLoopMax ?? null, s.server?.loop.delayMaxMs ?? null) },
-  { id: 'server.utilization', label: 'server loop utilisation', kind: 'ratio', value: (s) => worstSecond(s, (t) => t.serverUtilization, s.server?.loop.utilization ?? null) },
-  { id: 'server.publishMax', label: 'server publish (longest)', kind: 'ms', value: (s) => (s.server && s.server.publishMsMax > 0 ? s.server.publishMsMax : null) },
+  {
+    id: 'server.loopMax',
+    label: 'server loop delay max',
+    kind: 'ms',
+    value: (s) => worstSecond(s, (t) => t.serverLoopMax ?? null, s.server?.loop.delayMaxMs ?? null),
+  },
+  {
+    id: 'server.utilization',
+    label: 'server loop utilisation',
+    kind: 'ratio',
+    value: (s) => worstSecond(s, (t) => t.serverUtilization, s.server?.loop.utilization ?? null),
+  },
+  {
+    id: 'server.publishMax',
+    label: 'server publish (longest)',
+    kind: 'ms',
+    value: (s) => (s.server && s.server.publishMsMax > 0 ? s.server.publishMsMax : null),
+  },
   { id: 'server.cpu', label: 'server CPU (busiest second)', kind: 'cpu', value: (s) => worstSecond(s, (t) => t.serverCpuPercent, SERVER_CPU(s)) },
-  { id: 'server.rssPerConnection', label: 'server RSS / connection', kind: 'bytes', value: (s) => (s.server && s.server.connections > 0 ? s.server.rssBytes / s.server.connections : null) },
+  {
+    id: 'server.rssPerConnection',
+    label: 'server RSS / connection',
+    kind: 'bytes',
+    value: (s) => (s.server && s.server.connections > 0 ? s.server.rssBytes / s.server.connections : null),
+  },
   { id: 'generator.saturated', label: 'generator saturated', kind: 'share', value: (s) => s.saturated.share },
 ];
 
@@ -98,10 +118,13 @@ export function compareRows(columns: CompareColumn[]): CompareRow[] {
 
 /** What each column's bundled server was, from its first run's last /stats: `ws loop`, `uws publish, workMs 5`. */
 export function serverText(column: CompareColumn): string {
+  if (column.runs.length === 0) return 'not run';
   const server = column.runs[0]?.server;
   if (!server) return 'no /stats';
   const extra = [server.config.workMs > 0 ? `workMs ${plain(server.config.workMs)}` : '', server.config.compression ? 'compression' : ''].filter(Boolean);
-  return [`${server.engine} ${server.config.fanout}`, ...extra].join(', ');
+  // `ws` has no native publish: asked for one it loops, and says so as the console's server panel does
+  const fanout = server.engine === 'ws' && server.config.fanout === 'publish' ? 'publish=loop' : server.config.fanout;
+  return [`${server.engine} ${fanout}`, ...extra].join(', ');
 }
 
 /** The lines under the table: how to read it, each column's saturation, and any warnings. */
@@ -114,7 +137,8 @@ export function compareNotes(columns: CompareColumn[], warnings: readonly string
   for (const column of columns) {
     const seconds = column.runs.reduce((n, r) => n + r.saturated.intervals, 0);
     const of = column.runs.reduce((n, r) => n + r.saturated.of, 0);
-    if (seconds > 0) notes.push(`${column.name}: the generator was SATURATED in ${seconds} of ${of} s (${percent(seconds / of)}): its latencies are partly the generator's`);
+    if (seconds > 0)
+      notes.push(`${column.name}: the generator was SATURATED in ${seconds} of ${of} s (${percent(seconds / of)}): its latencies are partly the generator's`);
   }
   return [...notes, ...warnings.map((w) => `warning: ${w}`)];
 }
@@ -133,6 +157,11 @@ export function formatCompareTable(columns: CompareColumn[], warnings: readonly 
     ...rows.map((row) => [row.label, ...columns.map((_, i) => cell(row, i))]),
   ];
   const widths = body[0]!.map((_, k) => Math.max(...body.map((line) => line[k]!.length)));
-  const lines = body.map((line) => line.map((c, k) => (k === 0 ? c.padEnd(widths[k]!) : c.padStart(widths[k]!))).join('  ').trimEnd());
+  const lines = body.map((line) =>
+    line
+      .map((c, k) => (k === 0 ? c.padEnd(widths[k]!) : c.padStart(widths[k]!)))
+      .join('  ')
+      .trimEnd(),
+  );
   return [...lines, '', ...compareNotes(columns, warnings)].join('\n');
 }

@@ -18,9 +18,14 @@ function isSummary(value: unknown): value is RunSummary {
   if (value === null || typeof value !== 'object') return false;
   const v = value as Partial<Record<keyof RunSummary, unknown>>;
   const latency = v.latency as Record<string, unknown> | undefined;
-  return typeof v.verdict === 'string' && typeof latency === 'object' && latency !== null
-    && ['connect', 'rtt', 'fanout'].every((name) => typeof latency[name] === 'object')
-    && typeof v.saturated === 'object' && typeof v.broadcasts === 'object';
+  return (
+    typeof v.verdict === 'string' &&
+    typeof latency === 'object' &&
+    latency !== null &&
+    ['connect', 'rtt', 'fanout'].every((name) => typeof latency[name] === 'object') &&
+    typeof v.saturated === 'object' &&
+    typeof v.broadcasts === 'object'
+  );
 }
 
 /** Reads one saved summary; throws {@link SavedSummaryError} naming the file. */
@@ -40,7 +45,10 @@ export function readSummary(file: string): RunSummary {
   if ((value as { kind?: unknown } | null)?.kind === 'sockstorm.compare') {
     throw new SavedSummaryError(`${file} is the output of a comparison, not a run summary; give the summaries of \`sockstorm run --json\``);
   }
-  if (!isSummary(value)) throw new SavedSummaryError(`${file} is not a run summary (no verdict, latency, saturated and broadcasts); give summaries written by \`sockstorm run --json\``);
+  if (!isSummary(value))
+    throw new SavedSummaryError(
+      `${file} is not a run summary (no verdict, latency, saturated and broadcasts); give summaries written by \`sockstorm run --json\``,
+    );
   return value;
 }
 
@@ -61,7 +69,12 @@ export function scriptWarnings(columns: Array<{ name: string; summary: RunSummar
   const [first, ...rest] = columns;
   if (!first) return [];
   const unknown = columns.filter((c) => !c.summary.script).map((c) => c.name);
-  const warnings = unknown.length > 0 ? [`${unknown.join(', ')} ${unknown.length > 1 ? 'have' : 'has'} no script record (written by an older sockstorm): whether the scripts are the same cannot be told`] : [];
+  const warnings =
+    unknown.length > 0
+      ? [
+          `${unknown.join(', ')} ${unknown.length > 1 ? 'have' : 'has'} no script record (written by an older sockstorm): whether the scripts are the same cannot be told`,
+        ]
+      : [];
   const firstScript = first.summary.script;
   if (!firstScript) return warnings;
   for (const column of rest) {

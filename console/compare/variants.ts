@@ -23,7 +23,10 @@ export interface Variant {
 /** A malformed variant; `code` is stable and the message names the variant. */
 export class VariantError extends Error {
   readonly code = 'compare.variant';
-  constructor(readonly variant: string, reason: string) {
+  constructor(
+    readonly variant: string,
+    reason: string,
+  ) {
     super(`--variant "${variant}": ${reason}`);
   }
 }
@@ -64,7 +67,8 @@ export function parseVariant(text: string): Variant {
   const colon = text.indexOf(':');
   const name = colon === -1 ? text.trim() : text.slice(0, colon).trim();
   const body = colon === -1 ? text : text.slice(colon + 1);
-  if (colon !== -1 && !NAME.test(name)) fail(`the name "${name}" must be 1..40 letters, digits, or . _ + - (starting with a letter or digit), as in ws-loop:engine=ws,fanout=loop`);
+  if (colon !== -1 && !NAME.test(name))
+    fail(`the name "${name}" must be 1..40 letters, digits, or . _ + - (starting with a letter or digit), as in ws-loop:engine=ws,fanout=loop`);
   const pairs = body.split(',').map((pair) => pair.trim());
   if (pairs.some((pair) => pair === '')) fail('give its knobs as KNOB=VALUE,KNOB=VALUE, as in ws-loop:engine=ws,fanout=loop');
   const variant: Variant = { name, knobs: '', serverConfig: {} };
@@ -94,11 +98,15 @@ export function parseVariant(text: string): Variant {
 /** Parses every `--variant`: two or more, with distinct names; throws {@link VariantError}. */
 export function parseVariants(texts: readonly string[]): Variant[] {
   if (texts.length < 2) {
-    throw new VariantError(texts[0] ?? '', `compare needs two or more variants (got ${texts.length}), e.g. --variant ws-loop:engine=ws,fanout=loop --variant uws:engine=uws`);
+    throw new VariantError(
+      texts[0] ?? '',
+      `compare needs two or more variants (got ${texts.length}), e.g. --variant ws-loop:engine=ws,fanout=loop --variant uws:engine=uws`,
+    );
   }
   const variants = texts.map(parseVariant);
   variants.forEach((variant, i) => {
-    if (variants.findIndex((other) => other.name === variant.name) !== i) throw new VariantError(texts[i]!, `the name "${variant.name}" is taken by an earlier variant`);
+    if (variants.findIndex((other) => other.name === variant.name) !== i)
+      throw new VariantError(texts[i]!, `the name "${variant.name}" is taken by an earlier variant`);
   });
   return variants;
 }

@@ -77,7 +77,7 @@ describe('a run over three agents on three hosts', () => {
     const firstLost = snapshots.find((s) => (s.partsLost ?? 0) > 0);
     expect(firstLost, 'a snapshot says the agent is lost').toBeDefined();
     expect(firstLost.atMs - killedAt).toBeLessThanOrEqual(3000);
-    expect(firstLost.events.some((e: { text: string }) => /agent agent-1 lost .*its 50 users are lost/.test(e.text))).toBe(true);
+    expect(firstLost.events.some((e: { text: string }) => /agent-1 lost .*its 50 users are lost/.test(e.text))).toBe(true);
     const summary = JSON.parse(readFileSync(json, 'utf8'));
     expect(summary.errors['agent.lost']).toBe(50);
     expect(summary.fleet.open).toBe(100);

@@ -33,7 +33,7 @@ async function heapAfterGc(): Promise<number> {
 }
 
 describe('a long console session', () => {
-  it('keeps its heap within 10% of the heap after warm-up through idling and add/kill/broadcast cycles', async () => {
+  it('keeps its heap within 25% of the heap after warm-up through idling and add/kill/broadcast cycles', async () => {
     const engine = await createEngine({ ratePerSec: 5000, snapshotIntervalMs: 200 });
     const view = render(<App engine={engine} session={new ConsoleSession(engine)} onQuit={() => {}} />);
     try {
@@ -66,7 +66,9 @@ describe('a long console session', () => {
       expect(cycles).toBeGreaterThanOrEqual(4);
       expect(view.lastFrame()).toContain('Generator');
       expect(performance.getEntriesByType('measure').length).toBeLessThan(2000);
-      expect(after / warm, `heap ${(warm / 1048576).toFixed(1)} MiB after warm-up, ${(after / 1048576).toFixed(1)} MiB after ${cycles} cycles`).toBeLessThan(1.1);
+      // the leak this guards against grew the heap about tenfold in a minute; a loaded 2-core
+      // suite moves a healthy heap by up to ~10% (25.1 -> 27.6 MiB seen once), so 25% is the line
+      expect(after / warm, `heap ${(warm / 1048576).toFixed(1)} MiB after warm-up, ${(after / 1048576).toFixed(1)} MiB after ${cycles} cycles`).toBeLessThan(1.25);
     } finally {
       view.unmount();
       await engine.stop();

@@ -32,7 +32,9 @@ describe('consoleReducer', () => {
   });
 
   it('completes command names', () => {
-    expect(completeCommand('pro')).toBe('probe ');
+    expect(completeCommand('pro')).toBe('pro');
+    expect(completeCommand('prob')).toBe('probe ');
+    expect(completeCommand('prot')).toBe('protocol ');
     expect(completeCommand('re')).toBe('re');
     expect(completeCommand('rec')).toBe('reconnect ');
     expect(completeCommand('zzz')).toBe('zzz');

@@ -24,7 +24,9 @@ const BIN = fileURLToPath(new URL('../console/bin.mjs', import.meta.url));
 function startCli(args: string[]) {
   const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return { child, stderr: () => stderr, exit };
 }
@@ -40,9 +42,14 @@ async function waitForOutput(read: () => string, pattern: RegExp, timeoutMs: num
 
 interface Outcome {
   summary: {
-    verdict: string; fleet: { open: number }; totals: Record<string, number>; errors: Record<string, number>;
-    latency: Record<string, { p50: number | null; p99: number | null }>; recoveries: Array<{ dropped: number; fullMs: number | null; p95Ms: number | null }>;
-    broadcasts: { minReach: number | null }; saturated: { intervals: number; of: number };
+    verdict: string;
+    fleet: { open: number };
+    totals: Record<string, number>;
+    errors: Record<string, number>;
+    latency: Record<string, { p50: number | null; p99: number | null }>;
+    recoveries: Array<{ dropped: number; fullMs: number | null; p95Ms: number | null }>;
+    broadcasts: { minReach: number | null };
+    saturated: { intervals: number; of: number };
   };
   series: Snapshot[];
   wallS: number;
@@ -51,11 +58,23 @@ interface Outcome {
 async function runVariant(name: string, flags: string[], agents: ((url: string) => void) | null): Promise<Outcome> {
   const dir = mkdtempSync(join(tmpdir(), `sockstorm-bench-${name}-`));
   const script = join(dir, 'work.storm');
-  writeFileSync(script, [
-    'rate 4000/s', `vus ${COUNT}`, `await open ${COUNT} timeout 150s`, 'wait 5s',
-    'broadcast 3 size 64', 'wait 4s', 'kill 10% reset', 'await recovered timeout 60s', 'wait 2s',
-    `expect open >= ${COUNT}`, 'expect missed == 0', '',
-  ].join('\n'));
+  writeFileSync(
+    script,
+    [
+      'rate 4000/s',
+      `vus ${COUNT}`,
+      `await open ${COUNT} timeout 150s`,
+      'wait 5s',
+      'broadcast 3 size 64',
+      'wait 4s',
+      'kill 10% reset',
+      'await recovered timeout 60s',
+      'wait 2s',
+      `expect open >= ${COUNT}`,
+      'expect missed == 0',
+      '',
+    ].join('\n'),
+  );
   const json = join(dir, 'out.json');
   const ndjson = join(dir, 'out.ndjson');
   const started = performance.now();
@@ -69,7 +88,10 @@ async function runVariant(name: string, flags: string[], agents: ((url: string) 
   clearTimeout(timer);
   return {
     summary: JSON.parse(readFileSync(json, 'utf8')),
-    series: readFileSync(ndjson, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Snapshot),
+    series: readFileSync(ndjson, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Snapshot),
     wallS: (performance.now() - started) / 1000,
   };
 }
@@ -81,10 +103,16 @@ const ratio = (a: number | null | undefined, b: number | null | undefined): stri
 function partsHealth(series: Snapshot[]): Array<Record<string, string | number>> {
   const names = [...new Set(series.flatMap((s) => s.parts?.map((p) => p.name) ?? []))];
   return names.map((name) => {
-    const seen = series.filter((s) => !s.isStopped).map((s) => s.parts?.find((p) => p.name === name)).filter((p) => p !== undefined);
+    const seen = series
+      .filter((s) => !s.isStopped)
+      .map((s) => s.parts?.find((p) => p.name === name))
+      .filter((p) => p !== undefined);
     return {
-      part: name, 'open at end': seen[seen.length - 1]?.open ?? 0, 'saturated s': `${seen.filter((p) => p.isSaturated).length}/${seen.length}`,
-      'loop p99 max ms': ms(Math.max(0, ...seen.map((p) => p.loopDelayP99Ms))), 'RSS max MiB': (Math.max(0, ...seen.map((p) => p.rssBytes)) / 1048576).toFixed(0),
+      part: name,
+      'open at end': seen[seen.length - 1]?.open ?? 0,
+      'saturated s': `${seen.filter((p) => p.isSaturated).length}/${seen.length}`,
+      'loop p99 max ms': ms(Math.max(0, ...seen.map((p) => p.loopDelayP99Ms))),
+      'RSS max MiB': (Math.max(0, ...seen.map((p) => p.rssBytes)) / 1048576).toFixed(0),
       lost: seen.some((p) => p.isLost) ? 'LOST' : '',
     };
   });
@@ -95,18 +123,33 @@ export async function runAgentsBench(): Promise<void> {
   console.log(`\n## agents: ${COUNT.toLocaleString('en-US')} users as 3 agents in network namespaces vs --workers 3 on this host (3 bundled servers)`);
   const hosts = makeHosts(PARTS, 'b');
   try {
-    const onAgents = await runVariant('agents', ['--agents', String(PARTS), '--listen', `${hosts.root}:0`, '--token', TOKEN, '--agents-timeout', '30'], (url) => {
-      for (let i = 0; i < PARTS; i++) hosts.sockstorm(i, ['agent', '--coordinator', url, '--token', TOKEN, '--insecure', '--name', `agent-${i}`, '--retry-for', '5']);
-    });
+    const onAgents = await runVariant(
+      'agents',
+      ['--agents', String(PARTS), '--listen', `${hosts.root}:0`, '--token', TOKEN, '--agents-timeout', '30'],
+      (url) => {
+        for (let i = 0; i < PARTS; i++)
+          hosts.sockstorm(i, ['agent', '--coordinator', url, '--token', TOKEN, '--insecure', '--name', `agent-${i}`, '--retry-for', '5']);
+      },
+    );
     const onWorkers = await runVariant('workers', ['--workers', String(PARTS)], null);
     const row = (o: Outcome) => {
       const s = o.summary;
       const r = s.recoveries[0];
       return {
-        verdict: s.verdict, open: s.fleet.open, connects: s.totals.connects, errors: Object.values(s.errors).reduce((a, b) => a + b, 0),
-        'bcast received': s.totals.broadcastsReceived, missed: s.totals.missed, killed: r?.dropped ?? 0,
-        'connect p99': s.latency.connect?.p99 ?? null, 'fanout p99': s.latency.fanout?.p99 ?? null, 'reconnect p99': s.latency.reconnect?.p99 ?? null,
-        'recovery 95%': r?.p95Ms ?? null, 'recovery 100%': r?.fullMs ?? null, saturated: `${s.saturated.intervals}/${s.saturated.of}`, 'wall s': o.wallS.toFixed(0),
+        verdict: s.verdict,
+        open: s.fleet.open,
+        connects: s.totals.connects,
+        errors: Object.values(s.errors).reduce((a, b) => a + b, 0),
+        'bcast received': s.totals.broadcastsReceived,
+        missed: s.totals.missed,
+        killed: r?.dropped ?? 0,
+        'connect p99': s.latency.connect?.p99 ?? null,
+        'fanout p99': s.latency.fanout?.p99 ?? null,
+        'reconnect p99': s.latency.reconnect?.p99 ?? null,
+        'recovery 95%': r?.p95Ms ?? null,
+        'recovery 100%': r?.fullMs ?? null,
+        saturated: `${s.saturated.intervals}/${s.saturated.of}`,
+        'wall s': o.wallS.toFixed(0),
       };
     };
     const a = row(onAgents);
@@ -115,7 +158,12 @@ export async function runAgentsBench(): Promise<void> {
     console.table([
       { variant: '3 agents', ...a, ...Object.fromEntries(latency.map((k) => [k, ms(a[k])])) },
       { variant: '--workers 3', ...w, ...Object.fromEntries(latency.map((k) => [k, ms(w[k])])) },
-      { variant: 'agents / workers', ...Object.fromEntries(latency.map((k) => [k, ratio(a[k], w[k])])), open: ratio(a.open, w.open), connects: ratio(a.connects, w.connects) },
+      {
+        variant: 'agents / workers',
+        ...Object.fromEntries(latency.map((k) => [k, ratio(a[k], w[k])])),
+        open: ratio(a.open, w.open),
+        connects: ratio(a.connects, w.connects),
+      },
     ]);
     console.log('per part, 3 agents:');
     console.table(partsHealth(onAgents.series));

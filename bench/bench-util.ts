@@ -17,8 +17,14 @@ export async function connectMany(url: string, count: number, inFlight: number, 
       started++;
       const ws = new WebSocket(url, { perMessageDeflate: false });
       setup(ws);
-      ws.once('open', () => { open.push(ws); next(); });
-      ws.once('error', () => { failed++; next(); });
+      ws.once('open', () => {
+        open.push(ws);
+        next();
+      });
+      ws.once('error', () => {
+        failed++;
+        next();
+      });
     };
     for (let i = 0; i < Math.min(inFlight, count); i++) next();
   });

@@ -21,11 +21,15 @@ type Figures = Record<string, number>;
 
 function runWorker(mode: Side, url: string, adminUrl: string, token: string, count: number): Promise<Figures> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--expose-gc', join(bundles!, `${mode}.mjs`), url, adminUrl, token, String(count)],
-      { timeout: 300_000, maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
+    execFile(
+      process.execPath,
+      ['--expose-gc', join(bundles!, `${mode}.mjs`), url, adminUrl, token, String(count)],
+      { timeout: 300_000, maxBuffer: 1 << 20 },
+      (error, stdout, stderr) => {
         if (error) return reject(new Error(`${mode} worker failed: ${error.message}\n${stderr}`));
         resolve(JSON.parse(stdout.trim().split('\n').pop()!) as Figures);
-      });
+      },
+    );
   });
 }
 
@@ -39,10 +43,12 @@ async function measure(mode: Side, count: number): Promise<Figures> {
 }
 
 function median(rows: Figures[]): Figures {
-  return Object.fromEntries(Object.keys(rows[0]!).map((key) => {
-    const sorted = rows.map((r) => r[key]!).sort((a, b) => a - b);
-    return [key, sorted[Math.floor(sorted.length / 2)]!];
-  }));
+  return Object.fromEntries(
+    Object.keys(rows[0]!).map((key) => {
+      const sorted = rows.map((r) => r[key]!).sort((a, b) => a - b);
+      return [key, sorted[Math.floor(sorted.length / 2)]!];
+    }),
+  );
 }
 
 const fmt = (value: number, digits = 1): string => value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
@@ -76,7 +82,9 @@ const ROWS: Row[] = [
 ];
 
 async function benchSize(count: number): Promise<void> {
-  console.log(`\n### ${count.toLocaleString('en-US')} users against a uWS server: the floor (a minimal ws client) beside sockstorm, ${ROUNDS} alternating rounds`);
+  console.log(
+    `\n### ${count.toLocaleString('en-US')} users against a uWS server: the floor (a minimal ws client) beside sockstorm, ${ROUNDS} alternating rounds`,
+  );
   const runs: Record<Side, Figures[]> = { minimal: [], sockstorm: [] };
   for (let round = 0; round < ROUNDS; round++) {
     // who goes first alternates too, so warming up the machine favours neither
@@ -103,7 +111,9 @@ async function benchSize(count: number): Promise<void> {
     };
   });
   console.table(table);
-  console.log(`  medians (min-max); sockstorm: ${ours.errors} errors, ${runs.sockstorm.map((r) => r.saturatedIntervals).join('/')} saturated seconds per round, ${ours.rttSamples} RTT samples; open ${floor.open}/${ours.open}`);
+  console.log(
+    `  medians (min-max); sockstorm: ${ours.errors} errors, ${runs.sockstorm.map((r) => r.saturatedIntervals).join('/')} saturated seconds per round, ${ours.rttSamples} RTT samples; open ${floor.open}/${ours.open}`,
+  );
 }
 
 /** Runs both sizes and prints their tables. */

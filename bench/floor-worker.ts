@@ -24,8 +24,10 @@ async function minimal(): Promise<Record<string, number>> {
     ws.on('message', (data) => {
       const at = epoch();
       const frame = JSON.parse(data.toString()) as { t: string; ts: number; at: number };
-      if (frame.t === 'bcast') { received++; fanout.record(at - frame.ts); }
-      else if (frame.t === 'rtt') rtt.record(at - frame.at);
+      if (frame.t === 'bcast') {
+        received++;
+        fanout.record(at - frame.ts);
+      } else if (frame.t === 'rtt') rtt.record(at - frame.at);
     });
   });
   const openMs = performance.now() - started;
@@ -33,27 +35,46 @@ async function minimal(): Promise<Record<string, number>> {
   const rss = rssAfterGc();
   const idle = await loadDuring(() => settle(IDLE_SECONDS * 1000));
   // probes at a fixed rate from the intended send time, like sockstorm's
-  const probing = await loadDuring(() => new Promise<void>((resolve) => {
-    const probeStart = epoch();
-    let sent = 0;
-    const timer = setInterval(() => {
-      const now = epoch();
-      while (probeStart + (sent * 1000) / PROBE_RATE <= now && sent < PROBE_RATE * PROBE_SECONDS) {
-        sockets[sent % sockets.length]!.send(`{"t":"rtt","id":${sent},"at":${probeStart + (sent * 1000) / PROBE_RATE}}`);
-        sent++;
-      }
-      if (sent >= PROBE_RATE * PROBE_SECONDS) { clearInterval(timer); setTimeout(resolve, 500); }
-    }, 1);
-  }));
+  const probing = await loadDuring(
+    () =>
+      new Promise<void>((resolve) => {
+        const probeStart = epoch();
+        let sent = 0;
+        const timer = setInterval(() => {
+          const now = epoch();
+          while (probeStart + (sent * 1000) / PROBE_RATE <= now && sent < PROBE_RATE * PROBE_SECONDS) {
+            sockets[sent % sockets.length]!.send(`{"t":"rtt","id":${sent},"at":${probeStart + (sent * 1000) / PROBE_RATE}}`);
+            sent++;
+          }
+          if (sent >= PROBE_RATE * PROBE_SECONDS) {
+            clearInterval(timer);
+            setTimeout(resolve, 500);
+          }
+        }, 1);
+      }),
+  );
   const fanning = await loadDuring(() => broadcastAll(admin));
   for (const ws of sockets) ws.terminate();
   const f = fanout.summary();
   const r = rtt.summary();
   return {
-    open: sockets.length, openMs, rssBytes: rss, idleLoopP99: idle.loopP99,
-    rttP50: r.p50, rttP90: r.p90, rttP99: r.p99, rttMax: r.max, rttSamples: r.count, rttLoopP99: probing.loopP99, rttCpu: probing.cpuPercent,
-    fanoutP50: f.p50, fanoutP99: f.p99, reach: received / (BROADCASTS * sockets.length), fanoutLoopP99: fanning.loopP99,
-    errors: COUNT - sockets.length, saturatedIntervals: 0,
+    open: sockets.length,
+    openMs,
+    rssBytes: rss,
+    idleLoopP99: idle.loopP99,
+    rttP50: r.p50,
+    rttP90: r.p90,
+    rttP99: r.p99,
+    rttMax: r.max,
+    rttSamples: r.count,
+    rttLoopP99: probing.loopP99,
+    rttCpu: probing.cpuPercent,
+    fanoutP50: f.p50,
+    fanoutP99: f.p99,
+    reach: received / (BROADCASTS * sockets.length),
+    fanoutLoopP99: fanning.loopP99,
+    errors: COUNT - sockets.length,
+    saturatedIntervals: 0,
   };
 }
 

@@ -29,19 +29,28 @@ interface Target {
   close(): Promise<void>;
 }
 
-const listen = (http: HttpServer): Promise<number> => new Promise((resolve) => http.listen(0, '127.0.0.1', () => resolve((http.address() as AddressInfo).port)));
+const listen = (http: HttpServer): Promise<number> =>
+  new Promise((resolve) => http.listen(0, '127.0.0.1', () => resolve((http.address() as AddressInfo).port)));
 
 async function rawTarget(): Promise<Target> {
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   // the raw pattern: subscribe on open, a relay fans out to every subscriber
-  wss.on('connection', (socket) => socket.on('message', (data) => {
-    if (String(data).includes('"relay"')) for (const client of wss.clients) client.send(String(data));
-  }));
+  wss.on('connection', (socket) =>
+    socket.on('message', (data) => {
+      if (String(data).includes('"relay"')) for (const client of wss.clients) client.send(String(data));
+    }),
+  );
   await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
   return {
-    name: 'raw', url: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/`, setup: ['on open send {"event":"subscribe"}'],
+    name: 'raw',
+    url: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/`,
+    setup: ['on open send {"event":"subscribe"}'],
     flags: ['--broadcast-send', '{"event":"relay","ts":{{now}},"n":{{n}}}', '--ts-path', 'ts', '--seq-path', 'n'],
-    close: () => new Promise((resolve) => { for (const c of wss.clients) c.terminate(); wss.close(() => resolve()); }),
+    close: () =>
+      new Promise((resolve) => {
+        for (const c of wss.clients) c.terminate();
+        wss.close(() => resolve());
+      }),
   };
 }
 
@@ -51,7 +60,9 @@ async function socketIoTarget(): Promise<Target> {
   io.on('connection', (socket) => socket.on('relay', (m: unknown) => io.emit('tick', m)));
   const port = await listen(http);
   return {
-    name: 'socketio', url: `ws://127.0.0.1:${port}/`, setup: ['protocol socketio'],
+    name: 'socketio',
+    url: `ws://127.0.0.1:${port}/`,
+    setup: ['protocol socketio'],
     flags: ['--broadcast-send', 'relay {"ts":{{now}},"n":{{n}}}', '--ts-path', 'ts', '--seq-path', 'n'],
     close: () => new Promise((resolve) => io.close(() => resolve())),
   };
@@ -63,7 +74,9 @@ async function mqttTarget(): Promise<Target> {
   wss.on('connection', (socket) => broker.handle(createWebSocketStream(socket) as never));
   await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
   return {
-    name: 'mqtt', url: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/`, setup: ['protocol mqtt keepalive 30s', 'connect {"clientId":"u{{vu}}"}', 'on open send subscribe ticks'],
+    name: 'mqtt',
+    url: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/`,
+    setup: ['protocol mqtt keepalive 30s', 'connect {"clientId":"u{{vu}}"}', 'on open send subscribe ticks'],
     flags: ['--broadcast-send', 'publish ticks {"ts":{{now}},"n":{{n}}}', '--ts-path', 'ts', '--seq-path', 'n'],
     close: async () => {
       for (const c of wss.clients) c.terminate();
@@ -92,10 +105,18 @@ async function graphqlTarget(): Promise<Target> {
     for (;;) yield await new Promise((resolve) => waiting.add(resolve));
   }
   const wss = new WebSocketServer({ server: http });
-  useServer({ schema: buildSchema('type Tick { ts: Float! n: Int! } type Query { ok: Boolean } type Subscription { ticks: Tick! }'), roots: { subscription: { ticks } } }, wss);
+  useServer(
+    {
+      schema: buildSchema('type Tick { ts: Float! n: Int! } type Query { ok: Boolean } type Subscription { ticks: Tick! }'),
+      roots: { subscription: { ticks } },
+    },
+    wss,
+  );
   const port = await listen(http);
   return {
-    name: 'graphql-ws', url: `ws://127.0.0.1:${port}/graphql`, setup: ['protocol graphql-ws', 'on open send {"query":"subscription { ticks { ts n } }"}'],
+    name: 'graphql-ws',
+    url: `ws://127.0.0.1:${port}/graphql`,
+    setup: ['protocol graphql-ws', 'on open send {"query":"subscription { ticks { ts n } }"}'],
     flags: ['--broadcast-http', `POST http://127.0.0.1:${port}/tick {}`, '--ts-path', 'ticks.ts', '--seq-path', 'ticks.n'],
     close: async () => {
       for (const c of wss.clients) c.terminate();
@@ -105,10 +126,27 @@ async function graphqlTarget(): Promise<Target> {
   };
 }
 
-interface Row { preset: string; open: number; 'connects/s': string; 'RSS KiB/user': string; 'over raw KiB': string; 'goal <= 1 KiB': string; 'fanout p99 ms': string; reach: string; saturated: string; verdict: string }
+interface Row {
+  preset: string;
+  open: number;
+  'connects/s': string;
+  'RSS KiB/user': string;
+  'over raw KiB': string;
+  'goal <= 1 KiB': string;
+  'fanout p99 ms': string;
+  reach: string;
+  saturated: string;
+  verdict: string;
+}
 
 interface Outcome {
-  verdict: string; open: number; connectS: number; marginalKiB: number; fanoutP99: number | null; reach: number | null; saturated: string;
+  verdict: string;
+  open: number;
+  connectS: number;
+  marginalKiB: number;
+  fanoutP99: number | null;
+  reach: number | null;
+  saturated: string;
 }
 
 /**
@@ -120,23 +158,51 @@ async function runOn(target: Target, dir: string): Promise<Outcome> {
   const json = join(dir, `${target.name}.json`);
   const ndjson = join(dir, `${target.name}.ndjson`);
   const half = Math.floor(USERS / 2);
-  writeFileSync(script, [
-    ...target.setup, 'rate 10000/s', 'mark ramp', `vus ${half}`, `await open ${half} timeout 120s`, 'mark half', 'wait 3s', 'mark second',
-    `vus ${USERS}`, `await open ${USERS} timeout 120s`, 'mark held', 'wait 3s', 'mark broadcast', 'broadcast 3 every 1s', 'wait 4s', '',
-  ].join('\n'));
-  const child = spawn(process.execPath, [BIN, 'run', script, '--target', target.url, '--json', json, '--ndjson', ndjson, ...target.flags], { env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'ignore', 'ignore'] });
+  writeFileSync(
+    script,
+    [
+      ...target.setup,
+      'rate 10000/s',
+      'mark ramp',
+      `vus ${half}`,
+      `await open ${half} timeout 120s`,
+      'mark half',
+      'wait 3s',
+      'mark second',
+      `vus ${USERS}`,
+      `await open ${USERS} timeout 120s`,
+      'mark held',
+      'wait 3s',
+      'mark broadcast',
+      'broadcast 3 every 1s',
+      'wait 4s',
+      '',
+    ].join('\n'),
+  );
+  const child = spawn(process.execPath, [BIN, 'run', script, '--target', target.url, '--json', json, '--ndjson', ndjson, ...target.flags], {
+    env: { ...process.env, CI: 'true' },
+    stdio: ['ignore', 'ignore', 'ignore'],
+  });
   const timer = setTimeout(() => child.kill('SIGINT'), 240_000);
   await new Promise((resolve) => child.once('exit', resolve));
   clearTimeout(timer);
   const s = JSON.parse(readFileSync(json, 'utf8'));
-  const series = readFileSync(ndjson, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { atMs: number; health: { rssBytes: number } });
+  const series = readFileSync(ndjson, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { atMs: number; health: { rssBytes: number } });
   const at = (label: string): number => (s.marks as Array<{ label: string; atMs: number }>).find((m) => m.label === label)?.atMs ?? NaN;
   // the RSS of the last second of each quiet spell
   const rssBefore = (t: number): number => series.filter((x) => x.atMs <= t).pop()?.health.rssBytes ?? NaN;
   const marginal = (rssBefore(at('broadcast')) - rssBefore(at('second'))) / (USERS - half) / 1024;
   const connectS = (at('half') - at('ramp')) / 1000;
   return {
-    verdict: s.verdict, open: s.fleet.open, connectS, marginalKiB: marginal, fanoutP99: s.latency.fanout.p99, reach: s.broadcasts.minReach,
+    verdict: s.verdict,
+    open: s.fleet.open,
+    connectS,
+    marginalKiB: marginal,
+    fanoutP99: s.latency.fanout.p99,
+    reach: s.broadcasts.minReach,
     saturated: `${s.saturated.intervals}/${s.saturated.of}`,
   };
 }
@@ -154,11 +220,16 @@ export async function runProtocolsBench(): Promise<void> {
       if (target.name === 'raw') rawPerUser = o.marginalKiB;
       const over = o.marginalKiB - rawPerUser;
       rows.push({
-        preset: target.name, open: o.open, 'connects/s': o.connectS > 0 ? (Math.floor(USERS / 2) / o.connectS).toFixed(0) : '—',
-        'RSS KiB/user': o.marginalKiB.toFixed(2), 'over raw KiB': target.name === 'raw' ? '—' : over.toFixed(2),
+        preset: target.name,
+        open: o.open,
+        'connects/s': o.connectS > 0 ? (Math.floor(USERS / 2) / o.connectS).toFixed(0) : '—',
+        'RSS KiB/user': o.marginalKiB.toFixed(2),
+        'over raw KiB': target.name === 'raw' ? '—' : over.toFixed(2),
         'goal <= 1 KiB': target.name === 'raw' ? '—' : over <= 1 ? 'met' : 'MISSED',
-        'fanout p99 ms': o.fanoutP99 === null ? '—' : o.fanoutP99.toFixed(1), reach: o.reach === null ? '—' : `${(o.reach * 100).toFixed(1)}%`,
-        saturated: o.saturated, verdict: o.verdict,
+        'fanout p99 ms': o.fanoutP99 === null ? '—' : o.fanoutP99.toFixed(1),
+        reach: o.reach === null ? '—' : `${(o.reach * 100).toFixed(1)}%`,
+        saturated: o.saturated,
+        verdict: o.verdict,
       });
     } finally {
       await target.close();

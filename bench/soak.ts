@@ -28,13 +28,23 @@ async function serverSoak(engine: 'uws' | 'ws', minutes: number): Promise<void> 
     await settle(2000);
     const now = await s.stats();
     if (minute === 1) afterFirst = now.rssBytes;
-    const refused = Object.entries(now.refused).map(([k, v]) => `${k} ${v}`).join(', ');
-    console.log(`  min ${String(minute).padStart(2)}   RSS ${mib(now.rssBytes)}, heap ${mib(now.heapUsedBytes)} in use of ${mib(now.heapTotalBytes)}; frames sent ${frames}, handled ${now.messagesIn}, refused: ${refused}; admin ${now.admin.requests} (${Object.entries(now.admin.refused).map(([k, v]) => `${k}: ${v}`).join(', ')})`);
+    const refused = Object.entries(now.refused)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
+    console.log(
+      `  min ${String(minute).padStart(2)}   RSS ${mib(now.rssBytes)}, heap ${mib(now.heapUsedBytes)} in use of ${mib(now.heapTotalBytes)}; frames sent ${frames}, handled ${now.messagesIn}, refused: ${refused}; admin ${now.admin.requests} (${Object.entries(
+        now.admin.refused,
+      )
+        .map(([k, v]) => `${k}: ${v}`)
+        .join(', ')})`,
+    );
   }
   const { checks, failures } = await watcher.stop();
   const end = await s.stats();
   // the first minute grows V8's heap reservation to its working size; growth after it is what a leak would show
-  console.log(`  end      RSS ${mib(end.rssBytes)} (${((end.rssBytes / start.rssBytes - 1) * 100).toFixed(0)}% over the start, ${((end.rssBytes / afterFirst - 1) * 100).toFixed(0)}% over minute 1), ${adminRequests} admin requests sent, canary ${checks} ok, ${failures.length} failed${failures.length ? `: ${failures[0]}` : ''}`);
+  console.log(
+    `  end      RSS ${mib(end.rssBytes)} (${((end.rssBytes / start.rssBytes - 1) * 100).toFixed(0)}% over the start, ${((end.rssBytes / afterFirst - 1) * 100).toFixed(0)}% over minute 1), ${adminRequests} admin requests sent, canary ${checks} ok, ${failures.length} failed${failures.length ? `: ${failures[0]}` : ''}`,
+  );
   await s.stop();
 }
 
@@ -49,9 +59,15 @@ async function consoleSoak(minutes: number): Promise<void> {
   console.log(`\nconsole soak: the Ink console for ${minutes} min, 8 s idle then +100, b, k y, -100, snapshots once a second`);
   const engine = await createEngine({ ratePerSec: 5000 });
   const view = render(React.createElement(App, { engine, session: new ConsoleSession(engine), onQuit: () => {} }));
-  const until = (check: () => boolean): Promise<void> => new Promise((resolve) => {
-    const timer = setInterval(() => { if (check()) { clearInterval(timer); resolve(); } }, 50);
-  });
+  const until = (check: () => boolean): Promise<void> =>
+    new Promise((resolve) => {
+      const timer = setInterval(() => {
+        if (check()) {
+          clearInterval(timer);
+          resolve();
+        }
+      }, 50);
+    });
   const heap = (): number => process.memoryUsage().heapUsed;
   const startRss = process.memoryUsage.rss();
   console.log(`  start    RSS ${mib(startRss)}, heap ${mib(heap())}`);
@@ -76,7 +92,9 @@ async function consoleSoak(minutes: number): Promise<void> {
       console.log(`  ${cycles} cycles   RSS ${mib(process.memoryUsage.rss())}, heap ${mib(heap())}`);
     }
   }
-  console.log(`  end      RSS ${mib(process.memoryUsage.rss())} (${((process.memoryUsage.rss() / startRss - 1) * 100).toFixed(0)}% over the start), heap ${mib(heap())}, ${cycles} cycles, ${engine.getSnapshot().totals.connects} connects`);
+  console.log(
+    `  end      RSS ${mib(process.memoryUsage.rss())} (${((process.memoryUsage.rss() / startRss - 1) * 100).toFixed(0)}% over the start), heap ${mib(heap())}, ${cycles} cycles, ${engine.getSnapshot().totals.connects} connects`,
+  );
   view.unmount();
   await engine.stop();
 }

@@ -41,12 +41,23 @@ async function sockstorm(): Promise<Record<string, number>> {
   const s = engine.getSnapshot();
   await engine.stop();
   return {
-    open, openMs, rssBytes: rss, idleLoopP99: idle.loopP99,
-    rttP50: afterProbes.latency.rtt.p50, rttP90: afterProbes.latency.rtt.p90, rttP99: afterProbes.latency.rtt.p99, rttMax: afterProbes.latency.rtt.max, rttSamples: afterProbes.latency.rtt.count,
-    rttLoopP99: probing.loopP99, rttCpu: probing.cpuPercent,
-    fanoutP50: s.latency.fanout.p50, fanoutP99: s.latency.fanout.p99, reach: s.totals.broadcastsReceived / (BROADCASTS * open),
+    open,
+    openMs,
+    rssBytes: rss,
+    idleLoopP99: idle.loopP99,
+    rttP50: afterProbes.latency.rtt.p50,
+    rttP90: afterProbes.latency.rtt.p90,
+    rttP99: afterProbes.latency.rtt.p99,
+    rttMax: afterProbes.latency.rtt.max,
+    rttSamples: afterProbes.latency.rtt.count,
+    rttLoopP99: probing.loopP99,
+    rttCpu: probing.cpuPercent,
+    fanoutP50: s.latency.fanout.p50,
+    fanoutP99: s.latency.fanout.p99,
+    reach: s.totals.broadcastsReceived / (BROADCASTS * open),
     fanoutLoopP99: fanning.loopP99,
-    errors: Object.values(s.errors).reduce((a, b) => a + b, 0), saturatedIntervals: s.saturatedIntervals,
+    errors: Object.values(s.errors).reduce((a, b) => a + b, 0),
+    saturatedIntervals: s.saturatedIntervals,
   };
 }
 

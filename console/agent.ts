@@ -27,7 +27,9 @@ export interface AgentFlags {
   retryForMs?: number;
 }
 
-const say = (text: string): void => { process.stderr.write(`sockstorm agent: ${text}\n`); };
+const say = (text: string): void => {
+  process.stderr.write(`sockstorm agent: ${text}\n`);
+};
 
 function isLoopback(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, '');
@@ -44,8 +46,9 @@ export function checkAgentFlags(flags: AgentFlags): string | null {
   }
   if (url.protocol !== 'ws:' && url.protocol !== 'wss:') return `--coordinator must be ws:// or wss://, not ${url.protocol}`;
   // the token and every command would cross the network in the clear
-  if (url.protocol === 'ws:' && !isLoopback(url.hostname) && !flags.insecure) return `--coordinator ${flags.coordinator} is plain ws:// to another host: use wss:// (the coordinator's --tls-cert), or --insecure on a network you trust`;
-  if (!flags.token || flags.token.length < 16) return '--token (or SOCKSTORM_TOKEN) is required: the coordinator\'s, at least 16 characters';
+  if (url.protocol === 'ws:' && !isLoopback(url.hostname) && !flags.insecure)
+    return `--coordinator ${flags.coordinator} is plain ws:// to another host: use wss:// (the coordinator's --tls-cert), or --insecure on a network you trust`;
+  if (!flags.token || flags.token.length < 16) return "--token (or SOCKSTORM_TOKEN) is required: the coordinator's, at least 16 characters";
   return null;
 }
 
@@ -58,7 +61,11 @@ export async function runAgent(flags: AgentFlags): Promise<number> {
   }
   // a Job's index names its pod; two agents on one host outside a Job still get different names
   const name = flags.name ?? (process.env.JOB_COMPLETION_INDEX !== undefined ? `agent-${process.env.JOB_COMPLETION_INDEX}` : `${hostname()}-${process.pid}`);
-  const localAddresses = flags.sourceAddresses?.split(',').map((a) => a.trim()).filter(Boolean) ?? [];
+  const localAddresses =
+    flags.sourceAddresses
+      ?.split(',')
+      .map((a) => a.trim())
+      .filter(Boolean) ?? [];
   const capacity = hostCapacity({ localAddresses }, 1);
   const own: EngineOptions = {
     localAddresses,
@@ -108,10 +115,22 @@ function session(flags: AgentFlags, name: string, capacity: number | null, own: 
       if (message.type === 'welcome') {
         isJoined = true;
         say(`joined ${flags.coordinator} as ${message.name}`);
-        stopFleet = servePart({
-          send: (out: FromPart) => { if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(out)); },
-          onMessage: (listener) => { listeners.push(listener); },
-        }, { override: own, onEnd: () => { hasEnded = true; } });
+        stopFleet = servePart(
+          {
+            send: (out: FromPart) => {
+              if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(out));
+            },
+            onMessage: (listener) => {
+              listeners.push(listener);
+            },
+          },
+          {
+            override: own,
+            onEnd: () => {
+              hasEnded = true;
+            },
+          },
+        );
         return;
       }
       if (message.type === 'end') hasEnded = true;

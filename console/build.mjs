@@ -54,8 +54,16 @@ export async function ensureBundles(entries = ENTRIES) {
     mkdirSync(cache, { recursive: true });
     await esbuild.build({
       entryPoints: Object.fromEntries(Object.entries(entries).map(([name, path]) => [name, join(ROOT, path)])),
-      outdir: temp, bundle: true, splitting: true, format: 'esm', platform: 'node', target: 'node20',
-      packages: 'external', jsx: 'automatic', outExtension: { '.js': '.mjs' }, chunkNames: 'chunk-[hash]',
+      outdir: temp,
+      bundle: true,
+      splitting: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      packages: 'external',
+      jsx: 'automatic',
+      outExtension: { '.js': '.mjs' },
+      chunkNames: 'chunk-[hash]',
       banner: { js: `globalThis.__SOCKSTORM_BUNDLE__ = ${JSON.stringify({ root: ROOT, dir })};` },
       logLevel: 'silent',
     });

@@ -60,11 +60,13 @@ function positive(isInteger: boolean): (flag: string) => Check {
   };
 }
 
-const port = (flag: string): Check => (value) => {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65535) throw new InvalidArgumentError(`${flag} must be a port 0..65535, not "${value}"`);
-  return parsed;
-};
+const port =
+  (flag: string): Check =>
+  (value) => {
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65535) throw new InvalidArgumentError(`${flag} must be a port 0..65535, not "${value}"`);
+    return parsed;
+  };
 
 const repeatable = (): Check => (value, previous) => [...((previous as string[] | undefined) ?? []), value];
 
@@ -75,13 +77,23 @@ export const TARGET_OPTIONS: readonly Row[] = [
   { flags: '--target <url>', help: 'a ws:// or wss:// target', default: 'the bundled server' },
   { flags: '--targets <list>', help: 'several targets, comma-separated; users spread over them round-robin' },
   { flags: '--engine <engine>', help: 'bundled server engine', default: D.serverEngine, choices: ['uws', 'ws'] },
-  { flags: '--servers <n>', help: 'bundled server processes, each on its own port (one holds up to its own fd limit)', default: String(D.servers), check: positive(true) },
+  {
+    flags: '--servers <n>',
+    help: 'bundled server processes, each on its own port (one holds up to its own fd limit)',
+    default: String(D.servers),
+    check: positive(true),
+  },
   { flags: '--rate <n>', help: 'connect rate, users per second', default: `${D.ratePerSec}/s`, check: positive(false) },
   { flags: '--max-in-flight <n>', help: 'most handshakes pending at once', default: String(D.maxInFlight), check: positive(true) },
   { flags: '--handshake-timeout <ms>', help: 'handshake timeout in ms', default: String(D.handshakeTimeoutMs), check: positive(true) },
   { flags: '--max-payload <bytes>', help: 'largest frame a user accepts', default: String(D.maxPayloadBytes), check: positive(true) },
   { flags: '--topics <list>', help: 'topics users subscribe to (bundled server), comma-separated', default: D.topics.join(',') },
-  { flags: '--protocol <name>', help: 'what users speak: raw, socketio, graphql-ws or mqtt (scripts: protocol NAME)', default: 'raw', choices: ['raw', 'socketio', 'graphql-ws', 'mqtt'] },
+  {
+    flags: '--protocol <name>',
+    help: 'what users speak: raw, socketio, graphql-ws or mqtt (scripts: protocol NAME)',
+    default: 'raw',
+    choices: ['raw', 'socketio', 'graphql-ws', 'mqtt'],
+  },
   { flags: '--subprotocol <name>', help: 'offer a subprotocol (repeatable)', check: repeatable },
   { flags: '--header <name:value>', help: 'add an upgrade request header (repeatable)', check: repeatable },
   { flags: '--insecure', help: 'accept any TLS certificate (test targets only)' },
@@ -91,13 +103,23 @@ export const TARGET_OPTIONS: readonly Row[] = [
   { flags: '--ts-path <path>', help: 'real target: JSON path of the send time (epoch ms) in fan-out messages' },
   { flags: '--seq-path <path>', help: 'real target: JSON path of a per-topic sequence number' },
   { flags: '--topic-path <path>', help: 'real target: JSON path of the topic' },
-  { flags: '--workers <n>', help: 'split the fleet over N generator processes (each has its own fd limit and event loop)', default: String(D.workers), check: positive(true) },
+  {
+    flags: '--workers <n>',
+    help: 'split the fleet over N generator processes (each has its own fd limit and event loop)',
+    default: String(D.workers),
+    check: positive(true),
+  },
   { flags: '--agents <n>', help: 'run the fleet on N remote agents (sockstorm agent) that dial in to --listen', check: positive(true) },
   { flags: '--listen <host:port>', help: 'with --agents: where agents dial in (the address they reach; it also serves the bundled server)' },
   { flags: '--token <token>', help: 'with --agents: the secret every agent must give (default: $SOCKSTORM_TOKEN)' },
   { flags: '--tls-cert <file>', help: 'with --agents: a PEM certificate, so agents dial wss://' },
-  { flags: '--tls-key <file>', help: 'with --agents: the certificate\'s PEM key' },
-  { flags: '--agents-timeout <seconds>', help: 'with --agents: how long to wait for all of them (exit 106 naming who joined)', default: '60', check: positive(false) },
+  { flags: '--tls-key <file>', help: "with --agents: the certificate's PEM key" },
+  {
+    flags: '--agents-timeout <seconds>',
+    help: 'with --agents: how long to wait for all of them (exit 106 naming who joined)',
+    default: '60',
+    check: positive(false),
+  },
   { flags: '--metrics-port <port>', help: 'serve /metrics (Prometheus), /snapshot and /stream on 127.0.0.1 (0: a free port)', default: 'off', check: port },
 ];
 
@@ -113,7 +135,11 @@ export function withTargetOptions(command: Command): Command {
   return command;
 }
 
-const list = (text: string | undefined): string[] | undefined => text?.split(',').map((t) => t.trim()).filter(Boolean);
+const list = (text: string | undefined): string[] | undefined =>
+  text
+    ?.split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
 
 /** The engine options the flags ask for; a malformed value is an {@link EngineConfigError}. */
 export function engineOptions(flags: TargetFlags): EngineOptions {
@@ -123,16 +149,29 @@ export function engineOptions(flags: TargetFlags): EngineOptions {
     if (colon <= 0) throw new EngineConfigError('config.option', `--header "${header}" has no name: give it as 'Name: value'`);
     headers[header.slice(0, colon).trim()] = header.slice(colon + 1).trim();
   }
-  const framePaths = flags.tsPath || flags.seqPath || flags.topicPath
-    ? { tsPath: flags.tsPath, seqPath: flags.seqPath, topicPath: flags.topicPath } : undefined;
+  const framePaths =
+    flags.tsPath || flags.seqPath || flags.topicPath ? { tsPath: flags.tsPath, seqPath: flags.seqPath, topicPath: flags.topicPath } : undefined;
   const targets = list(flags.targets);
   return {
-    target: flags.target ?? targets?.[0], targets, serverEngine: flags.engine, ratePerSec: flags.rate, maxInFlight: flags.maxInFlight,
-    handshakeTimeoutMs: flags.handshakeTimeout, maxPayloadBytes: flags.maxPayload,
-    topics: list(flags.topics), protocols: flags.subprotocol,
-    headers, insecure: flags.insecure, localAddresses: list(flags.sourceAddresses),
-    broadcastHttp: flags.broadcastHttp, broadcastSend: flags.broadcastSend, framePaths, workers: flags.workers, servers: flags.servers,
-    agents: agentsOptions(flags), protocol: flags.protocol,
+    target: flags.target ?? targets?.[0],
+    targets,
+    serverEngine: flags.engine,
+    ratePerSec: flags.rate,
+    maxInFlight: flags.maxInFlight,
+    handshakeTimeoutMs: flags.handshakeTimeout,
+    maxPayloadBytes: flags.maxPayload,
+    topics: list(flags.topics),
+    protocols: flags.subprotocol,
+    headers,
+    insecure: flags.insecure,
+    localAddresses: list(flags.sourceAddresses),
+    broadcastHttp: flags.broadcastHttp,
+    broadcastSend: flags.broadcastSend,
+    framePaths,
+    workers: flags.workers,
+    servers: flags.servers,
+    agents: agentsOptions(flags),
+    protocol: flags.protocol,
   };
 }
 
@@ -144,8 +183,10 @@ function agentsOptions(flags: TargetFlags): EngineOptions['agents'] {
     return undefined;
   }
   if (!flags.listen) throw new EngineConfigError('config.option', '--agents needs --listen HOST:PORT: where the agents dial in');
-  if (!token || token.length < 16) throw new EngineConfigError('config.option', '--agents needs --token with at least 16 characters (e.g. openssl rand -hex 16)');
+  if (!token || token.length < 16)
+    throw new EngineConfigError('config.option', '--agents needs --token with at least 16 characters (e.g. openssl rand -hex 16)');
   if ((flags.tlsCert === undefined) !== (flags.tlsKey === undefined)) throw new EngineConfigError('config.option', '--tls-cert and --tls-key go together');
-  if (flags.workers !== undefined && flags.workers > 1) throw new EngineConfigError('config.option', '--agents and --workers do not mix: give each agent its own processes');
+  if (flags.workers !== undefined && flags.workers > 1)
+    throw new EngineConfigError('config.option', '--agents and --workers do not mix: give each agent its own processes');
   return { count: flags.agents, listen: flags.listen, token, tlsCert: flags.tlsCert, tlsKey: flags.tlsKey, joinTimeoutMs: (flags.agentsTimeout ?? 60) * 1000 };
 }

@@ -31,7 +31,11 @@ function runServer(args: string[]): void {
   const server = programEntry('server');
   const child = spawn(process.execPath, [...server.execArgv, server.file, ...args, '--exit-with-stdin'], { stdio: ['pipe', 'inherit', 'inherit'] });
   let forwarded: NodeJS.Signals | null = null;
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => { forwarded = signal; child.kill(signal); });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    process.on(signal, () => {
+      forwarded = signal;
+      child.kill(signal);
+    });
   child.on('exit', (code, signal) => {
     if (signal && signal !== forwarded) {
       process.stderr.write(`sockstorm server: crashed (${signal}); see the lines above\n`);
@@ -79,28 +83,43 @@ const rounds = (value: string): number => {
 };
 
 // `compare`: console/compare/ (the command's shell is compare-command.ts); its own options first
-withTargetOptions(program.command('compare <inputs...>')
-  .description('one script against several setups of the bundled server (--variant, twice or more), or saved `run --json` summaries (a.json b.json …), side by side')
-  .option('--variant <name:knobs>', `a setup, NAME:KNOB=VALUE,… (repeatable); knobs: ${VARIANT_KNOBS.join(', ')}`, (value: string, previous: string[] = []) => [...previous, value])
-  .option('--rounds <n>', 'run every variant this many times, the order alternating (default: 1)', rounds)
-  .option('--json <file>', 'write the comparison (figures and every run\'s summary) as JSON')
-  .option('--report <file>', 'write a self-contained HTML report: percentile curves and per-second series')
-  .option('--progress-interval <duration>', 'one progress line on stderr per this long (default: 1s)', interval)
-  .option('--no-host-check', 'run even when a variant asks for more users than this host can hold (exit 106 otherwise)'))
-  .addHelpText('after', '\nExample:\n  sockstorm compare examples/event-loop.storm --variant ws-loop:engine=ws,fanout=loop --variant uws:engine=uws --report compare.html\n  sockstorm compare before.json after.json\n' + exitCodeHelp(RUN_EXITS))
+withTargetOptions(
+  program
+    .command('compare <inputs...>')
+    .description(
+      'one script against several setups of the bundled server (--variant, twice or more), or saved `run --json` summaries (a.json b.json …), side by side',
+    )
+    .option(
+      '--variant <name:knobs>',
+      `a setup, NAME:KNOB=VALUE,… (repeatable); knobs: ${VARIANT_KNOBS.join(', ')}`,
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .option('--rounds <n>', 'run every variant this many times, the order alternating (default: 1)', rounds)
+    .option('--json <file>', "write the comparison (figures and every run's summary) as JSON")
+    .option('--report <file>', 'write a self-contained HTML report: percentile curves and per-second series')
+    .option('--progress-interval <duration>', 'one progress line on stderr per this long (default: 1s)', interval)
+    .option('--no-host-check', 'run even when a variant asks for more users than this host can hold (exit 106 otherwise)'),
+)
+  .addHelpText(
+    'after',
+    '\nExample:\n  sockstorm compare examples/event-loop.storm --variant ws-loop:engine=ws,fanout=loop --variant uws:engine=uws --report compare.html\n  sockstorm compare before.json after.json\n' +
+      exitCodeHelp(RUN_EXITS),
+  )
   .action(async (inputs: string[], flags: CompareFlags) => {
     const { runCompareCommand } = await import('./compare/compare-command.ts');
     process.exitCode = await runCompareCommand(inputs, flags);
   });
 
-program.command('server')
+program
+  .command('server')
   .description('the bundled target server (see `sockstorm server --help`)')
   .allowUnknownOption()
   .helpOption(false)
   .argument('[args...]')
   .action((args: string[]) => runServer(args));
 
-program.command('tune <action>')
+program
+  .command('tune <action>')
   .description('host limits: check (exit 106 if the host cannot hold N), apply, restore, probe')
   .option('--connections <n>', 'connections wanted', '10000')
   .option('--target <url>', 'the destination (capacity is per destination)')
@@ -119,30 +138,46 @@ program.command('tune <action>')
     process.exitCode = action === 'probe' ? await (await import('./tune-probe.ts')).runProbe(flags) : await runTune(action, flags);
   });
 
-program.command('agent')
-  .description('a load generator for a coordinator on another host (run|console --agents N --listen HOST:PORT --token T): dials out, runs its share, exits when the run ends')
+program
+  .command('agent')
+  .description(
+    'a load generator for a coordinator on another host (run|console --agents N --listen HOST:PORT --token T): dials out, runs its share, exits when the run ends',
+  )
   .requiredOption('--coordinator <url>', 'the coordinator, ws://HOST:PORT or wss://HOST:PORT')
-  .option('--token <token>', 'the coordinator\'s --token (default: $SOCKSTORM_TOKEN, which keeps it out of the process list)')
+  .option('--token <token>', "the coordinator's --token (default: $SOCKSTORM_TOKEN, which keeps it out of the process list)")
   .option('--name <name>', 'how the coordinator calls this agent (default: $JOB_COMPLETION_INDEX, else the host name)')
-  .option('--source-addresses <list>', 'local addresses to spread this agent\'s users over')
+  .option('--source-addresses <list>', "local addresses to spread this agent's users over")
   .option('--insecure', 'allow plain ws:// to a coordinator on another host, and any TLS certificate')
-  .option('--ca <file>', 'a PEM CA that signed the coordinator\'s certificate')
+  .option('--ca <file>', "a PEM CA that signed the coordinator's certificate")
   .option('--retry-for <seconds>', 'how long to keep trying to reach a coordinator (default: 300)')
   .addHelpText('after', exitCodeHelp([EXIT.passed, EXIT.error, EXIT.invalid]))
-  .action(async (flags: { coordinator: string; token?: string; name?: string; sourceAddresses?: string; insecure?: boolean; ca?: string; retryFor?: string }) => {
-    const { runAgent } = await import('./agent.ts');
-    const retryFor = flags.retryFor === undefined ? undefined : Number(flags.retryFor);
-    if (retryFor !== undefined && !(retryFor > 0)) throw new InvalidArgumentError(`--retry-for must be a positive number of seconds, not "${flags.retryFor}"`);
-    process.exitCode = await runAgent({ ...flags, token: flags.token ?? process.env.SOCKSTORM_TOKEN ?? '', retryForMs: retryFor === undefined ? undefined : retryFor * 1000 });
-  });
+  .action(
+    async (flags: { coordinator: string; token?: string; name?: string; sourceAddresses?: string; insecure?: boolean; ca?: string; retryFor?: string }) => {
+      const { runAgent } = await import('./agent.ts');
+      const retryFor = flags.retryFor === undefined ? undefined : Number(flags.retryFor);
+      if (retryFor !== undefined && !(retryFor > 0))
+        throw new InvalidArgumentError(`--retry-for must be a positive number of seconds, not "${flags.retryFor}"`);
+      process.exitCode = await runAgent({
+        ...flags,
+        token: flags.token ?? process.env.SOCKSTORM_TOKEN ?? '',
+        retryForMs: retryFor === undefined ? undefined : retryFor * 1000,
+      });
+    },
+  );
 
-program.command('dashboard')
-  .description('a full-screen wall in its own terminal (80x24 or more), attached to a run or console started with --metrics-port; without --attach it runs the demo (or --run FILE) headless, watches it, and after q prints its verdict and exits with its code')
+program
+  .command('dashboard')
+  .description(
+    'a full-screen wall in its own terminal (80x24 or more), attached to a run or console started with --metrics-port; without --attach it runs the demo (or --run FILE) headless, watches it, and after q prints its verdict and exits with its code',
+  )
   .option('--attach <url>', 'the http://127.0.0.1:PORT a run or console serves with --metrics-port (exit 104 if nothing sockstorm answers there)')
   .option('--run <script>', 'run this script instead of the demo, and watch it')
   // the keys' one home is the dashboard's keys.ts (small, no terminal library): the help is derived from it
-  .addHelpText('after', (await import('./dashboard/keys.ts')).keysHelp()
-    + exitCodeHelp([EXIT.passed, EXIT.error, EXIT.failed, EXIT.inconclusive, EXIT.invalid, EXIT.signal, EXIT.host]))
+  .addHelpText(
+    'after',
+    (await import('./dashboard/keys.ts')).keysHelp() +
+      exitCodeHelp([EXIT.passed, EXIT.error, EXIT.failed, EXIT.inconclusive, EXIT.invalid, EXIT.signal, EXIT.host]),
+  )
   .action(async (flags: { attach?: string; run?: string }) => {
     const { runDashboard } = await import('./dashboard/dashboard.ts');
     process.exitCode = await runDashboard(flags);
@@ -180,7 +215,9 @@ async function openConsole(flags: TargetFlags): Promise<number> {
 }
 
 // `sockstorm … | head` closes stdout early: that is the reader's choice, not an error of ours
-process.stdout.on('error', (error: NodeJS.ErrnoException) => { if (error.code === 'EPIPE') process.exit(0); });
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+});
 
 const first = process.argv[2];
 const names = program.commands.map((c) => c.name());

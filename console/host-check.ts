@@ -10,13 +10,14 @@ import { capacityFor, type Capacity } from '../tuning/plan.ts';
 /** The capacity of this host for `connections` users spread as the options say. */
 export function hostCapacity(options: EngineOptions, connections: number): Capacity {
   // ports are per (source address, destination): several targets or bundled servers multiply them like addresses do
-  const destinations = options.targets?.length ?? (options.target ? 1 : options.servers ?? 1);
+  const destinations = options.targets?.length ?? (options.target ? 1 : (options.servers ?? 1));
   const sourceAddresses = Math.max(1, options.localAddresses?.length ?? 0) * destinations;
   return capacityFor({ facts: readFacts(), connections, sourceAddresses, processes: options.workers ?? 1 });
 }
 
 /** The options with the host's limit attached, so the engine can warn before a target beyond it. */
 export function withHostLimit(options: EngineOptions, capacity: Capacity = hostCapacity(options, 1)): EngineOptions {
-  const limit: HostLimit | undefined = Number.isFinite(capacity.capacity) && capacity.binding ? { capacity: capacity.capacity, binding: capacity.binding } : undefined;
+  const limit: HostLimit | undefined =
+    Number.isFinite(capacity.capacity) && capacity.binding ? { capacity: capacity.capacity, binding: capacity.binding } : undefined;
   return { ...options, hostLimit: limit };
 }

@@ -61,12 +61,19 @@ export async function runProbe(flags: { max?: string; json?: boolean; procRoot?:
   const predicted = capacityFor({ facts, connections: bound, sourceAddresses: 1 });
   const probe = await probeHost(bound);
   // a probe that reached its bound below the predicted capacity says nothing about the prediction
-  const off = Number.isFinite(predicted.capacity) && !(probe.stoppedBy === null && bound < predicted.capacity) ? ((probe.held - predicted.capacity) / predicted.capacity) * 100 : null;
+  const off =
+    Number.isFinite(predicted.capacity) && !(probe.stoppedBy === null && bound < predicted.capacity)
+      ? ((probe.held - predicted.capacity) / predicted.capacity) * 100
+      : null;
   if (flags.json) {
     console.log(JSON.stringify({ probe, predicted: predicted.capacity, binding: predicted.binding, offPercent: off }, null, 2));
     return EXIT.passed;
   }
-  console.log(`probe: held ${probe.held.toLocaleString('en-US')} of ${bound.toLocaleString('en-US')} in ${ms(probe.seconds * 1000)} (${rate(probe.connectsPerSec)}); stopped by ${probe.stoppedBy ?? 'the bound'}`);
-  console.log(`check predicted ${Number.isFinite(predicted.capacity) ? predicted.capacity.toLocaleString('en-US') : 'unknown'} (binding: ${predicted.binding ?? 'none'})${off === null ? '' : `; probe is ${off >= 0 ? '+' : ''}${off.toFixed(2)}% off`}`);
+  console.log(
+    `probe: held ${probe.held.toLocaleString('en-US')} of ${bound.toLocaleString('en-US')} in ${ms(probe.seconds * 1000)} (${rate(probe.connectsPerSec)}); stopped by ${probe.stoppedBy ?? 'the bound'}`,
+  );
+  console.log(
+    `check predicted ${Number.isFinite(predicted.capacity) ? predicted.capacity.toLocaleString('en-US') : 'unknown'} (binding: ${predicted.binding ?? 'none'})${off === null ? '' : `; probe is ${off >= 0 ? '+' : ''}${off.toFixed(2)}% off`}`,
+  );
   return EXIT.passed;
 }

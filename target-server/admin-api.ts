@@ -34,7 +34,10 @@ function readJson(req: http.IncomingMessage): Promise<{ ok: true; value: unknown
       req.removeAllListeners('data');
       resolve(outcome);
     };
-    const timer = setTimeout(() => finish({ ok: false, reply: [408, { error: 'timeout', message: `the body did not arrive within ${BODY_TIMEOUT_MS} ms` }] }), BODY_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => finish({ ok: false, reply: [408, { error: 'timeout', message: `the body did not arrive within ${BODY_TIMEOUT_MS} ms` }] }),
+      BODY_TIMEOUT_MS,
+    );
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > MAX_BODY_BYTES) return finish({ ok: false, reply: TOO_LARGE });
@@ -57,13 +60,7 @@ function invalid<T>(result: Validated<T>): Reply | null {
 }
 
 /** Starts the admin server; resolves with it once listening. */
-export function startAdminApi(options: {
-  hub: ServerHub;
-  engine: ServerEngine;
-  host: string;
-  port: number;
-  token: string;
-}): Promise<http.Server> {
+export function startAdminApi(options: { hub: ServerHub; engine: ServerEngine; host: string; port: number; token: string }): Promise<http.Server> {
   const { hub, engine, token } = options;
   const timers = new Set<NodeJS.Timeout>();
   const counts: ServerStats['admin'] = { requests: 0, refused: {} };
@@ -101,8 +98,7 @@ export function startAdminApi(options: {
     const path = new URL(req.url ?? '/', 'http://admin').pathname;
     const key = `${req.method} ${path}`;
     if (key === 'GET /healthz') {
-      return engine.isListening ? [200, { ok: true, listening: true }]
-        : [503, { ok: false, listening: false, message: 'the WebSocket listener is down' }];
+      return engine.isListening ? [200, { ok: true, listening: true }] : [503, { ok: false, listening: false, message: 'the WebSocket listener is down' }];
     }
     if (key === 'GET /stats') return [200, hub.stats({ requests: counts.requests, refused: { ...counts.refused } })];
     if (key !== 'POST /broadcast' && key !== 'POST /kill' && key !== 'PUT /config') {

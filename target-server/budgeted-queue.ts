@@ -16,7 +16,10 @@ export class BudgetedQueue<T> {
   private isScheduled = false;
   private isStopped = false;
 
-  constructor(private readonly handle: (item: T) => boolean, private readonly sliceMs: number) {}
+  constructor(
+    private readonly handle: (item: T) => boolean,
+    private readonly sliceMs: number,
+  ) {}
 
   get length(): number {
     return this.items.length - this.head;

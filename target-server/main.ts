@@ -47,12 +47,25 @@ async function main(): Promise<void> {
   } catch (error) {
     process.exit((error as { exitCode?: number }).exitCode === 0 ? EXIT.passed : EXIT.invalid);
   }
-  const opts = program.opts<{ engine: string; host: string; port: number; adminHost: string; adminPort: number; token?: string; config?: string; exitWithStdin?: boolean }>();
+  const opts = program.opts<{
+    engine: string;
+    host: string;
+    port: number;
+    adminHost: string;
+    adminPort: number;
+    token?: string;
+    config?: string;
+    exitWithStdin?: boolean;
+  }>();
   if (opts.engine !== 'uws' && opts.engine !== 'ws') fail(`--engine must be uws or ws, not "${opts.engine}"`, EXIT.invalid);
   let config: Partial<ServerConfig> = {};
   if (opts.config) {
     let raw: unknown;
-    try { raw = JSON.parse(opts.config); } catch { fail('--config is not valid JSON', EXIT.invalid); }
+    try {
+      raw = JSON.parse(opts.config);
+    } catch {
+      fail('--config is not valid JSON', EXIT.invalid);
+    }
     const checked = validateConfigPatch(raw);
     if (!checked.ok) fail(`--config: ${checked.message}`, EXIT.invalid);
     config = checked.value;
@@ -63,7 +76,11 @@ async function main(): Promise<void> {
   } catch (error) {
     if (error instanceof NativeUnavailableError) fail(error.message, EXIT.nativeUnavailable);
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') fail(`port ${opts.port} or admin port ${opts.adminPort} on ${opts.host} is already in use; pick another with --port/--admin-port (0 picks a free one)`, EXIT.serverStart);
+    if (code === 'EADDRINUSE')
+      fail(
+        `port ${opts.port} or admin port ${opts.adminPort} on ${opts.host} is already in use; pick another with --port/--admin-port (0 picks a free one)`,
+        EXIT.serverStart,
+      );
     fail((error as Error).message, EXIT.serverStart);
   }
   process.stdout.write(`${JSON.stringify(server.info)}\n`);

@@ -14,10 +14,7 @@
  */
 
 /** A server operation sent by a client. */
-export type ClientOp =
-  | { t: 'sub'; topic: string }
-  | { t: 'unsub'; topic: string }
-  | { t: 'pub'; topic: string; data: unknown };
+export type ClientOp = { t: 'sub'; topic: string } | { t: 'unsub'; topic: string } | { t: 'pub'; topic: string; data: unknown };
 
 /** A fan-out frame as a client receives it. */
 export interface BroadcastFrame {
@@ -32,10 +29,7 @@ export interface BroadcastFrame {
 export type RefusalCode = 'bad-json' | 'bad-op' | 'too-deep' | 'too-many-topics' | 'overloaded' | 'internal';
 
 /** What the server makes of one text frame. */
-export type ParsedFrame =
-  | { kind: 'op'; op: ClientOp }
-  | { kind: 'echo' }
-  | { kind: 'bad'; code: RefusalCode; message: string };
+export type ParsedFrame = { kind: 'op'; op: ClientOp } | { kind: 'echo' } | { kind: 'bad'; code: RefusalCode; message: string };
 
 /** Longest topic name the server accepts. */
 export const MAX_TOPIC_LENGTH = 128;
@@ -254,7 +248,11 @@ export function validateBroadcast(body: unknown): Validated<BroadcastRequest> {
     value[field] = raw[field] as number;
   }
   if (value.count * value.size > BROADCAST_LIMITS.maxTotalBytes) {
-    return { ok: false, field: 'count', message: `count × size must be at most ${BROADCAST_LIMITS.maxTotalBytes} bytes (${value.count} × ${value.size} asked)` };
+    return {
+      ok: false,
+      field: 'count',
+      message: `count × size must be at most ${BROADCAST_LIMITS.maxTotalBytes} bytes (${value.count} × ${value.size} asked)`,
+    };
   }
   return { ok: true, value };
 }

@@ -3,7 +3,11 @@ import type { FanoutEngine } from './server-hub.ts';
 
 /** A live change an engine cannot make now; the old behaviour and listener stay as they were. */
 export class ConfigRefusedError extends Error {
-  constructor(readonly field: string, message: string, readonly status = 409) {
+  constructor(
+    readonly field: string,
+    message: string,
+    readonly status = 409,
+  ) {
     super(message);
   }
 }

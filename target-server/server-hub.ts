@@ -89,9 +89,18 @@ export class ServerHub {
   private readonly monitor = new LoopMonitor();
   private rejectCredit = 0;
   private readonly counters = {
-    connectionsTotal: 0, upgradesRejected: 0, closedByKill: 0, messagesIn: 0, bytesIn: 0,
-    messagesOut: 0, bytesOut: 0, backpressureDrops: 0, backpressureCloses: 0, badFrames: 0,
-    publishMsLast: 0, publishMsMax: 0,
+    connectionsTotal: 0,
+    upgradesRejected: 0,
+    closedByKill: 0,
+    messagesIn: 0,
+    bytesIn: 0,
+    messagesOut: 0,
+    bytesOut: 0,
+    backpressureDrops: 0,
+    backpressureCloses: 0,
+    badFrames: 0,
+    publishMsLast: 0,
+    publishMsMax: 0,
   };
   private readonly refused: Record<string, number> = {};
   private readonly work = new BudgetedQueue<QueuedMessage>((m) => this.runQueued(m), WORK_SLICE_MS);
@@ -202,9 +211,13 @@ export class ServerHub {
   private subscribe(conn: ServerConn, topic: string): boolean {
     const outcome = this.topics.subscribe(conn, topic);
     if (outcome === 'per-connection' || outcome === 'server') {
-      this.refuse(conn, 'too-many-topics', outcome === 'server'
-        ? `the server holds ${CLIENT_LIMITS.maxTopics} topics with subscribers; "${topic}" was not added`
-        : `a connection may subscribe to ${CLIENT_LIMITS.maxTopicsPerConnection} topics; "${topic}" was not added`);
+      this.refuse(
+        conn,
+        'too-many-topics',
+        outcome === 'server'
+          ? `the server holds ${CLIENT_LIMITS.maxTopics} topics with subscribers; "${topic}" was not added`
+          : `a connection may subscribe to ${CLIENT_LIMITS.maxTopicsPerConnection} topics; "${topic}" was not added`,
+      );
       return false;
     }
     if (outcome) conn.subscribe(topic);
@@ -308,7 +321,10 @@ export class ServerHub {
       if (this.backlog.has(request.topic)) this.enqueue(request.topic, dataJson, 1);
       else this.publish(request.topic, dataJson);
       if (++sent < request.count) {
-        const timer = setTimeout(() => { timers.delete(timer); tick(); }, request.intervalMs);
+        const timer = setTimeout(() => {
+          timers.delete(timer);
+          tick();
+        }, request.intervalMs);
         timers.add(timer);
       }
     };

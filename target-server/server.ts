@@ -47,7 +47,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     const loaded = loadNativeUws();
     if (!loaded.ok) {
       hub.stop();
-      throw new NativeUnavailableError(`${loaded.reason}. Refusing to run the slow JavaScript fallback as "uws"; run with --engine ws for the JavaScript baseline.`);
+      throw new NativeUnavailableError(
+        `${loaded.reason}. Refusing to run the slow JavaScript fallback as "uws"; run with --engine ws for the JavaScript baseline.`,
+      );
     }
     engine = new UwsEngine(loaded.uws, hub);
   } else {
@@ -66,8 +68,14 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     throw error;
   }
   const info: ListeningEvent = {
-    event: 'listening', host, port, adminPort: (admin.address() as { port: number }).port,
-    engine: engine.name, native: engine.native, token, pid: process.pid,
+    event: 'listening',
+    host,
+    port,
+    adminPort: (admin.address() as { port: number }).port,
+    engine: engine.name,
+    native: engine.native,
+    token,
+    pid: process.pid,
   };
   let closing: Promise<void> | undefined;
   return {

@@ -27,8 +27,7 @@ type UwsModule = typeof Uws;
  */
 export function loadNativeUws(): { ok: true; uws: UwsModule } | { ok: false; reason: string } {
   const require = createRequire(import.meta.url);
-  const file = process.env.SOCKSTORM_UWS_BINARY
-    ?? `uWebSockets.js/binaries/uws_${process.platform}_${process.arch}_${process.versions.modules}.node`;
+  const file = process.env.SOCKSTORM_UWS_BINARY ?? `uWebSockets.js/binaries/uws_${process.platform}_${process.arch}_${process.versions.modules}.node`;
   try {
     return { ok: true, uws: require(file) as UwsModule };
   } catch (error) {
@@ -128,7 +127,10 @@ export class UwsEngine implements ServerEngine {
   private host = '127.0.0.1';
   private port = 0;
 
-  constructor(private readonly uws: UwsModule, private readonly hub: ServerHub) {}
+  constructor(
+    private readonly uws: UwsModule,
+    private readonly hub: ServerHub,
+  ) {}
 
   private createApp(): Uws.TemplatedApp {
     const { hub, uws } = this;
@@ -183,7 +185,9 @@ export class UwsEngine implements ServerEngine {
       return;
     }
     let isAborted = false;
-    res.onAborted(() => { isAborted = true; });
+    res.onAborted(() => {
+      isAborted = true;
+    });
     setTimeout(() => {
       if (!isAborted) res.cork(() => res.upgrade<UserData>({ topics }, key, protocol, extensions, context));
     }, delayMs);
@@ -216,7 +220,9 @@ export class UwsEngine implements ServerEngine {
     for (const app of this.apps) app.publish(topic, frame, false, false);
     if (!this.isDrainingPublish) {
       this.isDrainingPublish = true;
-      setImmediate(() => { this.isDrainingPublish = false; });
+      setImmediate(() => {
+        this.isDrainingPublish = false;
+      });
     }
     return true;
   }
@@ -230,9 +236,12 @@ export class UwsEngine implements ServerEngine {
     if (changed.length === 0 || !this.listenSocket) return;
     const field = changed[0]!;
     const open = this.hub.conns.size;
-    const held = open > 0 ? open : socketsOnPort(this.port) ?? 0;
+    const held = open > 0 ? open : (socketsOnPort(this.port) ?? 0);
     if (held > 0) {
-      throw new ConfigRefusedError(field, `the uws engine fixes ${changed.join(', ')} per listener, and ${held} ${open > 0 ? 'open connections hold' : 'sockets still hold (TIME_WAIT after closes)'} port ${this.port}, so the listener cannot move now: set it at start (--config), try again with no connections, or use --engine ws, which applies it to new connections`);
+      throw new ConfigRefusedError(
+        field,
+        `the uws engine fixes ${changed.join(', ')} per listener, and ${held} ${open > 0 ? 'open connections hold' : 'sockets still hold (TIME_WAIT after closes)'} port ${this.port}, so the listener cannot move now: set it at start (--config), try again with no connections, or use --engine ws, which applies it to new connections`,
+      );
     }
     // the hub takes the patch after this returns; the new App must be built with it already
     const previous = { ...this.hub.config };
@@ -248,7 +257,8 @@ export class UwsEngine implements ServerEngine {
         if (socket) this.listenSocket = socket;
       });
     }
-    if (!this.listenSocket) throw new ConfigRefusedError(field, `the WebSocket listener on port ${this.port} could not be moved and is down; restart the server`, 503);
+    if (!this.listenSocket)
+      throw new ConfigRefusedError(field, `the WebSocket listener on port ${this.port} could not be moved and is down; restart the server`, 503);
   }
 
   async close(graceMs: number): Promise<void> {

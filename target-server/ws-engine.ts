@@ -17,7 +17,10 @@ const SHUTDOWN_FRAME = Buffer.concat([Buffer.from([0x88, 2 + SHUTDOWN_REASON.len
 class WsConn implements ServerConn {
   readonly topics = new Set<string>();
   lastActiveMs = Date.now();
-  constructor(private readonly ws: WebSocket, private readonly hub: ServerHub) {}
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly hub: ServerHub,
+  ) {}
 
   send(frame: string | Uint8Array, isBinary: boolean): SendStatus {
     if (this.ws.readyState !== WebSocket.OPEN) return 'closed';

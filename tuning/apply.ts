@@ -117,9 +117,10 @@ export function applyFindings(findings: Finding[], options: ApplyOptions): Chang
       }
       outcomes.push({ name, from, to, ok: true, message: 'applied' });
     } catch (error) {
-      const reason = (error as NodeJS.ErrnoException).code === 'EPERM' || /Operation not permitted/.test(String((error as { stderr?: Buffer }).stderr ?? ''))
-        ? 'refused: not permitted (raising a hard fd limit needs CAP_SYS_RESOURCE)'
-        : `failed: ${(error as Error).message.split('\n')[0]}`;
+      const reason =
+        (error as NodeJS.ErrnoException).code === 'EPERM' || /Operation not permitted/.test(String((error as { stderr?: Buffer }).stderr ?? ''))
+          ? 'refused: not permitted (raising a hard fd limit needs CAP_SYS_RESOURCE)'
+          : `failed: ${(error as Error).message.split('\n')[0]}`;
       outcomes.push({ name, from, to, ok: false, message: reason });
     }
   }

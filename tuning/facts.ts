@@ -58,7 +58,8 @@ export function parseNumbers(text: string | null): number[] | null {
 /** Soft and hard "Max open files" from a /proc/PID/limits text. */
 export function parseLimits(text: string | null): { soft: number | null; hard: number | null } {
   const match = text ? /^Max open files\s+(\S+)\s+(\S+)/m.exec(text) : null;
-  const value = (s: string | undefined): number | null => (s === undefined ? null : s === 'unlimited' ? Number.MAX_SAFE_INTEGER : Number.isFinite(Number(s)) ? Number(s) : null);
+  const value = (s: string | undefined): number | null =>
+    s === undefined ? null : s === 'unlimited' ? Number.MAX_SAFE_INTEGER : Number.isFinite(Number(s)) ? Number(s) : null;
   return { soft: value(match?.[1]), hard: value(match?.[2]) };
 }
 
@@ -85,7 +86,11 @@ export function readFacts(procRoot = '/proc', pid: number | 'self' = 'self'): Ho
     sysctl[name] = parseNumbers(read(join(procRoot, 'sys', path)));
   }
   return {
-    procRoot, nofileSoft: limits.soft, nofileHard: limits.hard, sysctl,
-    memAvailableBytes: parseMemAvailable(read(join(procRoot, 'meminfo'))), ...status,
+    procRoot,
+    nofileSoft: limits.soft,
+    nofileHard: limits.hard,
+    sysctl,
+    memAvailableBytes: parseMemAvailable(read(join(procRoot, 'meminfo'))),
+    ...status,
   };
 }

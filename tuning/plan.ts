@@ -79,8 +79,12 @@ function sysctlFinding(facts: HostFacts, name: SysctlName, minimum: number, why:
   const current = first(facts.sysctl[name]);
   const status: Status = current === null ? 'unknown' : current >= minimum ? 'pass' : severity;
   return {
-    id: name, status, current: current === null ? 'unknown' : String(current), recommended: `>= ${minimum}`,
-    command: `sysctl -w ${name}=${minimum}`, why,
+    id: name,
+    status,
+    current: current === null ? 'unknown' : String(current),
+    recommended: `>= ${minimum}`,
+    command: `sysctl -w ${name}=${minimum}`,
+    why,
     ...(status === 'warn' || status === 'fail' ? { apply: { kind: 'sysctl' as const, name, value: String(minimum) } } : {}),
   };
 }
@@ -109,9 +113,13 @@ export function capacityFor({ facts, connections, sourceAddresses, processes = 1
   const byConntrack = ctMax === null ? null : Math.max(0, ctMax - ctCount);
   const byMemory = facts.memAvailableBytes === null ? null : Math.floor(facts.memAvailableBytes / COST_PER_CONNECTION_BYTES);
   const limits: Array<[string, number | null, string]> = [
-    [processes > 1 ? `open files over ${processes} processes` : 'open files per process', byFds, facts.hasSysResource
-      ? 'raise the limit: sockstorm tune apply --yes'
-      : `this process cannot raise its hard limit (no CAP_SYS_RESOURCE): run ${processesFor(connections, perProcess)} (--workers)`],
+    [
+      processes > 1 ? `open files over ${processes} processes` : 'open files per process',
+      byFds,
+      facts.hasSysResource
+        ? 'raise the limit: sockstorm tune apply --yes'
+        : `this process cannot raise its hard limit (no CAP_SYS_RESOURCE): run ${processesFor(connections, perProcess)} (--workers)`,
+    ],
     ['ephemeral ports per destination', byPorts, sourceAddressAdvice(connections, ports, targetHost)],
     ['conntrack table', byConntrack, 'raise net.netfilter.nf_conntrack_max'],
     ['memory', byMemory, 'more memory, or fewer connections per host'],
@@ -124,9 +132,21 @@ export function capacityFor({ facts, connections, sourceAddresses, processes = 1
   const isShort = capacity < connections;
   const canHold = !isShort && unknown.length === 0;
   return {
-    wanted: connections, byFds, byPorts, byConntrack, byMemory, capacity,
-    binding: least?.[0] ?? null, lift: least?.[2] ?? null, canHold, isShort, unknown,
-    shortfalls: known.filter((l) => l[1] < connections).sort((a, b) => a[1] - b[1]).map(([limit, value, lift]) => ({ limit, capacity: value, lift })),
+    wanted: connections,
+    byFds,
+    byPorts,
+    byConntrack,
+    byMemory,
+    capacity,
+    binding: least?.[0] ?? null,
+    lift: least?.[2] ?? null,
+    canHold,
+    isShort,
+    unknown,
+    shortfalls: known
+      .filter((l) => l[1] < connections)
+      .sort((a, b) => a[1] - b[1])
+      .map(([limit, value, lift]) => ({ limit, capacity: value, lift })),
   };
 }
 
@@ -138,10 +158,14 @@ export function planFor(input: PlanInput): Finding[] {
   const findings: Finding[] = [];
   const canRaise = facts.hasSysResource;
   findings.push({
-    id: 'nofile', current: hard === null ? 'unknown' : `${facts.nofileSoft}/${hard}`, recommended: `>= ${needFds}`,
+    id: 'nofile',
+    current: hard === null ? 'unknown' : `${facts.nofileSoft}/${hard}`,
+    recommended: `>= ${needFds}`,
     status: hard === null ? 'unknown' : hard >= needFds ? 'pass' : 'fail',
     command: `prlimit --pid $$ --nofile=${needFds}:${needFds}`,
-    why: canRaise ? 'each connection is a file descriptor' : 'each connection is a file descriptor; this process lacks CAP_SYS_RESOURCE, so the hard limit cannot be raised here: split the fleet over processes',
+    why: canRaise
+      ? 'each connection is a file descriptor'
+      : 'each connection is a file descriptor; this process lacks CAP_SYS_RESOURCE, so the hard limit cannot be raised here: split the fleet over processes',
     ...(hard !== null && hard < needFds ? { apply: { kind: 'nofile' as const, value: needFds } } : {}),
   });
   findings.push(sysctlFinding(facts, 'fs.nr_open', needFds, 'the ceiling of any process fd limit; raised before the limit', 'fail'));
@@ -150,29 +174,56 @@ export function planFor(input: PlanInput): Finding[] {
   const neededPorts = Math.ceil(connections / Math.max(1, sourceAddresses));
   const range = facts.sysctl['net.ipv4.ip_local_port_range'];
   findings.push({
-    id: 'net.ipv4.ip_local_port_range', current: range ? range.join(' ') : 'unknown',
+    id: 'net.ipv4.ip_local_port_range',
+    current: range ? range.join(' ') : 'unknown',
     recommended: ports !== null && ports >= neededPorts ? `${ports} ports` : `>= ${neededPorts} ports per source address`,
     // short of ports is short of capacity: a FAIL, as the capacity line says (widening the range fixes it when it can)
     status: ports === null ? 'unknown' : ports >= neededPorts ? 'pass' : 'fail',
     command: neededPorts <= 64_512 ? 'sysctl -w net.ipv4.ip_local_port_range="1024 65535"' : `use ${Math.ceil(connections / 64_512)} or more source addresses`,
     why: `one local port per connection to a destination, per source address (${sourceAddresses} in use)`,
-    ...(ports !== null && ports < neededPorts && neededPorts <= 64_512 ? { apply: { kind: 'sysctl' as const, name: 'net.ipv4.ip_local_port_range' as const, value: '1024 65535' } } : {}),
+    ...(ports !== null && ports < neededPorts && neededPorts <= 64_512
+      ? { apply: { kind: 'sysctl' as const, name: 'net.ipv4.ip_local_port_range' as const, value: '1024 65535' } }
+      : {}),
   });
   findings.push(sysctlFinding(facts, 'net.core.somaxconn', 4096, 'accept backlog of a listening server during a connect storm'));
   findings.push(sysctlFinding(facts, 'net.ipv4.tcp_max_syn_backlog', 4096, 'half-open connections queued during a handshake surge'));
   findings.push(sysctlFinding(facts, 'net.ipv4.tcp_tw_reuse', 1, 'reuse TIME_WAIT ports for new outgoing connections after a mass disconnect'));
   const ctMax = first(facts.sysctl['net.netfilter.nf_conntrack_max']);
-  if (ctMax !== null) findings.push(sysctlFinding(facts, 'net.netfilter.nf_conntrack_max', connections * 2 + 65_536, 'a full conntrack table drops new connections silently', 'fail'));
+  if (ctMax !== null)
+    findings.push(
+      sysctlFinding(facts, 'net.netfilter.nf_conntrack_max', connections * 2 + 65_536, 'a full conntrack table drops new connections silently', 'fail'),
+    );
   const keepalive = first(facts.sysctl['net.ipv4.tcp_keepalive_time']);
-  findings.push({ id: 'net.ipv4.tcp_keepalive_time', status: keepalive === null ? 'unknown' : 'pass', current: String(keepalive ?? 'unknown'), recommended: 'any (WebSocket pings keep connections alive)', command: '', why: 'dead peers are found by WebSocket pings, not TCP keepalive' });
+  findings.push({
+    id: 'net.ipv4.tcp_keepalive_time',
+    status: keepalive === null ? 'unknown' : 'pass',
+    current: String(keepalive ?? 'unknown'),
+    recommended: 'any (WebSocket pings keep connections alive)',
+    command: '',
+    why: 'dead peers are found by WebSocket pings, not TCP keepalive',
+  });
   const tcpMem = facts.sysctl['net.ipv4.tcp_mem'];
   if (tcpMem && tcpMem.length === 3) {
     const neededPages = Math.ceil((connections * 8 * 1024) / 4096);
-    findings.push({ id: 'net.ipv4.tcp_mem', status: tcpMem[2]! >= neededPages ? 'pass' : 'warn', current: tcpMem.join(' '), recommended: `max >= ${neededPages} pages`, command: `sysctl -w net.ipv4.tcp_mem="${tcpMem[0]} ${tcpMem[1]} ${Math.max(tcpMem[2]!, neededPages)}"`, why: 'TCP buffer memory for all sockets (about 8 KiB each when idle)' });
+    findings.push({
+      id: 'net.ipv4.tcp_mem',
+      status: tcpMem[2]! >= neededPages ? 'pass' : 'warn',
+      current: tcpMem.join(' '),
+      recommended: `max >= ${neededPages} pages`,
+      command: `sysctl -w net.ipv4.tcp_mem="${tcpMem[0]} ${tcpMem[1]} ${Math.max(tcpMem[2]!, neededPages)}"`,
+      why: 'TCP buffer memory for all sockets (about 8 KiB each when idle)',
+    });
   }
   const memory = facts.memAvailableBytes;
   const neededMemory = connections * COST_PER_CONNECTION_BYTES;
-  findings.push({ id: 'memory', status: memory === null ? 'unknown' : memory >= neededMemory ? 'pass' : 'fail', current: memory === null ? 'unknown' : `${Math.round(memory / 1048576)} MiB available`, recommended: `>= ${Math.round(neededMemory / 1048576)} MiB`, command: '', why: `about ${COST_PER_CONNECTION_BYTES / 1024} KiB per connection (generator RSS and kernel buffers)` });
+  findings.push({
+    id: 'memory',
+    status: memory === null ? 'unknown' : memory >= neededMemory ? 'pass' : 'fail',
+    current: memory === null ? 'unknown' : `${Math.round(memory / 1048576)} MiB available`,
+    recommended: `>= ${Math.round(neededMemory / 1048576)} MiB`,
+    command: '',
+    why: `about ${COST_PER_CONNECTION_BYTES / 1024} KiB per connection (generator RSS and kernel buffers)`,
+  });
   // a row that passes suggests nothing: its "recommended" minimum is below what is set, and
   // running that command would lower the limit (prlimit --nofile=10040 where 20000 was set)
   return findings.map((f) => (f.status === 'warn' || f.status === 'fail' ? f : { ...f, command: '' }));

@@ -35,7 +35,9 @@ function formatCapacity(c: Capacity, target: string | undefined): string[] {
   const show = (n: number | null): string => (n === null ? 'unknown' : n.toLocaleString('en-US'));
   return [
     `capacity for ${c.wanted.toLocaleString('en-US')} connections to ${target ?? 'one destination'}: ${Number.isFinite(c.capacity) ? c.capacity.toLocaleString('en-US') : 'unknown'} (${c.canHold ? 'can hold' : c.isShort ? 'CANNOT hold' : 'CANNOT TELL'})`,
-    ...(c.unknown.length > 0 ? [`  unknown: ${c.unknown.join(', ')} (unreadable under the proc root): the host is not called able to hold it until they are known`] : []),
+    ...(c.unknown.length > 0
+      ? [`  unknown: ${c.unknown.join(', ')} (unreadable under the proc root): the host is not called able to hold it until they are known`]
+      : []),
     `  open files per process ${show(c.byFds)}, ports × source addresses ${show(c.byPorts)}, conntrack room ${show(c.byConntrack)}, memory ${show(c.byMemory)}`,
     ...(c.binding ? [`  binding limit: ${c.binding}${c.lift && !c.canHold ? `; ${c.lift}` : ''}`] : []),
     ...c.shortfalls.slice(1).map((s) => `  then: ${s.limit} (${show(s.capacity)}); ${s.lift}`),
@@ -89,9 +91,23 @@ export async function runTune(action: string, flags: TuneFlags): Promise<number>
   }
   const { facts, findings, capacity } = result;
   if (action === 'check') {
-    if (flags.json) console.log(JSON.stringify({ canHold: capacity.canHold, capacity, findings, privileges: { uid: facts.uid, hasSysResource: facts.hasSysResource, hasNetAdmin: facts.hasNetAdmin } }, null, 2));
+    if (flags.json)
+      console.log(
+        JSON.stringify(
+          {
+            canHold: capacity.canHold,
+            capacity,
+            findings,
+            privileges: { uid: facts.uid, hasSysResource: facts.hasSysResource, hasNetAdmin: facts.hasNetAdmin },
+          },
+          null,
+          2,
+        ),
+      );
     else {
-      console.log(`privileges: uid ${facts.uid ?? 'unknown'}, CAP_SYS_RESOURCE ${facts.hasSysResource ? 'yes' : 'no'}, CAP_NET_ADMIN ${facts.hasNetAdmin ? 'yes' : 'no'}`);
+      console.log(
+        `privileges: uid ${facts.uid ?? 'unknown'}, CAP_SYS_RESOURCE ${facts.hasSysResource ? 'yes' : 'no'}, CAP_NET_ADMIN ${facts.hasNetAdmin ? 'yes' : 'no'}`,
+      );
       for (const line of [...formatFindings(findings), ...formatCapacity(capacity, flags.target)]) console.log(line);
     }
     return capacity.canHold ? EXIT.passed : EXIT.host;
@@ -113,7 +129,8 @@ export async function runTune(action: string, flags: TuneFlags): Promise<number>
       return EXIT.error;
     }
     const outcomes = applyFindings(scoped, {
-      procRoot: flags.procRoot ?? '/proc', journalPath: flags.journal ?? defaultJournalPath(),
+      procRoot: flags.procRoot ?? '/proc',
+      journalPath: flags.journal ?? defaultJournalPath(),
       pid: flags.pid ? Number(flags.pid) : process.ppid,
       persistFile: flags.persist ? join(process.env.SOCKSTORM_SYSCTL_DIR ?? '/etc/sysctl.d', '99-sockstorm.conf') : null,
     });

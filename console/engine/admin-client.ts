@@ -20,7 +20,11 @@ export interface AdminApi {
 
 /** Talks to `http://host:adminPort` with the bearer token. */
 export class AdminClient implements AdminApi {
-  constructor(readonly baseUrl: string, private readonly token: string, private readonly timeoutMs = 5000) {}
+  constructor(
+    readonly baseUrl: string,
+    private readonly token: string,
+    private readonly timeoutMs = 5000,
+  ) {}
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<AdminResult<T>> {
     try {

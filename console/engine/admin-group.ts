@@ -20,18 +20,51 @@ export function mergeServerStats(all: ServerStats[]): ServerStats {
   return {
     ...first,
     uptimeMs: max((s) => s.uptimeMs),
-    connections: sum((s) => s.connections), connectionsTotal: sum((s) => s.connectionsTotal),
-    upgradesRejected: sum((s) => s.upgradesRejected), closedByKill: sum((s) => s.closedByKill),
-    subscribers: sumMap(all.map((s) => s.subscribers), (a, b) => a + b), seq: sumMap(all.map((s) => s.seq), Math.max),
-    messagesIn: sum((s) => s.messagesIn), bytesIn: sum((s) => s.bytesIn), messagesOut: sum((s) => s.messagesOut), bytesOut: sum((s) => s.bytesOut),
-    backpressureDrops: sum((s) => s.backpressureDrops), backpressureCloses: sum((s) => s.backpressureCloses), badFrames: sum((s) => s.badFrames),
-    topics: max((s) => s.topics), queued: sum((s) => s.queued), refused: sumMap(all.map((s) => s.refused), (a, b) => a + b),
-    admin: { requests: sum((s) => s.admin.requests), refused: sumMap(all.map((s) => s.admin.refused), (a, b) => a + b) },
+    connections: sum((s) => s.connections),
+    connectionsTotal: sum((s) => s.connectionsTotal),
+    upgradesRejected: sum((s) => s.upgradesRejected),
+    closedByKill: sum((s) => s.closedByKill),
+    subscribers: sumMap(
+      all.map((s) => s.subscribers),
+      (a, b) => a + b,
+    ),
+    seq: sumMap(
+      all.map((s) => s.seq),
+      Math.max,
+    ),
+    messagesIn: sum((s) => s.messagesIn),
+    bytesIn: sum((s) => s.bytesIn),
+    messagesOut: sum((s) => s.messagesOut),
+    bytesOut: sum((s) => s.bytesOut),
+    backpressureDrops: sum((s) => s.backpressureDrops),
+    backpressureCloses: sum((s) => s.backpressureCloses),
+    badFrames: sum((s) => s.badFrames),
+    topics: max((s) => s.topics),
+    queued: sum((s) => s.queued),
+    refused: sumMap(
+      all.map((s) => s.refused),
+      (a, b) => a + b,
+    ),
+    admin: {
+      requests: sum((s) => s.admin.requests),
+      refused: sumMap(
+        all.map((s) => s.admin.refused),
+        (a, b) => a + b,
+      ),
+    },
     isListening: all.every((s) => s.isListening),
-    publishMsLast: max((s) => s.publishMsLast), publishMsMax: max((s) => s.publishMsMax),
-    loop: { delayP50Ms: max((s) => s.loop.delayP50Ms), delayP99Ms: max((s) => s.loop.delayP99Ms), delayMaxMs: max((s) => s.loop.delayMaxMs), utilization: max((s) => s.loop.utilization) },
+    publishMsLast: max((s) => s.publishMsLast),
+    publishMsMax: max((s) => s.publishMsMax),
+    loop: {
+      delayP50Ms: max((s) => s.loop.delayP50Ms),
+      delayP99Ms: max((s) => s.loop.delayP99Ms),
+      delayMaxMs: max((s) => s.loop.delayMaxMs),
+      utilization: max((s) => s.loop.utilization),
+    },
     cpu: { userPercent: sum((s) => s.cpu.userPercent), systemPercent: sum((s) => s.cpu.systemPercent) },
-    rssBytes: sum((s) => s.rssBytes), heapUsedBytes: sum((s) => s.heapUsedBytes), heapTotalBytes: sum((s) => s.heapTotalBytes),
+    rssBytes: sum((s) => s.rssBytes),
+    heapUsedBytes: sum((s) => s.heapUsedBytes),
+    heapTotalBytes: sum((s) => s.heapTotalBytes),
   };
 }
 
@@ -55,7 +88,11 @@ export class AdminGroup implements AdminApi {
     if (failed) return failed;
     const answers = results.map((r) => (r as { value: BroadcastAnswer }).value);
     if (answers.some((a) => a.firstSeq !== answers[0]!.firstSeq)) {
-      return { ok: false, status: 0, message: `the servers disagree on seq (${answers.map((a) => a.firstSeq).join(', ')}): a client pub reached only some of them` };
+      return {
+        ok: false,
+        status: 0,
+        message: `the servers disagree on seq (${answers.map((a) => a.firstSeq).join(', ')}): a client pub reached only some of them`,
+      };
     }
     return { ok: true, value: answers[0]! };
   }

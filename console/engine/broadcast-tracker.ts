@@ -50,7 +50,11 @@ export class BroadcastTracker {
   /** Receipt latencies of settled records, kept by a tracker of one part of several (to merge exactly). */
   private readonly histograms = new WeakMap<BroadcastRecord, LatencyHistogram>();
 
-  constructor(private readonly settleMs = 5000, private readonly keep = 500, private readonly isDetailed = false) {}
+  constructor(
+    private readonly settleMs = 5000,
+    private readonly keep = 500,
+    private readonly isDetailed = false,
+  ) {}
 
   private fresh: BroadcastRecord[] = [];
 
@@ -76,7 +80,19 @@ export class BroadcastTracker {
     const key = `${seq}\u0000${topic}`;
     let entry = this.pending.get(key);
     if (!entry) {
-      const record: BroadcastRecord = { topic, seq, openAtSend, receivers: 0, reach: 0, firstMs: 0, p50Ms: 0, p99Ms: 0, lastMs: 0, isSettled: false, sentAtMs: at };
+      const record: BroadcastRecord = {
+        topic,
+        seq,
+        openAtSend,
+        receivers: 0,
+        reach: 0,
+        firstMs: 0,
+        p50Ms: 0,
+        p99Ms: 0,
+        lastMs: 0,
+        isSettled: false,
+        sentAtMs: at,
+      };
       entry = { record, latencies: [], createdAt: at, firstReceiptAt: 0 };
       if (!this.firstSeen.has(topic)) this.firstSeen.set(topic, { seq, at });
       this.pending.set(key, entry);
@@ -88,9 +104,10 @@ export class BroadcastTracker {
   receive(topic: string, seq: number, latencyMs: number, at: number, openNow: number): void {
     // the receipts of one broadcast arrive back to back: remember the last record looked up
     const cached = this.lastEntry;
-    const entry = cached && cached.record.seq === seq && cached.record.topic === topic && !cached.record.isSettled
-      ? cached
-      : this.pending.get(`${seq}\u0000${topic}`) ?? this.lateOrNew(topic, seq, at, openNow);
+    const entry =
+      cached && cached.record.seq === seq && cached.record.topic === topic && !cached.record.isSettled
+        ? cached
+        : (this.pending.get(`${seq}\u0000${topic}`) ?? this.lateOrNew(topic, seq, at, openNow));
     if (!entry) return;
     this.lastEntry = entry;
     if (entry.firstReceiptAt === 0) entry.firstReceiptAt = at;

@@ -13,9 +13,7 @@ export interface BroadcastOrder {
 }
 
 /** What a trigger did. */
-export type TriggerOutcome =
-  | { ok: true; firstSeq: number | null; lastSeq: number | null }
-  | { ok: false; message: string };
+export type TriggerOutcome = { ok: true; firstSeq: number | null; lastSeq: number | null } | { ok: false; message: string };
 
 /** A way to set off broadcasts. */
 export interface BroadcastTrigger {
@@ -32,7 +30,10 @@ export function fireEvery(count: number, everyMs: number, timers: Set<NodeJS.Tim
   const next = (): void => {
     void fireOne();
     if (++sent < count) {
-      const timer = setTimeout(() => { timers.delete(timer); next(); }, everyMs);
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        next();
+      }, everyMs);
       timers.add(timer);
     }
   };

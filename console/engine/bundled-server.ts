@@ -50,7 +50,10 @@ export interface ServerCrash {
 
 /** Raised when the server process does not come up; `code` is stable. */
 export class ServerStartError extends Error {
-  constructor(message: string, readonly code: 'server.start' | 'server.native') {
+  constructor(
+    message: string,
+    readonly code: 'server.start' | 'server.native',
+  ) {
     super(message);
   }
 }
@@ -63,10 +66,14 @@ function hostForUrl(host: string): string {
 export function startBundledServer(options: BundledServerOptions = {}): Promise<BundledServer> {
   const server = programEntry('server');
   const args = [
-    ...server.execArgv, server.file,
-    '--engine', options.engine ?? 'uws',
-    '--host', options.host ?? '127.0.0.1',
-    '--port', String(options.port ?? 0),
+    ...server.execArgv,
+    server.file,
+    '--engine',
+    options.engine ?? 'uws',
+    '--host',
+    options.host ?? '127.0.0.1',
+    '--port',
+    String(options.port ?? 0),
     // stdin is a pipe from us: when this process dies, even by SIGKILL, the server follows
     '--exit-with-stdin',
   ];
@@ -76,7 +83,9 @@ export function startBundledServer(options: BundledServerOptions = {}): Promise<
   const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
   child.stdin!.on('error', () => {});
   let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString()).slice(-4000); });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
   const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
   const crashListeners: Array<(crash: ServerCrash) => void> = [];
   let stopping: Promise<void> | undefined;
@@ -115,8 +124,15 @@ export function startBundledServer(options: BundledServerOptions = {}): Promise<
       const host = hostForUrl(info.host);
       resolve({
         // the admin API stays on loopback (the server's default), wherever the WebSocket port listens
-        info, url: `ws://${host}:${info.port}/`, adminUrl: `http://127.0.0.1:${info.adminPort}`, child, stop, stderr: () => stderr,
-        onCrash: (listener) => { crashListeners.push(listener); },
+        info,
+        url: `ws://${host}:${info.port}/`,
+        adminUrl: `http://127.0.0.1:${info.adminPort}`,
+        child,
+        stop,
+        stderr: () => stderr,
+        onCrash: (listener) => {
+          crashListeners.push(listener);
+        },
       });
     });
     child.once('exit', (code) => {

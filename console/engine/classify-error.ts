@@ -79,7 +79,7 @@ const ADVICE: Array<[prefix: string, advice: string]> = [
   ['handshake.bad_upgrade', 'the server answered 101 without "Upgrade: websocket": a proxy or the server does not speak WebSocket on this path'],
   ['handshake.bad_response', 'the answer to the upgrade was not valid HTTP: is this port a WebSocket server (TLS on a ws:// URL)?'],
   ['handshake.subprotocol', 'the server and --subprotocol disagree: offer the one the server speaks'],
-  ['handshake.extension', 'the server answered with an extension sockstorm did not offer (check --compression and the server\'s permessage-deflate)'],
+  ['handshake.extension', "the server answered with an extension sockstorm did not offer (check --compression and the server's permessage-deflate)"],
   ['handshake.redirect', 'the upgrade was redirected; give the final URL as the target'],
   ['protocol.', 'the server sent a frame the WebSocket protocol forbids, or one over --max-payload'],
   ['close.1006', 'the connection dropped without a close frame'],

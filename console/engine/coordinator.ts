@@ -41,16 +41,25 @@ function parseListen(listen: string): { host: string; port: number } {
 
 function wsChannel(socket: WebSocket): PartChannel {
   let isAlive = true;
-  socket.on('pong', () => { isAlive = true; });
+  socket.on('pong', () => {
+    isAlive = true;
+  });
   // a SIGKILLed agent's kernel closes its socket at once; a lost network is found within 3 s
   const pinger = setInterval(() => {
     if (!isAlive) return socket.terminate();
     isAlive = false;
     socket.ping();
   }, 1000);
-  const closed = new Promise<void>((resolve) => socket.once('close', () => { clearInterval(pinger); resolve(); }));
+  const closed = new Promise<void>((resolve) =>
+    socket.once('close', () => {
+      clearInterval(pinger);
+      resolve();
+    }),
+  );
   return {
-    send: (message: ToPart) => { if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(message)); },
+    send: (message: ToPart) => {
+      if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(message));
+    },
     onMessage: (listener) => {
       socket.on('message', (data) => {
         try {
@@ -60,7 +69,9 @@ function wsChannel(socket: WebSocket): PartChannel {
         }
       });
     },
-    onClose: (listener) => { socket.once('close', (code, reason) => listener(`the connection closed (${code}${reason.length ? ` ${reason}` : ''})`)); },
+    onClose: (listener) => {
+      socket.once('close', (code, reason) => listener(`the connection closed (${code}${reason.length ? ` ${reason}` : ''})`));
+    },
     async close(graceMs) {
       if (socket.readyState === socket.OPEN) {
         socket.send(JSON.stringify({ type: 'end', reason: 'run ended' } satisfies ToPart));
@@ -96,7 +107,9 @@ export async function startCoordinator(options: AgentsOptions): Promise<Coordina
     https?.listen(port, host);
   });
   const address = (https ? https.address() : wss.address()) as AddressInfo;
-  let log = (level: 'info' | 'warn' | 'error', text: string): void => { process.stderr.write(`sockstorm coordinator: ${level === 'info' ? '' : `${level}: `}${text}\n`); };
+  let log = (level: 'info' | 'warn' | 'error', text: string): void => {
+    process.stderr.write(`sockstorm coordinator: ${level === 'info' ? '' : `${level}: `}${text}\n`);
+  };
   const joined: JoinedAgent[] = [];
   let wanted = options.count;
   let isClosed = false;
@@ -118,11 +131,17 @@ export async function startCoordinator(options: AgentsOptions): Promise<Coordina
       }
       if (hello?.type !== 'hello') return refuse(REFUSED.badHello, 'the first message is not a hello');
       if (!isToken(hello.token, options.token)) return refuse(REFUSED.badToken, 'wrong token');
-      if (hello.protocol !== PART_PROTOCOL_VERSION) return refuse(REFUSED.badHello, `protocol ${hello.protocol}, this coordinator speaks ${PART_PROTOCOL_VERSION}`);
+      if (hello.protocol !== PART_PROTOCOL_VERSION)
+        return refuse(REFUSED.badHello, `protocol ${hello.protocol}, this coordinator speaks ${PART_PROTOCOL_VERSION}`);
       const name = String(hello.name || from).slice(0, 64);
       if (joined.some((a) => a.name === name)) return refuse(REFUSED.full, `an agent named "${name}" has joined already`);
       if (isClosed || joined.length >= wanted) return refuse(REFUSED.full, `the run has its ${wanted} agents`);
-      const agent: JoinedAgent = { name, capacity: typeof hello.capacity === 'number' && Number.isFinite(hello.capacity) ? hello.capacity : null, address: from, channel: wsChannel(socket) };
+      const agent: JoinedAgent = {
+        name,
+        capacity: typeof hello.capacity === 'number' && Number.isFinite(hello.capacity) ? hello.capacity : null,
+        address: from,
+        channel: wsChannel(socket),
+      };
       joined.push(agent);
       socket.send(JSON.stringify({ type: 'welcome', name }));
       log('info', `agent ${name} joined from ${from}${agent.capacity !== null ? ` (can hold ${agent.capacity})` : ''}: ${joined.length} of ${wanted}`);
@@ -135,14 +154,21 @@ export async function startCoordinator(options: AgentsOptions): Promise<Coordina
   return {
     url,
     host,
-    setLog(next) { log = next; },
+    setLog(next) {
+      log = next;
+    },
     waitFor(count, timeoutMs) {
       wanted = count;
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
           onJoin = null;
           const names = joined.map((a) => a.name);
-          reject(new AgentsError('agents.timeout', `${joined.length} of ${count} agents joined within ${Math.round(timeoutMs / 1000)} s${names.length ? `: ${names.join(', ')}` : ''}; start the others with sockstorm agent --coordinator ${url} --token …`));
+          reject(
+            new AgentsError(
+              'agents.timeout',
+              `${joined.length} of ${count} agents joined within ${Math.round(timeoutMs / 1000)} s${names.length ? `: ${names.join(', ')}` : ''}; start the others with sockstorm agent --coordinator ${url} --token …`,
+            ),
+          );
         }, timeoutMs);
         const check = (): void => {
           if (joined.length < count) return;

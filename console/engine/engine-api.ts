@@ -38,4 +38,3 @@ export interface Engine {
   stop(): Promise<void>;
   readonly targetUrl: string;
 }
-

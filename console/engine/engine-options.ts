@@ -100,14 +100,20 @@ export function withTopics(url: string, topics: string[]): string {
 
 /** A bad option; `code` is stable (`config.url`, `config.option`). */
 export class EngineConfigError extends Error {
-  constructor(readonly code: 'config.url' | 'config.option', message: string) {
+  constructor(
+    readonly code: 'config.url' | 'config.option',
+    message: string,
+  ) {
     super(message);
   }
 }
 
 /** Raised when the agents did not all join in time; `code` is stable. */
 export class AgentsError extends Error {
-  constructor(readonly code: 'agents.timeout' | 'agents.listen', message: string) {
+  constructor(
+    readonly code: 'agents.timeout' | 'agents.listen',
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -136,18 +142,32 @@ function positive(name: string, value: number, isInteger = true): number {
 
 /** Every default of the engine's options, in one place (the CLI's --help shows them from here). */
 export const ENGINE_DEFAULTS: Omit<ResolvedOptions, Unset> = {
-  serverEngine: 'uws', protocols: [], headers: {}, insecure: false, maxPayloadBytes: 1024 * 1024,
-  handshakeTimeoutMs: 10_000, compression: false, ratePerSec: 1000, maxInFlight: 500, topics: ['all'],
-  localAddresses: [], reconnect: DEFAULT_RECONNECT_POLICY, snapshotIntervalMs: 1000, workers: 1, servers: 1,
+  serverEngine: 'uws',
+  protocols: [],
+  headers: {},
+  insecure: false,
+  maxPayloadBytes: 1024 * 1024,
+  handshakeTimeoutMs: 10_000,
+  compression: false,
+  ratePerSec: 1000,
+  maxInFlight: 500,
+  topics: ['all'],
+  localAddresses: [],
+  reconnect: DEFAULT_RECONNECT_POLICY,
+  snapshotIntervalMs: 1000,
+  workers: 1,
+  servers: 1,
 };
 
 /** Merges defaults and validates; throws {@link EngineConfigError}. */
 export function resolveOptions(options: EngineOptions): ResolvedOptions {
   if (options.target !== undefined) validateTargetUrl(options.target);
-  if (options.targets !== undefined && options.targets.length === 0) throw new EngineConfigError('config.url', '--targets lists no URL; give one or more, comma-separated');
+  if (options.targets !== undefined && options.targets.length === 0)
+    throw new EngineConfigError('config.url', '--targets lists no URL; give one or more, comma-separated');
   for (const target of options.targets ?? []) validateTargetUrl(target);
   for (const address of options.localAddresses ?? []) {
-    if (isIP(address) === 0) throw new EngineConfigError('config.option', `source address "${address}" is not an IP address; give local addresses like 127.0.0.2,127.0.0.3`);
+    if (isIP(address) === 0)
+      throw new EngineConfigError('config.option', `source address "${address}" is not an IP address; give local addresses like 127.0.0.2,127.0.0.3`);
   }
   const resolved: ResolvedOptions = {
     ...ENGINE_DEFAULTS,

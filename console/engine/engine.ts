@@ -28,7 +28,11 @@ export async function startAll(count: number, start: (index: number) => Promise<
 /** The options each of `count` processes runs its share with. */
 export function shareOptions(options: ResolvedOptions, count: number): EngineOptions {
   return {
-    ...options, workers: 1, broadcastHttp: undefined, ratePerSec: options.ratePerSec / count, maxInFlight: Math.max(1, Math.ceil(options.maxInFlight / count)),
+    ...options,
+    workers: 1,
+    broadcastHttp: undefined,
+    ratePerSec: options.ratePerSec / count,
+    maxInFlight: Math.max(1, Math.ceil(options.maxInFlight / count)),
     // each process holds its share of what the host can
     hostLimit: options.hostLimit ? { ...options.hostLimit, capacity: Math.floor(options.hostLimit.capacity / count) } : undefined,
   };
@@ -41,7 +45,10 @@ export async function createEngine(input: EngineOptions = {}): Promise<Engine> {
   if (options.workers > 1) {
     const { startShard } = await import('./shard-process.ts');
     const count = options.workers;
-    return createShell(options, (urls) => startAll(count, (i) => startShard(i, shareOptions(options, count), urls)), { partKind: 'shard', describe: `${count} generator processes` });
+    return createShell(options, (urls) => startAll(count, (i) => startShard(i, shareOptions(options, count), urls)), {
+      partKind: 'shard',
+      describe: `${count} generator processes`,
+    });
   }
   const { startLocalFleet } = await import('./local-fleet.ts');
   return createShell(options, async (urls) => [await startLocalFleet(options, { urls, isDetailed: false })], { partKind: 'local' });
@@ -56,14 +63,23 @@ async function createCoordinatedEngine(options: ResolvedOptions, agents: AgentsO
   const isWildcard = coordinator.host === '0.0.0.0' || coordinator.host === '::';
   if (isBundled && isWildcard && options.serverHost === undefined) {
     await coordinator.close();
-    throw new EngineConfigError('config.option', 'agents reach the bundled server where the coordinator listens: give --listen the address they dial (not 0.0.0.0), or a --target');
+    throw new EngineConfigError(
+      'config.option',
+      'agents reach the bundled server where the coordinator listens: give --listen the address they dial (not 0.0.0.0), or a --target',
+    );
   }
   // agents on other hosts reach the bundled servers where they reach the coordinator
   const shell = { ...options, serverHost: options.serverHost ?? (isBundled ? coordinator.host : undefined) };
-  return createShell(shell, async (urls) => {
-    const joined = await coordinator.waitFor(agents.count, agents.joinTimeoutMs ?? 60_000);
-    // users go where there is room: by each host's capacity when every agent could tell it
-    const known = joined.every((a) => a.capacity !== null && a.capacity > 0);
-    return startAll(joined.length, (i) => RemotePart.start(joined[i]!.name, known ? joined[i]!.capacity! : 1, joined[i]!.channel, shareOptions(options, agents.count), urls));
-  }, { partKind: 'agent', describe: `${agents.count} agents`, onStopped: () => coordinator.close(), onLog: (log) => coordinator.setLog(log) });
+  return createShell(
+    shell,
+    async (urls) => {
+      const joined = await coordinator.waitFor(agents.count, agents.joinTimeoutMs ?? 60_000);
+      // users go where there is room: by each host's capacity when every agent could tell it
+      const known = joined.every((a) => a.capacity !== null && a.capacity > 0);
+      return startAll(joined.length, (i) =>
+        RemotePart.start(joined[i]!.name, known ? joined[i]!.capacity! : 1, joined[i]!.channel, shareOptions(options, agents.count), urls),
+      );
+    },
+    { partKind: 'agent', describe: `${agents.count} agents`, onStopped: () => coordinator.close(), onLog: (log) => coordinator.setLog(log) },
+  );
 }

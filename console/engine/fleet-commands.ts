@@ -40,7 +40,8 @@ export async function applyToFleet(state: FleetState, command: PartCommand): Pro
       fleet.ratePerSec = command.perSec;
       return ok(`connect rate ${command.perSec}/s`);
     case 'probe':
-      state.fleet.session.probe = command.template && command.replyPath ? { template: command.template, replyPath: command.replyPath, pending: new Map() } : null;
+      state.fleet.session.probe =
+        command.template && command.replyPath ? { template: command.template, replyPath: command.replyPath, pending: new Map() } : null;
       state.probes.setRate(command.perSec, epochNow());
       state.repace();
       return ok(command.perSec > 0 ? `RTT probes ${command.perSec}/s${command.template ? ' (request/response)' : ''}` : 'RTT probes off');
@@ -80,7 +81,8 @@ export async function applyToFleet(state: FleetState, command: PartCommand): Pro
       state.recovery.announce(command.dropped);
       return ok('');
     case 'protocol': {
-      if (fleet.vus.size > 0) return { ok: false, message: `"protocol ${command.name}" must come before any user: the users now speak ${fleet.session.codec.name}` };
+      if (fleet.vus.size > 0)
+        return { ok: false, message: `"protocol ${command.name}" must come before any user: the users now speak ${fleet.session.codec.name}` };
       const { codecFor } = await import('./protocols/codec.ts');
       fleet.setCodec(await codecFor(command.name, command));
       return ok(`protocol ${command.name}`);

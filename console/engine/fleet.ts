@@ -167,7 +167,11 @@ export class Fleet implements VuHost {
     const session = this.session;
     for (const template of session.onOpen) this.metrics.totals.bytesOut += this.sendMessage(vu, session.render(template, vu));
     const lifetime = session.lifetimeFor();
-    if (lifetime > 0) vu.sessionTimer = setTimeout(() => { vu.sessionTimer = null; if (vu.state === 'open') vu.end('churn', 'close'); }, lifetime);
+    if (lifetime > 0)
+      vu.sessionTimer = setTimeout(() => {
+        vu.sessionTimer = null;
+        if (vu.state === 'open') vu.end('churn', 'close');
+      }, lifetime);
   }
 
   onFailure(vu: VirtualUser, errorClass: string): void {
@@ -378,8 +382,12 @@ export class Fleet implements VuHost {
     if (this.sweeper) clearInterval(this.sweeper);
     this.sweeper = null;
     if (this.retiring.size === 0) return;
-    const drained = new Promise<void>((resolve) => { this.drained = resolve; });
-    const timer = setTimeout(() => { for (const vu of this.retiring) vu.end('stop', 'reset'); }, graceMs);
+    const drained = new Promise<void>((resolve) => {
+      this.drained = resolve;
+    });
+    const timer = setTimeout(() => {
+      for (const vu of this.retiring) vu.end('stop', 'reset');
+    }, graceMs);
     await drained;
     clearTimeout(timer);
   }

@@ -15,10 +15,7 @@ export interface FramePaths {
 }
 
 /** What a frame is to the fleet. */
-export type DecodedFrame =
-  | { kind: 'rtt'; atMs: number }
-  | { kind: 'fanout'; topic: string; seq: number | null; tsMs: number | null }
-  | { kind: 'other' };
+export type DecodedFrame = { kind: 'rtt'; atMs: number } | { kind: 'fanout'; topic: string; seq: number | null; tsMs: number | null } | { kind: 'other' };
 
 const OTHER: DecodedFrame = { kind: 'other' };
 const BCAST_PREFIX = '{"t":"bcast","topic":"';

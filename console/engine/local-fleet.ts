@@ -65,10 +65,19 @@ export function createLocalFleet(options: ResolvedOptions, where: LocalFleetOpti
   const recovery = new RecoveryTracker(where.isDetailed);
   const broadcasts = new BroadcastTracker(5000, 500, where.isDetailed);
   const fleet = new Fleet(
-    { urls: where.urls, protocols: options.protocols, clientOptions: clientOptions(options), ratePerSec: options.ratePerSec,
-      maxInFlight: options.maxInFlight, localAddresses: options.localAddresses, framePaths: options.framePaths ?? null,
-      handshakeTimeoutMs: options.handshakeTimeoutMs },
-    metrics, recovery, broadcasts,
+    {
+      urls: where.urls,
+      protocols: options.protocols,
+      clientOptions: clientOptions(options),
+      ratePerSec: options.ratePerSec,
+      maxInFlight: options.maxInFlight,
+      localAddresses: options.localAddresses,
+      framePaths: options.framePaths ?? null,
+      handshakeTimeoutMs: options.handshakeTimeoutMs,
+    },
+    metrics,
+    recovery,
+    broadcasts,
   );
   fleet.policy = options.reconnect;
   let sendCursor: Iterator<ReturnType<Fleet['openUsers']>[number]> | null = null;
@@ -76,7 +85,10 @@ export function createLocalFleet(options: ResolvedOptions, where: LocalFleetOpti
     for (let tries = 0; tries <= fleet.vus.size; tries++) {
       sendCursor ??= fleet.vus.values();
       const next = sendCursor.next();
-      if (next.done) { sendCursor = null; continue; }
+      if (next.done) {
+        sendCursor = null;
+        continue;
+      }
       if (next.value.state === 'open') return next.value;
     }
     return null;
@@ -86,12 +98,21 @@ export function createLocalFleet(options: ResolvedOptions, where: LocalFleetOpti
   let isStopped = false;
 
   const state: FleetState = {
-    options, fleet, metrics, recovery, broadcasts, ramp: null,
-    probes: new RateScheduler(), messages: new RateScheduler(), timers: new Set(),
-    send: options.broadcastSend ? sendTrigger(options.broadcastSend, () => {
-      const vu = pickOpen();
-      return vu && { send: (text: string) => fleet.sendMessage(vu, text) };
-    }) : null,
+    options,
+    fleet,
+    metrics,
+    recovery,
+    broadcasts,
+    ramp: null,
+    probes: new RateScheduler(),
+    messages: new RateScheduler(),
+    timers: new Set(),
+    send: options.broadcastSend
+      ? sendTrigger(options.broadcastSend, () => {
+          const vu = pickOpen();
+          return vu && { send: (text: string) => fleet.sendMessage(vu, text) };
+        })
+      : null,
     repace() {
       if (pacer) clearTimeout(pacer);
       pacer = null;
@@ -164,16 +185,31 @@ export function createLocalFleet(options: ResolvedOptions, where: LocalFleetOpti
     const settled = broadcasts.drainSettled();
     return {
       fleet: {
-        target: fleet.target, open: c.open, connecting: c.connecting, waiting: c.waiting, pending: c.pending,
-        closing: c.closing, closed: c.closed, slowed: fleet.slowedCount, ratePerSec: fleet.ratePerSec, maxInFlight: fleet.maxInFlight,
-        policy: formatPolicy(fleet.policy), probePerSec: state.probes.perSec, bySource: fleet.openBySource(),
+        target: fleet.target,
+        open: c.open,
+        connecting: c.connecting,
+        waiting: c.waiting,
+        pending: c.pending,
+        closing: c.closing,
+        closed: c.closed,
+        slowed: fleet.slowedCount,
+        ratePerSec: fleet.ratePerSec,
+        maxInFlight: fleet.maxInFlight,
+        policy: formatPolicy(fleet.policy),
+        probePerSec: state.probes.perSec,
+        bySource: fleet.openBySource(),
       },
-      rates, totals: { ...metrics.totals }, latency: metrics.summaries(), interval,
+      rates,
+      totals: { ...metrics.totals },
+      latency: metrics.summaries(),
+      interval,
       ...(encoded ? { histograms: encoded } : {}),
       settled: where.isDetailed ? settled.map((r) => ({ ...r, histogram: broadcasts.histogramOf(r) })) : settled,
       recoveries: recovery.records.map((r) => (where.isDetailed ? { ...r, detail: recovery.detailOf(r) } : { ...r })),
-      errors: Object.fromEntries(metrics.errors), checks: Object.fromEntries([...fleet.session.checkCounts].map(([name, c]) => [name, { ...c }])),
-      health: healthNow, events: events.splice(0),
+      errors: Object.fromEntries(metrics.errors),
+      checks: Object.fromEntries([...fleet.session.checkCounts].map(([name, c]) => [name, { ...c }])),
+      health: healthNow,
+      events: events.splice(0),
     };
   }
 
@@ -186,7 +222,12 @@ export function createLocalFleet(options: ResolvedOptions, where: LocalFleetOpti
     apply: async (command) => (isStopped ? { ok: false, message: 'the fleet has stopped' } : applyToFleet(state, command)),
     sample: async (isMeasured) => sample(isMeasured),
     live,
-    histograms: () => ({ connect: metrics.latency.connect.encode(), rtt: metrics.latency.rtt.encode(), fanout: metrics.latency.fanout.encode(), reconnect: metrics.latency.reconnect.encode() }),
+    histograms: () => ({
+      connect: metrics.latency.connect.encode(),
+      rtt: metrics.latency.rtt.encode(),
+      fanout: metrics.latency.fanout.encode(),
+      reconnect: metrics.latency.reconnect.encode(),
+    }),
     stop() {
       stopping ??= (async () => {
         if (ticker) clearInterval(ticker);

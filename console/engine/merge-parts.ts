@@ -43,8 +43,21 @@ function summaries(histograms: Record<LatencyName, LatencyHistogram>): Record<La
 
 function mergeFleet(parts: PartSample[]): FleetView {
   const f = parts.map((s) => s.fleet);
-  const counts = sumRecords(f.map(({ target, open, connecting, waiting, pending, closing, closed, slowed, ratePerSec, maxInFlight, probePerSec }) =>
-    ({ target, open, connecting, waiting, pending, closing, closed, slowed, ratePerSec, maxInFlight, probePerSec })));
+  const counts = sumRecords(
+    f.map(({ target, open, connecting, waiting, pending, closing, closed, slowed, ratePerSec, maxInFlight, probePerSec }) => ({
+      target,
+      open,
+      connecting,
+      waiting,
+      pending,
+      closing,
+      closed,
+      slowed,
+      ratePerSec,
+      maxInFlight,
+      probePerSec,
+    })),
+  );
   return { ...counts, policy: f[0]?.policy ?? 'off', bySource: sumRecords(f.map((x) => x.bySource)) };
 }
 
@@ -53,8 +66,12 @@ function mergeHealth(parts: PartSample[], open: number): GeneratorHealth {
   const max = (pick: (x: GeneratorHealth) => number): number => Math.max(0, ...h.map(pick));
   const sum = (pick: (x: GeneratorHealth) => number): number => h.reduce((total, x) => total + pick(x), 0);
   return {
-    loopDelayP50Ms: max((x) => x.loopDelayP50Ms), loopDelayP99Ms: max((x) => x.loopDelayP99Ms), loopDelayMaxMs: max((x) => x.loopDelayMaxMs),
-    utilization: max((x) => x.utilization), cpuPercent: sum((x) => x.cpuPercent), rssBytes: sum((x) => x.rssBytes),
+    loopDelayP50Ms: max((x) => x.loopDelayP50Ms),
+    loopDelayP99Ms: max((x) => x.loopDelayP99Ms),
+    loopDelayMaxMs: max((x) => x.loopDelayMaxMs),
+    utilization: max((x) => x.utilization),
+    cpuPercent: sum((x) => x.cpuPercent),
+    rssBytes: sum((x) => x.rssBytes),
     heapUsedBytes: sum((x) => x.heapUsedBytes),
     bytesPerOpenVu: open > 0 ? parts.reduce((total, s) => total + s.health.bytesPerOpenVu * s.fleet.open, 0) / open : 0,
     // the fleet is as saturated as its most saturated part: its figures are in the merge
@@ -147,7 +164,10 @@ function mergedP95(parts: PartRecovery[], target: number, openElsewhere: number)
 function mergedPeak(parts: PartRecovery[]): number {
   if (parts.some((p) => !p.detail)) return parts.reduce((n, p) => n + p.peakHandshakesPerSec, 0);
   const perSecond: number[] = [];
-  for (const p of parts) p.detail!.attemptsPerSecond.forEach((n, s) => { perSecond[s] = (perSecond[s] ?? 0) + n; });
+  for (const p of parts)
+    p.detail!.attemptsPerSecond.forEach((n, s) => {
+      perSecond[s] = (perSecond[s] ?? 0) + n;
+    });
   return Math.max(0, ...perSecond.map((n) => n ?? 0));
 }
 
@@ -166,29 +186,43 @@ export function mergeRecoveries(perPart: PartRecovery[][], fleets: Array<Pick<Fl
       else groups.push(Object.assign(new Array<PartRecovery | undefined>(perPart.length).fill(undefined), { [part]: record }));
     }
   });
-  return groups.map((group) => {
-    const parts = group.filter((r): r is PartRecovery => r !== undefined);
-    const missing = group.flatMap((r, part) => (r ? [] : [fleets[part] ?? { target: 0, open: 0 }]));
-    // a part with no users (a lost one, say) has nothing to recover
-    const isPending = missing.some((f) => f.target > 0) && parts[0]!.action !== OUTAGE.action;
-    const target = parts.reduce((n, p) => n + p.target, 0) + missing.reduce((n, f) => n + f.target, 0);
-    const fullMs = isPending ? null : slowest(parts.map((p) => p.fullMs));
-    const p95 = isPending ? null : mergedP95(parts, target, missing.reduce((n, f) => n + f.open, 0));
-    return {
-      action: parts[0]!.action, atMs: Math.min(...parts.map((p) => p.atMs)), target, dropped: parts.reduce((n, p) => n + p.dropped, 0),
-      // a 95% time is never after the 100% time (the histogram's precision could put it there)
-      p95Ms: p95 === null ? null : fullMs === null ? p95 : Math.min(p95, fullMs), fullMs,
-      peakHandshakesPerSec: mergedPeak(parts),
-      attempts: parts.reduce((n, p) => n + p.attempts, 0), failures: parts.reduce((n, p) => n + p.failures, 0),
-    };
-  }).sort((a, b) => a.atMs - b.atMs);
+  return groups
+    .map((group) => {
+      const parts = group.filter((r): r is PartRecovery => r !== undefined);
+      const missing = group.flatMap((r, part) => (r ? [] : [fleets[part] ?? { target: 0, open: 0 }]));
+      // a part with no users (a lost one, say) has nothing to recover
+      const isPending = missing.some((f) => f.target > 0) && parts[0]!.action !== OUTAGE.action;
+      const target = parts.reduce((n, p) => n + p.target, 0) + missing.reduce((n, f) => n + f.target, 0);
+      const fullMs = isPending ? null : slowest(parts.map((p) => p.fullMs));
+      const p95 = isPending
+        ? null
+        : mergedP95(
+            parts,
+            target,
+            missing.reduce((n, f) => n + f.open, 0),
+          );
+      return {
+        action: parts[0]!.action,
+        atMs: Math.min(...parts.map((p) => p.atMs)),
+        target,
+        dropped: parts.reduce((n, p) => n + p.dropped, 0),
+        // a 95% time is never after the 100% time (the histogram's precision could put it there)
+        p95Ms: p95 === null ? null : fullMs === null ? p95 : Math.min(p95, fullMs),
+        fullMs,
+        peakHandshakesPerSec: mergedPeak(parts),
+        attempts: parts.reduce((n, p) => n + p.attempts, 0),
+        failures: parts.reduce((n, p) => n + p.failures, 0),
+      };
+    })
+    .sort((a, b) => a.atMs - b.atMs);
 }
 
 function mergeChecks(parts: PartSample[]): Record<string, { passes: number; fails: number }> {
   const out: Record<string, { passes: number; fails: number }> = {};
   for (const part of parts) {
     for (const [name, c] of Object.entries(part.checks)) {
-      const seen = (out[name] ??= { passes: 0, fails: 0 });
+      out[name] ??= { passes: 0, fails: 0 };
+      const seen = out[name];
       seen.passes += c.passes;
       seen.fails += c.fails;
     }
@@ -202,12 +236,24 @@ export function mergeParts(parts: PartSample[]): FleetHalf & { histograms: Encod
     const p = parts[0]!;
     const recoveries = p.recoveries.map(({ detail: _, ...r }) => r);
     return {
-      fleet: p.fleet, rates: p.rates, totals: p.totals, latency: p.latency, interval: p.interval,
-      recovery: recoveries[recoveries.length - 1] ?? null, recoveries, errors: p.errors, checks: p.checks, health: p.health, histograms: p.histograms?.total ?? null,
+      fleet: p.fleet,
+      rates: p.rates,
+      totals: p.totals,
+      latency: p.latency,
+      interval: p.interval,
+      recovery: recoveries[recoveries.length - 1] ?? null,
+      recoveries,
+      errors: p.errors,
+      checks: p.checks,
+      health: p.health,
+      histograms: p.histograms?.total ?? null,
     };
   }
   const fleet = mergeFleet(parts);
-  const recoveries = mergeRecoveries(parts.map((s) => s.recoveries), parts.map((s) => s.fleet));
+  const recoveries = mergeRecoveries(
+    parts.map((s) => s.recoveries),
+    parts.map((s) => s.fleet),
+  );
   const total = mergeHistograms(parts, 'total');
   return {
     fleet,

@@ -46,8 +46,20 @@ export type LatencyName = (typeof LATENCY_NAMES)[number];
 
 function zeroTotals(): Totals {
   return {
-    attempts: 0, connects: 0, failures: 0, disconnects: 0, killed: 0, messagesIn: 0, messagesOut: 0,
-    bytesIn: 0, bytesOut: 0, probesSent: 0, probesReceived: 0, broadcastsReceived: 0, missed: 0, churn: 0,
+    attempts: 0,
+    connects: 0,
+    failures: 0,
+    disconnects: 0,
+    killed: 0,
+    messagesIn: 0,
+    messagesOut: 0,
+    bytesIn: 0,
+    bytesOut: 0,
+    probesSent: 0,
+    probesReceived: 0,
+    broadcastsReceived: 0,
+    missed: 0,
+    churn: 0,
   };
 }
 
@@ -57,11 +69,17 @@ export class Metrics {
   readonly errors = new Map<string, number>();
   /** Whole-run histograms. */
   readonly latency: Record<LatencyName, LatencyHistogram> = {
-    connect: new LatencyHistogram(), rtt: new LatencyHistogram(), fanout: new LatencyHistogram(), reconnect: new LatencyHistogram(),
+    connect: new LatencyHistogram(),
+    rtt: new LatencyHistogram(),
+    fanout: new LatencyHistogram(),
+    reconnect: new LatencyHistogram(),
   };
   /** Histograms of the current interval, reset by `fold()`. */
   private readonly interval: Record<LatencyName, LatencyHistogram> = {
-    connect: new LatencyHistogram(), rtt: new LatencyHistogram(), fanout: new LatencyHistogram(), reconnect: new LatencyHistogram(),
+    connect: new LatencyHistogram(),
+    rtt: new LatencyHistogram(),
+    fanout: new LatencyHistogram(),
+    reconnect: new LatencyHistogram(),
   };
   private last: Totals = zeroTotals();
   private lastFoldAt = performance.now();
@@ -95,7 +113,9 @@ export class Metrics {
       bytesOutPerSec: (t.bytesOut - l.bytesOut) / seconds,
     };
     const interval = {} as Record<LatencyName, LatencySummary>;
-    const encoded: EncodedHistograms | null = isEncoding ? { total: {} as Record<LatencyName, EncodedHistogram>, interval: {} as Record<LatencyName, EncodedHistogram> } : null;
+    const encoded: EncodedHistograms | null = isEncoding
+      ? { total: {} as Record<LatencyName, EncodedHistogram>, interval: {} as Record<LatencyName, EncodedHistogram> }
+      : null;
     for (const name of LATENCY_NAMES) {
       this.latency[name].add(this.interval[name]);
       if (encoded) {

@@ -129,7 +129,9 @@ export class RecoveryTracker {
   /** A record's detail as plain data (records of a detailed tracker only). */
   detailOf(record: RecoveryRecord): { openAtAction: number; opens: EncodedHistogram; attemptsPerSecond: number[] } | undefined {
     const detail = this.details.get(record);
-    return detail && { openAtAction: detail.openAtAction, opens: detail.opens.encode(), attemptsPerSecond: Array.from(detail.attemptsPerSecond, (n) => n ?? 0) };
+    return (
+      detail && { openAtAction: detail.openAtAction, opens: detail.opens.encode(), attemptsPerSecond: Array.from(detail.attemptsPerSecond, (n) => n ?? 0) }
+    );
   }
 
   onFailure(): void {

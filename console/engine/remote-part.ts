@@ -26,14 +26,20 @@ export class RemotePart implements FleetPart {
   private lostReason: string | null = null;
   private readonly closed: Promise<void>;
 
-  private constructor(readonly name: string, readonly weight: number, private readonly channel: PartChannel) {
-    this.closed = new Promise((resolve) => channel.onClose((reason) => {
-      this.lostReason = reason;
-      for (const answer of this.pending.values()) answer({ type: 'failed', message: `${name}: ${reason}` });
-      this.pending.clear();
-      if (!this.isStopping) this.onLost?.(reason);
-      resolve();
-    }));
+  private constructor(
+    readonly name: string,
+    readonly weight: number,
+    private readonly channel: PartChannel,
+  ) {
+    this.closed = new Promise((resolve) =>
+      channel.onClose((reason) => {
+        this.lostReason = reason;
+        for (const answer of this.pending.values()) answer({ type: 'failed', message: `${name}: ${reason}` });
+        this.pending.clear();
+        if (!this.isStopping) this.onLost?.(reason);
+        resolve();
+      }),
+    );
     channel.onMessage((message) => this.receive(message));
   }
 
@@ -51,14 +57,18 @@ export class RemotePart implements FleetPart {
           reject(Object.assign(new Error(`${name}: ${message.message}`), { code: message.code }));
         }
       });
-      channel.onClose((reason) => { if (!part) reject(new Error(`${name} ended before it was ready: ${reason}`)); });
+      channel.onClose((reason) => {
+        if (!part) reject(new Error(`${name} ended before it was ready: ${reason}`));
+      });
       // a part that never answers must not hang the run's start
       const timer = setTimeout(() => {
         if (part) return;
         void channel.close(0);
         reject(new Error(`${name} did not start its fleet within ${START_TIMEOUT_MS / 1000} s`));
       }, START_TIMEOUT_MS);
-      channel.onMessage(() => { if (part) clearTimeout(timer); });
+      channel.onMessage(() => {
+        if (part) clearTimeout(timer);
+      });
       channel.send({ type: 'init', options, urls, name, isDetailed: true });
     });
   }
@@ -111,7 +121,25 @@ export class RemotePart implements FleetPart {
     // late or gone: its counts as last seen, and nothing for this interval (the next sample holds it)
     const last = this.latestSample;
     const empty = { count: 0, p50: 0, p90: 0, p99: 0, max: 0, mean: 0 };
-    return { ...last, interval: { connect: empty, rtt: empty, fanout: empty, reconnect: empty }, settled: [], events: [], ...(last.histograms ? { histograms: { ...last.histograms, interval: { connect: { sumUs: 0, counts: [] }, rtt: { sumUs: 0, counts: [] }, fanout: { sumUs: 0, counts: [] }, reconnect: { sumUs: 0, counts: [] } } } } : {}) };
+    return {
+      ...last,
+      interval: { connect: empty, rtt: empty, fanout: empty, reconnect: empty },
+      settled: [],
+      events: [],
+      ...(last.histograms
+        ? {
+            histograms: {
+              ...last.histograms,
+              interval: {
+                connect: { sumUs: 0, counts: [] },
+                rtt: { sumUs: 0, counts: [] },
+                fanout: { sumUs: 0, counts: [] },
+                reconnect: { sumUs: 0, counts: [] },
+              },
+            },
+          }
+        : {}),
+    };
   }
 
   live(): LiveCounts {

@@ -56,7 +56,13 @@ export function servePart(channel: ServedChannel, events: ServeEvents = {}): () 
         return;
       }
       case 'apply':
-        if (!fleet) return channel.send({ type: 'result', id: message.id, result: { ok: false, message: 'no fleet yet' }, live: { open: 0, target: 0, isRecovered: true, killed: 0 } });
+        if (!fleet)
+          return channel.send({
+            type: 'result',
+            id: message.id,
+            result: { ok: false, message: 'no fleet yet' },
+            live: { open: 0, target: 0, isRecovered: true, killed: 0 },
+          });
         void fleet.apply(message.command).then((result) => channel.send({ type: 'result', id: message.id, result, live: fleet!.live() }));
         return;
       case 'sample':

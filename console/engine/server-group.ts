@@ -20,7 +20,11 @@ export interface ServerGroup {
 }
 
 /** Starts `count` bundled servers; if one fails, stops the others and rethrows. */
-export async function startServerGroup(count: number, engine: 'uws' | 'ws', where: { host?: string; config?: Partial<ServerConfig> } = {}): Promise<ServerGroup> {
+export async function startServerGroup(
+  count: number,
+  engine: 'uws' | 'ws',
+  where: { host?: string; config?: Partial<ServerConfig> } = {},
+): Promise<ServerGroup> {
   const started = await Promise.allSettled(Array.from({ length: count }, () => startBundledServer({ engine, ...where })));
   const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   const servers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
@@ -34,7 +38,9 @@ export async function startServerGroup(count: number, engine: 'uws' | 'ws', wher
     urls: servers.map((s) => s.url),
     admin: clients.length === 1 ? clients[0]! : new AdminGroup(clients),
     engine,
-    onCrash: (listener) => { for (const server of servers) server.onCrash(listener); },
+    onCrash: (listener) => {
+      for (const server of servers) server.onCrash(listener);
+    },
     stop: async () => {
       await Promise.all(servers.map((s) => s.stop()));
     },

@@ -5,10 +5,17 @@
 import type { FromPart, ToPart } from './part-protocol.ts';
 import { servePart } from './serve-part.ts';
 
-const stop = servePart({
-  send: (message: FromPart) => { process.send?.(message); },
-  onMessage: (listener) => { process.on('message', (message: ToPart) => listener(message)); },
-}, { onStopped: () => setImmediate(() => process.disconnect?.()) });
+const stop = servePart(
+  {
+    send: (message: FromPart) => {
+      process.send?.(message);
+    },
+    onMessage: (listener) => {
+      process.on('message', (message: ToPart) => listener(message));
+    },
+  },
+  { onStopped: () => setImmediate(() => process.disconnect?.()) },
+);
 // the shell went away (stopped us, or died however it died): do not linger holding sockets;
 // the kernel closes them with the process
 process.on('disconnect', () => void stop().finally(() => process.exit(0)));

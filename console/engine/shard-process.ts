@@ -12,8 +12,12 @@ function ipcChannel(child: ChildProcess): PartChannel {
   // 'exit', not 'close': after the parent disconnects IPC, 'close' may never come
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return {
-    send: (message: ToPart) => { if (child.connected) child.send(message); },
-    onMessage: (listener) => { child.on('message', (message: FromPart) => listener(message)); },
+    send: (message: ToPart) => {
+      if (child.connected) child.send(message);
+    },
+    onMessage: (listener) => {
+      child.on('message', (message: FromPart) => listener(message));
+    },
     onClose: (listener) => {
       child.once('exit', (code, signal) => listener(signal ? `the process was killed by ${signal}` : `the process exited with code ${code}`));
     },

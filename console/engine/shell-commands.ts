@@ -34,10 +34,12 @@ function answer(state: ShellState, result: CommandResult): CommandResult {
 
 /** Applies per-part commands; the first refusal is the answer. */
 async function onEach(parts: FleetPart[], make: (part: FleetPart, index: number) => PartCommand | null): Promise<CommandResult[]> {
-  return Promise.all(parts.map((part, i) => {
-    const command = make(part, i);
-    return command ? part.apply(command) : Promise.resolve({ ok: true, message: '' });
-  }));
+  return Promise.all(
+    parts.map((part, i) => {
+      const command = make(part, i);
+      return command ? part.apply(command) : Promise.resolve({ ok: true, message: '' });
+    }),
+  );
 }
 
 function firstRefusal(results: CommandResult[]): CommandResult | null {
@@ -51,7 +53,10 @@ const totalTarget = (parts: FleetPart[]): number => parts.reduce((n, p) => n + p
 function checkCapacity(state: ShellState, target: number): void {
   const limit = state.options.hostLimit;
   if (!limit || target <= limit.capacity) return;
-  state.log('warn', `target ${target} exceeds what this host can hold (${limit.capacity}, bound by ${limit.binding}); see sockstorm tune check --connections ${target}`);
+  state.log(
+    'warn',
+    `target ${target} exceeds what this host can hold (${limit.capacity}, bound by ${limit.binding}); see sockstorm tune check --connections ${target}`,
+  );
 }
 
 async function setTarget(state: ShellState, target: number, message: string): Promise<CommandResult> {
@@ -65,7 +70,8 @@ async function broadcast(state: ShellState, command: Extract<EngineCommand, { ty
   const { trigger, parts } = state;
   const topic = command.topic ?? state.options.topics[0] ?? 'all';
   if (!trigger) {
-    if (!state.options.broadcastSend) return answer(state, { ok: false, message: 'no broadcast trigger for this target: pass --broadcast-http or --broadcast-send' });
+    if (!state.options.broadcastSend)
+      return answer(state, { ok: false, message: 'no broadcast trigger for this target: pass --broadcast-http or --broadcast-send' });
     const sendOne = async (count: number): Promise<CommandResult> => {
       const result = await parts[0]!.apply({ type: 'send-broadcast', count, topic, sizeBytes: command.sizeBytes });
       return answer(state, result.ok ? { ok: true, message: `broadcast ${count} × ${command.sizeBytes} B to "${topic}" via send` } : result);
@@ -134,14 +140,30 @@ export async function dispatchCommand(state: ShellState, command: EngineCommand)
       const from = totalTarget(parts);
       const shares = splitBy(command.count, weights(parts));
       const results = await onEach(parts, (_, i) => ({ type: 'ramp', count: shares[i]!, overMs: command.overMs }));
-      return answer(state, firstRefusal(results) ?? { ok: true, message: parts.length === 1 ? `ramp ${results[0]!.message.replace(/^ramp /, '')}` : `ramp ${from} → ${command.count} over ${command.overMs} ms over ${parts.length} parts` });
+      return answer(
+        state,
+        firstRefusal(results) ?? {
+          ok: true,
+          message:
+            parts.length === 1
+              ? `ramp ${results[0]!.message.replace(/^ramp /, '')}`
+              : `ramp ${from} → ${command.count} over ${command.overMs} ms over ${parts.length} parts`,
+        },
+      );
     }
     case 'set-rate':
     case 'probe':
     case 'messages': {
       const sum = weights(parts).reduce((a, b) => a + b, 0) || 1;
       const results = await onEach(parts, (p) => ({ ...command, perSec: (command.perSec * p.weight) / sum }));
-      const what = command.type === 'set-rate' ? `connect rate ${command.perSec}/s` : command.type === 'probe' ? (command.perSec > 0 ? `RTT probes ${command.perSec}/s` : 'RTT probes off') : `messages ${command.perSec}/s`;
+      const what =
+        command.type === 'set-rate'
+          ? `connect rate ${command.perSec}/s`
+          : command.type === 'probe'
+            ? command.perSec > 0
+              ? `RTT probes ${command.perSec}/s`
+              : 'RTT probes off'
+            : `messages ${command.perSec}/s`;
       return answer(state, firstRefusal(results) ?? { ok: true, message: what });
     }
     case 'kill': {
@@ -150,9 +172,22 @@ export async function dispatchCommand(state: ShellState, command: EngineCommand)
       const openBefore = opens.reduce((a, b) => a + b, 0);
       const shares = splitBy(command.count ?? Math.round((openBefore * command.percent) / 100), opens);
       const label = `kill ${command.percent}% ${command.mode}`;
-      const results = await onEach(parts, (_, i) => ({ type: 'kill', label, mode: command.mode as 'reset' | 'close', victims: command.victims, count: shares[i]! }));
+      const results = await onEach(parts, (_, i) => ({
+        type: 'kill',
+        label,
+        mode: command.mode as 'reset' | 'close',
+        victims: command.victims,
+        count: shares[i]!,
+      }));
       const dropped = results.reduce((n, r) => n + (r.count ?? 0), 0);
-      return answer(state, firstRefusal(results) ?? { ok: true, message: `${label}: dropped ${dropped} of ${openBefore} open (${command.victims}); reconnect ${formatPolicy(state.policy)}`, count: dropped });
+      return answer(
+        state,
+        firstRefusal(results) ?? {
+          ok: true,
+          message: `${label}: dropped ${dropped} of ${openBefore} open (${command.victims}); reconnect ${formatPolicy(state.policy)}`,
+          count: dropped,
+        },
+      );
     }
     case 'slow': {
       const results = await onEach(parts, () => command);

@@ -53,9 +53,12 @@ const NO_INTERVAL = { count: 0, p50: 0, p90: 0, p99: 0, max: 0, mean: 0 };
 
 /** Starts the bundled servers when there is no target, then the parts, then the snapshot timer. */
 export async function createShell(options: ResolvedOptions, makeParts: PartFactory, shellOptions: ShellOptions): Promise<Engine> {
-  const group: ServerGroup | null = options.target === undefined && options.targets === undefined ? await startServerGroup(options.servers, options.serverEngine, { host: options.serverHost, config: options.serverConfig }) : null;
-  const urls = group ? group.urls.map((u) => withTopics(u, options.topics)) : options.targets ?? [options.target!];
-  const baseUrl = group ? group.urls[0]! : options.target ?? urls[0]!;
+  const group: ServerGroup | null =
+    options.target === undefined && options.targets === undefined
+      ? await startServerGroup(options.servers, options.serverEngine, { host: options.serverHost, config: options.serverConfig })
+      : null;
+  const urls = group ? group.urls.map((u) => withTopics(u, options.topics)) : (options.targets ?? [options.target!]);
+  const baseUrl = group ? group.urls[0]! : (options.target ?? urls[0]!);
   let parts: FleetPart[];
   try {
     parts = await makeParts(urls);
@@ -70,7 +73,12 @@ export async function createShell(options: ResolvedOptions, makeParts: PartFacto
   const faults: Fault[] = [];
   const all = parts.slice();
   const state: ShellState = {
-    options, parts, admin, timers: new Set(), marks: [], policy: options.reconnect,
+    options,
+    parts,
+    admin,
+    timers: new Set(),
+    marks: [],
+    policy: options.reconnect,
     trigger: admin ? adminTrigger(admin) : options.broadcastHttp ? httpTrigger(options.broadcastHttp) : null,
     log(level, text) {
       events.push({ id: ++eventId, atMs: Date.now(), level, text });
@@ -93,7 +101,10 @@ export async function createShell(options: ResolvedOptions, makeParts: PartFacto
       state.parts.splice(index, 1);
       const open = lastSamples.get(part)?.fleet.open ?? part.live().open;
       lost.push({ name: part.name, open });
-      state.log('error', `${part.name.startsWith(shellOptions.partKind) ? part.name : `${shellOptions.partKind} ${part.name}`} lost (${reason}): its ${open} users are lost; the run goes on with ${state.parts.length}`);
+      state.log(
+        'error',
+        `${part.name.startsWith(shellOptions.partKind) ? part.name : `${shellOptions.partKind} ${part.name}`} lost (${reason}): its ${open} users are lost; the run goes on with ${state.parts.length}`,
+      );
       settled.finish(liveIndices());
     };
   }
@@ -123,7 +134,15 @@ export async function createShell(options: ResolvedOptions, makeParts: PartFacto
       present.push(sample);
       settled.add(all.indexOf(part), sample.settled, liveIndices());
       for (const event of sample.events) state.log(event.level, active.length > 1 ? `${part.name}: ${event.text}` : event.text);
-      views.push({ name: part.name, open: sample.fleet.open, target: sample.fleet.target, isSaturated: sample.health.isSaturated, loopDelayP99Ms: sample.health.loopDelayP99Ms, rssBytes: sample.health.rssBytes, isLost: false });
+      views.push({
+        name: part.name,
+        open: sample.fleet.open,
+        target: sample.fleet.target,
+        isSaturated: sample.health.isSaturated,
+        loopDelayP99Ms: sample.health.loopDelayP99Ms,
+        rssBytes: sample.health.rssBytes,
+        isLost: false,
+      });
     });
     // what a lost part had counted stays in the run's totals and histograms; its users do not
     for (const part of all) {
@@ -135,22 +154,43 @@ export async function createShell(options: ResolvedOptions, makeParts: PartFacto
     if (isMeasured) {
       intervals++;
       if (half.health.isSaturated && (++saturatedIntervals === 1 || saturatedIntervals % 10 === 0)) {
-        const which = active.length > 1 ? ` (${views.filter((v) => v.isSaturated).map((v) => v.name).join(', ')})` : '';
+        const which =
+          active.length > 1
+            ? ` (${views
+                .filter((v) => v.isSaturated)
+                .map((v) => v.name)
+                .join(', ')})`
+            : '';
         state.log('warn', `generator SATURATED${which}: loop delay p99 ${ms(half.health.loopDelayP99Ms)}, utilisation ${percent(half.health.utilization)}`);
       }
     }
     const lostUsers = lost.reduce((n, l) => n + l.open, 0);
     const { histograms: _, ...fleetHalf } = half;
     return {
-      seq: ++seq, atMs: Date.now(), elapsedMs: performance.now() - startedAt,
+      seq: ++seq,
+      atMs: Date.now(),
+      elapsedMs: performance.now() - startedAt,
       target: { url: baseUrl, isBundled: group !== null, serverEngine: group?.engine ?? null, endpoints: urls.length },
       ...fleetHalf,
       errors: lostUsers > 0 ? { ...fleetHalf.errors, [`${shellOptions.partKind}.lost`]: lostUsers } : fleetHalf.errors,
       health: isMeasured ? half.health : { ...half.health, isSaturated: false },
-      broadcasts: settled.last.slice(), minReach: settled.minReach, broadcastsSettled: settled.count,
-      saturatedIntervals, intervals,
-      server: serverStats.latest, serverError: serverStats.error, events: events.slice(-50), faults: faults.slice(), marks: state.marks.slice(), isStopped,
-      ...(all.length > 1 ? { parts: [...views, ...lost.map((l) => ({ name: l.name, open: 0, target: 0, isSaturated: false, loopDelayP99Ms: 0, rssBytes: 0, isLost: true }))], partsLost: lost.length } : {}),
+      broadcasts: settled.last.slice(),
+      minReach: settled.minReach,
+      broadcastsSettled: settled.count,
+      saturatedIntervals,
+      intervals,
+      server: serverStats.latest,
+      serverError: serverStats.error,
+      events: events.slice(-50),
+      faults: faults.slice(),
+      marks: state.marks.slice(),
+      isStopped,
+      ...(all.length > 1
+        ? {
+            parts: [...views, ...lost.map((l) => ({ name: l.name, open: 0, target: 0, isSaturated: false, loopDelayP99Ms: 0, rssBytes: 0, isLost: true }))],
+            partsLost: lost.length,
+          }
+        : {}),
     };
   }
 
@@ -169,12 +209,16 @@ export async function createShell(options: ResolvedOptions, makeParts: PartFacto
     }
   }
   const snapshotTimer = setInterval(() => void publish(), options.snapshotIntervalMs);
-  state.log('info', `target ${baseUrl}${urls.length > 1 ? ` and ${urls.length - 1} more` : ''}${group ? ` (bundled ${group.engine} server${urls.length > 1 ? 's' : ''})` : ''}${shellOptions.describe ? `, ${shellOptions.describe}` : ''}`);
+  state.log(
+    'info',
+    `target ${baseUrl}${urls.length > 1 ? ` and ${urls.length - 1} more` : ''}${group ? ` (bundled ${group.engine} server${urls.length > 1 ? 's' : ''})` : ''}${shellOptions.describe ? `, ${shellOptions.describe}` : ''}`,
+  );
 
   let stopping: Promise<void> | null = null;
   return {
     targetUrl: baseUrl,
-    dispatch: (command): Promise<CommandResult> => (isStopped || isStopping ? Promise.resolve({ ok: false, message: 'the engine has stopped' }) : dispatchCommand(state, command)),
+    dispatch: (command): Promise<CommandResult> =>
+      isStopped || isStopping ? Promise.resolve({ ok: false, message: 'the engine has stopped' }) : dispatchCommand(state, command),
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
@@ -183,8 +227,11 @@ export async function createShell(options: ResolvedOptions, makeParts: PartFacto
     live: (): LiveCounts => {
       const counts = state.parts.map((p) => p.live());
       return {
-        open: counts.reduce((n, c) => n + c.open, 0), target: counts.reduce((n, c) => n + c.target, 0),
-        isRecovered: counts.every((c) => c.isRecovered), killed: counts.reduce((n, c) => n + c.killed, 0), policy: formatPolicy(state.policy),
+        open: counts.reduce((n, c) => n + c.open, 0),
+        target: counts.reduce((n, c) => n + c.target, 0),
+        isRecovered: counts.every((c) => c.isRecovered),
+        killed: counts.reduce((n, c) => n + c.killed, 0),
+        policy: formatPolicy(state.policy),
       };
     },
     histograms: () => {
@@ -221,7 +268,14 @@ function frozen(last: PartSample): PartSample {
   const empty = emptySample();
   const none = new LatencyHistogram().encode();
   return {
-    ...last, fleet: { ...empty.fleet, policy: last.fleet.policy }, interval: empty.interval, settled: [], events: [], health: empty.health, rates: empty.rates, recoveries: [],
+    ...last,
+    fleet: { ...empty.fleet, policy: last.fleet.policy },
+    interval: empty.interval,
+    settled: [],
+    events: [],
+    health: empty.health,
+    rates: empty.rates,
+    recoveries: [],
     ...(last.histograms ? { histograms: { total: last.histograms.total, interval: { connect: none, rtt: none, fanout: none, reconnect: none } } } : {}),
   };
 }
@@ -229,11 +283,55 @@ function frozen(last: PartSample): PartSample {
 function emptySample(): PartSample {
   const interval = { connect: NO_INTERVAL, rtt: NO_INTERVAL, fanout: NO_INTERVAL, reconnect: NO_INTERVAL };
   return {
-    fleet: { target: 0, open: 0, connecting: 0, waiting: 0, pending: 0, closing: 0, closed: 0, slowed: 0, ratePerSec: 0, maxInFlight: 0, policy: 'off', probePerSec: 0, bySource: {} },
+    fleet: {
+      target: 0,
+      open: 0,
+      connecting: 0,
+      waiting: 0,
+      pending: 0,
+      closing: 0,
+      closed: 0,
+      slowed: 0,
+      ratePerSec: 0,
+      maxInFlight: 0,
+      policy: 'off',
+      probePerSec: 0,
+      bySource: {},
+    },
     rates: { connectsPerSec: 0, attemptsPerSec: 0, disconnectsPerSec: 0, messagesInPerSec: 0, messagesOutPerSec: 0, bytesInPerSec: 0, bytesOutPerSec: 0 },
-    totals: { attempts: 0, connects: 0, failures: 0, disconnects: 0, killed: 0, messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0, probesSent: 0, probesReceived: 0, broadcastsReceived: 0, missed: 0, churn: 0 },
-    latency: interval, interval, settled: [], recoveries: [], errors: {}, checks: {},
-    health: { loopDelayP50Ms: 0, loopDelayP99Ms: 0, loopDelayMaxMs: 0, utilization: 0, cpuPercent: 0, rssBytes: 0, heapUsedBytes: 0, bytesPerOpenVu: 0, isSaturated: false },
+    totals: {
+      attempts: 0,
+      connects: 0,
+      failures: 0,
+      disconnects: 0,
+      killed: 0,
+      messagesIn: 0,
+      messagesOut: 0,
+      bytesIn: 0,
+      bytesOut: 0,
+      probesSent: 0,
+      probesReceived: 0,
+      broadcastsReceived: 0,
+      missed: 0,
+      churn: 0,
+    },
+    latency: interval,
+    interval,
+    settled: [],
+    recoveries: [],
+    errors: {},
+    checks: {},
+    health: {
+      loopDelayP50Ms: 0,
+      loopDelayP99Ms: 0,
+      loopDelayMaxMs: 0,
+      utilization: 0,
+      cpuPercent: 0,
+      rssBytes: 0,
+      heapUsedBytes: 0,
+      bytesPerOpenVu: 0,
+      isSaturated: false,
+    },
     events: [],
   };
 }

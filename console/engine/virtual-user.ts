@@ -102,7 +102,11 @@ export class VirtualUser {
   private seqLast = 0;
   private moreSeqs: Map<string, number> | null = null;
 
-  constructor(readonly id: number, readonly host: VuHost, readonly localAddress?: string) {}
+  constructor(
+    readonly id: number,
+    readonly host: VuHost,
+    readonly localAddress?: string,
+  ) {}
 
   move(to: VuState): void {
     const from = this.state;
@@ -155,7 +159,7 @@ export class VirtualUser {
 
   /** Sends protocol frames as they are; returns the bytes sent. */
   sendFrames(frames: ReadonlyArray<string | Buffer>): number {
-    if (!this.ws || this.ws.readyState !== 1) return 0;
+    if (this.ws?.readyState !== 1) return 0;
     let bytes = 0;
     for (const frame of frames) {
       this.ws.send(frame);

@@ -48,9 +48,12 @@ export function thresholdLine(r: ThresholdResult): string {
   const mark = r.status === 'passed' ? '✓' : r.status === 'failed' ? '✗' : '?';
   const written = r.source.split(/\s+/).pop() ?? '';
   const share = r.saturatedShare === null || r.actual === null ? '' : `, ${percent(r.saturatedShare)} of its samples saturated`;
-  const why = r.status === 'inconclusive'
-    ? `: INCONCLUSIVE, more than ${percent(INCONCLUSIVE_SHARE)} of its samples were taken while the generator was saturated (its figure is partly the generator's)`
-    : r.actual === null ? ': not measured (a threshold cannot pass unmeasured)' : '';
+  const why =
+    r.status === 'inconclusive'
+      ? `: INCONCLUSIVE, more than ${percent(INCONCLUSIVE_SHARE)} of its samples were taken while the generator was saturated (its figure is partly the generator's)`
+      : r.actual === null
+        ? ': not measured (a threshold cannot pass unmeasured)'
+        : '';
   return `  ${mark} expect ${r.source}  (actual ${metricText(r.metric, r.actual, written)}${share})${why}`;
 }
 
@@ -63,14 +66,18 @@ export function formatSummary(summary: RunSummary, options: TextOptions = {}): s
   const verdictColor = summary.verdict === 'passed' ? 'green' : summary.verdict === 'failed' ? 'red' : 'yellow';
   const target = `${summary.target.url}${summary.target.endpoints > 1 ? ` and ${summary.target.endpoints - 1} more` : ''}${summary.target.isBundled ? ` (bundled ${summary.target.serverEngine})` : ''}`;
   lines.push(`sockstorm run: ${paint(verdictColor, `${verdictWord} (exit ${summary.exitCode})`)} after ${ms(summary.durationMs)} against ${target}`);
-  lines.push(`fleet      open ${summary.fleet.open}/${summary.fleet.target} at the end of the script (peak ${summary.fleet.peakOpen})  attempts ${t.attempts}  connects ${t.connects}  failures ${t.failures}  drops ${t.disconnects}  killed ${t.killed}  reconnect ${summary.fleet.policy}`);
+  lines.push(
+    `fleet      open ${summary.fleet.open}/${summary.fleet.target} at the end of the script (peak ${summary.fleet.peakOpen})  attempts ${t.attempts}  connects ${t.connects}  failures ${t.failures}  drops ${t.disconnects}  killed ${t.killed}  reconnect ${summary.fleet.policy}`,
+  );
   lines.push(`latency    ${['p50', 'p90', 'p99', 'max'].map((h) => h.padStart(8)).join(' ')}  ${'samples'.padStart(7)}`);
   for (const [name, s] of Object.entries(summary.latency)) lines.push(latencyLine(name, s));
   if (summary.latency.fanout.count > 0 && !summary.target.isBundled && !isLoopback(summary.target.url)) {
     lines.push("  fan-out from the target's send time is one-way across two clocks: trust it only as far as they agree");
   }
   for (const r of summary.recoveries.slice(-3)) {
-    lines.push(`recovery   ${r.action}: dropped ${r.dropped}, 95% in ${ms(r.p95Ms)}, 100% in ${ms(r.fullMs)}, peak ${r.peakHandshakesPerSec} handshakes/s, ${r.attempts} attempts, ${r.failures} failed`);
+    lines.push(
+      `recovery   ${r.action}: dropped ${r.dropped}, 95% in ${ms(r.p95Ms)}, 100% in ${ms(r.fullMs)}, peak ${r.peakHandshakesPerSec} handshakes/s, ${r.attempts} attempts, ${r.failures} failed`,
+    );
   }
   const b = summary.broadcasts;
   if (b.settled > 0 || b.unsent > 0) {
@@ -79,19 +86,25 @@ export function formatSummary(summary: RunSummary, options: TextOptions = {}): s
   }
   const checks = Object.entries(summary.checks ?? {});
   if (checks.length > 0) {
-    lines.push(`checks     ${checks.map(([name, c]) => `${name} ${percent(c.passes + c.fails > 0 ? c.passes / (c.passes + c.fails) : null)} of ${count(c.passes + c.fails)}${c.fails > 0 ? ` (${count(c.fails)} failed)` : ''}`).join('  ')}`);
+    lines.push(
+      `checks     ${checks.map(([name, c]) => `${name} ${percent(c.passes + c.fails > 0 ? c.passes / (c.passes + c.fails) : null)} of ${count(c.passes + c.fails)}${c.fails > 0 ? ` (${count(c.fails)} failed)` : ''}`).join('  ')}`,
+    );
   }
   if (t.churn > 0) lines.push(`churn      ${count(t.churn)} sessions ended as planned and reconnected (session D): not drops, not errors`);
   const errors = Object.entries(summary.errors).sort((x, y) => y[1] - x[1]);
   lines.push(`errors     ${errors.length === 0 ? 'none' : `${errors.reduce((n, [, c]) => n + c, 0)} (${percent(summary.errorRate)} of attempts failed)`}`);
   for (const [errorClass, n] of errors.slice(0, 6)) lines.push(`  ${errorClass.padEnd(24)} ${String(n).padStart(7)}  ${adviceFor(errorClass)}`);
   const h = summary.health;
-  lines.push(`generator  loop delay p99 max ${ms(h.loopDelayP99MaxMs)}, utilisation max ${percent(h.utilizationMax)}, CPU max ${percent(h.cpuPercentMax / 100)}, RSS max ${bytes(h.rssMaxBytes)}, ${bytes(h.bytesPerOpenVu)} per open user`);
+  lines.push(
+    `generator  loop delay p99 max ${ms(h.loopDelayP99MaxMs)}, utilisation max ${percent(h.utilizationMax)}, CPU max ${percent(h.cpuPercentMax / 100)}, RSS max ${bytes(h.rssMaxBytes)}, ${bytes(h.bytesPerOpenVu)} per open user`,
+  );
   const sat = summary.saturated;
   lines.push(`           saturated ${sat.intervals} of ${sat.of} s (${percent(sat.share)}); each threshold below says how many of its samples were`);
   if (summary.server) {
     const s = summary.server;
-    lines.push(`server     (last /stats) ${s.engine}${s.native ? ' (native)' : ''}: ${s.connections} open, ${s.messagesOut} sent, loop delay p99 ${ms(s.loop.delayP99Ms)}, publish max ${ms(s.publishMsMax)}, RSS ${bytes(s.rssBytes)}`);
+    lines.push(
+      `server     (last /stats) ${s.engine}${s.native ? ' (native)' : ''}: ${s.connections} open, ${s.messagesOut} sent, loop delay p99 ${ms(s.loop.delayP99Ms)}, publish max ${ms(s.publishMsMax)}, RSS ${bytes(s.rssBytes)}`,
+    );
   }
   if (summary.thresholds.length > 0) lines.push('thresholds');
   for (const r of summary.thresholds) {

@@ -37,7 +37,12 @@ export function latencyFigures(latency: Record<LatencyName, LatencySummary>): Re
 
 /** A snapshot as NDJSON and /snapshot write it: unmeasured latencies are null. */
 export function snapshotJson(s: Snapshot): string {
-  return JSON.stringify({ ...s, latency: latencyFigures(s.latency), interval: latencyFigures(s.interval), minReach: s.broadcastsSettled > 0 ? s.minReach : null });
+  return JSON.stringify({
+    ...s,
+    latency: latencyFigures(s.latency),
+    interval: latencyFigures(s.interval),
+    minReach: s.broadcastsSettled > 0 ? s.minReach : null,
+  });
 }
 
 /** Everything `--json` writes. */
@@ -143,11 +148,23 @@ export function summarize(snapshots: Snapshot[], thresholds: Threshold[], option
   const verdict = verdictOf(results, options.isSignalled);
   const exitCode = { stopped: EXIT.signal, inconclusive: EXIT.inconclusive, failed: EXIT.failed, passed: EXIT.passed }[verdict];
   return {
-    verdict, exitCode, durationMs: last.elapsedMs, target: last.target,
+    verdict,
+    exitCode,
+    durationMs: last.elapsedMs,
+    target: last.target,
     fleet: { target: options.targetAtEnd ?? last.fleet.target, open: options.openAtEnd ?? last.fleet.open, peakOpen, policy: last.fleet.policy },
-    totals: last.totals, latency: latencyFigures(last.latency), recoveries: last.recoveries,
-    broadcasts: { settled: last.broadcastsSettled, minReach: last.broadcastsSettled > 0 ? last.minReach : null, unsent: options.unsentBroadcasts ?? 0, last: last.broadcasts },
-    errors: last.errors, checks: last.checks ?? {}, errorRate: values['errors.rate'] ?? 0,
+    totals: last.totals,
+    latency: latencyFigures(last.latency),
+    recoveries: last.recoveries,
+    broadcasts: {
+      settled: last.broadcastsSettled,
+      minReach: last.broadcastsSettled > 0 ? last.minReach : null,
+      unsent: options.unsentBroadcasts ?? 0,
+      last: last.broadcasts,
+    },
+    errors: last.errors,
+    checks: last.checks ?? {},
+    errorRate: values['errors.rate'] ?? 0,
     health: {
       loopDelayP99MaxMs: Math.max(...measured.map((s) => s.health.loopDelayP99Ms)),
       utilizationMax: Math.max(...measured.map((s) => s.health.utilization)),
@@ -156,11 +173,14 @@ export function summarize(snapshots: Snapshot[], thresholds: Threshold[], option
       bytesPerOpenVu: measured.reduce((best, s) => (s.fleet.open >= peakOpen && s.health.bytesPerOpenVu > 0 ? s.health.bytesPerOpenVu : best), 0),
     },
     saturated: { intervals: last.saturatedIntervals, of: last.intervals, share },
-    server: last.server, thresholds: results, notes: options.notes, marks: last.marks, knees: options.knees ?? [],
+    server: last.server,
+    thresholds: results,
+    notes: options.notes,
+    marks: last.marks,
+    knees: options.knees ?? [],
     // for `compare`: curves, per-second figures, the start and the script (comparable.ts)
     ...comparableParts(snapshots, options.histograms, options.script),
   };
 }
-
 
 export { formatSummary } from './summary-text.ts';

@@ -47,7 +47,7 @@ export function saturatedShareOf(metric: string, measured: Snapshot[], last: Sna
   let secondsSaturated = 0;
   for (let i = 0; i < seconds.length; i++) {
     const s = seconds[i]!;
-    const previous = i > 0 ? seconds[i - 1]! : measured[measured.indexOf(s) - 1] ?? null;
+    const previous = i > 0 ? seconds[i - 1]! : (measured[measured.indexOf(s) - 1] ?? null);
     const n = Math.max(0, samplesIn(metric, s, previous));
     all += n;
     if (s.health.isSaturated) {

@@ -46,7 +46,10 @@ export class ConsoleSession {
   private policy: string | null = null;
   private watch: AbortController | null = null;
 
-  constructor(private readonly engine: Engine, private readonly now: () => number = () => Date.now()) {}
+  constructor(
+    private readonly engine: Engine,
+    private readonly now: () => number = () => Date.now(),
+  ) {}
 
   /** Later news of an earlier line (the knee of a `ramp … until`); returns the unsubscribe. */
   onNotice(listener: (notice: LineResult) => void): () => void {
@@ -73,7 +76,8 @@ export class ConsoleSession {
       return { ok: false, message: (error as Error).message };
     }
     if (!step) return { ok: true, message: '' };
-    if (SCRIPT_ONLY.has(step.kind)) return { ok: false, message: `"${step.text.split(' ')[0]}" belongs in scripts (sockstorm run); the console runs fleet commands` };
+    if (SCRIPT_ONLY.has(step.kind))
+      return { ok: false, message: `"${step.text.split(' ')[0]}" belongs in scripts (sockstorm run); the console runs fleet commands` };
     if (step.kind !== 'engine' && step.kind !== 'ramp') return { ok: false, message: 'not a console command' };
     return this.drive(step);
   }

@@ -4,8 +4,7 @@
  */
 import { BROADCAST_LIMITS, CONFIG_KNOBS, validateConfigPatch } from '../../target-server/protocol.ts';
 import type { EngineCommand, KillMode, ReconnectPolicy, VictimChoice } from '../engine/commands.ts';
-import { PROTOCOLS, type ProtocolName } from '../engine/protocols/codec.ts';
-import type { CheckOp, CheckSpec } from '../engine/session.ts';
+import { parseCheck, parseOnOpen, parseProbe, parseProtocol, parseSession, parseUsers } from './parse-session.ts';
 import { EngineConfigError, validateTargetUrl } from '../engine/engine-options.ts';
 import { isKnownMetric, METRIC_HELP, parseThresholdValue, splitOperator, type Threshold } from './thresholds.ts';
 import { parseCount, parseDuration, parsePercent, parseRate, parseSize } from './units.ts';
@@ -27,39 +26,6 @@ export const SCRIPT_LIMITS = Object.freeze({
   stallMs: 60_000,
 });
 
-const CHECK_OPS = ['exists', '==', '!=', '<', '>', 'matches'] as const;
-
-function parseProtocol(p: LineParser): Extract<EngineCommand, { type: 'protocol' }> {
-  const name = p.value(`a protocol (${PROTOCOLS.join(', ')})`, (t) => (PROTOCOLS as readonly string[]).includes(t) ? (t as ProtocolName) : null);
-  const command: Extract<EngineCommand, { type: 'protocol' }> = { type: 'protocol', name };
-  for (let word = p.optional(['namespace', 'keepalive', 'mqtt5']); word; word = p.optional(['namespace', 'keepalive', 'mqtt5'])) {
-    if (word === 'namespace') command.namespace = p.value('a namespace like /chat', (t) => (t.startsWith('/') ? t : null));
-    else if (word === 'keepalive') command.keepaliveS = Math.max(1, Math.round(p.duration('a keepalive like 30s', 3_600_000) / 1000));
-    else command.mqttVersion = 5;
-  }
-  return command;
-}
-
-function parseCheck(p: LineParser): CheckSpec {
-  const name = p.value('a check name (letters, digits, _ and -)', (t) => (/^[A-Za-z][\w-]{0,63}$/.test(t) ? t : null));
-  const path = p.value('a JSON path like data.price (or . for the whole message)', (t) => (/^(\.|[\w$-]+(\.[\w$-]+)*)$/.test(t) ? t : null));
-  const op = p.value(`an operator (${CHECK_OPS.join(', ')})`, (t) => ((CHECK_OPS as readonly string[]).includes(t) ? (t as CheckOp) : null));
-  if (op === 'exists') return { name, path, op };
-  if (op === 'matches') {
-    const token = p.peek();
-    const source = p.rest('a regular expression like /^ok/');
-    const re = /^\/(.*)\/$/.exec(source);
-    if (!re) p.fail(`"${source}" is not a regular expression like /^ok/`, token);
-    try {
-      new RegExp(re![1]!);
-    } catch (error) {
-      p.fail(`"${source}" is not a regular expression: ${(error as Error).message}`, token);
-    }
-    return { name, path, op, value: re![1]! };
-  }
-  return { name, path, op, value: p.rest('a value (JSON, or text)') };
-}
-
 /** One step of a script. */
 export type ScriptStep = { line: number; text: string } & (
   | { kind: 'engine'; command: EngineCommand }
@@ -75,7 +41,11 @@ export type ScriptStep = { line: number; text: string } & (
 /** A script error at a line and column; `code` is stable. */
 export class ScriptError extends Error {
   readonly code = 'script.invalid';
-  constructor(readonly line: number, readonly column: number, readonly reason: string) {
+  constructor(
+    readonly line: number,
+    readonly column: number,
+    readonly reason: string,
+  ) {
     super(`line ${line}, column ${column}: ${reason}`);
   }
 }
@@ -95,9 +65,32 @@ interface Token {
 type StepBody = ScriptStep extends infer S ? (S extends ScriptStep ? Omit<S, 'line' | 'text'> : never) : never;
 
 export const COMMAND_NAMES = [
-  'target', 'vus', 'add', 'remove', 'rate', 'ramp', 'wait', 'await', 'probe', 'messages', 'broadcast',
-  'kill', 'slow', 'reconnect', 'server', 'expect', 'mark', 'report', 'stop', 'stall',
-  'protocol', 'connect', 'on', 'session', 'check', 'users',
+  'target',
+  'vus',
+  'add',
+  'remove',
+  'rate',
+  'ramp',
+  'wait',
+  'await',
+  'probe',
+  'messages',
+  'broadcast',
+  'kill',
+  'slow',
+  'reconnect',
+  'server',
+  'expect',
+  'mark',
+  'report',
+  'stop',
+  'stall',
+  'protocol',
+  'connect',
+  'on',
+  'session',
+  'check',
+  'users',
 ] as const;
 
 const DEFAULT_AWAIT_MS = 60_000;
@@ -109,9 +102,13 @@ function tokenize(text: string): Token[] {
   return tokens;
 }
 
-class LineParser {
+export class LineParser {
   private at = 1;
-  constructor(private readonly tokens: Token[], private readonly line: number, private readonly raw: string) {}
+  constructor(
+    private readonly tokens: Token[],
+    private readonly line: number,
+    private readonly raw: string,
+  ) {}
 
   fail(reason: string, token: Token | undefined = this.tokens[this.at]): never {
     throw new ScriptError(this.line, token?.column ?? this.raw.length + 1, reason);
@@ -192,7 +189,10 @@ function parseBroadcast(p: LineParser): EngineCommand {
   if (command.count < 1) p.fail('a broadcast needs a count of at least 1', first);
   // `every` sends them one at a time; back to back they are one request to the server
   if (!command.everyMs && command.count * command.sizeBytes > BROADCAST_LIMITS.maxTotalBytes) {
-    p.fail(`${command.count} × ${command.sizeBytes} bytes is more than the ${BROADCAST_LIMITS.maxTotalBytes} bytes one burst may carry; use "every" or fewer`, first);
+    p.fail(
+      `${command.count} × ${command.sizeBytes} bytes is more than the ${BROADCAST_LIMITS.maxTotalBytes} bytes one burst may carry; use "every" or fewer`,
+      first,
+    );
   }
   return command;
 }
@@ -250,11 +250,30 @@ function parseTarget(p: LineParser): string {
 
 function parseBody(name: Token, p: LineParser): StepBody {
   switch (name.text) {
-    case 'target': return { kind: 'target', url: parseTarget(p) };
-    case 'vus': return { kind: 'engine', command: { type: 'set-target', count: p.count() } };
-    case 'add': return { kind: 'engine', command: { type: 'add', count: p.count() } };
-    case 'remove': return { kind: 'engine', command: { type: 'remove', count: p.count() } };
-    case 'rate': return { kind: 'engine', command: { type: 'set-rate', perSec: p.bounded('a rate like 500/s', (t) => { const r = parseRate(t); return r && r > 0 ? r : null; }, SCRIPT_LIMITS.connectRate, '/s') } };
+    case 'target':
+      return { kind: 'target', url: parseTarget(p) };
+    case 'vus':
+      return { kind: 'engine', command: { type: 'set-target', count: p.count() } };
+    case 'add':
+      return { kind: 'engine', command: { type: 'add', count: p.count() } };
+    case 'remove':
+      return { kind: 'engine', command: { type: 'remove', count: p.count() } };
+    case 'rate':
+      return {
+        kind: 'engine',
+        command: {
+          type: 'set-rate',
+          perSec: p.bounded(
+            'a rate like 500/s',
+            (t) => {
+              const r = parseRate(t);
+              return r && r > 0 ? r : null;
+            },
+            SCRIPT_LIMITS.connectRate,
+            '/s',
+          ),
+        },
+      };
     case 'ramp': {
       const count = p.count();
       if (!p.optional(['over'])) p.fail('expected "over D", as in: ramp 1000 over 30s');
@@ -271,7 +290,8 @@ function parseBody(name: Token, p: LineParser): StepBody {
       }
       return { kind: 'ramp', command: { type: 'ramp', count, overMs }, until };
     }
-    case 'wait': return { kind: 'wait', ms: p.duration('a duration like 5s') };
+    case 'wait':
+      return { kind: 'wait', ms: p.duration('a duration like 5s') };
     case 'await': {
       const what = p.next('"open N" or "recovered"');
       if (what.text === 'open') {
@@ -281,60 +301,52 @@ function parseBody(name: Token, p: LineParser): StepBody {
       if (what.text === 'recovered') return { kind: 'await-recovered', timeoutMs: p.timeout() };
       return p.fail(`"await ${what.text}": use "await open N" or "await recovered"`, what);
     }
-    case 'probe': {
-      if (p.optional(['off'])) return { kind: 'engine', command: { type: 'probe', perSec: 0 } };
-      const perSec = p.bounded('a rate like 100/s', parseRate, SCRIPT_LIMITS.sendRate, '/s');
-      if (!p.peek()) return { kind: 'engine', command: { type: 'probe', perSec } };
-      // request/response: `probe 10/s TEMPLATE reply PATH`, the template carrying {{id}}
-      const token = p.peek()!;
-      const rest = p.rest('a probe template');
-      const at = rest.lastIndexOf(' reply ');
-      if (at < 0) p.fail('a probe template needs "reply PATH": where the answer carries the id', token);
-      const template = rest.slice(0, at).trim();
-      const replyPath = rest.slice(at + 7).trim();
-      if (!template.includes('{{id}}')) p.fail('a probe template must carry {{id}}, so its reply can be matched', token);
-      if (!/^[\w$-]+(\.[\w$-]+)*$/.test(replyPath)) p.fail(`"${replyPath}" is not a JSON path like id or meta.id`, token);
-      return { kind: 'engine', command: { type: 'probe', perSec, template, replyPath } };
-    }
+    case 'probe':
+      return { kind: 'engine', command: parseProbe(p) };
     case 'messages': {
       const perSec = p.optional(['off']) ? 0 : p.bounded('a rate like 10/s', parseRate, SCRIPT_LIMITS.sendRate, '/s');
       return { kind: 'engine', command: { type: 'messages', perSec, template: perSec > 0 ? p.rest('a message template') : '' } };
     }
-    case 'broadcast': return { kind: 'engine', command: parseBroadcast(p) };
-    case 'kill': return { kind: 'engine', command: parseKill(p) };
+    case 'broadcast':
+      return { kind: 'engine', command: parseBroadcast(p) };
+    case 'kill':
+      return { kind: 'engine', command: parseKill(p) };
     case 'slow': {
       const percent = p.value('a percentage like 10%', parsePercent);
       if (!p.optional(['for'])) p.fail('expected "for D", as in: slow 10% for 5s');
       return { kind: 'engine', command: { type: 'slow', percent, forMs: p.duration('a duration like 5s') } };
     }
-    case 'reconnect': return { kind: 'engine', command: { type: 'reconnect', policy: parsePolicy(p) } };
-    case 'server': return { kind: 'engine', command: parseServer(p) };
-    case 'expect': return { kind: 'expect', threshold: parseExpect(p) };
-    case 'mark': return { kind: 'engine', command: { type: 'mark', label: p.rest('a label') } };
-    case 'report': return { kind: 'report', file: p.next('a file name').text };
-    case 'stop': return { kind: 'engine', command: { type: 'stop' } };
-    case 'stall': return { kind: 'engine', command: { type: 'stall', ms: p.duration('a duration like 200ms', SCRIPT_LIMITS.stallMs) } };
-    case 'protocol': return { kind: 'engine', command: parseProtocol(p) };
-    case 'connect': return { kind: 'engine', command: { type: 'connect-payload', template: p.optional(['off']) ? null : p.rest('a connect payload template, e.g. {"token":"abc"}') } };
-    case 'on': {
-      p.expect(['open']);
-      if (p.optional(['off'])) return { kind: 'engine', command: { type: 'on-open', template: null } };
-      p.expect(['send']);
-      return { kind: 'engine', command: { type: 'on-open', template: p.rest('a message template') } };
-    }
-    case 'session': {
-      if (p.optional(['off'])) return { kind: 'engine', command: { type: 'session', lifetimeMs: 0, jitterMs: 0 } };
-      const lifetimeMs = p.duration('a session length like 30s');
-      const jitterMs = p.optional(['jitter']) ? p.duration('a jitter like 5s') : 0;
-      return { kind: 'engine', command: { type: 'session', lifetimeMs, jitterMs } };
-    }
-    case 'check': return { kind: 'engine', command: { type: 'check', check: parseCheck(p) } };
-    case 'users': {
-      p.expect(['from']);
-      // the file is read before the run (user-rows.ts), where its errors get their places too
-      return { kind: 'engine', command: { type: 'users', file: p.rest('a CSV or JSON-lines file'), rows: [] } };
-    }
-    default: return p.fail(`unknown command "${name.text}"; commands are ${COMMAND_NAMES.join(', ')}`, name);
+    case 'reconnect':
+      return { kind: 'engine', command: { type: 'reconnect', policy: parsePolicy(p) } };
+    case 'server':
+      return { kind: 'engine', command: parseServer(p) };
+    case 'expect':
+      return { kind: 'expect', threshold: parseExpect(p) };
+    case 'mark':
+      return { kind: 'engine', command: { type: 'mark', label: p.rest('a label') } };
+    case 'report':
+      return { kind: 'report', file: p.next('a file name').text };
+    case 'stop':
+      return { kind: 'engine', command: { type: 'stop' } };
+    case 'stall':
+      return { kind: 'engine', command: { type: 'stall', ms: p.duration('a duration like 200ms', SCRIPT_LIMITS.stallMs) } };
+    case 'protocol':
+      return { kind: 'engine', command: parseProtocol(p) };
+    case 'connect':
+      return {
+        kind: 'engine',
+        command: { type: 'connect-payload', template: p.optional(['off']) ? null : p.rest('a connect payload template, e.g. {"token":"abc"}') },
+      };
+    case 'on':
+      return { kind: 'engine', command: parseOnOpen(p) };
+    case 'session':
+      return { kind: 'engine', command: parseSession(p) };
+    case 'check':
+      return { kind: 'engine', command: { type: 'check', check: parseCheck(p) } };
+    case 'users':
+      return { kind: 'engine', command: parseUsers(p) };
+    default:
+      return p.fail(`unknown command "${name.text}"; commands are ${COMMAND_NAMES.join(', ')}`, name);
   }
 }
 
@@ -364,7 +376,8 @@ export function parseScript(source: string): ScriptStep[] {
   });
   const firstEngine = steps.findIndex((step) => step.kind !== 'target' && step.kind !== 'expect' && step.kind !== 'report');
   for (const [index, step] of steps.entries()) {
-    if (step.kind === 'target' && firstEngine !== -1 && index > firstEngine) errors.push(new ScriptError(step.line, 1, '"target" must come before the first command that drives the fleet'));
+    if (step.kind === 'target' && firstEngine !== -1 && index > firstEngine)
+      errors.push(new ScriptError(step.line, 1, '"target" must come before the first command that drives the fleet'));
   }
   if (errors.length === 0 && !steps.some((step) => step.kind !== 'target' && step.kind !== 'expect' && step.kind !== 'report')) {
     errors.push(new ScriptError(1, 1, 'the script has no command that drives the fleet (vus, ramp, add, …): nothing would run'));

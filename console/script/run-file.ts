@@ -83,7 +83,10 @@ export async function runScriptFile(file: string, engineOptions: EngineOptions, 
   // unknown facts (no /proc here) are not a refusal: only limits known to be short are
   // over agents the users are on their hosts, each of which checks itself
   if (isHostChecked && capacity.isShort && !engineOptions.agents) {
-    return fail(`${file} asks for ${peak} VUs but this host can hold ${capacity.capacity} (bound by ${capacity.binding}); ${capacity.lift}. See \`sockstorm tune check --connections ${peak}\`, or pass --no-host-check to run into the wall on purpose.`, EXIT.host);
+    return fail(
+      `${file} asks for ${peak} VUs but this host can hold ${capacity.capacity} (bound by ${capacity.binding}); ${capacity.lift}. See \`sockstorm tune check --connections ${peak}\`, or pass --no-host-check to run into the wall on purpose.`,
+      EXIT.host,
+    );
   }
   const scriptReports = steps.flatMap((step): Array<[string, string]> => (step.kind === 'report' ? [[`the report of line ${step.line}`, step.file]] : []));
   const unwritable = checkOutputPaths([['--json', files.json], ['--ndjson', files.ndjson], ['--report', files.report], ...scriptReports]);
@@ -104,7 +107,9 @@ export async function runScriptFile(file: string, engineOptions: EngineOptions, 
   const ndjson = files.ndjson ? createWriteStream(files.ndjson) : null;
   // a write that fails mid-run must not crash it: the snapshots are kept and written elsewhere at the end
   let ndjsonError: Error | null = null;
-  ndjson?.on('error', (error) => { ndjsonError ??= error; });
+  ndjson?.on('error', (error) => {
+    ndjsonError ??= error;
+  });
   const progress = progressWriter(process.stderr, { intervalMs: files.progressInterval, totalMs: scriptLengthMs(steps) });
   let endpoint: Promise<MetricsEndpoint> | null = null;
   try {
@@ -114,7 +119,10 @@ export async function runScriptFile(file: string, engineOptions: EngineOptions, 
       onEngine(engine) {
         if (files.metricsPort === undefined) return;
         endpoint = startMetricsEndpoint(engine, '127.0.0.1', files.metricsPort);
-        endpoint.then((e) => process.stderr.write(`sockstorm: metrics at ${e.url}/metrics, snapshots at ${e.url}/stream\n`), () => {});
+        endpoint.then(
+          (e) => process.stderr.write(`sockstorm: metrics at ${e.url}/metrics, snapshots at ${e.url}/stream\n`),
+          () => {},
+        );
       },
       onSnapshot(snapshot) {
         progress.onSnapshot(snapshot);
@@ -124,7 +132,11 @@ export async function runScriptFile(file: string, engineOptions: EngineOptions, 
     progress.end();
     const writes: WriteOutcome[] = [];
     if (ndjson) {
-      if (!ndjsonError) await new Promise<void>((resolve) => { ndjson.once('error', () => resolve()); ndjson.end(() => resolve()); });
+      if (!ndjsonError)
+        await new Promise<void>((resolve) => {
+          ndjson.once('error', () => resolve());
+          ndjson.end(() => resolve());
+        });
       if (ndjsonError) writes.push(writeOutput(files.ndjson!, outcome.snapshots.map((s) => `${snapshotJson(s)}\n`).join('')));
     }
     if (files.json) writes.push(writeOutput(files.json, `${JSON.stringify(outcome.summary, null, 2)}\n`));
@@ -134,7 +146,9 @@ export async function runScriptFile(file: string, engineOptions: EngineOptions, 
     process.stdout.write(`${formatSummary(outcome.summary, { color })}\n`);
     const failed = writes.filter((w): w is Extract<WriteOutcome, { ok: false }> => !w.ok);
     for (const w of failed) {
-      process.stderr.write(`sockstorm: could not write ${w.path} (${w.reason}); ${w.fallback ? `the data is in ${w.fallback}` : 'and no fallback file could be written either'} [output]\n`);
+      process.stderr.write(
+        `sockstorm: could not write ${w.path} (${w.reason}); ${w.fallback ? `the data is in ${w.fallback}` : 'and no fallback file could be written either'} [output]\n`,
+      );
     }
     return failed.length > 0 && outcome.summary.exitCode === EXIT.passed ? EXIT.output : outcome.summary.exitCode;
   } catch (error) {
@@ -145,7 +159,11 @@ export async function runScriptFile(file: string, engineOptions: EngineOptions, 
     if (error instanceof ServerStartError) return fail(`${error.message} [${error.code}]`, 1);
     throw error;
   } finally {
-    if (endpoint) await (endpoint as Promise<MetricsEndpoint>).then((e) => e.close(), (error: Error) => process.stderr.write(`sockstorm: metrics endpoint failed: ${error.message}\n`));
+    if (endpoint)
+      await (endpoint as Promise<MetricsEndpoint>).then(
+        (e) => e.close(),
+        (error: Error) => process.stderr.write(`sockstorm: metrics endpoint failed: ${error.message}\n`),
+      );
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }

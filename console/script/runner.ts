@@ -47,7 +47,11 @@ export function watchRamp(engine: Engine, step: Extract<ScriptStep, { kind: 'ram
         const value = watchedValue(limit.metric, snapshot, previous);
         if (value === null || !compare(value, limit.op, limit.value)) continue;
         void engine.dispatch({ type: 'set-target', count: highest });
-        return finish({ open: highest, line: step.line, reason: `${limit.metric} ${metricText(limit.metric, value, limit.source)} ${limit.op} ${metricText(limit.metric, limit.value, limit.source)}` });
+        return finish({
+          open: highest,
+          line: step.line,
+          reason: `${limit.metric} ${metricText(limit.metric, value, limit.source)} ${limit.op} ${metricText(limit.metric, limit.value, limit.source)}`,
+        });
       }
       previous = snapshot;
       highest = Math.max(highest, snapshot.fleet.open);
@@ -133,7 +137,8 @@ export async function runScript(steps: ScriptStep[], options: RunOptions): Promi
         const startedAt = performance.now();
         const result = await engine.dispatch(step.command);
         if (!result.ok) commandFailed(step, result.message);
-        else if (step.command.type === 'broadcast' && step.command.everyMs) series.push({ count: step.command.count, everyMs: step.command.everyMs, startedAt });
+        else if (step.command.type === 'broadcast' && step.command.everyMs)
+          series.push({ count: step.command.count, everyMs: step.command.everyMs, startedAt });
         break;
       }
       case 'ramp': {
@@ -180,6 +185,15 @@ export async function runScript(steps: ScriptStep[], options: RunOptions): Promi
   if (snapshots.length === 0 || !snapshots[snapshots.length - 1]!.isStopped) snapshots.push(engine.getSnapshot());
   // for `compare`: the whole-run histograms (still answered after stop) and the script's identity
   const comparable = { histograms: engine.histograms(), script: scriptIdentity(steps.map((step) => step.text)) };
-  const summary = summarize(snapshots, thresholds, { isSignalled: signal?.aborted ?? false, notes, openAtEnd, targetAtEnd, failures, knees, unsentBroadcasts, ...comparable });
+  const summary = summarize(snapshots, thresholds, {
+    isSignalled: signal?.aborted ?? false,
+    notes,
+    openAtEnd,
+    targetAtEnd,
+    failures,
+    knees,
+    unsentBroadcasts,
+    ...comparable,
+  });
   return { summary, snapshots, reportFile, knees };
 }

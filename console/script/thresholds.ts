@@ -49,7 +49,19 @@ export function saturationBias(metric: string): 'up' | 'down' | null {
 }
 
 const LATENCY = /^(connect|rtt|fanout|reconnect)\.(p50|p90|p99|max|mean)$/;
-const PLAIN = new Set(['recovery.p95', 'recovery.full', 'open', 'reach', 'missed', 'errors.count', 'errors.rate', 'saturated', 'agents.lost', 'churn', 'checks.rate']);
+const PLAIN = new Set([
+  'recovery.p95',
+  'recovery.full',
+  'open',
+  'reach',
+  'missed',
+  'errors.count',
+  'errors.rate',
+  'saturated',
+  'agents.lost',
+  'churn',
+  'checks.rate',
+]);
 const DURATION_METRICS = /^(connect|rtt|fanout|reconnect|recovery)\./;
 const RATIO_METRICS = new Set(['reach', 'errors.rate', 'saturated']);
 const OPERATORS: Operator[] = ['<=', '>=', '==', '!=', '<', '>'];
@@ -60,8 +72,8 @@ export function isKnownMetric(metric: string): boolean {
 }
 
 /** The metrics a threshold may name, for error messages and completion. */
-export const METRIC_HELP = 'connect|rtt|fanout|reconnect.(p50|p90|p99|max|mean), recovery.p95, recovery.full, open, reach, missed, errors.count, errors.rate, errors.<class>, saturated, agents.lost, churn, checks.rate, checks.<name>.rate';
-
+export const METRIC_HELP =
+  'connect|rtt|fanout|reconnect.(p50|p90|p99|max|mean), recovery.p95, recovery.full, open, reach, missed, errors.count, errors.rate, errors.<class>, saturated, agents.lost, churn, checks.rate, checks.<name>.rate';
 
 /**
  * Parses a threshold value in the metric's own form: durations need a unit (`250ms`, `2s`;
@@ -96,12 +108,18 @@ export function splitOperator(text: string): { op: Operator; rest: string } | nu
 /** Whether `actual OP value` holds. */
 export function compare(actual: number, op: Operator, value: number): boolean {
   switch (op) {
-    case '<': return actual < value;
-    case '<=': return actual <= value;
-    case '>': return actual > value;
-    case '>=': return actual >= value;
-    case '==': return actual === value;
-    case '!=': return actual !== value;
+    case '<':
+      return actual < value;
+    case '<=':
+      return actual <= value;
+    case '>':
+      return actual > value;
+    case '>=':
+      return actual >= value;
+    case '==':
+      return actual === value;
+    case '!=':
+      return actual !== value;
   }
 }
 

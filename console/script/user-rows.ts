@@ -15,12 +15,16 @@ function csvFields(line: string): string[] | null {
   for (let i = 0; i < line.length; i++) {
     const c = line[i]!;
     if (quoted) {
-      if (c === '"' && line[i + 1] === '"') { field += '"'; i++; }
-      else if (c === '"') quoted = false;
+      if (c === '"' && line[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
       else field += c;
     } else if (c === '"' && field === '') quoted = true;
-    else if (c === ',') { out.push(field); field = ''; }
-    else field += c;
+    else if (c === ',') {
+      out.push(field);
+      field = '';
+    } else field += c;
   }
   if (quoted) return null;
   out.push(field);
@@ -29,7 +33,10 @@ function csvFields(line: string): string[] | null {
 
 /** The rows of a users file, or what is wrong with it (and on which line). */
 export function parseUserRows(text: string, file: string): { rows: Array<Record<string, string>> } | { error: string; line: number } {
-  const lines = text.split(/\r?\n/).map((l, i) => [l, i + 1] as const).filter(([l]) => l.trim() !== '');
+  const lines = text
+    .split(/\r?\n/)
+    .map((l, i) => [l, i + 1] as const)
+    .filter(([l]) => l.trim() !== '');
   if (lines.length === 0) return { error: `${file} is empty`, line: 1 };
   if (lines[0]![0].trimStart().startsWith('{')) {
     const rows: Array<Record<string, string>> = [];
@@ -49,7 +56,8 @@ export function parseUserRows(text: string, file: string): { rows: Array<Record<
   const rows: Array<Record<string, string>> = [];
   for (const [line, n] of lines.slice(1)) {
     const fields = csvFields(line);
-    if (!fields || fields.length !== header.length) return { error: `${file}:${n} has ${fields?.length ?? 'unbalanced'} fields, the header ${header.length}`, line: n };
+    if (!fields || fields.length !== header.length)
+      return { error: `${file}:${n} has ${fields?.length ?? 'unbalanced'} fields, the header ${header.length}`, line: n };
     rows.push(Object.fromEntries(header.map((h, i) => [h.trim(), fields[i]!])));
   }
   if (rows.length === 0) return { error: `${file} has a header and no rows`, line: 1 };
@@ -93,8 +101,14 @@ export function resolveUserFiles(steps: ScriptStep[], extraTemplates: string[] =
     const used = rowFieldsIn(step.text);
     if (used.length === 0) continue;
     for (const name of used) {
-      if (fields === null) errors.push(new ScriptError(step.line, step.text.indexOf(`{{row.${name}}}`) + 1, `{{row.${name}}} needs a users file: add "users from FILE" before it`));
-      else if (!fields.has(name)) errors.push(new ScriptError(step.line, step.text.indexOf(`{{row.${name}}}`) + 1, `the users file has no field "${name}" (it has ${[...fields].join(', ')})`));
+      if (fields === null)
+        errors.push(
+          new ScriptError(step.line, step.text.indexOf(`{{row.${name}}}`) + 1, `{{row.${name}}} needs a users file: add "users from FILE" before it`),
+        );
+      else if (!fields.has(name))
+        errors.push(
+          new ScriptError(step.line, step.text.indexOf(`{{row.${name}}}`) + 1, `the users file has no field "${name}" (it has ${[...fields].join(', ')})`),
+        );
     }
   }
   for (const text of extraTemplates) {

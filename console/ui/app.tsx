@@ -43,13 +43,30 @@ const MAX_WIDTH = 140;
 
 function CommandBar({ state }: { state: ConsoleState }) {
   const message = state.message;
-  let top = <Text color={message?.isError ? 'red' : 'green'} wrap="truncate">{message?.text || ' '}</Text>;
-  if (state.mode === 'command') top = <Text wrap="truncate">:{state.input}<Text inverse> </Text></Text>;
-  if (state.mode === 'confirm') top = <Text color="yellow" bold wrap="truncate">{state.pending?.question}</Text>;
+  let top = (
+    <Text color={message?.isError ? 'red' : 'green'} wrap="truncate">
+      {message?.text || ' '}
+    </Text>
+  );
+  if (state.mode === 'command')
+    top = (
+      <Text wrap="truncate">
+        :{state.input}
+        <Text inverse> </Text>
+      </Text>
+    );
+  if (state.mode === 'confirm')
+    top = (
+      <Text color="yellow" bold wrap="truncate">
+        {state.pending?.question}
+      </Text>
+    );
   return (
     <Box flexDirection="column">
       {top}
-      <Text dimColor wrap="truncate">{state.mode === 'command' ? 'Enter runs  Esc leaves  Tab completes  ↑/↓ history  save FILE keeps the session' : hintLine()}</Text>
+      <Text dimColor wrap="truncate">
+        {state.mode === 'command' ? 'Enter runs  Esc leaves  Tab completes  ↑/↓ history  save FILE keeps the session' : hintLine()}
+      </Text>
     </Box>
   );
 }
@@ -74,26 +91,36 @@ export function App({ engine, session, onQuit }: AppProps) {
   }, []);
   const { exit } = useApp();
   const { columns, rows } = useTerminalSize();
-  const runLine = useCallback((line: string) => {
-    void session.run(line).then((result) => {
-      if (result.message) dispatch({ type: 'message', text: result.message, isError: !result.ok });
-    });
-  }, [session, dispatch]);
+  const runLine = useCallback(
+    (line: string) => {
+      void session.run(line).then((result) => {
+        if (result.message) dispatch({ type: 'message', text: result.message, isError: !result.ok });
+      });
+    },
+    [session, dispatch],
+  );
   useEffect(() => session.onNotice((notice) => dispatch({ type: 'message', text: notice.message, isError: !notice.ok })), [session, dispatch]);
   const quit = useCallback(() => {
     onQuit();
     exit();
   }, [exit, onQuit]);
   useConsoleKeys({
-    getState: () => stateRef.current, dispatch, runLine, quit,
+    getState: () => stateRef.current,
+    dispatch,
+    runLine,
+    quit,
     openNow: () => engine.live().open,
     policyNow: () => session.policyInForce(),
   });
   if (columns < MIN_TERMINAL.columns || (rows !== null && rows < MIN_TERMINAL.rows)) {
     return (
       <Box flexDirection="column">
-        <Text color="yellow" wrap="truncate">terminal too small: {columns}x{rows ?? '?'}, needs {MIN_TERMINAL.columns}x{MIN_TERMINAL.rows}</Text>
-        <Text dimColor wrap="truncate">q quits</Text>
+        <Text color="yellow" wrap="truncate">
+          terminal too small: {columns}x{rows ?? '?'}, needs {MIN_TERMINAL.columns}x{MIN_TERMINAL.rows}
+        </Text>
+        <Text dimColor wrap="truncate">
+          q quits
+        </Text>
       </Box>
     );
   }
@@ -110,10 +137,16 @@ export function App({ engine, session, onQuit }: AppProps) {
   return (
     <Box flexDirection="column" width={width}>
       <Text wrap="truncate">
-        <Text bold color="cyan">sockstorm</Text> {snapshot.target.url}{snapshot.target.isBundled ? ` (bundled ${snapshot.target.serverEngine})` : ''}  {ms(snapshot.elapsedMs)}
-        {snapshot.isStopped ? <Text color="yellow">  stopped</Text> : null}
+        <Text bold color="cyan">
+          sockstorm
+        </Text>{' '}
+        {snapshot.target.url}
+        {snapshot.target.isBundled ? ` (bundled ${snapshot.target.serverEngine})` : ''} {ms(snapshot.elapsedMs)}
+        {snapshot.isStopped ? <Text color="yellow"> stopped</Text> : null}
       </Text>
-      {state.mode === 'help' ? <HelpView /> : (
+      {state.mode === 'help' ? (
+        <HelpView />
+      ) : (
         <>
           <Box>
             <FleetPanel {...props} width={fleet} />
@@ -130,7 +163,12 @@ export function App({ engine, session, onQuit }: AppProps) {
           {parts ? <PartsLines grid={parts} width={width} /> : null}
           <Box flexDirection="column" height={eventRows}>
             {snapshot.events.slice(-eventRows).map((event) => (
-              <Text key={event.id} wrap="truncate" color={event.level === 'error' ? 'red' : event.level === 'warn' ? 'yellow' : undefined} dimColor={event.level === 'info'}>
+              <Text
+                key={event.id}
+                wrap="truncate"
+                color={event.level === 'error' ? 'red' : event.level === 'warn' ? 'yellow' : undefined}
+                dimColor={event.level === 'info'}
+              >
                 {clock(event.atMs - startedAtMs).padStart(5)} {event.text}
               </Text>
             ))}

@@ -7,7 +7,9 @@ export function HelpView() {
     <Box flexDirection="column" borderStyle="single" paddingX={1}>
       <Text bold>Keys</Text>
       {helpRows().map(({ keys, text }) => (
-        <Text key={text} wrap="truncate"><Text color="cyan">{keys.padEnd(6)}</Text> {text}</Text>
+        <Text key={text} wrap="truncate">
+          <Text color="cyan">{keys.padEnd(6)}</Text> {text}
+        </Text>
       ))}
     </Box>
   );

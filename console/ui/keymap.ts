@@ -30,10 +30,28 @@ const policyNames = POLICY_CYCLE.map((line) => line.replace(/^reconnect /, '')).
 
 /** The keymap. */
 export const KEYMAP: readonly KeyRow[] = [
-  { keys: [{ key: '+', action: { type: 'run', line: 'add 100' } }, { key: '-', action: { type: 'run', line: 'remove 100' } }], hint: '100', help: ['add / remove 100 VUs'] },
-  { keys: [{ key: '*', action: { type: 'run', line: 'add 1000' } }, { key: '/', action: { type: 'run', line: 'remove 1000' } }], hint: '1000', help: ['add / remove 1000 VUs'] },
+  {
+    keys: [
+      { key: '+', action: { type: 'run', line: 'add 100' } },
+      { key: '-', action: { type: 'run', line: 'remove 100' } },
+    ],
+    hint: '100',
+    help: ['add / remove 100 VUs'],
+  },
+  {
+    keys: [
+      { key: '*', action: { type: 'run', line: 'add 1000' } },
+      { key: '/', action: { type: 'run', line: 'remove 1000' } },
+    ],
+    hint: '1000',
+    help: ['add / remove 1000 VUs'],
+  },
   { keys: [{ key: 'b', action: { type: 'run', line: 'broadcast' } }], hint: 'broadcast', help: ['broadcast one message through the fleet'] },
-  { keys: [{ key: 'k', action: { type: 'ask', line: 'kill 20% reset', question: (open) => `Kill 20% of ${open} open VUs (reset, no close frame)? y/n` } }], hint: 'kill 20%', help: ['kill 20% of open VUs (asks first; anything but y cancels)'] },
+  {
+    keys: [{ key: 'k', action: { type: 'ask', line: 'kill 20% reset', question: (open) => `Kill 20% of ${open} open VUs (reset, no close frame)? y/n` } }],
+    hint: 'kill 20%',
+    help: ['kill 20% of open VUs (asks first; anything but y cancels)'],
+  },
   { keys: [{ key: 'r', action: { type: 'cycle-policy' } }], hint: 'reconnect', help: [`cycle reconnect: ${policyNames}`] },
   {
     keys: [{ key: ':', action: { type: 'open-command' } }],

@@ -24,7 +24,9 @@ const FRAME = 4;
 function Panel({ title, width, children, color }: { title: string; width: number; children: React.ReactNode; color?: string }) {
   return (
     <Box flexDirection="column" width={width} borderStyle="single" borderColor={color ?? 'gray'} paddingX={1}>
-      <Text bold wrap="truncate">{title}</Text>
+      <Text bold wrap="truncate">
+        {title}
+      </Text>
       {children}
     </Box>
   );
@@ -46,7 +48,9 @@ function SegmentLine({ segments, width }: { segments: Styled[]; width: number })
         {kept.map((s, index) => (
           <Text key={s.text}>
             {index > 0 ? '  ' : ''}
-            <Text color={s.color} bold={s.isBold} inverse={s.isInverse}>{s.text}</Text>
+            <Text color={s.color} bold={s.isBold} inverse={s.isInverse}>
+              {s.text}
+            </Text>
           </Text>
         ))}
       </Text>
@@ -57,19 +61,39 @@ function SegmentLine({ segments, width }: { segments: Styled[]; width: number })
 /** Target, open, connecting, waiting, with a sparkline of open users. */
 export function FleetPanel({ snapshot, history, width }: PanelProps) {
   const f = snapshot.fleet;
-  const settings = fitSegments([
-    { text: rate(f.ratePerSec), priority: 2 },
-    { text: policyLabel(f.policy), priority: 3 },
-    ...(f.probePerSec > 0 ? [{ text: `probe ${rate(f.probePerSec)}`, priority: 1 }] : []),
-  ], width - FRAME, 1);
+  const settings = fitSegments(
+    [
+      { text: rate(f.ratePerSec), priority: 2 },
+      { text: policyLabel(f.policy), priority: 3 },
+      ...(f.probePerSec > 0 ? [{ text: `probe ${rate(f.probePerSec)}`, priority: 1 }] : []),
+    ],
+    width - FRAME,
+    1,
+  );
   return (
     <Panel title="Fleet" width={width}>
-      <Text wrap="truncate">open <Text color="green" bold>{f.open}</Text>/{f.target}</Text>
       <Text wrap="truncate">
-        conn {f.connecting} wait {f.waiting}{f.pending > 0 ? ` queue ${f.pending}` : ''}{f.closed > 0 ? ` closed ${f.closed}` : ''}{f.slowed > 0 ? ` slow ${f.slowed}` : ''}
+        open{' '}
+        <Text color="green" bold>
+          {f.open}
+        </Text>
+        /{f.target}
       </Text>
-      <Text color="green">{sparkline(history.map((s) => s.fleet.open), width - FRAME)}</Text>
-      <Text dimColor wrap="truncate">{settings.map((s) => s.text).join(' ')}</Text>
+      <Text wrap="truncate">
+        conn {f.connecting} wait {f.waiting}
+        {f.pending > 0 ? ` queue ${f.pending}` : ''}
+        {f.closed > 0 ? ` closed ${f.closed}` : ''}
+        {f.slowed > 0 ? ` slow ${f.slowed}` : ''}
+      </Text>
+      <Text color="green">
+        {sparkline(
+          history.map((s) => s.fleet.open),
+          width - FRAME,
+        )}
+      </Text>
+      <Text dimColor wrap="truncate">
+        {settings.map((s) => s.text).join(' ')}
+      </Text>
     </Panel>
   );
 }
@@ -86,7 +110,13 @@ export function LatencyPanel({ snapshot, width }: PanelProps) {
   return (
     <Panel title="Latency   p50    p99 p99 1s" width={width}>
       <Text wrap="truncate">{latencyRow('conn', latency.connect, interval.connect)}</Text>
-      {hasNoRtt ? <Text wrap="truncate" dimColor>{'rtt'.padEnd(6)} {ms(null)} (:probe 100/s)</Text> : <Text wrap="truncate">{latencyRow('rtt', latency.rtt, interval.rtt)}</Text>}
+      {hasNoRtt ? (
+        <Text wrap="truncate" dimColor>
+          {'rtt'.padEnd(6)} {ms(null)} (:probe 100/s)
+        </Text>
+      ) : (
+        <Text wrap="truncate">{latencyRow('rtt', latency.rtt, interval.rtt)}</Text>
+      )}
       <Text wrap="truncate">{latencyRow('fanout', latency.fanout, interval.fanout)}</Text>
       <Text wrap="truncate">{latencyRow('recon', latency.reconnect, interval.reconnect)}</Text>
     </Panel>
@@ -99,10 +129,16 @@ export function ThroughputPanel({ snapshot, width }: PanelProps) {
   const t = snapshot.totals;
   return (
     <Panel title="Throughput /s" width={width}>
-      <Text wrap="truncate">open +{count(r.connectsPerSec)} drop {count(r.disconnectsPerSec)}</Text>
+      <Text wrap="truncate">
+        open +{count(r.connectsPerSec)} drop {count(r.disconnectsPerSec)}
+      </Text>
       <Text wrap="truncate">handshakes {count(r.attemptsPerSec)}</Text>
-      <Text wrap="truncate">msg in {count(r.messagesInPerSec)} {bytes(r.bytesInPerSec)}</Text>
-      <Text wrap="truncate" dimColor>killed {count(t.killed)} missed {count(t.missed)}</Text>
+      <Text wrap="truncate">
+        msg in {count(r.messagesInPerSec)} {bytes(r.bytesInPerSec)}
+      </Text>
+      <Text wrap="truncate" dimColor>
+        killed {count(t.killed)} missed {count(t.missed)}
+      </Text>
     </Panel>
   );
 }
@@ -114,8 +150,20 @@ export function ErrorsPanel({ snapshot, width }: PanelProps) {
   const pad = Math.max(0, ...shown.map(([, n]) => n.length));
   return (
     <Panel title={`Errors ${count(errors.reduce((n, [, c]) => n + c, 0))}`} width={width} color={errors.length > 0 ? 'red' : 'gray'}>
-      {errors.length === 0 ? <Text dimColor>none</Text> : shown.map(([name, n]) => <Text key={name} color="red" wrap="truncate">{n.padStart(pad)} {name}</Text>)}
-      {errors.length > 0 ? <Text dimColor wrap="truncate">{adviceFor(errors[0]![0])}</Text> : null}
+      {errors.length === 0 ? (
+        <Text dimColor>none</Text>
+      ) : (
+        shown.map(([name, n]) => (
+          <Text key={name} color="red" wrap="truncate">
+            {n.padStart(pad)} {name}
+          </Text>
+        ))
+      )}
+      {errors.length > 0 ? (
+        <Text dimColor wrap="truncate">
+          {adviceFor(errors[0]![0])}
+        </Text>
+      ) : null}
     </Panel>
   );
 }
@@ -126,8 +174,12 @@ export function RecoveryPanel({ snapshot, width }: PanelProps) {
   if (!r) {
     return (
       <Panel title="Recovery" width={width}>
-        <Text dimColor wrap="truncate">no chaos yet</Text>
-        <Text dimColor wrap="truncate">(k kills 20%)</Text>
+        <Text dimColor wrap="truncate">
+          no chaos yet
+        </Text>
+        <Text dimColor wrap="truncate">
+          (k kills 20%)
+        </Text>
       </Panel>
     );
   }
@@ -136,22 +188,36 @@ export function RecoveryPanel({ snapshot, width }: PanelProps) {
   const times = p95.length + full.length + 2 <= width - FRAME ? `${p95}  ${full}` : `${p95} ${full}`;
   return (
     <Panel title="Recovery" width={width}>
-      <Text wrap="truncate">{r.action} -{count(r.dropped)}</Text>
-      <Text wrap="truncate" bold color={r.fullMs === null ? 'yellow' : 'green'}>{times}</Text>
-      <Text wrap="truncate" dimColor>peak {count(r.peakHandshakesPerSec)} hs/s</Text>
-      <Text wrap="truncate" dimColor>{count(r.attempts)} tries {count(r.failures)} failed</Text>
+      <Text wrap="truncate">
+        {r.action} -{count(r.dropped)}
+      </Text>
+      <Text wrap="truncate" bold color={r.fullMs === null ? 'yellow' : 'green'}>
+        {times}
+      </Text>
+      <Text wrap="truncate" dimColor>
+        peak {count(r.peakHandshakesPerSec)} hs/s
+      </Text>
+      <Text wrap="truncate" dimColor>
+        {count(r.attempts)} tries {count(r.failures)} failed
+      </Text>
     </Panel>
   );
 }
 
 /** The bundled server's knobs that are not at their defaults, as many as fit `width`. */
 function knobsLine(config: ServerConfig, width: number): string {
-  return fitSegments([
-    ...(config.workMs > 0 ? [{ text: `work ${ms(config.workMs)}`, priority: 5 }] : []),
-    ...(config.compression ? [{ text: 'deflate', priority: 4 }] : []),
-    ...(config.rejectPercent > 0 ? [{ text: `reject ${percent(config.rejectPercent / 100)}`, priority: 3 }] : []),
-    ...(config.acceptDelayMs > 0 ? [{ text: `accept +${ms(config.acceptDelayMs)}`, priority: 2 }] : []),
-  ], width, 1).map((s) => s.text).join(' ');
+  return fitSegments(
+    [
+      ...(config.workMs > 0 ? [{ text: `work ${ms(config.workMs)}`, priority: 5 }] : []),
+      ...(config.compression ? [{ text: 'deflate', priority: 4 }] : []),
+      ...(config.rejectPercent > 0 ? [{ text: `reject ${percent(config.rejectPercent / 100)}`, priority: 3 }] : []),
+      ...(config.acceptDelayMs > 0 ? [{ text: `accept +${ms(config.acceptDelayMs)}`, priority: 2 }] : []),
+    ],
+    width,
+    1,
+  )
+    .map((s) => s.text)
+    .join(' ');
 }
 
 /**
@@ -164,7 +230,9 @@ export function ServerPanel({ snapshot, width }: PanelProps) {
     return (
       <Panel title="Server" width={width}>
         <Text wrap="truncate">{snapshot.target.url}</Text>
-        <Text dimColor wrap="truncate">{snapshot.target.isBundled ? snapshot.serverError ?? 'waiting for /stats' : 'real target: no /stats'}</Text>
+        <Text dimColor wrap="truncate">
+          {snapshot.target.isBundled ? (snapshot.serverError ?? 'waiting for /stats') : 'real target: no /stats'}
+        </Text>
       </Panel>
     );
   }
@@ -174,10 +242,22 @@ export function ServerPanel({ snapshot, width }: PanelProps) {
   const title = `Server ${s.engine}${native} ${fanoutLabel(s.config.fanout, s.native)}`;
   return (
     <Panel title={title} width={width} color={isStale ? 'yellow' : undefined}>
-      <Text wrap="truncate" dimColor={isStale}>conns {count(s.connections)} out {count(s.messagesOut)} bp {count(s.backpressureDrops)}</Text>
-      <Text wrap="truncate" dimColor={isStale}>loop p99 {ms(s.loop.delayP99Ms)} cpu {percent((s.cpu.userPercent + s.cpu.systemPercent) / 100)}</Text>
-      <Text wrap="truncate" dimColor>rss {bytes(s.rssBytes)} pub {ms(s.publishMsLast)}</Text>
-      {isStale ? <Text wrap="truncate" color="yellow">stale: {snapshot.serverError}</Text> : <Text wrap="truncate">{knobsLine(s.config, width - FRAME)}</Text>}
+      <Text wrap="truncate" dimColor={isStale}>
+        conns {count(s.connections)} out {count(s.messagesOut)} bp {count(s.backpressureDrops)}
+      </Text>
+      <Text wrap="truncate" dimColor={isStale}>
+        loop p99 {ms(s.loop.delayP99Ms)} cpu {percent((s.cpu.userPercent + s.cpu.systemPercent) / 100)}
+      </Text>
+      <Text wrap="truncate" dimColor>
+        rss {bytes(s.rssBytes)} pub {ms(s.publishMsLast)}
+      </Text>
+      {isStale ? (
+        <Text wrap="truncate" color="yellow">
+          stale: {snapshot.serverError}
+        </Text>
+      ) : (
+        <Text wrap="truncate">{knobsLine(s.config, width - FRAME)}</Text>
+      )}
     </Panel>
   );
 }
@@ -189,16 +269,19 @@ export function BroadcastLine({ snapshot, width }: PanelProps) {
   if (!b) return <SegmentLine width={width} segments={[label, { text: 'none yet (b sends one)', priority: 9, color: 'gray' }]} />;
   const isShort = b.reach < 1;
   return (
-    <SegmentLine width={width} segments={[
-      label,
-      { text: `#${b.seq}`, priority: 9 },
-      { text: `to ${b.topic}`, priority: 1 },
-      { text: `reach ${percent(b.reach)} of ${count(b.openAtSend)}`, priority: 8, color: isShort ? 'yellow' : 'green' },
-      { text: `p50 ${ms(b.p50Ms)}`, priority: 3 },
-      { text: `p99 ${ms(b.p99Ms)}`, priority: 7 },
-      { text: `last ${ms(b.lastMs)}`, priority: 6 },
-      ...(snapshot.minReach < 1 ? [{ text: `min reach ${percent(snapshot.minReach)}`, priority: 2, color: 'yellow' }] : []),
-    ]} />
+    <SegmentLine
+      width={width}
+      segments={[
+        label,
+        { text: `#${b.seq}`, priority: 9 },
+        { text: `to ${b.topic}`, priority: 1 },
+        { text: `reach ${percent(b.reach)} of ${count(b.openAtSend)}`, priority: 8, color: isShort ? 'yellow' : 'green' },
+        { text: `p50 ${ms(b.p50Ms)}`, priority: 3 },
+        { text: `p99 ${ms(b.p99Ms)}`, priority: 7 },
+        { text: `last ${ms(b.lastMs)}`, priority: 6 },
+        ...(snapshot.minReach < 1 ? [{ text: `min reach ${percent(snapshot.minReach)}`, priority: 2, color: 'yellow' }] : []),
+      ]}
+    />
   );
 }
 
@@ -206,15 +289,18 @@ export function BroadcastLine({ snapshot, width }: PanelProps) {
 export function HealthPanel({ snapshot, width }: PanelProps) {
   const h = snapshot.health;
   return (
-    <SegmentLine width={width} segments={[
-      { text: 'Generator', priority: 10, isBold: true, color: h.isSaturated ? 'red' : undefined },
-      { text: `loop p99 ${ms(h.loopDelayP99Ms)}`, priority: 7 },
-      { text: `util ${plain(h.utilization)}`, priority: 5 },
-      { text: `cpu ${percent(h.cpuPercent / 100)}`, priority: 4 },
-      { text: `rss ${bytes(h.rssBytes)}`, priority: 2 },
-      ...(h.bytesPerOpenVu > 0 ? [{ text: `${bytes(h.bytesPerOpenVu)}/VU`, priority: 1 }] : []),
-      { text: `saturated ${snapshot.saturatedIntervals}/${snapshot.intervals}s`, priority: 9, color: snapshot.saturatedIntervals > 0 ? 'red' : undefined },
-      ...(h.isSaturated ? [{ text: ' SATURATED ', priority: 10, color: 'red', isBold: true, isInverse: true }] : []),
-    ]} />
+    <SegmentLine
+      width={width}
+      segments={[
+        { text: 'Generator', priority: 10, isBold: true, color: h.isSaturated ? 'red' : undefined },
+        { text: `loop p99 ${ms(h.loopDelayP99Ms)}`, priority: 7 },
+        { text: `util ${plain(h.utilization)}`, priority: 5 },
+        { text: `cpu ${percent(h.cpuPercent / 100)}`, priority: 4 },
+        { text: `rss ${bytes(h.rssBytes)}`, priority: 2 },
+        ...(h.bytesPerOpenVu > 0 ? [{ text: `${bytes(h.bytesPerOpenVu)}/VU`, priority: 1 }] : []),
+        { text: `saturated ${snapshot.saturatedIntervals}/${snapshot.intervals}s`, priority: 9, color: snapshot.saturatedIntervals > 0 ? 'red' : undefined },
+        ...(h.isSaturated ? [{ text: ' SATURATED ', priority: 10, color: 'red', isBold: true, isInverse: true }] : []),
+      ]}
+    />
   );
 }

@@ -83,7 +83,10 @@ function sharedDomain(names: readonly string[]): string {
 /** Every part's cell at one level of detail, columns aligned over all of them. */
 function cellsAt(parts: readonly PartView[], detail: Detail): PartCell[] {
   const live = parts.filter((p) => !p.isLost);
-  const names = shortNames(parts.map((p) => p.name), detail.nameMax);
+  const names = shortNames(
+    parts.map((p) => p.name),
+    detail.nameMax,
+  );
   const nameWidth = widest(names);
   const counts = live.map((p) => `${count(p.open)}/${count(p.target)}`);
   const loops = live.map((p) => ms(p.loopDelayP99Ms));
@@ -91,9 +94,17 @@ function cellsAt(parts: readonly PartView[], detail: Detail): PartCell[] {
   const [countWidth, loopWidth, rssWidth] = [widest(counts), widest(loops), widest(rsses)];
   return parts.map((part, index): PartCell => {
     const name = names[index]!.padEnd(nameWidth);
-    if (part.isLost) return [{ text: name, tone: 'dim' }, { text: 'LOST', tone: 'alarm' }];
+    if (part.isLost)
+      return [
+        { text: name, tone: 'dim' },
+        { text: 'LOST', tone: 'alarm' },
+      ];
     const cell: PartPiece[] = [{ text: name }, { text: `${count(part.open)}/${count(part.target)}`.padStart(countWidth) }];
-    if (detail.hasLoop) cell.push({ text: `${detail.hasLoopLabel ? 'p99 ' : ''}${ms(part.loopDelayP99Ms).padStart(loopWidth)}`, ...(part.isSaturated ? { tone: 'alarm' as const } : {}) });
+    if (detail.hasLoop)
+      cell.push({
+        text: `${detail.hasLoopLabel ? 'p99 ' : ''}${ms(part.loopDelayP99Ms).padStart(loopWidth)}`,
+        ...(part.isSaturated ? { tone: 'alarm' as const } : {}),
+      });
     if (detail.hasRss) cell.push({ text: bytes(part.rssBytes).padStart(rssWidth) });
     if (part.isSaturated) cell.push({ text: 'SAT', tone: 'alarm' });
     return cell;
@@ -126,7 +137,8 @@ interface Placement {
   capacity: number;
 }
 
-const roomiest = (list: readonly Placement[]): Placement | undefined => list.reduce<Placement | undefined>((best, p) => (!best || p.capacity > best.capacity ? p : best), undefined);
+const roomiest = (list: readonly Placement[]): Placement | undefined =>
+  list.reduce<Placement | undefined>((best, p) => (!best || p.capacity > best.capacity ? p : best), undefined);
 
 /**
  * The parts in `width` columns and at most `maxRows` rows, with the most detail with which all
@@ -144,12 +156,21 @@ export function layoutParts(parts: readonly PartView[], width: number, maxRows: 
     return { detail, cells, cellWidth, perRow, capacity: perRow * maxRows };
   });
   const fitting = placements.filter((p) => p.cellWidth <= width);
-  const { cells, cellWidth, perRow, capacity } = fitting.find((p) => p.capacity >= parts.length)
-    ?? roomiest(fitting.filter((p) => p.detail.hasLoop && p.detail.hasRss)) ?? roomiest(fitting) ?? placements[placements.length - 1]!;
+  const { cells, cellWidth, perRow, capacity } =
+    fitting.find((p) => p.capacity >= parts.length) ??
+    roomiest(fitting.filter((p) => p.detail.hasLoop && p.detail.hasRss)) ??
+    roomiest(fitting) ??
+    placements[placements.length - 1]!;
   let shown: PartCell[] = cells;
   if (parts.length > capacity) {
     const kept = keptInView(parts, capacity - 1);
-    shown = [...kept.map((index) => cells[index]!), moreCell(parts.filter((_, index) => !kept.includes(index)), cellWidth)];
+    shown = [
+      ...kept.map((index) => cells[index]!),
+      moreCell(
+        parts.filter((_, index) => !kept.includes(index)),
+        cellWidth,
+      ),
+    ];
   }
   const rows: PartCell[][] = [];
   for (let i = 0; i < shown.length; i += perRow) rows.push(shown.slice(i, i + perRow));

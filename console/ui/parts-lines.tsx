@@ -12,7 +12,8 @@ function Cell({ cell, padTo }: { cell: PartCell; padTo: number }) {
       {cell.map((piece, index) => (
         // biome-ignore lint/suspicious/noArrayIndexKey: columns are positional
         <Text key={index} color={piece.tone === 'alarm' ? 'red' : undefined} bold={piece.tone === 'alarm'} dimColor={piece.tone === 'dim'}>
-          {index > 0 ? ' ' : ''}{piece.text}
+          {index > 0 ? ' ' : ''}
+          {piece.text}
         </Text>
       ))}
       {' '.repeat(Math.max(0, padTo - used))}

@@ -16,18 +16,30 @@ import { App } from './app.tsx';
 export async function runConsole(options: EngineOptions, metricsPort?: number): Promise<number> {
   process.stderr.write('sockstorm: starting…\n');
   const engine = await createEngine(withHostLimit(options));
-  const endpoint = metricsPort === undefined ? null : await startMetricsEndpoint(engine, '127.0.0.1', metricsPort).catch(async (error: Error) => {
-    await engine.stop();
-    throw error;
-  });
+  const endpoint =
+    metricsPort === undefined
+      ? null
+      : await startMetricsEndpoint(engine, '127.0.0.1', metricsPort).catch(async (error: Error) => {
+          await engine.stop();
+          throw error;
+        });
   if (endpoint) process.stderr.write(`sockstorm: metrics at ${endpoint.url}/metrics, snapshots at ${endpoint.url}/stream\n`);
   const session = new ConsoleSession(engine);
   let isQuitting = false;
-  const instance = render(<App engine={engine} session={session} onQuit={() => { isQuitting = true; }} />, {
-    exitOnCtrlC: false,
-    maxFps: 10,
-    patchConsole: true,
-  });
+  const instance = render(
+    <App
+      engine={engine}
+      session={session}
+      onQuit={() => {
+        isQuitting = true;
+      }}
+    />,
+    {
+      exitOnCtrlC: false,
+      maxFps: 10,
+      patchConsole: true,
+    },
+  );
   await instance.waitUntilExit();
   session.dispose();
   // a second Ctrl+C while the fleet closes exits at once
@@ -37,6 +49,8 @@ export async function runConsole(options: EngineOptions, metricsPort?: number): 
   await endpoint?.close();
   await engine.stop();
   const errors = Object.values(last.errors).reduce((sum, n) => sum + n, 0);
-  process.stdout.write(`sockstorm: session ended after ${(last.elapsedMs / 1000).toFixed(0)} s: ${last.fleet.open} open at the end, ${last.totals.connects} connects, ${last.totals.killed} killed, ${errors} errors. Type ":save FILE" in a session to keep it as a script.\n`);
+  process.stdout.write(
+    `sockstorm: session ended after ${(last.elapsedMs / 1000).toFixed(0)} s: ${last.fleet.open} open at the end, ${last.totals.connects} connects, ${last.totals.killed} killed, ${errors} errors. Type ":save FILE" in a session to keep it as a script.\n`,
+  );
   return 0;
 }

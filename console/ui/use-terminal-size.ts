@@ -16,10 +16,11 @@ export function useTerminalSize(): TerminalSize {
   const { stdout } = useStdout();
   const [size, setSize] = useState(() => read(stdout));
   useEffect(() => {
-    const onResize = (): void => setSize((previous) => {
-      const next = read(stdout);
-      return next.columns === previous.columns && next.rows === previous.rows ? previous : next;
-    });
+    const onResize = (): void =>
+      setSize((previous) => {
+        const next = read(stdout);
+        return next.columns === previous.columns && next.rows === previous.rows ? previous : next;
+      });
     stdout.on('resize', onResize);
     onResize();
     return () => {

@@ -18,7 +18,9 @@ function script(name: string, text: string): string {
 
 describe('a run over three agents on three hosts', () => {
   let hosts: Hosts;
-  beforeAll(() => { hosts = makeHosts(3, 'a'); });
+  beforeAll(() => {
+    hosts = makeHosts(3, 'a');
+  });
   afterAll(() => hosts?.remove());
 
   /** Starts the coordinator for `file` and resolves with it and the URL agents dial. */
@@ -28,16 +30,28 @@ describe('a run over three agents on three hosts', () => {
     return { run, url: /waiting for 3 agents at (ws:\/\/[\d.]+:\d+)/.exec(stderr)![1]! };
   }
 
-  const agent = (index: number, url: string, token = TOKEN) => hosts.sockstorm(index, ['agent', '--coordinator', url, '--token', token, '--insecure', '--name', `agent-${index}`, '--retry-for', '5']);
+  const agent = (index: number, url: string, token = TOKEN) =>
+    hosts.sockstorm(index, ['agent', '--coordinator', url, '--token', token, '--insecure', '--name', `agent-${index}`, '--retry-for', '5']);
 
   it('holds exact counts the server agrees with, kills exactly 20% across agents, and every broadcast reaches everyone', async () => {
     const json = join(dir, 'three.json');
-    const file = script('three.storm', [
-      'vus 300', 'await open 300 timeout 30s', 'wait 1s',
-      'kill 20% reset', 'await recovered timeout 30s', 'wait 1s',
-      'broadcast 5', 'wait 2s',
-      'expect open >= 300', 'expect reach >= 100%', 'expect missed == 0', 'expect agents.lost == 0',
-    ].join('\n'));
+    const file = script(
+      'three.storm',
+      [
+        'vus 300',
+        'await open 300 timeout 30s',
+        'wait 1s',
+        'kill 20% reset',
+        'await recovered timeout 30s',
+        'wait 1s',
+        'broadcast 5',
+        'wait 2s',
+        'expect open >= 300',
+        'expect reach >= 100%',
+        'expect missed == 0',
+        'expect agents.lost == 0',
+      ].join('\n'),
+    );
     const { run, url } = await coordinator(file, ['--json', json]);
     // a wrong token is refused, and said by the coordinator
     const intruder = agent(0, url, 'not-the-token-at-all-000');
@@ -58,7 +72,9 @@ describe('a run over three agents on three hosts', () => {
     for (const b of summary.broadcasts.last) expect(b).toMatchObject({ receivers: 300, openAtSend: 300, reach: 1 });
     // the bundled server counted the same users the agents held
     expect(summary.server.connections).toBe(300);
-    const codes = await Promise.all(agents.map((a) => new Promise<number | null>((resolve) => (a.exitCode !== null ? resolve(a.exitCode) : a.once('exit', (c) => resolve(c))))));
+    const codes = await Promise.all(
+      agents.map((a) => new Promise<number | null>((resolve) => (a.exitCode !== null ? resolve(a.exitCode) : a.once('exit', (c) => resolve(c))))),
+    );
     expect(codes).toEqual([0, 0, 0]);
   }, 90_000);
 
@@ -73,7 +89,10 @@ describe('a run over three agents on three hosts', () => {
     agents[1]!.kill('SIGKILL');
     await waitForOutput(run.stderr, /open 100\/100/, 10_000);
     const { code } = await run.exit;
-    const snapshots = readFileSync(ndjson, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+    const snapshots = readFileSync(ndjson, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     const firstLost = snapshots.find((s) => (s.partsLost ?? 0) > 0);
     expect(firstLost, 'a snapshot says the agent is lost').toBeDefined();
     expect(firstLost.atMs - killedAt).toBeLessThanOrEqual(3000);

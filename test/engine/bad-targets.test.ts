@@ -21,10 +21,13 @@ afterEach(async () => {
 async function wsServer(options: ConstructorParameters<typeof WebSocketServer>[0] = {}): Promise<{ wss: WebSocketServer; url: string }> {
   const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', ...options });
   await new Promise((resolve) => wss.once('listening', resolve));
-  cleanups.push(() => new Promise<void>((resolve) => {
-    for (const client of wss.clients) client.terminate();
-    wss.close(() => resolve());
-  }));
+  cleanups.push(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const client of wss.clients) client.terminate();
+        wss.close(() => resolve());
+      }),
+  );
   return { wss, url: `ws://127.0.0.1:${(wss.address() as { port: number }).port}/` };
 }
 
@@ -43,9 +46,17 @@ describe('engine against bad targets', () => {
 
   it('classifies a handshake that never answers as handshake.timeout', async () => {
     const sockets: net.Socket[] = [];
-    const silent = net.createServer((socket) => { sockets.push(socket); });
+    const silent = net.createServer((socket) => {
+      sockets.push(socket);
+    });
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    cleanups.push(() => new Promise<void>((resolve) => { for (const s of sockets) s.destroy(); silent.close(() => resolve()); }));
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) => {
+          for (const s of sockets) s.destroy();
+          silent.close(() => resolve());
+        }),
+    );
     const port = (silent.address() as net.AddressInfo).port;
     engine = await createEngine({ target: `ws://127.0.0.1:${port}/`, handshakeTimeoutMs: 300, reconnect: { kind: 'off' } });
     await engine.dispatch({ type: 'set-target', count: 4 });
@@ -83,13 +94,23 @@ describe('engine against bad targets', () => {
 
   it('offers subprotocols and headers, and connects to wss:// with --insecure only', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sockstorm-tls-'));
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1'],
+      { stdio: 'ignore' },
+    );
     const server = https.createServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) });
     const seen: Array<{ protocol: string; token: string | undefined }> = [];
     const wss = new WebSocketServer({ server });
     wss.on('connection', (ws, req) => seen.push({ protocol: ws.protocol, token: req.headers['x-token'] as string | undefined }));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    cleanups.push(() => new Promise<void>((resolve) => { for (const c of wss.clients) c.terminate(); server.close(() => resolve()); }));
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) => {
+          for (const c of wss.clients) c.terminate();
+          server.close(() => resolve());
+        }),
+    );
     const url = `wss://127.0.0.1:${(server.address() as net.AddressInfo).port}/`;
     engine = await createEngine({ target: url, reconnect: { kind: 'off' } });
     await engine.dispatch({ type: 'set-target', count: 2 });
@@ -99,7 +120,10 @@ describe('engine against bad targets', () => {
     engine = await createEngine({ target: url, insecure: true, protocols: ['chat.v2'], headers: { 'x-token': 'abc' } });
     await engine.dispatch({ type: 'set-target', count: 2 });
     await eventually(() => engine!.live().open === 2, 10_000);
-    expect(seen).toEqual([{ protocol: 'chat.v2', token: 'abc' }, { protocol: 'chat.v2', token: 'abc' }]);
+    expect(seen).toEqual([
+      { protocol: 'chat.v2', token: 'abc' },
+      { protocol: 'chat.v2', token: 'abc' },
+    ]);
   });
 
   it('spreads users over several targets round-robin', async () => {

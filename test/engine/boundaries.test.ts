@@ -58,8 +58,9 @@ describe('module boundaries', () => {
   });
 
   it('keeps uWebSockets.js inside one module', () => {
-    const users = [...sources('console'), ...sources('target-server'), ...sources('tuning')]
-      .filter((file) => readFileSync(file, 'utf8').includes("'uWebSockets.js"));
+    const users = [...sources('console'), ...sources('target-server'), ...sources('tuning')].filter((file) =>
+      readFileSync(file, 'utf8').includes("'uWebSockets.js"),
+    );
     expect(users).toEqual([join('target-server', 'uws-engine.ts')]);
   });
 });

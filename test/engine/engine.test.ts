@@ -8,7 +8,6 @@ import { nextSnapshot } from '../helpers/next-snapshot.ts';
 
 const engines = useEngines();
 
-
 describe('engine against the bundled server', () => {
   it('says before the fleet hits the wall when a target is beyond what the entry found this host can hold', async () => {
     const engine = await engines.start({ ratePerSec: 2000, snapshotIntervalMs: 250, hostLimit: { capacity: 10, binding: 'open files per process' } });
@@ -63,7 +62,11 @@ describe('engine against the bundled server', () => {
     await engine.dispatch({ type: 'broadcast', count: 1, sizeBytes: 32 });
     const after = await nextSnapshot(engine, (s) => s.broadcastsSettled === 9);
     // reach counts users open when it was sent (40 of 40); the 10 that were down see gaps
-    expect(after.broadcasts.slice(5, 8).map((b) => [b.openAtSend, b.receivers, b.reach])).toEqual([[40, 40, 1], [40, 40, 1], [40, 40, 1]]);
+    expect(after.broadcasts.slice(5, 8).map((b) => [b.openAtSend, b.receivers, b.reach])).toEqual([
+      [40, 40, 1],
+      [40, 40, 1],
+      [40, 40, 1],
+    ]);
     expect(after.broadcasts[8]).toMatchObject({ seq: 9, receivers: 50, reach: 1 });
     expect(after.totals.killed).toBe(10);
     expect(after.totals.missed).toBe(10 * 3);
@@ -87,7 +90,10 @@ describe('engine against the bundled server', () => {
     expect(held.server!.subscribers.all).toBe(100);
     await engine.dispatch({ type: 'broadcast', count: 2, sizeBytes: 8 });
     const reached = await nextSnapshot(engine, (s) => s.broadcastsSettled === 2 && s.server?.seq.all === 2);
-    expect(reached.broadcasts.map((b) => [b.seq, b.receivers, b.reach])).toEqual([[1, 100, 1], [2, 100, 1]]);
+    expect(reached.broadcasts.map((b) => [b.seq, b.receivers, b.reach])).toEqual([
+      [1, 100, 1],
+      [2, 100, 1],
+    ]);
     expect((await engine.dispatch({ type: 'kill', percent: 20, mode: 'server', victims: 'random' })).message).toContain('the server dropped 20');
     const after = await nextSnapshot(engine, (s) => s.recovery?.fullMs != null && s.server?.connections === 100 && s.server.closedByKill === 20);
     expect(after.totals.killed).toBe(20);
@@ -143,20 +149,29 @@ describe('engine against a plain ws server', () => {
   it('opens exactly 200 and the server agrees; broadcasts sent by a VU reach everyone', async () => {
     const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
     await new Promise((resolve) => wss.once('listening', resolve));
-    wss.on('connection', (ws) => ws.on('message', (data) => {
-      for (const client of wss.clients) client.send(data.toString());
-    }));
+    wss.on('connection', (ws) =>
+      ws.on('message', (data) => {
+        for (const client of wss.clients) client.send(data.toString());
+      }),
+    );
     const port = (wss.address() as { port: number }).port;
     const engine = await engines.start({
-      target: `ws://127.0.0.1:${port}/`, ratePerSec: 5000, snapshotIntervalMs: 250,
-      broadcastSend: '{"kind":"news","n":{{n}},"sentAt":{{now}}}', framePaths: { seqPath: 'n', tsPath: 'sentAt', topicPath: 'kind' },
+      target: `ws://127.0.0.1:${port}/`,
+      ratePerSec: 5000,
+      snapshotIntervalMs: 250,
+      broadcastSend: '{"kind":"news","n":{{n}},"sentAt":{{now}}}',
+      framePaths: { seqPath: 'n', tsPath: 'sentAt', topicPath: 'kind' },
     });
     try {
       await engine.dispatch({ type: 'set-target', count: 200 });
       await eventually(() => engine.live().open === 200 && wss.clients.size === 200, 15_000);
       await engine.dispatch({ type: 'broadcast', count: 3, sizeBytes: 0 });
       const s = await nextSnapshot(engine, (snap) => snap.broadcastsSettled === 3);
-      expect(s.broadcasts.map((b) => [b.topic, b.seq, b.receivers])).toEqual([['news', 1, 200], ['news', 2, 200], ['news', 3, 200]]);
+      expect(s.broadcasts.map((b) => [b.topic, b.seq, b.receivers])).toEqual([
+        ['news', 1, 200],
+        ['news', 2, 200],
+        ['news', 3, 200],
+      ]);
       expect(s.totals.missed).toBe(0);
       expect(s.latency.fanout.count).toBe(600);
     } finally {

@@ -26,7 +26,7 @@ function busyWait(ms: number): void {
   }
 }
 
-describe('the generator\'s loop-delay monitor', () => {
+describe("the generator's loop-delay monitor", () => {
   const monitor = new HealthMonitor();
   beforeAll(() => monitor.start());
   afterAll(() => monitor.stop());
@@ -40,14 +40,19 @@ describe('the generator\'s loop-delay monitor', () => {
   }
 
   it('reports an idle loop as delayed by well under 2 ms', async () => {
-    const health = await inOneOfFive(() => second(), (h) => h.loopDelayP99Ms < 2);
+    const health = await inOneOfFive(
+      () => second(),
+      (h) => h.loopDelayP99Ms < 2,
+    );
     expect(health.loopDelayP99Ms).toBeLessThan(2);
     expect(health.isSaturated).toBe(false);
   });
 
   it('reports a loop blocked 20 ms every 100 ms with a max and p99 of 20 ms (± 3)', async () => {
-    const health = await inOneOfFive(() => second(() => setInterval(() => busyWait(20), 100)),
-      (h) => within(h.loopDelayMaxMs, 20, 3, 3) && within(h.loopDelayP99Ms, 20, 3, 3));
+    const health = await inOneOfFive(
+      () => second(() => setInterval(() => busyWait(20), 100)),
+      (h) => within(h.loopDelayMaxMs, 20, 3, 3) && within(h.loopDelayP99Ms, 20, 3, 3),
+    );
     expect(health.loopDelayMaxMs).toBeGreaterThanOrEqual(17);
     expect(health.loopDelayMaxMs).toBeLessThanOrEqual(23);
     expect(health.loopDelayP99Ms).toBeGreaterThanOrEqual(17);
@@ -55,7 +60,7 @@ describe('the generator\'s loop-delay monitor', () => {
   }, 15_000);
 });
 
-describe.each(['uws', 'ws'] as const)('the server\'s loop-delay monitor, through /stats (%s)', (engine) => {
+describe.each(['uws', 'ws'] as const)("the server's loop-delay monitor, through /stats (%s)", (engine) => {
   let s: CanaryServer;
   beforeAll(async () => {
     s = await startCanaryServer(engine);
@@ -77,8 +82,13 @@ describe.each(['uws', 'ws'] as const)('the server\'s loop-delay monitor, through
   it('shows the delay rising by about workMs for each message in flight', async () => {
     const client = await TestClient.open(s.server.url);
     expect((await s.call('PUT', '/config', '{"workMs":20}')).status).toBe(200);
-    for (const [inFlight, expected] of [[1, 20], [2, 40]] as const) {
-      const probe = setInterval(() => { for (let i = 0; i < inFlight; i++) client.send({ t: 'rtt', id: i }); }, 150);
+    for (const [inFlight, expected] of [
+      [1, 20],
+      [2, 40],
+    ] as const) {
+      const probe = setInterval(() => {
+        for (let i = 0; i < inFlight; i++) client.send({ t: 'rtt', id: i });
+      }, 150);
       await sleep(300);
       const figures = await inOneOfFive(lastSecond, (f) => within(f.max, expected, 3, 5) && f.p99 >= expected - 5);
       clearInterval(probe);

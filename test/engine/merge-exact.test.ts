@@ -22,13 +22,57 @@ function part(values: number[]): PartSample {
   const byName = Object.fromEntries(LATENCY_NAMES.map((n) => [n, n === 'connect' || n === 'fanout' ? summary : new LatencyHistogram().summary()]));
   const encodedByName = Object.fromEntries(LATENCY_NAMES.map((n) => [n, n === 'connect' || n === 'fanout' ? encoded : none]));
   return {
-    fleet: { target: values.length, open: values.length, connecting: 0, waiting: 0, pending: 0, closing: 0, closed: 0, slowed: 0, ratePerSec: 1, maxInFlight: 1, policy: 'off', probePerSec: 0, bySource: {} },
+    fleet: {
+      target: values.length,
+      open: values.length,
+      connecting: 0,
+      waiting: 0,
+      pending: 0,
+      closing: 0,
+      closed: 0,
+      slowed: 0,
+      ratePerSec: 1,
+      maxInFlight: 1,
+      policy: 'off',
+      probePerSec: 0,
+      bySource: {},
+    },
     rates: { connectsPerSec: 0, attemptsPerSec: 0, disconnectsPerSec: 0, messagesInPerSec: 0, messagesOutPerSec: 0, bytesInPerSec: 0, bytesOutPerSec: 0 },
-    totals: { attempts: values.length, connects: values.length, failures: 0, disconnects: 0, killed: 0, messagesIn: 0, messagesOut: 0, bytesIn: 0, bytesOut: 0, probesSent: 0, probesReceived: 0, broadcastsReceived: 0, missed: 0, churn: 0 },
-    latency: byName as PartSample['latency'], interval: byName as PartSample['interval'],
+    totals: {
+      attempts: values.length,
+      connects: values.length,
+      failures: 0,
+      disconnects: 0,
+      killed: 0,
+      messagesIn: 0,
+      messagesOut: 0,
+      bytesIn: 0,
+      bytesOut: 0,
+      probesSent: 0,
+      probesReceived: 0,
+      broadcastsReceived: 0,
+      missed: 0,
+      churn: 0,
+    },
+    latency: byName as PartSample['latency'],
+    interval: byName as PartSample['interval'],
     histograms: { total: encodedByName as never, interval: encodedByName as never },
-    settled: [], recoveries: [], errors: {}, checks: {}, events: [],
-    health: { loopDelayP50Ms: 0, loopDelayP99Ms: 0, loopDelayMaxMs: 0, utilization: 0, cpuPercent: 0, rssBytes: 0, heapUsedBytes: 0, bytesPerOpenVu: 0, isSaturated: false },
+    settled: [],
+    recoveries: [],
+    errors: {},
+    checks: {},
+    events: [],
+    health: {
+      loopDelayP50Ms: 0,
+      loopDelayP99Ms: 0,
+      loopDelayMaxMs: 0,
+      utilization: 0,
+      cpuPercent: 0,
+      rssBytes: 0,
+      heapUsedBytes: 0,
+      bytesPerOpenVu: 0,
+      isSaturated: false,
+    },
   };
 }
 
@@ -49,8 +93,18 @@ describe('merging parts exactly', () => {
     const settled = new SettledBroadcasts();
     const live = new Set([0, 1, 2]);
     const record = (i: number) => ({
-      topic: 'all', seq: 1, openAtSend: SPLIT[i]!.length, receivers: SPLIT[i]!.length, reach: 1, firstMs: Math.min(...SPLIT[i]!), p50Ms: 0, p99Ms: 0,
-      lastMs: Math.max(...SPLIT[i]!), isSettled: true, sentAtMs: 1000 + i, histogram: histogramOf(SPLIT[i]!).encode(),
+      topic: 'all',
+      seq: 1,
+      openAtSend: SPLIT[i]!.length,
+      receivers: SPLIT[i]!.length,
+      reach: 1,
+      firstMs: Math.min(...SPLIT[i]!),
+      p50Ms: 0,
+      p99Ms: 0,
+      lastMs: Math.max(...SPLIT[i]!),
+      isSettled: true,
+      sentAtMs: 1000 + i,
+      histogram: histogramOf(SPLIT[i]!).encode(),
     });
     settled.add(0, [record(0)], live);
     settled.add(1, [record(1)], live);
@@ -70,14 +124,36 @@ describe('merging parts exactly', () => {
     expect(settled.minReach).toBeCloseTo(0.9);
   });
 
-  it('merges a recovery\'s 95% time from the opens of every part, exactly', () => {
+  it("merges a recovery's 95% time from the opens of every part, exactly", () => {
     // 100 users, 60 + 40; 20 dropped (12 + 8); opens after the action at known times
     const opensA = Array.from({ length: 12 }, (_, i) => 10 + i * 10); // 10..120
     const opensB = Array.from({ length: 8 }, (_, i) => 15 + i * 30); // 15..225
     const base = { action: 'kill 20% reset', atMs: 5, failures: 0 };
     const merged = mergeRecoveries([
-      [{ ...base, target: 60, dropped: 12, p95Ms: 110, fullMs: 120, peakHandshakesPerSec: 12, attempts: 12, detail: { openAtAction: 48, opens: histogramOf(opensA).encode(), attemptsPerSecond: [12] } }],
-      [{ ...base, target: 40, dropped: 8, p95Ms: 195, fullMs: 225, peakHandshakesPerSec: 8, attempts: 8, detail: { openAtAction: 32, opens: histogramOf(opensB).encode(), attemptsPerSecond: [8] } }],
+      [
+        {
+          ...base,
+          target: 60,
+          dropped: 12,
+          p95Ms: 110,
+          fullMs: 120,
+          peakHandshakesPerSec: 12,
+          attempts: 12,
+          detail: { openAtAction: 48, opens: histogramOf(opensA).encode(), attemptsPerSecond: [12] },
+        },
+      ],
+      [
+        {
+          ...base,
+          target: 40,
+          dropped: 8,
+          p95Ms: 195,
+          fullMs: 225,
+          peakHandshakesPerSec: 8,
+          attempts: 8,
+          detail: { openAtAction: 32, opens: histogramOf(opensB).encode(), attemptsPerSecond: [8] },
+        },
+      ],
     ]);
     // 95 of 100 open: 80 were open, so the 15th open after the action, in time order
     const fifteenth = [...opensA, ...opensB].sort((a, b) => a - b)[14]!;

@@ -21,14 +21,32 @@ describe('splitting over shards', () => {
       [{ ...base, target: 50, dropped: 10, p95Ms: 60, fullMs: 120 }],
     ]);
     expect(merged).toEqual([{ ...base, target: 100, dropped: 20, p95Ms: 80, fullMs: 120, peakHandshakesPerSec: 20, attempts: 20 }]);
-    expect(mergeRecoveries([[{ ...base, target: 1, dropped: 1, p95Ms: 1, fullMs: null }], [{ ...base, target: 1, dropped: 1, p95Ms: 1, fullMs: 3 }]])[0]!.fullMs).toBeNull();
+    expect(
+      mergeRecoveries([[{ ...base, target: 1, dropped: 1, p95Ms: 1, fullMs: null }], [{ ...base, target: 1, dropped: 1, p95Ms: 1, fullMs: 3 }]])[0]!.fullMs,
+    ).toBeNull();
   });
 
   it('keeps a chaos record unrecovered until every shard shows it, and counts a shard without an outage as untouched', () => {
     const kill = { action: 'kill 20% reset', atMs: 5, target: 50, dropped: 10, p95Ms: 80, fullMs: 90, peakHandshakesPerSec: 10, attempts: 10, failures: 0 };
-    expect(mergeRecoveries([[kill], []], [{ target: 50, open: 50 }, { target: 50, open: 50 }])).toMatchObject([{ target: 100, dropped: 10, p95Ms: null, fullMs: null }]);
+    expect(
+      mergeRecoveries(
+        [[kill], []],
+        [
+          { target: 50, open: 50 },
+          { target: 50, open: 50 },
+        ],
+      ),
+    ).toMatchObject([{ target: 100, dropped: 10, p95Ms: null, fullMs: null }]);
     const outage = { ...kill, action: 'outage', atMs: 1000 };
-    expect(mergeRecoveries([[kill, outage], [{ ...kill, atMs: 6 }]], [{ target: 50, open: 50 }, { target: 50, open: 50 }])).toMatchObject([
+    expect(
+      mergeRecoveries(
+        [[kill, outage], [{ ...kill, atMs: 6 }]],
+        [
+          { target: 50, open: 50 },
+          { target: 50, open: 50 },
+        ],
+      ),
+    ).toMatchObject([
       { action: 'kill 20% reset', target: 100, dropped: 20, fullMs: 90 },
       { action: 'outage', target: 100, dropped: 10, fullMs: 90 },
     ]);
@@ -36,7 +54,6 @@ describe('splitting over shards', () => {
 });
 
 const engines = useEngines();
-
 
 describe('engine over two generator processes', () => {
   it('holds exactly 201, kills exactly 20%, broadcasts with full reach, and merges histograms by counts', async () => {
@@ -46,7 +63,10 @@ describe('engine over two generator processes', () => {
     expect(held.latency.connect.count).toBe(201);
     await engine.dispatch({ type: 'broadcast', count: 2, sizeBytes: 8 });
     const reached = await nextSnapshot(engine, (s) => s.broadcastsSettled === 2);
-    expect(reached.broadcasts.map((b) => [b.seq, b.receivers, b.openAtSend])).toEqual([[1, 201, 201], [2, 201, 201]]);
+    expect(reached.broadcasts.map((b) => [b.seq, b.receivers, b.openAtSend])).toEqual([
+      [1, 201, 201],
+      [2, 201, 201],
+    ]);
     expect(reached.latency.fanout.count).toBe(402);
     const killed = await engine.dispatch({ type: 'kill', percent: 20, mode: 'reset', victims: 'random' });
     expect(killed.message).toContain('dropped 40');

@@ -153,7 +153,11 @@ describe('LatencyHistogram', () => {
     const sorted = values.slice().sort((x, y) => x - y);
     const s = h.summary();
     // HDR keeps 3 significant digits: each percentile within 0.1% of the sorted sample's
-    for (const [p, got] of [[50, s.p50], [90, s.p90], [99, s.p99]] as const) {
+    for (const [p, got] of [
+      [50, s.p50],
+      [90, s.p90],
+      [99, s.p99],
+    ] as const) {
       const exact = sorted[Math.ceil((p / 100) * sorted.length) - 1]!;
       expect(Math.abs(got - exact) / exact).toBeLessThan(0.002);
     }
@@ -171,7 +175,12 @@ describe('decodeFrame', () => {
   it('reads the bundled protocol and a real target by JSON paths', () => {
     expect(decodeFrame('{"t":"rtt","id":1,"at":5.5}', null)).toEqual({ kind: 'rtt', atMs: 5.5 });
     expect(decodeFrame('{"t":"bcast","topic":"a","seq":2,"ts":9,"data":1}', null)).toEqual({ kind: 'fanout', topic: 'a', seq: 2, tsMs: 9 });
-    expect(decodeFrame('{"m":{"at":"12"},"n":4,"ch":"x"}', { tsPath: 'm.at', seqPath: 'n', topicPath: 'ch' })).toEqual({ kind: 'fanout', topic: 'x', seq: 4, tsMs: 12 });
+    expect(decodeFrame('{"m":{"at":"12"},"n":4,"ch":"x"}', { tsPath: 'm.at', seqPath: 'n', topicPath: 'ch' })).toEqual({
+      kind: 'fanout',
+      topic: 'x',
+      seq: 4,
+      tsMs: 12,
+    });
     expect(decodeFrame('not json', null)).toEqual({ kind: 'other' });
   });
   it('reads a bundled broadcast from its head alone, exactly as JSON.parse would, and falls back when unsure', () => {

@@ -31,7 +31,11 @@ export async function startCanaryServer(engine: 'uws' | 'ws'): Promise<CanarySer
     const response = await fetch(`${server.adminUrl}${path}`, { method, headers: { authorization: `Bearer ${server.info.token}`, ...headers }, body });
     const text = await response.text();
     let parsed: unknown = text;
-    try { parsed = JSON.parse(text); } catch { /* not JSON */ }
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      /* not JSON */
+    }
     return { status: response.status, body: parsed as any };
   }
   async function stats(): Promise<ServerStats> {
@@ -40,7 +44,11 @@ export async function startCanaryServer(engine: 'uws' | 'ws'): Promise<CanarySer
     return result.value;
   }
   const self: CanaryServer = {
-    server, admin, canary, call, stats,
+    server,
+    admin,
+    canary,
+    call,
+    stats,
     target: { url: server.url, adminUrl: server.adminUrl, token: server.info.token },
     watch() {
       let checks = 0;

@@ -67,15 +67,38 @@ function randomFrame(random: () => number): [data: string | Buffer, isBinary: bo
 
 function randomAdminCall(random: () => number, token: string): { method: string; path: string; body?: string; headers: Record<string, string> } {
   const auth = random() < 0.9 ? { authorization: `Bearer ${token}` } : { authorization: 'Bearer wrong' };
-  const knob = pick(random, ['workMs', 'fanout', 'compression', 'maxPayload', 'idleTimeout', 'maxBackpressure', 'rejectPercent', 'acceptDelayMs', '__proto__', 'nope']);
+  const knob = pick(random, [
+    'workMs',
+    'fanout',
+    'compression',
+    'maxPayload',
+    'idleTimeout',
+    'maxBackpressure',
+    'rejectPercent',
+    'acceptDelayMs',
+    '__proto__',
+    'nope',
+  ]);
   const value = pick(random, [0, 1, 2, -1, 5, 7, 9, 1e12, 'loop', 'batched', 'publish', true, null, 'x', { a: 1 }]);
   const calls = [
     { method: 'GET', path: '/stats' },
     { method: 'GET', path: '/healthz' },
     { method: 'GET', path: pick(random, ['/nope', '/', '/stats/x', '/%00']) },
-    { method: 'POST', path: '/broadcast', body: JSON.stringify({ topic: pick(random, ['fz', 'all', '', 'x'.repeat(200)]), count: pick(random, [1, 5, 50, 0, -1, 1e9, 'x']), size: pick(random, [0, 16, 4096, 1e9]) }) },
+    {
+      method: 'POST',
+      path: '/broadcast',
+      body: JSON.stringify({
+        topic: pick(random, ['fz', 'all', '', 'x'.repeat(200)]),
+        count: pick(random, [1, 5, 50, 0, -1, 1e9, 'x']),
+        size: pick(random, [0, 16, 4096, 1e9]),
+      }),
+    },
     // workMs stays small and kills hit nobody: the storm must not take the canary down by design
-    { method: 'PUT', path: '/config', body: JSON.stringify({ [knob]: knob === 'workMs' && typeof value === 'number' && value > 2 ? 1 : knob === 'rejectPercent' ? 0 : value }) },
+    {
+      method: 'PUT',
+      path: '/config',
+      body: JSON.stringify({ [knob]: knob === 'workMs' && typeof value === 'number' && value > 2 ? 1 : knob === 'rejectPercent' ? 0 : value }),
+    },
     { method: 'POST', path: '/kill', body: JSON.stringify({ percent: pick(random, [0, -5, 150, 'x', null]), mode: pick(random, ['close', 'reset', 'boom']) }) },
     { method: 'POST', path: '/broadcast', body: '{broken' },
     { method: 'PUT', path: '/config', body: `{"workMs":0,"pad":"${'x'.repeat(70 * 1024)}"}` },
@@ -84,7 +107,10 @@ function randomAdminCall(random: () => number, token: string): { method: string;
 }
 
 /** Runs the storm for `durationMs` with `clients` WebSocket clients and `adminCallers` admin callers. */
-export async function runStorm(target: StormTarget, options: { clients: number; adminCallers: number; durationMs: number; seed: number; frameEveryMs?: number }): Promise<StormResult> {
+export async function runStorm(
+  target: StormTarget,
+  options: { clients: number; adminCallers: number; durationMs: number; seed: number; frameEveryMs?: number },
+): Promise<StormResult> {
   const random = prng(options.seed);
   const result: StormResult = { frames: 0, adminRequests: 0, reconnects: 0, statuses: {} };
   const until = Date.now() + options.durationMs;
@@ -106,20 +132,27 @@ export async function runStorm(target: StormTarget, options: { clients: number; 
     });
   };
   for (let i = 0; i < options.clients; i++) connect();
-  timers.push(setInterval(() => {
-    for (const ws of sockets) {
-      if (ws.readyState !== WebSocket.OPEN) continue;
-      const [data, isBinary] = randomFrame(random);
-      ws.send(data, { binary: isBinary });
-      result.frames++;
-    }
-  }, options.frameEveryMs ?? 20));
+  timers.push(
+    setInterval(() => {
+      for (const ws of sockets) {
+        if (ws.readyState !== WebSocket.OPEN) continue;
+        const [data, isBinary] = randomFrame(random);
+        ws.send(data, { binary: isBinary });
+        result.frames++;
+      }
+    }, options.frameEveryMs ?? 20),
+  );
 
   const caller = async (): Promise<void> => {
     while (Date.now() < until) {
       const call = randomAdminCall(random, target.token);
       try {
-        const response = await fetch(`${target.adminUrl}${call.path}`, { method: call.method, headers: call.headers, body: call.body, signal: AbortSignal.timeout(5000) });
+        const response = await fetch(`${target.adminUrl}${call.path}`, {
+          method: call.method,
+          headers: call.headers,
+          body: call.body,
+          signal: AbortSignal.timeout(5000),
+        });
         await response.arrayBuffer();
         result.statuses[response.status] = (result.statuses[response.status] ?? 0) + 1;
       } catch (error) {
@@ -135,7 +168,8 @@ export async function runStorm(target: StormTarget, options: { clients: number; 
   for (const ws of sockets) ws.terminate();
   // put back what the storm may have turned
   await fetch(`${target.adminUrl}/config`, {
-    method: 'PUT', headers: { authorization: `Bearer ${target.token}`, 'content-type': 'application/json' },
+    method: 'PUT',
+    headers: { authorization: `Bearer ${target.token}`, 'content-type': 'application/json' },
     body: JSON.stringify({ workMs: 0, fanout: 'publish', rejectPercent: 0, acceptDelayMs: 0 }),
   });
   return result;

@@ -31,8 +31,18 @@ export function makeHosts(count: number, tag: string): Hosts {
   const children = new Set<ChildProcess>();
   const remove = (): void => {
     for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    for (const name of names) { try { ip('netns', 'del', name); } catch { /* already gone */ } }
-    try { ip('link', 'del', bridge); } catch { /* already gone */ }
+    for (const name of names) {
+      try {
+        ip('netns', 'del', name);
+      } catch {
+        /* already gone */
+      }
+    }
+    try {
+      ip('link', 'del', bridge);
+    } catch {
+      /* already gone */
+    }
   };
   try {
     ip('link', 'add', bridge, 'type', 'bridge');
@@ -53,13 +63,23 @@ export function makeHosts(count: number, tag: string): Hosts {
     throw new Error(`cannot make network namespaces for the test hosts (root and iproute2 are needed): ${e.stderr?.toString().trim() || e.message}`);
   }
   return {
-    root, names, addresses, remove,
+    root,
+    names,
+    addresses,
+    remove,
     sockstorm(index, args) {
-      const child = spawn('ip', ['netns', 'exec', names[index]!, process.execPath, BIN, ...args], { env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn('ip', ['netns', 'exec', names[index]!, process.execPath, BIN, ...args], {
+        env: { ...process.env, CI: 'true' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       children.add(child);
       let output = '';
-      child.stdout!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
-      child.stderr!.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+      child.stdout!.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+      });
+      child.stderr!.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+      });
       return Object.assign(child, { output: () => output });
     },
   };

@@ -7,7 +7,11 @@ export function nextSnapshot(engine: Engine, check: (s: Snapshot) => boolean, ti
     let last: Snapshot | null = null;
     const timer = setTimeout(() => {
       stop();
-      reject(new Error(`no matching snapshot in time; last: ${JSON.stringify({ fleet: last?.fleet, totals: last?.totals, errors: last?.errors, recovery: last?.recovery, server: last?.server && { connections: last.server.connections, closedByKill: last.server.closedByKill } })}`));
+      reject(
+        new Error(
+          `no matching snapshot in time; last: ${JSON.stringify({ fleet: last?.fleet, totals: last?.totals, errors: last?.errors, recovery: last?.recovery, server: last?.server && { connections: last.server.connections, closedByKill: last.server.closedByKill } })}`,
+        ),
+      );
     }, timeoutMs);
     const stop = engine.subscribe((s) => {
       last = s;

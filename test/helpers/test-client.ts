@@ -13,11 +13,13 @@ export class TestClient {
       this.wake();
     });
     ws.on('error', () => {});
-    this.closed = new Promise((resolve) => ws.once('close', (code) => {
-      this.closeCode = code;
-      this.wake();
-      resolve(code);
-    }));
+    this.closed = new Promise((resolve) =>
+      ws.once('close', (code) => {
+        this.closeCode = code;
+        this.wake();
+        resolve(code);
+      }),
+    );
   }
 
   private wake(): void {
@@ -49,7 +51,10 @@ export class TestClient {
       if (Date.now() > deadline) throw new Error(`no matching frame within ${timeoutMs} ms; have ${this.frames.length}`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.max(1, deadline - Date.now()));
-        this.waiters.push(() => { clearTimeout(timer); resolve(); });
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
       });
     }
   }

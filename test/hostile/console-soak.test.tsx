@@ -68,7 +68,9 @@ describe('a long console session', () => {
       expect(performance.getEntriesByType('measure').length).toBeLessThan(2000);
       // the leak this guards against grew the heap about tenfold in a minute; a loaded 2-core
       // suite moves a healthy heap by up to ~10% (25.1 -> 27.6 MiB seen once), so 25% is the line
-      expect(after / warm, `heap ${(warm / 1048576).toFixed(1)} MiB after warm-up, ${(after / 1048576).toFixed(1)} MiB after ${cycles} cycles`).toBeLessThan(1.25);
+      expect(after / warm, `heap ${(warm / 1048576).toFixed(1)} MiB after warm-up, ${(after / 1048576).toFixed(1)} MiB after ${cycles} cycles`).toBeLessThan(
+        1.25,
+      );
     } finally {
       view.unmount();
       await engine.stop();

@@ -15,7 +15,7 @@ const STORM_MS = 20_000;
 
 export function fuzzSuite(engine: 'uws' | 'ws'): void {
   describe(`a 20 s fuzz storm (${engine} engine)`, () => {
-    it('never stops the canary, and leaves the server\'s RSS within 20% of before', async () => {
+    it("never stops the canary, and leaves the server's RSS within 20% of before", async () => {
       const s = await startCanaryServer(engine);
       try {
         await s.assertAlive();
@@ -25,8 +25,12 @@ export function fuzzSuite(engine: 'uws' | 'ws'): void {
         await runStorm(target, { clients: 50, adminCallers: 4, durationMs: STORM_MS, seed: 99 });
         // both figures are taken the same way: once the storm's clients are gone and the queue is empty, after 2 s
         const settled = async (): Promise<number> => {
-          await eventually(async () => { const now = await s.stats(); return now.connections === 1 && now.queued === 0; }, 10_000)
-            .catch(async () => { throw new Error(`the server did not settle: ${JSON.stringify(await s.stats())}`); });
+          await eventually(async () => {
+            const now = await s.stats();
+            return now.connections === 1 && now.queued === 0;
+          }, 10_000).catch(async () => {
+            throw new Error(`the server did not settle: ${JSON.stringify(await s.stats())}`);
+          });
           await new Promise((resolve) => setTimeout(resolve, 2000));
           return (await s.stats()).rssBytes;
         };

@@ -20,7 +20,9 @@ const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
 function acceptOf(request: string): string {
   const key = /sec-websocket-key:\s*(\S+)/i.exec(request)?.[1] ?? '';
-  return createHash('sha1').update(key + GUID).digest('base64');
+  return createHash('sha1')
+    .update(key + GUID)
+    .digest('base64');
 }
 
 /** A TCP server that answers each upgrade request with `answer(request)` (or handles the socket itself). */
@@ -47,18 +49,63 @@ function upgraded(request: string, extra = ''): string {
 }
 
 const FAULTS: Array<{ name: string; expected: string; serve: (socket: net.Socket, request: string) => void; afterOpen?: boolean }> = [
-  { name: 'a 101 with the wrong Sec-WebSocket-Accept', expected: 'handshake.bad_accept', serve: (s) => s.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: bm90IHRoZSByaWdodCBvbmU=\r\n\r\n') },
-  { name: 'a 101 without "Upgrade: websocket"', expected: 'handshake.bad_upgrade', serve: (s, r) => s.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptOf(r)}\r\n\r\n`) },
+  {
+    name: 'a 101 with the wrong Sec-WebSocket-Accept',
+    expected: 'handshake.bad_accept',
+    serve: (s) =>
+      s.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: bm90IHRoZSByaWdodCBvbmU=\r\n\r\n'),
+  },
+  {
+    name: 'a 101 without "Upgrade: websocket"',
+    expected: 'handshake.bad_upgrade',
+    serve: (s, r) => s.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptOf(r)}\r\n\r\n`),
+  },
   { name: 'an answer that is not HTTP', expected: 'handshake.bad_response', serve: (s) => s.end('SSH-2.0-OpenSSH_9.2\r\n\r\n') },
-  { name: 'an HTTP 503', expected: 'handshake.http_503', serve: (s) => s.end('HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n') },
-  { name: 'a redirect', expected: 'handshake.http_301', serve: (s) => s.end('HTTP/1.1 301 Moved Permanently\r\nLocation: ws://127.0.0.1:1/\r\nContent-Length: 0\r\n\r\n') },
+  {
+    name: 'an HTTP 503',
+    expected: 'handshake.http_503',
+    serve: (s) => s.end('HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n'),
+  },
+  {
+    name: 'a redirect',
+    expected: 'handshake.http_301',
+    serve: (s) => s.end('HTTP/1.1 301 Moved Permanently\r\nLocation: ws://127.0.0.1:1/\r\nContent-Length: 0\r\n\r\n'),
+  },
   { name: 'a close before any answer', expected: 'tcp.reset', serve: (s) => s.end() },
   { name: 'a reset before any answer', expected: 'tcp.reset', serve: (s) => s.resetAndDestroy() },
   { name: 'a subprotocol nobody asked for', expected: 'handshake.subprotocol', serve: (s, r) => s.write(upgraded(r, 'Sec-WebSocket-Protocol: mqtt\r\n')) },
-  { name: 'an extension nobody offered', expected: 'handshake.extension', serve: (s, r) => s.write(upgraded(r, 'Sec-WebSocket-Extensions: x-webkit-deflate-frame\r\n')) },
-  { name: 'a frame with a reserved opcode after the upgrade', expected: 'protocol.WS_ERR_INVALID_OPCODE', afterOpen: true, serve: (s, r) => { s.write(upgraded(r)); s.write(Buffer.from([0x83, 0x00])); } },
-  { name: 'a close frame with 1011 after the upgrade', expected: 'close.1011', afterOpen: true, serve: (s, r) => { s.write(upgraded(r)); s.end(Buffer.from([0x88, 0x02, 0x03, 0xf3])); } },
-  { name: 'a TCP close without a close frame after the upgrade', expected: 'close.1006', afterOpen: true, serve: (s, r) => { s.write(upgraded(r)); setTimeout(() => s.destroy(), 50); } },
+  {
+    name: 'an extension nobody offered',
+    expected: 'handshake.extension',
+    serve: (s, r) => s.write(upgraded(r, 'Sec-WebSocket-Extensions: x-webkit-deflate-frame\r\n')),
+  },
+  {
+    name: 'a frame with a reserved opcode after the upgrade',
+    expected: 'protocol.WS_ERR_INVALID_OPCODE',
+    afterOpen: true,
+    serve: (s, r) => {
+      s.write(upgraded(r));
+      s.write(Buffer.from([0x83, 0x00]));
+    },
+  },
+  {
+    name: 'a close frame with 1011 after the upgrade',
+    expected: 'close.1011',
+    afterOpen: true,
+    serve: (s, r) => {
+      s.write(upgraded(r));
+      s.end(Buffer.from([0x88, 0x02, 0x03, 0xf3]));
+    },
+  },
+  {
+    name: 'a TCP close without a close frame after the upgrade',
+    expected: 'close.1006',
+    afterOpen: true,
+    serve: (s, r) => {
+      s.write(upgraded(r));
+      setTimeout(() => s.destroy(), 50);
+    },
+  },
 ];
 
 describe('the error class of every fault a target can cause', () => {

@@ -31,7 +31,10 @@ describe('unplanned outages', () => {
     wss = await listen(port);
     try {
       await eventually(() => engine.live().open === 20 && engine.live().isRecovered, 10_000);
-      const snapshot = (await eventually(() => { const s = engine.getSnapshot(); return s.recovery?.fullMs != null ? s : null; }, 5000))!;
+      const snapshot = (await eventually(() => {
+        const s = engine.getSnapshot();
+        return s.recovery?.fullMs != null ? s : null;
+      }, 5000))!;
       const outage = snapshot.recovery!;
       expect(outage).toMatchObject({ action: 'outage', target: 20, dropped: 20 });
       expect(outage.p95Ms).not.toBeNull();
@@ -47,7 +50,10 @@ describe('unplanned outages', () => {
   it('does not call one stray drop among forty an outage', async () => {
     const wss = await listen();
     try {
-      const engine = await engines.start({ target: `ws://127.0.0.1:${(wss.address() as { port: number }).port}/`, reconnect: { kind: 'fixed', delayMs: 50 }, snapshotIntervalMs: 100 }, 40);
+      const engine = await engines.start(
+        { target: `ws://127.0.0.1:${(wss.address() as { port: number }).port}/`, reconnect: { kind: 'fixed', delayMs: 50 }, snapshotIntervalMs: 100 },
+        40,
+      );
       [...wss.clients][0]!.terminate();
       await eventually(() => engine.getSnapshot().totals.disconnects === 1 && engine.live().open === 40, 5000);
       expect(engine.getSnapshot().recoveries).toEqual([]);

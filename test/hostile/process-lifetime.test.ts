@@ -29,15 +29,19 @@ describe('what sockstorm starts does not outlive it', () => {
   it.each([
     { how: 'one process', args: [] as string[], processes: 1 },
     { how: 'two generator processes', args: ['--workers', '2'], processes: 3 },
-  ])('leaves no process behind within 2 s when run is killed with SIGKILL ($how)', async ({ args, processes }) => {
-    const run = startCli(['run', script('vus 4\nwait 60s\n'), ...args]);
-    await waitForOutput(run.stderr, /open 4\/4/, 20_000);
-    const started = descendantsOf(run.child.pid!);
-    expect(started.length).toBeGreaterThanOrEqual(processes);
-    run.child.kill('SIGKILL');
-    await run.exit;
-    expect(await survivorsAfter(started, 2000)).toEqual([]);
-  }, 30_000);
+  ])(
+    'leaves no process behind within 2 s when run is killed with SIGKILL ($how)',
+    async ({ args, processes }) => {
+      const run = startCli(['run', script('vus 4\nwait 60s\n'), ...args]);
+      await waitForOutput(run.stderr, /open 4\/4/, 20_000);
+      const started = descendantsOf(run.child.pid!);
+      expect(started.length).toBeGreaterThanOrEqual(processes);
+      run.child.kill('SIGKILL');
+      await run.exit;
+      expect(await survivorsAfter(started, 2000)).toEqual([]);
+    },
+    30_000,
+  );
 
   it('leaves no process behind within 2 s after a double Ctrl+C, which exits 105 at once', async () => {
     const run = startCli(['run', script('vus 4\nwait 60s\n'), '--workers', '2']);

@@ -18,7 +18,11 @@ function script(text: string): string {
 
 describe('run refuses before any socket what it can know is wrong (104)', () => {
   it.each([
-    { what: 'an unknown server knob, naming the knobs', text: 'vus 1\nserver nope 1\n', message: /s\d+\.storm:2:8: unknown knob "nope"; knobs are workMs, fanout/ },
+    {
+      what: 'an unknown server knob, naming the knobs',
+      text: 'vus 1\nserver nope 1\n',
+      message: /s\d+\.storm:2:8: unknown knob "nope"; knobs are workMs, fanout/,
+    },
     { what: 'an idle timeout uWS would abort on', text: 'server idleTimeout 5\nvus 1\n', message: /:1:20: idleTimeout must be 0 \(off\) or between 8 and 960/ },
     { what: 'a broadcast over the size limit', text: 'vus 1\nbroadcast 1 size 32MiB\n', message: /:2:18: "32MiB" is more than/ },
     { what: 'a burst over count × size', text: 'vus 1\nbroadcast 100 size 1MiB\n', message: /:2:11: 100 × 1048576 bytes is more than/ },
@@ -26,7 +30,11 @@ describe('run refuses before any socket what it can know is wrong (104)', () => 
     { what: 'a probe rate that would exhaust the heap', text: 'vus 1\nprobe 99999999999/s\n', message: /:2:7: "99999999999\/s" is more than/ },
     { what: 'a 400-digit user count', text: `vus ${'9'.repeat(400)}\n`, message: /:1:5: "9+" is more than the 10,000,000/ },
     { what: 'a reach over 100%', text: 'vus 1\nexpect reach > 150%\n', message: /:2:16: reach is a share between 0 and 1/ },
-    { what: 'a duration threshold without a unit', text: 'vus 1\nexpect fanout.p99 < 250\n', message: /:2:21: fanout.p99 is a duration: give a unit, as in 250ms or 250s/ },
+    {
+      what: 'a duration threshold without a unit',
+      text: 'vus 1\nexpect fanout.p99 < 250\n',
+      message: /:2:21: fanout.p99 is a duration: give a unit, as in 250ms or 250s/,
+    },
     { what: 'a bad target line, with its place', text: 'target http://nope\nvus 1\n', message: /:1:8: "http:\/\/nope" uses http:/ },
     { what: 'an empty script', text: '', message: /:1:1: the script has no command that drives the fleet/ },
     { what: 'a script of comments only', text: '# nothing\n\n   # still nothing\n', message: /no command that drives the fleet/ },
@@ -73,7 +81,12 @@ describe('run refuses before any socket what it can know is wrong (104)', () => 
   });
 
   it('refuses bad server options of `sockstorm server` with 104', async () => {
-    for (const args of [['--port', '99999'], ['--admin-port', '-1'], ['--token', ''], ['--config', '{"idleTimeout":5}']]) {
+    for (const args of [
+      ['--port', '99999'],
+      ['--admin-port', '-1'],
+      ['--token', ''],
+      ['--config', '{"idleTimeout":5}'],
+    ]) {
       const result = await runCli(['server', '--engine', 'ws', ...args]);
       expect(result.code, args.join(' ')).toBe(104);
       expect(result.stdout).toBe('');
@@ -106,7 +119,13 @@ describe('what fails at runtime fails the run (99), with its reason', () => {
     await new Promise((resolve) => wss.once('listening', resolve));
     url = `ws://127.0.0.1:${(wss.address() as { port: number }).port}/`;
   });
-  afterAll(() => new Promise<void>((resolve) => { for (const c of wss.clients) c.terminate(); wss.close(() => resolve()); }));
+  afterAll(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const c of wss.clients) c.terminate();
+        wss.close(() => resolve());
+      }),
+  );
 
   it('fails a run whose commands the target cannot carry out', async () => {
     const result = await runCli(['run', script(`target ${url}\nvus 2\nawait open 2\nkill 50% server\nbroadcast\nserver workMs 5\nwait 500ms\n`)]);

@@ -7,13 +7,19 @@ import { startCanaryServer, type CanaryServer } from '../helpers/canary.ts';
 import { eventually, TestClient } from '../helpers/test-client.ts';
 
 /** A raw HTTP exchange: writes `request`, then `drip` one byte at a time every `dripMs`; resolves with what came back and when. */
-function rawHttp(port: number, request: string, options: { drip?: string; dripMs?: number; body?: Buffer } = {}): Promise<{ response: string; ms: number; isClosed: boolean }> {
+function rawHttp(
+  port: number,
+  request: string,
+  options: { drip?: string; dripMs?: number; body?: Buffer } = {},
+): Promise<{ response: string; ms: number; isClosed: boolean }> {
   return new Promise((resolve) => {
     const started = performance.now();
     const socket = net.connect(port, '127.0.0.1');
     let response = '';
     let timer: NodeJS.Timeout | undefined;
-    socket.on('data', (chunk) => { response += chunk.toString(); });
+    socket.on('data', (chunk) => {
+      response += chunk.toString();
+    });
     socket.on('error', () => {});
     socket.on('close', () => {
       clearInterval(timer);
@@ -22,7 +28,10 @@ function rawHttp(port: number, request: string, options: { drip?: string; dripMs
     socket.write(request);
     if (options.body) socket.write(options.body);
     let at = 0;
-    if (options.drip) timer = setInterval(() => { if (!socket.destroyed && at < options.drip!.length) socket.write(options.drip![at++]!); }, options.dripMs ?? 500);
+    if (options.drip)
+      timer = setInterval(() => {
+        if (!socket.destroyed && at < options.drip!.length) socket.write(options.drip![at++]!);
+      }, options.dripMs ?? 500);
     setTimeout(() => socket.destroy(), 15_000).unref();
   });
 }
@@ -41,7 +50,9 @@ describe.each(['uws', 'ws'] as const)('hostile admin requests (%s engine)', (eng
   afterAll(() => s.stop());
 
   it('refuses a body announced over 64 KiB at once, without reading it, and closes the connection', async () => {
-    const { response, ms, isClosed } = await rawHttp(adminPort, header(s, 'POST', '/broadcast', 'Content-Length: 10000000\r\n'), { body: Buffer.alloc(1024, 32) });
+    const { response, ms, isClosed } = await rawHttp(adminPort, header(s, 'POST', '/broadcast', 'Content-Length: 10000000\r\n'), {
+      body: Buffer.alloc(1024, 32),
+    });
     expect(response).toMatch(/^HTTP\/1\.1 413/);
     expect(isClosed).toBe(true);
     expect(ms).toBeLessThan(5000);
@@ -50,14 +61,19 @@ describe.each(['uws', 'ws'] as const)('hostile admin requests (%s engine)', (eng
 
   it('stops reading a chunked body at the limit and answers 413 while the sender is still sending', async () => {
     const chunk = `${(8192).toString(16)}\r\n${'x'.repeat(8192)}\r\n`;
-    const { response, isClosed } = await rawHttp(adminPort, header(s, 'PUT', '/config', 'Transfer-Encoding: chunked\r\n'), { body: Buffer.from(chunk.repeat(12)) });
+    const { response, isClosed } = await rawHttp(adminPort, header(s, 'PUT', '/config', 'Transfer-Encoding: chunked\r\n'), {
+      body: Buffer.from(chunk.repeat(12)),
+    });
     expect(response).toMatch(/^HTTP\/1\.1 413/);
     expect(isClosed).toBe(true);
     await s.assertAlive();
   });
 
   it('times out a body that drips in, with 408, instead of holding the connection', async () => {
-    const { response, ms } = await rawHttp(adminPort, header(s, 'PUT', '/config', 'Content-Length: 100\r\n'), { drip: '{"workMs":0'.padEnd(100, ' '), dripMs: 400 });
+    const { response, ms } = await rawHttp(adminPort, header(s, 'PUT', '/config', 'Content-Length: 100\r\n'), {
+      drip: '{"workMs":0'.padEnd(100, ' '),
+      dripMs: 400,
+    });
     expect(response).toMatch(/^HTTP\/1\.1 408/);
     expect(ms).toBeLessThan(12_000);
     expect((await s.stats()).admin.refused['408']).toBeGreaterThanOrEqual(1);
@@ -73,7 +89,8 @@ describe.each(['uws', 'ws'] as const)('hostile admin requests (%s engine)', (eng
   });
 
   it('refuses idleTimeout 1..7, which uWS would abort on, and accepts 0 and 8', async () => {
-    for (const bad of [1, 5, 7, 961]) expect(await s.call('PUT', '/config', JSON.stringify({ idleTimeout: bad }))).toMatchObject({ status: 400, body: { field: 'idleTimeout' } });
+    for (const bad of [1, 5, 7, 961])
+      expect(await s.call('PUT', '/config', JSON.stringify({ idleTimeout: bad }))).toMatchObject({ status: 400, body: { field: 'idleTimeout' } });
     // structural on uWS: refused while the canary holds the port, which is fine here
     const ok = await s.call('PUT', '/config', '{"idleTimeout":8}');
     expect([200, 409]).toContain(ok.status);
@@ -82,7 +99,10 @@ describe.each(['uws', 'ws'] as const)('hostile admin requests (%s engine)', (eng
 
   it('bounds a broadcast by count and by count × size, and stays responsive while a large one drains', async () => {
     expect(await s.call('POST', '/broadcast', '{"topic":"canary","count":1000000,"size":16777216}')).toMatchObject({ status: 400, body: { field: 'count' } });
-    expect(await s.call('POST', '/broadcast', `{"topic":"canary","count":${BROADCAST_LIMITS.maxCount},"size":1000}`)).toMatchObject({ status: 400, body: { field: 'count' } });
+    expect(await s.call('POST', '/broadcast', `{"topic":"canary","count":${BROADCAST_LIMITS.maxCount},"size":1000}`)).toMatchObject({
+      status: 400,
+      body: { field: 'count' },
+    });
     const sink = await TestClient.open(`${s.server.url}?topics=burst`);
     const burst = await s.call('POST', '/broadcast', `{"topic":"burst","count":${BROADCAST_LIMITS.maxCount},"size":512}`);
     expect(burst).toMatchObject({ status: 200, body: { firstSeq: 1, lastSeq: BROADCAST_LIMITS.maxCount } });
@@ -106,11 +126,13 @@ describe.each(['uws', 'ws'] as const)('hostile admin requests (%s engine)', (eng
     await s.assertAlive();
   }, 20_000);
 
-  it('takes an operator\'s undo of workMs within a second while messages pile up behind it', async () => {
+  it("takes an operator's undo of workMs within a second while messages pile up behind it", async () => {
     const clients = await Promise.all(Array.from({ length: 10 }, () => TestClient.open(s.server.url)));
     expect((await s.call('PUT', '/config', '{"workMs":20}')).status).toBe(200);
     // 200 messages a second against a server that can do 50: the backlog grows every second
-    const flood = setInterval(() => { for (const c of clients) for (let i = 0; i < 2; i++) c.send({ t: 'rtt', id: 0 }); }, 100);
+    const flood = setInterval(() => {
+      for (const c of clients) for (let i = 0; i < 2; i++) c.send({ t: 'rtt', id: 0 });
+    }, 100);
     await new Promise((resolve) => setTimeout(resolve, 2500));
     expect((await s.stats()).queued).toBeGreaterThan(50);
     const started = performance.now();

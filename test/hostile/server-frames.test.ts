@@ -69,7 +69,8 @@ describe.each(['uws', 'ws'] as const)('hostile frames (%s engine)', (engine) => 
 
   it('answers binary and malformed frames without closing the sender', async () => {
     const client = await TestClient.open(s.server.url);
-    for (const bad of ['', '[]', 'null', '"x"', '{"t":null}', '{"t":"sub","topic":""}', `{"t":"sub","topic":"${'x'.repeat(200)}"}`, '{"t":"pub"}']) client.send(bad);
+    for (const bad of ['', '[]', 'null', '"x"', '{"t":null}', '{"t":"sub","topic":""}', `{"t":"sub","topic":"${'x'.repeat(200)}"}`, '{"t":"pub"}'])
+      client.send(bad);
     await client.count((f) => f.t === 'error', 8);
     client.ws.send(Buffer.from([1, 2, 3]));
     await eventually(() => client.frames.some((f) => Buffer.isBuffer(f)));

@@ -21,7 +21,9 @@ describe('the snapshot stream', () => {
       let received = 0;
       const reader = net.connect(port, '127.0.0.1');
       reader.write('GET /stream HTTP/1.1\r\nHost: x\r\n\r\n');
-      reader.on('data', (chunk) => { received += chunk.toString().split('\n').length - 1; });
+      reader.on('data', (chunk) => {
+        received += chunk.toString().split('\n').length - 1;
+      });
       // a snapshot is a few KiB: the stuck reader's kernel buffers fill, then ours would grow
       await eventually(() => endpoint.droppedSnapshots > 10, 20_000);
       const before = received;

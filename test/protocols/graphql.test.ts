@@ -50,8 +50,13 @@ afterAll(async () => {
 });
 
 const options = () => ({
-  target: url, protocol: 'graphql-ws' as const, ratePerSec: 5000, snapshotIntervalMs: 250, reconnect: { kind: 'fixed' as const, delayMs: 50 },
-  broadcastHttp: trigger, framePaths: { tsPath: 'ticks.ts', seqPath: 'ticks.n' },
+  target: url,
+  protocol: 'graphql-ws' as const,
+  ratePerSec: 5000,
+  snapshotIntervalMs: 250,
+  reconnect: { kind: 'fixed' as const, delayMs: 50 },
+  broadcastHttp: trigger,
+  framePaths: { tsPath: 'ticks.ts', seqPath: 'ticks.n' },
 });
 
 describe('the graphql-ws preset against a real graphql-ws server', () => {

@@ -28,8 +28,13 @@ afterAll(async () => {
 });
 
 const options = () => ({
-  target: url, protocol: 'mqtt' as const, ratePerSec: 5000, snapshotIntervalMs: 250, reconnect: { kind: 'fixed' as const, delayMs: 50 },
-  broadcastSend: 'publish ticks {"ts":{{now}},"n":{{n}}}', framePaths: { tsPath: 'ts', seqPath: 'n' },
+  target: url,
+  protocol: 'mqtt' as const,
+  ratePerSec: 5000,
+  snapshotIntervalMs: 250,
+  reconnect: { kind: 'fixed' as const, delayMs: 50 },
+  broadcastSend: 'publish ticks {"ts":{{now}},"n":{{n}}}',
+  framePaths: { tsPath: 'ts', seqPath: 'n' },
 });
 
 describe('the MQTT preset against a real broker (aedes over WebSocket)', () => {

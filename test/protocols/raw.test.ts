@@ -29,14 +29,18 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
   url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/`;
 });
-afterAll(async () => { await new Promise((resolve) => wss.close(resolve)); });
+afterAll(async () => {
+  await new Promise((resolve) => wss.close(resolve));
+});
 
 describe('the raw preset: subscribe on open, checks, sessions', () => {
   it('subscribes every user on open, counts check passes and fails, and counts session ends as churn', async () => {
     const engine = await engines.start({ target: url, ratePerSec: 5000, snapshotIntervalMs: 250, reconnect: { kind: 'fixed', delayMs: 50 } });
-    const setup = parseScript([
-      'on open send {"event":"subscribe","channel":"ticker"}', 'check ticker channel == "ticker"', 'check positive price > 0', 'session 600ms', 'vus 50',
-    ].join('\n'));
+    const setup = parseScript(
+      ['on open send {"event":"subscribe","channel":"ticker"}', 'check ticker channel == "ticker"', 'check positive price > 0', 'session 600ms', 'vus 50'].join(
+        '\n',
+      ),
+    );
     for (const step of setup) if (step.kind === 'engine') expect((await engine.dispatch(step.command)).ok).toBe(true);
     await eventually(() => subscribed.size === 50, 10_000);
     const s = await nextSnapshot(engine, (snap) => snap.totals.churn >= 50, 10_000);
@@ -79,14 +83,21 @@ describe('users from FILE', () => {
       for (const step of steps) if (step.kind === 'engine') expect((await engine.dispatch(step.command)).ok).toBe(true);
       await eventually(() => seen.length === 4, 10_000);
       const byName = seen.map((s) => [JSON.parse(s.hello).hello, s.token, decodeURIComponent(s.url)]).sort();
-      expect(byName).toEqual([['ada', 't-1', '/rooms/r,1'], ['ada', 't-1', '/rooms/r,1'], ['bob', 't-2', '/rooms/r2'], ['bob', 't-2', '/rooms/r2']]);
+      expect(byName).toEqual([
+        ['ada', 't-1', '/rooms/r,1'],
+        ['ada', 't-1', '/rooms/r,1'],
+        ['bob', 't-2', '/rooms/r2'],
+        ['bob', 't-2', '/rooms/r2'],
+      ]);
     } finally {
       await engine.stop();
       await new Promise((resolve) => server.close(resolve));
     }
     // a field the file lacks, and a malformed file, are errors with their places
     const missing = parseScript(`users from ${csv}\non open send {{row.email}}\nvus 1`);
-    expect(resolveUserFiles(missing).map((e) => [e.line, e.column, e.reason])).toEqual([[2, 14, 'the users file has no field "email" (it has name, token, room)']]);
+    expect(resolveUserFiles(missing).map((e) => [e.line, e.column, e.reason])).toEqual([
+      [2, 14, 'the users file has no field "email" (it has name, token, room)'],
+    ]);
     const broken = join(dir, 'broken.csv');
     writeFileSync(broken, 'name,token\nada\n');
     expect(resolveUserFiles(parseScript(`users from ${broken}\nvus 1`))[0]!.reason).toMatch(/broken\.csv:2 has 1 fields, the header 2/);
@@ -96,15 +107,18 @@ describe('users from FILE', () => {
 describe('request/response probes', () => {
   it('times a probe template from its intended send time to the reply whose path holds its id', async () => {
     const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-    server.on('connection', (socket) => socket.on('message', (data) => {
-      const message = JSON.parse(String(data)) as { op?: string; id?: number };
-      // the target answers after 20 ms, and never echoes the request
-      if (message.op === 'ping') setTimeout(() => socket.send(JSON.stringify({ pong: true, req: { id: message.id } })), 20);
-    }));
+    server.on('connection', (socket) =>
+      socket.on('message', (data) => {
+        const message = JSON.parse(String(data)) as { op?: string; id?: number };
+        // the target answers after 20 ms, and never echoes the request
+        if (message.op === 'ping') setTimeout(() => socket.send(JSON.stringify({ pong: true, req: { id: message.id } })), 20);
+      }),
+    );
     await new Promise<void>((resolve) => server.once('listening', () => resolve()));
     const engine = await engines.start({ target: `ws://127.0.0.1:${(server.address() as AddressInfo).port}/`, snapshotIntervalMs: 250 });
     try {
-      for (const step of parseScript('vus 5\nprobe 50/s {"op":"ping","id":{{id}}} reply req.id')) if (step.kind === 'engine') expect((await engine.dispatch(step.command)).ok).toBe(true);
+      for (const step of parseScript('vus 5\nprobe 50/s {"op":"ping","id":{{id}}} reply req.id'))
+        if (step.kind === 'engine') expect((await engine.dispatch(step.command)).ok).toBe(true);
       const s = await nextSnapshot(engine, (snap) => snap.latency.rtt.count >= 40, 10_000);
       expect(s.latency.rtt.p50).toBeGreaterThanOrEqual(20);
       expect(s.totals.probesReceived).toBe(s.latency.rtt.count);

@@ -18,15 +18,28 @@ beforeAll(async () => {
   io = new Server(http, { pingInterval: 300, pingTimeout: 300, transports: ['websocket'] });
   io.use((socket, next) => (socket.handshake.auth?.token === 'good' ? next() : next(new Error('bad token'))));
   io.on('connection', (socket) => {
-    socket.on('relay', (message: unknown) => { relayed++; io.emit('tick', message); });
+    socket.on('relay', (message: unknown) => {
+      relayed++;
+      io.emit('tick', message);
+    });
     socket.on('hello', (_: unknown, ack?: (answer: unknown) => void) => ack?.({ ok: true }));
   });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   url = `ws://127.0.0.1:${(http.address() as AddressInfo).port}/`;
 });
-afterAll(async () => { await new Promise((resolve) => io.close(resolve)); });
+afterAll(async () => {
+  await new Promise((resolve) => io.close(resolve));
+});
 
-const options = () => ({ target: url, protocol: 'socketio' as const, ratePerSec: 5000, snapshotIntervalMs: 250, broadcastSend: 'relay {"ts":{{now}},"n":{{n}}}', framePaths: { tsPath: 'ts', seqPath: 'n' }, reconnect: { kind: 'fixed' as const, delayMs: 50 } });
+const options = () => ({
+  target: url,
+  protocol: 'socketio' as const,
+  ratePerSec: 5000,
+  snapshotIntervalMs: 250,
+  broadcastSend: 'relay {"ts":{{now}},"n":{{n}}}',
+  framePaths: { tsPath: 'ts', seqPath: 'n' },
+  reconnect: { kind: 'fixed' as const, delayMs: 50 },
+});
 
 describe('the Socket.IO preset against a real socket.io server', () => {
   it('holds 1,000 users past twice the ping interval, broadcasts through the protocol, and recovers a kill with the connect sequence redone', async () => {

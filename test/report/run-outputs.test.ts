@@ -22,11 +22,23 @@ function expectOrdered(name: string, f: Figures): void {
 describe('what a run writes', () => {
   it('prints values with their units, orders percentiles, writes null for what it did not measure, and says what a cut-off series never sent', async () => {
     const file = join(dir, 'outputs.storm');
-    writeFileSync(file, [
-      'vus 30', 'await open 30 timeout 20s', 'probe 40/s', 'wait 1500ms', 'kill 20% reset', 'await recovered timeout 20s',
-      'broadcast 6 every 1s', 'wait 1500ms',
-      'expect rtt.p99 < 5s', 'expect recovery.full < 15s', 'expect reach >= 99%', 'expect errors.rate < 0.5',
-    ].join('\n'));
+    writeFileSync(
+      file,
+      [
+        'vus 30',
+        'await open 30 timeout 20s',
+        'probe 40/s',
+        'wait 1500ms',
+        'kill 20% reset',
+        'await recovered timeout 20s',
+        'broadcast 6 every 1s',
+        'wait 1500ms',
+        'expect rtt.p99 < 5s',
+        'expect recovery.full < 15s',
+        'expect reach >= 99%',
+        'expect errors.rate < 0.5',
+      ].join('\n'),
+    );
     const json = join(dir, 'outputs.json');
     const ndjson = join(dir, 'outputs.ndjson');
     const result = await runCli(['run', file, '--json', json, '--ndjson', ndjson, '--progress-interval', '1s']);
@@ -43,7 +55,10 @@ describe('what a run writes', () => {
     expect(summary.broadcasts.unsent).toBeLessThanOrEqual(4);
     expect(result.stdout).toContain(`${summary.broadcasts.unsent} never sent`);
 
-    const lines = readFileSync(ndjson, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+    const lines = readFileSync(ndjson, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     // NDJSON starts at the first second: the snapshot taken before anything ran is there
     expect(lines[0].seq).toBe(1);
     expect(lines[0].elapsedMs).toBeLessThan(1000);

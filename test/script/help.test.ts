@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/run-cli.ts';
 
 describe('--help', () => {
-  it('shows every command\'s defaults and exit codes on stdout', async () => {
+  it("shows every command's defaults and exit codes on stdout", async () => {
     const run = await runCli(['run', '--help']);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('Exit codes:');
@@ -12,7 +12,20 @@ describe('--help', () => {
     expect(words).toContain('connect rate, users per second (default: 1000/s)');
     expect(words).toContain('most handshakes pending at once (default: 500)');
     expect(run.stdout).toContain('--progress-interval');
-    for (const [args, codes] of [[['console', '--help'], [0, 104, 105]], [['tune', '--help'], [0, 1, 104, 106]], [['server', '--help'], [0, 2, 3, 70, 104]]] as const) {
+    for (const [args, codes] of [
+      [
+        ['console', '--help'],
+        [0, 104, 105],
+      ],
+      [
+        ['tune', '--help'],
+        [0, 1, 104, 106],
+      ],
+      [
+        ['server', '--help'],
+        [0, 2, 3, 70, 104],
+      ],
+    ] as const) {
       const help = await runCli([...args]);
       expect(help.code, args.join(' ')).toBe(0);
       for (const code of codes) expect(help.stdout, args.join(' ')).toMatch(new RegExp(`^\\s+${code}  \\S`, 'm'));

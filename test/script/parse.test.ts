@@ -43,7 +43,10 @@ describe('parseLine', () => {
     expect(parseLine('reconnect expo 100ms..10s equal')).toMatchObject({ command: { policy: { kind: 'expo', minMs: 100, maxMs: 10000, jitter: 'equal' } } });
     expect(parseLine('ramp 1000 over 30s')).toMatchObject({ kind: 'ramp', command: { count: 1000, overMs: 30000 }, until: [] });
     expect(parseLine('ramp 10 over 1s until connect.p99 > 500ms or errors.rate > 0.01')).toMatchObject({
-      until: [{ metric: 'connect.p99', op: '>', value: 500 }, { metric: 'errors.rate', op: '>', value: 0.01 }],
+      until: [
+        { metric: 'connect.p99', op: '>', value: 500 },
+        { metric: 'errors.rate', op: '>', value: 0.01 },
+      ],
     });
     expect(parseLine('wait 1.5s')).toMatchObject({ kind: 'wait', ms: 1500 });
     expect(parseLine('await open 200 timeout 10s')).toMatchObject({ kind: 'await-open', count: 200, timeoutMs: 10000 });
@@ -85,12 +88,15 @@ describe('parseScript errors', () => {
 
 describe('evaluateThresholds', () => {
   it('passes and fails by comparison, and fails a metric that was never measured', () => {
-    const results = evaluateThresholds([
-      { metric: 'rtt.p99', op: '<', value: 10, source: '' },
-      { metric: 'open', op: '>=', value: 100, source: '' },
-      { metric: 'recovery.full', op: '<', value: 1000, source: '' },
-      { metric: 'errors.tcp.refused', op: '==', value: 0, source: '' },
-    ], { 'rtt.p99': 5, open: 99, 'recovery.full': null });
+    const results = evaluateThresholds(
+      [
+        { metric: 'rtt.p99', op: '<', value: 10, source: '' },
+        { metric: 'open', op: '>=', value: 100, source: '' },
+        { metric: 'recovery.full', op: '<', value: 1000, source: '' },
+        { metric: 'errors.tcp.refused', op: '==', value: 0, source: '' },
+      ],
+      { 'rtt.p99': 5, open: 99, 'recovery.full': null },
+    );
     expect(results.map((r) => r.passed)).toEqual([true, false, false, true]);
   });
 });
@@ -108,7 +114,9 @@ describe('the README', () => {
 describe('the shipped examples', () => {
   it('parse as written, the real-target ones too', () => {
     const dir = new URL('../../examples/', import.meta.url);
-    const files = ['burst', 'chaos', 'demo', 'ramp'].map((n) => `${n}.storm`).concat(['socketio', 'graphql', 'mqtt', 'subscribe'].map((n) => `targets/${n}.storm`));
+    const files = ['burst', 'chaos', 'demo', 'ramp']
+      .map((n) => `${n}.storm`)
+      .concat(['socketio', 'graphql', 'mqtt', 'subscribe'].map((n) => `targets/${n}.storm`));
     for (const file of files) expect(() => parseScript(readFileSync(new URL(file, dir), 'utf8')), file).not.toThrow();
   });
 });

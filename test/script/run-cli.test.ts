@@ -30,7 +30,10 @@ describe('sockstorm run', () => {
   });
 
   it('runs a script over two generator processes with the same verdicts and exact counts', async () => {
-    const file = script('workers.storm', 'vus 100\nawait open 100 timeout 20s\nbroadcast 2\nwait 1s\nkill 20% reset\nawait recovered timeout 20s\nexpect missed == 0\nexpect open >= 100\nexpect recovery.full < 20s\n');
+    const file = script(
+      'workers.storm',
+      'vus 100\nawait open 100 timeout 20s\nbroadcast 2\nwait 1s\nkill 20% reset\nawait recovered timeout 20s\nexpect missed == 0\nexpect open >= 100\nexpect recovery.full < 20s\n',
+    );
     const json = join(dir, 'workers.json');
     const result = await runCli(['run', file, '--workers', '2', '--json', json]);
     const summary = JSON.parse(readFileSync(json, 'utf8'));
@@ -70,7 +73,10 @@ describe('sockstorm run', () => {
     run.child.kill('SIGINT');
     expect((await run.exit).code).toBe(105);
     expect(JSON.parse(readFileSync(out.json, 'utf8')).verdict).toBe('stopped');
-    const lines = readFileSync(out.ndjson, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+    const lines = readFileSync(out.ndjson, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(lines.length).toBeGreaterThanOrEqual(2);
     expect(lines.some((s) => s.fleet.open === 10)).toBe(true);
     expect(lines[lines.length - 1].isStopped).toBe(true);
@@ -97,7 +103,10 @@ describe('sockstorm run', () => {
   });
 
   it('judges each threshold on its own samples: one taken in saturated seconds is inconclusive (100), one met anyway is not', async () => {
-    const file = script('stall.storm', 'vus 5\nawait open 5 timeout 20s\nprobe 50/s\nwait 1s\nstall 3s\nwait 1s\nexpect rtt.p99 < 0.01ms\nexpect open >= 5\nexpect errors.count == 0\n');
+    const file = script(
+      'stall.storm',
+      'vus 5\nawait open 5 timeout 20s\nprobe 50/s\nwait 1s\nstall 3s\nwait 1s\nexpect rtt.p99 < 0.01ms\nexpect open >= 5\nexpect errors.count == 0\n',
+    );
     const json = join(dir, 'stall.json');
     const result = await runCli(['run', file, '--json', json]);
     const summary = JSON.parse(readFileSync(json, 'utf8'));

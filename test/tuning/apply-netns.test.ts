@@ -72,9 +72,14 @@ describe('sockstorm tune apply and restore, inside a network namespace', () => {
 
   it('survives a crash between steps: a re-run completes and restore still finds the first old values', () => {
     // as if apply died after journaling and writing the port range, before the backlog
-    writeFileSync(journal, JSON.stringify({ version: 1, persistFile: null, entries: [
-      { kind: 'sysctl', name: 'net.ipv4.ip_local_port_range', old: originals['net.ipv4.ip_local_port_range'], new: '1024 65535' },
-    ] }));
+    writeFileSync(
+      journal,
+      JSON.stringify({
+        version: 1,
+        persistFile: null,
+        entries: [{ kind: 'sysctl', name: 'net.ipv4.ip_local_port_range', old: originals['net.ipv4.ip_local_port_range'], new: '1024 65535' }],
+      }),
+    );
     inNs('sh', '-c', 'echo "1024 65535" > /proc/sys/net/ipv4/ip_local_port_range');
     expect(sockstorm('tune', 'apply', '--connections', '60000', '--scope', 'net', '--yes', '--journal', journal).code).toBe(0);
     expect(values()['net.ipv4.tcp_max_syn_backlog']).toBe('4096');
@@ -85,7 +90,22 @@ describe('sockstorm tune apply and restore, inside a network namespace', () => {
   it('persists to a sysctl.d drop-in with --persist, and restore removes it', () => {
     const sysctlDir = mkdtempSync(join(tmpdir(), 'sockstorm-sysctl-'));
     const dropIn = join(sysctlDir, '99-sockstorm.conf');
-    const applied = inNs('env', `SOCKSTORM_SYSCTL_DIR=${sysctlDir}`, process.execPath, BIN, 'tune', 'apply', '--connections', '60000', '--scope', 'net', '--persist', '--yes', '--journal', journal);
+    const applied = inNs(
+      'env',
+      `SOCKSTORM_SYSCTL_DIR=${sysctlDir}`,
+      process.execPath,
+      BIN,
+      'tune',
+      'apply',
+      '--connections',
+      '60000',
+      '--scope',
+      'net',
+      '--persist',
+      '--yes',
+      '--journal',
+      journal,
+    );
     expect(applied.code).toBe(0);
     expect(readFileSync(dropIn, 'utf8')).toContain('net.ipv4.ip_local_port_range = 1024 65535');
     expect(sockstorm('tune', 'restore', '--journal', journal).code).toBe(0);

@@ -6,7 +6,10 @@ import { makeProc, THIS_MACHINE } from '../helpers/proc-fixture.ts';
 describe('tuning facts', () => {
   it('parses limits, status capabilities, meminfo and sysctl numbers', () => {
     expect(parseLimits(THIS_MACHINE.limits)).toEqual({ soft: 20000, hard: 20000 });
-    expect(parseLimits('Max open files            unlimited            unlimited            files')).toEqual({ soft: Number.MAX_SAFE_INTEGER, hard: Number.MAX_SAFE_INTEGER });
+    expect(parseLimits('Max open files            unlimited            unlimited            files')).toEqual({
+      soft: Number.MAX_SAFE_INTEGER,
+      hard: Number.MAX_SAFE_INTEGER,
+    });
     expect(parseStatus(THIS_MACHINE.status)).toEqual({ uid: 0, hasSysResource: false, hasNetAdmin: true });
     expect(parseStatus('Uid:\t1000\t1000\t1000\t1000\nCapEff:\t000001ffffffffff\n')).toEqual({ uid: 1000, hasSysResource: true, hasNetAdmin: true });
     expect(parseMemAvailable(THIS_MACHINE.meminfo)).toBe(20000000 * 1024);
@@ -37,13 +40,27 @@ describe('tuning plan', () => {
     expect(big.lift).toContain('no CAP_SYS_RESOURCE');
     expect(big.lift).toContain('run 6 generator processes (--workers)');
     expect(big.shortfalls.map((s) => s.limit)).toEqual(['open files per process', 'ephemeral ports per destination']);
-    expect(capacityFor({ facts, connections: 30_000, sourceAddresses: 1, processes: 2 })).toMatchObject({ byFds: 2 * (20_000 - FD_OVERHEAD), binding: 'ephemeral ports per destination', canHold: false });
+    expect(capacityFor({ facts, connections: 30_000, sourceAddresses: 1, processes: 2 })).toMatchObject({
+      byFds: 2 * (20_000 - FD_OVERHEAD),
+      binding: 'ephemeral ports per destination',
+      canHold: false,
+    });
     const nofile = planFor({ facts, connections: 100_000, sourceAddresses: 1 }).find((f) => f.id === 'nofile')!;
-    expect(nofile).toMatchObject({ status: 'fail', current: '20000/20000', command: `prlimit --pid $$ --nofile=${100_000 + FD_OVERHEAD}:${100_000 + FD_OVERHEAD}` });
+    expect(nofile).toMatchObject({
+      status: 'fail',
+      current: '20000/20000',
+      command: `prlimit --pid $$ --nofile=${100_000 + FD_OVERHEAD}:${100_000 + FD_OVERHEAD}`,
+    });
   });
 
   it('counts ports per source address: 28,232 for one, twice that for two', () => {
-    const tuned = readFacts(makeProc({ ...THIS_MACHINE, limits: 'Max open files            1048576              1048576              files\n', status: 'Uid:\t0\nCapEff:\t000001ffffffffff\n' }));
+    const tuned = readFacts(
+      makeProc({
+        ...THIS_MACHINE,
+        limits: 'Max open files            1048576              1048576              files\n',
+        status: 'Uid:\t0\nCapEff:\t000001ffffffffff\n',
+      }),
+    );
     const one = capacityFor({ facts: tuned, connections: 50_000, sourceAddresses: 1 });
     expect(one).toMatchObject({ byPorts: 28_232, canHold: false, binding: 'ephemeral ports per destination' });
     expect(one.lift).toContain('--source-addresses 127.0.0.2,127.0.0.3,127.0.0.4 (loopback needs no setup)');
@@ -54,7 +71,11 @@ describe('tuning plan', () => {
   it('recommends exact commands and only fixes that apply, never tcp_tw_recycle', () => {
     const findings = planFor({ facts, connections: 60_000, sourceAddresses: 1 });
     const byId = Object.fromEntries(findings.map((f) => [f.id, f]));
-    expect(byId['net.ipv4.ip_local_port_range']).toMatchObject({ status: 'fail', command: 'sysctl -w net.ipv4.ip_local_port_range="1024 65535"', apply: { value: '1024 65535' } });
+    expect(byId['net.ipv4.ip_local_port_range']).toMatchObject({
+      status: 'fail',
+      command: 'sysctl -w net.ipv4.ip_local_port_range="1024 65535"',
+      apply: { value: '1024 65535' },
+    });
     expect(byId['net.ipv4.tcp_max_syn_backlog']).toMatchObject({ status: 'warn', apply: { name: 'net.ipv4.tcp_max_syn_backlog', value: '4096' } });
     expect(byId['net.core.somaxconn']).toMatchObject({ status: 'pass' });
     expect(byId['net.core.somaxconn']!.apply).toBeUndefined();
@@ -76,12 +97,16 @@ describe('tune check advice', () => {
   it('fails exactly the rows whose limits the capacity line says are short', () => {
     const facts = readFacts(makeProc(THIS_MACHINE));
     const ROW: Record<string, string> = {
-      'open files per process': 'nofile', 'ephemeral ports per destination': 'net.ipv4.ip_local_port_range',
-      'conntrack table': 'net.netfilter.nf_conntrack_max', memory: 'memory',
+      'open files per process': 'nofile',
+      'ephemeral ports per destination': 'net.ipv4.ip_local_port_range',
+      'conntrack table': 'net.netfilter.nf_conntrack_max',
+      memory: 'memory',
     };
     for (const connections of [10_000, 25_000, 50_000, 300_000]) {
       const capacity = capacityFor({ facts, connections, sourceAddresses: 1 });
-      const failing = planFor({ facts, connections, sourceAddresses: 1 }).filter((f) => f.status === 'fail').map((f) => f.id);
+      const failing = planFor({ facts, connections, sourceAddresses: 1 })
+        .filter((f) => f.status === 'fail')
+        .map((f) => f.id);
       const short = capacity.shortfalls.map((s) => ROW[s.limit]!);
       expect(failing.filter((id) => Object.values(ROW).includes(id)).sort(), `${connections}`).toEqual(short.sort());
       if (capacity.binding && capacity.isShort) expect(failing, `${connections}`).toContain(ROW[capacity.binding]);

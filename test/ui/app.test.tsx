@@ -21,7 +21,15 @@ async function startApp() {
   engine = await createEngine({ ratePerSec: 5000, snapshotIntervalMs: 200 });
   const session = new ConsoleSession(engine);
   let quits = 0;
-  const view = render(<App engine={engine} session={session} onQuit={() => { quits++; }} />);
+  const view = render(
+    <App
+      engine={engine}
+      session={session}
+      onQuit={() => {
+        quits++;
+      }}
+    />,
+  );
   return { view, session, quits: () => quits };
 }
 
@@ -96,8 +104,17 @@ describe('console App (real engine, bundled server)', () => {
       view.write(`:save ${file}\r`);
       await eventually(() => view.lastFrame().includes('saved 4 commands to '), 5000);
       const script = readFileSync(file, 'utf8');
-      expect(script.split('\n').slice(1).filter((line) => !line.startsWith('wait '))).toEqual([
-        'ramp 400 over 4s  # until connect.p99 > 300ms', 'server acceptDelayMs 500', `vus ${knee}  # the knee: ${/the knee: (.*)/.exec(script)![1]}`, 'server acceptDelayMs 0', '',
+      expect(
+        script
+          .split('\n')
+          .slice(1)
+          .filter((line) => !line.startsWith('wait ')),
+      ).toEqual([
+        'ramp 400 over 4s  # until connect.p99 > 300ms',
+        'server acceptDelayMs 500',
+        `vus ${knee}  # the knee: ${/the knee: (.*)/.exec(script)![1]}`,
+        'server acceptDelayMs 0',
+        '',
       ]);
       expect(script.trimEnd().split('\n').at(-1)).toMatch(/^wait \d+ms$/);
       view.unmount();

@@ -38,7 +38,7 @@ describe('ConsoleSession (fixture engine)', () => {
     expect(session.toScript().split('\n').slice(1)).toEqual(['server workMs 20', 'wait 1000ms', '']);
   });
 
-  it('takes the admin client\'s own timeout for one that may have taken effect', async () => {
+  it("takes the admin client's own timeout for one that may have taken effect", async () => {
     // a server that reads the request and never answers, as one stuck behind its own work
     const server = createServer(() => {});
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -66,7 +66,9 @@ describe('ConsoleSession (fixture engine)', () => {
   });
 
   it('cycles from the policy it set itself, and falls back on the engine when a change is refused', async () => {
-    const engine = new FixtureEngine(fixtureSnapshot(), (command) => (command.type === 'reconnect' && command.policy.kind === 'immediate' ? { ok: false, message: 'no' } : { ok: true, message: 'done' }));
+    const engine = new FixtureEngine(fixtureSnapshot(), (command) =>
+      command.type === 'reconnect' && command.policy.kind === 'immediate' ? { ok: false, message: 'no' } : { ok: true, message: 'done' },
+    );
     const session = new ConsoleSession(engine);
     expect(session.policyInForce()).toBe('expo 100ms..5000ms full');
     const pending = session.run('reconnect fixed 1s');

@@ -10,7 +10,10 @@ import type { ReactElement } from 'react';
 
 class FakeStdout extends EventEmitter {
   readonly frames: string[] = [];
-  constructor(public columns: number, public rows: number) {
+  constructor(
+    public columns: number,
+    public rows: number,
+  ) {
     super();
   }
   write = (frame: string): boolean => {

@@ -5,7 +5,11 @@ import { actionFor, helpRows, hintLine, KEYMAP, nextPolicy, POLICY_CYCLE } from 
 describe('keymap', () => {
   it('derives the hint line and the help rows from one table', () => {
     expect(hintLine()).toBe('+- 100  */ 1000  b broadcast  k kill 20%  r reconnect  : command  ? help  q quit');
-    expect(helpRows().filter((row) => row.keys !== '').map((row) => row.keys)).toEqual(['+ / -', '* / /', 'b', 'k', 'r', ':', '?', 'q']);
+    expect(
+      helpRows()
+        .filter((row) => row.keys !== '')
+        .map((row) => row.keys),
+    ).toEqual(['+ / -', '* / /', 'b', 'k', 'r', ':', '?', 'q']);
     for (const row of KEYMAP) for (const { key, action } of row.keys) expect(actionFor(key)).toBe(action);
     expect(actionFor('x')).toBeNull();
   });

@@ -5,19 +5,30 @@ import { fixtureAgents, fixtureParts } from './fixtures.ts';
 
 /** The grid as the terminal shows it, without colours. */
 function text(grid: PartsGrid): string[] {
-  return grid.rows.map((row) => row.map((cell, index) => {
-    const line = cell.map((piece) => piece.text).join(' ');
-    return index < row.length - 1 ? line.padEnd(grid.cellWidth + PARTS_GAP) : line;
-  }).join(''));
+  return grid.rows.map((row) =>
+    row
+      .map((cell, index) => {
+        const line = cell.map((piece) => piece.text).join(' ');
+        return index < row.length - 1 ? line.padEnd(grid.cellWidth + PARTS_GAP) : line;
+      })
+      .join(''),
+  );
 }
 
 const MIB = 1024 * 1024;
-const shard = (index: number, open: number, extra: Partial<PartView> = {}): PartView => (
-  { name: `shard ${index}`, open, target: open, isSaturated: false, loopDelayP99Ms: 1.5, rssBytes: 80 * MIB, isLost: false, ...extra }
-);
+const shard = (index: number, open: number, extra: Partial<PartView> = {}): PartView => ({
+  name: `shard ${index}`,
+  open,
+  target: open,
+  isSaturated: false,
+  loopDelayP99Ms: 1.5,
+  rssBytes: 80 * MIB,
+  isLost: false,
+  ...extra,
+});
 
 describe('parts-layout', () => {
-  it('gives the parts half the log\'s spare rows, and at least two', () => {
+  it("gives the parts half the log's spare rows, and at least two", () => {
     expect(partsRowBudget(4)).toBe(2);
     expect(partsRowBudget(5)).toBe(2);
     expect(partsRowBudget(20)).toBe(10);
@@ -38,11 +49,14 @@ describe('parts-layout', () => {
     ]);
   });
 
-  it('marks SAT, LOST and a saturated part\'s loop p99 as alarms, and dims a lost part\'s name', () => {
+  it("marks SAT, LOST and a saturated part's loop p99 as alarms, and dims a lost part's name", () => {
     const [fine, saturated, lost] = layoutParts(fixtureParts(), 118, 10).rows.map((row) => row[0]!);
     expect(fine!.every((piece) => piece.tone === undefined)).toBe(true);
     expect(saturated!.filter((piece) => piece.tone === 'alarm').map((piece) => piece.text)).toEqual(['p99 72.4ms', 'SAT']);
-    expect(lost).toEqual([{ text: 'shard 2', tone: 'dim' }, { text: 'LOST', tone: 'alarm' }]);
+    expect(lost).toEqual([
+      { text: 'shard 2', tone: 'dim' },
+      { text: 'LOST', tone: 'alarm' },
+    ]);
   });
 
   it('drops the p99 label before it leaves a part out', () => {
@@ -55,10 +69,7 @@ describe('parts-layout', () => {
 
   it('keeps the lost and saturated parts in view, in their order, and counts the rest', () => {
     const grid = layoutParts(fixtureAgents(9, [2, 7], [5]), 78, 2);
-    expect(text(grid)).toEqual([
-      'loa…eu-3 1250/1250 88.0ms 140MiB SAT  loa…eu-6 LOST',
-      'loa…eu-8 1250/1250 88.0ms 140MiB SAT  +6 more',
-    ]);
+    expect(text(grid)).toEqual(['loa…eu-3 1250/1250 88.0ms 140MiB SAT  loa…eu-6 LOST', 'loa…eu-8 1250/1250 88.0ms 140MiB SAT  +6 more']);
   });
 
   it('names the lost and saturated parts among those left out', () => {

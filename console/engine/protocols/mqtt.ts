@@ -35,6 +35,12 @@ function parseJson(text: string): Record<string, unknown> {
   }
 }
 
+/** The next packet id, 1..65535. */
+function nextPacketId(s: State): number {
+  s.nextId = (s.nextId % 65535) + 1;
+  return s.nextId;
+}
+
 /** The MQTT codec. */
 export function mqttCodec(options: CodecOptions): Codec {
   const version = options.mqttVersion ?? 4;
@@ -43,15 +49,20 @@ export function mqttCodec(options: CodecOptions): Codec {
     switch (packet.cmd) {
       case 'connack': {
         const code = packet.reasonCode ?? packet.returnCode ?? 0;
-        return code === 0 ? [{ kind: 'ready' }] : [{ kind: 'error', errorClass: `mqtt.connack_${code}`, message: `the broker refused the connect (code ${code})`, isFatal: true }];
+        return code === 0
+          ? [{ kind: 'ready' }]
+          : [{ kind: 'error', errorClass: `mqtt.connack_${code}`, message: `the broker refused the connect (code ${code})`, isFatal: true }];
       }
       case 'publish': {
         const events: CodecEvent[] = [{ kind: 'message', text: packet.payload === undefined ? '' : String(packet.payload), topic: packet.topic }];
-        if ((packet.qos ?? 0) > 0 && packet.messageId !== undefined) events.push({ kind: 'reply', frames: [mqttPacket.generate({ cmd: 'puback', messageId: packet.messageId } as never)] });
+        if ((packet.qos ?? 0) > 0 && packet.messageId !== undefined)
+          events.push({ kind: 'reply', frames: [mqttPacket.generate({ cmd: 'puback', messageId: packet.messageId } as never)] });
         return events;
       }
       case 'suback':
-        return (packet.granted ?? []).some((g) => g >= 0x80) ? [{ kind: 'error', errorClass: 'mqtt.suback_refused', message: 'the broker refused a subscription', isFatal: false }] : [];
+        return (packet.granted ?? []).some((g) => g >= 0x80)
+          ? [{ kind: 'error', errorClass: 'mqtt.suback_refused', message: 'the broker refused a subscription', isFatal: false }]
+          : [];
       case 'disconnect':
         return [{ kind: 'error', errorClass: 'mqtt.disconnect', message: `the broker disconnected (reason ${packet.reasonCode ?? 0})`, isFatal: true }];
       default:
@@ -66,7 +77,11 @@ export function mqttCodec(options: CodecOptions): Codec {
     onUpgrade(_, connect) {
       const fields = connect ? parseJson(connect) : {};
       const packet = {
-        cmd: 'connect', protocolId: 'MQTT', protocolVersion: version, clean: true, keepalive: keepaliveS,
+        cmd: 'connect',
+        protocolId: 'MQTT',
+        protocolVersion: version,
+        clean: true,
+        keepalive: keepaliveS,
         clientId: String(fields.clientId ?? `sockstorm-${Math.random().toString(36).slice(2, 12)}`),
         ...(fields.username !== undefined ? { username: String(fields.username) } : {}),
         ...(fields.password !== undefined ? { password: Buffer.from(String(fields.password)) } : {}),
@@ -77,8 +92,12 @@ export function mqttCodec(options: CodecOptions): Codec {
       const s = state as State;
       if (!s.parser) {
         const parser = mqttPacket.parser({ protocolVersion: version });
-        parser.on('packet', (packet) => { s.received.push(packet as unknown as Packet); });
-        parser.on('error', () => { s.received.push({ cmd: 'error' }); });
+        parser.on('packet', (packet) => {
+          s.received.push(packet as unknown as Packet);
+        });
+        parser.on('error', () => {
+          s.received.push({ cmd: 'error' });
+        });
         s.parser = parser;
       }
       s.received.length = 0;
@@ -94,14 +113,28 @@ export function mqttCodec(options: CodecOptions): Codec {
       const s = state as State;
       const words = text.trim().split(/\s+/);
       if (words[0] === 'subscribe' && words[1]) {
-        return [mqttPacket.generate({ cmd: 'subscribe', messageId: (s.nextId = (s.nextId % 65535) + 1), subscriptions: [{ topic: words[1], qos: 0 }] } as never)];
+        return [mqttPacket.generate({ cmd: 'subscribe', messageId: nextPacketId(s), subscriptions: [{ topic: words[1], qos: 0 }] } as never)];
       }
       const isPublish = words[0] === 'publish';
       const qos = isPublish && words[1] === 'qos1' ? 1 : 0;
-      const rest = text.trim().split(/\s+/).slice(isPublish ? (qos ? 2 : 1) : 0);
+      const rest = text
+        .trim()
+        .split(/\s+/)
+        .slice(isPublish ? (qos ? 2 : 1) : 0);
       const topic = rest[0] ?? 'default';
-      const payload = text.trim().slice(text.trim().indexOf(topic) + topic.length).trim();
-      const frame: OutFrame = mqttPacket.generate({ cmd: 'publish', topic, payload, qos, retain: false, dup: false, ...(qos ? { messageId: (s.nextId = (s.nextId % 65535) + 1) } : {}) } as never);
+      const payload = text
+        .trim()
+        .slice(text.trim().indexOf(topic) + topic.length)
+        .trim();
+      const frame: OutFrame = mqttPacket.generate({
+        cmd: 'publish',
+        topic,
+        payload,
+        qos,
+        retain: false,
+        dup: false,
+        ...(qos ? { messageId: nextPacketId(s) } : {}),
+      } as never);
       return [frame];
     },
     keepalive: { everyMs: (keepaliveS * 1000) / 2, frame: mqttPacket.generate({ cmd: 'pingreq' } as never) },

@@ -19,11 +19,15 @@ interface State {
 const encoder = new Encoder();
 const decoder = new Decoder();
 let decoded: { type: number; data?: unknown } | null = null;
-decoder.on('decoded', (packet: { type: number; data?: unknown }) => { decoded = packet; });
+decoder.on('decoded', (packet: { type: number; data?: unknown }) => {
+  decoded = packet;
+});
 
 function engineMessage(data: string): string {
   let out = '';
-  encodePacket({ type: 'message', data }, false, (encoded) => { out = String(encoded); });
+  encodePacket({ type: 'message', data }, false, (encoded) => {
+    out = String(encoded);
+  });
   return out;
 }
 
@@ -56,7 +60,9 @@ export function socketIoCodec(options: CodecOptions): Codec {
         return [{ kind: 'ready' }];
       case PacketType.CONNECT_ERROR: {
         const data = packet.data as { message?: string } | string | undefined;
-        return [{ kind: 'error', errorClass: 'socketio.connect_error', message: typeof data === 'string' ? data : data?.message ?? 'refused', isFatal: true }];
+        return [
+          { kind: 'error', errorClass: 'socketio.connect_error', message: typeof data === 'string' ? data : (data?.message ?? 'refused'), isFatal: true },
+        ];
       }
       case PacketType.DISCONNECT:
         return [{ kind: 'error', errorClass: 'socketio.disconnect', message: 'the server disconnected the namespace', isFatal: true }];

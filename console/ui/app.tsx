@@ -141,8 +141,9 @@ export function App({ engine, session, onQuit }: AppProps) {
           sockstorm
         </Text>{' '}
         {snapshot.target.url}
-        {snapshot.target.isBundled ? ` (bundled ${snapshot.target.serverEngine})` : ''} {ms(snapshot.elapsedMs)}
-        {snapshot.isStopped ? <Text color="yellow"> stopped</Text> : null}
+        {snapshot.target.isBundled ? ` (bundled ${snapshot.target.serverEngine})` : ''}
+        {`  ${ms(snapshot.elapsedMs)}`}
+        {snapshot.isStopped ? <Text color="yellow">{'  stopped'}</Text> : null}
       </Text>
       {state.mode === 'help' ? (
         <HelpView />

@@ -7,7 +7,7 @@
  */
 import type { LatencyName } from '../engine/metrics.ts';
 import type { Snapshot } from '../engine/snapshot.ts';
-import { saturationBias, type ThresholdResult } from '../script/thresholds.ts';
+import { metricKind, saturationBias, type ThresholdResult } from '../script/thresholds.ts';
 
 /** The share of a threshold's samples taken in saturated seconds above which it is inconclusive. */
 export const INCONCLUSIVE_SHARE = 0.1;
@@ -63,6 +63,8 @@ export function saturatedShareOf(metric: string, measured: Snapshot[], last: Sna
 function isMetDespiteSaturation(result: ThresholdResult): boolean {
   const bias = saturationBias(result.metric);
   if (!result.passed || bias === null) return false;
+  // `== 0` of what saturation can only raise (missed, errors) is `<= 0`; `== 100%` of what it can only lower is `>= 100%`
+  if (result.op === '==') return bias === 'up' ? result.value === 0 : metricKind(result.metric) === 'ratio' && result.value === 1;
   return bias === 'up' ? result.op === '<' || result.op === '<=' : result.op === '>' || result.op === '>=';
 }
 

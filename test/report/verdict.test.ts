@@ -69,4 +69,12 @@ describe('verdicts per threshold', () => {
     ).toBe('passed');
     expect(verdictOf(results, true)).toBe('stopped');
   });
+
+  it('takes an exact bound at the end saturation pushes from as met: missed == 0, reach == 100%; other exact bounds stay inconclusive', () => {
+    const values = { missed: 0, reach: 1, 'errors.count': 3 };
+    const results = evaluateThresholds(thresholds('expect missed == 0\nexpect reach == 100%\nexpect errors.count == 3'), values).map((r) =>
+      judge(r, run, last),
+    );
+    expect(results.map((r) => r.status)).toEqual(['passed', 'passed', 'inconclusive']);
+  });
 });

@@ -1,0 +1,109 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { startCli, waitForOutput } from '../helpers/run-cli.ts';
+
+// Agents over wss:// with a private CA, and an agent that comes back to a coordinator that
+// restarts on the same port: loopback only.
+const dir = mkdtempSync(join(tmpdir(), 'sockstorm-agents-tls-'));
+const TOKEN = 'tls-test-token-0123456789abcdef';
+
+function script(name: string, text: string): string {
+  const file = join(dir, name);
+  writeFileSync(file, text);
+  return file;
+}
+
+const waitingAt = /waiting for \d+ agents at (wss?:\/\/[\d.]+:\d+)/;
+
+describe('agents and their coordinator', () => {
+  it('join over wss:// with a CA, and refuse a coordinator certificate they cannot verify', async () => {
+    const key = join(dir, 'key.pem');
+    const cert = join(dir, 'cert.pem');
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
+    const json = join(dir, 'tls.json');
+    const run = startCli([
+      'run',
+      script('tls.storm', 'vus 20\nawait open 20 timeout 20s\nwait 1s\nexpect open >= 20\n'),
+      '--agents',
+      '1',
+      '--listen',
+      '127.0.0.1:0',
+      '--token',
+      TOKEN,
+      '--tls-cert',
+      cert,
+      '--tls-key',
+      key,
+      '--json',
+      json,
+      '--agents-timeout',
+      '20',
+    ]);
+    const url = waitingAt.exec(await waitForOutput(run.stderr, waitingAt, 20_000))![1]!;
+    expect(url).toMatch(/^wss:/);
+    // without the CA the certificate is not trusted: the agent never joins
+    const untrusting = startCli(['agent', '--coordinator', url, '--token', TOKEN, '--name', 'no-ca', '--retry-for', '1']);
+    expect((await untrusting.exit).code).toBe(1);
+    const agent = startCli(['agent', '--coordinator', url, '--token', TOKEN, '--ca', cert, '--name', 'with-ca', '--retry-for', '5']);
+    await run.exit;
+    expect(run.stderr()).toContain('agent with-ca joined');
+    expect(run.stderr()).not.toContain('agent no-ca joined');
+    const summary = JSON.parse(readFileSync(json, 'utf8'));
+    expect(summary).toMatchObject({ verdict: 'passed', fleet: { open: 20 } });
+    expect((await agent.exit).code).toBe(0);
+  }, 60_000);
+
+  it('come back to a coordinator that restarts on the same port, and run its next run', async () => {
+    const first = startCli(['run', script('long.storm', 'vus 10\nwait 60s\n'), '--agents', '1', '--listen', '127.0.0.1:0', '--token', TOKEN]);
+    const url = waitingAt.exec(await waitForOutput(first.stderr, waitingAt, 20_000))![1]!;
+    const port = url.split(':').pop()!;
+    const agent = startCli(['agent', '--coordinator', url, '--token', TOKEN, '--name', 'stayer', '--retry-for', '30']);
+    await waitForOutput(first.stderr, /open 10\/10/, 20_000);
+    first.child.kill('SIGKILL');
+    await first.exit;
+    await waitForOutput(agent.stderr, /lost the coordinator/, 10_000);
+    const json = join(dir, 'second.json');
+    const second = startCli([
+      'run',
+      script('short.storm', 'vus 15\nawait open 15 timeout 20s\nexpect open >= 15\n'),
+      '--agents',
+      '1',
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--token',
+      TOKEN,
+      '--json',
+      json,
+      '--agents-timeout',
+      '20',
+    ]);
+    const { code } = await second.exit;
+    expect(second.stderr()).toContain('agent stayer joined');
+    expect(JSON.parse(readFileSync(json, 'utf8')).fleet.open).toBe(15);
+    expect(code).toBe(0);
+    expect((await agent.exit).code).toBe(0);
+  }, 90_000);
+});

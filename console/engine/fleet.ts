@@ -122,10 +122,10 @@ export class Fleet implements VuHost {
   }
 
   /** Sends an application message in the protocol's form (`messages`, `on open send`, the send trigger). */
-  sendMessage(vu: VirtualUser, text: string): number {
+  sendMessage(vu: VirtualUser, text: string, ackId?: number): number {
     if (vu.state !== 'open') return 0;
     const codec = this.session.codec;
-    return codec.name === 'raw' ? vu.send(text) : vu.sendFrames(codec.encode(vu.codecState, text));
+    return codec.name === 'raw' ? vu.send(text) : vu.sendFrames(codec.encode(vu.codecState, text, ackId));
   }
 
   setState(vu: VirtualUser, from: VuState, to: VuState): void {
@@ -220,6 +220,14 @@ export class Fleet implements VuHost {
         case 'reply':
           this.metrics.totals.bytesOut += vu.sendFrames(event.frames);
           break;
+        case 'ack': {
+          const intended = this.session.matchProbeId(event.id);
+          if (intended !== null) {
+            this.metrics.totals.probesReceived++;
+            this.metrics.record('rtt', at - intended);
+          }
+          break;
+        }
         case 'error':
           if (event.isFatal) vu.fail(event.errorClass);
           else this.metrics.countError(event.errorClass);

@@ -159,7 +159,8 @@ export function createLocalFleet(options: ResolvedOptions, where: LocalFleetOpti
         // a reply unanswered for 30 s is not waited for any more
         if (probe.pending.size > 100_000) probe.pending.clear();
         probe.pending.set(id, intended);
-        metrics.totals.bytesOut += fleet.sendMessage(vu, fleet.session.render(probe.template, vu, { id }));
+        // `reply ack`: the protocol's own acknowledgement of this message is the answer
+        metrics.totals.bytesOut += fleet.sendMessage(vu, fleet.session.render(probe.template, vu, { id }), probe.replyPath === 'ack' ? id : undefined);
       } else {
         metrics.totals.bytesOut += vu.send(`{"t":"rtt","id":${id},"at":${intended}}`);
       }

@@ -45,7 +45,7 @@ export class UserSession {
   /** A reply's probe id, when it answers a pending request/response probe: its intended send time (ms epoch). */
   matchProbe(text: string): number | null {
     const probe = this.probe;
-    if (!probe || probe.pending.size === 0 || text.charCodeAt(0) !== 123) return null;
+    if (!probe || probe.replyPath === 'ack' || probe.pending.size === 0 || text.charCodeAt(0) !== 123) return null;
     let id: unknown;
     try {
       id = pick(JSON.parse(text), probe.replyPath);
@@ -56,6 +56,14 @@ export class UserSession {
     const intended = probe.pending.get(key);
     if (intended === undefined) return null;
     probe.pending.delete(key);
+    return intended;
+  }
+
+  /** A protocol ack of probe `id` (`reply ack`): its intended send time, when it was pending. */
+  matchProbeId(id: number): number | null {
+    const intended = this.probe?.pending.get(id);
+    if (intended === undefined) return null;
+    this.probe!.pending.delete(id);
     return intended;
   }
 

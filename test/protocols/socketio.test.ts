@@ -81,4 +81,18 @@ describe('the Socket.IO preset against a real socket.io server', () => {
     const refused = await nextSnapshot(engine, (s) => (s.errors['socketio.connect_error'] ?? 0) >= 5, 10_000);
     expect(refused.errors['other.unknown']).toBeUndefined();
   }, 30_000);
+
+  it("times probes by the server's acks (probe RATE/s EVENT JSON reply ack)", async () => {
+    const engine = await engines.start(options());
+    await engine.dispatch({ type: 'connect-payload', template: '{"token":"good"}' });
+    await engine.dispatch({ type: 'set-target', count: 10 });
+    await eventually(() => engine.live().open === 10, 10_000);
+    const { parseLine } = await import('../../console/script/parse.ts');
+    const step = parseLine('probe 50/s hello {"ping":true} reply ack');
+    expect(step?.kind).toBe('engine');
+    if (step?.kind === 'engine') expect((await engine.dispatch(step.command)).ok).toBe(true);
+    const s = await nextSnapshot(engine, (snap) => snap.latency.rtt.count >= 30, 10_000);
+    expect(s.totals.probesReceived).toBe(s.latency.rtt.count);
+    expect(s.latency.rtt.p50).toBeGreaterThan(0);
+  }, 30_000);
 });

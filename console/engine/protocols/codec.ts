@@ -19,6 +19,8 @@ export type CodecEvent =
   | { kind: 'ready' }
   /** Frames the protocol requires in answer (a pong). */
   | { kind: 'reply'; frames: OutFrame[] }
+  /** The server acknowledged message `id` (a Socket.IO ack): a request/response probe's answer. */
+  | { kind: 'ack'; id: number }
   /** An application message; `text` is its payload as the target sent it (JSON for fan-out and checks); `topic` when the protocol names one. */
   | { kind: 'message'; text: string; topic?: string }
   /** The server refused or broke the protocol: `errorClass` is stable (`socketio.connect_error`), `message` the server's words. */
@@ -40,8 +42,10 @@ export interface Codec {
   onUpgrade(state: CodecState, connect: string | null): { frames: OutFrame[]; isReady: boolean };
   /** Decodes one received frame. Never throws. */
   decode(state: CodecState, data: Buffer, isBinary: boolean): CodecEvent[];
-  /** Encodes an application message from its rendered template (see each preset for the form). */
-  encode(state: CodecState, text: string): OutFrame[];
+  /** Encodes an application message from its rendered template (see each preset for the form); `ackId` asks the server to acknowledge it, where the protocol can. */
+  encode(state: CodecState, text: string, ackId?: number): OutFrame[];
+  /** Whether the protocol acknowledges messages itself (probes can then be timed by `reply ack`). */
+  readonly hasAcks?: boolean;
   /** A frame every open user must send this often (MQTT's PINGREQ), or null. */
   readonly keepalive: { everyMs: number; frame: OutFrame } | null;
 }

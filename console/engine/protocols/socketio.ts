@@ -18,8 +18,8 @@ interface State {
 
 const encoder = new Encoder();
 const decoder = new Decoder();
-let decoded: { type: number; data?: unknown } | null = null;
-decoder.on('decoded', (packet: { type: number; data?: unknown }) => {
+let decoded: { type: number; data?: unknown; id?: number } | null = null;
+decoder.on('decoded', (packet: { type: number; data?: unknown; id?: number }) => {
   decoded = packet;
 });
 
@@ -53,7 +53,7 @@ export function socketIoCodec(options: CodecOptions): Codec {
     } catch (error) {
       return [{ kind: 'error', errorClass: 'socketio.bad_packet', message: (error as Error).message, isFatal: false }];
     }
-    const packet = decoded as { type: number; data?: unknown } | null;
+    const packet = decoded as { type: number; data?: unknown; id?: number } | null;
     if (!packet) return [];
     switch (packet.type) {
       case PacketType.CONNECT:
@@ -66,10 +66,12 @@ export function socketIoCodec(options: CodecOptions): Codec {
       }
       case PacketType.DISCONNECT:
         return [{ kind: 'error', errorClass: 'socketio.disconnect', message: 'the server disconnected the namespace', isFatal: true }];
-      case PacketType.EVENT:
-      case PacketType.ACK: {
+      case PacketType.ACK:
+        if (typeof packet.id === 'number') return [{ kind: 'ack', id: packet.id }];
+        return [];
+      case PacketType.EVENT: {
         const args = Array.isArray(packet.data) ? packet.data : [];
-        const [event, payload] = packet.type === PacketType.EVENT ? [String(args[0]), args[1]] : ['ack', args[0]];
+        const [event, payload] = [String(args[0]), args[1]];
         return [{ kind: 'message', text: typeof payload === 'string' ? payload : JSON.stringify(payload ?? null), topic: event }];
       }
       default:
@@ -110,11 +112,14 @@ export function socketIoCodec(options: CodecOptions): Codec {
           return [];
       }
     },
-    encode(_, text) {
+    hasAcks: true,
+    encode(_, text, ackId) {
       const space = text.indexOf(' ');
       const event = space < 0 ? text : text.slice(0, space);
       const args = space < 0 ? [event] : [event, parseJson(text.slice(space + 1))];
-      return encoder.encode({ type: PacketType.EVENT, nsp, data: args }).map((packet: unknown): OutFrame => engineMessage(String(packet)));
+      return encoder
+        .encode({ type: PacketType.EVENT, nsp, data: args, ...(ackId === undefined ? {} : { id: ackId }) })
+        .map((packet: unknown): OutFrame => engineMessage(String(packet)));
     },
     keepalive: null,
   };

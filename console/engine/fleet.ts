@@ -206,7 +206,7 @@ export class Fleet implements VuHost {
     if (codec.name !== 'raw') return this.onProtocolFrame(vu, data, isBinary, at);
     if (isBinary) return;
     if (this.session.checks.length > 0) this.session.judge(data.toString('utf8'));
-    if (this.session.probe && this.onProbeReply(data.toString('utf8'), at)) return;
+    if (this.session.probe && this.recordProbe(this.session.matchProbe(data.toString('utf8')), at)) return;
     const frame = decodeBuffer(data, this.options.framePaths);
     this.onFrame(vu, frame, data, at);
   }
@@ -220,21 +220,16 @@ export class Fleet implements VuHost {
         case 'reply':
           this.metrics.totals.bytesOut += vu.sendFrames(event.frames);
           break;
-        case 'ack': {
-          const intended = this.session.matchProbeId(event.id);
-          if (intended !== null) {
-            this.metrics.totals.probesReceived++;
-            this.metrics.record('rtt', at - intended);
-          }
+        case 'ack':
+          this.recordProbe(this.session.matchProbeId(event.id), at);
           break;
-        }
         case 'error':
           if (event.isFatal) vu.fail(event.errorClass);
           else this.metrics.countError(event.errorClass);
           break;
         case 'message': {
           this.session.judge(event.text);
-          if (this.session.probe && this.onProbeReply(event.text, at)) break;
+          if (this.session.probe && this.recordProbe(this.session.matchProbe(event.text), at)) break;
           const frame = decodeFrame(event.text, this.options.framePaths);
           // the protocol's own topic (an MQTT topic, a Socket.IO event) when the payload does not name one
           const withTopic = frame.kind === 'fanout' && !this.options.framePaths?.topicPath && event.topic ? { ...frame, topic: event.topic } : frame;
@@ -245,9 +240,8 @@ export class Fleet implements VuHost {
     }
   }
 
-  /** A reply to a request/response probe: its RTT from the intended send time. */
-  private onProbeReply(text: string, at: number): boolean {
-    const intended = this.session.matchProbe(text);
+  /** A request/response probe's answer (a reply or an ack), timed from its intended send time. */
+  private recordProbe(intended: number | null, at: number): boolean {
     if (intended === null) return false;
     this.metrics.totals.probesReceived++;
     this.metrics.record('rtt', at - intended);

@@ -44,7 +44,13 @@ export interface EncodedHistograms {
 export const LATENCY_NAMES = ['connect', 'rtt', 'fanout', 'reconnect'] as const;
 export type LatencyName = (typeof LATENCY_NAMES)[number];
 
-function zeroTotals(): Totals {
+/** Rates of an interval with nothing in it. */
+export function zeroRates(): Rates {
+  return { connectsPerSec: 0, attemptsPerSec: 0, disconnectsPerSec: 0, messagesInPerSec: 0, messagesOutPerSec: 0, bytesInPerSec: 0, bytesOutPerSec: 0 };
+}
+
+/** Totals of a run that has counted nothing yet. */
+export function zeroTotals(): Totals {
   return {
     attempts: 0,
     connects: 0,

@@ -13,7 +13,7 @@ import { withTopics, type ResolvedOptions } from './engine-options.ts';
 import type { FleetPart, PartSample } from './fleet-part.ts';
 import { LatencyHistogram } from './histogram.ts';
 import { mergeParts, SettledBroadcasts } from './merge-parts.ts';
-import { LATENCY_NAMES, type EncodedHistograms } from './metrics.ts';
+import { LATENCY_NAMES, zeroRates, zeroTotals, type EncodedHistograms } from './metrics.ts';
 import { startServerGroup, type ServerGroup } from './server-group.ts';
 import { ServerStatsPoller } from './server-stats-poller.ts';
 import { dispatchCommand } from './shell-commands.ts';
@@ -298,23 +298,8 @@ function emptySample(): PartSample {
       probePerSec: 0,
       bySource: {},
     },
-    rates: { connectsPerSec: 0, attemptsPerSec: 0, disconnectsPerSec: 0, messagesInPerSec: 0, messagesOutPerSec: 0, bytesInPerSec: 0, bytesOutPerSec: 0 },
-    totals: {
-      attempts: 0,
-      connects: 0,
-      failures: 0,
-      disconnects: 0,
-      killed: 0,
-      messagesIn: 0,
-      messagesOut: 0,
-      bytesIn: 0,
-      bytesOut: 0,
-      probesSent: 0,
-      probesReceived: 0,
-      broadcastsReceived: 0,
-      missed: 0,
-      churn: 0,
-    },
+    rates: zeroRates(),
+    totals: zeroTotals(),
     latency: interval,
     interval,
     settled: [],

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { PartSample } from '../../console/engine/fleet-part.ts';
 import { LatencyHistogram } from '../../console/engine/histogram.ts';
 import { mergeParts, mergeRecoveries, SettledBroadcasts } from '../../console/engine/merge-parts.ts';
-import { LATENCY_NAMES } from '../../console/engine/metrics.ts';
+import { LATENCY_NAMES, zeroRates, zeroTotals } from '../../console/engine/metrics.ts';
 
 // fixed samples (ms), split unevenly over three parts
 const SAMPLES = Array.from({ length: 1000 }, (_, i) => 0.2 + ((i * 7919) % 1000) * 0.37);
@@ -37,23 +37,8 @@ function part(values: number[]): PartSample {
       probePerSec: 0,
       bySource: {},
     },
-    rates: { connectsPerSec: 0, attemptsPerSec: 0, disconnectsPerSec: 0, messagesInPerSec: 0, messagesOutPerSec: 0, bytesInPerSec: 0, bytesOutPerSec: 0 },
-    totals: {
-      attempts: values.length,
-      connects: values.length,
-      failures: 0,
-      disconnects: 0,
-      killed: 0,
-      messagesIn: 0,
-      messagesOut: 0,
-      bytesIn: 0,
-      bytesOut: 0,
-      probesSent: 0,
-      probesReceived: 0,
-      broadcastsReceived: 0,
-      missed: 0,
-      churn: 0,
-    },
+    rates: zeroRates(),
+    totals: { ...zeroTotals(), attempts: values.length, connects: values.length },
     latency: byName as PartSample['latency'],
     interval: byName as PartSample['interval'],
     histograms: { total: encodedByName as never, interval: encodedByName as never },

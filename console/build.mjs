@@ -76,7 +76,9 @@ export async function ensureBundles(entries = ENTRIES) {
     }
     prune(cache, dir);
     return existsSync(dir) ? dir : null;
-  } catch {
+  } catch (error) {
+    // running from the sources still works; say why it is slower than it should be
+    process.stderr.write(`sockstorm: could not build the bundles (${error?.message ?? error}); running the sources through tsx\n`);
     return null;
   }
 }

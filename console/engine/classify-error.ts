@@ -82,6 +82,13 @@ const ADVICE: Array<[prefix: string, advice: string]> = [
   ['handshake.extension', "the server answered with an extension sockstorm did not offer (check --compression and the server's permessage-deflate)"],
   ['handshake.redirect', 'the upgrade was redirected; give the final URL as the target'],
   ['protocol.', 'the server sent a frame the WebSocket protocol forbids, or one over --max-payload'],
+  ['agent.lost', 'an agent (its process or host) was lost mid-run and its users with it; see its log, and agents.lost'],
+  ['shard.lost', 'a generator process died mid-run and its users with it; look for an out-of-memory kill'],
+  ['socketio.connect_error', 'the Socket.IO server refused the namespace connect: check the connect payload (auth)'],
+  ['socketio.', 'the Socket.IO session broke: check the server, its version (v4) and its path'],
+  ['graphql.', 'the graphql-ws server answered with an error: check the subscription and connection_init payload'],
+  ['mqtt.connack_', 'the broker refused the CONNECT: check clientId, username and password in connect'],
+  ['mqtt.', 'the MQTT session broke: check the broker and the mqtt subprotocol'],
   ['close.1006', 'the connection dropped without a close frame'],
   ['close.', 'the server closed the connection with that code'],
 ];

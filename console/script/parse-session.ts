@@ -56,7 +56,8 @@ export function parseProbe(p: LineParser): Command<'probe'> {
   const template = rest.slice(0, at).trim();
   const replyPath = rest.slice(at + 7).trim();
   // `reply ack`: the protocol acknowledges the message itself (Socket.IO acks), no id in the template needed
-  if (replyPath !== 'ack' && !template.includes('{{id}}')) p.fail('a probe template must carry {{id}}, so its reply can be matched (or reply ack, for a protocol that acknowledges)', token);
+  if (replyPath !== 'ack' && !template.includes('{{id}}'))
+    p.fail('a probe template must carry {{id}}, so its reply can be matched (or reply ack, for a protocol that acknowledges)', token);
   if (!/^[\w$-]+(\.[\w$-]+)*$/.test(replyPath)) p.fail(`"${replyPath}" is not a JSON path like id or meta.id`, token);
   return { type: 'probe', perSec, template, replyPath };
 }

@@ -33,8 +33,9 @@ function watchedValue(metric: string, snapshot: Snapshot, previous: Snapshot | n
 /** Follows a ramp until its limit is crossed (knee found) or the ramp is done; `run` and the console both use it. */
 export function watchRamp(engine: Engine, step: Extract<ScriptStep, { kind: 'ramp' }>, signal?: AbortSignal): Promise<Knee | null> {
   const deadline = performance.now() + step.command.overMs + 60_000;
-  let highest = 0;
   let previous: Snapshot | null = engine.getSnapshot();
+  // a ramp from a fleet already open starts its knee at what is open, not at 0
+  let highest = engine.live().open;
   return new Promise((resolve) => {
     const finish = (knee: Knee | null): void => {
       unsubscribe();

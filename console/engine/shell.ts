@@ -280,7 +280,8 @@ function frozen(last: PartSample): PartSample {
   };
 }
 
-function emptySample(): PartSample {
+/** A part's sample with nothing in it. */
+export function emptySample(): PartSample {
   const interval = { connect: NO_INTERVAL, rtt: NO_INTERVAL, fanout: NO_INTERVAL, reconnect: NO_INTERVAL };
   return {
     fleet: {

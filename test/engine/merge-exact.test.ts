@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { PartSample } from '../../console/engine/fleet-part.ts';
 import { LatencyHistogram } from '../../console/engine/histogram.ts';
 import { mergeParts, mergeRecoveries, SettledBroadcasts } from '../../console/engine/merge-parts.ts';
-import { LATENCY_NAMES, zeroRates, zeroTotals } from '../../console/engine/metrics.ts';
+import { LATENCY_NAMES, zeroTotals } from '../../console/engine/metrics.ts';
+import { emptySample } from '../../console/engine/shell.ts';
 
 // fixed samples (ms), split unevenly over three parts
 const SAMPLES = Array.from({ length: 1000 }, (_, i) => 0.2 + ((i * 7919) % 1000) * 0.37);
@@ -21,43 +22,14 @@ function part(values: number[]): PartSample {
   const summary = histogramOf(values).summary();
   const byName = Object.fromEntries(LATENCY_NAMES.map((n) => [n, n === 'connect' || n === 'fanout' ? summary : new LatencyHistogram().summary()]));
   const encodedByName = Object.fromEntries(LATENCY_NAMES.map((n) => [n, n === 'connect' || n === 'fanout' ? encoded : none]));
+  const empty = emptySample();
   return {
-    fleet: {
-      target: values.length,
-      open: values.length,
-      connecting: 0,
-      waiting: 0,
-      pending: 0,
-      closing: 0,
-      closed: 0,
-      slowed: 0,
-      ratePerSec: 1,
-      maxInFlight: 1,
-      policy: 'off',
-      probePerSec: 0,
-      bySource: {},
-    },
-    rates: zeroRates(),
+    ...empty,
+    fleet: { ...empty.fleet, target: values.length, open: values.length },
     totals: { ...zeroTotals(), attempts: values.length, connects: values.length },
     latency: byName as PartSample['latency'],
     interval: byName as PartSample['interval'],
     histograms: { total: encodedByName as never, interval: encodedByName as never },
-    settled: [],
-    recoveries: [],
-    errors: {},
-    checks: {},
-    events: [],
-    health: {
-      loopDelayP50Ms: 0,
-      loopDelayP99Ms: 0,
-      loopDelayMaxMs: 0,
-      utilization: 0,
-      cpuPercent: 0,
-      rssBytes: 0,
-      heapUsedBytes: 0,
-      bytesPerOpenVu: 0,
-      isSaturated: false,
-    },
   };
 }
 

@@ -51,10 +51,17 @@ export function socketIoCodec(options: CodecOptions): Codec {
     try {
       decoder.add(text);
     } catch (error) {
+      // the decoder is shared by every user: whatever it was in the middle of is dropped
+      decoder.destroy();
       return [{ kind: 'error', errorClass: 'socketio.bad_packet', message: (error as Error).message, isFatal: false }];
     }
     const packet = decoded as { type: number; data?: unknown; id?: number } | null;
-    if (!packet) return [];
+    if (!packet) {
+      // a binary event waits for attachments that come as frames of this user only: not
+      // spoken here, and the shared decoder must not wait for them on behalf of all users
+      decoder.destroy();
+      return [{ kind: 'error', errorClass: 'socketio.binary_unsupported', message: 'a binary Socket.IO event (not decoded)', isFatal: false }];
+    }
     switch (packet.type) {
       case PacketType.CONNECT:
         return [{ kind: 'ready' }];

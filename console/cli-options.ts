@@ -124,8 +124,10 @@ export const TARGET_OPTIONS: readonly Row[] = [
 ];
 
 /** Adds the fleet options to a command, from the table. */
-export function withTargetOptions(command: Command): Command {
+export function withTargetOptions(command: Command, omit: readonly string[] = []): Command {
   for (const row of TARGET_OPTIONS) {
+    // a command that cannot use an option does not offer it (compare starts its own servers)
+    if (omit.includes(flagName(row.flags))) continue;
     // the engine applies its own defaults (a value left unset is its default); --help shows them from here
     const option = new Option(row.flags, row.default === undefined ? row.help : `${row.help} (default: ${row.default})`);
     if (row.choices) option.choices(row.choices);

@@ -99,6 +99,7 @@ withTargetOptions(
     .option('--report <file>', 'write a self-contained HTML report: percentile curves and per-second series')
     .option('--progress-interval <duration>', 'one progress line on stderr per this long (default: 1s)', interval)
     .option('--no-host-check', 'run even when a variant asks for more users than this host can hold (exit 106 otherwise)'),
+  ['--target', '--targets', '--agents', '--listen', '--token', '--tls-cert', '--tls-key', '--agents-timeout', '--metrics-port'],
 )
   .addHelpText(
     'after',

@@ -8,7 +8,6 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server as HttpServer } from 'node:http';
-import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { Aedes } from 'aedes';
 import { Server as SocketIoServer } from 'socket.io';
 import { createWebSocketStream, WebSocketServer } from 'ws';
+import { startGraphqlTickServer } from '../test/helpers/graphql-server.ts';
 
 const USERS = Number(process.env.BENCH_PROTOCOL_USERS ?? 10_000);
 const BIN = fileURLToPath(new URL('../console/bin.mjs', import.meta.url));
@@ -87,42 +87,13 @@ async function mqttTarget(): Promise<Target> {
 }
 
 async function graphqlTarget(): Promise<Target> {
-  // graphql-ws's ws adapter loads graphql as CommonJS: the schema must come from the same copy
-  const require = createRequire(import.meta.url);
-  const { buildSchema } = require('graphql') as typeof import('graphql');
-  const { useServer } = require('graphql-ws/use/ws') as typeof import('graphql-ws/use/ws');
-  const waiting = new Set<(value: unknown) => void>();
-  let n = 0;
-  const http = createServer((req, res) => {
-    const tick = { ticks: { ts: Date.now(), n: ++n } };
-    const all = [...waiting];
-    waiting.clear();
-    for (const resolve of all) resolve(tick);
-    res.end('{}');
-    req.resume();
-  });
-  async function* ticks(): AsyncGenerator<unknown> {
-    for (;;) yield await new Promise((resolve) => waiting.add(resolve));
-  }
-  const wss = new WebSocketServer({ server: http });
-  useServer(
-    {
-      schema: buildSchema('type Tick { ts: Float! n: Int! } type Query { ok: Boolean } type Subscription { ticks: Tick! }'),
-      roots: { subscription: { ticks } },
-    },
-    wss,
-  );
-  const port = await listen(http);
+  const server = await startGraphqlTickServer();
   return {
     name: 'graphql-ws',
-    url: `ws://127.0.0.1:${port}/graphql`,
+    url: server.url,
     setup: ['protocol graphql-ws', 'on open send {"query":"subscription { ticks { ts n } }"}'],
-    flags: ['--broadcast-http', `POST http://127.0.0.1:${port}/tick {}`, '--ts-path', 'ticks.ts', '--seq-path', 'ticks.n'],
-    close: async () => {
-      for (const c of wss.clients) c.terminate();
-      await new Promise((resolve) => wss.close(resolve));
-      await new Promise((resolve) => http.close(resolve));
-    },
+    flags: ['--broadcast-http', server.trigger, '--ts-path', 'ticks.ts', '--seq-path', 'ticks.n'],
+    close: () => server.close(),
   };
 }
 

@@ -3,20 +3,19 @@
 // engine's JavaScript loop publishes slower and stalls its loop longer than uWS's C++ publish),
 // the report drawn in headless Chromium (Debian's `chromium`) with both curves; and saved
 // summaries of different scripts compared with a warning naming the difference.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import puppeteer, { type Browser } from 'puppeteer-core';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CompareDocument } from '../../console/compare/compare-command.ts';
 import { runOrder } from '../../console/compare/run-compare.ts';
 import { scriptWarnings } from '../../console/compare/saved-summaries.ts';
 import { parseVariant, parseVariants, VariantError } from '../../console/compare/variants.ts';
 import type { RunSummary } from '../../console/report/summary.ts';
 import { runCli } from '../helpers/run-cli.ts';
+import { openInChromium, requireChromium } from '../helpers/chromium.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const OUTPUT = fileURLToPath(new URL('../.output/', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'sockstorm-compare-'));
 
@@ -31,11 +30,6 @@ mark broadcasts
 broadcast 4 size 64 every 1s
 wait 4s
 `;
-
-let browser: Browser | undefined;
-afterAll(async () => {
-  await browser?.close();
-});
 
 function file(name: string, text: string): string {
   const path = join(dir, name);
@@ -127,7 +121,7 @@ describe('compare variants', () => {
 
 describe('compare', () => {
   it(`shows the known answer at ${USERS} subscribers: the ws loop publishes slower and stalls its loop longer than uWS; the report draws both curves`, async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: the compare report test needs Debian's chromium (apt-get install chromium)`);
+    requireChromium('the compare report test');
     const script = file('event-loop.storm', SCRIPT);
     const json = join(dir, 'compare.json');
     const report = join(dir, 'compare.html');
@@ -172,19 +166,7 @@ describe('compare', () => {
     expect(stdout).toMatch(/^server publish \(longest\) +\S+ +\S+ ×[\d.]+ \*$/m);
     expect(stdout).toMatch(/^server +ws loop +uws publish$/m);
 
-    browser ??= await puppeteer.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--headless=new'] });
-    const page = await browser.newPage();
-    await page.setViewport({ width: 1200, height: 900 });
-    const errors: string[] = [];
-    const requests: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warn') errors.push(`console.${m.type()}: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => errors.push(`page error: ${e instanceof Error ? e.message : String(e)}`));
-    page.on('request', (r) => {
-      if (!r.url().startsWith('file:')) requests.push(r.url());
-    });
-    await page.goto(`file://${report}`, { waitUntil: 'load' });
+    const { page, errors, requests } = await openInChromium(report, 'the compare report test');
     mkdirSync(OUTPUT, { recursive: true });
     await page.screenshot({ path: join(OUTPUT, 'compare.png'), fullPage: true });
     expect(errors).toEqual([]);

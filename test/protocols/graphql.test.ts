@@ -1,61 +1,25 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createRequire } from 'node:module';
-import { WebSocketServer } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '../helpers/test-client.ts';
 import { useEngines } from '../helpers/engines.ts';
 import { nextSnapshot } from '../helpers/next-snapshot.ts';
+import { startGraphqlTickServer, type GraphqlTickServer } from '../helpers/graphql-server.ts';
 
 // A real graphql-ws server (graphql-transport-ws) with a subscription fed by an HTTP call, the
 // way a mutation would feed it; `--broadcast-http` triggers it. The server refuses a wrong token.
 const engines = useEngines();
-// graphql-ws's ws adapter loads graphql as CommonJS: the schema must come from the same copy
-const require = createRequire(import.meta.url);
-const { buildSchema } = require('graphql') as typeof import('graphql');
-const { useServer } = require('graphql-ws/use/ws') as typeof import('graphql-ws/use/ws');
-const waiting = new Set<(value: { ticks: { ts: number; n: number } }) => void>();
-let n = 0;
-let wss: WebSocketServer;
-let http: ReturnType<typeof createServer>;
-let url: string;
-let trigger: string;
-
-async function* ticks(): AsyncGenerator<{ ticks: { ts: number; n: number } }> {
-  for (;;) yield await new Promise((resolve) => waiting.add(resolve));
-}
-
+let server: GraphqlTickServer;
 beforeAll(async () => {
-  const schema = buildSchema('type Tick { ts: Float! n: Int! } type Query { ok: Boolean } type Subscription { ticks: Tick! }');
-  const roots = { subscription: { ticks } };
-  http = createServer((req, res) => {
-    const tick = { ticks: { ts: Date.now(), n: ++n } };
-    const all = [...waiting];
-    waiting.clear();
-    for (const resolve of all) resolve(tick);
-    res.end('{}');
-    req.resume();
-  });
-  wss = new WebSocketServer({ server: http });
-  useServer({ schema, roots, onConnect: (ctx) => (ctx.connectionParams as { token?: string } | undefined)?.token === 'good' }, wss, 300);
-  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-  const port = (http.address() as AddressInfo).port;
-  url = `ws://127.0.0.1:${port}/graphql`;
-  trigger = `POST http://127.0.0.1:${port}/tick {}`;
+  server = await startGraphqlTickServer((params) => (params as { token?: string } | undefined)?.token === 'good');
 });
-afterAll(async () => {
-  for (const client of wss.clients) client.terminate();
-  await new Promise((resolve) => wss.close(resolve));
-  await new Promise((resolve) => http.close(resolve));
-});
+afterAll(() => server.close());
 
 const options = () => ({
-  target: url,
+  target: server.url,
   protocol: 'graphql-ws' as const,
   ratePerSec: 5000,
   snapshotIntervalMs: 250,
   reconnect: { kind: 'fixed' as const, delayMs: 50 },
-  broadcastHttp: trigger,
+  broadcastHttp: server.trigger,
   framePaths: { tsPath: 'ticks.ts', seqPath: 'ticks.n' },
 });
 
@@ -66,7 +30,7 @@ describe('the graphql-ws preset against a real graphql-ws server', () => {
     await engine.dispatch({ type: 'on-open', template: '{"query":"subscription { ticks { ts n } }"}' });
     await engine.dispatch({ type: 'check', check: { name: 'n-positive', path: 'ticks.n', op: '>', value: '0' } });
     await engine.dispatch({ type: 'set-target', count: 1000 });
-    await eventually(() => engine.live().open === 1000 && waiting.size === 1000, 20_000);
+    await eventually(() => engine.live().open === 1000 && server.waiting() === 1000, 20_000);
     await new Promise((resolve) => setTimeout(resolve, 1000));
     await engine.dispatch({ type: 'broadcast', count: 1, sizeBytes: 8 });
     const reached = await nextSnapshot(engine, (s) => (s.checks['n-positive']?.passes ?? 0) >= 1000, 10_000);

@@ -1,11 +1,12 @@
 // The HTML report, rendered from real runs on loopback and opened in headless Chromium (Debian's
 // `chromium` package): no console or page errors, the charts drawn with their units, the saturated
 // shade, markers and tables there, the summary whole. A screenshot goes to test/.output/report.png.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
-import { afterAll, describe, expect, it } from 'vitest';
+import type { Page } from 'puppeteer-core';
+import { describe, expect, it } from 'vitest';
+import { openInChromium, requireChromium, type OpenedPage } from '../helpers/chromium.ts';
 import { renderReport } from '../../console/report/html-report.ts';
 import { reportData } from '../../console/report/report-series.ts';
 import { formatSummary, type RunSummary } from '../../console/report/summary.ts';
@@ -13,7 +14,6 @@ import type { Snapshot } from '../../console/engine/snapshot.ts';
 import { parseScript } from '../../console/script/parse.ts';
 import { runScript } from '../../console/script/runner.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const OUTPUT = fileURLToPath(new URL('../.output/', import.meta.url));
 const INJECTED = '</script><script>window.injected = 1</script>';
 
@@ -32,39 +32,11 @@ expect rtt.p99 < 5s
 expect connect.p99 < 0.001ms
 `;
 
-interface Opened {
-  page: Page;
-  errors: string[];
-  requests: string[];
-}
-
-let browser: Browser | undefined;
-
-async function launch(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: the report test needs Debian's chromium (apt-get install chromium)`);
-  }
-  browser ??= await puppeteer.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--headless=new'] });
-  return browser;
-}
-
-async function open(html: string, name: string): Promise<Opened> {
+async function open(html: string, name: string): Promise<OpenedPage> {
   mkdirSync(OUTPUT, { recursive: true });
   const file = join(OUTPUT, `${name}.html`);
   writeFileSync(file, html);
-  const page = await (await launch()).newPage();
-  await page.setViewport({ width: 1200, height: 900 });
-  const errors: string[] = [];
-  const requests: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warn') errors.push(`console.${m.type()}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => errors.push(`page error: ${e instanceof Error ? e.message : String(e)}`));
-  page.on('request', (r) => {
-    if (!r.url().startsWith('file:')) requests.push(r.url());
-  });
-  await page.goto(`file://${file}`, { waitUntil: 'load' });
-  return { page, errors, requests };
+  return openInChromium(file, 'the report test');
 }
 
 async function run(text: string): Promise<{ summary: RunSummary; snapshots: Snapshot[] }> {
@@ -74,13 +46,9 @@ async function run(text: string): Promise<{ summary: RunSummary; snapshots: Snap
 
 const texts = (page: Page, selector: string): Promise<string[]> => page.$$eval(selector, (els) => els.map((e) => e.textContent ?? ''));
 
-afterAll(async () => {
-  await browser?.close();
-});
-
 describe('html-report', () => {
   it('draws a real run with uPlot: charts with units, the saturated shade, markers, tables and the whole summary', async () => {
-    await launch(); // first: without Chromium each test fails at once, saying what to install
+    requireChromium('the report test'); // first: without Chromium each test fails at once, saying what to install
     const { summary, snapshots } = await run(SCRIPT);
     const data = reportData(summary, snapshots);
     const { page, errors, requests } = await open(renderReport(summary, snapshots), 'report');
@@ -167,7 +135,7 @@ describe('html-report', () => {
   }, 60_000);
 
   it('renders a one-second run with no latency, without server stats, and with no snapshots at all, without page errors', async () => {
-    await launch();
+    requireChromium('the report test');
     const { summary, snapshots } = await run('add 0\nwait 1s\n');
     expect(snapshots.every((s) => s.latency.connect.count === 0 && s.latency.rtt.count === 0)).toBe(true);
     const { page, errors } = await open(renderReport(summary, snapshots), 'report-empty');

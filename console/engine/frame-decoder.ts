@@ -54,9 +54,11 @@ export function decodeBuffer(data: Buffer, paths: FramePaths | null): DecodedFra
   return decodeFrame(data.toString('utf8'), paths);
 }
 
-function pick(value: unknown, path: string): unknown {
+/** The value at a dotted JSON path (`meta.sentAt`); `.` is the whole value. */
+export function pick(value: unknown, path: string): unknown {
+  if (path === '.' || path === '') return value;
   let current = value;
-  for (const key of path.split('.')) {
+  for (const key of path.replace(/^\./, '').split('.')) {
     if (current === null || typeof current !== 'object') return undefined;
     current = (current as Record<string, unknown>)[key];
   }

@@ -5,6 +5,7 @@
  * applied to every message a user receives. Plain state and pure helpers; the fleet drives it.
  */
 import { renderTemplate } from './broadcast-trigger.ts';
+import { pick } from './frame-decoder.ts';
 import type { Codec } from './protocols/codec.ts';
 import { rawCodec } from './protocols/raw.ts';
 
@@ -114,16 +115,6 @@ export class UserSession {
       else counts.fails++;
     }
   }
-}
-
-function pick(value: unknown, path: string): unknown {
-  if (path === '.' || path === '') return value;
-  let current = value;
-  for (const key of path.replace(/^\./, '').split('.')) {
-    if (current === null || typeof current !== 'object') return undefined;
-    current = (current as Record<string, unknown>)[key];
-  }
-  return current;
 }
 
 function literal(text: string | undefined): unknown {

@@ -4,6 +4,7 @@
  * answer as data (`hostLimit`) and imports nothing of tuning.
  */
 import type { EngineOptions, HostLimit } from './engine/engine-options.ts';
+import { dialSources } from './engine/sources.ts';
 import { readFacts } from '../tuning/facts.ts';
 import { capacityFor, type Capacity } from '../tuning/plan.ts';
 
@@ -11,7 +12,9 @@ import { capacityFor, type Capacity } from '../tuning/plan.ts';
 export function hostCapacity(options: EngineOptions, connections: number): Capacity {
   // ports are per (source address, destination): several targets or bundled servers multiply them like addresses do
   const destinations = options.targets?.length ?? (options.target ? 1 : (options.servers ?? 1));
-  const sourceAddresses = Math.max(1, options.localAddresses?.length ?? 0) * destinations;
+  // the bundled servers listen on 127.0.0.1: users dial from the loopback pool unless told otherwise
+  const urls = options.targets ?? (options.target ? [options.target] : ['ws://127.0.0.1/']);
+  const sourceAddresses = Math.max(1, dialSources(urls, options.localAddresses ?? []).length) * destinations;
   return capacityFor({ facts: readFacts(), connections, sourceAddresses, processes: options.workers ?? 1 });
 }
 

@@ -15,6 +15,7 @@ import { UserSession } from './session.ts';
 import type { Metrics } from './metrics.ts';
 import type { RecoveryTracker } from './recovery.ts';
 import { chooseVictims, shareOf } from './victims.ts';
+import { dialSources } from './sources.ts';
 import { VirtualUser, type EndReason, type VuHost, type VuState } from './virtual-user.ts';
 
 /** Counts of users by state. */
@@ -41,6 +42,7 @@ export class Fleet implements VuHost {
   /** The per-user session: protocol codec, connect payload, on-open sends, lifetime, checks. */
   readonly session = new UserSession();
   private dialUrls: string[];
+  private readonly dialFrom: string[]; // the given source addresses or the loopback pool (sources.ts)
   private keepaliveTimer: NodeJS.Timeout | null = null;
   readonly clientOptions: WebSocket.ClientOptions;
   readonly counts: StateCounts = { pending: 0, connecting: 0, open: 0, closing: 0, closed: 0, waiting: 0 };
@@ -72,6 +74,7 @@ export class Fleet implements VuHost {
   ) {
     this.protocols = options.protocols;
     this.dialUrls = options.urls;
+    this.dialFrom = dialSources(options.urls, options.localAddresses);
     this.clientOptions = options.clientOptions;
     this.ratePerSec = options.ratePerSec;
     this.maxInFlight = options.maxInFlight;
@@ -290,7 +293,7 @@ export class Fleet implements VuHost {
     this.target = Math.max(0, Math.floor(count));
     while (this.vus.size < this.target) {
       const id = this.nextId++;
-      const addresses = this.options.localAddresses;
+      const addresses = this.dialFrom;
       const vu = new VirtualUser(id, this, addresses.length > 0 ? addresses[id % addresses.length] : undefined);
       this.vus.add(vu);
       this.counts.pending++;

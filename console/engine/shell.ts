@@ -19,6 +19,7 @@ import { ServerStatsPoller } from './server-stats-poller.ts';
 import { dispatchCommand } from './shell-commands.ts';
 import type { EngineEvent, Fault, PartView, Snapshot } from './snapshot.ts';
 import { ms, percent } from '../report/format.ts';
+import { describeSources } from './sources.ts';
 
 /** What the command handlers in `shell-commands.ts` share with the shell. */
 export interface ShellState {
@@ -213,6 +214,8 @@ export async function createShell(options: ResolvedOptions, makeParts: PartFacto
     'info',
     `target ${baseUrl}${urls.length > 1 ? ` and ${urls.length - 1} more` : ''}${group ? ` (bundled ${group.engine} server${urls.length > 1 ? 's' : ''})` : ''}${shellOptions.describe ? `, ${shellOptions.describe}` : ''}`,
   );
+  const sources = describeSources(urls, options.localAddresses);
+  if (sources) state.log('info', sources);
 
   let stopping: Promise<void> | null = null;
   return {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { createEngine, type Engine } from '../../console/engine/engine.ts';
+import { dialSources, LOOPBACK_POOL } from '../../console/engine/sources.ts';
 import { eventually } from '../helpers/test-client.ts';
 
 let engine: Engine | null = null;
@@ -146,6 +147,32 @@ describe('engine against bad targets', () => {
     await eventually(() => engine!.getSnapshot().fleet.bySource['127.0.0.2'] === 5, 5000);
     expect(engine.getSnapshot().fleet.bySource).toEqual({ '127.0.0.2': 5, '127.0.0.3': 5 });
     expect([...sources].sort()).toEqual(['127.0.0.2', '127.0.0.3']);
+  });
+
+  it('spreads users over the loopback pool when none are given, says so, and keeps per-address counts out of the fleet view', async () => {
+    const { wss, url } = await wsServer();
+    const sources = new Map<string, number>();
+    wss.on('connection', (_ws, req) => sources.set(req.socket.remoteAddress!, (sources.get(req.socket.remoteAddress!) ?? 0) + 1));
+    engine = await createEngine({ target: url, snapshotIntervalMs: 200 });
+    await engine.dispatch({ type: 'set-target', count: 2 * LOOPBACK_POOL });
+    await eventually(() => engine!.live().open === 2 * LOOPBACK_POOL, 10_000);
+    expect(sources.size).toBe(LOOPBACK_POOL);
+    expect([...sources.values()].every((n) => n === 2)).toBe(true);
+    expect(engine.getSnapshot().fleet.bySource).toEqual({});
+    const said = `users dial from ${LOOPBACK_POOL} loopback addresses (127.0.0.1-127.0.0.${LOOPBACK_POOL})`;
+    await eventually(() => engine!.getSnapshot().events.some((e) => e.text.startsWith(said)), 5000);
+  });
+});
+
+describe('dialSources', () => {
+  it('keeps given addresses, pools only IPv4 loopback targets on Linux, and leaves names and other hosts to the kernel', () => {
+    expect(dialSources(['ws://127.0.0.1:9/'], ['127.0.0.9'], 'linux')).toEqual(['127.0.0.9']);
+    expect(dialSources(['ws://127.0.0.1:9/', 'ws://127.1.2.3:9/'], [], 'linux')).toHaveLength(LOOPBACK_POOL);
+    expect(dialSources(['ws://127.0.0.1:9/'], [], 'darwin')).toEqual([]);
+    expect(dialSources(['ws://127.0.0.1:9/', 'ws://198.18.0.2:9/'], [], 'linux')).toEqual([]);
+    expect(dialSources(['ws://localhost:9/'], [], 'linux')).toEqual([]);
+    expect(dialSources(['ws://[::1]:9/'], [], 'linux')).toEqual([]);
+    expect(dialSources([], [], 'linux')).toEqual([]);
   });
 });
 

@@ -33,7 +33,7 @@ async function heapAfterGc(): Promise<number> {
 }
 
 describe('a long console session', () => {
-  it('keeps its heap within 25% of the heap after warm-up through idling and add/kill/broadcast cycles', async () => {
+  it('grows its heap by less than 16 MiB over a minute of idling and add/kill/broadcast cycles', async () => {
     const engine = await createEngine({ ratePerSec: 5000, snapshotIntervalMs: 200 });
     const view = render(<App engine={engine} session={new ConsoleSession(engine)} onQuit={() => {}} />);
     try {
@@ -66,11 +66,12 @@ describe('a long console session', () => {
       expect(cycles).toBeGreaterThanOrEqual(4);
       expect(view.lastFrame()).toContain('Generator');
       expect(performance.getEntriesByType('measure').length).toBeLessThan(2000);
-      // the leak this guards against grew the heap about tenfold in a minute; a loaded 2-core
-      // suite moves a healthy heap by up to ~10% (25.1 -> 27.6 MiB seen once), so 25% is the line
-      expect(after / warm, `heap ${(warm / 1048576).toFixed(1)} MiB after warm-up, ${(after / 1048576).toFixed(1)} MiB after ${cycles} cycles`).toBeLessThan(
-        1.25,
-      );
+      // the leak this guards against grew the heap about 4 MB a second, 240 MiB over this minute.
+      // A healthy heap after GC moves by several MiB with what is warm when it is read (alone:
+      // 25.6 -> 27.6 and 30.9 -> 27.6 MiB; in a loaded suite 31.2 -> 41.2 once), so a ratio to
+      // the warm-up reading was noise; the line is an absolute growth of 16 MiB over the minute
+      const grownMiB = (after - warm) / 1048576;
+      expect(grownMiB, `heap ${(warm / 1048576).toFixed(1)} MiB after warm-up, ${(after / 1048576).toFixed(1)} MiB after ${cycles} cycles`).toBeLessThan(16);
     } finally {
       view.unmount();
       await engine.stop();

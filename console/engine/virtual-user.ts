@@ -1,14 +1,15 @@
 /**
- * A virtual user: one `ws` client and its state machine
+ * A virtual user: one connection (the lean client, or `ws` with compression) and its state machine
  * `pending → connecting → open → closing → closed`, and after a drop `waiting → connecting`.
  *
  * A VU never throws into the engine: every failure is classified and reported to its host.
- * Socket listeners are module-level functions that find their VU through a symbol on the
- * socket, so ten thousand VUs do not carry ten thousand sets of closures.
+ * The lean client calls its user directly; `ws`'s listeners are module-level functions that
+ * find their VU through a symbol on the socket, so ten thousand VUs carry no closures.
  */
 import WebSocket from 'ws';
 import { SERVER_KILL_REASON } from '../../target-server/protocol.ts';
 import { classifyClose, classifyError, type ErrorClass } from './classify-error.ts';
+import { LeanClient, type LeanOptions, type SocketSink } from './lean-client.ts';
 
 /** Where a VU is in its life. */
 export type VuState = 'pending' | 'connecting' | 'open' | 'closing' | 'closed' | 'waiting';
@@ -37,50 +38,43 @@ export interface VuHost {
 const VU = Symbol('sockstorm.vu');
 type TaggedSocket = WebSocket & { [VU]: VirtualUser };
 
+/** What a user holds of its connection: a lean client, or a `ws` socket when compression is on. */
+export interface Connection {
+  readonly readyState: number;
+  send(data: string | Buffer): void;
+  close(code?: number, reason?: string): void;
+  terminate(): void;
+  pause(): void;
+  resume(): void;
+}
+
+/** `SOCKSTORM_CLIENT=ws` dials every user through `ws` (to compare, or to rule the lean client out). */
+const ALWAYS_WS = process.env.SOCKSTORM_CLIENT === 'ws';
+
 function now(): number {
   return performance.now();
 }
 
 function onOpen(this: WebSocket): void {
-  const vu = (this as TaggedSocket)[VU];
-  // a protocol with a connect sequence (Socket.IO, graphql-ws, MQTT) opens the user at its ack
-  if (vu.host.onUpgrade(vu)) vu.ready();
+  (this as TaggedSocket)[VU].socketOpen();
 }
 
 function onMessage(this: WebSocket, data: Buffer, isBinary: boolean): void {
-  const vu = (this as TaggedSocket)[VU];
-  vu.host.onMessage(vu, data, isBinary);
+  (this as TaggedSocket)[VU].socketMessage(data, isBinary);
 }
 
 function onError(this: WebSocket, error: Error & { code?: string }): void {
-  const vu = (this as TaggedSocket)[VU];
-  if (vu.pendingError === null) vu.pendingError = classifyError(error);
+  (this as TaggedSocket)[VU].socketError(error);
 }
 
 function onClose(this: WebSocket, code: number, reason: Buffer): void {
-  const vu = (this as TaggedSocket)[VU];
-  const wasOpen = vu.openedAtMs > vu.connectStartedAtMs;
-  const errorClass = vu.pendingError;
-  vu.ws = null;
-  if (vu.sessionTimer) {
-    clearTimeout(vu.sessionTimer);
-    vu.sessionTimer = null;
-  }
-  vu.move('closed');
-  if (!wasOpen) {
-    vu.host.onFailure(vu, errorClass ?? (vu.endReason ? 'aborted' : classifyClose(code)));
-    return;
-  }
-  vu.droppedAtMs = now();
-  if (!vu.endReason && code === 1001 && reason.toString() === SERVER_KILL_REASON) vu.endReason = 'server-kill';
-  if (vu.endReason) vu.host.onDrop(vu, null, vu.endReason);
-  else vu.host.onDrop(vu, errorClass ?? classifyClose(code), null);
+  (this as TaggedSocket)[VU].socketClose(code, reason);
 }
 
 /** One virtual user. */
-export class VirtualUser {
+export class VirtualUser implements SocketSink {
   state: VuState = 'pending';
-  ws: WebSocket | null = null;
+  ws: Connection | null = null;
   attempt = 0;
   connectStartedAtMs = 0;
   openedAtMs = 0;
@@ -125,20 +119,56 @@ export class VirtualUser {
     this.host.onAttempt(this);
     const base = this.host.optionsFor(this);
     const options = this.localAddress ? { ...base, localAddress: this.localAddress } : base;
-    let ws: TaggedSocket;
     try {
-      ws = new WebSocket(this.host.urlFor(this), this.host.protocolsFor(this), options) as TaggedSocket;
+      const url = this.host.urlFor(this);
+      const protocols = this.host.protocolsFor(this);
+      if (options.perMessageDeflate || ALWAYS_WS) {
+        const ws = new WebSocket(url, protocols, options) as TaggedSocket;
+        ws[VU] = this;
+        ws.on('open', onOpen);
+        ws.on('message', onMessage);
+        ws.on('error', onError);
+        ws.on('close', onClose);
+        this.ws = ws;
+      } else this.ws = new LeanClient(url, protocols, options as LeanOptions, this);
     } catch (error) {
       this.move('closed');
       this.host.onFailure(this, classifyError(error as Error));
+    }
+  }
+
+  // ---- SocketSink: what the connection tells its user ----
+
+  socketOpen(): void {
+    // a protocol with a connect sequence (Socket.IO, graphql-ws, MQTT) opens the user at its ack
+    if (this.host.onUpgrade(this)) this.ready();
+  }
+
+  socketMessage(data: Buffer, isBinary: boolean): void {
+    this.host.onMessage(this, data, isBinary);
+  }
+
+  socketError(error: Error & { code?: string }): void {
+    if (this.pendingError === null) this.pendingError = classifyError(error);
+  }
+
+  socketClose(code: number, reason: Buffer): void {
+    const wasOpen = this.openedAtMs > this.connectStartedAtMs;
+    const errorClass = this.pendingError;
+    this.ws = null;
+    if (this.sessionTimer) {
+      clearTimeout(this.sessionTimer);
+      this.sessionTimer = null;
+    }
+    this.move('closed');
+    if (!wasOpen) {
+      this.host.onFailure(this, errorClass ?? (this.endReason ? 'aborted' : classifyClose(code)));
       return;
     }
-    ws[VU] = this;
-    ws.on('open', onOpen);
-    ws.on('message', onMessage);
-    ws.on('error', onError);
-    ws.on('close', onClose);
-    this.ws = ws;
+    this.droppedAtMs = now();
+    if (!this.endReason && code === 1001 && reason.toString() === SERVER_KILL_REASON) this.endReason = 'server-kill';
+    if (this.endReason) this.host.onDrop(this, null, this.endReason);
+    else this.host.onDrop(this, errorClass ?? classifyClose(code), null);
   }
 
   /** The protocol says the user is open (at the upgrade for raw WebSocket, at the connect ack otherwise). */

@@ -53,10 +53,11 @@ describe('a run over three agents on three hosts', () => {
       ].join('\n'),
     );
     const { run, url } = await coordinator(file, ['--json', json]);
-    // a wrong token is refused, and said by the coordinator
+    // a wrong token is refused, and said by the coordinator on stderr (it is refused before the
+    // agents start: once they have joined, the coordinator says it in the run's log instead)
     const intruder = agent(0, url, 'not-the-token-at-all-000');
-    const agents = [0, 1, 2].map((i) => agent(i, url));
     const refused = await new Promise<number | null>((resolve) => intruder.once('exit', (code) => resolve(code)));
+    const agents = [0, 1, 2].map((i) => agent(i, url));
     expect(refused).toBe(104);
     expect(intruder.output()).toContain('wrong token');
     const { code } = await run.exit;

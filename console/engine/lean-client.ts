@@ -1,0 +1,372 @@
+/**
+ * A lean WebSocket client on `net.Socket` (or `tls` for wss://): the upgrade written directly and
+ * frames read straight off the socket, for users without compression. Profiles showed `ws`'s
+ * per-connection parts (the upgrade through `http.ClientRequest`, a Writable `Receiver`, a
+ * `Sender`, an EventEmitter per socket) on the measured path and in every user's heap, which
+ * the garbage collector walks. This keeps one object per connection and calls its owner
+ * directly; `ws` still serves compression (`permessage-deflate`) and `SOCKSTORM_CLIENT=ws`.
+ *
+ * It fails exactly as `ws` does, with `ws`'s messages and codes, so `classify-error.ts` gives
+ * every class as before: `Unexpected server response: N`, `Invalid Upgrade header`,
+ * `Invalid Sec-WebSocket-Accept header`, the subprotocol and extension refusals, `HPE_*` for
+ * an answer that is not HTTP, and `WS_ERR_*` for frames the protocol forbids (validated with
+ * `ws`'s own UTF-8 and close-code checks). Like `ws`, an error after the upgrade that is not a
+ * frame's (a reset) is a close 1006, not an error.
+ */
+import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
+import net from 'node:net';
+import { dirname, join } from 'node:path';
+import tls from 'node:tls';
+import { coded, frameRefusal, nextKey, nextMask, upgradeProblem, upgradeRequest } from './lean-frames.ts';
+
+const require = createRequire(import.meta.url);
+// ws's exports map hides lib/; its validators are what ws itself checks frames with
+const validation = require(join(dirname(require.resolve('ws')), 'lib', 'validation.js')) as {
+  isValidUTF8(buf: Buffer): boolean;
+  isValidStatusCode(code: number): boolean;
+};
+
+/** Who hears of a connection's life; the virtual user implements it. */
+export interface SocketSink {
+  socketOpen(): void;
+  socketMessage(data: Buffer, isBinary: boolean): void;
+  socketError(error: Error & { code?: string }): void;
+  socketClose(code: number, reason: Buffer): void;
+}
+
+/** The client options the fleet uses (a subset of `ws`'s). */
+export interface LeanOptions {
+  headers?: Record<string, string>;
+  maxPayload?: number;
+  rejectUnauthorized?: boolean;
+  localAddress?: string;
+}
+
+const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+const EMPTY = Buffer.alloc(0);
+const MAX_HEAD = 64 * 1024;
+const CLOSE_TIMEOUT_MS = 30_000;
+const OWNER = Symbol('sockstorm.lean');
+type Tagged = net.Socket & { [OWNER]: LeanClient };
+
+function onConnect(this: net.Socket): void {
+  (this as Tagged)[OWNER].sendUpgrade();
+}
+function onData(this: net.Socket, chunk: Buffer): void {
+  (this as Tagged)[OWNER].receive(chunk);
+}
+function onError(this: net.Socket, error: Error): void {
+  (this as Tagged)[OWNER].socketFailed(error);
+}
+function onClose(this: net.Socket): void {
+  (this as Tagged)[OWNER].socketClosed();
+}
+function onCloseTimeout(client: LeanClient): void {
+  client.terminate();
+}
+
+/** One lean connection: `readyState` 0 connecting, 1 open, 2 closing, 3 closed, as in `ws`. */
+export class LeanClient {
+  readyState = 0;
+  private readonly socket: Tagged;
+  private accept: string | null;
+  private request: string | null;
+  private readonly protocols: readonly string[];
+  private readonly maxPayload: number;
+  private chunks: Buffer[] = [];
+  private chunkBytes = 0;
+  private fragments: Buffer[] | null = null;
+  private fragmentBytes = 0;
+  private fragmentBinary = false;
+  private hasErrored = false;
+  private closeSent = false;
+  private closeReceived = false;
+  private closeCode = 1006;
+  private closeReason = EMPTY;
+  private closeTimer: NodeJS.Timeout | null = null;
+
+  /** Throws, as `ws` does, for a URL it cannot dial; everything later arrives at `sink`. */
+  constructor(
+    url: string,
+    protocols: readonly string[],
+    options: LeanOptions,
+    private readonly sink: SocketSink,
+  ) {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw coded(`Invalid URL: ${url}`, 'ERR_INVALID_URL', SyntaxError);
+    }
+    const isSecure = parsed.protocol === 'wss:' || parsed.protocol === 'https:';
+    if (!isSecure && parsed.protocol !== 'ws:' && parsed.protocol !== 'http:')
+      throw new SyntaxError('The URL\'s protocol must be one of "ws:", "wss:", "http:", "https:", or "ws+unix:"');
+    if (parsed.hash) throw new SyntaxError('The URL contains a fragment identifier');
+    const host = parsed.hostname.startsWith('[') ? parsed.hostname.slice(1, -1) : parsed.hostname;
+    const port = Number(parsed.port) || (isSecure ? 443 : 80);
+    this.protocols = protocols;
+    this.maxPayload = options.maxPayload ?? 100 * 1024 * 1024;
+    const key = nextKey();
+    this.accept = createHash('sha1')
+      .update(key + GUID)
+      .digest('base64');
+    this.request = upgradeRequest(parsed, key, protocols, options.headers);
+    const connect = { host, port, localAddress: options.localAddress, noDelay: true };
+    this.socket = (
+      isSecure
+        ? tls.connect({ ...connect, servername: net.isIP(host) ? undefined : host, rejectUnauthorized: options.rejectUnauthorized !== false })
+        : net.connect(connect)
+    ) as Tagged;
+    this.socket[OWNER] = this;
+    this.socket.once(isSecure ? 'secureConnect' : 'connect', onConnect);
+    this.socket.on('data', onData);
+    this.socket.on('error', onError);
+    this.socket.once('close', onClose);
+  }
+
+  /** @internal the socket is connected: write the upgrade. */
+  sendUpgrade(): void {
+    if (this.request) this.socket.write(this.request);
+    this.request = null;
+  }
+
+  /** Sends a text (string) or binary (Buffer) message; only when open. */
+  send(data: string | Buffer): void {
+    if (this.readyState !== 1) return;
+    if (typeof data === 'string') this.writeFrame(1, data, Buffer.byteLength(data));
+    else this.writeFrame(2, data, data.length);
+  }
+
+  /** Starts the closing handshake (code, reason) as `ws` does; the socket goes after the server's answer or 30 s. */
+  close(code?: number, reason?: string): void {
+    if (this.readyState === 0) return this.terminate();
+    if (this.readyState !== 1) return;
+    this.readyState = 2;
+    this.sendClose(code, reason);
+    if (this.closeReceived) this.socket.end();
+  }
+
+  /** Drops the connection at once: no close frame. */
+  terminate(): void {
+    if (this.readyState === 3) return;
+    this.readyState = 2;
+    this.socket.destroy();
+  }
+
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
+  /** @internal */
+  socketFailed(error: Error): void {
+    // after the upgrade a socket error is a close 1006, as in ws; before it, the handshake's error
+    if (this.readyState === 0) this.fail(error);
+    else this.socket.destroy();
+  }
+
+  /** @internal */
+  socketClosed(): void {
+    if (this.readyState === 0 && !this.hasErrored) this.fail(coded('socket hang up', 'ECONNRESET'));
+    this.readyState = 3;
+    if (this.closeTimer) clearTimeout(this.closeTimer);
+    this.closeTimer = null;
+    this.chunks.length = 0;
+    this.fragments = null;
+    this.sink.socketClose(this.closeCode, this.closeReason);
+  }
+
+  /** @internal bytes from the socket: the upgrade's answer, then frames. */
+  receive(chunk: Buffer): void {
+    if (this.readyState === 3 || this.hasErrored || this.closeReceived) return;
+    this.chunks.push(chunk);
+    this.chunkBytes += chunk.length;
+    if (this.readyState === 0 && !this.readUpgrade()) return;
+    this.readFrames();
+  }
+
+  private fail(error: Error): void {
+    if (!this.hasErrored) {
+      this.hasErrored = true;
+      this.sink.socketError(error);
+    }
+    this.terminate();
+  }
+
+  /** Fails the connection for a frame the protocol forbids: the error, then a close with its status. */
+  private protocolError(message: string, code: string, status: number): void {
+    if (this.hasErrored) return;
+    this.hasErrored = true;
+    this.sink.socketError(coded(`Invalid WebSocket frame: ${message}`, code, RangeError));
+    if (this.readyState === 1) {
+      this.readyState = 2;
+      this.sendClose(status);
+    }
+    this.socket.end();
+  }
+
+  // the unread bytes live in one array, reused: a frame read whole costs no allocation here
+  private joined(): Buffer {
+    if (this.chunks.length > 1) {
+      const all = Buffer.concat(this.chunks, this.chunkBytes);
+      this.chunks.length = 0;
+      this.chunks.push(all);
+    }
+    return this.chunks[0] ?? EMPTY;
+  }
+
+  private consumed(buffer: Buffer, offset: number): void {
+    this.chunks.length = 0;
+    this.chunkBytes = Math.max(0, buffer.length - offset);
+    if (this.chunkBytes > 0) this.chunks.push(buffer.subarray(offset));
+  }
+
+  /** Reads the answer to the upgrade; false while it is incomplete or when it failed. */
+  private readUpgrade(): boolean {
+    const buffer = this.joined();
+    const end = buffer.indexOf('\r\n\r\n');
+    if (end < 0) {
+      if (buffer.length > MAX_HEAD) this.fail(coded('Parse Error: Header overflow', 'HPE_HEADER_OVERFLOW'));
+      return false;
+    }
+    const lines = buffer.toString('latin1', 0, end).split('\r\n');
+    const status = /^HTTP\/1\.[01] (\d{3})(?: |$)/.exec(lines[0]!);
+    if (!status) {
+      this.fail(coded('Parse Error: Expected HTTP/', 'HPE_INVALID_CONSTANT'));
+      return false;
+    }
+    const headers = new Map<string, string>();
+    for (const line of lines.slice(1)) {
+      const colon = line.indexOf(':');
+      if (colon <= 0) {
+        this.fail(coded('Parse Error: Invalid header token', 'HPE_INVALID_HEADER_TOKEN'));
+        return false;
+      }
+      const name = line.slice(0, colon).trim().toLowerCase();
+      const value = line.slice(colon + 1).trim();
+      headers.set(name, headers.has(name) ? `${headers.get(name)}, ${value}` : value);
+    }
+    const problem = upgradeProblem(Number(status[1]), headers, this.accept!, this.protocols);
+    if (problem) {
+      this.fail(new Error(problem));
+      return false;
+    }
+    this.accept = null;
+    this.consumed(buffer, end + 4);
+    this.readyState = 1;
+    this.sink.socketOpen();
+    return this.readyState === 1;
+  }
+
+  private readFrames(): void {
+    while (this.chunkBytes >= 2 && this.readyState !== 3 && !this.hasErrored && !this.closeReceived) {
+      const first = this.chunks[0]!;
+      // the header is at most 14 bytes: join only when the first chunk does not hold it
+      const head = first.length >= 14 || this.chunks.length === 1 ? first : this.joined();
+      const b0 = head[0]!;
+      const b1 = head[1]!;
+      const opcode = b0 & 0x0f;
+      let length = b1 & 0x7f;
+      let offset = 2;
+      if (length === 126) {
+        if (head.length < 4) return;
+        length = head.readUInt16BE(2);
+        offset = 4;
+      } else if (length === 127) {
+        if (head.length < 10) return;
+        const high = head.readUInt32BE(2);
+        if (high > 0x1fffff) return this.protocolError('payload length > 2^53 - 1', 'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH', 1009);
+        length = high * 2 ** 32 + head.readUInt32BE(6);
+        offset = 10;
+      }
+      const refusal = frameRefusal(b0, b1, opcode, length, this.fragments !== null, this.fragmentBytes, this.maxPayload);
+      if (refusal) return this.protocolError(refusal[0], refusal[1], refusal[2]);
+      if (this.chunkBytes < offset + length) return;
+      const buffer = this.joined();
+      const payload = buffer.subarray(offset, offset + length);
+      this.consumed(buffer, offset + length);
+      this.onFrame((b0 & 0x80) !== 0, opcode, payload);
+    }
+  }
+
+  private onFrame(isFinal: boolean, opcode: number, payload: Buffer): void {
+    if (opcode === 8) return this.onCloseFrame(payload);
+    if (opcode === 9) {
+      if (this.readyState === 1) this.writeFrame(10, payload, payload.length);
+      return;
+    }
+    if (opcode === 10) return;
+    if (opcode !== 0) {
+      this.fragmentBinary = opcode === 2;
+      if (isFinal) return this.deliver(payload);
+      this.fragments = [];
+      this.fragmentBytes = 0;
+    }
+    this.fragments!.push(payload);
+    this.fragmentBytes += payload.length;
+    if (isFinal) this.deliver(Buffer.concat(this.fragments!, this.fragmentBytes));
+  }
+
+  private deliver(data: Buffer): void {
+    const isBinary = this.fragmentBinary;
+    this.fragments = null;
+    this.fragmentBytes = 0;
+    if (!isBinary && !validation.isValidUTF8(data)) return this.protocolError('invalid UTF-8 sequence', 'WS_ERR_INVALID_UTF8', 1007);
+    this.sink.socketMessage(data, isBinary);
+  }
+
+  private onCloseFrame(payload: Buffer): void {
+    const code = payload.length === 0 ? 1005 : payload.readUInt16BE(0);
+    if (payload.length > 0 && !validation.isValidStatusCode(code)) return this.protocolError(`invalid status code ${code}`, 'WS_ERR_INVALID_CLOSE_CODE', 1002);
+    const reason = payload.subarray(2);
+    if (!validation.isValidUTF8(reason)) return this.protocolError('invalid UTF-8 sequence', 'WS_ERR_INVALID_UTF8', 1007);
+    this.closeReceived = true;
+    this.closeCode = code;
+    this.closeReason = Buffer.from(reason);
+    // answer with the same code, as ws does, and end our side
+    if (this.readyState === 1) {
+      this.readyState = 2;
+      this.sendClose(code === 1005 ? undefined : code);
+    }
+    this.socket.end();
+  }
+
+  private sendClose(code?: number, reason?: string): void {
+    if (this.closeSent) return;
+    this.closeSent = true;
+    if (code === undefined) this.writeFrame(8, EMPTY, 0);
+    else {
+      const payload = Buffer.allocUnsafe(2 + Buffer.byteLength(reason ?? ''));
+      payload.writeUInt16BE(code, 0);
+      if (reason) payload.write(reason, 2);
+      this.writeFrame(8, payload, payload.length);
+    }
+    this.closeTimer = setTimeout(onCloseTimeout, CLOSE_TIMEOUT_MS, this);
+  }
+
+  /** Writes one final, masked frame. */
+  private writeFrame(opcode: number, data: string | Buffer, length: number): void {
+    const headLength = length < 126 ? 6 : length < 65536 ? 8 : 14;
+    const frame = Buffer.allocUnsafe(headLength + length);
+    frame[0] = 0x80 | opcode;
+    if (length < 126) frame[1] = 0x80 | length;
+    else if (length < 65536) {
+      frame[1] = 0x80 | 126;
+      frame.writeUInt16BE(length, 2);
+    } else {
+      frame[1] = 0x80 | 127;
+      frame.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
+      frame.writeUInt32BE(length % 2 ** 32, 6);
+    }
+    const maskAt = headLength - 4;
+    nextMask(frame, maskAt);
+    if (typeof data === 'string') frame.write(data, headLength);
+    else data.copy(frame, headLength);
+    for (let i = 0; i < length; i++) frame[headLength + i]! ^= frame[maskAt + (i & 3)]!;
+    this.socket.write(frame);
+  }
+}

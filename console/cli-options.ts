@@ -20,6 +20,7 @@ export interface TargetFlags {
   protocol?: 'raw' | 'socketio' | 'graphql-ws' | 'mqtt';
   header?: string[];
   insecure?: boolean;
+  compression?: boolean;
   sourceAddresses?: string;
   broadcastHttp?: string;
   broadcastSend?: string;
@@ -97,6 +98,7 @@ export const TARGET_OPTIONS: readonly Row[] = [
   { flags: '--subprotocol <name>', help: 'offer a subprotocol (repeatable)', check: repeatable },
   { flags: '--header <name:value>', help: 'add an upgrade request header (repeatable)', check: repeatable },
   { flags: '--insecure', help: 'accept any TLS certificate (test targets only)' },
+  { flags: '--compression', help: 'offer permessage-deflate (users then dial through ws, not the lean client)' },
   { flags: '--source-addresses <list>', help: 'local addresses to spread users over, e.g. 127.0.0.2,127.0.0.3', default: 'the kernel picks' },
   { flags: '--broadcast-http <spec>', help: 'real target: broadcast with an HTTP request "METHOD URL [BODY]"' },
   { flags: '--broadcast-send <template>', help: 'real target: broadcast by sending this frame from a user' },
@@ -166,6 +168,7 @@ export function engineOptions(flags: TargetFlags): EngineOptions {
     protocols: flags.subprotocol,
     headers,
     insecure: flags.insecure,
+    compression: flags.compression,
     localAddresses: list(flags.sourceAddresses),
     broadcastHttp: flags.broadcastHttp,
     broadcastSend: flags.broadcastSend,

@@ -18,7 +18,7 @@ import { createRequire } from 'node:module';
 import net from 'node:net';
 import { dirname, join } from 'node:path';
 import tls from 'node:tls';
-import { coded, frameRefusal, nextKey, nextMask, upgradeProblem, upgradeRequest } from './lean-frames.ts';
+import { BAD_UTF8, coded, headerRefusal, nextKey, nextMask, type Refusal, TOO_BIG, TOO_LONG, upgradeProblem, upgradeRequest } from './lean-frames.ts';
 
 const require = createRequire(import.meta.url);
 // ws's exports map hides lib/; its validators are what ws itself checks frames with
@@ -198,10 +198,10 @@ export class LeanClient {
   }
 
   /** Fails the connection for a frame the protocol forbids: the error, then a close with its status. */
-  private protocolError(message: string, code: string, status: number): void {
+  private protocolError([message, code, status, ctor]: Refusal): void {
     if (this.hasErrored) return;
     this.hasErrored = true;
-    this.sink.socketError(coded(`Invalid WebSocket frame: ${message}`, code, RangeError));
+    this.sink.socketError(coded(message, code, ctor));
     if (this.readyState === 1) {
       this.readyState = 2;
       this.sendClose(status);
@@ -270,6 +270,8 @@ export class LeanClient {
       const b0 = head[0]!;
       const b1 = head[1]!;
       const opcode = b0 & 0x0f;
+      const refusal = headerRefusal(b0, b1, opcode, this.fragments !== null);
+      if (refusal) return this.protocolError(refusal);
       let length = b1 & 0x7f;
       let offset = 2;
       if (length === 126) {
@@ -279,12 +281,11 @@ export class LeanClient {
       } else if (length === 127) {
         if (head.length < 10) return;
         const high = head.readUInt32BE(2);
-        if (high > 0x1fffff) return this.protocolError('payload length > 2^53 - 1', 'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH', 1009);
+        if (high > 0x1fffff) return this.protocolError(TOO_LONG);
         length = high * 2 ** 32 + head.readUInt32BE(6);
         offset = 10;
       }
-      const refusal = frameRefusal(b0, b1, opcode, length, this.fragments !== null, this.fragmentBytes, this.maxPayload);
-      if (refusal) return this.protocolError(refusal[0], refusal[1], refusal[2]);
+      if (opcode < 8 && this.maxPayload > 0 && this.fragmentBytes + length > this.maxPayload) return this.protocolError(TOO_BIG);
       if (this.chunkBytes < offset + length) return;
       const buffer = this.joined();
       const payload = buffer.subarray(offset, offset + length);
@@ -315,34 +316,36 @@ export class LeanClient {
     const isBinary = this.fragmentBinary;
     this.fragments = null;
     this.fragmentBytes = 0;
-    if (!isBinary && !validation.isValidUTF8(data)) return this.protocolError('invalid UTF-8 sequence', 'WS_ERR_INVALID_UTF8', 1007);
+    if (!isBinary && !validation.isValidUTF8(data)) return this.protocolError(BAD_UTF8);
     this.sink.socketMessage(data, isBinary);
   }
 
   private onCloseFrame(payload: Buffer): void {
     const code = payload.length === 0 ? 1005 : payload.readUInt16BE(0);
-    if (payload.length > 0 && !validation.isValidStatusCode(code)) return this.protocolError(`invalid status code ${code}`, 'WS_ERR_INVALID_CLOSE_CODE', 1002);
+    if (payload.length > 0 && !validation.isValidStatusCode(code))
+      return this.protocolError([`Invalid WebSocket frame: invalid status code ${code}`, 'WS_ERR_INVALID_CLOSE_CODE', 1002, RangeError]);
     const reason = payload.subarray(2);
-    if (!validation.isValidUTF8(reason)) return this.protocolError('invalid UTF-8 sequence', 'WS_ERR_INVALID_UTF8', 1007);
+    if (!validation.isValidUTF8(reason)) return this.protocolError(BAD_UTF8);
     this.closeReceived = true;
     this.closeCode = code;
     this.closeReason = Buffer.from(reason);
     // answer with the same code, as ws does, and end our side
     if (this.readyState === 1) {
       this.readyState = 2;
-      this.sendClose(code === 1005 ? undefined : code);
+      this.sendClose(code === 1005 ? undefined : code, this.closeReason);
     }
     this.socket.end();
   }
 
-  private sendClose(code?: number, reason?: string): void {
+  private sendClose(code?: number, reason: string | Buffer = EMPTY): void {
     if (this.closeSent) return;
     this.closeSent = true;
     if (code === undefined) this.writeFrame(8, EMPTY, 0);
     else {
-      const payload = Buffer.allocUnsafe(2 + Buffer.byteLength(reason ?? ''));
+      const bytes = typeof reason === 'string' ? Buffer.from(reason) : reason;
+      const payload = Buffer.allocUnsafe(2 + bytes.length);
       payload.writeUInt16BE(code, 0);
-      if (reason) payload.write(reason, 2);
+      bytes.copy(payload, 2);
       this.writeFrame(8, payload, payload.length);
     }
     this.closeTimer = setTimeout(onCloseTimeout, CLOSE_TIMEOUT_MS, this);

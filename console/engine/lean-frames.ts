@@ -5,6 +5,7 @@
  * frame costs no system call (ws pools its masks the same way).
  */
 import { randomFillSync } from 'node:crypto';
+import querystring from 'node:querystring';
 
 const POOL = Buffer.alloc(8192);
 let offset = POOL.length;
@@ -35,27 +36,27 @@ export function coded(message: string, code: string, ctor: ErrorConstructor = Er
   return Object.assign(new ctor(message), { code });
 }
 
-/** What a frame's header breaks, as ws's Receiver says it: [message, code, close status], or null. */
-export function frameRefusal(
-  b0: number,
-  b1: number,
-  opcode: number,
-  length: number,
-  isFragmented: boolean,
-  fragmentBytes: number,
-  maxPayload: number,
-): [string, string, number] | null {
-  if ((b0 & 0x30) !== 0) return ['RSV2 and RSV3 must be clear', 'WS_ERR_UNEXPECTED_RSV_2_3', 1002];
-  if ((b0 & 0x40) !== 0) return ['RSV1 must be clear', 'WS_ERR_UNEXPECTED_RSV_1', 1002];
+/** A frame the protocol forbids, as ws's Receiver reports it: message, code, close status, error type. */
+export type Refusal = [message: string, code: string, status: number, ctor: ErrorConstructor];
+
+const invalid = (message: string, code: string): Refusal => [`Invalid WebSocket frame: ${message}`, code, 1002, RangeError];
+export const BAD_UTF8: Refusal = ['Invalid WebSocket frame: invalid UTF-8 sequence', 'WS_ERR_INVALID_UTF8', 1007, Error];
+export const TOO_BIG: Refusal = ['Max payload size exceeded', 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH', 1009, RangeError];
+export const TOO_LONG: Refusal = ['Unsupported WebSocket frame: payload length > 2^53 - 1', 'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH', 1009, RangeError];
+
+/** What a frame's first two bytes break, in ws's order (the 7-bit length decides a control frame's), or null. */
+export function headerRefusal(b0: number, b1: number, opcode: number, isFragmented: boolean): Refusal | null {
+  if ((b0 & 0x30) !== 0) return invalid('RSV2 and RSV3 must be clear', 'WS_ERR_UNEXPECTED_RSV_2_3');
+  if ((b0 & 0x40) !== 0) return invalid('RSV1 must be clear', 'WS_ERR_UNEXPECTED_RSV_1');
   const isControl = opcode >= 8;
-  if (opcode === 0 && !isFragmented) return ['invalid opcode 0', 'WS_ERR_INVALID_OPCODE', 1002];
-  if ((opcode === 1 || opcode === 2) && isFragmented) return [`invalid opcode ${opcode}`, 'WS_ERR_INVALID_OPCODE', 1002];
-  if (opcode > 2 && opcode < 8) return [`invalid opcode ${opcode}`, 'WS_ERR_INVALID_OPCODE', 1002];
-  if (opcode > 10) return [`invalid opcode ${opcode}`, 'WS_ERR_INVALID_OPCODE', 1002];
-  if (isControl && (b0 & 0x80) === 0) return ['FIN must be set', 'WS_ERR_EXPECTED_FIN', 1002];
-  if (isControl && (length > 125 || (opcode === 8 && length === 1))) return [`invalid payload length ${length}`, 'WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH', 1002];
-  if ((b1 & 0x80) !== 0) return ['MASK must be clear', 'WS_ERR_UNEXPECTED_MASK', 1002];
-  if (!isControl && maxPayload > 0 && fragmentBytes + length > maxPayload) return ['Max payload size exceeded', 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH', 1009];
+  if (opcode === 0 && !isFragmented) return invalid('invalid opcode 0', 'WS_ERR_INVALID_OPCODE');
+  if ((opcode === 1 || opcode === 2) && isFragmented) return invalid(`invalid opcode ${opcode}`, 'WS_ERR_INVALID_OPCODE');
+  if ((opcode > 2 && opcode < 8) || opcode > 10) return invalid(`invalid opcode ${opcode}`, 'WS_ERR_INVALID_OPCODE');
+  const length = b1 & 0x7f;
+  if (isControl && (b0 & 0x80) === 0) return invalid('FIN must be set', 'WS_ERR_EXPECTED_FIN');
+  if (isControl && (length > 125 || (opcode === 8 && length === 1)))
+    return invalid(`invalid payload length ${length}`, 'WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH');
+  if ((b1 & 0x80) !== 0) return invalid('MASK must be clear', 'WS_ERR_UNEXPECTED_MASK');
   return null;
 }
 
@@ -68,8 +69,9 @@ export function upgradeRequest(url: URL, key: string, protocols: readonly string
   }
   const lines = [`GET ${url.pathname || '/'}${url.search} HTTP/1.1`];
   if (!given.some(([name]) => name.toLowerCase() === 'host')) lines.push(`Host: ${url.host}`);
-  if (url.username || url.password)
-    lines.push(`Authorization: Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`);
+  // URL credentials, unless a header says who we are (as ws and Node's http do); bad escapes stay as they are
+  if ((url.username || url.password) && !given.some(([name]) => name.toLowerCase() === 'authorization'))
+    lines.push(`Authorization: Basic ${Buffer.from(`${querystring.unescape(url.username)}:${querystring.unescape(url.password)}`).toString('base64')}`);
   for (const [name, value] of given) lines.push(`${name}: ${value}`);
   if (protocols.length > 0) lines.push(`Sec-WebSocket-Protocol: ${protocols.join(',')}`);
   lines.push('Connection: Upgrade', 'Upgrade: websocket', `Sec-WebSocket-Key: ${key}`, 'Sec-WebSocket-Version: 13');

@@ -11,7 +11,7 @@ import { startBundledServer } from '../console/engine/bundled-server.ts';
 import { ensureBundles } from '../console/build.mjs';
 
 const SIZES = (process.env.BENCH_USERS ?? '1000,18000').split(',').map(Number);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 // both sides bundled and run on plain Node, as `sockstorm` runs: neither pays for a TypeScript loader
 const WORKERS = { minimal: 'bench/floor-worker.ts', sockstorm: 'bench/sockstorm-worker.ts' };
 let bundles: string | null = null;

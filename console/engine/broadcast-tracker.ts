@@ -31,7 +31,7 @@ interface Pending {
   firstReceiptAt: number;
 }
 
-function percentileOf(sorted: number[], p: number): number {
+function percentileOf(sorted: ArrayLike<number>, p: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
@@ -153,7 +153,9 @@ export class BroadcastTracker {
     for (const [key, entry] of this.pending) {
       const isComplete = entry.record.receivers >= entry.record.openAtSend && entry.record.openAtSend > 0;
       if (!force && !isComplete && at - entry.createdAt < this.settleMs) continue;
-      const sorted = entry.latencies.sort((a, b) => a - b);
+      // a typed array sorts numbers natively: a JS comparator over 16,000 receipts took milliseconds of the sample
+      const sorted = Float64Array.from(entry.latencies).sort();
+      entry.latencies = [];
       const r = entry.record;
       r.firstMs = sorted[0] ?? 0;
       r.lastMs = sorted[sorted.length - 1] ?? 0;

@@ -13,8 +13,13 @@ export interface GraphqlTickServer {
   close(): Promise<void>;
 }
 
-/** Starts it on loopback; `onConnect` may refuse a connection_init (a wrong token). */
-export async function startGraphqlTickServer(onConnect?: (params: unknown) => boolean): Promise<GraphqlTickServer> {
+/**
+ * Starts it on loopback; `onConnect` may refuse a connection_init (a wrong token). The server
+ * pings every `keepAliveMs` and terminates a client whose pong has not come by the next ping:
+ * the test's 300 ms makes users outlive several pings quickly; the bench keeps graphql-ws's 12 s,
+ * since 300 ms with 10,000 users on 2 cores terminated hundreds whose pongs queued behind the ramp.
+ */
+export async function startGraphqlTickServer(onConnect?: (params: unknown) => boolean, keepAliveMs = 12_000): Promise<GraphqlTickServer> {
   // graphql-ws's ws adapter loads graphql as CommonJS: the schema must come from the same copy
   const require = createRequire(import.meta.url);
   const { buildSchema } = require('graphql') as typeof import('graphql');
@@ -34,7 +39,7 @@ export async function startGraphqlTickServer(onConnect?: (params: unknown) => bo
   }
   const wss = new WebSocketServer({ server: http });
   const schema = buildSchema('type Tick { ts: Float! n: Int! } type Query { ok: Boolean } type Subscription { ticks: Tick! }');
-  useServer({ schema, roots: { subscription: { ticks } }, ...(onConnect ? { onConnect: (ctx) => onConnect(ctx.connectionParams) } : {}) }, wss, 300);
+  useServer({ schema, roots: { subscription: { ticks } }, ...(onConnect ? { onConnect: (ctx) => onConnect(ctx.connectionParams) } : {}) }, wss, keepAliveMs);
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   const port = (http.address() as AddressInfo).port;
   return {

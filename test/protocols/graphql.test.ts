@@ -9,7 +9,7 @@ import { startGraphqlTickServer, type GraphqlTickServer } from '../helpers/graph
 const engines = useEngines();
 let server: GraphqlTickServer;
 beforeAll(async () => {
-  server = await startGraphqlTickServer((params) => (params as { token?: string } | undefined)?.token === 'good');
+  server = await startGraphqlTickServer((params) => (params as { token?: string } | undefined)?.token === 'good', 300);
 });
 afterAll(() => server.close());
 

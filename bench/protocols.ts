@@ -147,6 +147,9 @@ async function runOn(target: Target, dir: string): Promise<Outcome> {
       'mark broadcast',
       'broadcast 3 every 1s',
       'wait 4s',
+      // a drop is the bench's failure, not a footnote: the verdict says so
+      `expect open >= ${USERS}`,
+      'expect reach >= 100%',
       '',
     ].join('\n'),
   );

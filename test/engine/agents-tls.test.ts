@@ -76,6 +76,40 @@ describe('agents and their coordinator', () => {
     expect((await agent.exit).code).toBe(0);
   }, 60_000);
 
+  it('keep an agent whose loop stalls for 3 s, and lose one that stops answering for longer than 6 pings', async () => {
+    const json = join(dir, 'stalls.json');
+    const run = startCli([
+      'run',
+      script('stalls.storm', 'vus 20\nawait open 20 timeout 20s\nwait 14s\n'),
+      '--agents',
+      '2',
+      '--listen',
+      '127.0.0.1:0',
+      '--token',
+      TOKEN,
+      '--json',
+      json,
+    ]);
+    const url = waitingAt.exec(await waitForOutput(run.stderr, waitingAt, 20_000))![1]!;
+    const brief = startCli(['agent', '--coordinator', url, '--token', TOKEN, '--name', 'brief', '--retry-for', '1']);
+    const long = startCli(['agent', '--coordinator', url, '--token', TOKEN, '--name', 'long', '--retry-for', '1']);
+    await waitForOutput(run.stderr, /open 20\/20/, 20_000);
+    // SIGSTOP freezes the whole process: its kernel keeps the socket, nothing answers a ping
+    brief.child.kill('SIGSTOP');
+    long.child.kill('SIGSTOP');
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    brief.child.kill('SIGCONT');
+    await new Promise((resolve) => setTimeout(resolve, 7000));
+    long.child.kill('SIGCONT');
+    await run.exit;
+    const summary = JSON.parse(readFileSync(json, 'utf8'));
+    const lost = (summary.notes as string[] | undefined)?.join('\n') ?? '';
+    expect(run.stderr() + lost).not.toMatch(/brief lost/);
+    expect(summary.fleet.open).toBe(10);
+    expect(summary.errors['agent.lost']).toBe(10);
+    await Promise.all([brief.exit, long.exit]);
+  }, 60_000);
+
   it('come back to a coordinator that restarts on the same port, and run its next run', async () => {
     const first = startCli(['run', script('long.storm', 'vus 10\nwait 60s\n'), '--agents', '1', '--listen', '127.0.0.1:0', '--token', TOKEN]);
     const url = waitingAt.exec(await waitForOutput(first.stderr, waitingAt, 20_000))![1]!;

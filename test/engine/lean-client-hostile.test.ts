@@ -5,40 +5,9 @@ import { createHash } from 'node:crypto';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { classifyError } from '../../console/engine/classify-error.ts';
-import { LeanClient, type LeanOptions, type SocketSink } from '../../console/engine/lean-client.ts';
+import { LeanClient, type LeanOptions } from '../../console/engine/lean-client.ts';
+import { Recorder } from '../helpers/lean-recorder.ts';
 import { eventually } from '../helpers/test-client.ts';
-
-type SinkEvent =
-  | { kind: 'open' }
-  | { kind: 'message'; data: Buffer; isBinary: boolean }
-  | { kind: 'error'; error: Error & { code?: string } }
-  | { kind: 'close'; code: number; reason: Buffer };
-
-/** A sink that keeps every event in order and lets a test wait for the nth of a kind. */
-class Recorder implements SocketSink {
-  readonly events: SinkEvent[] = [];
-  socketOpen(): void {
-    this.events.push({ kind: 'open' });
-  }
-  socketMessage(data: Buffer, isBinary: boolean): void {
-    this.events.push({ kind: 'message', data: Buffer.from(data), isBinary });
-  }
-  socketError(error: Error & { code?: string }): void {
-    this.events.push({ kind: 'error', error });
-  }
-  socketClose(code: number, reason: Buffer): void {
-    this.events.push({ kind: 'close', code, reason: Buffer.from(reason) });
-  }
-  of<K extends SinkEvent['kind']>(kind: K): Array<Extract<SinkEvent, { kind: K }>> {
-    return this.events.filter((event): event is Extract<SinkEvent, { kind: K }> => event.kind === kind);
-  }
-  nth<K extends SinkEvent['kind']>(kind: K, n = 1): Promise<Extract<SinkEvent, { kind: K }>> {
-    return eventually(() => this.of(kind)[n - 1], 5000, 5);
-  }
-  kinds(): string[] {
-    return this.events.map((event) => event.kind);
-  }
-}
 
 /** A frame the client sent, unmasked. */
 interface ClientFrame {

@@ -32,6 +32,7 @@ export interface VuHost {
   onFailure(vu: VirtualUser, errorClass: ErrorClass): void;
   /** An open connection ended; `errorClass` is null when the engine ended it on purpose. */
   onDrop(vu: VirtualUser, errorClass: ErrorClass | null, reason: EndReason | null): void;
+  /** `data` may be lent by the connection: valid until the call returns. */
   onMessage(vu: VirtualUser, data: Buffer, isBinary: boolean): void;
 }
 

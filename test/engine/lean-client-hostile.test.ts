@@ -343,3 +343,35 @@ describe('LeanClient reading frames off a raw server', { timeout: 10_000 }, () =
     expect(sink.of('error')).toEqual([]);
   });
 });
+
+describe('LeanClient sharing one read buffer between sockets', { timeout: 10_000 }, () => {
+  it('keeps a half-read frame and a pending fragment of one socket intact while another socket reads in between', async () => {
+    const peers: Peer[] = [];
+    const server = await rawServer((p) => {
+      p.socket.write(upgraded(p));
+      peers.push(p);
+    });
+    const a = dial(server.url).sink;
+    await a.nth('open');
+    const b = dial(server.url).sink;
+    await b.nth('open');
+    const [pa, pb] = peers as [Peer, Peer];
+    const framed = frame(1, `a:${'y'.repeat(300)}`);
+    const other = Buffer.from(Array.from({ length: 50_000 }, (_, i) => (i * 13) & 0xff));
+    // A: a message in two fragments and the first fragment of another; B then fills the shared
+    // buffer; A: the last fragment and half a frame; B again; then the rest of A's frame
+    pa.socket.write(Buffer.concat([frame(1, 'frag-', { fin: false }), frame(0, 'ment'), frame(1, 'part-', { fin: false })]));
+    await a.nth('message');
+    pb.socket.write(frame(2, other));
+    await b.nth('message');
+    pa.socket.write(Buffer.concat([frame(0, 'ial'), framed.subarray(0, 120)]));
+    await a.nth('message', 2);
+    pb.socket.write(frame(1, 'b-text'));
+    await b.nth('message', 2);
+    pa.socket.write(framed.subarray(120));
+    await a.nth('message', 3);
+    expect(a.of('message').map((m) => m.data.toString())).toEqual(['frag-ment', 'part-ial', `a:${'y'.repeat(300)}`]);
+    expect(b.of('message')[0]!.data.equals(other)).toBe(true);
+    expect(b.of('message')[1]!.data.toString()).toBe('b-text');
+  });
+});

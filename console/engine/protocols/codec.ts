@@ -40,7 +40,7 @@ export interface Codec {
   init(): CodecState;
   /** Frames to send right after the upgrade; `connect` is the rendered connect payload template (or null). Returns whether the user is ready at once. */
   onUpgrade(state: CodecState, connect: string | null): { frames: OutFrame[]; isReady: boolean };
-  /** Decodes one received frame. Never throws. */
+  /** Decodes one received frame. Never throws. `data` may be lent (valid only during the call): a codec that keeps bytes across frames copies them. */
   decode(state: CodecState, data: Buffer, isBinary: boolean): CodecEvent[];
   /** Encodes an application message from its rendered template (see each preset for the form); `ackId` asks the server to acknowledge it, where the protocol can. */
   encode(state: CodecState, text: string, ackId?: number): OutFrame[];

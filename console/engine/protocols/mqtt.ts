@@ -101,7 +101,8 @@ export function mqttCodec(options: CodecOptions): Codec {
         s.parser = parser;
       }
       s.received.length = 0;
-      s.parser.parse(data);
+      // the parser keeps a packet that spans frames, and a frame may be lent (lean-client.ts): its own copy
+      s.parser.parse(Buffer.from(data));
       const events: CodecEvent[] = [];
       for (const packet of s.received) {
         if (packet.cmd === 'error') events.push({ kind: 'error', errorClass: 'mqtt.bad_packet', message: 'a frame mqtt-packet cannot parse', isFatal: true });

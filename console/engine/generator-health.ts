@@ -45,12 +45,16 @@ export class HealthMonitor {
   readonly baselineRss = process.memoryUsage.rss();
   private lastMemory = { rss: this.baselineRss, heapUsed: 0 };
 
+  private isStarted = false;
+
   start(): void {
     this.delay.enable();
+    this.isStarted = true;
   }
 
   stop(): void {
     this.delay.disable();
+    this.isStarted = false;
   }
 
   /** Closes the interval and returns its health. */
@@ -69,11 +73,14 @@ export class HealthMonitor {
       // keep the last known values
     }
     const hasSamples = this.delay.count > 0;
-    const loopDelayP99Ms = hasSamples ? loopDelayMs(this.delay.percentile(99)) : 0;
+    // no timer ran in the whole interval (a sample is asked for by a message, which a loop busy
+    // reading sockets still reads): the loop was late by the whole interval, not by nothing
+    const stalledMs = this.isStarted && !hasSamples && elapsedMs > 5 * LOOP_SAMPLE_MS ? loopDelayMs(elapsedMs * 1e6) : 0;
+    const loopDelayP99Ms = hasSamples ? loopDelayMs(this.delay.percentile(99)) : stalledMs;
     const health: GeneratorHealth = {
-      loopDelayP50Ms: hasSamples ? loopDelayMs(this.delay.percentile(50)) : 0,
+      loopDelayP50Ms: hasSamples ? loopDelayMs(this.delay.percentile(50)) : stalledMs,
       loopDelayP99Ms,
-      loopDelayMaxMs: hasSamples ? loopDelayMs(this.delay.max) : 0,
+      loopDelayMaxMs: hasSamples ? loopDelayMs(this.delay.max) : stalledMs,
       utilization: elu.utilization,
       cpuPercent: ((cpu.user + cpu.system) / 1000 / elapsedMs) * 100,
       rssBytes: memory.rss,

@@ -58,6 +58,15 @@ describe("the generator's loop-delay monitor", () => {
     expect(health.loopDelayP99Ms).toBeGreaterThanOrEqual(17);
     expect(health.loopDelayP99Ms).toBeLessThanOrEqual(23);
   }, 15_000);
+
+  it('reports an interval in which no timer ran at all (sampled from inside a 300 ms block) as 300 ms late and saturated', () => {
+    monitor.sample(0);
+    busyWait(300);
+    const health = monitor.sample(0);
+    expect(health.loopDelayP99Ms).toBeGreaterThanOrEqual(290);
+    expect(health.loopDelayMaxMs).toBeGreaterThanOrEqual(290);
+    expect(health.isSaturated).toBe(true);
+  });
 });
 
 describe.each(['uws', 'ws'] as const)("the server's loop-delay monitor, through /stats (%s)", (engine) => {

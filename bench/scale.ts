@@ -8,7 +8,9 @@
  * binary and libraries that all the processes share once per process (about 40 MiB each),
  * PSS splits them among the processes that share them, so its sum is what the host holds.
  * Saturation is told per phase from the NDJSON series, each second in the phase its middle falls in.
- * Bounded to 5 minutes; on 2 cores the connect ramp saturates the generator, and says so.
+ * Then the floor does the same (scale-floor.ts: minimal ws clients in as many processes, judged
+ * by the same rule), so a phase that saturates it too is the host's work, not the generator's.
+ * Bounded to 5 minutes each; on 2 cores the connect ramp saturates the generator, and says so.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -16,10 +18,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Snapshot } from '../console/engine/snapshot.ts';
+import { cpuOf, hostCpu } from './proc-stats.ts';
+import { type CpuSample, cpuIn, type Phase, runScaleFloor } from './scale-floor.ts';
 
 const BIN = fileURLToPath(new URL('../console/bin.mjs', import.meta.url));
 const COUNT = Number(process.env.BENCH_SCALE ?? 100_000);
 const PROCESSES = Number(process.env.BENCH_SCALE_PROCESSES ?? 6);
+const RATE = 4000;
 const MiB = 1048576;
 
 interface Memory {
@@ -33,27 +38,6 @@ interface Sample {
   processes: number;
   /** CPU seconds so far: the generator's processes, the bundled servers', and the host's busy and total time. */
   cpu: { generator: number; servers: number; hostBusy: number; hostTotal: number };
-}
-
-const TICK = 100; // clock ticks per second of /proc's CPU times (USER_HZ)
-
-/** The CPU seconds a process has used (user + system), 0 once it is gone. */
-function cpuOf(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / TICK;
-  } catch {
-    return 0;
-  }
-}
-
-/** The host's busy and total CPU seconds over all cores, from /proc/stat. */
-function hostCpu(): { busy: number; total: number } {
-  const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/);
-  const [user, nice, system, idle, iowait, irq, softirq, steal] = fields.map(Number) as number[];
-  const busy = user! + nice! + system! + irq! + softirq! + steal!;
-  return { busy: busy / TICK, total: (busy + idle! + iowait!) / TICK };
 }
 
 function memoryOfPid(pid: number): Memory {
@@ -128,7 +112,7 @@ export async function runScaleBench(): Promise<void> {
   writeFileSync(
     script,
     [
-      'rate 4000/s',
+      `rate ${RATE}/s`,
       `vus ${COUNT}`,
       `await open ${COUNT} timeout 200s`,
       'mark quiet',
@@ -223,27 +207,46 @@ export async function runScaleBench(): Promise<void> {
   ]);
   // where the host's two cores went in each phase: a generator starved by the servers and the
   // kernel is saturated as surely as one busy with its own work, and this says which it is
-  const cpuIn = (from: number, to: number): Record<string, string> => {
-    const inside = samples.filter((x) => x.atMs >= from && x.atMs <= to);
-    const [a, b] = [inside[0], inside.at(-1)];
-    if (!a || !b || b.atMs <= a.atMs) return { 'host busy': '—', generator: '—', servers: '—' };
-    const seconds = (b.atMs - a.atMs) / 1000;
-    const cores = (x: number): string => `${(x / seconds).toFixed(2)} cores`;
-    return {
-      'host busy': `${(((b.cpu.hostBusy - a.cpu.hostBusy) / (b.cpu.hostTotal - a.cpu.hostTotal)) * 100).toFixed(0)}%`,
-      generator: cores(b.cpu.generator - a.cpu.generator),
-      servers: cores(b.cpu.servers - a.cpu.servers),
-    };
-  };
-  const phases: Array<[string, number, number, string]> = [
-    ['ramp', 0, quietAt, `${COUNT.toLocaleString('en-US')} connects at 4,000/s`],
+  const cpu: CpuSample[] = samples.map((x) => ({ atMs: x.atMs, ...x.cpu }));
+  const phases: Phase[] = [
+    ['ramp', 0, quietAt, `${COUNT.toLocaleString('en-US')} connects at ${RATE.toLocaleString('en-US')}/s`],
     ['quiet', quietAt, steadyAt, 'idle fleet'],
     ['steady', steadyAt, burstAt, `3 broadcasts 2 s apart (${(COUNT / 2).toLocaleString('en-US')} frames/s)`],
     ['burst', burstAt, chaosAt, `3 broadcasts at once (${(3 * COUNT).toLocaleString('en-US')} frames)`],
     ['chaos', chaosAt, endAt, `${(COUNT / 10).toLocaleString('en-US')} reset, reconnecting within 100 ms`],
   ];
-  console.table(phases.map(([name, from, to, what]) => ({ phase: name, what, 'saturated s': phase(from, to), ...cpuIn(from, to) })));
+  // the floor: minimal ws clients doing the same, judged by the same rule (scale-floor.ts)
+  console.log(
+    `  the floor: ${COUNT.toLocaleString('en-US')} minimal ws clients in ${PROCESSES} processes against ${PROCESSES} bundled servers, the same phases`,
+  );
+  const floor = await runScaleFloor(COUNT, PROCESSES, RATE);
+  const floorPhase = new Map(floor.phases.map(([name, from, to]) => [name, cpuIn(floor.cpu, from, to)]));
+  console.table(
+    phases.map(([name, from, to, what]) => {
+      const ours = cpuIn(cpu, from, to);
+      const theirs = floorPhase.get(name)!;
+      return {
+        phase: name,
+        what,
+        'saturated s': phase(from, to),
+        'floor saturated s': floor.saturated[name],
+        'host busy': `${ours['host busy']} / ${theirs['host busy']}`,
+        'generator cores': `${ours.generator} / ${theirs.generator}`,
+        'servers cores': `${ours.servers} / ${theirs.servers}`,
+      };
+    }),
+  );
+  console.log(
+    `  (host busy and cores: sockstorm / floor) floor: ${floor.received.toLocaleString('en-US')} of ${floor.expected.toLocaleString('en-US')} broadcasts received, recovered in ${floor.recoveredMs === null ? '—' : `${(floor.recoveredMs / 1000).toFixed(1)} s`}`,
+  );
   const outsideRamp = phases.slice(1).map(([name, from, to]) => [name, phase(from, to)] as const);
   const saturatedOutside = outsideRamp.filter(([, p]) => !p.startsWith('0/')).map(([name]) => name);
+  const floorOutside = phases
+    .slice(1)
+    .filter(([name]) => !floor.saturated[name]!.startsWith('0/'))
+    .map(([name]) => name);
   console.log(`goal: saturated only during the connect ramp: ${saturatedOutside.length === 0 ? 'met' : `MISSED (also in ${saturatedOutside.join(', ')})`}`);
+  console.log(
+    `  the floor, by the same rule: ${floorOutside.length === 0 ? 'saturated only during the connect ramp' : `saturated also in ${floorOutside.join(', ')}`}`,
+  );
 }

@@ -52,21 +52,25 @@ export async function ensureBundles(entries = ENTRIES) {
     const esbuild = await import('esbuild');
     const temp = `${dir}.tmp-${process.pid}`;
     mkdirSync(cache, { recursive: true });
-    await esbuild.build({
-      entryPoints: Object.fromEntries(Object.entries(entries).map(([name, path]) => [name, join(ROOT, path)])),
-      outdir: temp,
-      bundle: true,
-      splitting: true,
-      format: 'esm',
-      platform: 'node',
-      target: 'node20',
-      packages: 'external',
-      jsx: 'automatic',
-      outExtension: { '.js': '.mjs' },
-      chunkNames: 'chunk-[hash]',
-      banner: { js: `globalThis.__SOCKSTORM_BUNDLE__ = ${JSON.stringify({ root: ROOT, dir })};` },
-      logLevel: 'silent',
-    });
+    // the build's esbuild service process would otherwise live as long as the run (a child
+    // that the scale bench counted among the generator's processes)
+    await esbuild
+      .build({
+        entryPoints: Object.fromEntries(Object.entries(entries).map(([name, path]) => [name, join(ROOT, path)])),
+        outdir: temp,
+        bundle: true,
+        splitting: true,
+        format: 'esm',
+        platform: 'node',
+        target: 'node20',
+        packages: 'external',
+        jsx: 'automatic',
+        outExtension: { '.js': '.mjs' },
+        chunkNames: 'chunk-[hash]',
+        banner: { js: `globalThis.__SOCKSTORM_BUNDLE__ = ${JSON.stringify({ root: ROOT, dir })};` },
+        logLevel: 'silent',
+      })
+      .finally(() => esbuild.stop());
     writeFileSync(join(temp, 'build.json'), `${JSON.stringify({ builtAt: new Date().toISOString(), entries })}\n`);
     // another process may have built the same sources meanwhile: either copy will do
     try {

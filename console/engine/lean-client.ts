@@ -99,6 +99,7 @@ export class LeanClient {
   private closeCode = 1006;
   private closeReason = EMPTY;
   private closeTimer: NodeJS.Timeout | null = null;
+  private readonly isSecure: boolean;
 
   /** Throws, as `ws` does, for a URL it cannot dial; everything later arrives at `sink`. */
   constructor(
@@ -119,6 +120,7 @@ export class LeanClient {
     if (parsed.hash) throw new SyntaxError('The URL contains a fragment identifier');
     const host = parsed.hostname.startsWith('[') ? parsed.hostname.slice(1, -1) : parsed.hostname;
     const port = Number(parsed.port) || (isSecure ? 443 : 80);
+    this.isSecure = isSecure;
     this.protocols = protocols;
     this.maxPayload = options.maxPayload ?? 100 * 1024 * 1024;
     const key = nextKey();
@@ -166,6 +168,14 @@ export class LeanClient {
     if (this.readyState === 3) return;
     this.readyState = 2;
     this.socket.destroy();
+  }
+
+  /** Drops the connection with a TCP RST, as a crashed peer or a middlebox does (wss:// has no RST of its own: a plain drop). */
+  reset(): void {
+    if (this.readyState === 3) return;
+    if (this.isSecure || this.socket.connecting || this.socket.destroyed) return this.terminate();
+    this.readyState = 2;
+    this.socket.resetAndDestroy();
   }
 
   pause(): void {

@@ -45,6 +45,8 @@ export interface Connection {
   send(data: string | Buffer): void;
   close(code?: number, reason?: string): void;
   terminate(): void;
+  /** Drops with a TCP RST where it can (the lean client); `ws` has none and terminates. */
+  reset?(): void;
   pause(): void;
   resume(): void;
 }
@@ -213,7 +215,7 @@ export class VirtualUser implements SocketSink {
     return Buffer.byteLength(text);
   }
 
-  /** Ends the connection on purpose: `reset` drops TCP without a close frame. */
+  /** Ends the connection on purpose: `reset` drops TCP with an RST, without a close frame. */
   end(reason: EndReason, mode: 'reset' | 'close'): void {
     if (this.retryTimer) {
       clearTimeout(this.retryTimer);
@@ -228,7 +230,9 @@ export class VirtualUser implements SocketSink {
     // leave `open` at once, so counts and recovery see the cut now, not a tick later
     const wasOpen = this.state === 'open';
     if (wasOpen) this.move('closing');
-    if (mode === 'reset' || !wasOpen) this.ws.terminate();
+    if (!wasOpen) this.ws.terminate();
+    else if (mode === 'reset' && this.ws.reset) this.ws.reset();
+    else if (mode === 'reset') this.ws.terminate();
     else this.ws.close(reason === 'kill' ? 1001 : 1000, reason === 'kill' ? 'chaos' : reason === 'churn' ? 'session end' : 'sockstorm done');
   }
 

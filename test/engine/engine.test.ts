@@ -179,4 +179,33 @@ describe('engine against a plain ws server', () => {
       await new Promise((resolve) => wss.close(resolve));
     }
   });
+
+  it('kills with reset as a TCP RST (the server reads ECONNRESET) and with close as a close frame 1001 "chaos"', async () => {
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await new Promise((resolve) => wss.once('listening', resolve));
+    const resets: string[] = [];
+    const closes: Array<[number, string]> = [];
+    wss.on('connection', (ws, request) => {
+      request.socket.on('error', (error: Error & { code?: string }) => resets.push(error.code ?? error.message));
+      ws.on('close', (code, reason) => closes.push([code, reason.toString()]));
+    });
+    const port = (wss.address() as { port: number }).port;
+    const engine = await engines.start({ target: `ws://127.0.0.1:${port}/`, ratePerSec: 1000, snapshotIntervalMs: 250, reconnect: { kind: 'off' } });
+    try {
+      await engine.dispatch({ type: 'set-target', count: 20 });
+      await eventually(() => engine.live().open === 20 && wss.clients.size === 20, 10_000);
+      await engine.dispatch({ type: 'kill', percent: 25, mode: 'reset', victims: 'oldest' });
+      await eventually(() => closes.length === 5, 10_000);
+      expect(resets).toEqual(Array(5).fill('ECONNRESET'));
+      expect(closes.every(([code]) => code === 1006)).toBe(true);
+      // a quarter of the 15 still open, rounded
+      await engine.dispatch({ type: 'kill', percent: 25, mode: 'close', victims: 'oldest' });
+      await eventually(() => closes.length === 9, 10_000);
+      expect(closes.slice(5)).toEqual(Array(4).fill([1001, 'chaos']));
+      expect(resets).toHaveLength(5);
+    } finally {
+      await engine.stop();
+      await new Promise((resolve) => wss.close(resolve));
+    }
+  }, 20_000);
 });

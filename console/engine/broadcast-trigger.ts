@@ -3,6 +3,8 @@
  * request to a real target (`--broadcast-http`), or as a frame a VU sends that the target
  * fans out (`--broadcast-send`). Each returns a plain outcome; none throws.
  */
+import http from 'node:http';
+import https from 'node:https';
 import type { AdminApi } from './admin-client.ts';
 
 /** One broadcast request of the `broadcast` command. */
@@ -57,25 +59,50 @@ export function adminTrigger(admin: AdminApi): BroadcastTrigger {
   };
 }
 
+/**
+ * One request, its body drained; rejects with the socket's own error (`connect ECONNREFUSED
+ * 127.0.0.1:8080`). node:http rather than fetch: fetch refuses ports browsers block (6000,
+ * 6665-6669, 10080 ...) and hides every cause behind "fetch failed".
+ */
+function request(method: string, url: URL, body: string | undefined, timeoutMs: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const send = url.protocol === 'https:' ? https.request : http.request;
+    const req = send(
+      url,
+      { method, headers: body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      (response) => {
+        response.resume();
+        response.once('end', () => resolve(response.statusCode ?? 0));
+        response.once('error', reject);
+      },
+    );
+    req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    req.once('error', reject);
+    req.end(body);
+  });
+}
+
 /** Through an HTTP request, `METHOD URL [BODY]`, once per message. */
-export function httpTrigger(spec: string): BroadcastTrigger {
-  const [method, url, ...body] = spec.trim().split(/\s+/);
+export function httpTrigger(spec: string, timeoutMs = 5000): BroadcastTrigger {
+  const [method, target, ...body] = spec.trim().split(/\s+/);
   const bodyTemplate = body.join(' ');
+  let url: URL | null = null;
+  try {
+    url = new URL(target ?? '');
+  } catch {
+    // said at the first broadcast, as every other failure of the trigger
+  }
   let n = 0;
   return {
     kind: 'http',
     async fire(order) {
+      if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:'))
+        return { ok: false, message: `broadcast request failed: ${target} is not an http:// or https:// URL` };
       for (let i = 0; i < order.count; i++) {
         const values = { n: ++n, topic: order.topic, size: order.sizeBytes, now: Date.now() };
         try {
-          const response = await fetch(url!, {
-            method,
-            body: bodyTemplate && method !== 'GET' ? renderTemplate(bodyTemplate, values) : undefined,
-            headers: { 'content-type': 'application/json' },
-            signal: AbortSignal.timeout(5000),
-          });
-          await response.arrayBuffer();
-          if (!response.ok) return { ok: false, message: `broadcast request answered HTTP ${response.status}` };
+          const status = await request(method!, url, bodyTemplate && method !== 'GET' ? renderTemplate(bodyTemplate, values) : undefined, timeoutMs);
+          if (status < 200 || status > 299) return { ok: false, message: `broadcast request answered HTTP ${status}` };
         } catch (error) {
           return { ok: false, message: `broadcast request failed: ${(error as Error).message}` };
         }

@@ -32,7 +32,10 @@ export interface HostFacts {
   nofileHard: number | null;
   /** Raw sysctl values (whitespace-separated numbers). */
   sysctl: Record<SysctlName, number[] | null>;
+  /** What the process may still use: the host's MemAvailable, or its cgroup's room when that is less. */
   memAvailableBytes: number | null;
+  /** Whether a cgroup (a container's memory limit) set `memAvailableBytes`, not the host. */
+  isMemoryCgroupBound: boolean;
   uid: number | null;
   hasSysResource: boolean;
   hasNetAdmin: boolean;
@@ -77,8 +80,49 @@ export function parseMemAvailable(text: string | null): number | null {
   return match ? Number(match[1]) * 1024 : null;
 }
 
-/** Reads every fact from `procRoot` (default /proc) for process `pid` (default self). */
-export function readFacts(procRoot = '/proc', pid: number | 'self' = 'self'): HostFacts {
+// a cgroup "limit" this large is none (v1 writes 2^63 rounded down to a page)
+const NO_LIMIT = 2 ** 60;
+
+/**
+ * The memory a process's cgroup still allows it, from its /proc/PID/cgroup text and the cgroup
+ * mount (`cgroupRoot`, /sys/fs/cgroup): v2's memory.max less memory.current, or v1's
+ * memory.limit_in_bytes less memory.usage_in_bytes, each less the inactive page cache the
+ * kernel reclaims before it kills (as Kubernetes counts a working set). Its own directory is
+ * looked for first, then the mount's root (a container's cgroup namespace shows its own group
+ * as the root). Null when no limit is set or none can be read.
+ */
+export function cgroupMemoryAvailable(cgroupText: string | null, cgroupRoot: string): number | null {
+  if (!cgroupText) return null;
+  const lines = cgroupText.split('\n').map((line) => line.split(':'));
+  const v1 = lines.find((f) => f.length >= 3 && f[1]!.split(',').includes('memory'));
+  const v2 = lines.find((f) => f.length >= 3 && f[0] === '0' && f[1] === '');
+  const groups: Array<[dir: string, limit: string, usage: string, inactive: string]> = [];
+  if (v1)
+    for (const dir of [join(cgroupRoot, 'memory', v1[2]!), join(cgroupRoot, 'memory')])
+      groups.push([dir, 'memory.limit_in_bytes', 'memory.usage_in_bytes', 'total_inactive_file']);
+  if (v2) for (const dir of [join(cgroupRoot, v2[2]!), cgroupRoot]) groups.push([dir, 'memory.max', 'memory.current', 'inactive_file']);
+  for (const [dir, limitFile, usageFile, inactiveKey] of groups) {
+    const limitText = read(join(dir, limitFile))?.trim();
+    if (limitText === undefined) continue;
+    const limit = limitText === 'max' ? Infinity : Number(limitText);
+    if (!Number.isFinite(limit) || limit >= NO_LIMIT) return null;
+    const usage = Number(read(join(dir, usageFile))?.trim() ?? Number.NaN);
+    const inactive = Number(new RegExp(`^${inactiveKey} (\\d+)$`, 'm').exec(read(join(dir, 'memory.stat')) ?? '')?.[1] ?? 0);
+    return Number.isFinite(usage) ? Math.max(0, limit - Math.max(0, usage - inactive)) : limit;
+  }
+  return null;
+}
+
+/**
+ * Reads every fact from `procRoot` (default /proc) for process `pid` (default self), and the
+ * cgroup's memory from `cgroupRoot` (/sys/fs/cgroup for the real /proc; inside a fixture tree,
+ * its `cgroup-fs` folder, so a test never reads the machine's).
+ */
+export function readFacts(
+  procRoot = '/proc',
+  pid: number | 'self' = 'self',
+  cgroupRoot = procRoot === '/proc' ? '/sys/fs/cgroup' : join(procRoot, 'cgroup-fs'),
+): HostFacts {
   const limits = parseLimits(read(join(procRoot, String(pid), 'limits')));
   const status = parseStatus(read(join(procRoot, String(pid), 'status')));
   const sysctl = {} as Record<SysctlName, number[] | null>;
@@ -90,7 +134,12 @@ export function readFacts(procRoot = '/proc', pid: number | 'self' = 'self'): Ho
     nofileSoft: limits.soft,
     nofileHard: limits.hard,
     sysctl,
-    memAvailableBytes: parseMemAvailable(read(join(procRoot, 'meminfo'))),
+    ...memory(parseMemAvailable(read(join(procRoot, 'meminfo'))), cgroupMemoryAvailable(read(join(procRoot, String(pid), 'cgroup')), cgroupRoot)),
     ...status,
   };
+}
+
+function memory(host: number | null, cgroup: number | null): Pick<HostFacts, 'memAvailableBytes' | 'isMemoryCgroupBound'> {
+  if (cgroup !== null && (host === null || cgroup < host)) return { memAvailableBytes: cgroup, isMemoryCgroupBound: true };
+  return { memAvailableBytes: host, isMemoryCgroupBound: false };
 }

@@ -122,7 +122,9 @@ export function capacityFor({ facts, connections, sourceAddresses, processes = 1
     ],
     ['ephemeral ports per destination', byPorts, sourceAddressAdvice(connections, ports, targetHost)],
     ['conntrack table', byConntrack, 'raise net.netfilter.nf_conntrack_max'],
-    ['memory', byMemory, 'more memory, or fewer connections per host'],
+    facts.isMemoryCgroupBound
+      ? ['memory (cgroup limit)', byMemory, "raise the container's memory limit, or run more agents with fewer users each"]
+      : ['memory', byMemory, 'more memory, or fewer connections per host'],
   ];
   const known = limits.filter((l): l is [string, number, string] => l[1] !== null);
   const least = known.reduce<[string, number, string] | null>((min, l) => (min === null || l[1] < min[1] ? l : min), null);
@@ -219,7 +221,7 @@ export function planFor(input: PlanInput): Finding[] {
   findings.push({
     id: 'memory',
     status: memory === null ? 'unknown' : memory >= neededMemory ? 'pass' : 'fail',
-    current: memory === null ? 'unknown' : `${Math.round(memory / 1048576)} MiB available`,
+    current: memory === null ? 'unknown' : `${Math.round(memory / 1048576)} MiB available${facts.isMemoryCgroupBound ? ' (cgroup limit)' : ''}`,
     recommended: `>= ${Math.round(neededMemory / 1048576)} MiB`,
     command: '',
     why: `about ${COST_PER_CONNECTION_BYTES / 1024} KiB per connection (generator RSS and kernel buffers)`,

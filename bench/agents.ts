@@ -128,7 +128,7 @@ export async function runAgentsBench(): Promise<void> {
       ['--agents', String(PARTS), '--listen', `${hosts.root}:0`, '--token', TOKEN, '--agents-timeout', '30'],
       (url) => {
         for (let i = 0; i < PARTS; i++)
-          hosts.sockstorm(i, ['agent', '--coordinator', url, '--token', TOKEN, '--insecure', '--name', `agent-${i}`, '--retry-for', '5']);
+          hosts.sockstorm(i, ['agent', '--coordinator', url, '--token', TOKEN, '--plaintext', '--name', `agent-${i}`, '--retry-for', '5']);
       },
     );
     const onWorkers = await runVariant('workers', ['--workers', String(PARTS)], null);

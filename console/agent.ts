@@ -21,7 +21,10 @@ export interface AgentFlags {
   token: string;
   name?: string;
   sourceAddresses?: string;
+  /** Accept any TLS certificate from the coordinator (a test certificate). */
   insecure?: boolean;
+  /** Allow plain ws:// to a coordinator on another host: the token and commands cross unencrypted. */
+  plaintext?: boolean;
   ca?: string;
   /** How long to keep trying to reach a coordinator, ms. @default 300000 */
   retryForMs?: number;
@@ -46,8 +49,8 @@ export function checkAgentFlags(flags: AgentFlags): string | null {
   }
   if (url.protocol !== 'ws:' && url.protocol !== 'wss:') return `--coordinator must be ws:// or wss://, not ${url.protocol}`;
   // the token and every command would cross the network in the clear
-  if (url.protocol === 'ws:' && !isLoopback(url.hostname) && !flags.insecure)
-    return `--coordinator ${flags.coordinator} is plain ws:// to another host: use wss:// (the coordinator's --tls-cert), or --insecure on a network you trust`;
+  if (url.protocol === 'ws:' && !isLoopback(url.hostname) && !flags.plaintext)
+    return `--coordinator ${flags.coordinator} is plain ws:// to another host: use wss:// (the coordinator's --tls-cert), or --plaintext on a network you trust`;
   if (!flags.token || flags.token.length < 16) return "--token (or SOCKSTORM_TOKEN) is required: the coordinator's, at least 16 characters";
   return null;
 }

@@ -148,12 +148,22 @@ program
   .option('--token <token>', "the coordinator's --token (default: $SOCKSTORM_TOKEN, which keeps it out of the process list)")
   .option('--name <name>', 'how the coordinator calls this agent (default: $JOB_COMPLETION_INDEX, else the host name)')
   .option('--source-addresses <list>', "local addresses to spread this agent's users over")
-  .option('--insecure', 'allow plain ws:// to a coordinator on another host, and any TLS certificate')
+  .option('--plaintext', 'allow plain ws:// to a coordinator on another host (the token crosses unencrypted: a network you trust)')
+  .option('--insecure', 'accept any TLS certificate from a wss:// coordinator (a test certificate; --ca is the way for a private CA)')
   .option('--ca <file>', "a PEM CA that signed the coordinator's certificate")
   .option('--retry-for <seconds>', 'how long to keep trying to reach a coordinator (default: 300)')
   .addHelpText('after', exitCodeHelp([EXIT.passed, EXIT.error, EXIT.invalid]))
   .action(
-    async (flags: { coordinator: string; token?: string; name?: string; sourceAddresses?: string; insecure?: boolean; ca?: string; retryFor?: string }) => {
+    async (flags: {
+      coordinator: string;
+      token?: string;
+      name?: string;
+      sourceAddresses?: string;
+      plaintext?: boolean;
+      insecure?: boolean;
+      ca?: string;
+      retryFor?: string;
+    }) => {
       const { runAgent } = await import('./agent.ts');
       const retryFor = flags.retryFor === undefined ? undefined : Number(flags.retryFor);
       if (retryFor !== undefined && !(retryFor > 0))

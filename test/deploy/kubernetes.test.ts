@@ -140,8 +140,8 @@ describe('console/deploy/kubernetes', () => {
     const spec = service.spec as ServiceSpec;
     expect(url.hostname).toBe(service.metadata.name);
     expect(Number(url.port)).toBe(spec.ports[0]!.port);
-    // plain ws:// to another host is refused without --insecure
-    if (url.protocol === 'ws:') expect(agent.args).toContain('--insecure');
+    // plain ws:// to another host is refused without --plaintext
+    if (url.protocol === 'ws:') expect(agent.args).toContain('--plaintext');
     const target = spec.ports[0]!.targetPort;
     const containerPort = typeof target === 'number' ? target : coordinator.ports?.find((p) => p.name === target)?.containerPort;
     expect(containerPort).toBe(Number(flag(coordinator.args, '--listen')!.split(':').pop()));

@@ -31,7 +31,7 @@ describe('a run over three agents on three hosts', () => {
   }
 
   const agent = (index: number, url: string, token = TOKEN) =>
-    hosts.sockstorm(index, ['agent', '--coordinator', url, '--token', token, '--insecure', '--name', `agent-${index}`, '--retry-for', '5']);
+    hosts.sockstorm(index, ['agent', '--coordinator', url, '--token', token, '--plaintext', '--name', `agent-${index}`, '--retry-for', '5']);
 
   it('holds exact counts the server agrees with, kills exactly 20% across agents, and every broadcast reaches everyone', async () => {
     const json = join(dir, 'three.json');

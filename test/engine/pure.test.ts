@@ -8,6 +8,7 @@ import { reconnectDelayMs } from '../../console/engine/reconnect-policy.ts';
 import { chooseVictims, shareOf } from '../../console/engine/victims.ts';
 import { decodeBuffer, decodeFrame } from '../../console/engine/frame-decoder.ts';
 import { encodeBroadcast } from '../../target-server/protocol.ts';
+import { checkAgentFlags } from '../../console/agent.ts';
 
 describe('reconnectDelayMs', () => {
   it('gives null for off, 0 for immediate and the delay for fixed', () => {
@@ -191,5 +192,18 @@ describe('decodeFrame', () => {
     expect(decodeBuffer(Buffer.from(escaped), null)).toEqual({ kind: 'fanout', topic: 'a"b', seq: 7, tsMs: 5 });
     expect(decodeBuffer(Buffer.from('{"t":"bcast","topic":"x","seq":"no","ts":1,"data":1}'), null)).toEqual({ kind: 'other' });
     expect(decodeBuffer(Buffer.from('{"t":"rtt","id":1,"at":3}'), null)).toEqual({ kind: 'rtt', atMs: 3 });
+  });
+});
+
+describe("an agent's flags", () => {
+  const token = 'a-token-of-16-chars';
+  it('refuses plain ws:// to another host unless --plaintext, and --insecure is not --plaintext', () => {
+    expect(checkAgentFlags({ coordinator: 'ws://coordinator:7400', token })).toContain('use wss://');
+    expect(checkAgentFlags({ coordinator: 'ws://coordinator:7400', token })).toContain('--plaintext');
+    expect(checkAgentFlags({ coordinator: 'ws://coordinator:7400', token, insecure: true })).toContain('--plaintext');
+    expect(checkAgentFlags({ coordinator: 'ws://coordinator:7400', token, plaintext: true })).toBeNull();
+    expect(checkAgentFlags({ coordinator: 'ws://127.0.0.1:7400', token })).toBeNull();
+    expect(checkAgentFlags({ coordinator: 'wss://coordinator:7400', token })).toBeNull();
+    expect(checkAgentFlags({ coordinator: 'wss://coordinator:7400', token: 'short' })).toContain('at least 16 characters');
   });
 });

@@ -23,6 +23,8 @@ beforeAll(async () => {
       io.emit('tick', message);
     });
     socket.on('hello', (_: unknown, ack?: (answer: unknown) => void) => ack?.({ ok: true }));
+    // a binary event: its header, then two attachments as binary frames
+    socket.on('relay-binary', (message: { ts: number; n: number }) => io.emit('blob', { ...message, head: Buffer.from([1, 2, 3]), tail: Buffer.alloc(70_000, 7) }));
   });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   url = `ws://127.0.0.1:${(http.address() as AddressInfo).port}/`;
@@ -94,5 +96,23 @@ describe('the Socket.IO preset against a real socket.io server', () => {
     const s = await nextSnapshot(engine, (snap) => snap.latency.rtt.count >= 30, 10_000);
     expect(s.totals.probesReceived).toBe(s.latency.rtt.count);
     expect(s.latency.rtt.p50).toBeGreaterThan(0);
+  }, 30_000);
+
+  it('decodes binary events (a header and its attachments, user by user) for fan-out and checks', async () => {
+    const engine = await engines.start({ ...options(), broadcastSend: 'relay-binary {"ts":{{now}},"n":{{n}}}' });
+    await engine.dispatch({ type: 'connect-payload', template: '{"token":"good"}' });
+    await engine.dispatch({ type: 'check', check: { name: 'head-is-bytes', path: 'head.type', op: '==', value: 'Buffer' } });
+    await engine.dispatch({ type: 'set-target', count: 200 });
+    await eventually(() => engine.live().open === 200, 10_000);
+    await engine.dispatch({ type: 'broadcast', count: 3, sizeBytes: 8 });
+    const s = await nextSnapshot(engine, (snap) => snap.broadcastsSettled >= 3, 15_000);
+    expect(s.broadcasts.map((b) => [b.topic, b.receivers])).toEqual([
+      ['blob', 200],
+      ['blob', 200],
+      ['blob', 200],
+    ]);
+    expect(s.totals.missed).toBe(0);
+    expect(s.checks['head-is-bytes']).toEqual({ passes: 600, fails: 0 });
+    expect(s.errors).toEqual({});
   }, 30_000);
 });

@@ -5,15 +5,21 @@
  * pings are answered with pongs (otherwise the server drops the user after its ping timeout).
  * Messages are `EVENT [JSON]` (`chat {"text":"hi"}` emits `chat`); a received event's first
  * argument is its payload for fan-out and checks, its name the topic. Packets are read and
- * written with the official engine.io-parser and socket.io-parser (one shared decoder: text
- * packets decode at once, so no per-user parser state is kept).
+ * written with the official engine.io-parser and socket.io-parser: one shared decoder for text
+ * packets, which decode at once; a binary event (its header, then its attachments as binary
+ * frames of this user only) gets a decoder of the user's own until its last attachment.
  */
 import { decodePacket, encodePacket } from 'engine.io-parser';
 import { Decoder, Encoder, PacketType } from 'socket.io-parser';
 import type { Codec, CodecEvent, CodecOptions, OutFrame } from './codec.ts';
 
+type Packet = { type: number; data?: unknown; id?: number };
+
 interface State {
   connect: string | null;
+  /** This user's decoder while a binary event's attachments arrive, and what it decoded. */
+  binary: Decoder | null;
+  binaryDone: Packet | null;
 }
 
 const encoder = new Encoder();
@@ -46,7 +52,19 @@ export function socketIoCodec(options: CodecOptions): Codec {
     const packet = { type: PacketType.CONNECT, nsp, ...(auth ? { data: parseJson(auth) } : {}) };
     return engineMessage(String(encoder.encode(packet)[0]));
   };
-  const socketPacket = (text: string): CodecEvent[] => {
+  const socketPacket = (text: string, state: State): CodecEvent[] => {
+    const type = text.charCodeAt(0) - 48;
+    if (state.binary) {
+      // a text packet before the last attachment: the binary event is broken off
+      state.binary.destroy();
+      state.binary = null;
+      const rest = socketPacket(text, state);
+      return [
+        { kind: 'error', errorClass: 'socketio.bad_packet', message: 'a binary event was cut off by a text packet before its attachments', isFatal: false },
+        ...rest,
+      ];
+    }
+    if (type === PacketType.BINARY_EVENT || type === PacketType.BINARY_ACK) return binaryHeader(text, state);
     decoded = null;
     try {
       decoder.add(text);
@@ -55,13 +73,46 @@ export function socketIoCodec(options: CodecOptions): Codec {
       decoder.destroy();
       return [{ kind: 'error', errorClass: 'socketio.bad_packet', message: (error as Error).message, isFatal: false }];
     }
-    const packet = decoded as { type: number; data?: unknown; id?: number } | null;
+    const packet = decoded as Packet | null;
     if (!packet) {
-      // a binary event waits for attachments that come as frames of this user only: not
-      // spoken here, and the shared decoder must not wait for them on behalf of all users
+      // the shared decoder must never wait for attachments on behalf of all users
       decoder.destroy();
-      return [{ kind: 'error', errorClass: 'socketio.binary_unsupported', message: 'a binary Socket.IO event (not decoded)', isFatal: false }];
+      return [{ kind: 'error', errorClass: 'socketio.bad_packet', message: 'a packet the decoder did not finish', isFatal: false }];
     }
+    return fromPacket(packet);
+  };
+  // a binary event's header: this user's own decoder takes its attachments
+  const binaryHeader = (text: string, state: State): CodecEvent[] => {
+    const own = new Decoder();
+    own.on('decoded', (packet: Packet) => {
+      state.binaryDone = packet;
+    });
+    try {
+      own.add(text);
+    } catch (error) {
+      return [{ kind: 'error', errorClass: 'socketio.bad_packet', message: (error as Error).message, isFatal: false }];
+    }
+    state.binary = own;
+    return [];
+  };
+  const attachment = (data: Buffer, state: State): CodecEvent[] => {
+    if (!state.binary) return [{ kind: 'error', errorClass: 'socketio.bad_packet', message: 'a binary frame outside a binary event', isFatal: false }];
+    state.binaryDone = null;
+    try {
+      // the decoder keeps attachments until the last, and a frame may be lent: a copy
+      state.binary.add(Buffer.from(data));
+    } catch (error) {
+      state.binary.destroy();
+      state.binary = null;
+      return [{ kind: 'error', errorClass: 'socketio.bad_packet', message: (error as Error).message, isFatal: false }];
+    }
+    const packet = state.binaryDone as Packet | null;
+    if (!packet) return [];
+    state.binary = null;
+    state.binaryDone = null;
+    return fromPacket(packet);
+  };
+  const fromPacket = (packet: Packet): CodecEvent[] => {
     switch (packet.type) {
       case PacketType.CONNECT:
         return [{ kind: 'ready' }];
@@ -79,6 +130,7 @@ export function socketIoCodec(options: CodecOptions): Codec {
       case PacketType.EVENT: {
         const args = Array.isArray(packet.data) ? packet.data : [];
         const [event, payload] = [String(args[0]), args[1]];
+        // a binary argument reads as {"type":"Buffer","data":[...]} in checks and paths
         return [{ kind: 'message', text: typeof payload === 'string' ? payload : JSON.stringify(payload ?? null), topic: event }];
       }
       default:
@@ -95,14 +147,14 @@ export function socketIoCodec(options: CodecOptions): Codec {
       return url.toString();
     },
     protocols: (given) => given,
-    init: (): State => ({ connect: null }),
+    init: (): State => ({ connect: null, binary: null, binaryDone: null }),
     onUpgrade(state, connect) {
       // the server speaks first (the open packet); the namespace connect answers it
       (state as State).connect = connect;
       return { frames: [], isReady: false };
     },
     decode(state, data, isBinary) {
-      if (isBinary) return [];
+      if (isBinary) return attachment(data, state as State);
       const packet = decodePacket(data.toString('utf8'));
       switch (packet.type) {
         case 'open':
@@ -110,7 +162,7 @@ export function socketIoCodec(options: CodecOptions): Codec {
         case 'ping':
           return [{ kind: 'reply', frames: ['3'] }];
         case 'message':
-          return socketPacket(String(packet.data));
+          return socketPacket(String(packet.data), state as State);
         case 'close':
           return [{ kind: 'error', errorClass: 'socketio.closed', message: 'the server closed the Engine.IO session', isFatal: true }];
         case 'error':

@@ -1,9 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { mergeRecoveries } from '../../console/engine/merge-parts.ts';
 import { split, splitBy } from '../../console/engine/shell-commands.ts';
 import { eventually } from '../helpers/test-client.ts';
 import { useEngines } from '../helpers/engines.ts';
 import { nextSnapshot } from '../helpers/next-snapshot.ts';
+import { childrenOf } from '../helpers/process-tree.ts';
 
 describe('splitting over shards', () => {
   it('splits a target evenly and a kill in proportion to what each shard has open, exactly', () => {
@@ -56,6 +58,26 @@ describe('splitting over shards', () => {
 const engines = useEngines();
 
 describe('engine over two generator processes', () => {
+  it('asks for the next snapshot one interval after the last was built, so a part that answers late never makes a short interval', async () => {
+    const engine = await engines.start({ workers: 2, ratePerSec: 5000, snapshotIntervalMs: 400 }, 20);
+    const at: number[] = [];
+    const unsubscribe = engine.subscribe((s) => at.push(s.atMs));
+    // one shard frozen for 900 ms: the snapshot asked for meanwhile is built when it answers
+    const shard = childrenOf(process.pid).find((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('shard'))!;
+    expect(shard).toBeGreaterThan(0);
+    await eventually(() => at.length >= 2, 5000);
+    const before = at.length;
+    process.kill(shard, 'SIGSTOP');
+    await new Promise((resolve) => setTimeout(resolve, 900));
+    process.kill(shard, 'SIGCONT');
+    await eventually(() => at.length >= before + 5, 10_000);
+    unsubscribe();
+    const gaps = at.slice(1).map((t, i) => t - at[i]!);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(399);
+    // and the late one is there: one gap spans the freeze
+    expect(Math.max(...gaps)).toBeGreaterThanOrEqual(800);
+  });
+
   it('holds exactly 201, kills exactly 20%, broadcasts with full reach, and merges histograms by counts', async () => {
     const engine = await engines.start({ workers: 2, ratePerSec: 5000, snapshotIntervalMs: 250, reconnect: { kind: 'fixed', delayMs: 100 } }, 201);
     const held = await nextSnapshot(engine, (s) => s.server?.connections === 201 && s.fleet.open === 201);

@@ -24,7 +24,9 @@ beforeAll(async () => {
     });
     socket.on('hello', (_: unknown, ack?: (answer: unknown) => void) => ack?.({ ok: true }));
     // a binary event: its header, then two attachments as binary frames
-    socket.on('relay-binary', (message: { ts: number; n: number }) => io.emit('blob', { ...message, head: Buffer.from([1, 2, 3]), tail: Buffer.alloc(70_000, 7) }));
+    socket.on('relay-binary', (message: { ts: number; n: number }) =>
+      io.emit('blob', { ...message, head: Buffer.from([1, 2, 3]), tail: Buffer.alloc(70_000, 7) }),
+    );
   });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   url = `ws://127.0.0.1:${(http.address() as AddressInfo).port}/`;

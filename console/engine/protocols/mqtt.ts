@@ -2,9 +2,11 @@
  * MQTT 3.1.1 or 5 over WebSocket (the `mqtt` subprotocol), framed with mqtt-packet: CONNECT
  * with the connect payload template (`{"clientId":"u{{vu}}","username":…,"password":…}`), and
  * the user is open at a CONNACK that accepts it (a refusal is `mqtt.connack_<code>`). Every open
- * user sends PINGREQ at half the keepalive. Messages are `subscribe TOPIC` or
- * `publish [qos1] TOPIC PAYLOAD`; a received PUBLISH's payload is its fan-out payload and its
- * topic the topic (QoS 1 is acknowledged). A parser per user: MQTT packets may span frames.
+ * user sends PINGREQ at half the keepalive. Messages are `subscribe [qos0|qos1|qos2] TOPIC` or
+ * `publish [qos0|qos1|qos2] TOPIC PAYLOAD`; a received PUBLISH's payload is its fan-out payload
+ * and its topic the topic. QoS 1 is acknowledged (PUBACK); QoS 2 is the four-step handshake both
+ * ways (PUBREC, PUBREL, PUBCOMP), and a QoS 2 PUBLISH the broker sends again before its PUBREL
+ * is answered, not delivered twice. A parser per user: MQTT packets may span frames.
  */
 import mqttPacket from 'mqtt-packet';
 import type { Codec, CodecEvent, CodecOptions, OutFrame } from './codec.ts';
@@ -24,6 +26,18 @@ interface State {
   parser: ReturnType<typeof mqttPacket.parser> | null;
   received: Packet[];
   nextId: number;
+  /** QoS 2 messages delivered whose PUBREL has not come yet (created at the first). */
+  awaitingRelease: Set<number> | null;
+}
+
+const ack = (cmd: 'puback' | 'pubrec' | 'pubrel' | 'pubcomp', messageId: number): CodecEvent => ({
+  kind: 'reply',
+  frames: [mqttPacket.generate({ cmd, messageId } as never)],
+});
+
+/** `qos0`, `qos1` or `qos2` as the word after the verb, or null. */
+function qosWord(word: string | undefined): 0 | 1 | 2 | null {
+  return word === 'qos0' ? 0 : word === 'qos1' ? 1 : word === 'qos2' ? 2 : null;
 }
 
 function parseJson(text: string): Record<string, unknown> {
@@ -45,7 +59,7 @@ function nextPacketId(s: State): number {
 export function mqttCodec(options: CodecOptions): Codec {
   const version = options.mqttVersion ?? 4;
   const keepaliveS = options.keepaliveS ?? 30;
-  const toEvents = (packet: Packet): CodecEvent[] => {
+  const toEvents = (packet: Packet, s: State): CodecEvent[] => {
     switch (packet.cmd) {
       case 'connack': {
         const code = packet.reasonCode ?? packet.returnCode ?? 0;
@@ -54,11 +68,22 @@ export function mqttCodec(options: CodecOptions): Codec {
           : [{ kind: 'error', errorClass: `mqtt.connack_${code}`, message: `the broker refused the connect (code ${code})`, isFatal: true }];
       }
       case 'publish': {
-        const events: CodecEvent[] = [{ kind: 'message', text: packet.payload === undefined ? '' : String(packet.payload), topic: packet.topic }];
-        if ((packet.qos ?? 0) > 0 && packet.messageId !== undefined)
-          events.push({ kind: 'reply', frames: [mqttPacket.generate({ cmd: 'puback', messageId: packet.messageId } as never)] });
-        return events;
+        const message: CodecEvent = { kind: 'message', text: packet.payload === undefined ? '' : String(packet.payload), topic: packet.topic };
+        const id = packet.messageId;
+        if (id === undefined || !packet.qos) return [message];
+        if (packet.qos === 1) return [message, ack('puback', id)];
+        // QoS 2: delivered once; the same id again before its PUBREL is the broker's retry
+        s.awaitingRelease ??= new Set();
+        if (s.awaitingRelease.has(id)) return [ack('pubrec', id)];
+        s.awaitingRelease.add(id);
+        return [message, ack('pubrec', id)];
       }
+      case 'pubrel':
+        s.awaitingRelease?.delete(packet.messageId!);
+        return packet.messageId === undefined ? [] : [ack('pubcomp', packet.messageId)];
+      case 'pubrec':
+        // our QoS 2 publish was received: release it
+        return packet.messageId === undefined ? [] : [ack('pubrel', packet.messageId)];
       case 'suback':
         return (packet.granted ?? []).some((g) => g >= 0x80)
           ? [{ kind: 'error', errorClass: 'mqtt.suback_refused', message: 'the broker refused a subscription', isFatal: false }]
@@ -73,7 +98,7 @@ export function mqttCodec(options: CodecOptions): Codec {
     name: 'mqtt',
     url: (base) => base,
     protocols: (given) => ['mqtt', ...given.filter((p) => p !== 'mqtt')],
-    init: (): State => ({ parser: null, received: [], nextId: 0 }),
+    init: (): State => ({ parser: null, received: [], nextId: 0, awaitingRelease: null }),
     onUpgrade(_, connect) {
       const fields = connect ? parseJson(connect) : {};
       const packet = {
@@ -106,7 +131,7 @@ export function mqttCodec(options: CodecOptions): Codec {
       const events: CodecEvent[] = [];
       for (const packet of s.received) {
         if (packet.cmd === 'error') events.push({ kind: 'error', errorClass: 'mqtt.bad_packet', message: 'a frame mqtt-packet cannot parse', isFatal: true });
-        else events.push(...toEvents(packet));
+        else events.push(...toEvents(packet, s));
       }
       return events;
     },
@@ -114,19 +139,15 @@ export function mqttCodec(options: CodecOptions): Codec {
       const s = state as State;
       const words = text.trim().split(/\s+/);
       if (words[0] === 'subscribe' && words[1]) {
-        return [mqttPacket.generate({ cmd: 'subscribe', messageId: nextPacketId(s), subscriptions: [{ topic: words[1], qos: 0 }] } as never)];
+        const subQos = qosWord(words[1]);
+        const topic = subQos === null ? words[1] : words[2];
+        if (topic) return [mqttPacket.generate({ cmd: 'subscribe', messageId: nextPacketId(s), subscriptions: [{ topic, qos: subQos ?? 0 }] } as never)];
       }
-      const isPublish = words[0] === 'publish';
-      const qos = isPublish && words[1] === 'qos1' ? 1 : 0;
-      const rest = text
-        .trim()
-        .split(/\s+/)
-        .slice(isPublish ? (qos ? 2 : 1) : 0);
-      const topic = rest[0] ?? 'default';
-      const payload = text
-        .trim()
-        .slice(text.trim().indexOf(topic) + topic.length)
-        .trim();
+      // `publish [qosN] TOPIC PAYLOAD`, or a bare `TOPIC PAYLOAD`: the payload is the rest as written
+      const parts = /^(?:publish\s+)?(?:(qos[012])\s+)?(\S+)\s*([\s\S]*)$/.exec(text.trim());
+      const qos = qosWord(parts?.[1]) ?? 0;
+      const topic = parts?.[2] ?? 'default';
+      const payload = parts?.[3] ?? '';
       const frame: OutFrame = mqttPacket.generate({
         cmd: 'publish',
         topic,

@@ -50,6 +50,12 @@ export class RecoveryTracker {
    */
   private awaitedDrops = 0;
   private seenDrops = 0;
+  /**
+   * While drops are awaited: when the open count first came back to 95% and to the target after
+   * the last drop seen. Users can all be back before the count is announced (a fast reconnect,
+   * a late announcement), and no open is left to check on after it.
+   */
+  private backAt: { p95: number | null; full: number | null } = { p95: null, full: null };
   /** Unplanned drops of the last second, to tell an outage from a few stray closes. */
   private unplanned: { at: number; epochMs: number; drops: number; openBefore: number } | null = null;
 
@@ -69,6 +75,7 @@ export class RecoveryTracker {
     this.bucketCount = 0;
     this.awaitedDrops = isAnnouncedLater ? Infinity : 0;
     this.seenDrops = 0;
+    this.backAt = { p95: null, full: null };
   }
 
   /** The number of drops of an action started with `isAnnouncedLater`. */
@@ -78,12 +85,17 @@ export class RecoveryTracker {
     this.awaitedDrops = Math.max(0, dropped - this.seenDrops);
     const detail = this.details.get(this.current);
     if (detail) detail.openAtAction = Math.max(0, this.openAtStart - dropped);
+    if (this.awaitedDrops === 0 && this.current.fullMs === null) {
+      if (this.backAt.p95 !== null) this.current.p95Ms ??= this.backAt.p95 - this.startedAt;
+      if (this.backAt.full !== null) this.current.fullMs = this.backAt.full - this.startedAt;
+    }
   }
 
   /** A drop landed; until every announced drop is seen the fleet is not called recovered. */
   onDrop(): void {
     this.seenDrops++;
     if (this.awaitedDrops > 0) this.awaitedDrops--;
+    this.backAt = { p95: null, full: null };
   }
 
   /**
@@ -141,7 +153,13 @@ export class RecoveryTracker {
   /** Checks the open count against the target (after each open, and on the tick). */
   check(at: number, open: number): void {
     const record = this.current;
-    if (!record || record.fullMs !== null || this.awaitedDrops > 0) return;
+    if (!record || record.fullMs !== null) return;
+    if (this.awaitedDrops > 0) {
+      // only once a drop has been seen: before any, the count has not moved yet
+      if (this.seenDrops > 0 && this.backAt.p95 === null && open >= Math.ceil(record.target * 0.95)) this.backAt.p95 = at;
+      if (this.seenDrops > 0 && this.backAt.full === null && open >= record.target) this.backAt.full = at;
+      return;
+    }
     const elapsed = at - this.startedAt;
     if (record.p95Ms === null && open >= Math.ceil(record.target * 0.95)) record.p95Ms = elapsed;
     if (open >= record.target) record.fullMs = elapsed;

@@ -97,6 +97,31 @@ describe('RecoveryTracker', () => {
     tracker.check(30, 10);
     expect(tracker.last).toMatchObject({ fullMs: 30, dropped: 2 });
   });
+  it('calls a fleet recovered at the announcement when every victim was back before it, timed from when they were', () => {
+    const tracker = new RecoveryTracker();
+    tracker.start('kill 20% server', 0, 0, 100, 0, true);
+    tracker.check(5, 100);
+    for (let i = 0; i < 15; i++) tracker.onDrop();
+    tracker.check(60, 85);
+    tracker.check(120, 96);
+    tracker.check(140, 100);
+    expect(tracker.isRecovered).toBe(false);
+    // the count comes after the last user reopened, and no open follows it
+    tracker.announce(15);
+    expect(tracker.isRecovered).toBe(true);
+    expect(tracker.last).toMatchObject({ p95Ms: 120, fullMs: 140, dropped: 15 });
+  });
+  it('times the comeback from the last drop: a dip after a full count starts it again', () => {
+    const tracker = new RecoveryTracker();
+    tracker.start('kill 20% server', 0, 0, 10, 0, true);
+    tracker.onDrop();
+    tracker.check(10, 10);
+    tracker.onDrop();
+    tracker.check(20, 9);
+    tracker.check(35, 10);
+    tracker.announce(2);
+    expect(tracker.last).toMatchObject({ fullMs: 35 });
+  });
 });
 
 describe('BroadcastTracker', () => {

@@ -118,3 +118,25 @@ describe('the Socket.IO preset against a real socket.io server', () => {
     expect(s.errors).toEqual({});
   }, 30_000);
 });
+
+describe('the Socket.IO codec on its own', () => {
+  const frame = (text: string) => Buffer.from(text);
+  it('joins a binary event from its header and attachments, and refuses what it must not buffer for', async () => {
+    const codec = (await import('../../console/engine/protocols/socketio.ts')).socketIoCodec({});
+    const state = codec.init();
+    const header = '452-["blob",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]';
+    expect(codec.decode(state, frame(header), false)).toEqual([]);
+    expect(codec.decode(state, Buffer.from([1, 2]), true)).toEqual([]);
+    expect(codec.decode(state, Buffer.from([3]), true)).toEqual([{ kind: 'message', text: '{"type":"Buffer","data":[1,2]}', topic: 'blob' }]);
+    // an attachment with no event, a header announcing 1,000, and a text packet cutting one off
+    expect(codec.decode(state, Buffer.from([9]), true)).toMatchObject([{ kind: 'error', errorClass: 'socketio.bad_packet' }]);
+    expect(codec.decode(state, frame('451000-["blob",{"_placeholder":true,"num":0}]'), false)).toMatchObject([
+      { kind: 'error', errorClass: 'socketio.bad_packet', message: 'a binary event announcing 1000 attachments (at most 256)' },
+    ]);
+    expect(codec.decode(state, frame(header), false)).toEqual([]);
+    expect(codec.decode(state, frame('42["tick",{"n":1}]'), false)).toEqual([
+      { kind: 'error', errorClass: 'socketio.bad_packet', message: 'a binary event was cut off by a text packet before its attachments', isFatal: false },
+      { kind: 'message', text: '{"n":1}', topic: 'tick' },
+    ]);
+  });
+});

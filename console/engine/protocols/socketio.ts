@@ -20,7 +20,13 @@ interface State {
   /** This user's decoder while a binary event's attachments arrive, and what it decoded. */
   binary: Decoder | null;
   binaryDone: Packet | null;
+  /** Bytes of the attachments taken so far. */
+  binaryBytes: number;
 }
+
+// what one binary event may bring: a server announcing more is refused, not buffered for
+const MAX_ATTACHMENTS = 256;
+const MAX_ATTACHMENT_BYTES = 16 * 1024 * 1024;
 
 const encoder = new Encoder();
 const decoder = new Decoder();
@@ -83,6 +89,17 @@ export function socketIoCodec(options: CodecOptions): Codec {
   };
   // a binary event's header: this user's own decoder takes its attachments
   const binaryHeader = (text: string, state: State): CodecEvent[] => {
+    const attachments = Number(/^[56](\d+)-/.exec(text)?.[1] ?? Number.NaN);
+    if (!(attachments >= 1 && attachments <= MAX_ATTACHMENTS))
+      return [
+        {
+          kind: 'error',
+          errorClass: 'socketio.bad_packet',
+          message: `a binary event announcing ${Number.isNaN(attachments) ? 'no count of' : attachments} attachments (at most ${MAX_ATTACHMENTS})`,
+          isFatal: false,
+        },
+      ];
+    state.binaryBytes = 0;
     const own = new Decoder();
     own.on('decoded', (packet: Packet) => {
       state.binaryDone = packet;
@@ -98,6 +115,14 @@ export function socketIoCodec(options: CodecOptions): Codec {
   const attachment = (data: Buffer, state: State): CodecEvent[] => {
     if (!state.binary) return [{ kind: 'error', errorClass: 'socketio.bad_packet', message: 'a binary frame outside a binary event', isFatal: false }];
     state.binaryDone = null;
+    state.binaryBytes += data.length;
+    if (state.binaryBytes > MAX_ATTACHMENT_BYTES) {
+      state.binary.destroy();
+      state.binary = null;
+      return [
+        { kind: 'error', errorClass: 'socketio.bad_packet', message: `a binary event's attachments passed ${MAX_ATTACHMENT_BYTES} bytes`, isFatal: false },
+      ];
+    }
     try {
       // the decoder keeps attachments until the last, and a frame may be lent: a copy
       state.binary.add(Buffer.from(data));
@@ -147,7 +172,7 @@ export function socketIoCodec(options: CodecOptions): Codec {
       return url.toString();
     },
     protocols: (given) => given,
-    init: (): State => ({ connect: null, binary: null, binaryDone: null }),
+    init: (): State => ({ connect: null, binary: null, binaryDone: null, binaryBytes: 0 }),
     onUpgrade(state, connect) {
       // the server speaks first (the open packet); the namespace connect answers it
       (state as State).connect = connect;

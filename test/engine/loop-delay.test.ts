@@ -10,6 +10,12 @@ import { eventually, TestClient } from '../helpers/test-client.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** A client text frame (under 126 bytes), masked with a zero key: what ws would send, in one buffer. */
+function maskedText(text: string): Buffer {
+  const payload = Buffer.from(text);
+  return Buffer.concat([Buffer.from([0x81, 0x80 | payload.length, 0, 0, 0, 0]), payload]);
+}
+
 /** Runs `measure` up to five times; resolves with the first result `isAnswer` accepts, or the last one. */
 async function inOneOfFive<T>(measure: () => Promise<T>, isAnswer: (value: T) => boolean): Promise<T> {
   let value = await measure();
@@ -31,12 +37,21 @@ describe("the generator's loop-delay monitor", () => {
   beforeAll(() => monitor.start());
   afterAll(() => monitor.stop());
 
+  /** One second of the monitor, beside how late a 1 ms timer of our own ran at most in it. */
   async function second(during?: () => NodeJS.Timeout) {
     monitor.sample(0);
+    let last = performance.now();
+    let latest = 0;
+    const watch = setInterval(() => {
+      const now = performance.now();
+      latest = Math.max(latest, now - last - 1);
+      last = now;
+    }, 1);
     const timer = during?.();
     await sleep(1000);
     clearInterval(timer);
-    return monitor.sample(0);
+    clearInterval(watch);
+    return { ...monitor.sample(0), watchedMaxMs: latest };
   }
 
   it('reports an idle loop as delayed by well under 2 ms', async () => {
@@ -48,15 +63,18 @@ describe("the generator's loop-delay monitor", () => {
     expect(health.isSaturated).toBe(false);
   });
 
-  it('reports a loop blocked 20 ms every 100 ms with a max and p99 of 20 ms (± 3)', async () => {
+  // the block is 20 ms; a loaded machine can keep the loop waiting for a core after it, which
+  // is delay too, so the monitor is held to what a timer of our own saw in the same second
+  it('reports a loop blocked 20 ms every 100 ms with a max of what a timer of its own saw (± 3 ms) and a p99 of at least 17 ms', async () => {
     const health = await inOneOfFive(
       () => second(() => setInterval(() => busyWait(20), 100)),
-      (h) => within(h.loopDelayMaxMs, 20, 3, 3) && within(h.loopDelayP99Ms, 20, 3, 3),
+      (h) => within(h.loopDelayMaxMs, h.watchedMaxMs, 3, 3) && h.loopDelayP99Ms >= 17 && h.loopDelayP99Ms <= h.watchedMaxMs + 3,
     );
-    expect(health.loopDelayMaxMs).toBeGreaterThanOrEqual(17);
-    expect(health.loopDelayMaxMs).toBeLessThanOrEqual(23);
+    expect(health.watchedMaxMs).toBeGreaterThanOrEqual(19);
+    expect(health.loopDelayMaxMs).toBeGreaterThanOrEqual(health.watchedMaxMs - 3);
+    expect(health.loopDelayMaxMs).toBeLessThanOrEqual(health.watchedMaxMs + 3);
     expect(health.loopDelayP99Ms).toBeGreaterThanOrEqual(17);
-    expect(health.loopDelayP99Ms).toBeLessThanOrEqual(23);
+    expect(health.loopDelayP99Ms).toBeLessThanOrEqual(health.watchedMaxMs + 3);
   }, 15_000);
 
   it('reports an interval in which no timer ran at all (sampled from inside a 300 ms block) as 300 ms late and saturated', () => {
@@ -95,8 +113,11 @@ describe.each(['uws', 'ws'] as const)("the server's loop-delay monitor, through 
       [1, 20],
       [2, 40],
     ] as const) {
+      // the messages go in one TCP write, so the server reads them together however loaded the
+      // machine is (sent one by one, an idle server can read and work off each alone)
+      const socket = (client.ws as unknown as { _socket: import('node:net').Socket })._socket;
       const probe = setInterval(() => {
-        for (let i = 0; i < inFlight; i++) client.send({ t: 'rtt', id: i });
+        socket.write(Buffer.concat(Array.from({ length: inFlight }, (_, i) => maskedText(JSON.stringify({ t: 'rtt', id: i })))));
       }, 150);
       await sleep(300);
       const figures = await inOneOfFive(lastSecond, (f) => within(f.max, expected, 3, 5) && f.p99 >= expected - 5);

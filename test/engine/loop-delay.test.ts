@@ -41,25 +41,29 @@ describe("the generator's loop-delay monitor", () => {
   async function second(during?: () => NodeJS.Timeout) {
     monitor.sample(0);
     let last = performance.now();
-    let latest = 0;
+    const lateness: number[] = [];
     const watch = setInterval(() => {
       const now = performance.now();
-      latest = Math.max(latest, now - last - 1);
+      lateness.push(Math.max(0, now - last - 1));
       last = now;
     }, 1);
     const timer = during?.();
     await sleep(1000);
     clearInterval(timer);
     clearInterval(watch);
-    return { ...monitor.sample(0), watchedMaxMs: latest };
+    lateness.sort((a, b) => a - b);
+    const watchedP99Ms = lateness[Math.floor(lateness.length * 0.99)] ?? 0;
+    return { ...monitor.sample(0), watchedMaxMs: lateness.at(-1) ?? 0, watchedP99Ms };
   }
 
-  it('reports an idle loop as delayed by well under 2 ms', async () => {
+  // idle, the loop is late by well under 2 ms (a monitor that counted its own 2 ms interval
+  // would read more); on a loaded machine by what a 1 ms timer of our own sees, not 2 ms more
+  it('reports an idle loop as delayed by well under 2 ms, or by no more than a timer of its own saw', async () => {
     const health = await inOneOfFive(
       () => second(),
-      (h) => h.loopDelayP99Ms < 2,
+      (h) => h.loopDelayP99Ms < 2 || h.loopDelayP99Ms <= h.watchedP99Ms + 1,
     );
-    expect(health.loopDelayP99Ms).toBeLessThan(2);
+    expect(health.loopDelayP99Ms < 2 || health.loopDelayP99Ms <= health.watchedP99Ms + 1, JSON.stringify(health)).toBe(true);
     expect(health.isSaturated).toBe(false);
   });
 

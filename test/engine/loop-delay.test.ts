@@ -98,16 +98,29 @@ describe.each(['uws', 'ws'] as const)("the server's loop-delay monitor, through 
   });
   afterAll(() => s.stop());
 
-  async function lastSecond(): Promise<{ p99: number; max: number }> {
+  /** The server's last whole second, beside how late a 1 ms timer of this process ran (p99) meanwhile: how busy the host was. */
+  async function lastSecond(): Promise<{ p99: number; max: number; hostP99: number }> {
     const before = (await s.stats()).uptimeMs;
+    let last = performance.now();
+    const lateness: number[] = [];
+    const watch = setInterval(() => {
+      const now = performance.now();
+      lateness.push(Math.max(0, now - last - 1));
+      last = now;
+    }, 1);
     // the figures are the last whole second's: wait for a fresh one
     await sleep(2100 - (before % 1000));
     const { loop } = await s.stats();
-    return { p99: loop.delayP99Ms, max: loop.delayMaxMs };
+    clearInterval(watch);
+    lateness.sort((a, b) => a - b);
+    return { p99: loop.delayP99Ms, max: loop.delayMaxMs, hostP99: lateness[Math.floor(lateness.length * 0.99)] ?? 0 };
   }
 
-  it('reports an idle server as delayed by well under 2 ms', async () => {
-    expect((await inOneOfFive(lastSecond, (f) => f.p99 < 2)).p99).toBeLessThan(2);
+  // idle, well under 2 ms (a monitor counting its own sampling interval would read more); on a
+  // host the rest of the suite keeps busy, no more than this process's own timer was late, + 1
+  it('reports an idle server as delayed by well under 2 ms, or by no more than the host delays a timer', async () => {
+    const figures = await inOneOfFive(lastSecond, (f) => f.p99 < 2 || f.p99 <= f.hostP99 + 1);
+    expect(figures.p99 < 2 || figures.p99 <= figures.hostP99 + 1, JSON.stringify(figures)).toBe(true);
   }, 20_000);
 
   it('shows the delay rising by about workMs for each message in flight', async () => {

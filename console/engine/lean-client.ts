@@ -18,7 +18,7 @@ import { createRequire } from 'node:module';
 import net from 'node:net';
 import { dirname, join } from 'node:path';
 import tls from 'node:tls';
-import { BAD_UTF8, coded, headerRefusal, nextKey, nextMask, type Refusal, TOO_BIG, TOO_LONG, upgradeProblem, upgradeRequest } from './lean-frames.ts';
+import { BAD_UTF8, coded, headerRefusal, maskedFrame, nextKey, type Refusal, TOO_BIG, TOO_LONG, upgradeProblem, upgradeRequest } from './lean-frames.ts';
 
 const require = createRequire(import.meta.url);
 // ws's exports map hides lib/; its validators are what ws itself checks frames with
@@ -383,23 +383,6 @@ export class LeanClient {
 
   /** Writes one final, masked frame. */
   private writeFrame(opcode: number, data: string | Buffer, length: number): void {
-    const headLength = length < 126 ? 6 : length < 65536 ? 8 : 14;
-    const frame = Buffer.allocUnsafe(headLength + length);
-    frame[0] = 0x80 | opcode;
-    if (length < 126) frame[1] = 0x80 | length;
-    else if (length < 65536) {
-      frame[1] = 0x80 | 126;
-      frame.writeUInt16BE(length, 2);
-    } else {
-      frame[1] = 0x80 | 127;
-      frame.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
-      frame.writeUInt32BE(length % 2 ** 32, 6);
-    }
-    const maskAt = headLength - 4;
-    nextMask(frame, maskAt);
-    if (typeof data === 'string') frame.write(data, headLength);
-    else data.copy(frame, headLength);
-    for (let i = 0; i < length; i++) frame[headLength + i]! ^= frame[maskAt + (i & 3)]!;
-    this.socket.write(frame);
+    this.socket.write(maskedFrame(opcode, data, length));
   }
 }

@@ -25,6 +25,28 @@ export function nextMask(frame: Buffer, at: number): void {
   POOL.copy(frame, at, take(4), offset);
 }
 
+/** One final frame of `opcode` carrying `data` (`length` bytes), masked, as a client sends it. */
+export function maskedFrame(opcode: number, data: string | Buffer, length: number): Buffer {
+  const headLength = length < 126 ? 6 : length < 65536 ? 8 : 14;
+  const frame = Buffer.allocUnsafe(headLength + length);
+  frame[0] = 0x80 | opcode;
+  if (length < 126) frame[1] = 0x80 | length;
+  else if (length < 65536) {
+    frame[1] = 0x80 | 126;
+    frame.writeUInt16BE(length, 2);
+  } else {
+    frame[1] = 0x80 | 127;
+    frame.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
+    frame.writeUInt32BE(length % 2 ** 32, 6);
+  }
+  const maskAt = headLength - 4;
+  nextMask(frame, maskAt);
+  if (typeof data === 'string') frame.write(data, headLength);
+  else data.copy(frame, headLength);
+  for (let i = 0; i < length; i++) frame[headLength + i]! ^= frame[maskAt + (i & 3)]!;
+  return frame;
+}
+
 /** A fresh Sec-WebSocket-Key: 16 random bytes, base64. */
 export function nextKey(): string {
   const at = take(16);

@@ -25,6 +25,24 @@ async function inOneOfFive<T>(measure: () => Promise<T>, isAnswer: (value: T) =>
 
 const within = (value: number, expected: number, low: number, high: number): boolean => value >= expected - low && value <= expected + high;
 
+/** How late a 1 ms timer of this process runs, from now until `stop()`: its max and p99, ms. */
+function watchLateness(): { stop(): { maxMs: number; p99Ms: number } } {
+  let last = performance.now();
+  const lateness: number[] = [];
+  const timer = setInterval(() => {
+    const now = performance.now();
+    lateness.push(Math.max(0, now - last - 1));
+    last = now;
+  }, 1);
+  return {
+    stop() {
+      clearInterval(timer);
+      lateness.sort((a, b) => a - b);
+      return { maxMs: lateness.at(-1) ?? 0, p99Ms: lateness[Math.floor(lateness.length * 0.99)] ?? 0 };
+    },
+  };
+}
+
 function busyWait(ms: number): void {
   const until = performance.now() + ms;
   while (performance.now() < until) {
@@ -40,20 +58,12 @@ describe("the generator's loop-delay monitor", () => {
   /** One second of the monitor, beside how late a 1 ms timer of our own ran at most in it. */
   async function second(during?: () => NodeJS.Timeout) {
     monitor.sample(0);
-    let last = performance.now();
-    const lateness: number[] = [];
-    const watch = setInterval(() => {
-      const now = performance.now();
-      lateness.push(Math.max(0, now - last - 1));
-      last = now;
-    }, 1);
+    const watch = watchLateness();
     const timer = during?.();
     await sleep(1000);
     clearInterval(timer);
-    clearInterval(watch);
-    lateness.sort((a, b) => a - b);
-    const watchedP99Ms = lateness[Math.floor(lateness.length * 0.99)] ?? 0;
-    return { ...monitor.sample(0), watchedMaxMs: lateness.at(-1) ?? 0, watchedP99Ms };
+    const watched = watch.stop();
+    return { ...monitor.sample(0), watchedMaxMs: watched.maxMs, watchedP99Ms: watched.p99Ms };
   }
 
   // idle, the loop is late by well under 2 ms (a monitor that counted its own 2 ms interval
@@ -101,19 +111,11 @@ describe.each(['uws', 'ws'] as const)("the server's loop-delay monitor, through 
   /** The server's last whole second, beside how late a 1 ms timer of this process ran (p99) meanwhile: how busy the host was. */
   async function lastSecond(): Promise<{ p99: number; max: number; hostP99: number }> {
     const before = (await s.stats()).uptimeMs;
-    let last = performance.now();
-    const lateness: number[] = [];
-    const watch = setInterval(() => {
-      const now = performance.now();
-      lateness.push(Math.max(0, now - last - 1));
-      last = now;
-    }, 1);
+    const watch = watchLateness();
     // the figures are the last whole second's: wait for a fresh one
     await sleep(2100 - (before % 1000));
     const { loop } = await s.stats();
-    clearInterval(watch);
-    lateness.sort((a, b) => a - b);
-    return { p99: loop.delayP99Ms, max: loop.delayMaxMs, hostP99: lateness[Math.floor(lateness.length * 0.99)] ?? 0 };
+    return { p99: loop.delayP99Ms, max: loop.delayMaxMs, hostP99: watch.stop().p99Ms };
   }
 
   // idle, well under 2 ms (a monitor counting its own sampling interval would read more); on a

@@ -97,10 +97,12 @@ export function cgroupMemoryAvailable(cgroupText: string | null, cgroupRoot: str
   const v1 = lines.find((f) => f.length >= 3 && f[1]!.split(',').includes('memory'));
   const v2 = lines.find((f) => f.length >= 3 && f[0] === '0' && f[1] === '');
   const groups: Array<[dir: string, limit: string, usage: string, inactive: string]> = [];
+  // a group's path may hold a colon itself: it is everything after the second
+  const path = (fields: string[]): string => fields.slice(2).join(':');
   if (v1)
-    for (const dir of [join(cgroupRoot, 'memory', v1[2]!), join(cgroupRoot, 'memory')])
+    for (const dir of [join(cgroupRoot, 'memory', path(v1)), join(cgroupRoot, 'memory')])
       groups.push([dir, 'memory.limit_in_bytes', 'memory.usage_in_bytes', 'total_inactive_file']);
-  if (v2) for (const dir of [join(cgroupRoot, v2[2]!), cgroupRoot]) groups.push([dir, 'memory.max', 'memory.current', 'inactive_file']);
+  if (v2) for (const dir of [join(cgroupRoot, path(v2)), cgroupRoot]) groups.push([dir, 'memory.max', 'memory.current', 'inactive_file']);
   for (const [dir, limitFile, usageFile, inactiveKey] of groups) {
     const limitText = read(join(dir, limitFile))?.trim();
     if (limitText === undefined) continue;

@@ -75,7 +75,8 @@ export class RecoveryTracker {
     this.bucketCount = 0;
     this.awaitedDrops = isAnnouncedLater ? Infinity : 0;
     this.seenDrops = 0;
-    this.backAt = { p95: null, full: null };
+    this.backAt.p95 = null;
+    this.backAt.full = null;
   }
 
   /** The number of drops of an action started with `isAnnouncedLater`. */
@@ -95,7 +96,8 @@ export class RecoveryTracker {
   onDrop(): void {
     this.seenDrops++;
     if (this.awaitedDrops > 0) this.awaitedDrops--;
-    this.backAt = { p95: null, full: null };
+    this.backAt.p95 = null;
+    this.backAt.full = null;
   }
 
   /**

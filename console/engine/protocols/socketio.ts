@@ -28,10 +28,15 @@ interface State {
 const MAX_ATTACHMENTS = 256;
 const MAX_ATTACHMENT_BYTES = 16 * 1024 * 1024;
 
+/** A packet the preset cannot take: counted as socketio.bad_packet, and the user stays. */
+function badPacket(message: string): CodecEvent[] {
+  return [{ kind: 'error', errorClass: 'socketio.bad_packet', message, isFatal: false }];
+}
+
 const encoder = new Encoder();
 const decoder = new Decoder();
-let decoded: { type: number; data?: unknown; id?: number } | null = null;
-decoder.on('decoded', (packet: { type: number; data?: unknown; id?: number }) => {
+let decoded: Packet | null = null;
+decoder.on('decoded', (packet: Packet) => {
   decoded = packet;
 });
 
@@ -65,10 +70,7 @@ export function socketIoCodec(options: CodecOptions): Codec {
       state.binary.destroy();
       state.binary = null;
       const rest = socketPacket(text, state);
-      return [
-        { kind: 'error', errorClass: 'socketio.bad_packet', message: 'a binary event was cut off by a text packet before its attachments', isFatal: false },
-        ...rest,
-      ];
+      return [...badPacket('a binary event was cut off by a text packet before its attachments'), ...rest];
     }
     if (type === PacketType.BINARY_EVENT || type === PacketType.BINARY_ACK) return binaryHeader(text, state);
     decoded = null;
@@ -77,13 +79,13 @@ export function socketIoCodec(options: CodecOptions): Codec {
     } catch (error) {
       // the decoder is shared by every user: whatever it was in the middle of is dropped
       decoder.destroy();
-      return [{ kind: 'error', errorClass: 'socketio.bad_packet', message: (error as Error).message, isFatal: false }];
+      return badPacket((error as Error).message);
     }
     const packet = decoded as Packet | null;
     if (!packet) {
       // the shared decoder must never wait for attachments on behalf of all users
       decoder.destroy();
-      return [{ kind: 'error', errorClass: 'socketio.bad_packet', message: 'a packet the decoder did not finish', isFatal: false }];
+      return badPacket('a packet the decoder did not finish');
     }
     return fromPacket(packet);
   };
@@ -91,14 +93,7 @@ export function socketIoCodec(options: CodecOptions): Codec {
   const binaryHeader = (text: string, state: State): CodecEvent[] => {
     const attachments = Number(/^[56](\d+)-/.exec(text)?.[1] ?? Number.NaN);
     if (!(attachments >= 1 && attachments <= MAX_ATTACHMENTS))
-      return [
-        {
-          kind: 'error',
-          errorClass: 'socketio.bad_packet',
-          message: `a binary event announcing ${Number.isNaN(attachments) ? 'no count of' : attachments} attachments (at most ${MAX_ATTACHMENTS})`,
-          isFatal: false,
-        },
-      ];
+      return badPacket(`a binary event announcing ${Number.isNaN(attachments) ? 'no count of' : attachments} attachments (at most ${MAX_ATTACHMENTS})`);
     state.binaryBytes = 0;
     const own = new Decoder();
     own.on('decoded', (packet: Packet) => {
@@ -107,21 +102,19 @@ export function socketIoCodec(options: CodecOptions): Codec {
     try {
       own.add(text);
     } catch (error) {
-      return [{ kind: 'error', errorClass: 'socketio.bad_packet', message: (error as Error).message, isFatal: false }];
+      return badPacket((error as Error).message);
     }
     state.binary = own;
     return [];
   };
   const attachment = (data: Buffer, state: State): CodecEvent[] => {
-    if (!state.binary) return [{ kind: 'error', errorClass: 'socketio.bad_packet', message: 'a binary frame outside a binary event', isFatal: false }];
+    if (!state.binary) return badPacket('a binary frame outside a binary event');
     state.binaryDone = null;
     state.binaryBytes += data.length;
     if (state.binaryBytes > MAX_ATTACHMENT_BYTES) {
       state.binary.destroy();
       state.binary = null;
-      return [
-        { kind: 'error', errorClass: 'socketio.bad_packet', message: `a binary event's attachments passed ${MAX_ATTACHMENT_BYTES} bytes`, isFatal: false },
-      ];
+      return badPacket(`a binary event's attachments passed ${MAX_ATTACHMENT_BYTES} bytes`);
     }
     try {
       // the decoder keeps attachments until the last, and a frame may be lent: a copy
@@ -129,7 +122,7 @@ export function socketIoCodec(options: CodecOptions): Codec {
     } catch (error) {
       state.binary.destroy();
       state.binary = null;
-      return [{ kind: 'error', errorClass: 'socketio.bad_packet', message: (error as Error).message, isFatal: false }];
+      return badPacket((error as Error).message);
     }
     const packet = state.binaryDone as Packet | null;
     if (!packet) return [];
@@ -191,7 +184,7 @@ export function socketIoCodec(options: CodecOptions): Codec {
         case 'close':
           return [{ kind: 'error', errorClass: 'socketio.closed', message: 'the server closed the Engine.IO session', isFatal: true }];
         case 'error':
-          return [{ kind: 'error', errorClass: 'socketio.bad_packet', message: String(packet.data ?? 'unparsable packet'), isFatal: false }];
+          return badPacket(String(packet.data ?? 'unparsable packet'));
         default:
           return [];
       }

@@ -9,11 +9,12 @@ import { DEFAULT_RECONNECT_POLICY, reconnectDelayMs } from './reconnect-policy.t
 import type { ReconnectPolicy, VictimChoice } from './commands.ts';
 import type { BroadcastTracker } from './broadcast-tracker.ts';
 import { epochNow } from './clock.ts';
-import { decodeBuffer, decodeFrame, type DecodedFrame, type FramePaths } from './frame-decoder.ts';
+import { decodeBuffer, decodeJson, type DecodedFrame, type FramePaths } from './frame-decoder.ts';
 import type { Codec } from './protocols/codec.ts';
 import { UserSession } from './session.ts';
 import type { Metrics } from './metrics.ts';
 import type { RecoveryTracker } from './recovery.ts';
+import { readTargetJson, TOO_DEEP } from './target-json.ts';
 import { chooseVictims, shareOf } from './victims.ts';
 import { dialSources } from './sources.ts';
 import { VirtualUser, type EndReason, type VuHost, type VuState } from './virtual-user.ts';
@@ -205,13 +206,22 @@ export class Fleet implements VuHost {
     const totals = this.metrics.totals;
     totals.messagesIn++;
     totals.bytesIn += data.length;
-    const codec = this.session.codec;
-    if (codec.name !== 'raw') return this.onProtocolFrame(vu, data, isBinary, at);
-    if (isBinary) return;
-    if (this.session.checks.length > 0) this.session.judge(data.toString('utf8'));
-    if (this.session.probe && this.recordProbe(this.session.matchProbe(data.toString('utf8')), at)) return;
-    const frame = decodeBuffer(data, this.options.framePaths);
-    this.onFrame(vu, frame, data, at);
+    const session = this.session;
+    // nothing a target sends reaches the process's uncaught handlers: a frame that breaks a reader is a bad packet, and the user goes on
+    try {
+      if (session.codec.name !== 'raw') return this.onProtocolFrame(vu, data, isBinary, at);
+      if (isBinary) return;
+      if (session.checks.length > 0 || session.probe) return this.onText(vu, data.toString('utf8'), undefined, at);
+      this.onFrame(vu, decodeBuffer(data, this.options.framePaths), data, at);
+    } catch {
+      this.onBadPacket();
+    }
+  }
+
+  /** A frame or message nothing can read: counted once under the preset's class, a fail for every check; the user goes on. */
+  private onBadPacket(): void {
+    this.metrics.countError(this.session.codec.badPacketClass);
+    this.session.failChecks();
   }
 
   private onProtocolFrame(vu: VirtualUser, data: Buffer, isBinary: boolean, at: number): void {
@@ -228,19 +238,26 @@ export class Fleet implements VuHost {
           break;
         case 'error':
           if (event.isFatal) vu.fail(event.errorClass);
+          else if (event.errorClass === this.session.codec.badPacketClass) this.onBadPacket();
           else this.metrics.countError(event.errorClass);
           break;
-        case 'message': {
-          this.session.judge(event.text);
-          if (this.session.probe && this.recordProbe(this.session.matchProbe(event.text), at)) break;
-          const frame = decodeFrame(event.text, this.options.framePaths);
-          // the protocol's own topic (an MQTT topic, a Socket.IO event) when the payload does not name one
-          const withTopic = frame.kind === 'fanout' && !this.options.framePaths?.topicPath && event.topic ? { ...frame, topic: event.topic } : frame;
-          this.onFrame(vu, withTopic, event.text, at);
+        case 'message':
+          this.onText(vu, event.text, event.topic, at);
           break;
-        }
       }
     }
+  }
+
+  /** A message's payload text, read once (under the depth bound): checks, a probe's reply, or fan-out; `topic` is the protocol's own. */
+  private onText(vu: VirtualUser, text: string, topic: string | undefined, at: number): void {
+    const message = readTargetJson(text);
+    if (message === TOO_DEEP) return this.onBadPacket();
+    this.session.judge(text, message);
+    if (this.session.probe && this.recordProbe(this.session.matchProbe(message), at)) return;
+    const frame = decodeJson(message, this.options.framePaths);
+    // the protocol's own topic (an MQTT topic, a Socket.IO event) when the payload does not name one
+    const withTopic = frame.kind === 'fanout' && !this.options.framePaths?.topicPath && topic ? { ...frame, topic } : frame;
+    this.onFrame(vu, withTopic, text, at);
   }
 
   /** A request/response probe's answer (a reply or an ack), timed from its intended send time. */
@@ -254,6 +271,7 @@ export class Fleet implements VuHost {
   private onFrame(vu: VirtualUser, frame: DecodedFrame, data: Buffer | string, at: number): void {
     const totals = this.metrics.totals;
     if (frame.kind === 'other') return;
+    if (frame.kind === 'bad') return this.onBadPacket();
     if (frame.kind === 'rtt') {
       totals.probesReceived++;
       this.metrics.record('rtt', at - frame.atMs);

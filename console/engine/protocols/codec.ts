@@ -44,6 +44,8 @@ export interface Codec {
   decode(state: CodecState, data: Buffer, isBinary: boolean): CodecEvent[];
   /** Encodes an application message from its rendered template (see each preset for the form); `ackId` asks the server to acknowledge it, where the protocol can. */
   encode(state: CodecState, text: string, ackId?: number): OutFrame[];
+  /** The stable class a frame this preset cannot read counts under (`socketio.bad_packet`); the user goes on. */
+  readonly badPacketClass: string;
   /** Whether the protocol acknowledges messages itself (probes can then be timed by `reply ack`). */
   readonly hasAcks?: boolean;
   /** A frame every open user must send this often (MQTT's PINGREQ), or null. */

@@ -159,6 +159,7 @@ export function mqttCodec(options: CodecOptions): Codec {
       } as never);
       return [frame];
     },
+    badPacketClass: 'mqtt.bad_packet',
     keepalive: { everyMs: (keepaliveS * 1000) / 2, frame: mqttPacket.generate({ cmd: 'pingreq' } as never) },
   };
 }

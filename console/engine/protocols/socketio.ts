@@ -11,6 +11,7 @@
  */
 import { decodePacket, encodePacket } from 'engine.io-parser';
 import { Decoder, Encoder, PacketType } from 'socket.io-parser';
+import { MAX_TARGET_JSON_DEPTH, nestsDeeperThan } from '../target-json.ts';
 import type { Codec, CodecEvent, CodecOptions, OutFrame } from './codec.ts';
 
 type Packet = { type: number; data?: unknown; id?: number };
@@ -28,9 +29,11 @@ interface State {
 const MAX_ATTACHMENTS = 256;
 const MAX_ATTACHMENT_BYTES = 16 * 1024 * 1024;
 
+const BAD_PACKET = 'socketio.bad_packet';
+
 /** A packet the preset cannot take: counted as socketio.bad_packet, and the user stays. */
 function badPacket(message: string): CodecEvent[] {
-  return [{ kind: 'error', errorClass: 'socketio.bad_packet', message, isFatal: false }];
+  return [{ kind: 'error', errorClass: BAD_PACKET, message, isFatal: false }];
 }
 
 const encoder = new Encoder();
@@ -72,6 +75,8 @@ export function socketIoCodec(options: CodecOptions): Codec {
       const rest = socketPacket(text, state);
       return [...badPacket('a binary event was cut off by a text packet before its attachments'), ...rest];
     }
+    // the parser's JSON.parse takes any depth, but an event's payload is serialised again
+    if (nestsDeeperThan(text)) return badPacket(`a packet nested deeper than ${MAX_TARGET_JSON_DEPTH} levels`);
     if (type === PacketType.BINARY_EVENT || type === PacketType.BINARY_ACK) return binaryHeader(text, state);
     decoded = null;
     try {
@@ -189,6 +194,7 @@ export function socketIoCodec(options: CodecOptions): Codec {
           return [];
       }
     },
+    badPacketClass: BAD_PACKET,
     hasAcks: true,
     encode(_, text, ackId) {
       const space = text.indexOf(' ');

@@ -48,6 +48,7 @@ export async function createEngine(input: EngineOptions = {}): Promise<Engine> {
     return createShell(options, (urls) => startAll(count, (i) => startShard(i, shareOptions(options, count), urls)), {
       partKind: 'shard',
       describe: `${count} generator processes`,
+      isLossFault: true,
     });
   }
   const { startLocalFleet } = await import('./local-fleet.ts');

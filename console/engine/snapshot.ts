@@ -21,7 +21,7 @@ export interface EngineEvent {
 /** Something that went wrong with the run itself rather than with one connection (the bundled server crashed, say); it fails the run. */
 export interface Fault {
   atMs: number;
-  /** Stable: `server.crashed`. */
+  /** Stable: `server.crashed`, `shard.lost` (any shard), `agent.lost` (an agent lost before it counted anything). */
   code: string;
   message: string;
 }

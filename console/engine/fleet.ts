@@ -10,7 +10,8 @@ import type { ReconnectPolicy, VictimChoice } from './commands.ts';
 import type { BroadcastTracker } from './broadcast-tracker.ts';
 import { epochNow } from './clock.ts';
 import { decodeBuffer, decodeJson, type DecodedFrame, type FramePaths } from './frame-decoder.ts';
-import type { Codec } from './protocols/codec.ts';
+import { HeldBytes, type HeldLimits, type HeldPartial } from './held-bytes.ts';
+import type { Codec, CodecEvent } from './protocols/codec.ts';
 import { UserSession } from './session.ts';
 import type { Metrics } from './metrics.ts';
 import type { RecoveryTracker } from './recovery.ts';
@@ -35,6 +36,8 @@ export interface FleetOptions {
   framePaths: FramePaths | null;
   /** A handshake (TCP connect to 101) that takes longer fails as handshake.timeout. */
   handshakeTimeoutMs: number;
+  /** The fleet's budget and deadline for bytes its users hold across frames (held-bytes.ts). */
+  held: HeldLimits;
 }
 
 /** The fleet of virtual users. */
@@ -66,6 +69,8 @@ export class Fleet implements VuHost {
   slowedCount = 0;
   /** Called when handshakes queue for the connect rate: the owner calls `tick` until none is left. */
   onQueued: (() => void) | null = null;
+  /** Bytes held across frames by every user (partial packets, attachments), under one budget. */
+  readonly held: HeldBytes<VirtualUser>;
 
   constructor(
     private readonly options: FleetOptions,
@@ -79,6 +84,7 @@ export class Fleet implements VuHost {
     this.clientOptions = options.clientOptions;
     this.ratePerSec = options.ratePerSec;
     this.maxInFlight = options.maxInFlight;
+    this.held = new HeldBytes(options.held, (vu, cause) => this.onEvents(vu, this.session.codec.dropHeld!(vu.codecState, cause), epochNow()));
   }
 
   // ---- VuHost: the hot paths count and record, nothing more ----
@@ -140,6 +146,7 @@ export class Fleet implements VuHost {
       this.connecting.delete(vu);
     }
     this.counts[from]--;
+    if (to === 'closed') this.held.forget(vu);
     if (vu.isRetired && to === 'closed') {
       this.retiring.delete(vu);
       if (this.retiring.size === 0) this.drained?.();
@@ -225,7 +232,14 @@ export class Fleet implements VuHost {
   }
 
   private onProtocolFrame(vu: VirtualUser, data: Buffer, isBinary: boolean, at: number): void {
-    for (const event of this.session.codec.decode(vu.codecState, data, isBinary)) {
+    const codec = this.session.codec;
+    this.onEvents(vu, codec.decode(vu.codecState, data, isBinary), at);
+    // what a packet spanning frames holds is under the fleet's budget: over it, this user's is dropped
+    if (codec.dropHeld) this.held.note(vu, vu.codecState as HeldPartial);
+  }
+
+  private onEvents(vu: VirtualUser, events: CodecEvent[], at: number): void {
+    for (const event of events) {
       switch (event.kind) {
         case 'ready':
           vu.ready();
@@ -402,6 +416,7 @@ export class Fleet implements VuHost {
   async stop(graceMs = 2000): Promise<void> {
     this.target = 0;
     this.retire([...this.vus], 'stop');
+    this.held.stop();
     if (this.sweeper) clearInterval(this.sweeper);
     this.sweeper = null;
     if (this.retiring.size === 0) return;

@@ -317,6 +317,7 @@ export function emptySample(): PartSample {
       policy: 'off',
       probePerSec: 0,
       bySource: {},
+      heldBytes: 0,
     },
     rates: zeroRates(),
     totals: zeroTotals(),

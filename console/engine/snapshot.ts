@@ -42,6 +42,8 @@ export interface FleetView {
   probePerSec: number;
   /** Open users per local address, when the fleet spreads over several. */
   bySource: Record<string, number>;
+  /** Bytes the users hold across frames now (partial packets, attachments), under `--held-budget`. */
+  heldBytes: number;
 }
 
 /** One second of a run. */

@@ -142,13 +142,6 @@ export function mqttCodec(options: CodecOptions): Codec {
       s.received.length = 0;
       // the parser keeps a packet that spans frames, and a frame may be lent (lean-client.ts): its own copy
       const held = s.parser.parse(Buffer.from(data));
-      const announced = announcedBytes(s.parser);
-      if (announced > maxPacketBytes) {
-        s.parser = null;
-        s.heldBytes = 0;
-        const message = `a packet of ${announced} bytes, over the ${maxPacketBytes} of --max-payload`;
-        return [{ kind: 'error', errorClass: 'mqtt.packet_too_large', message, isFatal: true }];
-      }
       // a packet held since an earlier frame keeps its start; one begun after a packet ended in this frame starts now
       if (held > 0 && (s.heldBytes === 0 || s.received.length > 0)) s.heldSinceMs = performance.now();
       s.heldBytes = held;
@@ -156,6 +149,13 @@ export function mqttCodec(options: CodecOptions): Codec {
       for (const packet of s.received) {
         if (packet.cmd === 'error') events.push({ kind: 'error', errorClass: 'mqtt.bad_packet', message: 'a frame mqtt-packet cannot parse', isFatal: true });
         else events.push(...toEvents(packet, s));
+      }
+      const announced = announcedBytes(s.parser);
+      if (announced > maxPacketBytes) {
+        s.parser = null;
+        s.heldBytes = 0;
+        const message = `a packet of ${announced} bytes, over the ${maxPacketBytes} of --max-payload`;
+        events.push({ kind: 'error', errorClass: 'mqtt.packet_too_large', message, isFatal: true });
       }
       return events;
     },

@@ -15,6 +15,7 @@ export interface TargetFlags {
   maxInFlight?: number;
   handshakeTimeout?: number;
   maxPayload?: number;
+  heldBudget?: number;
   topics?: string;
   subprotocol?: string[];
   protocol?: 'raw' | 'socketio' | 'graphql-ws' | 'mqtt';
@@ -87,7 +88,13 @@ export const TARGET_OPTIONS: readonly Row[] = [
   { flags: '--rate <n>', help: 'connect rate, users per second', default: `${D.ratePerSec}/s`, check: positive(false) },
   { flags: '--max-in-flight <n>', help: 'most handshakes pending at once', default: String(D.maxInFlight), check: positive(true) },
   { flags: '--handshake-timeout <ms>', help: 'handshake timeout in ms', default: String(D.handshakeTimeoutMs), check: positive(true) },
-  { flags: '--max-payload <bytes>', help: 'largest frame a user accepts', default: String(D.maxPayloadBytes), check: positive(true) },
+  { flags: '--max-payload <bytes>', help: 'largest frame (and MQTT packet) a user accepts', default: String(D.maxPayloadBytes), check: positive(true) },
+  {
+    flags: '--held-budget <bytes>',
+    help: 'most bytes all users together hold of packets that span frames (MQTT, Socket.IO attachments)',
+    default: String(D.heldBudgetBytes),
+    check: positive(true),
+  },
   { flags: '--topics <list>', help: 'topics users subscribe to (bundled server), comma-separated', default: D.topics.join(',') },
   {
     flags: '--protocol <name>',
@@ -164,6 +171,7 @@ export function engineOptions(flags: TargetFlags): EngineOptions {
     maxInFlight: flags.maxInFlight,
     handshakeTimeoutMs: flags.handshakeTimeout,
     maxPayloadBytes: flags.maxPayload,
+    heldBudgetBytes: flags.heldBudget,
     topics: list(flags.topics),
     protocols: flags.subprotocol,
     headers,

@@ -2,6 +2,7 @@
  * Maps a connection failure to a stable error class (DESIGN.md section 5). Pure. The classes
  * are documented in the README with what to do about each; `adviceFor` gives the short form.
  */
+import { MAX_TARGET_JSON_DEPTH } from './target-json.ts';
 
 /** A stable error class such as `tcp.refused`, `handshake.http_503` or `close.1006`. */
 export type ErrorClass = string;
@@ -84,9 +85,15 @@ const ADVICE: Array<[prefix: string, advice: string]> = [
   ['protocol.', 'the server sent a frame the WebSocket protocol forbids, or one over --max-payload'],
   ['agent.lost', 'an agent (its process or host) was lost mid-run and its users with it; see its log, and agents.lost'],
   ['shard.lost', 'a generator process died mid-run and its users with it; look for an out-of-memory kill'],
+  ['raw.bad_packet', `the target sent a message nested deeper than ${MAX_TARGET_JSON_DEPTH} levels: it was not read, and every check counts it failed`],
+  ['socketio.bad_packet', `a packet nested deeper than ${MAX_TARGET_JSON_DEPTH} levels, or a broken binary event: skipped, the user goes on`],
+  ['socketio.held_', 'a binary event never finished: dropped over --held-budget (all users together) or past the deadline; the user goes on'],
   ['socketio.connect_error', 'the Socket.IO server refused the namespace connect: check the connect payload (auth)'],
   ['socketio.', 'the Socket.IO session broke: check the server, its version (v4) and its path'],
+  ['graphql.bad_message', `a frame that is not a graphql-ws message, or nested deeper than ${MAX_TARGET_JSON_DEPTH} levels: skipped, the user goes on`],
   ['graphql.', 'the graphql-ws server answered with an error: check the subscription and connection_init payload'],
+  ['mqtt.held_', 'a packet spanning frames never finished: dropped over --held-budget (all users together) or past the deadline; the user reconnects'],
+  ['mqtt.packet_too_large', 'the broker sent a packet over --max-payload (refused at its header): raise --max-payload, or check the broker'],
   ['mqtt.connack_', 'the broker refused the CONNECT: check clientId, username and password in connect'],
   ['mqtt.', 'the MQTT session broke: check the broker and the mqtt subprotocol'],
   ['close.1006', 'the connection dropped without a close frame'],

@@ -25,8 +25,12 @@ export interface EngineOptions {
   headers?: Record<string, string>;
   /** Accept any TLS certificate (test targets only). @default false */
   insecure?: boolean;
-  /** Largest frame a VU accepts, bytes. @default 1048576 */
+  /** Largest frame a VU accepts, bytes (and the largest MQTT packet). @default 1048576 */
   maxPayloadBytes?: number;
+  /** Bytes the fleet's users may hold across frames (partial MQTT packets, Socket.IO attachments), all together; split over processes. @default 67108864 */
+  heldBudgetBytes?: number;
+  /** How long one partial packet may be held before it is dropped, ms. @default 10000 */
+  heldDeadlineMs?: number;
   /** Handshake timeout, ms. @default 10000 */
   handshakeTimeoutMs?: number;
   /** permessage-deflate. @default false */
@@ -147,6 +151,8 @@ export const ENGINE_DEFAULTS: Omit<ResolvedOptions, Unset> = {
   headers: {},
   insecure: false,
   maxPayloadBytes: 1024 * 1024,
+  heldBudgetBytes: 64 * 1024 * 1024,
+  heldDeadlineMs: 10_000,
   handshakeTimeoutMs: 10_000,
   compression: false,
   ratePerSec: 1000,
@@ -180,6 +186,8 @@ export function resolveOptions(options: EngineOptions): ResolvedOptions {
     throw new EngineConfigError('config.option', `server engine must be uws or ws, not "${resolved.serverEngine}"`);
   }
   positive('maxPayloadBytes', resolved.maxPayloadBytes);
+  positive('heldBudgetBytes', resolved.heldBudgetBytes);
+  positive('heldDeadlineMs', resolved.heldDeadlineMs);
   positive('handshakeTimeoutMs', resolved.handshakeTimeoutMs);
   positive('ratePerSec', resolved.ratePerSec, false);
   positive('maxInFlight', resolved.maxInFlight);

@@ -33,6 +33,8 @@ export function shareOptions(options: ResolvedOptions, count: number): EngineOpt
     broadcastHttp: undefined,
     ratePerSec: options.ratePerSec / count,
     maxInFlight: Math.max(1, Math.ceil(options.maxInFlight / count)),
+    // the held-bytes budget is the run's: each process holds its share
+    heldBudgetBytes: Math.max(1, Math.floor(options.heldBudgetBytes / count)),
     // each process holds its share of what the host can
     hostLimit: options.hostLimit ? { ...options.hostLimit, capacity: Math.floor(options.hostLimit.capacity / count) } : undefined,
   };
@@ -48,6 +50,7 @@ export async function createEngine(input: EngineOptions = {}): Promise<Engine> {
     return createShell(options, (urls) => startAll(count, (i) => startShard(i, shareOptions(options, count), urls)), {
       partKind: 'shard',
       describe: `${count} generator processes`,
+      isLossFault: true,
     });
   }
   const { startLocalFleet } = await import('./local-fleet.ts');

@@ -84,7 +84,8 @@ export async function applyToFleet(state: FleetState, command: PartCommand): Pro
       if (fleet.vus.size > 0)
         return { ok: false, message: `"protocol ${command.name}" must come before any user: the users now speak ${fleet.session.codec.name}` };
       const { codecFor } = await import('./protocols/codec.ts');
-      fleet.setCodec(await codecFor(command.name, command));
+      // a packet spanning frames is held to the frame limit too
+      fleet.setCodec(await codecFor(command.name, { ...command, maxPacketBytes: state.options.maxPayloadBytes }));
       return ok(`protocol ${command.name}`);
     }
     case 'connect-payload':

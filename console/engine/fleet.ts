@@ -9,11 +9,13 @@ import { DEFAULT_RECONNECT_POLICY, reconnectDelayMs } from './reconnect-policy.t
 import type { ReconnectPolicy, VictimChoice } from './commands.ts';
 import type { BroadcastTracker } from './broadcast-tracker.ts';
 import { epochNow } from './clock.ts';
-import { decodeBuffer, decodeFrame, type DecodedFrame, type FramePaths } from './frame-decoder.ts';
-import type { Codec } from './protocols/codec.ts';
+import { decodeBuffer, decodeJson, type DecodedFrame, type FramePaths } from './frame-decoder.ts';
+import { HeldBytes, type HeldLimits, type HeldPartial } from './held-bytes.ts';
+import type { Codec, CodecEvent } from './protocols/codec.ts';
 import { UserSession } from './session.ts';
 import type { Metrics } from './metrics.ts';
 import type { RecoveryTracker } from './recovery.ts';
+import { readTargetJson, TOO_DEEP } from './target-json.ts';
 import { chooseVictims, shareOf } from './victims.ts';
 import { dialSources } from './sources.ts';
 import { VirtualUser, type EndReason, type VuHost, type VuState } from './virtual-user.ts';
@@ -34,6 +36,8 @@ export interface FleetOptions {
   framePaths: FramePaths | null;
   /** A handshake (TCP connect to 101) that takes longer fails as handshake.timeout. */
   handshakeTimeoutMs: number;
+  /** The fleet's budget and deadline for bytes its users hold across frames (held-bytes.ts). */
+  held: HeldLimits;
 }
 
 /** The fleet of virtual users. */
@@ -65,6 +69,8 @@ export class Fleet implements VuHost {
   slowedCount = 0;
   /** Called when handshakes queue for the connect rate: the owner calls `tick` until none is left. */
   onQueued: (() => void) | null = null;
+  /** Bytes held across frames by every user (partial packets, attachments), under one budget. */
+  readonly held: HeldBytes<VirtualUser>;
 
   constructor(
     private readonly options: FleetOptions,
@@ -78,6 +84,7 @@ export class Fleet implements VuHost {
     this.clientOptions = options.clientOptions;
     this.ratePerSec = options.ratePerSec;
     this.maxInFlight = options.maxInFlight;
+    this.held = new HeldBytes(options.held, (vu, cause) => this.onEvents(vu, this.session.codec.dropHeld!(vu.codecState, cause), epochNow()));
   }
 
   // ---- VuHost: the hot paths count and record, nothing more ----
@@ -139,6 +146,7 @@ export class Fleet implements VuHost {
       this.connecting.delete(vu);
     }
     this.counts[from]--;
+    if (to === 'closed') this.held.forget(vu);
     if (vu.isRetired && to === 'closed') {
       this.retiring.delete(vu);
       if (this.retiring.size === 0) this.drained?.();
@@ -205,17 +213,33 @@ export class Fleet implements VuHost {
     const totals = this.metrics.totals;
     totals.messagesIn++;
     totals.bytesIn += data.length;
-    const codec = this.session.codec;
-    if (codec.name !== 'raw') return this.onProtocolFrame(vu, data, isBinary, at);
-    if (isBinary) return;
-    if (this.session.checks.length > 0) this.session.judge(data.toString('utf8'));
-    if (this.session.probe && this.recordProbe(this.session.matchProbe(data.toString('utf8')), at)) return;
-    const frame = decodeBuffer(data, this.options.framePaths);
-    this.onFrame(vu, frame, data, at);
+    const session = this.session;
+    // nothing a target sends reaches the process's uncaught handlers: a frame that breaks a reader is a bad packet, and the user goes on
+    try {
+      if (session.codec.name !== 'raw') return this.onProtocolFrame(vu, data, isBinary, at);
+      if (isBinary) return;
+      if (session.checks.length > 0 || session.probe) return this.onText(vu, data.toString('utf8'), undefined, at);
+      this.onFrame(vu, decodeBuffer(data, this.options.framePaths), data, at);
+    } catch {
+      this.onBadPacket();
+    }
+  }
+
+  /** A frame or message nothing can read: counted once under the preset's class, a fail for every check; the user goes on. */
+  private onBadPacket(): void {
+    this.metrics.countError(this.session.codec.badPacketClass);
+    this.session.failChecks();
   }
 
   private onProtocolFrame(vu: VirtualUser, data: Buffer, isBinary: boolean, at: number): void {
-    for (const event of this.session.codec.decode(vu.codecState, data, isBinary)) {
+    const codec = this.session.codec;
+    this.onEvents(vu, codec.decode(vu.codecState, data, isBinary), at);
+    // what a packet spanning frames holds is under the fleet's budget: over it, this user's is dropped
+    if (codec.dropHeld) this.held.note(vu, vu.codecState as HeldPartial);
+  }
+
+  private onEvents(vu: VirtualUser, events: CodecEvent[], at: number): void {
+    for (const event of events) {
       switch (event.kind) {
         case 'ready':
           vu.ready();
@@ -228,19 +252,26 @@ export class Fleet implements VuHost {
           break;
         case 'error':
           if (event.isFatal) vu.fail(event.errorClass);
+          else if (event.errorClass === this.session.codec.badPacketClass) this.onBadPacket();
           else this.metrics.countError(event.errorClass);
           break;
-        case 'message': {
-          this.session.judge(event.text);
-          if (this.session.probe && this.recordProbe(this.session.matchProbe(event.text), at)) break;
-          const frame = decodeFrame(event.text, this.options.framePaths);
-          // the protocol's own topic (an MQTT topic, a Socket.IO event) when the payload does not name one
-          const withTopic = frame.kind === 'fanout' && !this.options.framePaths?.topicPath && event.topic ? { ...frame, topic: event.topic } : frame;
-          this.onFrame(vu, withTopic, event.text, at);
+        case 'message':
+          this.onText(vu, event.text, event.topic, at);
           break;
-        }
       }
     }
+  }
+
+  /** A message's payload text, read once (under the depth bound): checks, a probe's reply, or fan-out; `topic` is the protocol's own. */
+  private onText(vu: VirtualUser, text: string, topic: string | undefined, at: number): void {
+    const message = readTargetJson(text);
+    if (message === TOO_DEEP) return this.onBadPacket();
+    this.session.judge(text, message);
+    if (this.session.probe && this.recordProbe(this.session.matchProbe(message), at)) return;
+    const frame = decodeJson(message, this.options.framePaths);
+    // the protocol's own topic (an MQTT topic, a Socket.IO event) when the payload does not name one
+    const withTopic = frame.kind === 'fanout' && !this.options.framePaths?.topicPath && topic ? { ...frame, topic } : frame;
+    this.onFrame(vu, withTopic, text, at);
   }
 
   /** A request/response probe's answer (a reply or an ack), timed from its intended send time. */
@@ -254,6 +285,7 @@ export class Fleet implements VuHost {
   private onFrame(vu: VirtualUser, frame: DecodedFrame, data: Buffer | string, at: number): void {
     const totals = this.metrics.totals;
     if (frame.kind === 'other') return;
+    if (frame.kind === 'bad') return this.onBadPacket();
     if (frame.kind === 'rtt') {
       totals.probesReceived++;
       this.metrics.record('rtt', at - frame.atMs);
@@ -384,6 +416,7 @@ export class Fleet implements VuHost {
   async stop(graceMs = 2000): Promise<void> {
     this.target = 0;
     this.retire([...this.vus], 'stop');
+    this.held.stop();
     if (this.sweeper) clearInterval(this.sweeper);
     this.sweeper = null;
     if (this.retiring.size === 0) return;

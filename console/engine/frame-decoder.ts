@@ -1,8 +1,10 @@
 /**
  * Reads what the fleet needs out of an incoming text frame: an RTT probe's echo, or a
  * fan-out message's topic, seq and send time. The bundled server's frames are known; for a
- * real target, dotted JSON paths say where the send time, seq and topic live. Pure.
+ * real target, dotted JSON paths say where the send time, seq and topic live. JSON is read
+ * under the depth bound of target-json.ts. Pure.
  */
+import { nestsDeeperThan, readTargetJson, TOO_DEEP } from './target-json.ts';
 
 /** Where to find fan-out fields in a real target's JSON messages. */
 export interface FramePaths {
@@ -14,10 +16,15 @@ export interface FramePaths {
   topicPath?: string;
 }
 
-/** What a frame is to the fleet. */
-export type DecodedFrame = { kind: 'rtt'; atMs: number } | { kind: 'fanout'; topic: string; seq: number | null; tsMs: number | null } | { kind: 'other' };
+/** What a frame is to the fleet; `bad`: JSON nested past the bound, not read (a bad packet). */
+export type DecodedFrame =
+  | { kind: 'rtt'; atMs: number }
+  | { kind: 'fanout'; topic: string; seq: number | null; tsMs: number | null }
+  | { kind: 'other' }
+  | { kind: 'bad' };
 
 const OTHER: DecodedFrame = { kind: 'other' };
+const BAD: DecodedFrame = { kind: 'bad' };
 const BCAST_PREFIX = '{"t":"bcast","topic":"';
 
 /**
@@ -71,15 +78,18 @@ function asNumber(value: unknown): number | null {
   return null;
 }
 
-/** Decodes one text frame; never throws. */
+/** Decodes one text frame; never throws. An array is only measured for depth: no fan-out frame is one. */
 export function decodeFrame(text: string, paths: FramePaths | null): DecodedFrame {
-  if (text.charCodeAt(0) !== 123 /* { */) return OTHER;
-  let value: Record<string, unknown>;
-  try {
-    value = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    return OTHER;
-  }
+  const first = text.charCodeAt(0);
+  if (first === 91 /* [ */) return nestsDeeperThan(text) ? BAD : OTHER;
+  return first === 123 /* { */ ? decodeJson(readTargetJson(text), paths) : OTHER;
+}
+
+/** Decodes a message already read by `readTargetJson`; never throws. */
+export function decodeJson(read: unknown, paths: FramePaths | null): DecodedFrame {
+  if (read === TOO_DEEP) return BAD;
+  if (read === null || typeof read !== 'object' || Array.isArray(read)) return OTHER;
+  const value = read as Record<string, unknown>;
   if (value.t === 'rtt' && typeof value.at === 'number') return { kind: 'rtt', atMs: value.at };
   if (value.t === 'bcast' && typeof value.seq === 'number') {
     return { kind: 'fanout', topic: String(value.topic), seq: value.seq, tsMs: asNumber(value.ts) };

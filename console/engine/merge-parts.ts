@@ -44,7 +44,7 @@ function summaries(histograms: Record<LatencyName, LatencyHistogram>): Record<La
 function mergeFleet(parts: PartSample[]): FleetView {
   const f = parts.map((s) => s.fleet);
   const counts = sumRecords(
-    f.map(({ target, open, connecting, waiting, pending, closing, closed, slowed, ratePerSec, maxInFlight, probePerSec }) => ({
+    f.map(({ target, open, connecting, waiting, pending, closing, closed, slowed, ratePerSec, maxInFlight, probePerSec, heldBytes }) => ({
       target,
       open,
       connecting,
@@ -56,6 +56,7 @@ function mergeFleet(parts: PartSample[]): FleetView {
       ratePerSec,
       maxInFlight,
       probePerSec,
+      heldBytes,
     })),
   );
   return { ...counts, policy: f[0]?.policy ?? 'off', bySource: sumRecords(f.map((x) => x.bySource)) };

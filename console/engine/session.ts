@@ -8,6 +8,7 @@ import { renderTemplate } from './broadcast-trigger.ts';
 import { pick } from './frame-decoder.ts';
 import type { Codec } from './protocols/codec.ts';
 import { rawCodec } from './protocols/raw.ts';
+import { NOT_JSON } from './target-json.ts';
 
 /** A check's comparison. */
 export type CheckOp = 'exists' | '==' | '!=' | '<' | '>' | 'matches';
@@ -43,16 +44,12 @@ export class UserSession {
   /** Request/response probes (`probe RATE/s TEMPLATE reply PATH`): the template, where replies carry the id, and when each id was due. */
   probe: { template: string; replyPath: string; pending: Map<number, number> } | null = null;
 
-  /** A reply's probe id, when it answers a pending request/response probe: its intended send time (ms epoch). */
-  matchProbe(text: string): number | null {
+  /** A reply's probe id, when it answers a pending request/response probe: its intended send time (ms epoch). `message` is as `readTargetJson` read it. */
+  matchProbe(message: unknown): number | null {
     const probe = this.probe;
-    if (!probe || probe.replyPath === 'ack' || probe.pending.size === 0 || text.charCodeAt(0) !== 123) return null;
-    let id: unknown;
-    try {
-      id = pick(JSON.parse(text), probe.replyPath);
-    } catch {
-      return null;
-    }
+    if (!probe || probe.replyPath === 'ack' || probe.pending.size === 0 || message === null || typeof message !== 'object') return null;
+    const id = pick(message, probe.replyPath);
+    if (typeof id !== 'number' && typeof id !== 'string') return null;
     const key = Number(id);
     const intended = probe.pending.get(key);
     if (intended === undefined) return null;
@@ -100,20 +97,25 @@ export class UserSession {
     if (!this.checkCounts.has(spec.name)) this.checkCounts.set(spec.name, { passes: 0, fails: 0 });
   }
 
-  /** Judges one received message (its payload text) by every check. */
-  judge(text: string): void {
+  /** Judges one received message by every check: its payload text, and the text as `readTargetJson` read it. */
+  judge(text: string, read: unknown): void {
     if (this.checks.length === 0) return;
-    let message: unknown;
-    try {
-      message = JSON.parse(text);
-    } catch {
-      message = text;
-    }
+    const message = read === NOT_JSON ? text : read;
     for (const check of this.checks) {
       const counts = this.checkCounts.get(check.name)!;
-      if (check.compiled(message)) counts.passes++;
+      // a message a check cannot judge fails it, and the user goes on
+      let isPassed = false;
+      try {
+        isPassed = check.compiled(message);
+      } catch {}
+      if (isPassed) counts.passes++;
       else counts.fails++;
     }
+  }
+
+  /** A message nothing could read (a bad packet): every check counts a fail. */
+  failChecks(): void {
+    for (const counts of this.checkCounts.values()) counts.fails++;
   }
 }
 

@@ -44,6 +44,8 @@ export interface ShellOptions {
   partKind: string;
   /** Said once at the start, after the target. */
   describe?: string;
+  /** Whether losing a part is a fault of the run (shards: this host's own processes died), not only a figure (an agent's network). */
+  isLossFault?: boolean;
   /** Called once the parts and servers have stopped (a coordinator closes its listener). */
   onStopped?(): Promise<void>;
   /** Called with the shell's log once it exists (a coordinator logs refused agents there). */
@@ -102,10 +104,12 @@ export async function createShell(options: ResolvedOptions, makeParts: PartFacto
       state.parts.splice(index, 1);
       const open = lastSamples.get(part)?.fleet.open ?? part.live().open;
       lost.push({ name: part.name, open });
-      state.log(
-        'error',
-        `${part.name.startsWith(shellOptions.partKind) ? part.name : `${shellOptions.partKind} ${part.name}`} lost (${reason}): its ${open} users are lost; the run goes on with ${state.parts.length}`,
-      );
+      const name = part.name.startsWith(shellOptions.partKind) ? part.name : `${shellOptions.partKind} ${part.name}`;
+      // a part lost before it counted anything leaves no figure behind (the run read open 0/0, errors none): a fault, whatever its kind
+      const hasCounted = (lastSamples.get(part)?.totals.attempts ?? 0) > 0;
+      const what = `${name} lost (${reason})${hasCounted ? `: its ${open} users are lost` : ' before it counted anything'}`;
+      if (shellOptions.isLossFault || !hasCounted) faults.push({ atMs: Date.now(), code: `${shellOptions.partKind}.lost`, message: what });
+      state.log('error', `${what}; the run goes on with ${state.parts.length}`);
       settled.finish(liveIndices());
     };
   }
@@ -313,6 +317,7 @@ export function emptySample(): PartSample {
       policy: 'off',
       probePerSec: 0,
       bySource: {},
+      heldBytes: 0,
     },
     rates: zeroRates(),
     totals: zeroTotals(),

@@ -21,7 +21,7 @@ export interface EngineEvent {
 /** Something that went wrong with the run itself rather than with one connection (the bundled server crashed, say); it fails the run. */
 export interface Fault {
   atMs: number;
-  /** Stable: `server.crashed`. */
+  /** Stable: `server.crashed`, `shard.lost` (any shard), `agent.lost` (an agent lost before it counted anything). */
   code: string;
   message: string;
 }
@@ -42,6 +42,8 @@ export interface FleetView {
   probePerSec: number;
   /** Open users per local address, when the fleet spreads over several. */
   bySource: Record<string, number>;
+  /** Bytes the users hold across frames now (partial packets, attachments), under `--held-budget`. */
+  heldBytes: number;
 }
 
 /** One second of a run. */

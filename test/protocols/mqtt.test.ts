@@ -127,4 +127,21 @@ describe('the MQTT codec on its own', () => {
       'reply 4',
     ]);
   });
+
+  it('says what it holds of a packet spanning frames, and since when: a packet begun after another ended in the same frame starts anew', async () => {
+    const codec = mqttCodec({});
+    const state = codec.init() as { heldBytes: number; heldSinceMs: number };
+    const a = mqttPacket.generate({ cmd: 'publish', topic: 't', payload: 'a'.repeat(100), qos: 0, retain: false, dup: false } as never);
+    const b = mqttPacket.generate({ cmd: 'publish', topic: 't', payload: 'b'.repeat(100), qos: 0, retain: false, dup: false } as never);
+    expect(codec.decode(state, a.subarray(0, 50), true)).toEqual([]);
+    const since = state.heldSinceMs;
+    expect(state.heldBytes).toBeGreaterThan(0);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(codec.decode(state, a.subarray(50, 60), true)).toEqual([]);
+    expect(state.heldSinceMs).toBe(since);
+    expect(codec.decode(state, Buffer.concat([a.subarray(60), b.subarray(0, 20)]), true)).toMatchObject([{ kind: 'message', text: 'a'.repeat(100) }]);
+    expect(state.heldSinceMs).toBeGreaterThan(since);
+    expect(codec.decode(state, b.subarray(20), true)).toMatchObject([{ kind: 'message', text: 'b'.repeat(100) }]);
+    expect(state.heldBytes).toBe(0);
+  });
 });

@@ -92,6 +92,7 @@ export function fixtureSnapshot(overrides: Partial<Snapshot> = {}): Snapshot {
       policy: 'expo 100ms..5000ms full',
       probePerSec: 100,
       bySource: {},
+      heldBytes: 0,
     },
     rates: {
       connectsPerSec: 0,

@@ -5,6 +5,7 @@
  * ready), keepalive duties, how an application message is encoded, and how a frame decodes
  * into events. A codec is shared by the fleet; per-user state is one small object.
  */
+import type { HeldCause } from '../held-bytes.ts';
 
 /** The presets. */
 export const PROTOCOLS = ['raw', 'socketio', 'graphql-ws', 'mqtt'] as const;
@@ -44,6 +45,14 @@ export interface Codec {
   decode(state: CodecState, data: Buffer, isBinary: boolean): CodecEvent[];
   /** Encodes an application message from its rendered template (see each preset for the form); `ackId` asks the server to acknowledge it, where the protocol can. */
   encode(state: CodecState, text: string, ackId?: number): OutFrame[];
+  /** The stable class a frame this preset cannot read counts under (`socketio.bad_packet`); the user goes on. */
+  readonly badPacketClass: string;
+  /**
+   * Present on a preset that holds bytes across frames: its states are then `HeldPartial`s
+   * (held-bytes.ts) the fleet's budget reads after every frame, and this drops what one holds
+   * (over the budget, past the deadline), as the events that follow for its user.
+   */
+  dropHeld?(state: CodecState, cause: HeldCause): CodecEvent[];
   /** Whether the protocol acknowledges messages itself (probes can then be timed by `reply ack`). */
   readonly hasAcks?: boolean;
   /** A frame every open user must send this often (MQTT's PINGREQ), or null. */
@@ -58,6 +67,8 @@ export interface CodecOptions {
   mqttVersion?: 4 | 5;
   /** Socket.IO namespace. @default '/' */
   namespace?: string;
+  /** Largest MQTT packet a user takes, bytes (the run's `--max-payload`); larger is refused before it is held. @default 1048576 */
+  maxPacketBytes?: number;
 }
 
 /** The codec of a preset. */

@@ -5,19 +5,24 @@
  * bare query): each gets an id. `next` carries the payload (its `data`) for fan-out and checks,
  * the subscription id as the topic; `error` is classified as `graphql.error`.
  */
-import type { Codec } from './codec.ts';
+import { MAX_TARGET_JSON_DEPTH, readTargetJson, TOO_DEEP } from '../target-json.ts';
+import type { Codec, CodecEvent } from './codec.ts';
 
 interface State {
   nextId: number;
 }
 
+const BAD_MESSAGE = 'graphql.bad_message';
+const TOO_DEEP_MESSAGE: CodecEvent[] = [
+  { kind: 'error', errorClass: BAD_MESSAGE, message: `a message nested deeper than ${MAX_TARGET_JSON_DEPTH} levels`, isFatal: false },
+];
+
+function asObject(value: unknown): Record<string, unknown> | null {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+}
+
 function parse(text: string): Record<string, unknown> | null {
-  try {
-    const value = JSON.parse(text) as unknown;
-    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
-  } catch {
-    return null;
-  }
+  return asObject(readTargetJson(text));
 }
 
 /** The graphql-ws codec. */
@@ -33,8 +38,11 @@ export function graphqlWsCodec(): Codec {
     },
     decode(_, data, isBinary) {
       if (isBinary) return [];
-      const message = parse(data.toString('utf8'));
-      if (!message) return [{ kind: 'error', errorClass: 'graphql.bad_message', message: 'a frame that is not a graphql-ws message', isFatal: false }];
+      // read under the depth bound: `next` and `error` serialise their payload again
+      const read = readTargetJson(data.toString('utf8'));
+      if (read === TOO_DEEP) return TOO_DEEP_MESSAGE;
+      const message = asObject(read);
+      if (!message) return [{ kind: 'error', errorClass: BAD_MESSAGE, message: 'a frame that is not a graphql-ws message', isFatal: false }];
       switch (message.type) {
         case 'connection_ack':
           return [{ kind: 'ready' }];
@@ -55,6 +63,7 @@ export function graphqlWsCodec(): Codec {
       const payload = parse(text) ?? { query: text };
       return [JSON.stringify({ id: String(++s.nextId), type: 'subscribe', payload })];
     },
+    badPacketClass: BAD_MESSAGE,
     keepalive: null,
   };
 }

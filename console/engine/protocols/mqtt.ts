@@ -6,9 +6,13 @@
  * `publish [qos0|qos1|qos2] TOPIC PAYLOAD`; a received PUBLISH's payload is its fan-out payload
  * and its topic the topic. QoS 1 is acknowledged (PUBACK); QoS 2 is the four-step handshake both
  * ways (PUBREC, PUBREL, PUBCOMP), and a QoS 2 PUBLISH the broker sends again before its PUBREL
- * is answered, not delivered twice. A parser per user: MQTT packets may span frames.
+ * is answered, not delivered twice. A parser per user: MQTT packets may span frames. What it
+ * holds of a packet is under the fleet's held-bytes budget and deadline, and a packet announced
+ * larger than `--max-payload` is refused at its header (MQTT 5 brokers are told the limit in
+ * CONNECT). Either fails the user: a byte stream cut inside a packet cannot be resynchronised.
  */
 import mqttPacket from 'mqtt-packet';
+import type { HeldCause, HeldPartial } from '../held-bytes.ts';
 import type { Codec, CodecEvent, CodecOptions, OutFrame } from './codec.ts';
 
 interface Packet {
@@ -22,7 +26,7 @@ interface Packet {
   messageId?: number;
 }
 
-interface State {
+interface State extends HeldPartial {
   parser: ReturnType<typeof mqttPacket.parser> | null;
   received: Packet[];
   nextId: number;
@@ -34,6 +38,13 @@ const ack = (cmd: 'puback' | 'pubrec' | 'pubrel' | 'pubcomp', messageId: number)
   kind: 'reply',
   frames: [mqttPacket.generate({ cmd, messageId } as never)],
 });
+
+const HELD_CLASS: Record<HeldCause, string> = { budget: 'mqtt.held_budget', deadline: 'mqtt.held_deadline' };
+
+/** The remaining length the parser has read from the header of the packet it is in (-1 before it knows). */
+function announcedBytes(parser: ReturnType<typeof mqttPacket.parser>): number {
+  return (parser as unknown as { packet: { length: number } }).packet.length;
+}
 
 /** `qos0`, `qos1` or `qos2` as the word after the verb, or null. */
 function qosWord(word: string | undefined): 0 | 1 | 2 | null {
@@ -59,6 +70,7 @@ function nextPacketId(s: State): number {
 export function mqttCodec(options: CodecOptions): Codec {
   const version = options.mqttVersion ?? 4;
   const keepaliveS = options.keepaliveS ?? 30;
+  const maxPacketBytes = options.maxPacketBytes ?? 1024 * 1024;
   const toEvents = (packet: Packet, s: State): CodecEvent[] => {
     switch (packet.cmd) {
       case 'connack': {
@@ -98,7 +110,7 @@ export function mqttCodec(options: CodecOptions): Codec {
     name: 'mqtt',
     url: (base) => base,
     protocols: (given) => ['mqtt', ...given.filter((p) => p !== 'mqtt')],
-    init: (): State => ({ parser: null, received: [], nextId: 0, awaitingRelease: null }),
+    init: (): State => ({ parser: null, received: [], nextId: 0, awaitingRelease: null, heldBytes: 0, heldSinceMs: 0 }),
     onUpgrade(_, connect) {
       const fields = connect ? parseJson(connect) : {};
       const packet = {
@@ -110,6 +122,8 @@ export function mqttCodec(options: CodecOptions): Codec {
         clientId: String(fields.clientId ?? `sockstorm-${Math.random().toString(36).slice(2, 12)}`),
         ...(fields.username !== undefined ? { username: String(fields.username) } : {}),
         ...(fields.password !== undefined ? { password: Buffer.from(String(fields.password)) } : {}),
+        // an MQTT 5 broker must not send a packet over this; one that does is refused at its header
+        ...(version === 5 ? { properties: { maximumPacketSize: maxPacketBytes } } : {}),
       };
       return { frames: [mqttPacket.generate(packet as never)], isReady: false };
     },
@@ -127,11 +141,21 @@ export function mqttCodec(options: CodecOptions): Codec {
       }
       s.received.length = 0;
       // the parser keeps a packet that spans frames, and a frame may be lent (lean-client.ts): its own copy
-      s.parser.parse(Buffer.from(data));
+      const held = s.parser.parse(Buffer.from(data));
+      // a packet held since an earlier frame keeps its start; one begun after a packet ended in this frame starts now
+      if (held > 0 && (s.heldBytes === 0 || s.received.length > 0)) s.heldSinceMs = performance.now();
+      s.heldBytes = held;
       const events: CodecEvent[] = [];
       for (const packet of s.received) {
         if (packet.cmd === 'error') events.push({ kind: 'error', errorClass: 'mqtt.bad_packet', message: 'a frame mqtt-packet cannot parse', isFatal: true });
         else events.push(...toEvents(packet, s));
+      }
+      const announced = announcedBytes(s.parser);
+      if (announced > maxPacketBytes) {
+        s.parser = null;
+        s.heldBytes = 0;
+        const message = `a packet of ${announced} bytes, over the ${maxPacketBytes} of --max-payload`;
+        events.push({ kind: 'error', errorClass: 'mqtt.packet_too_large', message, isFatal: true });
       }
       return events;
     },
@@ -158,6 +182,14 @@ export function mqttCodec(options: CodecOptions): Codec {
         ...(qos ? { messageId: nextPacketId(s) } : {}),
       } as never);
       return [frame];
+    },
+    badPacketClass: 'mqtt.bad_packet',
+    dropHeld(state, cause) {
+      const s = state as State;
+      s.parser = null;
+      s.heldBytes = 0;
+      const message = cause === 'budget' ? "a partial packet over the fleet's held-bytes budget" : 'a packet not finished within the held-bytes deadline';
+      return [{ kind: 'error', errorClass: HELD_CLASS[cause], message, isFatal: true }];
     },
     keepalive: { everyMs: (keepaliveS * 1000) / 2, frame: mqttPacket.generate({ cmd: 'pingreq' } as never) },
   };

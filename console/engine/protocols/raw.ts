@@ -16,6 +16,7 @@ export function rawCodec(): Codec {
     onUpgrade: () => ({ frames: [], isReady: true }),
     decode: (_, data, isBinary) => (isBinary ? NO_EVENTS : [{ kind: 'message', text: data.toString('utf8') }]),
     encode: (_, text) => [text],
+    badPacketClass: 'raw.bad_packet',
     keepalive: null,
   };
 }

@@ -7,30 +7,48 @@
  * argument is its payload for fan-out and checks, its name the topic. Packets are read and
  * written with the official engine.io-parser and socket.io-parser: one shared decoder for text
  * packets, which decode at once; a binary event (its header, then its attachments as binary
- * frames of this user only) gets a decoder of the user's own until its last attachment.
+ * frames of this user only) gets a decoder of the user's own until its last attachment. What
+ * that decoder holds is under the fleet's held-bytes budget and deadline; a dropped event's
+ * attachments still to come are skipped, and the user goes on (frames delimit them).
  */
 import { decodePacket, encodePacket } from 'engine.io-parser';
 import { Decoder, Encoder, PacketType } from 'socket.io-parser';
+import type { HeldCause, HeldPartial } from '../held-bytes.ts';
+import { MAX_TARGET_JSON_DEPTH, nestsDeeperThan } from '../target-json.ts';
 import type { Codec, CodecEvent, CodecOptions, OutFrame } from './codec.ts';
 
 type Packet = { type: number; data?: unknown; id?: number };
 
-interface State {
+interface State extends HeldPartial {
   connect: string | null;
   /** This user's decoder while a binary event's attachments arrive, and what it decoded. */
   binary: Decoder | null;
   binaryDone: Packet | null;
-  /** Bytes of the attachments taken so far. */
-  binaryBytes: number;
+  /** Attachments the binary event in progress still waits for. */
+  attachmentsDue: number;
+  /** Attachments of a dropped binary event still to come: skipped, not counted again. */
+  attachmentsSkipped: number;
 }
 
-// what one binary event may bring: a server announcing more is refused, not buffered for
-const MAX_ATTACHMENTS = 256;
-const MAX_ATTACHMENT_BYTES = 16 * 1024 * 1024;
+// what one binary event may bring (socket.io-parser's own bound, given to it here): a server
+// announcing more is refused, not buffered for; the bytes are bounded by the held-bytes budget
+const MAX_ATTACHMENTS = 10;
+const HELD_CLASS: Record<HeldCause, string> = { budget: 'socketio.held_budget', deadline: 'socketio.held_deadline' };
+
+const BAD_PACKET = 'socketio.bad_packet';
 
 /** A packet the preset cannot take: counted as socketio.bad_packet, and the user stays. */
 function badPacket(message: string): CodecEvent[] {
-  return [{ kind: 'error', errorClass: 'socketio.bad_packet', message, isFatal: false }];
+  return [{ kind: 'error', errorClass: BAD_PACKET, message, isFatal: false }];
+}
+
+/** Ends the binary event in progress, and what it held with it; `skip` of its attachments are still to come. */
+function endBinary(state: State, skip: number): void {
+  state.binary?.destroy();
+  state.binary = null;
+  state.binaryDone = null;
+  state.heldBytes = 0;
+  state.attachmentsSkipped = skip;
 }
 
 const encoder = new Encoder();
@@ -65,13 +83,15 @@ export function socketIoCodec(options: CodecOptions): Codec {
   };
   const socketPacket = (text: string, state: State): CodecEvent[] => {
     const type = text.charCodeAt(0) - 48;
+    state.attachmentsSkipped = 0;
     if (state.binary) {
       // a text packet before the last attachment: the binary event is broken off
-      state.binary.destroy();
-      state.binary = null;
+      endBinary(state, 0);
       const rest = socketPacket(text, state);
       return [...badPacket('a binary event was cut off by a text packet before its attachments'), ...rest];
     }
+    // the parser's JSON.parse takes any depth, but an event's payload is serialised again
+    if (nestsDeeperThan(text)) return badPacket(`a packet nested deeper than ${MAX_TARGET_JSON_DEPTH} levels`);
     if (type === PacketType.BINARY_EVENT || type === PacketType.BINARY_ACK) return binaryHeader(text, state);
     decoded = null;
     try {
@@ -94,8 +114,7 @@ export function socketIoCodec(options: CodecOptions): Codec {
     const attachments = Number(/^[56](\d+)-/.exec(text)?.[1] ?? Number.NaN);
     if (!(attachments >= 1 && attachments <= MAX_ATTACHMENTS))
       return badPacket(`a binary event announcing ${Number.isNaN(attachments) ? 'no count of' : attachments} attachments (at most ${MAX_ATTACHMENTS})`);
-    state.binaryBytes = 0;
-    const own = new Decoder();
+    const own = new Decoder({ maxAttachments: MAX_ATTACHMENTS });
     own.on('decoded', (packet: Packet) => {
       state.binaryDone = packet;
     });
@@ -105,29 +124,31 @@ export function socketIoCodec(options: CodecOptions): Codec {
       return badPacket((error as Error).message);
     }
     state.binary = own;
+    state.attachmentsDue = attachments;
+    // the header (its JSON, with placeholders) is held too, until the last attachment
+    state.heldBytes = text.length;
+    state.heldSinceMs = performance.now();
     return [];
   };
   const attachment = (data: Buffer, state: State): CodecEvent[] => {
-    if (!state.binary) return badPacket('a binary frame outside a binary event');
-    state.binaryDone = null;
-    state.binaryBytes += data.length;
-    if (state.binaryBytes > MAX_ATTACHMENT_BYTES) {
-      state.binary.destroy();
-      state.binary = null;
-      return badPacket(`a binary event's attachments passed ${MAX_ATTACHMENT_BYTES} bytes`);
+    if (!state.binary) {
+      if (state.attachmentsSkipped === 0) return badPacket('a binary frame outside a binary event');
+      state.attachmentsSkipped--;
+      return [];
     }
+    state.binaryDone = null;
+    state.heldBytes += data.length;
+    state.attachmentsDue--;
     try {
       // the decoder keeps attachments until the last, and a frame may be lent: a copy
       state.binary.add(Buffer.from(data));
     } catch (error) {
-      state.binary.destroy();
-      state.binary = null;
+      endBinary(state, 0);
       return badPacket((error as Error).message);
     }
     const packet = state.binaryDone as Packet | null;
     if (!packet) return [];
-    state.binary = null;
-    state.binaryDone = null;
+    endBinary(state, 0);
     return fromPacket(packet);
   };
   const fromPacket = (packet: Packet): CodecEvent[] => {
@@ -165,7 +186,7 @@ export function socketIoCodec(options: CodecOptions): Codec {
       return url.toString();
     },
     protocols: (given) => given,
-    init: (): State => ({ connect: null, binary: null, binaryDone: null, binaryBytes: 0 }),
+    init: (): State => ({ connect: null, binary: null, binaryDone: null, attachmentsDue: 0, attachmentsSkipped: 0, heldBytes: 0, heldSinceMs: 0 }),
     onUpgrade(state, connect) {
       // the server speaks first (the open packet); the namespace connect answers it
       (state as State).connect = connect;
@@ -188,6 +209,13 @@ export function socketIoCodec(options: CodecOptions): Codec {
         default:
           return [];
       }
+    },
+    badPacketClass: BAD_PACKET,
+    dropHeld(state, cause) {
+      const s = state as State;
+      endBinary(s, s.attachmentsDue);
+      const message = cause === 'budget' ? "a binary event over the fleet's held-bytes budget" : 'a binary event not finished within the held-bytes deadline';
+      return [{ kind: 'error', errorClass: HELD_CLASS[cause], message, isFatal: false }];
     },
     hasAcks: true,
     encode(_, text, ackId) {

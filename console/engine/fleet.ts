@@ -31,6 +31,7 @@ export interface FleetOptions {
   /** Most handshakes pending at once. */
   maxInFlight: number;
   localAddresses: string[];
+  isBundled: boolean; // the bundled server: users dial from the loopback pool unless addresses are given (sources.ts)
   framePaths: FramePaths | null;
   /** A handshake (TCP connect to 101) that takes longer fails as handshake.timeout. */
   handshakeTimeoutMs: number;
@@ -74,7 +75,7 @@ export class Fleet implements VuHost {
   ) {
     this.protocols = options.protocols;
     this.dialUrls = options.urls;
-    this.dialFrom = dialSources(options.urls, options.localAddresses);
+    this.dialFrom = dialSources(options.urls, options.localAddresses, options.isBundled);
     this.clientOptions = options.clientOptions;
     this.ratePerSec = options.ratePerSec;
     this.maxInFlight = options.maxInFlight;
@@ -373,10 +374,8 @@ export class Fleet implements VuHost {
 
   /** Users open per local address, when the fleet spreads over several. */
   openBySource(): Record<string, number> {
-    const out: Record<string, number> = {};
-    if (this.options.localAddresses.length === 0) return out;
-    for (const address of this.options.localAddresses) out[address] = 0;
-    for (const vu of this.vus) if (vu.state === 'open' && vu.localAddress) out[vu.localAddress]!++;
+    const out: Record<string, number> = Object.fromEntries(this.options.localAddresses.map((address) => [address, 0]));
+    if (this.options.localAddresses.length > 0) for (const vu of this.vus) if (vu.state === 'open' && vu.localAddress) out[vu.localAddress]!++;
     return out;
   }
 

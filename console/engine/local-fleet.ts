@@ -72,6 +72,8 @@ export function createLocalFleet(options: ResolvedOptions, where: LocalFleetOpti
       ratePerSec: options.ratePerSec,
       maxInFlight: options.maxInFlight,
       localAddresses: options.localAddresses,
+      // a part of a run against the bundled servers is given their URLs without a target
+      isBundled: options.target === undefined && options.targets === undefined,
       framePaths: options.framePaths ?? null,
       handshakeTimeoutMs: options.handshakeTimeoutMs,
     },

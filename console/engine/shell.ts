@@ -226,7 +226,7 @@ export async function createShell(options: ResolvedOptions, makeParts: PartFacto
     'info',
     `target ${baseUrl}${urls.length > 1 ? ` and ${urls.length - 1} more` : ''}${group ? ` (bundled ${group.engine} server${urls.length > 1 ? 's' : ''})` : ''}${shellOptions.describe ? `, ${shellOptions.describe}` : ''}`,
   );
-  const sources = describeSources(urls, options.localAddresses);
+  const sources = describeSources(urls, options.localAddresses, group !== null);
   if (sources) state.log('info', sources);
 
   let stopping: Promise<void> | null = null;

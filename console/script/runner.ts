@@ -72,6 +72,8 @@ export interface RunOptions {
   onStep?(step: ScriptStep): void;
   /** Called once the engine exists (the CLI uses it to wire a second Ctrl+C). */
   onEngine?(engine: Engine): void;
+  /** Why users dial from the addresses in `engineOptions.localAddresses`: given, or spread by the entry (the summary says which). @default 'option' */
+  sourcesChosenBy?: 'option' | 'spread';
 }
 
 /** What a finished run hands back. */
@@ -194,6 +196,7 @@ export async function runScript(steps: ScriptStep[], options: RunOptions): Promi
     failures,
     knees,
     unsentBroadcasts,
+    sourcesChosenBy: options.sourcesChosenBy,
     ...comparable,
   });
   return { summary, snapshots, reportFile, knees };

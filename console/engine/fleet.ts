@@ -66,6 +66,7 @@ export class Fleet implements VuHost {
   slowedCount = 0;
   /** Called when handshakes queue for the connect rate: the owner calls `tick` until none is left. */
   onQueued: (() => void) | null = null;
+  onTargetWords: VuHost['onTargetWords']; // a close reason, a refusal's message: the owner logs the first of each class
 
   constructor(
     private readonly options: FleetOptions,
@@ -228,6 +229,7 @@ export class Fleet implements VuHost {
           this.recordProbe(this.session.matchProbeId(event.id), at);
           break;
         case 'error':
+          this.onTargetWords?.(event.errorClass, event.message);
           if (event.isFatal) vu.fail(event.errorClass);
           else this.metrics.countError(event.errorClass);
           break;

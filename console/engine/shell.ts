@@ -20,6 +20,7 @@ import { dispatchCommand } from './shell-commands.ts';
 import type { EngineEvent, Fault, PartView, Snapshot } from './snapshot.ts';
 import { ms, percent } from '../report/format.ts';
 import { describeSources } from './sources.ts';
+import { MAX_CLASS_CHARS, MAX_TOPIC_CHARS, printable } from './shown-text.ts';
 
 /** What the command handlers in `shell-commands.ts` share with the shell. */
 export interface ShellState {
@@ -82,7 +83,8 @@ export async function createShell(options: ResolvedOptions, makeParts: PartFacto
     policy: options.reconnect,
     trigger: admin ? adminTrigger(admin) : options.broadcastHttp ? httpTrigger(options.broadcastHttp) : null,
     log(level, text) {
-      events.push({ id: ++eventId, atMs: Date.now(), level, text });
+      // every event passes here, whichever part or command it comes from: what a target said is shown, never obeyed
+      events.push({ id: ++eventId, atMs: Date.now(), level, text: printable(text) });
       if (events.length > 200) events.shift();
     },
   };
@@ -101,7 +103,7 @@ export async function createShell(options: ResolvedOptions, makeParts: PartFacto
       if (index < 0 || isStopping) return;
       state.parts.splice(index, 1);
       const open = lastSamples.get(part)?.fleet.open ?? part.live().open;
-      lost.push({ name: part.name, open });
+      lost.push({ name: printable(part.name, 40), open });
       state.log(
         'error',
         `${part.name.startsWith(shellOptions.partKind) ? part.name : `${shellOptions.partKind} ${part.name}`} lost (${reason}): its ${open} users are lost; the run goes on with ${state.parts.length}`,
@@ -130,13 +132,14 @@ export async function createShell(options: ResolvedOptions, makeParts: PartFacto
     samples.forEach((sample, i) => {
       const part = active[i]!;
       if (!sample) return;
+      sample = fitToShow(sample);
       if (lastSamples.get(part) === sample) sample = { ...frozen(sample), fleet: sample.fleet, health: sample.health };
       lastSamples.set(part, sample);
       present.push(sample);
       settled.add(all.indexOf(part), sample.settled, liveIndices());
       for (const event of sample.events) state.log(event.level, active.length > 1 ? `${part.name}: ${event.text}` : event.text);
       views.push({
-        name: part.name,
+        name: printable(part.name, 40),
         open: sample.fleet.open,
         target: sample.fleet.target,
         isSaturated: sample.health.isSaturated,
@@ -233,7 +236,9 @@ export async function createShell(options: ResolvedOptions, makeParts: PartFacto
   return {
     targetUrl: baseUrl,
     dispatch: (command): Promise<CommandResult> =>
-      isStopped || isStopping ? Promise.resolve({ ok: false, message: 'the engine has stopped' }) : dispatchCommand(state, command),
+      isStopped || isStopping
+        ? Promise.resolve({ ok: false, message: 'the engine has stopped' })
+        : dispatchCommand(state, command).then((result) => ({ ...result, message: printable(result.message) })),
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
@@ -270,6 +275,29 @@ export async function createShell(options: ResolvedOptions, makeParts: PartFacto
       })();
       return stopping;
     },
+  };
+}
+
+/**
+ * A part's sample with the target's words fit to show: topics of settled broadcasts and error
+ * classes (some carry what a target chose) printable and bounded. Copies only what changes, and
+ * only when something does: the common sample passes through as it is.
+ */
+function fitToShow(sample: PartSample): PartSample {
+  const isTopicFit = (topic: string): boolean => printable(topic, MAX_TOPIC_CHARS) === topic;
+  const isClassFit = (name: string): boolean => printable(name, MAX_CLASS_CHARS) === name;
+  const settledFit = sample.settled.every((r) => isTopicFit(r.topic));
+  const errorsFit = Object.keys(sample.errors).every(isClassFit);
+  if (settledFit && errorsFit) return sample;
+  const errors: Record<string, number> = {};
+  for (const [name, n] of Object.entries(sample.errors)) {
+    const shown = printable(name, MAX_CLASS_CHARS);
+    errors[shown] = (errors[shown] ?? 0) + n;
+  }
+  return {
+    ...sample,
+    settled: settledFit ? sample.settled : sample.settled.map((r) => (isTopicFit(r.topic) ? r : { ...r, topic: printable(r.topic, MAX_TOPIC_CHARS) })),
+    errors,
   };
 }
 

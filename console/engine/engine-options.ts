@@ -8,6 +8,7 @@ import type { FramePaths } from './frame-decoder.ts';
 import { DEFAULT_RECONNECT_POLICY } from './reconnect-policy.ts';
 import type { ServerConfig } from '../../target-server/protocol.ts';
 import { PROTOCOLS, type ProtocolName } from './protocols/codec.ts';
+import { maskCredentials } from './shown-text.ts';
 
 /** Options of {@link createEngine}. */
 export interface EngineOptions {
@@ -118,18 +119,19 @@ export class AgentsError extends Error {
   }
 }
 
-/** Checks a target URL: parseable, ws: or wss:, with a host. */
+/** Checks a target URL: parseable, ws: or wss:, with a host. Messages show it with its credentials masked. */
 export function validateTargetUrl(target: string): URL {
   let url: URL;
+  const shown = maskCredentials(target);
   try {
     url = new URL(target);
   } catch {
-    throw new EngineConfigError('config.url', `"${target}" is not a URL; give one like ws://127.0.0.1:8080/path`);
+    throw new EngineConfigError('config.url', `"${shown}" is not a URL; give one like ws://127.0.0.1:8080/path`);
   }
   if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
-    throw new EngineConfigError('config.url', `"${target}" uses ${url.protocol} but the target must be ws:// or wss://`);
+    throw new EngineConfigError('config.url', `"${shown}" uses ${url.protocol} but the target must be ws:// or wss://`);
   }
-  if (!url.hostname) throw new EngineConfigError('config.url', `"${target}" has no host`);
+  if (!url.hostname) throw new EngineConfigError('config.url', `"${shown}" has no host`);
   return url;
 }
 

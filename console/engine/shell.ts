@@ -20,7 +20,7 @@ import { dispatchCommand } from './shell-commands.ts';
 import type { EngineEvent, Fault, PartView, Snapshot } from './snapshot.ts';
 import { ms, percent } from '../report/format.ts';
 import { describeSources } from './sources.ts';
-import { MAX_CLASS_CHARS, MAX_TOPIC_CHARS, printable } from './shown-text.ts';
+import { MAX_CLASS_CHARS, MAX_TOPIC_CHARS, maskCredentials, printable, shownText } from './shown-text.ts';
 
 /** What the command handlers in `shell-commands.ts` share with the shell. */
 export interface ShellState {
@@ -61,6 +61,8 @@ export async function createShell(options: ResolvedOptions, makeParts: PartFacto
       : null;
   const urls = group ? group.urls.map((u) => withTopics(u, options.topics)) : (options.targets ?? [options.target!]);
   const baseUrl = group ? group.urls[0]! : (options.target ?? urls[0]!);
+  // the URL as every output shows it: credentials masked (the sockets still send them)
+  const shownUrl = maskCredentials(baseUrl);
   let parts: FleetPart[];
   try {
     parts = await makeParts(urls);
@@ -84,7 +86,7 @@ export async function createShell(options: ResolvedOptions, makeParts: PartFacto
     trigger: admin ? adminTrigger(admin) : options.broadcastHttp ? httpTrigger(options.broadcastHttp) : null,
     log(level, text) {
       // every event passes here, whichever part or command it comes from: what a target said is shown, never obeyed
-      events.push({ id: ++eventId, atMs: Date.now(), level, text: printable(text) });
+      events.push({ id: ++eventId, atMs: Date.now(), level, text: shownText(text) });
       if (events.length > 200) events.shift();
     },
   };
@@ -174,7 +176,7 @@ export async function createShell(options: ResolvedOptions, makeParts: PartFacto
       seq: ++seq,
       atMs: Date.now(),
       elapsedMs: performance.now() - startedAt,
-      target: { url: baseUrl, isBundled: group !== null, serverEngine: group?.engine ?? null, endpoints: urls.length },
+      target: { url: shownUrl, isBundled: group !== null, serverEngine: group?.engine ?? null, endpoints: urls.length },
       ...fleetHalf,
       errors: lostUsers > 0 ? { ...fleetHalf.errors, [`${shellOptions.partKind}.lost`]: lostUsers } : fleetHalf.errors,
       health: isMeasured ? half.health : { ...half.health, isSaturated: false },
@@ -238,7 +240,7 @@ export async function createShell(options: ResolvedOptions, makeParts: PartFacto
     dispatch: (command): Promise<CommandResult> =>
       isStopped || isStopping
         ? Promise.resolve({ ok: false, message: 'the engine has stopped' })
-        : dispatchCommand(state, command).then((result) => ({ ...result, message: printable(result.message) })),
+        : dispatchCommand(state, command).then((result) => ({ ...result, message: shownText(result.message) })),
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

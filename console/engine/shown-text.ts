@@ -1,8 +1,8 @@
 /**
  * Text the engine shows but did not write: what a target sends (topics, close reasons, a
- * refusal's message). The shell passes every such string through here once, where it enters a
- * run's events, records and snapshot, so no renderer (the console, the dashboard, the summary,
- * the report, the metrics endpoint) has to remember to. Pure.
+ * refusal's message) and the URLs a user gives. The shell passes every such string through
+ * here once, where it enters a run's events, records and snapshot, so no renderer (the console,
+ * the dashboard, the summary, the report, the metrics endpoint) has to remember to. Pure.
  */
 
 /** The longest error class kept; a longer one is cut (classes are names, not messages). */
@@ -42,4 +42,25 @@ export function printable(text: string, maxChars: number = MAX_EVENT_CHARS): str
   // never leave half of a surrogate pair
   if (cut > 0 && out.charCodeAt(cut - 1) >= 0xd800 && out.charCodeAt(cut - 1) <= 0xdbff) cut--;
   return `${out.slice(0, cut)}…`;
+}
+
+// scheme://userinfo@ (userinfo without / ? # @ or whitespace): the credentials of a URL in any text
+const CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/)([^/?#@\s]+)@/gi;
+
+/**
+ * `text` with the credentials of every URL in it masked: `ws://user:***@host/`, and a lone
+ * user name (often a token, as in `https://TOKEN@host/`) as `ws://***@host/`. For URLs a user
+ * gave (the target, a broadcast trigger) wherever they are shown; the sockets still send them.
+ */
+export function maskCredentials(text: string): string {
+  if (!text.includes('@')) return text;
+  return text.replace(CREDENTIALS, (_, scheme: string, userinfo: string) => {
+    const colon = userinfo.indexOf(':');
+    return colon < 0 ? `${scheme}***@` : `${scheme}${userinfo.slice(0, colon)}:***@`;
+  });
+}
+
+/** Text for the event log and command answers: credentials masked, control characters shown, bounded. */
+export function shownText(text: string, maxChars: number = MAX_EVENT_CHARS): string {
+  return printable(maskCredentials(text), maxChars);
 }

@@ -6,6 +6,7 @@
 import { createWriteStream, readFileSync } from 'node:fs';
 import { ServerStartError } from '../engine/bundled-server.ts';
 import { AgentsError, EngineConfigError, type EngineOptions } from '../engine/engine-options.ts';
+import { maskCredentials } from '../engine/shown-text.ts';
 import { sourcesNotice } from '../engine/sources.ts';
 import { parseScript, ScriptError, ScriptErrors, type ScriptStep } from './parse.ts';
 import { hostCapacity, spreadFor, withHostLimit } from '../host-check.ts';
@@ -39,7 +40,7 @@ export function scriptLengthMs(steps: ScriptStep[]): number | null {
 }
 
 function fail(message: string, code: number): number {
-  process.stderr.write(`sockstorm: ${message}\n`);
+  process.stderr.write(`sockstorm: ${maskCredentials(message)}\n`);
   return code;
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_ERROR_CLASSES, Metrics } from '../../console/engine/metrics.ts';
-import { printable } from '../../console/engine/shown-text.ts';
+import { maskCredentials, printable, shownText } from '../../console/engine/shown-text.ts';
 
 describe('printable', () => {
   it('shows every C0, DEL and C1 control character as \\xNN and leaves the rest as it is', () => {
@@ -19,6 +19,21 @@ describe('printable', () => {
     expect(printable('\u001b'.repeat(10), 9)).toBe('\\x1b\\x1b…');
     expect(printable('ab😀cd', 4)).toBe('ab…');
     expect(printable('x'.repeat(1_000_000), 120)).toHaveLength(120);
+  });
+});
+
+describe('maskCredentials', () => {
+  it('masks the password of every URL in a text, and a lone user name', () => {
+    expect(maskCredentials('ws://load:s3cret@127.0.0.1:8080/feed')).toBe('ws://load:***@127.0.0.1:8080/feed');
+    expect(maskCredentials('target wss://TOKEN@host/ws and POST http://a:b@h/x')).toBe('target wss://***@host/ws and POST http://a:***@h/x');
+  });
+
+  it('leaves URLs without credentials alone, an @ in a path or query too', () => {
+    for (const text of ['ws://127.0.0.1:8080/', 'ws://host/users/@me?to=a@b', 'mail me at a@b.c']) expect(maskCredentials(text)).toBe(text);
+  });
+
+  it('masks before it shows', () => {
+    expect(shownText('target ws://u:p\u001b@h/')).toBe('target ws://u:***@h/');
   });
 });
 

@@ -87,7 +87,7 @@ export class Fleet implements VuHost {
   urlFor(vu: VirtualUser): string {
     const urls = this.dialUrls;
     const url = urls.length === 1 ? urls[0]! : urls[vu.id % urls.length]!;
-    return this.session.hasRows ? this.session.render(url.replace(/%7B%7B/gi, '{{').replace(/%7D%7D/gi, '}}'), vu) : url;
+    return this.session.hasRows ? this.session.renderUrl(url, vu) : url;
   }
 
   protocolsFor(vu: VirtualUser): string[] {

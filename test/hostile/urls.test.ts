@@ -1,5 +1,6 @@
-// Hostile-input catalog: what comes out of a target URL. Credentials in it reach the server but
-// no output.
+// Hostile-input catalog: what goes into a target URL and what comes out of it. A `users from`
+// value is one path segment or query value whatever it holds (`../../admin` does not climb the
+// path), and credentials in the target URL reach the server but no output.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -27,6 +28,22 @@ afterAll(async () => {
   for (const client of wss.clients) client.terminate();
   await new Promise((resolve) => wss.close(resolve));
   rmSync(dir, { recursive: true, force: true });
+});
+
+describe('users from FILE values in a target URL', () => {
+  it('are percent-encoded, so ../../admin reaches the server as one segment; headers keep the value as it is', async () => {
+    writeFileSync(join(dir, 'rows.csv'), 'room\n../../admin\nlobby?x=1&y=2\n');
+    const script = join(dir, 'rows.storm');
+    writeFileSync(script, `users from ${join(dir, 'rows.csv')}\nvus 2\nawait open 2 timeout 10s\n`);
+    const target = `ws://127.0.0.1:${port}/rooms/{{row.room}}?as={{row.room}}`;
+    const result = await runCli(['run', script, '--target', target, '--header', 'X-Room: {{row.room}}']);
+    expect(result.code).toBe(0);
+    const seen = upgrades.map((r) => [r.url, r.headers['x-room']]).sort();
+    expect(seen).toEqual([
+      ['/rooms/..%2F..%2Fadmin?as=..%2F..%2Fadmin', '../../admin'],
+      ['/rooms/lobby%3Fx%3D1%26y%3D2?as=lobby%3Fx%3D1%26y%3D2', 'lobby?x=1&y=2'],
+    ]);
+  });
 });
 
 describe('credentials in the target URL', () => {

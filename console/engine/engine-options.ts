@@ -135,6 +135,11 @@ export function validateTargetUrl(target: string): URL {
   return url;
 }
 
+/** Why a protocol preset cannot run against the bundled server, and what to give instead. */
+export function presetNeedsTarget(protocol: string): string {
+  return `protocol ${protocol} speaks to your own server: give --target ws://HOST:PORT/PATH (the bundled server speaks raw WebSocket only)`;
+}
+
 function positive(name: string, value: number, isInteger = true): number {
   if (!Number.isFinite(value) || value <= 0 || (isInteger && !Number.isInteger(value))) {
     throw new EngineConfigError('config.option', `${name} must be a positive ${isInteger ? 'integer' : 'number'}, not ${value}`);
@@ -177,6 +182,9 @@ export function resolveOptions(options: EngineOptions): ResolvedOptions {
   };
   if (resolved.protocol !== undefined && !PROTOCOLS.includes(resolved.protocol)) {
     throw new EngineConfigError('config.option', `--protocol must be one of ${PROTOCOLS.join(', ')}, not "${resolved.protocol}"`);
+  }
+  if (resolved.protocol !== undefined && resolved.protocol !== 'raw' && resolved.target === undefined && resolved.targets === undefined) {
+    throw new EngineConfigError('config.option', presetNeedsTarget(resolved.protocol));
   }
   if (resolved.serverEngine !== 'uws' && resolved.serverEngine !== 'ws') {
     throw new EngineConfigError('config.option', `server engine must be uws or ws, not "${resolved.serverEngine}"`);

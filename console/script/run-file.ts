@@ -5,7 +5,7 @@
  */
 import { createWriteStream, readFileSync } from 'node:fs';
 import { ServerStartError } from '../engine/bundled-server.ts';
-import { AgentsError, EngineConfigError, type EngineOptions } from '../engine/engine-options.ts';
+import { AgentsError, EngineConfigError, presetNeedsTarget, type EngineOptions } from '../engine/engine-options.ts';
 import { maskCredentials } from '../engine/shown-text.ts';
 import { sourcesNotice } from '../engine/sources.ts';
 import { parseScript, ScriptError, ScriptErrors, type ScriptStep } from './parse.ts';
@@ -42,6 +42,16 @@ export function scriptLengthMs(steps: ScriptStep[]): number | null {
 function fail(message: string, code: number): number {
   process.stderr.write(`sockstorm: ${maskCredentials(message)}\n`);
   return code;
+}
+
+/** A protocol preset (by `--protocol` or a script line) in a run with no target: the bundled server speaks raw only. */
+export function presetWithoutTarget(steps: ScriptStep[], options: EngineOptions): { line: number | null; name: string } | null {
+  if (options.target !== undefined || options.targets !== undefined) return null;
+  if (options.protocol !== undefined && options.protocol !== 'raw') return { line: null, name: options.protocol };
+  for (const step of steps) {
+    if (step.kind === 'engine' && step.command.type === 'protocol' && step.command.name !== 'raw') return { line: step.line, name: step.command.name };
+  }
+  return null;
 }
 
 /** The largest fleet target a script asks for. */
@@ -83,6 +93,8 @@ export async function runScriptFile(file: string, engineOptions: EngineOptions, 
   // the target a script names counts as a --target would
   const targetStep = steps.find((step) => step.kind === 'target');
   const asRun = targetStep?.kind === 'target' ? { ...engineOptions, target: targetStep.url } : engineOptions;
+  const preset = presetWithoutTarget(steps, asRun);
+  if (preset) return fail(`${preset.line === null ? '--protocol' : `${file}:${preset.line}`}: ${presetNeedsTarget(preset.name)}`, EXIT.invalid);
   const peak = peakTarget(steps);
   // against your own loopback server users dial from this host's address, unless one address cannot hold the run
   const spread = spreadFor(asRun, peak);

@@ -106,7 +106,11 @@ export const TARGET_OPTIONS: readonly Row[] = [
   { flags: '--header <name:value>', help: 'add an upgrade request header (repeatable)', check: repeatable },
   { flags: '--insecure', help: 'accept any TLS certificate (test targets only)' },
   { flags: '--compression', help: 'offer permessage-deflate (users then dial through ws, not the lean client)' },
-  { flags: '--source-addresses <list>', help: 'local addresses to spread users over, e.g. 127.0.0.2,127.0.0.3', default: 'the kernel picks' },
+  {
+    flags: '--source-addresses <list>',
+    help: 'local addresses to spread users over, e.g. 127.0.0.2,127.0.0.3',
+    default: "this host's address, as the kernel picks; the bundled server: 64 loopback addresses",
+  },
   { flags: '--broadcast-http <spec>', help: 'real target: broadcast with an HTTP request "METHOD URL [BODY]"' },
   { flags: '--broadcast-send <template>', help: 'real target: broadcast by sending this frame from a user' },
   { flags: '--ts-path <path>', help: 'real target: JSON path of the send time (epoch ms) in fan-out messages' },

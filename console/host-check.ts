@@ -4,18 +4,31 @@
  * answer as data (`hostLimit`) and imports nothing of tuning.
  */
 import type { EngineOptions, HostLimit } from './engine/engine-options.ts';
-import { dialSources } from './engine/sources.ts';
+import { dialSources, spreadSources } from './engine/sources.ts';
 import { readFacts } from '../tuning/facts.ts';
-import { capacityFor, type Capacity } from '../tuning/plan.ts';
+import { capacityFor, portRange, type Capacity } from '../tuning/plan.ts';
 
 /** The capacity of this host for `connections` users spread as the options say. */
 export function hostCapacity(options: EngineOptions, connections: number): Capacity {
   // ports are per (source address, destination): several targets or bundled servers multiply them like addresses do
   const destinations = options.targets?.length ?? (options.target ? 1 : (options.servers ?? 1));
   // the bundled servers listen on 127.0.0.1: users dial from the loopback pool unless told otherwise
+  const isBundled = options.targets === undefined && options.target === undefined;
   const urls = options.targets ?? (options.target ? [options.target] : ['ws://127.0.0.1/']);
-  const sourceAddresses = Math.max(1, dialSources(urls, options.localAddresses ?? []).length) * destinations;
+  const sourceAddresses = Math.max(1, dialSources(urls, options.localAddresses ?? [], isBundled).length) * destinations;
   return capacityFor({ facts: readFacts(), connections, sourceAddresses, processes: options.workers ?? 1 });
+}
+
+/**
+ * Loopback source addresses for a run of `peak` users against the user's own loopback server
+ * when one address has too few ports for its share of a destination (sources.ts); none otherwise
+ * (the bundled server has its pool, given addresses are kept, other hosts get the host's address).
+ */
+export function spreadFor(options: EngineOptions, peak: number): { addresses: string[]; portsPerAddress: number } {
+  const urls = options.targets ?? (options.target ? [options.target] : []);
+  const ports = urls.length > 0 ? portRange(readFacts()) : null;
+  if (ports === null) return { addresses: [], portsPerAddress: 0 };
+  return { addresses: spreadSources(urls, options.localAddresses ?? [], Math.ceil(peak / urls.length), ports), portsPerAddress: ports };
 }
 
 /** The options with the host's limit attached, so the engine can warn before a target beyond it. */

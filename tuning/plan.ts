@@ -89,7 +89,8 @@ function sysctlFinding(facts: HostFacts, name: SysctlName, minimum: number, why:
   };
 }
 
-function portRange(facts: HostFacts): number | null {
+/** Ephemeral ports one source address has per destination (`net.ipv4.ip_local_port_range`), null when unknown. */
+export function portRange(facts: HostFacts): number | null {
   const range = facts.sysctl['net.ipv4.ip_local_port_range'];
   return range && range.length >= 2 ? range[1]! - range[0]! + 1 : null;
 }

@@ -31,6 +31,7 @@ export function parseConnections(text: string | undefined, fallback: number): nu
   return /^\d+$/.test(text) && Number(text) > 0 ? Number(text) : `--connections must be a positive integer, not "${text}"`;
 }
 
+// the destination as host:port: capacity is per destination, and a URL's credentials stay out of the output
 function formatCapacity(c: Capacity, target: string | undefined): string[] {
   const show = (n: number | null): string => (n === null ? 'unknown' : n.toLocaleString('en-US'));
   return [
@@ -108,7 +109,7 @@ export async function runTune(action: string, flags: TuneFlags): Promise<number>
       console.log(
         `privileges: uid ${facts.uid ?? 'unknown'}, CAP_SYS_RESOURCE ${facts.hasSysResource ? 'yes' : 'no'}, CAP_NET_ADMIN ${facts.hasNetAdmin ? 'yes' : 'no'}`,
       );
-      for (const line of [...formatFindings(findings), ...formatCapacity(capacity, flags.target)]) console.log(line);
+      for (const line of [...formatFindings(findings), ...formatCapacity(capacity, flags.target && new URL(flags.target).host)]) console.log(line);
     }
     return capacity.canHold ? EXIT.passed : EXIT.host;
   }

@@ -15,7 +15,7 @@ import { hostCapacity, withHostLimit } from '../host-check.ts';
 import { progressWriter } from '../report/progress.ts';
 import { parseScript, ScriptError, ScriptErrors, type ScriptStep } from '../script/parse.ts';
 import { checkOutputPaths, writeOutput, type WriteOutcome } from '../script/output-files.ts';
-import { peakTarget, scriptLengthMs } from '../script/run-file.ts';
+import { peakTarget, presetWithoutTarget, scriptLengthMs } from '../script/run-file.ts';
 import { compareRows, formatCompareTable, type CompareColumn } from './compare-table.ts';
 import { renderCompareReport } from './compare-report.ts';
 import { runCompare } from './run-compare.ts';
@@ -114,6 +114,11 @@ function prepare(script: string, flags: CompareFlags): { steps: ScriptStep[]; va
   const variants = parseVariants(flags.variant ?? []);
   const steps = parseCompareScript(script);
   const base = engineOptions(flags);
+  const preset = presetWithoutTarget(steps, base);
+  if (preset)
+    throw new InvalidInput(
+      `${preset.line === null ? '--protocol' : `${script}:${preset.line}`}: protocol ${preset.name} speaks to your own server, and compare runs the bundled one (raw WebSocket only); run it against each setup with \`sockstorm run --target … --json\` and compare the summaries`,
+    );
   const unwritable = checkOutputPaths([
     ['--json', flags.json],
     ['--report', flags.report],

@@ -8,6 +8,7 @@ import type { FramePaths } from './frame-decoder.ts';
 import { DEFAULT_RECONNECT_POLICY } from './reconnect-policy.ts';
 import type { ServerConfig } from '../../target-server/protocol.ts';
 import { PROTOCOLS, type ProtocolName } from './protocols/codec.ts';
+import { maskCredentials } from './shown-text.ts';
 
 /** Options of {@link createEngine}. */
 export interface EngineOptions {
@@ -122,19 +123,25 @@ export class AgentsError extends Error {
   }
 }
 
-/** Checks a target URL: parseable, ws: or wss:, with a host. */
+/** Checks a target URL: parseable, ws: or wss:, with a host. Messages show it with its credentials masked. */
 export function validateTargetUrl(target: string): URL {
   let url: URL;
+  const shown = maskCredentials(target);
   try {
     url = new URL(target);
   } catch {
-    throw new EngineConfigError('config.url', `"${target}" is not a URL; give one like ws://127.0.0.1:8080/path`);
+    throw new EngineConfigError('config.url', `"${shown}" is not a URL; give one like ws://127.0.0.1:8080/path`);
   }
   if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
-    throw new EngineConfigError('config.url', `"${target}" uses ${url.protocol} but the target must be ws:// or wss://`);
+    throw new EngineConfigError('config.url', `"${shown}" uses ${url.protocol} but the target must be ws:// or wss://`);
   }
-  if (!url.hostname) throw new EngineConfigError('config.url', `"${target}" has no host`);
+  if (!url.hostname) throw new EngineConfigError('config.url', `"${shown}" has no host`);
   return url;
+}
+
+/** Why a protocol preset cannot run against the bundled server, and what to give instead. */
+export function presetNeedsTarget(protocol: string): string {
+  return `protocol ${protocol} speaks to your own server: give --target ws://HOST:PORT/PATH (the bundled server speaks raw WebSocket only)`;
 }
 
 function positive(name: string, value: number, isInteger = true): number {
@@ -181,6 +188,9 @@ export function resolveOptions(options: EngineOptions): ResolvedOptions {
   };
   if (resolved.protocol !== undefined && !PROTOCOLS.includes(resolved.protocol)) {
     throw new EngineConfigError('config.option', `--protocol must be one of ${PROTOCOLS.join(', ')}, not "${resolved.protocol}"`);
+  }
+  if (resolved.protocol !== undefined && resolved.protocol !== 'raw' && resolved.target === undefined && resolved.targets === undefined) {
+    throw new EngineConfigError('config.option', presetNeedsTarget(resolved.protocol));
   }
   if (resolved.serverEngine !== 'uws' && resolved.serverEngine !== 'ws') {
     throw new EngineConfigError('config.option', `server engine must be uws or ws, not "${resolved.serverEngine}"`);

@@ -33,6 +33,7 @@ export interface FleetOptions {
   /** Most handshakes pending at once. */
   maxInFlight: number;
   localAddresses: string[];
+  isBundled: boolean; // the bundled server: users dial from the loopback pool unless addresses are given (sources.ts)
   framePaths: FramePaths | null;
   /** A handshake (TCP connect to 101) that takes longer fails as handshake.timeout. */
   handshakeTimeoutMs: number;
@@ -71,6 +72,7 @@ export class Fleet implements VuHost {
   onQueued: (() => void) | null = null;
   /** Bytes held across frames by every user (partial packets, attachments), under one budget. */
   readonly held: HeldBytes<VirtualUser>;
+  onTargetWords: VuHost['onTargetWords']; // a close reason, a refusal's message: the owner logs the first of each class
 
   constructor(
     private readonly options: FleetOptions,
@@ -80,7 +82,7 @@ export class Fleet implements VuHost {
   ) {
     this.protocols = options.protocols;
     this.dialUrls = options.urls;
-    this.dialFrom = dialSources(options.urls, options.localAddresses);
+    this.dialFrom = dialSources(options.urls, options.localAddresses, options.isBundled);
     this.clientOptions = options.clientOptions;
     this.ratePerSec = options.ratePerSec;
     this.maxInFlight = options.maxInFlight;
@@ -92,7 +94,7 @@ export class Fleet implements VuHost {
   urlFor(vu: VirtualUser): string {
     const urls = this.dialUrls;
     const url = urls.length === 1 ? urls[0]! : urls[vu.id % urls.length]!;
-    return this.session.hasRows ? this.session.render(url.replace(/%7B%7B/gi, '{{').replace(/%7D%7D/gi, '}}'), vu) : url;
+    return this.session.hasRows ? this.session.renderUrl(url, vu) : url;
   }
 
   protocolsFor(vu: VirtualUser): string[] {
@@ -251,6 +253,7 @@ export class Fleet implements VuHost {
           this.recordProbe(this.session.matchProbeId(event.id), at);
           break;
         case 'error':
+          this.onTargetWords?.(event.errorClass, event.message);
           if (event.isFatal) vu.fail(event.errorClass);
           else if (event.errorClass === this.session.codec.badPacketClass) this.onBadPacket();
           else this.metrics.countError(event.errorClass);
@@ -405,10 +408,8 @@ export class Fleet implements VuHost {
 
   /** Users open per local address, when the fleet spreads over several. */
   openBySource(): Record<string, number> {
-    const out: Record<string, number> = {};
-    if (this.options.localAddresses.length === 0) return out;
-    for (const address of this.options.localAddresses) out[address] = 0;
-    for (const vu of this.vus) if (vu.state === 'open' && vu.localAddress) out[vu.localAddress]!++;
+    const out: Record<string, number> = Object.fromEntries(this.options.localAddresses.map((address) => [address, 0]));
+    if (this.options.localAddresses.length > 0) for (const vu of this.vus) if (vu.state === 'open' && vu.localAddress) out[vu.localAddress]!++;
     return out;
   }
 

@@ -20,6 +20,8 @@ import { RateScheduler } from './rate-scheduler.ts';
 import { RecoveryTracker } from './recovery.ts';
 
 const TICK_MS = 10;
+/** Error classes whose first words (a close reason, a refusal's message) the event log says. */
+const MAX_WORDED_CLASSES = 32;
 
 function clientOptions(options: ResolvedOptions): WebSocket.ClientOptions {
   return {
@@ -72,6 +74,8 @@ export function createLocalFleet(options: ResolvedOptions, where: LocalFleetOpti
       ratePerSec: options.ratePerSec,
       maxInFlight: options.maxInFlight,
       localAddresses: options.localAddresses,
+      // a part of a run against the bundled servers is given their URLs without a target
+      isBundled: options.target === undefined && options.targets === undefined,
       framePaths: options.framePaths ?? null,
       handshakeTimeoutMs: options.handshakeTimeoutMs,
       held: { budgetBytes: options.heldBudgetBytes, deadlineMs: options.heldDeadlineMs },
@@ -96,6 +100,16 @@ export function createLocalFleet(options: ResolvedOptions, where: LocalFleetOpti
   };
   const health = new HealthMonitor();
   const events: PartSample['events'] = [];
+  // the target's own words for a failure, the first of each class (and of a bounded number of
+  // classes): the event log says why the server closed or refused, which a class alone cannot
+  const worded = new Set<string>();
+  fleet.onTargetWords = (errorClass, words) => {
+    if (worded.has(errorClass) || worded.size >= MAX_WORDED_CLASSES) return;
+    worded.add(errorClass);
+    const text = typeof words === 'string' ? words : words.toString('utf8');
+    if (text !== '')
+      events.push({ atMs: Date.now(), level: 'warn', text: `${errorClass}: ${typeof words === 'string' ? '' : 'reason '}"${text.slice(0, 200)}"` });
+  };
   let isStopped = false;
 
   const state: FleetState = {

@@ -69,6 +69,9 @@ export function zeroTotals(): Totals {
   };
 }
 
+/** Distinct error classes counted before new ones are folded into their family's `.other`. */
+export const MAX_ERROR_CLASSES = 100;
+
 /** All counters and histograms of a run. */
 export class Metrics {
   readonly totals: Totals = zeroTotals();
@@ -95,8 +98,14 @@ export class Metrics {
     this.interval[name].record(ms);
   }
 
+  /**
+   * Counts a failure by class. A target chooses some classes (`close.<code>` takes about 2,000
+   * codes, `handshake.http_<status>` 900): past {@link MAX_ERROR_CLASSES} a new one is counted
+   * as its family's `.other` (`close.other`), so the counts stay readable and bounded.
+   */
   countError(errorClass: string): void {
-    this.errors.set(errorClass, (this.errors.get(errorClass) ?? 0) + 1);
+    const counted = this.errors.has(errorClass) || this.errors.size < MAX_ERROR_CLASSES ? errorClass : `${errorClass.split('.', 1)[0]}.other`;
+    this.errors.set(counted, (this.errors.get(counted) ?? 0) + 1);
   }
 
   /**

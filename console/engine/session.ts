@@ -67,9 +67,12 @@ export class UserSession {
 
   /** `users from FILE`: one row per user, round-robin, as `row.NAME` template values. */
   private rows: Array<Record<string, string>> = [];
+  /** The same rows percent-encoded, for URLs: encoded once, not at every connect. */
+  private urlRows: Array<Record<string, string>> = [];
 
   setRows(rows: Array<Record<string, string>>): void {
     this.rows = rows.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [`row.${k}`, v])));
+    this.urlRows = this.rows.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, encodeURIComponent(v)])));
   }
 
   get hasRows(): boolean {
@@ -81,6 +84,19 @@ export class UserSession {
     if (!template.includes('{{')) return template;
     const row = this.rows.length > 0 ? this.rows[vu.id % this.rows.length] : undefined;
     return renderTemplate(template, { vu: vu.id, now: Date.now(), ...row, ...values });
+  }
+
+  /**
+   * Renders a target URL for one user: each `{{row.NAME}}` value percent-encoded, so a value is
+   * one path segment or query value whatever it holds (`../../admin` reaches the server as
+   * `..%2F..%2Fadmin`, not as `/admin`); headers and message templates keep values as they are.
+   * Braces that URL parsing encoded (`%7B%7B`) are read as braces.
+   */
+  renderUrl(url: string, vu: { id: number }): string {
+    const template = url.replace(/%7B%7B/gi, '{{').replace(/%7D%7D/gi, '}}');
+    if (!template.includes('{{')) return url;
+    const row = this.urlRows.length > 0 ? this.urlRows[vu.id % this.urlRows.length] : undefined;
+    return renderTemplate(template, { vu: vu.id, now: Date.now(), ...row });
   }
 
   /** How long this user's session lasts, jitter included; 0 when sessions do not end. */

@@ -7,6 +7,7 @@
 import { fireEvery } from './broadcast-trigger.ts';
 import { formatPolicy, type EngineCommand } from './commands.ts';
 import type { CommandResult } from './engine-api.ts';
+import { presetNeedsTarget } from './engine-options.ts';
 import type { FleetPart, PartCommand } from './fleet-part.ts';
 import type { ShellState } from './shell.ts';
 
@@ -224,6 +225,8 @@ export async function dispatchCommand(state: ShellState, command: EngineCommand)
     case 'on-open':
     case 'session':
     case 'check': {
+      // the bundled server (the only run with an admin API) speaks raw WebSocket only
+      if (command.type === 'protocol' && state.admin && command.name !== 'raw') return answer(state, { ok: false, message: presetNeedsTarget(command.name) });
       // the per-user session is the same in every part
       const results = await onEach(parts, () => command);
       return answer(state, firstRefusal(results) ?? results[0] ?? { ok: true, message: command.type });

@@ -20,6 +20,7 @@ import { dispatchCommand } from './shell-commands.ts';
 import type { EngineEvent, Fault, PartView, Snapshot } from './snapshot.ts';
 import { ms, percent } from '../report/format.ts';
 import { describeSources } from './sources.ts';
+import { MAX_CLASS_CHARS, MAX_TOPIC_CHARS, maskCredentials, printable, shownText } from './shown-text.ts';
 
 /** What the command handlers in `shell-commands.ts` share with the shell. */
 export interface ShellState {
@@ -62,6 +63,8 @@ export async function createShell(options: ResolvedOptions, makeParts: PartFacto
       : null;
   const urls = group ? group.urls.map((u) => withTopics(u, options.topics)) : (options.targets ?? [options.target!]);
   const baseUrl = group ? group.urls[0]! : (options.target ?? urls[0]!);
+  // the URL as every output shows it: credentials masked (the sockets still send them)
+  const shownUrl = maskCredentials(baseUrl);
   let parts: FleetPart[];
   try {
     parts = await makeParts(urls);
@@ -84,7 +87,8 @@ export async function createShell(options: ResolvedOptions, makeParts: PartFacto
     policy: options.reconnect,
     trigger: admin ? adminTrigger(admin) : options.broadcastHttp ? httpTrigger(options.broadcastHttp) : null,
     log(level, text) {
-      events.push({ id: ++eventId, atMs: Date.now(), level, text });
+      // every event passes here, whichever part or command it comes from: what a target said is shown, never obeyed
+      events.push({ id: ++eventId, atMs: Date.now(), level, text: shownText(text) });
       if (events.length > 200) events.shift();
     },
   };
@@ -103,7 +107,7 @@ export async function createShell(options: ResolvedOptions, makeParts: PartFacto
       if (index < 0 || isStopping) return;
       state.parts.splice(index, 1);
       const open = lastSamples.get(part)?.fleet.open ?? part.live().open;
-      lost.push({ name: part.name, open });
+      lost.push({ name: printable(part.name, 40), open });
       const name = part.name.startsWith(shellOptions.partKind) ? part.name : `${shellOptions.partKind} ${part.name}`;
       // a part lost before it counted anything leaves no figure behind (the run read open 0/0, errors none): a fault, whatever its kind
       const hasCounted = (lastSamples.get(part)?.totals.attempts ?? 0) > 0;
@@ -134,13 +138,14 @@ export async function createShell(options: ResolvedOptions, makeParts: PartFacto
     samples.forEach((sample, i) => {
       const part = active[i]!;
       if (!sample) return;
+      sample = fitToShow(sample);
       if (lastSamples.get(part) === sample) sample = { ...frozen(sample), fleet: sample.fleet, health: sample.health };
       lastSamples.set(part, sample);
       present.push(sample);
       settled.add(all.indexOf(part), sample.settled, liveIndices());
       for (const event of sample.events) state.log(event.level, active.length > 1 ? `${part.name}: ${event.text}` : event.text);
       views.push({
-        name: part.name,
+        name: printable(part.name, 40),
         open: sample.fleet.open,
         target: sample.fleet.target,
         isSaturated: sample.health.isSaturated,
@@ -175,7 +180,7 @@ export async function createShell(options: ResolvedOptions, makeParts: PartFacto
       seq: ++seq,
       atMs: Date.now(),
       elapsedMs: performance.now() - startedAt,
-      target: { url: baseUrl, isBundled: group !== null, serverEngine: group?.engine ?? null, endpoints: urls.length },
+      target: { url: shownUrl, isBundled: group !== null, serverEngine: group?.engine ?? null, endpoints: urls.length },
       ...fleetHalf,
       errors: lostUsers > 0 ? { ...fleetHalf.errors, [`${shellOptions.partKind}.lost`]: lostUsers } : fleetHalf.errors,
       health: isMeasured ? half.health : { ...half.health, isSaturated: false },
@@ -230,14 +235,16 @@ export async function createShell(options: ResolvedOptions, makeParts: PartFacto
     'info',
     `target ${baseUrl}${urls.length > 1 ? ` and ${urls.length - 1} more` : ''}${group ? ` (bundled ${group.engine} server${urls.length > 1 ? 's' : ''})` : ''}${shellOptions.describe ? `, ${shellOptions.describe}` : ''}`,
   );
-  const sources = describeSources(urls, options.localAddresses);
+  const sources = describeSources(urls, options.localAddresses, group !== null);
   if (sources) state.log('info', sources);
 
   let stopping: Promise<void> | null = null;
   return {
     targetUrl: baseUrl,
     dispatch: (command): Promise<CommandResult> =>
-      isStopped || isStopping ? Promise.resolve({ ok: false, message: 'the engine has stopped' }) : dispatchCommand(state, command),
+      isStopped || isStopping
+        ? Promise.resolve({ ok: false, message: 'the engine has stopped' })
+        : dispatchCommand(state, command).then((result) => ({ ...result, message: shownText(result.message) })),
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
@@ -274,6 +281,29 @@ export async function createShell(options: ResolvedOptions, makeParts: PartFacto
       })();
       return stopping;
     },
+  };
+}
+
+/**
+ * A part's sample with the target's words fit to show: topics of settled broadcasts and error
+ * classes (some carry what a target chose) printable and bounded. Copies only what changes, and
+ * only when something does: the common sample passes through as it is.
+ */
+function fitToShow(sample: PartSample): PartSample {
+  const isTopicFit = (topic: string): boolean => printable(topic, MAX_TOPIC_CHARS) === topic;
+  const isClassFit = (name: string): boolean => printable(name, MAX_CLASS_CHARS) === name;
+  const settledFit = sample.settled.every((r) => isTopicFit(r.topic));
+  const errorsFit = Object.keys(sample.errors).every(isClassFit);
+  if (settledFit && errorsFit) return sample;
+  const errors: Record<string, number> = {};
+  for (const [name, n] of Object.entries(sample.errors)) {
+    const shown = printable(name, MAX_CLASS_CHARS);
+    errors[shown] = (errors[shown] ?? 0) + n;
+  }
+  return {
+    ...sample,
+    settled: settledFit ? sample.settled : sample.settled.map((r) => (isTopicFit(r.topic) ? r : { ...r, topic: printable(r.topic, MAX_TOPIC_CHARS) })),
+    errors,
   };
 }
 

@@ -34,6 +34,8 @@ export interface VuHost {
   onDrop(vu: VirtualUser, errorClass: ErrorClass | null, reason: EndReason | null): void;
   /** `data` may be lent by the connection: valid until the call returns. */
   onMessage(vu: VirtualUser, data: Buffer, isBinary: boolean): void;
+  /** The target's own words for a failure of `errorClass` (a close reason here); called before `onFailure`/`onDrop`. */
+  onTargetWords?(errorClass: ErrorClass, words: Buffer | string): void;
 }
 
 const VU = Symbol('sockstorm.vu');
@@ -165,13 +167,17 @@ export class VirtualUser implements SocketSink {
     }
     this.move('closed');
     if (!wasOpen) {
-      this.host.onFailure(this, errorClass ?? (this.endReason ? 'aborted' : classifyClose(code)));
+      const failure = errorClass ?? (this.endReason ? 'aborted' : classifyClose(code));
+      if (errorClass === null && !this.endReason && reason.length > 0) this.host.onTargetWords?.(failure, reason);
+      this.host.onFailure(this, failure);
       return;
     }
     this.droppedAtMs = now();
     if (!this.endReason && code === 1001 && reason.toString() === SERVER_KILL_REASON) this.endReason = 'server-kill';
-    if (this.endReason) this.host.onDrop(this, null, this.endReason);
-    else this.host.onDrop(this, errorClass ?? classifyClose(code), null);
+    if (this.endReason) return this.host.onDrop(this, null, this.endReason);
+    const drop = errorClass ?? classifyClose(code);
+    if (errorClass === null && reason.length > 0) this.host.onTargetWords?.(drop, reason);
+    this.host.onDrop(this, drop, null);
   }
 
   /** The protocol says the user is open (at the upgrade for raw WebSocket, at the connect ack otherwise). */

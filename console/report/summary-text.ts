@@ -4,6 +4,7 @@
  * Failed thresholds are red on a terminal. Pure.
  */
 import { adviceFor } from '../engine/classify-error.ts';
+import { namedAddresses } from '../engine/sources.ts';
 import { metricKind, type ThresholdResult } from '../script/thresholds.ts';
 import { bytes, count, ms, NONE, percent, plain } from './format.ts';
 import type { LatencyFigures, RunSummary } from './summary.ts';
@@ -88,6 +89,12 @@ export function formatSummary(summary: RunSummary, options: TextOptions = {}): s
   if (checks.length > 0) {
     lines.push(
       `checks     ${checks.map(([name, c]) => `${name} ${percent(c.passes + c.fails > 0 ? c.passes / (c.passes + c.fails) : null)} of ${count(c.passes + c.fails)}${c.fails > 0 ? ` (${count(c.fails)} failed)` : ''}`).join('  ')}`,
+    );
+  }
+  if (summary.sources) {
+    const { addresses, chosenBy, peakOpenPerAddress } = summary.sources;
+    lines.push(
+      `sources    users dialled from ${namedAddresses(addresses)} (${chosenBy === 'spread' ? 'spread: one address had too few ports' : '--source-addresses'}): at most ${peakOpenPerAddress} open at once from one address, which is what a per-address limit on the target saw`,
     );
   }
   if (t.churn > 0) lines.push(`churn      ${count(t.churn)} sessions ended as planned and reconnected (session D): not drops, not errors`);

@@ -69,6 +69,13 @@ export interface RunSummary {
   marks: Snapshot['marks'];
   /** Knees found by `ramp ... until`. */
   knees: Array<{ open: number; line: number; reason: string }>;
+  /**
+   * Where users dialled from, against a target that is not the bundled server, when addresses were
+   * chosen (`--source-addresses`, or `spread` because one address had too few ports): the most
+   * users open at once from one address is what a per-address limit on the target saw. Absent when
+   * users dialled from the host's own address.
+   */
+  sources?: { addresses: string[]; chosenBy: 'option' | 'spread'; peakOpenPerAddress: number };
   // what `sockstorm compare a.json b.json` reads (comparable.ts); optional: older summaries lack them
   /** Each latency's whole-run percentile curve, p50..p99.9 and the max (as p100); null: not measured. */
   distributions?: Distributions;
@@ -126,6 +133,23 @@ export interface SummaryOptions {
   histograms?: Record<LatencyName, EncodedHistogram>;
   /** For `compare`: the script that ran. */
   script?: ScriptIdentity;
+  /** Why users dialled from chosen addresses, when they did. @default 'option' */
+  sourcesChosenBy?: 'option' | 'spread';
+}
+
+/** Where users dialled from, when addresses were chosen for a target that is not the bundled server. */
+function sourcesOf(snapshots: Snapshot[], chosenBy: 'option' | 'spread'): RunSummary['sources'] {
+  const last = snapshots[snapshots.length - 1]!;
+  if (last.target.isBundled) return undefined;
+  const addresses = new Set<string>();
+  let peak = 0;
+  for (const s of snapshots) {
+    for (const [address, open] of Object.entries(s.fleet.bySource)) {
+      addresses.add(address);
+      peak = Math.max(peak, open);
+    }
+  }
+  return addresses.size > 0 ? { addresses: [...addresses], chosenBy, peakOpenPerAddress: peak } : undefined;
 }
 
 /** Folds a run's snapshots, thresholds and ending into its summary; the verdict is decided here, once. */
@@ -145,6 +169,7 @@ export function summarize(snapshots: Snapshot[], thresholds: Threshold[], option
   results.push(...(options.failures ?? []));
   for (const fault of last.faults ?? []) results.push(scriptFailure('fault', `${fault.code}: ${fault.message}`));
   const share = values.saturated ?? 0;
+  const sources = sourcesOf(snapshots, options.sourcesChosenBy ?? 'option');
   const verdict = verdictOf(results, options.isSignalled);
   const exitCode = { stopped: EXIT.signal, inconclusive: EXIT.inconclusive, failed: EXIT.failed, passed: EXIT.passed }[verdict];
   return {
@@ -178,6 +203,7 @@ export function summarize(snapshots: Snapshot[], thresholds: Threshold[], option
     notes: options.notes,
     marks: last.marks,
     knees: options.knees ?? [],
+    ...(sources ? { sources } : {}),
     // for `compare`: curves, per-second figures, the start and the script (comparable.ts)
     ...comparableParts(snapshots, options.histograms, options.script),
   };

@@ -5,9 +5,11 @@
  */
 import { createWriteStream, readFileSync } from 'node:fs';
 import { ServerStartError } from '../engine/bundled-server.ts';
-import { AgentsError, EngineConfigError, type EngineOptions } from '../engine/engine-options.ts';
+import { AgentsError, EngineConfigError, presetNeedsTarget, type EngineOptions } from '../engine/engine-options.ts';
+import { maskCredentials } from '../engine/shown-text.ts';
+import { sourcesNotice } from '../engine/sources.ts';
 import { parseScript, ScriptError, ScriptErrors, type ScriptStep } from './parse.ts';
-import { hostCapacity, withHostLimit } from '../host-check.ts';
+import { hostCapacity, spreadFor, withHostLimit } from '../host-check.ts';
 import { resolveUserFiles } from './user-rows.ts';
 import { renderReport } from '../report/html-report.ts';
 import { progressWriter } from '../report/progress.ts';
@@ -38,8 +40,18 @@ export function scriptLengthMs(steps: ScriptStep[]): number | null {
 }
 
 function fail(message: string, code: number): number {
-  process.stderr.write(`sockstorm: ${message}\n`);
+  process.stderr.write(`sockstorm: ${maskCredentials(message)}\n`);
   return code;
+}
+
+/** A protocol preset (by `--protocol` or a script line) in a run with no target: the bundled server speaks raw only. */
+export function presetWithoutTarget(steps: ScriptStep[], options: EngineOptions): { line: number | null; name: string } | null {
+  if (options.target !== undefined || options.targets !== undefined) return null;
+  if (options.protocol !== undefined && options.protocol !== 'raw') return { line: null, name: options.protocol };
+  for (const step of steps) {
+    if (step.kind === 'engine' && step.command.type === 'protocol' && step.command.name !== 'raw') return { line: step.line, name: step.command.name };
+  }
+  return null;
 }
 
 /** The largest fleet target a script asks for. */
@@ -78,8 +90,20 @@ export async function runScriptFile(file: string, engineOptions: EngineOptions, 
   }
   const rowErrors = resolveUserFiles(steps, [engineOptions.target ?? '', ...Object.values(engineOptions.headers ?? {}), ...(engineOptions.protocols ?? [])]);
   if (rowErrors.length > 0) return fail(rowErrors.map((e) => `${file}:${e.line}:${e.column}: ${e.reason}`).join('\nsockstorm: '), EXIT.invalid);
+  // the target a script names counts as a --target would
+  const targetStep = steps.find((step) => step.kind === 'target');
+  const asRun = targetStep?.kind === 'target' ? { ...engineOptions, target: targetStep.url } : engineOptions;
+  const preset = presetWithoutTarget(steps, asRun);
+  if (preset) return fail(`${preset.line === null ? '--protocol' : `${file}:${preset.line}`}: ${presetNeedsTarget(preset.name)}`, EXIT.invalid);
   const peak = peakTarget(steps);
-  const capacity = hostCapacity(engineOptions, peak);
+  // against your own loopback server users dial from this host's address, unless one address cannot hold the run
+  const spread = spreadFor(asRun, peak);
+  const options = spread.addresses.length > 0 ? { ...engineOptions, localAddresses: spread.addresses } : engineOptions;
+  const sources = options.localAddresses ?? [];
+  if (sources.length > 0 && (asRun.target !== undefined || asRun.targets !== undefined)) {
+    process.stderr.write(`sockstorm: ${sourcesNotice(sources, peak, spread.addresses.length > 0 ? spread.portsPerAddress : null)}\n`);
+  }
+  const capacity = hostCapacity({ ...options, target: asRun.target }, peak);
   // unknown facts (no /proc here) are not a refusal: only limits known to be short are
   // over agents the users are on their hosts, each of which checks itself
   if (isHostChecked && capacity.isShort && !engineOptions.agents) {
@@ -114,7 +138,8 @@ export async function runScriptFile(file: string, engineOptions: EngineOptions, 
   let endpoint: Promise<MetricsEndpoint> | null = null;
   try {
     const outcome = await runScript(steps, {
-      engineOptions: engineOptions.agents ? engineOptions : withHostLimit(engineOptions, capacity),
+      engineOptions: options.agents ? options : withHostLimit(options, capacity),
+      sourcesChosenBy: spread.addresses.length > 0 ? 'spread' : 'option',
       signal: controller.signal,
       onEngine(engine) {
         if (files.metricsPort === undefined) return;

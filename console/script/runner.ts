@@ -11,6 +11,7 @@ import { summarize, type RunSummary } from '../report/summary.ts';
 import { scriptIdentity } from '../report/comparable.ts';
 import { metricText } from '../report/summary-text.ts';
 import { compare, scriptFailure, type Threshold, type ThresholdResult } from './thresholds.ts';
+import { maskCredentials } from '../engine/shown-text.ts';
 
 /** Where a `ramp ... until` stopped: the highest open count before the limit was crossed. */
 export interface Knee {
@@ -72,6 +73,8 @@ export interface RunOptions {
   onStep?(step: ScriptStep): void;
   /** Called once the engine exists (the CLI uses it to wire a second Ctrl+C). */
   onEngine?(engine: Engine): void;
+  /** Why users dial from the addresses in `engineOptions.localAddresses`: given, or spread by the entry (the summary says which). @default 'option' */
+  sourcesChosenBy?: 'option' | 'spread';
 }
 
 /** What a finished run hands back. */
@@ -124,7 +127,7 @@ export async function runScript(steps: ScriptStep[], options: RunOptions): Promi
   // what failed while the script ran: timed-out awaits and commands the engine refused
   const failures: ThresholdResult[] = [];
   const commandFailed = (step: ScriptStep, message: string): void => {
-    failures.push(scriptFailure('command', `line ${step.line} "${step.text}": ${message}`, 1));
+    failures.push(scriptFailure('command', maskCredentials(`line ${step.line} "${step.text}": ${message}`), 1));
   };
   const notes: string[] = [];
   let reportFile: string | null = null;
@@ -185,7 +188,8 @@ export async function runScript(steps: ScriptStep[], options: RunOptions): Promi
   unsubscribe();
   if (snapshots.length === 0 || !snapshots[snapshots.length - 1]!.isStopped) snapshots.push(engine.getSnapshot());
   // for `compare`: the whole-run histograms (still answered after stop) and the script's identity
-  const comparable = { histograms: engine.histograms(), script: scriptIdentity(steps.map((step) => step.text)) };
+  // the script's lines as every output shows them: a target's credentials masked
+  const comparable = { histograms: engine.histograms(), script: scriptIdentity(steps.map((step) => maskCredentials(step.text))) };
   const summary = summarize(snapshots, thresholds, {
     isSignalled: signal?.aborted ?? false,
     notes,
@@ -194,6 +198,7 @@ export async function runScript(steps: ScriptStep[], options: RunOptions): Promi
     failures,
     knees,
     unsentBroadcasts,
+    sourcesChosenBy: options.sourcesChosenBy,
     ...comparable,
   });
   return { summary, snapshots, reportFile, knees };

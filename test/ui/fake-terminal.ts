@@ -10,6 +10,8 @@ import type { ReactElement } from 'react';
 
 class FakeStdout extends EventEmitter {
   readonly frames: string[] = [];
+  /** The last frame as Ink wrote it, colour codes and all. */
+  raw = '';
   constructor(
     public columns: number,
     public rows: number,
@@ -17,6 +19,7 @@ class FakeStdout extends EventEmitter {
     super();
   }
   write = (frame: string): boolean => {
+    this.raw = frame;
     this.frames.push(stripVTControlCharacters(frame));
     return true;
   };
@@ -46,6 +49,8 @@ class FakeStdin extends EventEmitter {
 /** A rendered tree in a terminal of `columns` × `rows`. */
 export interface FakeTerminal {
   lastFrame(): string;
+  /** The last frame as written to the terminal, before colour codes are taken out: what a terminal would have acted on. */
+  rawFrame(): string;
   /** The last frame's lines. */
   lines(): string[];
   write(keys: string): void;
@@ -68,6 +73,7 @@ export function renderInTerminal(tree: ReactElement, columns = 80, rows = 24): F
   const lastFrame = (): string => stdout.frames[stdout.frames.length - 1] ?? '';
   return {
     lastFrame,
+    rawFrame: () => stdout.raw,
     lines: () => lastFrame().split('\n'),
     write: (keys) => stdin.write(keys),
     resize(newColumns, newRows) {

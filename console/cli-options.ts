@@ -15,6 +15,7 @@ export interface TargetFlags {
   maxInFlight?: number;
   handshakeTimeout?: number;
   maxPayload?: number;
+  sendBuffer?: number;
   topics?: string;
   subprotocol?: string[];
   protocol?: 'raw' | 'socketio' | 'graphql-ws' | 'mqtt';
@@ -88,6 +89,12 @@ export const TARGET_OPTIONS: readonly Row[] = [
   { flags: '--max-in-flight <n>', help: 'most handshakes pending at once', default: String(D.maxInFlight), check: positive(true) },
   { flags: '--handshake-timeout <ms>', help: 'handshake timeout in ms', default: String(D.handshakeTimeoutMs), check: positive(true) },
   { flags: '--max-payload <bytes>', help: 'largest frame a user accepts', default: String(D.maxPayloadBytes), check: positive(true) },
+  {
+    flags: '--send-buffer <bytes>',
+    help: 'most bytes a user holds unsent; past it sends are dropped and counted (send.dropped)',
+    default: String(D.sendBufferBytes),
+    check: positive(true),
+  },
   { flags: '--topics <list>', help: 'topics users subscribe to (bundled server), comma-separated', default: D.topics.join(',') },
   {
     flags: '--protocol <name>',
@@ -164,6 +171,7 @@ export function engineOptions(flags: TargetFlags): EngineOptions {
     maxInFlight: flags.maxInFlight,
     handshakeTimeoutMs: flags.handshakeTimeout,
     maxPayloadBytes: flags.maxPayload,
+    sendBufferBytes: flags.sendBuffer,
     topics: list(flags.topics),
     protocols: flags.subprotocol,
     headers,

@@ -121,9 +121,12 @@ export function sendTrigger(template: string, pickSender: () => { send(text: str
       const sender = pickSender();
       if (!sender) return { ok: false, message: 'no open VU to send the broadcast from' };
       const pad = 'x'.repeat(order.sizeBytes);
+      let dropped = 0;
       for (let i = 0; i < order.count; i++) {
-        sender.send(renderTemplate(template, { n: ++n, topic: order.topic, size: order.sizeBytes, now: Date.now(), pad }));
+        if (sender.send(renderTemplate(template, { n: ++n, topic: order.topic, size: order.sizeBytes, now: Date.now(), pad })) === 0) dropped++;
       }
+      if (dropped > 0)
+        return { ok: false, message: `${dropped} of ${order.count} broadcast frames dropped: the sending user held its send buffer unsent (send.dropped)` };
       return { ok: true, firstSeq: null, lastSeq: null };
     },
   };

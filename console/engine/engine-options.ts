@@ -29,6 +29,8 @@ export interface EngineOptions {
   maxPayloadBytes?: number;
   /** Handshake timeout, ms. @default 10000 */
   handshakeTimeoutMs?: number;
+  /** Most bytes a user holds unsent; over it a send is dropped and counted as `send.dropped`. @default 1048576 */
+  sendBufferBytes?: number;
   /** permessage-deflate. @default false */
   compression?: boolean;
   /** Connect rate, VUs per second. @default 1000 */
@@ -148,6 +150,7 @@ export const ENGINE_DEFAULTS: Omit<ResolvedOptions, Unset> = {
   insecure: false,
   maxPayloadBytes: 1024 * 1024,
   handshakeTimeoutMs: 10_000,
+  sendBufferBytes: 1024 * 1024,
   compression: false,
   ratePerSec: 1000,
   maxInFlight: 500,
@@ -181,6 +184,7 @@ export function resolveOptions(options: EngineOptions): ResolvedOptions {
   }
   positive('maxPayloadBytes', resolved.maxPayloadBytes);
   positive('handshakeTimeoutMs', resolved.handshakeTimeoutMs);
+  positive('sendBufferBytes', resolved.sendBufferBytes);
   positive('ratePerSec', resolved.ratePerSec, false);
   positive('maxInFlight', resolved.maxInFlight);
   positive('snapshotIntervalMs', resolved.snapshotIntervalMs);

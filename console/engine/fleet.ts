@@ -34,6 +34,7 @@ export interface FleetOptions {
   framePaths: FramePaths | null;
   /** A handshake (TCP connect to 101) that takes longer fails as handshake.timeout. */
   handshakeTimeoutMs: number;
+  sendBudget: VuHost['options']['sendBudget'];
 }
 
 /** The fleet of virtual users. */
@@ -67,7 +68,7 @@ export class Fleet implements VuHost {
   onQueued: (() => void) | null = null;
 
   constructor(
-    private readonly options: FleetOptions,
+    readonly options: FleetOptions,
     private readonly metrics: Metrics,
     private readonly recovery: RecoveryTracker,
     private readonly broadcasts: BroadcastTracker,
@@ -109,7 +110,7 @@ export class Fleet implements VuHost {
     if (keepalive) {
       // one timer for the fleet, not one per user
       this.keepaliveTimer = setInterval(() => {
-        for (const vu of this.vus) if (vu.state === 'open') this.metrics.totals.bytesOut += vu.sendFrames([keepalive.frame]);
+        for (const vu of this.vus) if (vu.state === 'open') this.metrics.totals.bytesOut += vu.sendFrames([keepalive.frame], true);
       }, keepalive.everyMs);
       this.keepaliveTimer.unref();
     }
@@ -120,7 +121,7 @@ export class Fleet implements VuHost {
     if (codec.name === 'raw') return true;
     vu.codecState = codec.init();
     const { frames, isReady } = codec.onUpgrade(vu.codecState, connect === null ? null : this.session.render(connect, vu));
-    this.metrics.totals.bytesOut += vu.sendFrames(frames);
+    this.metrics.totals.bytesOut += vu.sendFrames(frames, true);
     return isReady;
   }
 
@@ -221,7 +222,7 @@ export class Fleet implements VuHost {
           vu.ready();
           break;
         case 'reply':
-          this.metrics.totals.bytesOut += vu.sendFrames(event.frames);
+          this.metrics.totals.bytesOut += vu.sendFrames(event.frames, true);
           break;
         case 'ack':
           this.recordProbe(this.session.matchProbeId(event.id), at);

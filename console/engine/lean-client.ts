@@ -34,6 +34,8 @@ export interface SocketSink {
   socketMessage(data: Buffer, isBinary: boolean): void;
   socketError(error: Error & { code?: string }): void;
   socketClose(code: number, reason: Buffer): void;
+  /** A ping arrived while open: whether to answer it (absent: always, as `ws` does). */
+  socketPing?(payload: Buffer): boolean;
 }
 
 /** The client options the fleet uses (a subset of `ws`'s). */
@@ -176,6 +178,11 @@ export class LeanClient {
     if (this.isSecure || this.socket.connecting || this.socket.destroyed) return this.terminate();
     this.readyState = 2;
     this.socket.resetAndDestroy();
+  }
+
+  /** Bytes written but not yet taken by the kernel, as `ws`'s `bufferedAmount`. */
+  get bufferedAmount(): number {
+    return this.socket.writableLength;
   }
 
   pause(): void {
@@ -327,7 +334,7 @@ export class LeanClient {
   private onFrame(isFinal: boolean, opcode: number, payload: Buffer): void {
     if (opcode === 8) return this.onCloseFrame(payload);
     if (opcode === 9) {
-      if (this.readyState === 1) this.writeFrame(10, payload, payload.length);
+      if (this.readyState === 1 && (this.sink.socketPing?.(payload) ?? true)) this.writeFrame(10, payload, payload.length);
       return;
     }
     if (opcode === 10) return;

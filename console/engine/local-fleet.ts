@@ -18,10 +18,12 @@ import { HealthMonitor } from './generator-health.ts';
 import { Metrics } from './metrics.ts';
 import { RateScheduler } from './rate-scheduler.ts';
 import { RecoveryTracker } from './recovery.ts';
+import { SendBudget } from './send-budget.ts';
 
 const TICK_MS = 10;
 
-function clientOptions(options: ResolvedOptions): WebSocket.ClientOptions {
+/** The `ws` client options of a fleet (the lean client reads the subset it knows). */
+export function clientOptions(options: ResolvedOptions): WebSocket.ClientOptions {
   return {
     perMessageDeflate: options.compression,
     maxPayload: options.maxPayloadBytes,
@@ -30,6 +32,8 @@ function clientOptions(options: ResolvedOptions): WebSocket.ClientOptions {
     headers: options.headers,
     rejectUnauthorized: !options.insecure,
     followRedirects: false,
+    // pongs go through the user, which holds them to its send budget (send-budget.ts)
+    autoPong: false,
   };
 }
 
@@ -74,6 +78,7 @@ export function createLocalFleet(options: ResolvedOptions, where: LocalFleetOpti
       localAddresses: options.localAddresses,
       framePaths: options.framePaths ?? null,
       handshakeTimeoutMs: options.handshakeTimeoutMs,
+      sendBudget: new SendBudget(options.sendBufferBytes, metrics.totals),
     },
     metrics,
     recovery,
@@ -153,24 +158,29 @@ export function createLocalFleet(options: ResolvedOptions, where: LocalFleetOpti
     for (const intended of state.probes.due(epoch)) {
       const vu = pickOpen();
       if (!vu) break;
-      const id = ++metrics.totals.probesSent;
+      const id = metrics.totals.probesSent + 1;
       const probe = fleet.session.probe;
+      // `reply ack`: the protocol's own acknowledgement of this message is the answer
+      const bytes = probe
+        ? fleet.sendMessage(vu, fleet.session.render(probe.template, vu, { id }), probe.replyPath === 'ack' ? id : undefined)
+        : vu.send(`{"t":"rtt","id":${id},"at":${intended}}`);
+      // dropped over the user's send budget (counted as send.dropped): not a probe sent, nor one lost
+      if (bytes === 0) continue;
+      metrics.totals.probesSent = id;
+      metrics.totals.bytesOut += bytes;
+      metrics.totals.messagesOut++;
       if (probe) {
         // a reply unanswered for 30 s is not waited for any more
         if (probe.pending.size > 100_000) probe.pending.clear();
         probe.pending.set(id, intended);
-        // `reply ack`: the protocol's own acknowledgement of this message is the answer
-        metrics.totals.bytesOut += fleet.sendMessage(vu, fleet.session.render(probe.template, vu, { id }), probe.replyPath === 'ack' ? id : undefined);
-      } else {
-        metrics.totals.bytesOut += vu.send(`{"t":"rtt","id":${id},"at":${intended}}`);
       }
-      metrics.totals.messagesOut++;
     }
     for (const intended of state.messages.due(epoch)) {
       const vu = pickOpen();
       if (!vu || !state.messages.template) break;
-      metrics.totals.bytesOut += fleet.sendMessage(vu, renderTemplate(state.messages.template, { vu: vu.id, now: intended, n: metrics.totals.messagesOut }));
-      metrics.totals.messagesOut++;
+      const bytes = fleet.sendMessage(vu, renderTemplate(state.messages.template, { vu: vu.id, now: intended, n: metrics.totals.messagesOut }));
+      metrics.totals.bytesOut += bytes;
+      if (bytes > 0) metrics.totals.messagesOut++;
     }
     state.repace();
   }

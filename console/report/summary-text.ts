@@ -90,6 +90,10 @@ export function formatSummary(summary: RunSummary, options: TextOptions = {}): s
       `checks     ${checks.map(([name, c]) => `${name} ${percent(c.passes + c.fails > 0 ? c.passes / (c.passes + c.fails) : null)} of ${count(c.passes + c.fails)}${c.fails > 0 ? ` (${count(c.fails)} failed)` : ''}`).join('  ')}`,
     );
   }
+  if (t.sendDropped > 0)
+    lines.push(
+      `sends      ${count(t.sendDropped)} dropped: users already held their send buffer unsent (the target was not reading fast enough; --send-buffer)`,
+    );
   if (t.churn > 0) lines.push(`churn      ${count(t.churn)} sessions ended as planned and reconnected (session D): not drops, not errors`);
   const errors = Object.entries(summary.errors).sort((x, y) => y[1] - x[1]);
   lines.push(`errors     ${errors.length === 0 ? 'none' : `${errors.reduce((n, [, c]) => n + c, 0)} (${percent(summary.errorRate)} of attempts failed)`}`);

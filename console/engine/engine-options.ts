@@ -100,10 +100,10 @@ export function withTopics(url: string, topics: string[]): string {
   return parsed.toString();
 }
 
-/** A bad option; `code` is stable (`config.url`, `config.option`). */
+/** A bad option; `code` is stable (`config.url`, `config.option`, `config.dns`: the target's host does not resolve). */
 export class EngineConfigError extends Error {
   constructor(
-    readonly code: 'config.url' | 'config.option',
+    readonly code: 'config.url' | 'config.option' | 'config.dns',
     message: string,
   ) {
     super(message);

@@ -44,6 +44,8 @@ export interface LeanOptions {
   maxPayload?: number;
   rejectUnauthorized?: boolean;
   localAddress?: string;
+  /** How the host's name becomes an address (the fleet answers from what it resolved at the start). */
+  lookup?: net.LookupFunction;
 }
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
@@ -130,7 +132,7 @@ export class LeanClient {
       .update(key + GUID)
       .digest('base64');
     this.request = upgradeRequest(parsed, key, protocols, options.headers);
-    const connect = { host, port, localAddress: options.localAddress, noDelay: true };
+    const connect = { host, port, localAddress: options.localAddress, noDelay: true, lookup: options.lookup };
     this.socket = (
       isSecure
         ? tls.connect({ ...connect, servername: net.isIP(host) ? undefined : host, rejectUnauthorized: options.rejectUnauthorized !== false })

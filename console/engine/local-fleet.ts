@@ -15,16 +15,19 @@ import { Fleet } from './fleet.ts';
 import { applyToFleet } from './fleet-commands.ts';
 import type { FleetPart, PartSample } from './fleet-part.ts';
 import { HealthMonitor } from './generator-health.ts';
+import type { LeanOptions } from './lean-client.ts';
 import { Metrics } from './metrics.ts';
 import { RateScheduler } from './rate-scheduler.ts';
 import { RecoveryTracker } from './recovery.ts';
+import { cachedLookup, resolveHosts, type ResolvedHosts } from './resolve-hosts.ts';
 import { SendBudget } from './send-budget.ts';
 
 const TICK_MS = 10;
 
-/** The `ws` client options of a fleet (the lean client reads the subset it knows). */
-export function clientOptions(options: ResolvedOptions): WebSocket.ClientOptions {
+/** The `ws` client options of a fleet (the lean client reads the subset it knows); `hosts` answers every lookup of the target's names. */
+export function clientOptions(options: ResolvedOptions, hosts: ResolvedHosts = {}): WebSocket.ClientOptions & LeanOptions {
   return {
+    lookup: cachedLookup(hosts),
     perMessageDeflate: options.compression,
     maxPayload: options.maxPayloadBytes,
     // no handshakeTimeout: ws would keep a timer on every socket for its whole life; the fleet
@@ -61,6 +64,8 @@ export interface LocalFleetOptions {
   urls: string[];
   /** One part of several: samples carry their histograms and recovery detail. */
   isDetailed: boolean;
+  /** The target's host names, resolved (see resolve-hosts.ts). */
+  hosts?: ResolvedHosts;
 }
 
 /** Creates the fleet of this process. */
@@ -72,7 +77,7 @@ export function createLocalFleet(options: ResolvedOptions, where: LocalFleetOpti
     {
       urls: where.urls,
       protocols: options.protocols,
-      clientOptions: clientOptions(options),
+      clientOptions: clientOptions(options, where.hosts),
       ratePerSec: options.ratePerSec,
       maxInFlight: options.maxInFlight,
       localAddresses: options.localAddresses,
@@ -256,9 +261,14 @@ export function createLocalFleet(options: ResolvedOptions, where: LocalFleetOpti
   };
 }
 
-/** The fleet of this process, speaking the options' protocol from its first user. */
+/**
+ * The fleet of this process, speaking the options' protocol from its first user. The target's
+ * host names are resolved first, once: a name that does not resolve rejects with a
+ * `config.dns` error before any socket opens.
+ */
 export async function startLocalFleet(options: ResolvedOptions, where: LocalFleetOptions): Promise<FleetPart> {
-  const part = createLocalFleet(options, where);
+  const hosts = await resolveHosts(where.urls);
+  const part = createLocalFleet(options, { ...where, hosts });
   if (options.protocol && options.protocol !== 'raw') {
     const result = await part.apply({ type: 'protocol', name: options.protocol });
     if (!result.ok) throw new Error(result.message);

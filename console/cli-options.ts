@@ -16,6 +16,7 @@ export interface TargetFlags {
   handshakeTimeout?: number;
   maxPayload?: number;
   heldBudget?: number;
+  sendBuffer?: number;
   topics?: string;
   subprotocol?: string[];
   protocol?: 'raw' | 'socketio' | 'graphql-ws' | 'mqtt';
@@ -93,6 +94,12 @@ export const TARGET_OPTIONS: readonly Row[] = [
     flags: '--held-budget <bytes>',
     help: 'most bytes all users together hold of packets that span frames (MQTT, Socket.IO attachments)',
     default: String(D.heldBudgetBytes),
+    check: positive(true),
+  },
+  {
+    flags: '--send-buffer <bytes>',
+    help: 'most bytes a user holds unsent; past it sends are dropped and counted (send.dropped)',
+    default: String(D.sendBufferBytes),
     check: positive(true),
   },
   { flags: '--topics <list>', help: 'topics users subscribe to (bundled server), comma-separated', default: D.topics.join(',') },
@@ -176,6 +183,7 @@ export function engineOptions(flags: TargetFlags): EngineOptions {
     handshakeTimeoutMs: flags.handshakeTimeout,
     maxPayloadBytes: flags.maxPayload,
     heldBudgetBytes: flags.heldBudget,
+    sendBufferBytes: flags.sendBuffer,
     topics: list(flags.topics),
     protocols: flags.subprotocol,
     headers,

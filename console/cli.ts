@@ -221,7 +221,11 @@ async function openConsole(flags: TargetFlags): Promise<number> {
   } catch (error) {
     const code = (error as { code?: string }).code;
     process.stderr.write(`sockstorm: ${(error as Error).message}${code ? ` [${code}]` : ''}\n`);
-    return code === 'config.url' || code === 'config.option' || code === 'agents.listen' ? EXIT.invalid : code === 'agents.timeout' ? EXIT.host : EXIT.error;
+    return code === 'config.url' || code === 'config.option' || code === 'config.dns' || code === 'agents.listen'
+      ? EXIT.invalid
+      : code === 'agents.timeout'
+        ? EXIT.host
+        : EXIT.error;
   }
 }
 

@@ -34,6 +34,8 @@ export interface EngineOptions {
   heldDeadlineMs?: number;
   /** Handshake timeout, ms. @default 10000 */
   handshakeTimeoutMs?: number;
+  /** Most bytes a user holds unsent; over it a send is dropped and counted as `send.dropped`. @default 1048576 */
+  sendBufferBytes?: number;
   /** permessage-deflate. @default false */
   compression?: boolean;
   /** Connect rate, VUs per second. @default 1000 */
@@ -103,10 +105,10 @@ export function withTopics(url: string, topics: string[]): string {
   return parsed.toString();
 }
 
-/** A bad option; `code` is stable (`config.url`, `config.option`). */
+/** A bad option; `code` is stable (`config.url`, `config.option`, `config.dns`: the target's host does not resolve). */
 export class EngineConfigError extends Error {
   constructor(
-    readonly code: 'config.url' | 'config.option',
+    readonly code: 'config.url' | 'config.option' | 'config.dns',
     message: string,
   ) {
     super(message);
@@ -161,6 +163,7 @@ export const ENGINE_DEFAULTS: Omit<ResolvedOptions, Unset> = {
   heldBudgetBytes: 64 * 1024 * 1024,
   heldDeadlineMs: 10_000,
   handshakeTimeoutMs: 10_000,
+  sendBufferBytes: 1024 * 1024,
   compression: false,
   ratePerSec: 1000,
   maxInFlight: 500,
@@ -199,6 +202,7 @@ export function resolveOptions(options: EngineOptions): ResolvedOptions {
   positive('heldBudgetBytes', resolved.heldBudgetBytes);
   positive('heldDeadlineMs', resolved.heldDeadlineMs);
   positive('handshakeTimeoutMs', resolved.handshakeTimeoutMs);
+  positive('sendBufferBytes', resolved.sendBufferBytes);
   positive('ratePerSec', resolved.ratePerSec, false);
   positive('maxInFlight', resolved.maxInFlight);
   positive('snapshotIntervalMs', resolved.snapshotIntervalMs);

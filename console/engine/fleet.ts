@@ -39,6 +39,7 @@ export interface FleetOptions {
   handshakeTimeoutMs: number;
   /** The fleet's budget and deadline for bytes its users hold across frames (held-bytes.ts). */
   held: HeldLimits;
+  sendBudget: VuHost['options']['sendBudget'];
 }
 
 /** The fleet of virtual users. */
@@ -75,7 +76,7 @@ export class Fleet implements VuHost {
   onTargetWords: VuHost['onTargetWords']; // a close reason, a refusal's message: the owner logs the first of each class
 
   constructor(
-    private readonly options: FleetOptions,
+    readonly options: FleetOptions,
     private readonly metrics: Metrics,
     private readonly recovery: RecoveryTracker,
     private readonly broadcasts: BroadcastTracker,
@@ -118,7 +119,7 @@ export class Fleet implements VuHost {
     if (keepalive) {
       // one timer for the fleet, not one per user
       this.keepaliveTimer = setInterval(() => {
-        for (const vu of this.vus) if (vu.state === 'open') this.metrics.totals.bytesOut += vu.sendFrames([keepalive.frame]);
+        for (const vu of this.vus) if (vu.state === 'open') this.metrics.totals.bytesOut += vu.sendFrames([keepalive.frame], true);
       }, keepalive.everyMs);
       this.keepaliveTimer.unref();
     }
@@ -129,7 +130,7 @@ export class Fleet implements VuHost {
     if (codec.name === 'raw') return true;
     vu.codecState = codec.init();
     const { frames, isReady } = codec.onUpgrade(vu.codecState, connect === null ? null : this.session.render(connect, vu));
-    this.metrics.totals.bytesOut += vu.sendFrames(frames);
+    this.metrics.totals.bytesOut += vu.sendFrames(frames, true);
     return isReady;
   }
 
@@ -247,7 +248,7 @@ export class Fleet implements VuHost {
           vu.ready();
           break;
         case 'reply':
-          this.metrics.totals.bytesOut += vu.sendFrames(event.frames);
+          this.metrics.totals.bytesOut += vu.sendFrames(event.frames, true);
           break;
         case 'ack':
           this.recordProbe(this.session.matchProbeId(event.id), at);

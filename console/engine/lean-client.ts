@@ -34,6 +34,8 @@ export interface SocketSink {
   socketMessage(data: Buffer, isBinary: boolean): void;
   socketError(error: Error & { code?: string }): void;
   socketClose(code: number, reason: Buffer): void;
+  /** A ping arrived while open: whether to answer it (absent: always, as `ws` does). */
+  socketPing?(payload: Buffer): boolean;
 }
 
 /** The client options the fleet uses (a subset of `ws`'s). */
@@ -42,6 +44,8 @@ export interface LeanOptions {
   maxPayload?: number;
   rejectUnauthorized?: boolean;
   localAddress?: string;
+  /** How the host's name becomes an address (the fleet answers from what it resolved at the start). */
+  lookup?: net.LookupFunction;
 }
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
@@ -128,7 +132,7 @@ export class LeanClient {
       .update(key + GUID)
       .digest('base64');
     this.request = upgradeRequest(parsed, key, protocols, options.headers);
-    const connect = { host, port, localAddress: options.localAddress, noDelay: true };
+    const connect = { host, port, localAddress: options.localAddress, noDelay: true, lookup: options.lookup };
     this.socket = (
       isSecure
         ? tls.connect({ ...connect, servername: net.isIP(host) ? undefined : host, rejectUnauthorized: options.rejectUnauthorized !== false })
@@ -176,6 +180,11 @@ export class LeanClient {
     if (this.isSecure || this.socket.connecting || this.socket.destroyed) return this.terminate();
     this.readyState = 2;
     this.socket.resetAndDestroy();
+  }
+
+  /** Bytes written but not yet taken by the kernel, as `ws`'s `bufferedAmount`. */
+  get bufferedAmount(): number {
+    return this.socket.writableLength;
   }
 
   pause(): void {
@@ -327,7 +336,7 @@ export class LeanClient {
   private onFrame(isFinal: boolean, opcode: number, payload: Buffer): void {
     if (opcode === 8) return this.onCloseFrame(payload);
     if (opcode === 9) {
-      if (this.readyState === 1) this.writeFrame(10, payload, payload.length);
+      if (this.readyState === 1 && (this.sink.socketPing?.(payload) ?? true)) this.writeFrame(10, payload, payload.length);
       return;
     }
     if (opcode === 10) return;

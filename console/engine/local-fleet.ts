@@ -15,16 +15,21 @@ import { Fleet } from './fleet.ts';
 import { applyToFleet } from './fleet-commands.ts';
 import type { FleetPart, PartSample } from './fleet-part.ts';
 import { HealthMonitor } from './generator-health.ts';
+import type { LeanOptions } from './lean-client.ts';
 import { Metrics } from './metrics.ts';
 import { RateScheduler } from './rate-scheduler.ts';
 import { RecoveryTracker } from './recovery.ts';
+import { cachedLookup, resolveHosts, type ResolvedHosts } from './resolve-hosts.ts';
+import { SendBudget } from './send-budget.ts';
 
 const TICK_MS = 10;
 /** Error classes whose first words (a close reason, a refusal's message) the event log says. */
 const MAX_WORDED_CLASSES = 32;
 
-function clientOptions(options: ResolvedOptions): WebSocket.ClientOptions {
+/** The `ws` client options of a fleet (the lean client reads the subset it knows); `hosts` answers every lookup of the target's names. */
+export function clientOptions(options: ResolvedOptions, hosts: ResolvedHosts = {}): WebSocket.ClientOptions & LeanOptions {
   return {
+    lookup: cachedLookup(hosts),
     perMessageDeflate: options.compression,
     maxPayload: options.maxPayloadBytes,
     // no handshakeTimeout: ws would keep a timer on every socket for its whole life; the fleet
@@ -32,6 +37,8 @@ function clientOptions(options: ResolvedOptions): WebSocket.ClientOptions {
     headers: options.headers,
     rejectUnauthorized: !options.insecure,
     followRedirects: false,
+    // pongs go through the user, which holds them to its send budget (send-budget.ts)
+    autoPong: false,
   };
 }
 
@@ -59,6 +66,8 @@ export interface LocalFleetOptions {
   urls: string[];
   /** One part of several: samples carry their histograms and recovery detail. */
   isDetailed: boolean;
+  /** The target's host names, resolved (see resolve-hosts.ts). */
+  hosts?: ResolvedHosts;
 }
 
 /** Creates the fleet of this process. */
@@ -70,7 +79,7 @@ export function createLocalFleet(options: ResolvedOptions, where: LocalFleetOpti
     {
       urls: where.urls,
       protocols: options.protocols,
-      clientOptions: clientOptions(options),
+      clientOptions: clientOptions(options, where.hosts),
       ratePerSec: options.ratePerSec,
       maxInFlight: options.maxInFlight,
       localAddresses: options.localAddresses,
@@ -79,6 +88,7 @@ export function createLocalFleet(options: ResolvedOptions, where: LocalFleetOpti
       framePaths: options.framePaths ?? null,
       handshakeTimeoutMs: options.handshakeTimeoutMs,
       held: { budgetBytes: options.heldBudgetBytes, deadlineMs: options.heldDeadlineMs },
+      sendBudget: new SendBudget(options.sendBufferBytes, metrics.totals),
     },
     metrics,
     recovery,
@@ -168,24 +178,29 @@ export function createLocalFleet(options: ResolvedOptions, where: LocalFleetOpti
     for (const intended of state.probes.due(epoch)) {
       const vu = pickOpen();
       if (!vu) break;
-      const id = ++metrics.totals.probesSent;
+      const id = metrics.totals.probesSent + 1;
       const probe = fleet.session.probe;
+      // `reply ack`: the protocol's own acknowledgement of this message is the answer
+      const bytes = probe
+        ? fleet.sendMessage(vu, fleet.session.render(probe.template, vu, { id }), probe.replyPath === 'ack' ? id : undefined)
+        : vu.send(`{"t":"rtt","id":${id},"at":${intended}}`);
+      // dropped over the user's send budget (counted as send.dropped): not a probe sent, nor one lost
+      if (bytes === 0) continue;
+      metrics.totals.probesSent = id;
+      metrics.totals.bytesOut += bytes;
+      metrics.totals.messagesOut++;
       if (probe) {
         // a reply unanswered for 30 s is not waited for any more
         if (probe.pending.size > 100_000) probe.pending.clear();
         probe.pending.set(id, intended);
-        // `reply ack`: the protocol's own acknowledgement of this message is the answer
-        metrics.totals.bytesOut += fleet.sendMessage(vu, fleet.session.render(probe.template, vu, { id }), probe.replyPath === 'ack' ? id : undefined);
-      } else {
-        metrics.totals.bytesOut += vu.send(`{"t":"rtt","id":${id},"at":${intended}}`);
       }
-      metrics.totals.messagesOut++;
     }
     for (const intended of state.messages.due(epoch)) {
       const vu = pickOpen();
       if (!vu || !state.messages.template) break;
-      metrics.totals.bytesOut += fleet.sendMessage(vu, renderTemplate(state.messages.template, { vu: vu.id, now: intended, n: metrics.totals.messagesOut }));
-      metrics.totals.messagesOut++;
+      const bytes = fleet.sendMessage(vu, renderTemplate(state.messages.template, { vu: vu.id, now: intended, n: metrics.totals.messagesOut }));
+      metrics.totals.bytesOut += bytes;
+      if (bytes > 0) metrics.totals.messagesOut++;
     }
     state.repace();
   }
@@ -262,9 +277,14 @@ export function createLocalFleet(options: ResolvedOptions, where: LocalFleetOpti
   };
 }
 
-/** The fleet of this process, speaking the options' protocol from its first user. */
+/**
+ * The fleet of this process, speaking the options' protocol from its first user. The target's
+ * host names are resolved first, once: a name that does not resolve rejects with a
+ * `config.dns` error before any socket opens.
+ */
 export async function startLocalFleet(options: ResolvedOptions, where: LocalFleetOptions): Promise<FleetPart> {
-  const part = createLocalFleet(options, where);
+  const hosts = await resolveHosts(where.urls);
+  const part = createLocalFleet(options, { ...where, hosts });
   if (options.protocol && options.protocol !== 'raw') {
     const result = await part.apply({ type: 'protocol', name: options.protocol });
     if (!result.ok) throw new Error(result.message);

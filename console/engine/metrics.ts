@@ -21,6 +21,8 @@ export interface Totals {
   missed: number;
   /** Sessions that ended as planned (`session D`) and came back: not drops, not errors. */
   churn: number;
+  /** Sends dropped because the user already held its send budget unsent (the target was not reading). */
+  sendDropped: number;
 }
 
 /** Per-second rates over the last interval. */
@@ -66,6 +68,7 @@ export function zeroTotals(): Totals {
     broadcastsReceived: 0,
     missed: 0,
     churn: 0,
+    sendDropped: 0,
   };
 }
 

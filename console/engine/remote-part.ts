@@ -4,7 +4,7 @@
  * channel that closes while the run goes on makes the part lost, once.
  */
 import type { CommandResult, LiveCounts } from './engine-api.ts';
-import type { EngineOptions } from './engine-options.ts';
+import { EngineConfigError, type EngineOptions } from './engine-options.ts';
 import type { FleetPart, PartCommand, PartSample } from './fleet-part.ts';
 import type { EncodedHistograms } from './metrics.ts';
 import type { FromPart, PartChannel } from './part-protocol.ts';
@@ -54,10 +54,14 @@ export class RemotePart implements FleetPart {
           resolve(part);
         } else if (message.type === 'failed') {
           void channel.close(0);
-          reject(Object.assign(new Error(`${name}: ${message.message}`), { code: message.code }));
+          // a part that refuses its options (a target host its resolver does not know) refuses the run's (104)
+          const code = message.code;
+          const isConfig = code === 'config.url' || code === 'config.option' || code === 'config.dns';
+          reject(isConfig ? new EngineConfigError(code, `${name}: ${message.message}`) : Object.assign(new Error(`${name}: ${message.message}`), { code }));
         }
       });
       channel.onClose((reason) => {
+        clearTimeout(timer);
         if (!part) reject(new Error(`${name} ended before it was ready: ${reason}`));
       });
       // a part that never answers must not hang the run's start
@@ -66,8 +70,9 @@ export class RemotePart implements FleetPart {
         void channel.close(0);
         reject(new Error(`${name} did not start its fleet within ${START_TIMEOUT_MS / 1000} s`));
       }, START_TIMEOUT_MS);
-      channel.onMessage(() => {
-        if (part) clearTimeout(timer);
+      // answered either way (or gone): the timer must not hold a refused run open for its 30 s
+      channel.onMessage((message) => {
+        if (part || message.type === 'failed') clearTimeout(timer);
       });
       channel.send({ type: 'init', options, urls, name, isDetailed: true });
     });

@@ -5,7 +5,7 @@
  */
 import { resolveOptions, type EngineOptions } from './engine-options.ts';
 import type { FleetPart } from './fleet-part.ts';
-import { createLocalFleet } from './local-fleet.ts';
+import { startLocalFleet } from './local-fleet.ts';
 import type { FromPart, ToPart } from './part-protocol.ts';
 
 /** The two ends a served part needs: send to the shell, and learn of its messages. */
@@ -25,6 +25,7 @@ export interface ServeEvents {
 /** Serves one part over a channel until it is stopped; returns a function that stops it (the channel died). */
 export function servePart(channel: ServedChannel, events: ServeEvents = {}): () => Promise<void> {
   let fleet: FleetPart | null = null;
+  let isStarting = false;
   let liveTimer: NodeJS.Timeout | null = null;
   let stopping: Promise<void> | null = null;
   const stop = (): Promise<void> => {
@@ -38,21 +39,20 @@ export function servePart(channel: ServedChannel, events: ServeEvents = {}): () 
   channel.onMessage((message) => {
     switch (message.type) {
       case 'init': {
-        if (fleet) return channel.send({ type: 'failed', message: 'already running a fleet' });
-        try {
+        if (fleet || isStarting) return channel.send({ type: 'failed', message: 'already running a fleet' });
+        isStarting = true;
+        const failed = (error: unknown): void => channel.send({ type: 'failed', message: (error as Error).message, code: (error as { code?: string }).code });
+        // the fleet resolves the target's names here, on this host (an agent's resolver may answer otherwise)
+        void Promise.resolve()
           // keys the override holds win, even when undefined (an agent's unknown capacity is not the coordinator's)
-          const options = resolveOptions({ ...message.options, ...events.override, workers: 1, agents: undefined });
-          fleet = createLocalFleet(options, { name: message.name, urls: message.urls, isDetailed: message.isDetailed });
-        } catch (error) {
-          return channel.send({ type: 'failed', message: (error as Error).message, code: (error as { code?: string }).code });
-        }
-        const f = fleet;
-        const protocol = message.options.protocol;
-        void (protocol && protocol !== 'raw' ? f.apply({ type: 'protocol', name: protocol }) : Promise.resolve({ ok: true, message: '' })).then((result) => {
-          if (!result.ok) return channel.send({ type: 'failed', message: result.message });
-          liveTimer = setInterval(() => channel.send({ type: 'live', ...f.live() }), 100);
-          channel.send({ type: 'ready' });
-        });
+          .then(() => resolveOptions({ ...message.options, ...events.override, workers: 1, agents: undefined }))
+          .then((options) => startLocalFleet(options, { name: message.name, urls: message.urls, isDetailed: message.isDetailed }))
+          .then((f) => {
+            fleet = f;
+            if (stopping) return void f.stop();
+            liveTimer = setInterval(() => channel.send({ type: 'live', ...f.live() }), 100);
+            channel.send({ type: 'ready' });
+          }, failed);
         return;
       }
       case 'apply':

@@ -6,6 +6,7 @@
  */
 import { renderTemplate } from './broadcast-trigger.ts';
 import { pick } from './frame-decoder.ts';
+import { compileLinear, MAX_CHECK_SUBJECT_CHARS } from './linear-regex.ts';
 import type { Codec } from './protocols/codec.ts';
 import { rawCodec } from './protocols/raw.ts';
 import { NOT_JSON } from './target-json.ts';
@@ -159,10 +160,13 @@ export function compileCheck(spec: CheckSpec): (message: unknown) => boolean {
     case '>':
       return (m) => Number(pick(m, spec.path)) > Number(expected);
     case 'matches': {
-      const re = new RegExp(spec.value ?? '');
+      const re = compileLinear(spec.value ?? '');
       return (m) => {
         const v = pick(m, spec.path);
-        return v !== undefined && re.test(typeof v === 'string' ? v : JSON.stringify(v));
+        if (v === undefined) return false;
+        const subject = typeof v === 'string' ? v : JSON.stringify(v);
+        // the linear engine's time grows with the subject: a longer one is a fail, not a stall
+        return subject.length <= MAX_CHECK_SUBJECT_CHARS && re.test(subject);
       };
     }
   }

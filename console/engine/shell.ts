@@ -78,6 +78,8 @@ export async function createShell(options: ResolvedOptions, makeParts: PartFacto
   let eventId = 0;
   const faults: Fault[] = [];
   const all = parts.slice();
+  // the run's stop aborts every broadcast request still in flight
+  const stopRequests = new AbortController();
   const state: ShellState = {
     options,
     parts,
@@ -85,7 +87,7 @@ export async function createShell(options: ResolvedOptions, makeParts: PartFacto
     timers: new Set(),
     marks: [],
     policy: options.reconnect,
-    trigger: admin ? adminTrigger(admin) : options.broadcastHttp ? httpTrigger(options.broadcastHttp) : null,
+    trigger: admin ? adminTrigger(admin) : options.broadcastHttp ? httpTrigger(options.broadcastHttp, undefined, stopRequests.signal) : null,
     log(level, text) {
       // every event passes here, whichever part or command it comes from: what a target said is shown, never obeyed
       events.push({ id: ++eventId, atMs: Date.now(), level, text: shownText(text) });
@@ -267,6 +269,7 @@ export async function createShell(options: ResolvedOptions, makeParts: PartFacto
     stop() {
       stopping ??= (async () => {
         isStopping = true;
+        stopRequests.abort();
         serverStats.stop();
         // parts stop at their own pace; sampling them meanwhile would show a fleet mid-teardown
         if (snapshotTimer) clearTimeout(snapshotTimer);

@@ -10,6 +10,7 @@ import WebSocket from 'ws';
 import { SERVER_KILL_REASON } from '../../target-server/protocol.ts';
 import { classifyClose, classifyError, type ErrorClass } from './classify-error.ts';
 import { LeanClient, type LeanOptions, type SocketSink } from './lean-client.ts';
+import type { SendBudget } from './send-budget.ts';
 
 /** Where a VU is in its life. */
 export type VuState = 'pending' | 'connecting' | 'open' | 'closing' | 'closed' | 'waiting';
@@ -19,6 +20,8 @@ export type EndReason = 'kill' | 'remove' | 'stop' | 'server-kill' | 'churn';
 
 /** What a VU reports to; the fleet implements it. */
 export interface VuHost {
+  /** What a user may hold unsent (see send-budget.ts). */
+  readonly options: { readonly sendBudget: SendBudget };
   /** The URL this user connects to (users spread over several targets round-robin). */
   urlFor(vu: VirtualUser): string;
   /** Subprotocols and client options for this user (its row of `users from FILE` can fill them in). */
@@ -44,6 +47,8 @@ type TaggedSocket = WebSocket & { [VU]: VirtualUser };
 /** What a user holds of its connection: a lean client, or a `ws` socket when compression is on. */
 export interface Connection {
   readonly readyState: number;
+  /** Bytes written but not yet taken by the kernel. */
+  readonly bufferedAmount: number;
   send(data: string | Buffer): void;
   close(code?: number, reason?: string): void;
   terminate(): void;
@@ -74,6 +79,11 @@ function onError(this: WebSocket, error: Error & { code?: string }): void {
 
 function onClose(this: WebSocket, code: number, reason: Buffer): void {
   (this as TaggedSocket)[VU].socketClose(code, reason);
+}
+
+// ws is told not to answer pings itself (autoPong: false), so its pongs keep the same budget
+function onPing(this: WebSocket, data: Buffer): void {
+  if ((this as TaggedSocket)[VU].socketPing()) this.pong(data);
 }
 
 /** One virtual user. */
@@ -134,6 +144,7 @@ export class VirtualUser implements SocketSink {
         ws.on('message', onMessage);
         ws.on('error', onError);
         ws.on('close', onClose);
+        ws.on('ping', onPing);
         this.ws = ws;
       } else this.ws = new LeanClient(url, protocols, options as LeanOptions, this);
     } catch (error) {
@@ -151,6 +162,10 @@ export class VirtualUser implements SocketSink {
 
   socketMessage(data: Buffer, isBinary: boolean): void {
     this.host.onMessage(this, data, isBinary);
+  }
+
+  socketPing(): boolean {
+    return this.ws !== null && this.host.options.sendBudget.admits(this.ws.bufferedAmount, true);
   }
 
   socketError(error: Error & { code?: string }): void {
@@ -196,9 +211,12 @@ export class VirtualUser implements SocketSink {
     this.ws.terminate();
   }
 
-  /** Sends protocol frames as they are; returns the bytes sent. */
-  sendFrames(frames: ReadonlyArray<string | Buffer>): number {
-    if (this.ws?.readyState !== 1) return 0;
+  /**
+   * Sends protocol frames as they are, all or none; returns the bytes sent. Over the send budget
+   * they are dropped and counted; `isControl` frames (replies, keepalives) have twice its room.
+   */
+  sendFrames(frames: ReadonlyArray<string | Buffer>, isControl = false): number {
+    if (this.ws?.readyState !== 1 || !this.host.options.sendBudget.admits(this.ws.bufferedAmount, isControl)) return 0;
     let bytes = 0;
     for (const frame of frames) {
       this.ws.send(frame);
@@ -214,9 +232,9 @@ export class VirtualUser implements SocketSink {
     this.ws.terminate();
   }
 
-  /** Sends a text frame if open; returns the bytes sent, 0 if not open. */
+  /** Sends a text frame if open and within the send budget; returns the bytes sent, 0 if not sent. */
   send(text: string): number {
-    if (this.state !== 'open' || !this.ws) return 0;
+    if (this.state !== 'open' || !this.ws || !this.host.options.sendBudget.admits(this.ws.bufferedAmount, false)) return 0;
     this.ws.send(text);
     return Buffer.byteLength(text);
   }

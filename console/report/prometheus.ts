@@ -46,6 +46,7 @@ const COUNTERS: Array<[name: string, help: string, key: keyof Totals]> = [
   ['sockstorm_probes_received_total', 'RTT probes answered.', 'probesReceived'],
   ['sockstorm_broadcasts_received_total', 'Broadcast messages received, over all users.', 'broadcastsReceived'],
   ['sockstorm_missed_seq_total', 'Broadcast seqs a user never received, over all users.', 'missed'],
+  ['sockstorm_sends_dropped_total', 'Sends dropped because the user already held its send buffer unsent.', 'sendDropped'],
 ];
 
 const VU_STATES = ['open', 'connecting', 'waiting', 'pending', 'closing', 'closed'] as const;

@@ -97,6 +97,10 @@ export function formatSummary(summary: RunSummary, options: TextOptions = {}): s
       `sources    users dialled from ${namedAddresses(addresses)} (${chosenBy === 'spread' ? 'spread: one address had too few ports' : '--source-addresses'}): at most ${peakOpenPerAddress} open at once from one address, which is what a per-address limit on the target saw`,
     );
   }
+  if (t.sendDropped > 0)
+    lines.push(
+      `sends      ${count(t.sendDropped)} dropped: users already held their send buffer unsent (the target was not reading fast enough; --send-buffer)`,
+    );
   if (t.churn > 0) lines.push(`churn      ${count(t.churn)} sessions ended as planned and reconnected (session D): not drops, not errors`);
   const errors = Object.entries(summary.errors).sort((x, y) => y[1] - x[1]);
   lines.push(`errors     ${errors.length === 0 ? 'none' : `${errors.reduce((n, [, c]) => n + c, 0)} (${percent(summary.errorRate)} of attempts failed)`}`);

@@ -107,6 +107,7 @@ export function metricValues(last: Snapshot, peakOpen: number): Record<string, n
   // parts (agents, shards) lost mid-run; their users are counted under errors.<kind>.lost
   values['agents.lost'] = last.partsLost ?? 0;
   values.churn = last.totals.churn;
+  values['send.dropped'] = last.totals.sendDropped;
   // a check that judged nothing has no rate (and fails, like every unmeasured metric)
   let passes = 0;
   let judged = 0;

@@ -5,6 +5,7 @@
  */
 import type { EngineCommand } from '../engine/commands.ts';
 import { PROTOCOLS, type ProtocolName } from '../engine/protocols/codec.ts';
+import { linearRegexProblem } from '../engine/linear-regex.ts';
 import type { CheckOp, CheckSpec } from '../engine/session.ts';
 import { type LineParser, SCRIPT_LIMITS } from './parse.ts';
 import { parseRate } from './units.ts';
@@ -39,6 +40,8 @@ export function parseCheck(p: LineParser): CheckSpec {
     } catch (error) {
       p.fail(`"${source}" is not a regular expression: ${(error as Error).message}`, token);
     }
+    const problem = linearRegexProblem(re![1]!);
+    if (problem) p.fail(`check ${name}: ${source} cannot run in linear time, so a target's message could freeze the run on it: ${problem}`, token);
     return { name, path, op, value: re![1]! };
   }
   return { name, path, op, value: p.rest('a value (JSON, or text)') };

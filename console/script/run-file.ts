@@ -117,8 +117,16 @@ export async function runScriptFile(file: string, engineOptions: EngineOptions, 
   if (unwritable) return fail(unwritable, EXIT.invalid);
   const controller = new AbortController();
   let signals = 0;
+  let hasEngine = false;
   const onSignal = (): void => {
     signals++;
+    // before the engine exists (a host name resolving, agents joining, servers starting) there
+    // is nothing to summarise, and a lookup in flight cannot be called back: what the start made
+    // (servers, shards) follows this process out
+    if (!hasEngine) {
+      process.stderr.write('\nsockstorm: stopped before the run started\n');
+      process.exit(EXIT.signal);
+    }
     if (signals === 1) {
       process.stderr.write('\nsockstorm: stopping gracefully (Ctrl+C again to exit at once)\n');
       controller.abort();
@@ -142,6 +150,7 @@ export async function runScriptFile(file: string, engineOptions: EngineOptions, 
       sourcesChosenBy: spread.addresses.length > 0 ? 'spread' : 'option',
       signal: controller.signal,
       onEngine(engine) {
+        hasEngine = true;
         if (files.metricsPort === undefined) return;
         endpoint = startMetricsEndpoint(engine, '127.0.0.1', files.metricsPort);
         endpoint.then(

@@ -98,6 +98,26 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/** `promise`'s value, or null as soon as `signal` aborts (what it waits on is ended by the engine's stop). */
+function unlessAborted<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T | null> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.resolve(null);
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => resolve(null);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
 async function until(check: () => boolean, timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
   const deadline = performance.now() + timeoutMs;
   while (!check()) {
@@ -139,7 +159,9 @@ export async function runScript(steps: ScriptStep[], options: RunOptions): Promi
     switch (step.kind) {
       case 'engine': {
         const startedAt = performance.now();
-        const result = await engine.dispatch(step.command);
+        // a command that waits on the target (a broadcast request) gives way to a stop
+        const result = await unlessAborted(engine.dispatch(step.command), signal);
+        if (!result) break;
         if (!result.ok) commandFailed(step, result.message);
         else if (step.command.type === 'broadcast' && step.command.everyMs)
           series.push({ count: step.command.count, everyMs: step.command.everyMs, startedAt });

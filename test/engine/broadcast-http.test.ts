@@ -4,7 +4,7 @@
 import http from 'node:http';
 import type net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { httpTrigger } from '../../console/engine/broadcast-trigger.ts';
+import { httpTrigger, MAX_ANSWER_BYTES } from '../../console/engine/broadcast-trigger.ts';
 
 const servers: http.Server[] = [];
 afterEach(async () => {
@@ -80,5 +80,55 @@ describe('the HTTP broadcast trigger', () => {
     expect(failing.seen).toHaveLength(1);
     const silent = (await server(null))!;
     expect(await httpTrigger(`POST ${silent.base}/x`, 300).fire(order)).toEqual({ ok: false, message: 'broadcast request failed: no answer within 300 ms' });
+  });
+
+  it('holds a dripping answer to one deadline for the whole request, not an idle timeout a byte a second resets', async () => {
+    const s = http.createServer((req, res) => {
+      req.resume();
+      res.writeHead(200);
+      const timer = setInterval(() => res.write('x'), 50);
+      res.on('close', () => clearInterval(timer));
+    });
+    await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+    servers.push(s);
+    const base = `http://127.0.0.1:${(s.address() as net.AddressInfo).port}`;
+    expect(await httpTrigger(`POST ${base}/x`, 300).fire(order)).toEqual({
+      ok: false,
+      message: 'broadcast request failed: answered HTTP 200, but its body did not end within 300 ms',
+    });
+  });
+
+  it(`takes the status of an answer whose body runs past ${MAX_ANSWER_BYTES} bytes, drained and dropped, without waiting for its end`, async () => {
+    let written = 0;
+    const s = http.createServer((req, res) => {
+      req.resume();
+      res.writeHead(202);
+      const chunk = Buffer.alloc(64 * 1024, 120);
+      // an answer that never ends, as fast as the client reads it
+      const more = (): void => {
+        while (!res.destroyed) {
+          written += chunk.length;
+          if (!res.write(chunk)) return;
+        }
+      };
+      res.on('drain', more);
+      more();
+    });
+    await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+    servers.push(s);
+    const base = `http://127.0.0.1:${(s.address() as net.AddressInfo).port}`;
+    expect(await httpTrigger(`POST ${base}/x`, 10_000).fire({ ...order, count: 1 })).toEqual({ ok: true, firstSeq: null, lastSeq: null });
+    expect(written).toBeGreaterThan(MAX_ANSWER_BYTES);
+  });
+
+  it('aborts a request in flight when its signal aborts (the run stops), and any later one at once', async () => {
+    const silent = (await server(null))!;
+    const stop = new AbortController();
+    const trigger = httpTrigger(`POST ${silent.base}/x`, 30_000, stop.signal);
+    const outcome = trigger.fire(order);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    stop.abort();
+    expect(await outcome).toEqual({ ok: false, message: 'broadcast request failed: the run stopped before it was answered' });
+    expect(await trigger.fire(order)).toEqual({ ok: false, message: 'broadcast request failed: the run stopped before it was answered' });
   });
 });

@@ -118,6 +118,7 @@ export function fixtureSnapshot(overrides: Partial<Snapshot> = {}): Snapshot {
       broadcastsReceived: 1000,
       missed: 0,
       churn: 0,
+      sendDropped: 0,
     },
     latency: { connect: summary(1200, 2.9, 35.5), rtt: summary(1500, 0.9, 15.2), fanout: summary(1000, 24.5, 38.2), reconnect: summary(200, 57, 117) },
     interval: { connect: EMPTY, rtt: summary(100, 0.8, 5.4), fanout: EMPTY, reconnect: EMPTY },

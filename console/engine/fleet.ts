@@ -16,6 +16,7 @@ import type { Metrics } from './metrics.ts';
 import type { RecoveryTracker } from './recovery.ts';
 import { chooseVictims, shareOf } from './victims.ts';
 import { dialSources } from './sources.ts';
+import { TopicReach } from './topic-reach.ts';
 import { VirtualUser, type EndReason, type VuHost, type VuState } from './virtual-user.ts';
 
 /** Counts of users by state. */
@@ -34,6 +35,8 @@ export interface FleetOptions {
   framePaths: FramePaths | null;
   /** A handshake (TCP connect to 101) that takes longer fails as handshake.timeout. */
   handshakeTimeoutMs: number;
+  /** Topics a user is subscribed to from its open (the bundled server's `?topics=`). @default [] */
+  openTopics?: string[];
 }
 
 /** The fleet of virtual users. */
@@ -65,12 +68,13 @@ export class Fleet implements VuHost {
   slowedCount = 0;
   /** Called when handshakes queue for the connect rate: the owner calls `tick` until none is left. */
   onQueued: (() => void) | null = null;
+  private readonly reach: TopicReach;
 
   constructor(
     private readonly options: FleetOptions,
     private readonly metrics: Metrics,
     private readonly recovery: RecoveryTracker,
-    private readonly broadcasts: BroadcastTracker,
+    broadcasts: BroadcastTracker,
   ) {
     this.protocols = options.protocols;
     this.dialUrls = options.urls;
@@ -78,6 +82,7 @@ export class Fleet implements VuHost {
     this.clientOptions = options.clientOptions;
     this.ratePerSec = options.ratePerSec;
     this.maxInFlight = options.maxInFlight;
+    this.reach = new TopicReach(broadcasts, metrics);
   }
 
   // ---- VuHost: the hot paths count and record, nothing more ----
@@ -137,6 +142,8 @@ export class Fleet implements VuHost {
       this.sweeper ??= setInterval(() => this.sweepHandshakes(), Math.min(100, Math.max(10, this.options.handshakeTimeoutMs / 4)));
     } else if (from === 'connecting') {
       this.connecting.delete(vu);
+    } else if (from === 'open') {
+      this.reach.leave(vu, vu.endReason !== null);
     }
     this.counts[from]--;
     if (vu.isRetired && to === 'closed') {
@@ -159,11 +166,7 @@ export class Fleet implements VuHost {
     if (vu.isSlowed) vu.setSlow(true);
     // a handshake slot just freed: start the next one now rather than at the next tick
     if (this.queueAt < this.queue.length) this.tick(performance.now());
-    if (vu.firstOpenAtMs === 0) {
-      vu.firstOpenAtMs = performance.timeOrigin + vu.openedAtMs;
-      // seqs published before this user joined are not its misses
-      if (this.broadcasts.latestSeq.size > 0) vu.seedSeqs(this.broadcasts.latestSeq);
-    }
+    for (const topic of this.options.openTopics ?? []) this.reach.ready(vu, topic);
     const at = performance.now();
     this.recovery.onOpen(at);
     this.recovery.check(at, this.counts.open);
@@ -220,6 +223,9 @@ export class Fleet implements VuHost {
         case 'ready':
           vu.ready();
           break;
+        case 'subscribed':
+          for (const topic of event.topics) this.reach.ready(vu, topic);
+          break;
         case 'reply':
           this.metrics.totals.bytesOut += vu.sendFrames(event.frames);
           break;
@@ -259,15 +265,8 @@ export class Fleet implements VuHost {
       this.metrics.record('rtt', at - frame.atMs);
       return;
     }
-    totals.broadcastsReceived++;
-    const seq = frame.seq ?? this.broadcasts.syntheticSeq(frame.topic, data);
-    if (frame.seq !== null) {
-      const last = vu.lastSeqOf(frame.topic);
-      totals.missed += vu.noteSeq(frame.topic, seq, last ?? this.broadcasts.baselineFor(frame.topic, vu.firstOpenAtMs));
-    }
-    const latency = frame.tsMs !== null ? at - frame.tsMs : this.broadcasts.spreadMs(frame.topic, seq, at);
-    this.metrics.record('fanout', latency);
-    this.broadcasts.receive(frame.topic, seq, latency, at, this.counts.open);
+    // a user the tool cut is owed nothing more: what reaches it while it closes is not counted
+    if (vu.state === 'open') this.reach.receive(vu, frame.topic, frame.seq, frame.tsMs, data, at);
   }
 
   // ---- convergence ----

@@ -74,6 +74,8 @@ export function createLocalFleet(options: ResolvedOptions, where: LocalFleetOpti
       localAddresses: options.localAddresses,
       framePaths: options.framePaths ?? null,
       handshakeTimeoutMs: options.handshakeTimeoutMs,
+      // the bundled server subscribes a user at its upgrade to the topics it names (`?topics=`)
+      openTopics: options.target === undefined && options.targets === undefined ? options.topics : [],
     },
     metrics,
     recovery,
@@ -184,6 +186,7 @@ export function createLocalFleet(options: ResolvedOptions, where: LocalFleetOpti
     broadcasts.settle(Date.now(), isStopped);
     const c = fleet.counts;
     const settled = broadcasts.drainSettled();
+    metrics.totals.topicsEvicted = broadcasts.topicsEvicted;
     return {
       fleet: {
         target: fleet.target,

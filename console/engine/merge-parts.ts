@@ -6,7 +6,7 @@
  * Broadcasts settle in parts at different moments, so they are joined across samples by
  * {@link SettledBroadcasts}.
  */
-import type { BroadcastRecord } from './broadcast-tracker.ts';
+import { reachOf, type BroadcastRecord } from './broadcast-tracker.ts';
 import type { PartBroadcast, PartRecovery, PartSample } from './fleet-part.ts';
 import type { GeneratorHealth } from './generator-health.ts';
 import { LatencyHistogram, type LatencySummary } from './histogram.ts';
@@ -111,6 +111,8 @@ export class SettledBroadcasts {
       } else {
         const r = j.record;
         r.receivers += plain.receivers;
+        r.reached += plain.reached;
+        r.cut += plain.cut;
         r.openAtSend += plain.openAtSend;
         r.firstMs = Math.min(r.firstMs, plain.firstMs);
         r.lastMs = Math.max(r.lastMs, plain.lastMs);
@@ -133,7 +135,7 @@ export class SettledBroadcasts {
         const s = j.histogram.summary();
         Object.assign(r, { p50Ms: s.p50, p99Ms: s.p99, firstMs: j.histogram.valueAtRank(1)!, lastMs: s.max });
       }
-      r.reach = r.openAtSend > 0 ? Math.min(1, r.receivers / r.openAtSend) : r.receivers > 0 ? 1 : 0;
+      r.reach = reachOf(r);
       r.isSettled = true;
       this.joining.delete(key);
       this.count++;

@@ -18,7 +18,14 @@ export interface Totals {
   probesSent: number;
   probesReceived: number;
   broadcastsReceived: number;
+  /** Fan-out seqs users were owed and never received (gaps in a topic's seq). */
   missed: number;
+  /** Fan-out deliveries the tool itself cut: in flight to a user it cut, or sent while that user was down. */
+  cut: number;
+  /** Topics the fleet stopped tracking past its bound (topic-lru.ts). */
+  topicsEvicted: number;
+  /** Topics users stopped tracking past their own bound, while the fleet still tracked them. */
+  userTopicsEvicted: number;
   /** Sessions that ended as planned (`session D`) and came back: not drops, not errors. */
   churn: number;
 }
@@ -65,6 +72,9 @@ export function zeroTotals(): Totals {
     probesReceived: 0,
     broadcastsReceived: 0,
     missed: 0,
+    cut: 0,
+    topicsEvicted: 0,
+    userTopicsEvicted: 0,
     churn: 0,
   };
 }

@@ -46,14 +46,18 @@ describe('merging parts exactly', () => {
     expect(Math.max(...SPLIT.map((v) => histogramOf(v).summary().p99))).not.toBe(all.p99);
   });
 
-  it('merges one broadcast received in three parts to the percentiles of all its receipts, once every part settled it', () => {
+  it('merges one broadcast received in three parts to the percentiles of all its receipts and the sum of its cuts, once every part settled it', () => {
     const settled = new SettledBroadcasts();
     const live = new Set([0, 1, 2]);
     const record = (i: number) => ({
       topic: 'all',
       seq: 1,
+      // part i's tool cut i users it owed the broadcast (owed nothing now, counted as cut), and one user
+      // that became ready after it was sent received it too (a receiver, not owed it)
       openAtSend: SPLIT[i]!.length,
-      receivers: SPLIT[i]!.length,
+      receivers: SPLIT[i]!.length + 1,
+      reached: SPLIT[i]!.length,
+      cut: i,
       reach: 1,
       firstMs: Math.min(...SPLIT[i]!),
       p50Ms: 0,
@@ -68,12 +72,36 @@ describe('merging parts exactly', () => {
     expect(settled.count).toBe(0);
     settled.add(2, [record(2)], live);
     expect(settled.count).toBe(1);
-    expect(settled.last[0]).toMatchObject({ receivers: 1000, openAtSend: 1000, reach: 1, p50Ms: all.p50, p99Ms: all.p99, lastMs: all.max, sentAtMs: 1000 });
+    expect(settled.last[0]).toMatchObject({
+      receivers: 1003,
+      reached: 1000,
+      cut: 3,
+      openAtSend: 1000,
+      reach: 1,
+      p50Ms: all.p50,
+      p99Ms: all.p99,
+      lastMs: all.max,
+      sentAtMs: 1000,
+    });
   });
 
   it('finalises a broadcast without a part that was lost', () => {
     const settled = new SettledBroadcasts();
-    const r = { topic: 't', seq: 9, openAtSend: 10, receivers: 9, reach: 0.9, firstMs: 1, p50Ms: 2, p99Ms: 3, lastMs: 3, isSettled: true, sentAtMs: 5 };
+    const r = {
+      topic: 't',
+      seq: 9,
+      openAtSend: 10,
+      receivers: 9,
+      reached: 9,
+      cut: 1,
+      reach: 0.9,
+      firstMs: 1,
+      p50Ms: 2,
+      p99Ms: 3,
+      lastMs: 3,
+      isSettled: true,
+      sentAtMs: 5,
+    };
     settled.add(0, [r], new Set([0, 1]));
     expect(settled.count).toBe(0);
     settled.finish(new Set([0]));

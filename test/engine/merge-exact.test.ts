@@ -3,6 +3,7 @@ import type { PartSample } from '../../console/engine/fleet-part.ts';
 import { LatencyHistogram } from '../../console/engine/histogram.ts';
 import { mergeParts, mergeRecoveries, SettledBroadcasts } from '../../console/engine/merge-parts.ts';
 import { LATENCY_NAMES, zeroTotals } from '../../console/engine/metrics.ts';
+import { MAX_PENDING_BROADCASTS } from '../../console/engine/topic-lru.ts';
 import { emptySample } from '../../console/engine/shell.ts';
 
 // fixed samples (ms), split unevenly over three parts
@@ -107,6 +108,34 @@ describe('merging parts exactly', () => {
     settled.finish(new Set([0]));
     expect(settled.count).toBe(1);
     expect(settled.minReach).toBeCloseTo(0.9);
+  });
+
+  it(`finalises the oldest broadcasts only one part reported once more than ${MAX_PENDING_BROADCASTS} wait, with that part's figures`, () => {
+    const settled = new SettledBroadcasts();
+    const r = (seq: number) => ({
+      topic: `t${seq}`,
+      seq,
+      openAtSend: 1,
+      receivers: 1,
+      reached: 1,
+      cut: 0,
+      reach: 1,
+      firstMs: 1,
+      p50Ms: 1,
+      p99Ms: 1,
+      lastMs: 1,
+      isSettled: true,
+      sentAtMs: seq,
+    });
+    // part 1 never reports these: a target publishing on ever new topics to part 0's users only
+    settled.add(
+      0,
+      Array.from({ length: MAX_PENDING_BROADCASTS + 5 }, (_, i) => r(i)),
+      new Set([0, 1]),
+    );
+    expect(settled.count).toBe(5);
+    expect(settled.last.map((b) => b.seq)).toEqual([0, 1, 2, 3, 4]);
+    expect(settled.minReach).toBe(1);
   });
 
   it("merges a recovery's 95% time from the opens of every part, exactly", () => {

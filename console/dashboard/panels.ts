@@ -48,7 +48,7 @@ export function nowPanel(s: Snapshot, inner: Inner): PanelText {
     ['rtt p99', p99(l.rtt)],
     ['fan-out p99', p99(l.fanout)],
     ['reach min', s.broadcastsSettled > 0 ? percent(s.minReach) : percent(null)],
-    ['missed seq', count(s.totals.missed)],
+    ['missed/cut seq', `${count(s.totals.missed)}/${count(s.totals.cut)}`],
     ['saturated', `${s.saturatedIntervals}/${s.intervals}s`],
     ['server', s.server ? `${count(s.server.connections)} conns` : '—'],
   ];

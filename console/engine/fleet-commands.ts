@@ -67,7 +67,7 @@ export async function applyToFleet(state: FleetState, command: PartCommand): Pro
       await stall(command.ms);
       return ok(`kept the generator busy for ${command.ms} ms`);
     case 'expect-broadcast':
-      for (let seq = command.firstSeq; seq <= command.lastSeq; seq++) state.broadcasts.expect(command.topic, seq, command.openAtSend, command.atMs);
+      for (let seq = command.firstSeq; seq <= command.lastSeq; seq++) state.broadcasts.expect(command.topic, seq, command.atMs);
       return ok('');
     case 'send-broadcast': {
       if (!state.send) return { ok: false, message: 'no --broadcast-send template' };

@@ -18,6 +18,7 @@ import type { RecoveryTracker } from './recovery.ts';
 import { readTargetJson, TOO_DEEP } from './target-json.ts';
 import { chooseVictims, shareOf } from './victims.ts';
 import { dialSources } from './sources.ts';
+import { TopicReach } from './topic-reach.ts';
 import { VirtualUser, type EndReason, type VuHost, type VuState } from './virtual-user.ts';
 
 /** Counts of users by state. */
@@ -40,6 +41,8 @@ export interface FleetOptions {
   /** The fleet's budget and deadline for bytes its users hold across frames (held-bytes.ts). */
   held: HeldLimits;
   sendBudget: VuHost['options']['sendBudget'];
+  /** Topics a user is subscribed to from its open (the bundled server's `?topics=`). @default [] */
+  openTopics?: string[];
 }
 
 /** The fleet of virtual users. */
@@ -74,12 +77,13 @@ export class Fleet implements VuHost {
   /** Bytes held across frames by every user (partial packets, attachments), under one budget. */
   readonly held: HeldBytes<VirtualUser>;
   onTargetWords: VuHost['onTargetWords']; // a close reason, a refusal's message: the owner logs the first of each class
+  private readonly reach: TopicReach;
 
   constructor(
     readonly options: FleetOptions,
     private readonly metrics: Metrics,
     private readonly recovery: RecoveryTracker,
-    private readonly broadcasts: BroadcastTracker,
+    broadcasts: BroadcastTracker,
   ) {
     this.protocols = options.protocols;
     this.dialUrls = options.urls;
@@ -88,6 +92,7 @@ export class Fleet implements VuHost {
     this.ratePerSec = options.ratePerSec;
     this.maxInFlight = options.maxInFlight;
     this.held = new HeldBytes(options.held, (vu, cause) => this.onEvents(vu, this.session.codec.dropHeld!(vu.codecState, cause), epochNow()));
+    this.reach = new TopicReach(broadcasts, metrics);
   }
 
   // ---- VuHost: the hot paths count and record, nothing more ----
@@ -147,6 +152,8 @@ export class Fleet implements VuHost {
       this.sweeper ??= setInterval(() => this.sweepHandshakes(), Math.min(100, Math.max(10, this.options.handshakeTimeoutMs / 4)));
     } else if (from === 'connecting') {
       this.connecting.delete(vu);
+    } else if (from === 'open') {
+      this.reach.leave(vu, vu.endReason !== null);
     }
     this.counts[from]--;
     if (to === 'closed') this.held.forget(vu);
@@ -170,11 +177,7 @@ export class Fleet implements VuHost {
     if (vu.isSlowed) vu.setSlow(true);
     // a handshake slot just freed: start the next one now rather than at the next tick
     if (this.queueAt < this.queue.length) this.tick(performance.now());
-    if (vu.firstOpenAtMs === 0) {
-      vu.firstOpenAtMs = performance.timeOrigin + vu.openedAtMs;
-      // seqs published before this user joined are not its misses
-      if (this.broadcasts.latestSeq.size > 0) vu.seedSeqs(this.broadcasts.latestSeq);
-    }
+    for (const topic of this.options.openTopics ?? []) this.reach.ready(vu, topic);
     const at = performance.now();
     this.recovery.onOpen(at);
     this.recovery.check(at, this.counts.open);
@@ -247,6 +250,9 @@ export class Fleet implements VuHost {
         case 'ready':
           vu.ready();
           break;
+        case 'subscribed':
+          for (const topic of event.topics) this.reach.ready(vu, topic);
+          break;
         case 'reply':
           this.metrics.totals.bytesOut += vu.sendFrames(event.frames, true);
           break;
@@ -295,15 +301,8 @@ export class Fleet implements VuHost {
       this.metrics.record('rtt', at - frame.atMs);
       return;
     }
-    totals.broadcastsReceived++;
-    const seq = frame.seq ?? this.broadcasts.syntheticSeq(frame.topic, data);
-    if (frame.seq !== null) {
-      const last = vu.lastSeqOf(frame.topic);
-      totals.missed += vu.noteSeq(frame.topic, seq, last ?? this.broadcasts.baselineFor(frame.topic, vu.firstOpenAtMs));
-    }
-    const latency = frame.tsMs !== null ? at - frame.tsMs : this.broadcasts.spreadMs(frame.topic, seq, at);
-    this.metrics.record('fanout', latency);
-    this.broadcasts.receive(frame.topic, seq, latency, at, this.counts.open);
+    // a user the tool cut is owed nothing more: what reaches it while it closes is not counted
+    if (vu.state === 'open') this.reach.receive(vu, frame.topic, frame.seq, frame.tsMs, data, at);
   }
 
   // ---- convergence ----

@@ -89,6 +89,8 @@ export function createLocalFleet(options: ResolvedOptions, where: LocalFleetOpti
       handshakeTimeoutMs: options.handshakeTimeoutMs,
       held: { budgetBytes: options.heldBudgetBytes, deadlineMs: options.heldDeadlineMs },
       sendBudget: new SendBudget(options.sendBufferBytes, metrics.totals),
+      // the bundled server subscribes a user at its upgrade to the topics it names (`?topics=`)
+      openTopics: options.target === undefined && options.targets === undefined ? options.topics : [],
     },
     metrics,
     recovery,
@@ -214,6 +216,7 @@ export function createLocalFleet(options: ResolvedOptions, where: LocalFleetOpti
     broadcasts.settle(Date.now(), isStopped);
     const c = fleet.counts;
     const settled = broadcasts.drainSettled();
+    metrics.totals.topicsEvicted = broadcasts.topicsEvicted;
     return {
       fleet: {
         target: fleet.target,

@@ -6,12 +6,13 @@
  * Broadcasts settle in parts at different moments, so they are joined across samples by
  * {@link SettledBroadcasts}.
  */
-import type { BroadcastRecord } from './broadcast-tracker.ts';
+import { reachOf, type BroadcastRecord } from './broadcast-tracker.ts';
 import type { PartBroadcast, PartRecovery, PartSample } from './fleet-part.ts';
 import type { GeneratorHealth } from './generator-health.ts';
 import { LatencyHistogram, type LatencySummary } from './histogram.ts';
 import { LATENCY_NAMES, type EncodedHistograms, type LatencyName, type Rates, type Totals } from './metrics.ts';
 import { OUTAGE, type RecoveryRecord } from './recovery.ts';
+import { MAX_PENDING_BROADCASTS } from './topic-lru.ts';
 import type { FleetView, Snapshot } from './snapshot.ts';
 
 /** The fleet's half of a snapshot. */
@@ -83,7 +84,8 @@ function mergeHealth(parts: PartSample[], open: number): GeneratorHealth {
 /** A broadcast being merged: the parts that reported it settled, and its added receipts. */
 interface Joining {
   record: BroadcastRecord;
-  histogram: LatencyHistogram;
+  /** Made at the first receipts a part reports: a histogram is about 90 KiB and 0.3 ms to make, and one part's records need none. */
+  histogram: LatencyHistogram | null;
   reported: Set<number>;
   hasHistograms: boolean;
 }
@@ -91,7 +93,9 @@ interface Joining {
 /**
  * Settled broadcasts over parts. Each part reports a record once, when it settles there; the
  * merged record is final once every live part has reported it: receivers add up, and its
- * percentiles come from the added receipt histograms. Keeps the lowest reach over all.
+ * percentiles come from the added receipt histograms. Keeps the lowest reach over all. A record
+ * some live part never reports (none of its users got it) waits until more than
+ * {@link MAX_PENDING_BROADCASTS} do, then is final with the parts that did.
  */
 export class SettledBroadcasts {
   /** The last final records, oldest first. */
@@ -107,41 +111,51 @@ export class SettledBroadcasts {
       const { histogram: encoded, ...plain } = record;
       let j = this.joining.get(key);
       if (!j) {
-        j = { record: { ...plain }, histogram: new LatencyHistogram(), reported: new Set(), hasHistograms: true };
+        j = { record: { ...plain }, histogram: null, reported: new Set(), hasHistograms: true };
         this.joining.set(key, j);
       } else {
         const r = j.record;
         r.receivers += plain.receivers;
+        r.reached += plain.reached;
+        r.cut += plain.cut;
         r.openAtSend += plain.openAtSend;
         r.firstMs = Math.min(r.firstMs, plain.firstMs);
         r.lastMs = Math.max(r.lastMs, plain.lastMs);
         r.sentAtMs = Math.min(r.sentAtMs, plain.sentAtMs);
       }
       j.reported.add(part);
-      if (encoded) j.histogram.add(LatencyHistogram.decode(encoded));
-      else j.hasHistograms = false;
+      if (encoded) {
+        j.histogram ??= new LatencyHistogram();
+        j.histogram.add(LatencyHistogram.decode(encoded));
+      } else j.hasHistograms = false;
     }
     this.finish(live);
   }
 
   /** Finalises what every live part has reported (also after a part was lost). */
   finish(live: ReadonlySet<number>): void {
+    for (const [key, j] of this.joining) if (![...live].some((part) => !j.reported.has(part))) this.final(key, j);
+    // a target publishing on ever new topics to some parts' users only must not grow this
     for (const [key, j] of this.joining) {
-      if ([...live].some((part) => !j.reported.has(part))) continue;
-      const r = j.record;
-      // one part's record is exact as it is; several parts' percentiles come from their added receipts
-      if (j.reported.size > 1 && j.hasHistograms && j.histogram.count > 0) {
-        const s = j.histogram.summary();
-        Object.assign(r, { p50Ms: s.p50, p99Ms: s.p99, firstMs: j.histogram.valueAtRank(1)!, lastMs: s.max });
-      }
-      r.reach = r.openAtSend > 0 ? Math.min(1, r.receivers / r.openAtSend) : r.receivers > 0 ? 1 : 0;
-      r.isSettled = true;
-      this.joining.delete(key);
-      this.count++;
-      this.minReach = Math.min(this.minReach, r.reach);
-      this.last.push(r);
-      if (this.last.length > 20) this.last.shift();
+      if (this.joining.size <= MAX_PENDING_BROADCASTS) break;
+      this.final(key, j);
     }
+  }
+
+  private final(key: string, j: Joining): void {
+    const r = j.record;
+    // one part's record is exact as it is; several parts' percentiles come from their added receipts
+    if (j.reported.size > 1 && j.hasHistograms && j.histogram && j.histogram.count > 0) {
+      const s = j.histogram.summary();
+      Object.assign(r, { p50Ms: s.p50, p99Ms: s.p99, firstMs: j.histogram.valueAtRank(1)!, lastMs: s.max });
+    }
+    r.reach = reachOf(r);
+    r.isSettled = true;
+    this.joining.delete(key);
+    this.count++;
+    this.minReach = Math.min(this.minReach, r.reach);
+    this.last.push(r);
+    if (this.last.length > 20) this.last.shift();
   }
 }
 

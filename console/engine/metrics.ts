@@ -18,7 +18,14 @@ export interface Totals {
   probesSent: number;
   probesReceived: number;
   broadcastsReceived: number;
+  /** Fan-out seqs users were owed and never received (gaps in a topic's seq). */
   missed: number;
+  /** Fan-out deliveries the tool itself cut: in flight to a user it cut, or sent while that user was down. */
+  cut: number;
+  /** Topics the fleet stopped tracking past its bound (topic-lru.ts). */
+  topicsEvicted: number;
+  /** Topics users stopped tracking past their own bound, while the fleet still tracked them. */
+  userTopicsEvicted: number;
   /** Sessions that ended as planned (`session D`) and came back: not drops, not errors. */
   churn: number;
   /** Sends dropped because the user already held its send budget unsent (the target was not reading). */
@@ -67,6 +74,9 @@ export function zeroTotals(): Totals {
     probesReceived: 0,
     broadcastsReceived: 0,
     missed: 0,
+    cut: 0,
+    topicsEvicted: 0,
+    userTopicsEvicted: 0,
     churn: 0,
     sendDropped: 0,
   };

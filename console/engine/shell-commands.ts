@@ -82,16 +82,15 @@ async function broadcast(state: ShellState, command: Extract<EngineCommand, { ty
     return answer(state, { ok: true, message: `broadcasting ${command.count} to "${topic}" every ${command.everyMs} ms` });
   }
   const fire = async (count: number): Promise<CommandResult> => {
-    const openAtSend = parts.map((p) => p.live().open);
+    const open = parts.reduce((n, p) => n + p.live().open, 0);
     const atMs = Date.now();
     const outcome = await trigger.fire({ topic, count, sizeBytes: command.sizeBytes });
     if (!outcome.ok) return answer(state, { ok: false, message: outcome.message });
     if (outcome.firstSeq !== null && outcome.lastSeq !== null) {
       const { firstSeq, lastSeq } = outcome;
-      await onEach(parts, (_, i) => ({ type: 'expect-broadcast', topic, firstSeq, lastSeq, atMs, openAtSend: openAtSend[i]! }));
+      await onEach(parts, () => ({ type: 'expect-broadcast', topic, firstSeq, lastSeq, atMs }));
     }
     const seqs = outcome.firstSeq !== null ? ` (seq ${outcome.firstSeq}..${outcome.lastSeq})` : '';
-    const open = openAtSend.reduce((a, b) => a + b, 0);
     return answer(state, { ok: true, message: `broadcast ${count} × ${command.sizeBytes} B to "${topic}" via ${trigger.kind}${seqs}, ${open} open` });
   };
   if (!command.everyMs) return fire(command.count);

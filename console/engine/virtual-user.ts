@@ -11,6 +11,9 @@ import { SERVER_KILL_REASON } from '../../target-server/protocol.ts';
 import { classifyClose, classifyError, type ErrorClass } from './classify-error.ts';
 import { LeanClient, type LeanOptions, type SocketSink } from './lean-client.ts';
 import type { SendBudget } from './send-budget.ts';
+import type { TopicEntry } from './broadcast-tracker.ts';
+import type { TopicHolder, UserTopic } from './topic-reach.ts';
+import type { TopicLru } from './topic-lru.ts';
 
 /** Where a VU is in its life. */
 export type VuState = 'pending' | 'connecting' | 'open' | 'closing' | 'closed' | 'waiting';
@@ -87,15 +90,13 @@ function onPing(this: WebSocket, data: Buffer): void {
 }
 
 /** One virtual user. */
-export class VirtualUser implements SocketSink {
+export class VirtualUser implements SocketSink, TopicHolder {
   state: VuState = 'pending';
   ws: Connection | null = null;
   attempt = 0;
   connectStartedAtMs = 0;
   openedAtMs = 0;
   droppedAtMs = 0;
-  /** Epoch ms of the first open, 0 before it. */
-  firstOpenAtMs = 0;
   pendingError: ErrorClass | null = null;
   endReason: EndReason | null = null;
   isRetired = false;
@@ -105,11 +106,16 @@ export class VirtualUser implements SocketSink {
   sessionTimer: NodeJS.Timeout | null = null;
   /** The protocol codec's state for this connection. */
   codecState: object | null = null;
-  // Last `seq` seen per topic, kept across reconnects so gaps count what was missed: the first
-  // topic in two fields (most runs have one, and a Map per user costs about 200 B), others in a Map
-  private seqTopic: string | null = null;
-  private seqLast = 0;
-  private moreSeqs: Map<string, number> | null = null;
+  // Per topic: the last `seq` seen, kept across reconnects so gaps count what was missed, and
+  // since when the user is ready for it (topic-reach.ts); the first topic in these fields (most
+  // runs have one, and a table per user costs about 200 B), others in a bounded table
+  seqEntry: TopicEntry | null = null;
+  seqLast = 0;
+  hasSeq = false;
+  readyStamp = 0;
+  hasReceived = false;
+  moreTopics: TopicLru<UserTopic> | null = null;
+  wasCut = false;
 
   constructor(
     readonly id: number,
@@ -180,6 +186,8 @@ export class VirtualUser implements SocketSink {
       clearTimeout(this.sessionTimer);
       this.sessionTimer = null;
     }
+    // the bundled server's kill is the tool's own cut: known before the user leaves `open`
+    if (wasOpen && !this.endReason && code === 1001 && reason.toString() === SERVER_KILL_REASON) this.endReason = 'server-kill';
     this.move('closed');
     if (!wasOpen) {
       const failure = errorClass ?? (this.endReason ? 'aborted' : classifyClose(code));
@@ -188,7 +196,6 @@ export class VirtualUser implements SocketSink {
       return;
     }
     this.droppedAtMs = now();
-    if (!this.endReason && code === 1001 && reason.toString() === SERVER_KILL_REASON) this.endReason = 'server-kill';
     if (this.endReason) return this.host.onDrop(this, null, this.endReason);
     const drop = errorClass ?? classifyClose(code);
     if (errorClass === null && reason.length > 0) this.host.onTargetWords?.(drop, reason);
@@ -266,31 +273,5 @@ export class VirtualUser implements SocketSink {
     if (!this.ws) return;
     if (isSlow) this.ws.pause();
     else this.ws.resume();
-  }
-
-  /** The last `seq` seen of a topic, if any. */
-  lastSeqOf(topic: string): number | undefined {
-    return topic === this.seqTopic ? this.seqLast : this.moreSeqs?.get(topic);
-  }
-
-  private setLastSeq(topic: string, seq: number): void {
-    if (this.seqTopic === null || topic === this.seqTopic) {
-      this.seqTopic = topic;
-      this.seqLast = seq;
-    } else {
-      this.moreSeqs ??= new Map();
-      this.moreSeqs.set(topic, seq);
-    }
-  }
-
-  /** Starts from the seqs already published (a user that joins late has not missed them). */
-  seedSeqs(latest: ReadonlyMap<string, number>): void {
-    for (const [topic, seq] of latest) this.setLastSeq(topic, seq);
-  }
-
-  /** Records a fan-out `seq`; returns how many were skipped since `last` (the last one seen, or a baseline). */
-  noteSeq(topic: string, seq: number, last: number | undefined): number {
-    this.setLastSeq(topic, last === undefined ? seq : Math.max(last, seq));
-    return last !== undefined && seq > last + 1 ? seq - last - 1 : 0;
   }
 }

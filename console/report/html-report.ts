@@ -117,6 +117,7 @@ function broadcastsTable(summary: RunSummary): string {
     td(String(b.seq), 'num'),
     td(count(b.openAtSend), 'num'),
     td(count(b.receivers), 'num'),
+    td(count(b.cut), 'num'),
     td(percent(b.reach), b.reach < 1 ? 'num failed' : 'num'),
     td(ms(b.firstMs), 'num'),
     td(ms(b.p50Ms), 'num'),
@@ -125,7 +126,10 @@ function broadcastsTable(summary: RunSummary): string {
   ]);
   const note =
     summary.broadcasts.settled > last.length ? `<p class="note">The last ${last.length} of ${summary.broadcasts.settled} settled broadcasts.</p>` : '';
-  return note + table(['topic', 'seq', 'open at send', 'receivers', 'reach', 'first', 'p50', 'p99', 'last (max)'], rows, 'No broadcast settled in this run.');
+  return (
+    note +
+    table(['topic', 'seq', 'owed (ready at send)', 'receivers', 'cut', 'reach', 'first', 'p50', 'p99', 'last (max)'], rows, 'No broadcast settled in this run.')
+  );
 }
 
 function chartsSection(data: ReportData): string {

@@ -47,6 +47,8 @@ const COUNTERS: Array<[name: string, help: string, key: keyof Totals]> = [
   ['sockstorm_broadcasts_received_total', 'Broadcast messages received, over all users.', 'broadcastsReceived'],
   ['sockstorm_missed_seq_total', 'Broadcast seqs a user never received, over all users.', 'missed'],
   ['sockstorm_sends_dropped_total', 'Sends dropped because the user already held its send buffer unsent.', 'sendDropped'],
+  ['sockstorm_cut_seq_total', 'Broadcast deliveries the tool itself cut (kill, session end, remove, stop), over all users.', 'cut'],
+  ['sockstorm_topics_evicted_total', 'Topics the fleet stopped tracking past its bound.', 'topicsEvicted'],
 ];
 
 const VU_STATES = ['open', 'connecting', 'waiting', 'pending', 'closing', 'closed'] as const;

@@ -5,6 +5,7 @@
  */
 import { adviceFor } from '../engine/classify-error.ts';
 import { namedAddresses } from '../engine/sources.ts';
+import { MAX_TOPICS, MAX_TOPICS_PER_USER } from '../engine/topic-lru.ts';
 import { metricKind, type ThresholdResult } from '../script/thresholds.ts';
 import { bytes, count, ms, NONE, percent, plain } from './format.ts';
 import type { LatencyFigures, RunSummary } from './summary.ts';
@@ -83,7 +84,14 @@ export function formatSummary(summary: RunSummary, options: TextOptions = {}): s
   const b = summary.broadcasts;
   if (b.settled > 0 || b.unsent > 0) {
     const unsent = b.unsent > 0 ? `; ${b.unsent} never sent (the script ended before their series did)` : '';
-    lines.push(`broadcast  ${b.settled} settled, lowest reach ${percent(b.minReach)}, missed seq ${t.missed}, received ${t.broadcastsReceived}${unsent}`);
+    lines.push(
+      `broadcast  ${b.settled} settled, lowest reach ${percent(b.minReach)}, missed seq ${t.missed}, cut seq ${t.cut} (by the tool's own cuts), received ${t.broadcastsReceived}${unsent}`,
+    );
+  }
+  if (t.topicsEvicted > 0 || t.userTopicsEvicted > 0) {
+    lines.push(
+      `topics     evicted ${count(t.topicsEvicted)} past the fleet's bound of ${count(MAX_TOPICS)}, ${count(t.userTopicsEvicted)} past a user's of ${MAX_TOPICS_PER_USER}: figures on a topic start over when it comes back`,
+    );
   }
   const checks = Object.entries(summary.checks ?? {});
   if (checks.length > 0) {

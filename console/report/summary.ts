@@ -99,6 +99,7 @@ export function metricValues(last: Snapshot, peakOpen: number): Record<string, n
   values.open = last.isStopped ? peakOpen : last.fleet.open;
   values.reach = last.broadcastsSettled > 0 ? last.minReach : null;
   values.missed = last.totals.missed;
+  values.cut = last.totals.cut;
   const errorCount = Object.values(last.errors).reduce((sum, n) => sum + n, 0);
   values['errors.count'] = errorCount;
   values['errors.rate'] = last.totals.attempts > 0 ? last.totals.failures / last.totals.attempts : 0;

@@ -21,7 +21,7 @@ const LATENCY = /^(connect|rtt|fanout|reconnect)\./;
 function samplesIn(metric: string, s: Snapshot, previous: Snapshot | null): number {
   const latency = LATENCY.exec(metric);
   if (latency) return s.interval[latency[1] as LatencyName].count;
-  if (metric === 'reach' || metric === 'missed') return s.interval.fanout.count;
+  if (metric === 'reach' || metric === 'missed' || metric === 'cut') return s.interval.fanout.count;
   if (metric.startsWith('recovery.')) return s.interval.reconnect.count;
   return s.totals.attempts - (previous?.totals.attempts ?? 0);
 }

@@ -37,7 +37,7 @@ export function metricKind(metric: string): MetricKind {
 }
 
 /**
- * Which way a saturated generator pushes a metric: latencies, errors and missed seqs go up
+ * Which way a saturated generator pushes a metric: latencies, errors, missed and cut seqs go up
  * (it handles what arrives late, and times out what it did not get to), open users and reach go
  * down; `saturated` measures the generator itself. So a bound met on the good side is met by
  * the target, saturated or not; only a bound missed, or one of the other side, can be the generator's.
@@ -55,6 +55,7 @@ const PLAIN = new Set([
   'open',
   'reach',
   'missed',
+  'cut',
   'errors.count',
   'errors.rate',
   'saturated',
@@ -74,7 +75,7 @@ export function isKnownMetric(metric: string): boolean {
 
 /** The metrics a threshold may name, for error messages and completion. */
 export const METRIC_HELP =
-  'connect|rtt|fanout|reconnect.(p50|p90|p99|max|mean), recovery.p95, recovery.full, open, reach, missed, errors.count, errors.rate, errors.<class>, saturated, agents.lost, churn, send.dropped, checks.rate, checks.<name>.rate';
+  'connect|rtt|fanout|reconnect.(p50|p90|p99|max|mean), recovery.p95, recovery.full, open, reach, missed, cut, errors.count, errors.rate, errors.<class>, saturated, agents.lost, churn, send.dropped, checks.rate, checks.<name>.rate';
 
 /**
  * Parses a threshold value in the metric's own form: durations need a unit (`250ms`, `2s`;

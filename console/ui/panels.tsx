@@ -280,6 +280,7 @@ export function BroadcastLine({ snapshot, width }: PanelProps) {
         { text: `p99 ${ms(b.p99Ms)}`, priority: 7 },
         { text: `last ${ms(b.lastMs)}`, priority: 6 },
         ...(snapshot.minReach < 1 ? [{ text: `min reach ${percent(snapshot.minReach)}`, priority: 2, color: 'yellow' }] : []),
+        { text: `missed ${count(snapshot.totals.missed)} cut ${count(snapshot.totals.cut)}`, priority: 0 },
       ]}
     />
   );

@@ -3,6 +3,7 @@ import type { PartSample } from '../../console/engine/fleet-part.ts';
 import { LatencyHistogram } from '../../console/engine/histogram.ts';
 import { mergeParts, mergeRecoveries, SettledBroadcasts } from '../../console/engine/merge-parts.ts';
 import { LATENCY_NAMES, zeroTotals } from '../../console/engine/metrics.ts';
+import { MAX_PENDING_BROADCASTS } from '../../console/engine/topic-lru.ts';
 import { emptySample } from '../../console/engine/shell.ts';
 
 // fixed samples (ms), split unevenly over three parts
@@ -46,14 +47,18 @@ describe('merging parts exactly', () => {
     expect(Math.max(...SPLIT.map((v) => histogramOf(v).summary().p99))).not.toBe(all.p99);
   });
 
-  it('merges one broadcast received in three parts to the percentiles of all its receipts, once every part settled it', () => {
+  it('merges one broadcast received in three parts to the percentiles of all its receipts and the sum of its cuts, once every part settled it', () => {
     const settled = new SettledBroadcasts();
     const live = new Set([0, 1, 2]);
     const record = (i: number) => ({
       topic: 'all',
       seq: 1,
+      // part i's tool cut i users it owed the broadcast (owed nothing now, counted as cut), and one user
+      // that became ready after it was sent received it too (a receiver, not owed it)
       openAtSend: SPLIT[i]!.length,
-      receivers: SPLIT[i]!.length,
+      receivers: SPLIT[i]!.length + 1,
+      reached: SPLIT[i]!.length,
+      cut: i,
       reach: 1,
       firstMs: Math.min(...SPLIT[i]!),
       p50Ms: 0,
@@ -68,17 +73,69 @@ describe('merging parts exactly', () => {
     expect(settled.count).toBe(0);
     settled.add(2, [record(2)], live);
     expect(settled.count).toBe(1);
-    expect(settled.last[0]).toMatchObject({ receivers: 1000, openAtSend: 1000, reach: 1, p50Ms: all.p50, p99Ms: all.p99, lastMs: all.max, sentAtMs: 1000 });
+    expect(settled.last[0]).toMatchObject({
+      receivers: 1003,
+      reached: 1000,
+      cut: 3,
+      openAtSend: 1000,
+      reach: 1,
+      p50Ms: all.p50,
+      p99Ms: all.p99,
+      lastMs: all.max,
+      sentAtMs: 1000,
+    });
   });
 
   it('finalises a broadcast without a part that was lost', () => {
     const settled = new SettledBroadcasts();
-    const r = { topic: 't', seq: 9, openAtSend: 10, receivers: 9, reach: 0.9, firstMs: 1, p50Ms: 2, p99Ms: 3, lastMs: 3, isSettled: true, sentAtMs: 5 };
+    const r = {
+      topic: 't',
+      seq: 9,
+      openAtSend: 10,
+      receivers: 9,
+      reached: 9,
+      cut: 1,
+      reach: 0.9,
+      firstMs: 1,
+      p50Ms: 2,
+      p99Ms: 3,
+      lastMs: 3,
+      isSettled: true,
+      sentAtMs: 5,
+    };
     settled.add(0, [r], new Set([0, 1]));
     expect(settled.count).toBe(0);
     settled.finish(new Set([0]));
     expect(settled.count).toBe(1);
     expect(settled.minReach).toBeCloseTo(0.9);
+  });
+
+  it(`finalises the oldest broadcasts only one part reported once more than ${MAX_PENDING_BROADCASTS} wait, with that part's figures`, () => {
+    const settled = new SettledBroadcasts();
+    const r = (seq: number) => ({
+      topic: `t${seq}`,
+      seq,
+      openAtSend: 1,
+      receivers: 1,
+      reached: 1,
+      cut: 0,
+      reach: 1,
+      firstMs: 1,
+      p50Ms: 1,
+      p99Ms: 1,
+      lastMs: 1,
+      isSettled: true,
+      sentAtMs: seq,
+    });
+    // part 1 never reports these: a target publishing on ever new topics to part 0's users only
+    settled.add(
+      0,
+      Array.from({ length: MAX_PENDING_BROADCASTS + 5 }, (_, i) => r(i)),
+      new Set([0, 1]),
+    );
+    expect(settled.count).toBe(5);
+    expect(settled.last.map((b) => b.seq)).toEqual([0, 1, 2, 3, 4]);
+    expect(settled.minReach).toBe(1);
   });
 
   it("merges a recovery's 95% time from the opens of every part, exactly", () => {

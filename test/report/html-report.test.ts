@@ -106,6 +106,8 @@ describe('html-report', () => {
     expect(await page.$eval('.key', (e) => e.textContent)).toContain('shaded: a saturated second');
     expect(await page.$$eval('.uplot', (els) => els.map((e) => (e as HTMLElement).dataset.shadedBands))).toEqual(Array(6).fill(String(data.bands.length)));
 
+    // the broadcasts table says who each was owed to and how many the tool cut, beside its reach
+    expect(await texts(page, 'th')).toEqual(expect.arrayContaining(['owed (ready at send)', 'receivers', 'cut', 'reach']));
     // markers: the mark, the kill and each of the three broadcasts (1 s apart), in time order
     expect(data.markers.map((m) => m.kind).sort()).toEqual(['broadcast', 'broadcast', 'broadcast', 'chaos', 'mark']);
     expect(await page.$$eval('ol.markers li', (els) => els.length)).toBe(5);

@@ -36,6 +36,7 @@ describe('what a run writes', () => {
         'expect rtt.p99 < 5s',
         'expect recovery.full < 15s',
         'expect reach >= 99%',
+        'expect cut == 0',
         'expect errors.rate < 0.5',
       ].join('\n'),
     );
@@ -49,6 +50,10 @@ describe('what a run writes', () => {
     expect(result.stdout).toMatch(/✓ expect recovery\.full < 15s {2}\(actual \d+(\.\d+)?(ms|s)/);
     expect(result.stdout).toMatch(/✓ expect reach >= 99% {2}\(actual 100%/);
     expect(result.stdout).toMatch(/expect errors\.rate < 0\.5 {2}\(actual 0[,)]/);
+    // the kill came before the broadcasts: nothing was in flight to cut, and the line says both counts
+    expect(result.stdout).toMatch(/✓ expect cut == 0 {2}\(actual 0/);
+    expect(result.stdout).toMatch(/missed seq 0, cut seq 0 \(by the tool's own cuts\)/);
+    expect(summary.totals).toMatchObject({ missed: 0, cut: 0, topicsEvicted: 0, userTopicsEvicted: 0 });
     for (const [name, f] of Object.entries(summary.latency)) expectOrdered(name, f as Figures);
     // the series of 6 every 1s was cut off after about 2: the rest is said, not hidden
     expect(summary.broadcasts.unsent).toBeGreaterThanOrEqual(3);

@@ -67,7 +67,7 @@ const FRAME_PARTS_120X40 = [
   '│                                      ││ peak 200 hs/s                        ││ rss 78.6MiB pub 0.40ms               │',
   '│                                      ││ 200 tries 0 failed                   ││                                      │',
   '└──────────────────────────────────────┘└──────────────────────────────────────┘└──────────────────────────────────────┘',
-  ' Broadcast  #1  to all  reach 99.5% of 1000  p50 24.5ms  p99 38.2ms  last 40.1ms  min reach 99.5%',
+  ' Broadcast  #1  to all  reach 99.5% of 1000  p50 24.5ms  p99 38.2ms  last 40.1ms  min reach 99.5%  missed 0 cut 0',
   ' Generator  loop p99 72.4ms  util 0.97  cpu 99.0%  rss 178MiB  32.7KiB/VU  saturated 3/18s   SATURATED',
   ' shard 0 334/334 p99  1.2ms 61.4MiB',
   ' shard 1 333/333 p99 72.4ms 95.0MiB SAT',

@@ -20,6 +20,8 @@ export type CodecEvent =
   | { kind: 'ready' }
   /** Frames the protocol requires in answer (a pong). */
   | { kind: 'reply'; frames: OutFrame[] }
+  /** The server acknowledged a subscription (MQTT SUBACK) to these topics: the user is owed their messages from now. */
+  | { kind: 'subscribed'; topics: string[] }
   /** The server acknowledged message `id` (a Socket.IO ack): a request/response probe's answer. */
   | { kind: 'ack'; id: number }
   /** An application message; `text` is its payload as the target sent it (JSON for fan-out and checks); `topic` when the protocol names one. */

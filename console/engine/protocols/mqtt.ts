@@ -32,7 +32,12 @@ interface State extends HeldPartial {
   nextId: number;
   /** QoS 2 messages delivered whose PUBREL has not come yet (created at the first). */
   awaitingRelease: Set<number> | null;
+  /** Topics of SUBSCRIBEs whose SUBACK has not come yet, by packet id (created at the first). */
+  subscribing: Map<number, string> | null;
 }
+
+// SUBSCRIBEs a broker leaves unanswered are forgotten past this many
+const MAX_UNACKED_SUBSCRIBES = 64;
 
 const ack = (cmd: 'puback' | 'pubrec' | 'pubrel' | 'pubcomp', messageId: number): CodecEvent => ({
   kind: 'reply',
@@ -96,10 +101,14 @@ export function mqttCodec(options: CodecOptions): Codec {
       case 'pubrec':
         // our QoS 2 publish was received: release it
         return packet.messageId === undefined ? [] : [ack('pubrel', packet.messageId)];
-      case 'suback':
-        return (packet.granted ?? []).some((g) => g >= 0x80)
-          ? [{ kind: 'error', errorClass: 'mqtt.suback_refused', message: 'the broker refused a subscription', isFatal: false }]
-          : [];
+      case 'suback': {
+        const topic = packet.messageId === undefined ? undefined : s.subscribing?.get(packet.messageId);
+        if (topic !== undefined) s.subscribing!.delete(packet.messageId!);
+        if ((packet.granted ?? []).some((g) => g >= 0x80))
+          return [{ kind: 'error', errorClass: 'mqtt.suback_refused', message: 'the broker refused a subscription', isFatal: false }];
+        // a filter with a wildcard names no one topic: its topics are owed from their first receipt
+        return topic !== undefined && !/[+#]/.test(topic) ? [{ kind: 'subscribed', topics: [topic] }] : [];
+      }
       case 'disconnect':
         return [{ kind: 'error', errorClass: 'mqtt.disconnect', message: `the broker disconnected (reason ${packet.reasonCode ?? 0})`, isFatal: true }];
       default:
@@ -110,7 +119,7 @@ export function mqttCodec(options: CodecOptions): Codec {
     name: 'mqtt',
     url: (base) => base,
     protocols: (given) => ['mqtt', ...given.filter((p) => p !== 'mqtt')],
-    init: (): State => ({ parser: null, received: [], nextId: 0, awaitingRelease: null, heldBytes: 0, heldSinceMs: 0 }),
+    init: (): State => ({ parser: null, received: [], nextId: 0, awaitingRelease: null, heldBytes: 0, heldSinceMs: 0, subscribing: null }),
     onUpgrade(_, connect) {
       const fields = connect ? parseJson(connect) : {};
       const packet = {
@@ -165,7 +174,13 @@ export function mqttCodec(options: CodecOptions): Codec {
       if (words[0] === 'subscribe' && words[1]) {
         const subQos = qosWord(words[1]);
         const topic = subQos === null ? words[1] : words[2];
-        if (topic) return [mqttPacket.generate({ cmd: 'subscribe', messageId: nextPacketId(s), subscriptions: [{ topic, qos: subQos ?? 0 }] } as never)];
+        if (topic) {
+          const messageId = nextPacketId(s);
+          s.subscribing ??= new Map();
+          if (s.subscribing.size >= MAX_UNACKED_SUBSCRIBES) s.subscribing.delete(s.subscribing.keys().next().value!);
+          s.subscribing.set(messageId, topic);
+          return [mqttPacket.generate({ cmd: 'subscribe', messageId, subscriptions: [{ topic, qos: subQos ?? 0 }] } as never)];
+        }
       }
       // `publish [qosN] TOPIC PAYLOAD`, or a bare `TOPIC PAYLOAD`: the payload is the rest as written
       const parts = /^(?:publish\s+)?(?:(qos[012])\s+)?(\S+)\s*([\s\S]*)$/.exec(text.trim());

@@ -2,10 +2,19 @@
  * `npm run bench -- soak [MINUTES]`: the hostile-input catalog's soaks, at length (10 minutes
  * each by default). First the fuzz storm of test/hostile against the bundled server, with a
  * canary checked twice a second; then the interactive console driven through idling and
- * add/kill/broadcast cycles. Each prints its memory and what it handled once a minute.
+ * add/kill/broadcast cycles; then `sockstorm run` against a hostile target (test/helpers/
+ * hostile-target.ts), a quarter of the time for each preset, beside a one-minute clean run
+ * against the same server with the hostility off. Each prints its memory once a minute.
  */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { startCanaryServer } from '../test/helpers/canary.ts';
 import { runStorm } from '../test/helpers/fuzz-storm.ts';
+import { type Preset, startHostileTarget } from '../test/helpers/hostile-target.ts';
+import { ENGINE_DEFAULTS } from '../console/engine/engine-options.ts';
 import { settle } from './bench-util.ts';
 
 const MiB = 1048576;
@@ -99,8 +108,80 @@ async function consoleSoak(minutes: number): Promise<void> {
   await engine.stop();
 }
 
-/** Runs both soaks for `minutes` each. */
+const USERS = 50;
+const BIN = fileURLToPath(new URL('../console/bin.mjs', import.meta.url));
+const PAD = 'x'.repeat(200);
+const HOSTILE_SCRIPTS: Record<Preset, string> = {
+  raw: `vus ${USERS}\nwait 3s\nmessages 2000/s {"pad":"${PAD}"}\ncheck canary data.seq > 0\n`,
+  socketio: `protocol socketio\nvus ${USERS}\nwait 3s\nmessages 2000/s pad {"pad":"${PAD}"}\ncheck canary seq > 0\n`,
+  'graphql-ws': `protocol graphql-ws\non open send {"query":"subscription { canary }"}\nvus ${USERS}\nwait 3s\ncheck canary seq > 0\n`,
+  mqtt: `protocol mqtt\nconnect {"clientId":"c{{vu}}"}\non open send subscribe canary\nvus ${USERS}\nwait 3s\nmessages 2000/s publish pad {"pad":"${PAD}"}\ncheck canary seq > 0\n`,
+};
+
+/** One `sockstorm run` of `minutes` against a hostile (or clean) target; prints RSS once a minute from its NDJSON; returns its summary. */
+async function hostileRun(
+  preset: Preset,
+  minutes: number,
+  isHostile: boolean,
+): Promise<{ rssMaxBytes: number; errors: Record<string, number>; code: number | null; checks: number }> {
+  const target = await startHostileTarget({ seed: 11, kinds: isHostile ? undefined : [] });
+  const dir = mkdtempSync(join(tmpdir(), 'sockstorm-soak-'));
+  const [script, json, ndjson] = [join(dir, 's.storm'), join(dir, 'summary.json'), join(dir, 'series.ndjson')];
+  writeFileSync(script, `${HOSTILE_SCRIPTS[preset]}wait ${minutes}m\n`);
+  const paths = preset === 'raw' ? ['--topic-path', 'topic', '--seq-path', 'data.seq', '--ts-path', 'data.ts'] : ['--seq-path', 'seq', '--ts-path', 'ts'];
+  const child = spawn(process.execPath, [BIN, 'run', script, '--target', target.url, ...paths, '--json', json, '--ndjson', ndjson], {
+    stdio: 'ignore',
+    env: { ...process.env, CI: 'true' },
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+  const minute = setInterval(() => {
+    if (!existsSync(ndjson)) return;
+    const lines = readFileSync(ndjson, 'utf8').trim().split('\n');
+    const last = JSON.parse(lines.at(-1)!) as {
+      elapsedMs: number;
+      fleet: { open: number };
+      health: { rssBytes: number; heapUsedBytes: number };
+      errors: Record<string, number>;
+    };
+    const faults = Object.values(last.errors).reduce((sum, n) => sum + n, 0);
+    console.log(
+      `  ${preset.padEnd(10)} ${(last.elapsedMs / 60_000).toFixed(0)} min  RSS ${mib(last.health.rssBytes)}, heap ${mib(last.health.heapUsedBytes)}, open ${last.fleet.open}, faults counted ${faults}`,
+    );
+  }, 60_000);
+  const code = await exited;
+  clearInterval(minute);
+  await target.close();
+  const summary = JSON.parse(readFileSync(json, 'utf8')) as {
+    health: { rssMaxBytes: number };
+    errors: Record<string, number>;
+    checks: Record<string, { passes: number }>;
+  };
+  return { rssMaxBytes: summary.health.rssMaxBytes, errors: summary.errors, code, checks: summary.checks.canary?.passes ?? 0 };
+}
+
+async function hostileTargetSoak(minutes: number): Promise<void> {
+  const each = Math.max(1, Math.round(minutes / 4));
+  console.log(
+    `\nhostile target soak: sockstorm run, 50 users for ${each} min a preset against a server mixing nested, huge, partial, endless-topic, control-character, garbage and not-reading traffic with a canary tick`,
+  );
+  for (const preset of ['raw', 'socketio', 'graphql-ws', 'mqtt'] as const) {
+    const clean = await hostileRun(preset, 1, false);
+    const hostile = await hostileRun(preset, each, true);
+    const classes = Object.entries(hostile.errors)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
+    // what the README bounds: each user holds at most a frame (--max-payload) being read and its --send-buffer unsent
+    const bound = clean.rssMaxBytes + USERS * (ENGINE_DEFAULTS.maxPayloadBytes + ENGINE_DEFAULTS.sendBufferBytes);
+    console.log(
+      `  ${preset.padEnd(10)} RSS max ${mib(hostile.rssMaxBytes)} hostile against ${mib(clean.rssMaxBytes)} clean (${(hostile.rssMaxBytes / clean.rssMaxBytes).toFixed(2)}x); within the clean run plus ${USERS} users x (max-payload + send-buffer) = ${mib(bound)}: ${hostile.rssMaxBytes <= bound ? 'met' : 'MISSED'}; exit ${hostile.code}, canary checks passed ${hostile.checks}; counted: ${classes}`,
+    );
+  }
+}
+
+/** Runs the three soaks for `minutes` each. */
 export async function runSoakBench(minutes = 10): Promise<void> {
   await serverSoak('uws', minutes);
   await consoleSoak(minutes);
+  await hostileTargetSoak(minutes);
 }

@@ -60,9 +60,11 @@ describe.each(['raw', 'socketio', 'graphql-ws', 'mqtt'] as const)('a hostile tar
     const hostile = await runAgainst(preset, true);
     // every kind of hostility was sent while users were open
     for (const kind of ['nested', 'huge', 'partial', 'topics', 'control', 'garbage'] as const) expect(hostile.sent[kind], kind).toBeGreaterThan(0);
-    // the exit code its thresholds decide: the canary was measured, and the faults were counted
-    expect(hostile.code, hostile.stdout + hostile.stderr).toBe(99);
-    expect(hostile.summary.verdict).toBe('failed');
+    // the exit code its thresholds decide: the canary was measured, and the faults were counted (99;
+    // 100 when a loaded suite saturated the generator for a second of the faults' samples)
+    expect(hostile.code, hostile.stdout + hostile.stderr).toBe(hostile.summary.exitCode);
+    expect(hostile.summary.verdict).toBe(hostile.code === 100 ? 'inconclusive' : 'failed');
+    expect([99, 100]).toContain(hostile.code);
     const results = Object.fromEntries(hostile.summary.thresholds.map((t: { metric: string; passed: boolean }) => [t.metric, t.passed]));
     expect(results).toEqual({ 'checks.canary.rate': true, 'errors.count': false });
     // on time: the script's waits plus the handshakes, the stop and a generous grace for a loaded suite

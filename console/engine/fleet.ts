@@ -70,6 +70,7 @@ export class Fleet implements VuHost {
   ratePerSec: number;
   maxInFlight: number;
   policy: ReconnectPolicy = DEFAULT_RECONNECT_POLICY;
+  private readonly openPerSource = new Map<string, number>();
   /** Users whose reading is paused (slow consumers), kept as a count so no snapshot walks the fleet. */
   slowedCount = 0;
   /** Called when handshakes queue for the connect rate: the owner calls `tick` until none is left. */
@@ -155,6 +156,9 @@ export class Fleet implements VuHost {
     } else if (from === 'open') {
       this.reach.leave(vu, vu.endReason !== null);
     }
+    // users open per source address, kept as counts so no snapshot walks the fleet
+    if (vu.localAddress !== undefined && (from === 'open' || to === 'open'))
+      this.openPerSource.set(vu.localAddress, (this.openPerSource.get(vu.localAddress) ?? 0) + (to === 'open' ? 1 : -1));
     this.counts[from]--;
     if (to === 'closed') this.held.forget(vu);
     if (vu.isRetired && to === 'closed') {
@@ -408,9 +412,7 @@ export class Fleet implements VuHost {
 
   /** Users open per local address, when the fleet spreads over several. */
   openBySource(): Record<string, number> {
-    const out: Record<string, number> = Object.fromEntries(this.options.localAddresses.map((address) => [address, 0]));
-    if (this.options.localAddresses.length > 0) for (const vu of this.vus) if (vu.state === 'open' && vu.localAddress) out[vu.localAddress]!++;
-    return out;
+    return Object.fromEntries(this.options.localAddresses.map((address) => [address, this.openPerSource.get(address) ?? 0]));
   }
 
   /** Ends every user: close frames first, terminate what is left after `graceMs`. */

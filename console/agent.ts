@@ -13,7 +13,7 @@ import type { EngineOptions } from './engine/engine-options.ts';
 import { PART_PROTOCOL_VERSION, REFUSED, type AgentHello, type FromPart, type ToPart } from './engine/part-protocol.ts';
 import { servePart } from './engine/serve-part.ts';
 import { hostCapacity } from './host-check.ts';
-import { EXIT } from '../target-server/exit-codes.ts';
+import { EXIT } from '../target-server/contract/exit-codes.ts';
 
 /** The agent's flags. */
 export interface AgentFlags {

@@ -14,7 +14,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { EngineConfigError } from './engine/engine-options.ts';
 import { engineOptions, withTargetOptions, type TargetFlags } from './cli-options.ts';
 import { runScriptFile, type RunFiles } from './script/run-file.ts';
-import { EXIT, exitCodeHelp } from '../target-server/exit-codes.ts';
+import { EXIT, exitCodeHelp } from '../target-server/contract/exit-codes.ts';
 import { runTune } from '../tuning/tune-command.ts';
 import { PACKAGE_ROOT, programEntry } from './runtime.ts';
 import { VARIANT_KNOBS } from './compare/variants.ts';

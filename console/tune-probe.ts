@@ -8,7 +8,7 @@ import { createEngine } from './engine/engine.ts';
 import { readFacts } from '../tuning/facts.ts';
 import { capacityFor } from '../tuning/plan.ts';
 import { parseConnections } from '../tuning/tune-command.ts';
-import { EXIT } from '../target-server/exit-codes.ts';
+import { EXIT } from '../target-server/contract/exit-codes.ts';
 import { ms, rate } from './report/format.ts';
 
 /** What a probe found. */

@@ -7,7 +7,7 @@
  */
 import http from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
-import { BROADCAST_LIMITS, validateBroadcast, validateConfigPatch, validateKill, type ServerStats, type Validated } from './protocol.ts';
+import { BROADCAST_LIMITS, validateBroadcast, validateConfigPatch, validateKill, type ServerStats, type Validated } from './contract/wire.ts';
 import type { ServerHub } from './server-hub.ts';
 import { ConfigRefusedError, type ServerEngine } from './server-engine.ts';
 

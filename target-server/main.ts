@@ -4,8 +4,8 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { NativeUnavailableError, startServer } from './server.ts';
-import { EXIT, exitCodeHelp } from './exit-codes.ts';
-import { validateConfigPatch, type ServerConfig } from './protocol.ts';
+import { EXIT, exitCodeHelp } from './contract/exit-codes.ts';
+import { validateConfigPatch, type ServerConfig } from './contract/wire.ts';
 
 function port(name: string) {
   return (value: string): number => {

@@ -1,4 +1,4 @@
-import type { ServerConfig } from './protocol.ts';
+import type { ServerConfig } from './contract/wire.ts';
 import type { FanoutEngine } from './server-hub.ts';
 
 /** A live change an engine cannot make now; the old behaviour and listener stay as they were. */

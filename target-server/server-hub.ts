@@ -14,7 +14,7 @@ import {
   type RefusalCode,
   type ServerConfig,
   type ServerStats,
-} from './protocol.ts';
+} from './contract/wire.ts';
 import { Topics } from './topics.ts';
 
 /** What a send did: delivered or queued, dropped because the socket's buffer is full, or nothing (the socket is closed). */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
 import { startAdminApi } from './admin-api.ts';
-import type { ListeningEvent, ServerConfig } from './protocol.ts';
+import type { ListeningEvent, ServerConfig } from './contract/wire.ts';
 import type { ServerEngine } from './server-engine.ts';
 import { ServerHub } from './server-hub.ts';
 import { loadNativeUws, UwsEngine } from './uws-engine.ts';

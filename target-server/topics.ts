@@ -4,7 +4,7 @@
  * (so a returning subscriber sees gap-free seqs) among a bounded number of idle counters, the
  * least recently used going first.
  */
-import { CLIENT_LIMITS } from './protocol.ts';
+import { CLIENT_LIMITS } from './contract/wire.ts';
 
 /** What the registry needs of a connection. */
 export interface Subscriber {

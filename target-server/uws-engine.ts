@@ -15,7 +15,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type * as Uws from 'uWebSockets.js';
-import { parseTopicsParam, type ServerConfig } from './protocol.ts';
+import { parseTopicsParam, type ServerConfig } from './contract/wire.ts';
 import type { SendStatus, ServerConn, ServerHub } from './server-hub.ts';
 import { ConfigRefusedError, type ServerEngine } from './server-engine.ts';
 

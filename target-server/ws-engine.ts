@@ -6,7 +6,7 @@
 import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket } from 'ws';
-import { parseTopicsParam, type ServerConfig } from './protocol.ts';
+import { parseTopicsParam, type ServerConfig } from './contract/wire.ts';
 import type { SendStatus, ServerConn, ServerHub } from './server-hub.ts';
 import type { ServerEngine } from './server-engine.ts';
 

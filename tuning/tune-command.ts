@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { readFacts, type HostFacts } from './facts.ts';
 import { applyFindings, defaultJournalPath, restoreJournal, type ChangeOutcome } from './apply.ts';
 import { capacityFor, planFor, type Capacity, type Finding } from './plan.ts';
-import { EXIT } from '../target-server/exit-codes.ts';
+import { EXIT } from '../target-server/contract/exit-codes.ts';
 
 /** Options of the tune subcommands. */
 export interface TuneFlags {

@@ -7,7 +7,7 @@
  * progress gracefully, starts no other, and still prints and writes what was measured (105).
  */
 import { readFileSync } from 'node:fs';
-import { EXIT } from '../../target-server/exit-codes.ts';
+import { EXIT } from '../../target-server/contract/exit-codes.ts';
 import { engineOptions, type TargetFlags } from '../cli-options.ts';
 import { AgentsError, EngineConfigError, type EngineOptions } from '../engine/engine-options.ts';
 import { ServerStartError } from '../engine/bundled-server.ts';

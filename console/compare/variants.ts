@@ -5,7 +5,7 @@
  * validation) or the `servers`/`workers` counts. Pure: text in, variants or an error naming the
  * variant out, before anything starts.
  */
-import { CONFIG_KNOBS, type ServerConfig } from '../../target-server/protocol.ts';
+import { CONFIG_KNOBS, type ServerConfig } from '../../target-server/contract/wire.ts';
 import type { EngineOptions } from '../engine/engine-options.ts';
 import { parseLine, ScriptError } from '../script/parse.ts';
 

@@ -11,7 +11,7 @@
  */
 import { join } from 'node:path';
 import blessed from 'blessed';
-import { EXIT } from '../../target-server/exit-codes.ts';
+import { EXIT } from '../../target-server/contract/exit-codes.ts';
 import type { Snapshot } from '../engine/snapshot.ts';
 import { PACKAGE_ROOT } from '../runtime.ts';
 import { DASHBOARD_KEYS, INITIAL_WALL, reduceWall, type WallAction } from './keys.ts';

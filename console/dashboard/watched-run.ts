@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { EXIT } from '../../target-server/exit-codes.ts';
+import { EXIT } from '../../target-server/contract/exit-codes.ts';
 import { PACKAGE_ROOT } from '../runtime.ts';
 
 const BIN = join(PACKAGE_ROOT, 'console', 'bin.mjs');

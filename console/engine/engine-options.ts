@@ -6,7 +6,7 @@ import { isIP } from 'node:net';
 import type { ReconnectPolicy } from './commands.ts';
 import type { FramePaths } from './frame-decoder.ts';
 import { DEFAULT_RECONNECT_POLICY } from './reconnect-policy.ts';
-import type { ServerConfig } from '../../target-server/protocol.ts';
+import type { ServerConfig } from '../../target-server/contract/wire.ts';
 import { PROTOCOLS, type ProtocolName } from './protocols/codec.ts';
 import { maskCredentials } from './shown-text.ts';
 

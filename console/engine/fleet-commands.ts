@@ -2,7 +2,7 @@
  * What a part does with its share of a command. The shell has split counts, rates and kills
  * already and logs what the command did; a part answers what it did with its own users.
  */
-import { epochNow } from './clock.ts';
+import { epochNow } from '../../target-server/contract/clock.ts';
 import { formatPolicy } from './commands.ts';
 import type { CommandResult } from './engine-api.ts';
 import type { PartCommand } from './fleet-part.ts';

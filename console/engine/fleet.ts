@@ -8,7 +8,7 @@ import type WebSocket from 'ws';
 import { DEFAULT_RECONNECT_POLICY, reconnectDelayMs } from './reconnect-policy.ts';
 import type { ReconnectPolicy, VictimChoice } from './commands.ts';
 import type { BroadcastTracker } from './broadcast-tracker.ts';
-import { epochNow } from './clock.ts';
+import { epochNow } from '../../target-server/contract/clock.ts';
 import { decodeBuffer, decodeJson, type DecodedFrame, type FramePaths } from './frame-decoder.ts';
 import { HeldBytes, type HeldLimits, type HeldPartial } from './held-bytes.ts';
 import type { Codec, CodecEvent } from './protocols/codec.ts';

@@ -7,7 +7,7 @@
 import type WebSocket from 'ws';
 import { renderTemplate, sendTrigger } from './broadcast-trigger.ts';
 import { BroadcastTracker } from './broadcast-tracker.ts';
-import { epochNow } from './clock.ts';
+import { epochNow } from '../../target-server/contract/clock.ts';
 import { formatPolicy } from './commands.ts';
 import type { ResolvedOptions } from './engine-options.ts';
 import type { LiveCounts } from './engine-api.ts';

@@ -7,7 +7,7 @@
  * find their VU through a symbol on the socket, so ten thousand VUs carry no closures.
  */
 import WebSocket from 'ws';
-import { SERVER_KILL_REASON } from '../../target-server/protocol.ts';
+import { SERVER_KILL_REASON } from '../../target-server/contract/wire.ts';
 import { classifyClose, classifyError, type ErrorClass } from './classify-error.ts';
 import { LeanClient, type LeanOptions, type SocketSink } from './lean-client.ts';
 import type { SendBudget } from './send-budget.ts';

@@ -7,7 +7,7 @@ import type { LatencySummary } from '../engine/histogram.ts';
 import type { LatencyName } from '../engine/metrics.ts';
 import type { Snapshot } from '../engine/snapshot.ts';
 import { evaluateThresholds, scriptFailure, type Threshold, type ThresholdResult } from '../script/thresholds.ts';
-import { EXIT } from '../../target-server/exit-codes.ts';
+import { EXIT } from '../../target-server/contract/exit-codes.ts';
 import { judge, verdictOf, type Verdict } from './verdict.ts';
 import { comparableParts, type Distributions, type ScriptIdentity, type SecondFigures } from './comparable.ts';
 import type { EncodedHistogram } from '../engine/histogram.ts';

@@ -2,7 +2,7 @@
  * The command language shared by scripts and the console's command line: one command a line,
  * `#` comments. Pure: text in, steps or a located error out (1-based line and column).
  */
-import { BROADCAST_LIMITS, CONFIG_KNOBS, validateConfigPatch } from '../../target-server/protocol.ts';
+import { BROADCAST_LIMITS, CONFIG_KNOBS, validateConfigPatch } from '../../target-server/contract/wire.ts';
 import type { EngineCommand, KillMode, ReconnectPolicy, VictimChoice } from '../engine/commands.ts';
 import { parseCheck, parseOnOpen, parseProbe, parseProtocol, parseSession, parseUsers } from './parse-session.ts';
 import { EngineConfigError, validateTargetUrl } from '../engine/engine-options.ts';

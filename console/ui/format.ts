@@ -1,5 +1,5 @@
 /** The console's own drawing helpers; figures are formatted by console/report/format.ts. */
-import type { FanoutMode } from '../../target-server/protocol.ts';
+import type { FanoutMode } from '../../target-server/contract/wire.ts';
 import { ms } from '../report/format.ts';
 
 const BARS = '▁▂▃▄▅▆▇█';

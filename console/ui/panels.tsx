@@ -8,7 +8,7 @@ import { Box, Text } from 'ink';
 import { adviceFor } from '../engine/classify-error.ts';
 import type { LatencySummary } from '../engine/histogram.ts';
 import type { Snapshot } from '../engine/snapshot.ts';
-import type { ServerConfig } from '../../target-server/protocol.ts';
+import type { ServerConfig } from '../../target-server/contract/wire.ts';
 import { bytes, count, ms, percent, plain, rate } from '../report/format.ts';
 import { fanoutLabel, fitSegments, policyLabel, sparkline, type Segment } from './format.ts';
 

@@ -4,7 +4,7 @@
  * stops the fleet gracefully and prints what the session did.
  */
 import { render } from 'ink';
-import { EXIT } from '../../target-server/exit-codes.ts';
+import { EXIT } from '../../target-server/contract/exit-codes.ts';
 import { createEngine } from '../engine/engine.ts';
 import { withHostLimit } from '../host-check.ts';
 import type { EngineOptions } from '../engine/engine-options.ts';

@@ -4,7 +4,7 @@ import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { EXIT } from '../../target-server/exit-codes.ts';
+import { EXIT } from '../../target-server/contract/exit-codes.ts';
 import { startMetricsEndpoint } from '../../console/report/metrics-endpoint.ts';
 import { useEngines } from '../helpers/engines.ts';
 import { runCli } from '../helpers/run-cli.ts';

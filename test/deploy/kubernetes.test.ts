@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { EXIT } from '../../target-server/exit-codes.ts';
+import { EXIT } from '../../target-server/contract/exit-codes.ts';
 import { COST_PER_CONNECTION_BYTES } from '../../tuning/plan.ts';
 import { runCli } from '../helpers/run-cli.ts';
 

@@ -7,7 +7,7 @@ import { RecoveryTracker } from '../../console/engine/recovery.ts';
 import { reconnectDelayMs } from '../../console/engine/reconnect-policy.ts';
 import { chooseVictims, shareOf } from '../../console/engine/victims.ts';
 import { decodeBuffer, decodeFrame } from '../../console/engine/frame-decoder.ts';
-import { encodeBroadcast } from '../../target-server/protocol.ts';
+import { encodeBroadcast } from '../../target-server/contract/wire.ts';
 import { checkAgentFlags } from '../../console/agent.ts';
 
 describe('reconnectDelayMs', () => {

@@ -1,6 +1,6 @@
 import { AdminClient } from '../../console/engine/admin-client.ts';
 import { startBundledServer, type BundledServer } from '../../console/engine/bundled-server.ts';
-import type { ServerStats } from '../../target-server/protocol.ts';
+import type { ServerStats } from '../../target-server/contract/wire.ts';
 import { TestClient } from './test-client.ts';
 
 /** A bundled server with a canary client that must keep working through whatever a test throws at the server. */

@@ -2,7 +2,7 @@
 // server down, wedge it, or lose its listener. Each test ends with the canary still served.
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BROADCAST_LIMITS } from '../../target-server/protocol.ts';
+import { BROADCAST_LIMITS } from '../../target-server/contract/wire.ts';
 import { startCanaryServer, type CanaryServer } from '../helpers/canary.ts';
 import { eventually, TestClient } from '../helpers/test-client.ts';
 

@@ -1,7 +1,7 @@
 // Hostile input, catalog rows 1 and 6: no client frame stops the server, and no client can
 // grow its per-topic state for good. Each test ends with the canary still served.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLIENT_LIMITS, DEFAULT_SERVER_CONFIG } from '../../target-server/protocol.ts';
+import { CLIENT_LIMITS, DEFAULT_SERVER_CONFIG } from '../../target-server/contract/wire.ts';
 import { Topics } from '../../target-server/topics.ts';
 import { startCanaryServer, type CanaryServer } from '../helpers/canary.ts';
 import { eventually, TestClient } from '../helpers/test-client.ts';

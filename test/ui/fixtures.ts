@@ -9,7 +9,7 @@ import type { CommandResult, Engine, LiveCounts } from '../../console/engine/eng
 import type { EncodedHistogram, LatencySummary } from '../../console/engine/histogram.ts';
 import type { LatencyName } from '../../console/engine/metrics.ts';
 import type { PartView, Snapshot } from '../../console/engine/snapshot.ts';
-import { DEFAULT_SERVER_CONFIG, type ServerStats } from '../../target-server/protocol.ts';
+import { DEFAULT_SERVER_CONFIG, type ServerStats } from '../../target-server/contract/wire.ts';
 
 /** When the fixture session started (epoch ms). */
 export const STARTED_AT_MS = Date.UTC(2026, 11, 1, 8, 26, 0);

@@ -9,7 +9,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Snapshot } from '../console/engine/snapshot.ts';
+import type { Snapshot } from '../console/engine/measure/snapshot.ts';
 import { makeHosts } from '../test/helpers/netns.ts';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';

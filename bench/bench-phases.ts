@@ -6,8 +6,8 @@
  * server's ts). Each phase also measures the client's own loop delay and CPU.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { AdminClient } from '../console/engine/admin-client.ts';
-import { LOOP_SAMPLE_MS, loopDelayMs } from '../console/engine/generator-health.ts';
+import type { AdminClient } from '../console/engine/bundled/admin-client.ts';
+import { LOOP_SAMPLE_MS, loopDelayMs } from '../console/engine/measure/generator-health.ts';
 import { settle } from './bench-util.ts';
 
 // 10 s of probes: 10,000 samples, so a p99 is the top 100, not the top 50 of one noisy second

@@ -6,7 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { startBundledServer } from '../console/engine/bundled-server.ts';
+import { startBundledServer } from '../console/engine/bundled/bundled-server.ts';
 // @ts-expect-error: plain JavaScript, no declarations
 import { ensureBundles } from '../console/build.mjs';
 

@@ -11,9 +11,9 @@
  */
 import net from 'node:net';
 import WebSocket from 'ws';
-import { HealthMonitor } from '../console/engine/generator-health.ts';
-import { LatencyHistogram } from '../console/engine/histogram.ts';
-import { LOOPBACK_POOL } from '../console/engine/sources.ts';
+import { HealthMonitor } from '../console/engine/measure/generator-health.ts';
+import { LatencyHistogram } from '../console/engine/measure/histogram.ts';
+import { LOOPBACK_POOL } from '../console/engine/users/sources.ts';
 
 const [url, countArg, firstArg, rateArg] = process.argv.slice(2) as [string, string, string, string];
 const COUNT = Number(countArg);

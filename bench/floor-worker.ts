@@ -6,8 +6,8 @@
  *   node --expose-gc BUNDLE/floor-worker.mjs URL ADMIN_URL TOKEN COUNT
  */
 import type WebSocket from 'ws';
-import { AdminClient } from '../console/engine/admin-client.ts';
-import { LatencyHistogram } from '../console/engine/histogram.ts';
+import { AdminClient } from '../console/engine/bundled/admin-client.ts';
+import { LatencyHistogram } from '../console/engine/measure/histogram.ts';
 import { broadcastAll, epoch, loadDuring, PHASES, rssAfterGc, workerArgs } from './bench-phases.ts';
 import { connectMany, settle } from './bench-util.ts';
 

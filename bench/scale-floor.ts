@@ -6,9 +6,9 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { join } from 'node:path';
-import { AdminClient } from '../console/engine/admin-client.ts';
-import { type BundledServer, startBundledServer } from '../console/engine/bundled-server.ts';
-import type { GeneratorHealth } from '../console/engine/generator-health.ts';
+import { AdminClient } from '../console/engine/bundled/admin-client.ts';
+import { type BundledServer, startBundledServer } from '../console/engine/bundled/bundled-server.ts';
+import type { GeneratorHealth } from '../console/engine/measure/generator-health.ts';
 // @ts-expect-error: plain JavaScript, no declarations
 import { ensureBundles } from '../console/build.mjs';
 import { settle } from './bench-util.ts';

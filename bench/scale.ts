@@ -17,7 +17,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Snapshot } from '../console/engine/snapshot.ts';
+import type { Snapshot } from '../console/engine/measure/snapshot.ts';
 import { cpuOf, hostCpu } from './proc-stats.ts';
 import { type CpuSample, cpuIn, type Phase, runScaleFloor } from './scale-floor.ts';
 

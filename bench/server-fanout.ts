@@ -5,9 +5,9 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type WebSocket from 'ws';
-import { AdminClient } from '../console/engine/admin-client.ts';
-import { startBundledServer } from '../console/engine/bundled-server.ts';
-import { LatencyHistogram } from '../console/engine/histogram.ts';
+import { AdminClient } from '../console/engine/bundled/admin-client.ts';
+import { startBundledServer } from '../console/engine/bundled/bundled-server.ts';
+import { LatencyHistogram } from '../console/engine/measure/histogram.ts';
 import { connectMany, settle } from './bench-util.ts';
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 10_000);

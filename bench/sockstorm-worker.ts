@@ -9,9 +9,9 @@
  * limit, 500 handshakes in flight), settle, RSS; the fleet idle for 3 s (loop delay); echo RTT
  * at 1,000/s for 10 s, timed from the intended send time; 5 broadcasts of 64 B, 1 s apart.
  */
-import { AdminClient } from '../console/engine/admin-client.ts';
+import { AdminClient } from '../console/engine/bundled/admin-client.ts';
 import { createEngine } from '../console/engine/engine.ts';
-import { dialSources } from '../console/engine/sources.ts';
+import { dialSources } from '../console/engine/users/sources.ts';
 import { broadcastAll, loadDuring, PHASES, rssAfterGc, workerArgs } from './bench-phases.ts';
 import { settle } from './bench-util.ts';
 

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SOURCE_DIRS = ['console', 'target-server', 'tuning'];
 /** The programs, by bundle name. */
-export const ENTRIES = { cli: 'console/cli.ts', server: 'target-server/main.ts', shard: 'console/engine/shard-main.ts' };
+export const ENTRIES = { cli: 'console/cli.ts', server: 'target-server/main.ts', shard: 'console/engine/parts/shard-main.ts' };
 
 function sources(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {

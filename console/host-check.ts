@@ -4,7 +4,7 @@
  * answer as data (`hostLimit`) and imports nothing of tuning.
  */
 import type { EngineOptions, HostLimit } from './engine/engine-options.ts';
-import { dialSources, spreadSources } from './engine/sources.ts';
+import { dialSources, spreadSources } from './engine/users/sources.ts';
 import { readFacts } from '../tuning/facts.ts';
 import { capacityFor, portRange, type Capacity } from '../tuning/plan.ts';
 

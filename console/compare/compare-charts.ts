@@ -6,7 +6,7 @@
  * in the shape the run report's page script draws. Pure: built from summaries.
  */
 import { CURVE_PERCENTILES, type SecondFigures } from '../report/comparable.ts';
-import type { LatencyName } from '../engine/metrics.ts';
+import type { LatencyName } from '../engine/measure/metrics.ts';
 import type { ChartSeries, ChartSpec, Marker, ReportData } from '../report/report-series.ts';
 import type { RunSummary } from '../report/summary.ts';
 import type { CompareColumn } from './compare-table.ts';

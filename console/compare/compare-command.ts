@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { EXIT } from '../../target-server/contract/exit-codes.ts';
 import { engineOptions, type TargetFlags } from '../cli-options.ts';
 import { AgentsError, EngineConfigError, type EngineOptions } from '../engine/engine-options.ts';
-import { ServerStartError } from '../engine/bundled-server.ts';
+import { ServerStartError } from '../engine/bundled/bundled-server.ts';
 import { hostCapacity, withHostLimit } from '../host-check.ts';
 import { progressWriter } from '../report/progress.ts';
 import { parseScript, ScriptError, ScriptErrors, type ScriptStep } from '../script/parse.ts';

@@ -5,7 +5,7 @@
  * (warm caches, a neighbour's load) does not favour the variant that always goes first.
  */
 import type { EngineOptions } from '../engine/engine-options.ts';
-import type { Snapshot } from '../engine/snapshot.ts';
+import type { Snapshot } from '../engine/measure/snapshot.ts';
 import type { ScriptStep } from '../script/parse.ts';
 import { runScript } from '../script/runner.ts';
 import type { CompareColumn } from './compare-table.ts';

@@ -12,7 +12,7 @@
 import { join } from 'node:path';
 import blessed from 'blessed';
 import { EXIT } from '../../target-server/contract/exit-codes.ts';
-import type { Snapshot } from '../engine/snapshot.ts';
+import type { Snapshot } from '../engine/measure/snapshot.ts';
 import { PACKAGE_ROOT } from '../runtime.ts';
 import { DASHBOARD_KEYS, INITIAL_WALL, reduceWall, type WallAction } from './keys.ts';
 import { AttachError, attachStream, parseAttachUrl, type AttachedStream, type StreamEnd } from './stream-client.ts';

@@ -3,7 +3,7 @@
  * is lines of plain text cut to the panel's inner size, every figure through the one
  * formatter. Tested without a terminal.
  */
-import type { Snapshot } from '../engine/snapshot.ts';
+import type { Snapshot } from '../engine/measure/snapshot.ts';
 import { clock, count, bytes, ms, percent, rate } from '../report/format.ts';
 
 /** A panel's inner size in characters (its box less the border). */

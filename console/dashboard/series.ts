@@ -3,7 +3,7 @@
  * that names each series in its colour (the charts are too small for a legend box at 80×24).
  * Tested without a terminal.
  */
-import type { Snapshot } from '../engine/snapshot.ts';
+import type { Snapshot } from '../engine/measure/snapshot.ts';
 import { clock } from '../report/format.ts';
 
 /** One line of a line chart. */

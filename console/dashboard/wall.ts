@@ -4,7 +4,7 @@
  * (the charts size their canvas when they are attached) and feeds it the history it has.
  */
 import blessed from 'blessed';
-import type { Snapshot } from '../engine/snapshot.ts';
+import type { Snapshot } from '../engine/measure/snapshot.ts';
 import { keyLine, type WallState } from './keys.ts';
 import { layoutFor, type WidgetName } from './layout.ts';
 import { errorsPanel, eventsPanel, generatorPanel, nowPanel, recoveryPanel } from './panels.ts';

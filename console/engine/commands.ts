@@ -4,7 +4,7 @@
  */
 
 import type { ProtocolName } from './protocols/codec.ts';
-import type { CheckSpec } from './session.ts';
+import type { CheckSpec } from './users/session.ts';
 
 /** How a dropped virtual user tries again. */
 export type ReconnectPolicy =

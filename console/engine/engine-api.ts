@@ -3,8 +3,8 @@
  * process, shard processes, or (later) remote agents. Commands and snapshots are plain data.
  */
 import type { EngineCommand } from './commands.ts';
-import type { EncodedHistograms } from './metrics.ts';
-import type { Snapshot } from './snapshot.ts';
+import type { EncodedHistograms } from './measure/metrics.ts';
+import type { Snapshot } from './measure/snapshot.ts';
 
 /** Counts that change between snapshots. */
 export interface LiveCounts {

@@ -4,11 +4,11 @@
  */
 import { isIP } from 'node:net';
 import type { ReconnectPolicy } from './commands.ts';
-import type { FramePaths } from './frame-decoder.ts';
-import { DEFAULT_RECONNECT_POLICY } from './reconnect-policy.ts';
+import type { FramePaths } from './users/frame-decoder.ts';
+import { DEFAULT_RECONNECT_POLICY } from './users/reconnect-policy.ts';
 import type { ServerConfig } from '../../target-server/contract/wire.ts';
 import { PROTOCOLS, type ProtocolName } from './protocols/codec.ts';
-import { maskCredentials } from './shown-text.ts';
+import { maskCredentials } from './protocols/shown-text.ts';
 
 /** Options of {@link createEngine}. */
 export interface EngineOptions {

@@ -7,7 +7,7 @@
  */
 import { EngineConfigError, resolveOptions, type AgentsOptions, type EngineOptions, type ResolvedOptions } from './engine-options.ts';
 import type { Engine } from './engine-api.ts';
-import type { FleetPart } from './fleet-part.ts';
+import type { FleetPart } from './parts/fleet-part.ts';
 import { createShell } from './shell.ts';
 
 export type { CommandResult, Engine, LiveCounts } from './engine-api.ts';
@@ -45,7 +45,7 @@ export async function createEngine(input: EngineOptions = {}): Promise<Engine> {
   const options = resolveOptions(input);
   if (options.agents) return createCoordinatedEngine(options, options.agents);
   if (options.workers > 1) {
-    const { startShard } = await import('./shard-process.ts');
+    const { startShard } = await import('./parts/shard-process.ts');
     const count = options.workers;
     return createShell(options, (urls) => startAll(count, (i) => startShard(i, shareOptions(options, count), urls)), {
       partKind: 'shard',
@@ -53,14 +53,14 @@ export async function createEngine(input: EngineOptions = {}): Promise<Engine> {
       isLossFault: true,
     });
   }
-  const { startLocalFleet } = await import('./local-fleet.ts');
+  const { startLocalFleet } = await import('./parts/local-fleet.ts');
   return createShell(options, async (urls) => [await startLocalFleet(options, { urls, isDetailed: false })], { partKind: 'local' });
 }
 
 /** A run over remote agents: listen, wait for every agent, then the same shell as ever. */
 async function createCoordinatedEngine(options: ResolvedOptions, agents: AgentsOptions): Promise<Engine> {
-  const { startCoordinator } = await import('./coordinator.ts');
-  const { RemotePart } = await import('./remote-part.ts');
+  const { startCoordinator } = await import('./parts/coordinator.ts');
+  const { RemotePart } = await import('./parts/remote-part.ts');
   const isBundled = options.target === undefined && options.targets === undefined;
   const coordinator = await startCoordinator(agents);
   const isWildcard = coordinator.host === '0.0.0.0' || coordinator.host === '::';

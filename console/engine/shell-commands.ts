@@ -4,11 +4,11 @@
  * triggered once and every part is told which seqs to expect, knobs and marks are the
  * shell's. Every command answers a {@link CommandResult} and logs one event.
  */
-import { fireEvery } from './broadcast-trigger.ts';
+import { fireEvery } from './bundled/broadcast-trigger.ts';
 import { formatPolicy, type EngineCommand } from './commands.ts';
 import type { CommandResult } from './engine-api.ts';
 import { presetNeedsTarget } from './engine-options.ts';
-import type { FleetPart, PartCommand } from './fleet-part.ts';
+import type { FleetPart, PartCommand } from './parts/fleet-part.ts';
 import type { ShellState } from './shell.ts';
 
 /** Splits `total` in proportion to `weights`, exactly (largest remainder). */

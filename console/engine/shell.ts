@@ -5,22 +5,22 @@
  * processes, remote agents), each given its share of every command. Every backend goes
  * through this one file, so a command behaves the same on each.
  */
-import { adminTrigger, httpTrigger, type BroadcastTrigger } from './broadcast-trigger.ts';
-import type { AdminApi } from './admin-client.ts';
+import { adminTrigger, httpTrigger, type BroadcastTrigger } from './bundled/broadcast-trigger.ts';
+import type { AdminApi } from './bundled/admin-client.ts';
 import { formatPolicy, type ReconnectPolicy } from './commands.ts';
 import type { CommandResult, Engine, LiveCounts } from './engine-api.ts';
 import { withTopics, type ResolvedOptions } from './engine-options.ts';
-import type { FleetPart, PartSample } from './fleet-part.ts';
-import { LatencyHistogram } from './histogram.ts';
-import { mergeParts, SettledBroadcasts } from './merge-parts.ts';
-import { LATENCY_NAMES, zeroRates, zeroTotals, type EncodedHistograms } from './metrics.ts';
-import { startServerGroup, type ServerGroup } from './server-group.ts';
-import { ServerStatsPoller } from './server-stats-poller.ts';
+import type { FleetPart, PartSample } from './parts/fleet-part.ts';
+import { LatencyHistogram } from './measure/histogram.ts';
+import { mergeParts, SettledBroadcasts } from './parts/merge-parts.ts';
+import { LATENCY_NAMES, zeroRates, zeroTotals, type EncodedHistograms } from './measure/metrics.ts';
+import { startServerGroup, type ServerGroup } from './bundled/server-group.ts';
+import { ServerStatsPoller } from './bundled/server-stats-poller.ts';
 import { dispatchCommand } from './shell-commands.ts';
-import type { EngineEvent, Fault, PartView, Snapshot } from './snapshot.ts';
+import type { EngineEvent, Fault, PartView, Snapshot } from './measure/snapshot.ts';
 import { ms, percent } from '../report/format.ts';
-import { describeSources } from './sources.ts';
-import { MAX_CLASS_CHARS, MAX_TOPIC_CHARS, maskCredentials, printable, shownText } from './shown-text.ts';
+import { describeSources } from './users/sources.ts';
+import { MAX_CLASS_CHARS, MAX_TOPIC_CHARS, maskCredentials, printable, shownText } from './protocols/shown-text.ts';
 
 /** What the command handlers in `shell-commands.ts` share with the shell. */
 export interface ShellState {

@@ -4,9 +4,9 @@
  * comparison draws over time, the run's start, and the script's commands with their hash. Pure.
  */
 import { createHash } from 'node:crypto';
-import { LatencyHistogram, type EncodedHistogram } from '../engine/histogram.ts';
-import { LATENCY_NAMES, type LatencyName } from '../engine/metrics.ts';
-import type { Snapshot } from '../engine/snapshot.ts';
+import { LatencyHistogram, type EncodedHistogram } from '../engine/measure/histogram.ts';
+import { LATENCY_NAMES, type LatencyName } from '../engine/measure/metrics.ts';
+import type { Snapshot } from '../engine/measure/snapshot.ts';
 
 /** The percentiles of a curve; 100 is the max. */
 export const CURVE_PERCENTILES = [50, 75, 90, 95, 99, 99.5, 99.9, 100] as const;

@@ -8,8 +8,8 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { SATURATION } from '../engine/generator-health.ts';
-import type { Snapshot } from '../engine/snapshot.ts';
+import { SATURATION } from '../engine/measure/generator-health.ts';
+import type { Snapshot } from '../engine/measure/snapshot.ts';
 import { PACKAGE_ROOT } from '../runtime.ts';
 import { metricKind, type ThresholdResult, type ThresholdStatus } from '../script/thresholds.ts';
 import { count, ms, percent, plain, rate } from './format.ts';

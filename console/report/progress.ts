@@ -4,7 +4,7 @@
  * is known, the total. On a terminal the line is rewritten in place; in CI logs each is a line
  * of its own. Teardown is not progress: the snapshot taken while stopping is not shown.
  */
-import type { Snapshot } from '../engine/snapshot.ts';
+import type { Snapshot } from '../engine/measure/snapshot.ts';
 import { clock, ms, percent, rate } from './format.ts';
 
 /** One line for one snapshot; `totalMs` is the script's length when it is known. */

@@ -8,9 +8,9 @@
  * each exposition has a Registry of its own, never prom-client's global one.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { LatencyHistogram, type EncodedHistogram } from '../engine/histogram.ts';
-import { LATENCY_NAMES, type EncodedHistograms, type LatencyName, type Totals } from '../engine/metrics.ts';
-import type { Snapshot } from '../engine/snapshot.ts';
+import { LatencyHistogram, type EncodedHistogram } from '../engine/measure/histogram.ts';
+import { LATENCY_NAMES, type EncodedHistograms, type LatencyName, type Totals } from '../engine/measure/metrics.ts';
+import type { Snapshot } from '../engine/measure/snapshot.ts';
 
 /** What one scrape reads: the latest snapshot and the whole-run histograms it was folded with. */
 export interface Scrape {

@@ -4,9 +4,9 @@
  * marks, chaos actions and broadcasts as numbered markers. Pure: built from the summary and the
  * snapshots; the page (`report-client.ts`) only draws it.
  */
-import { OUTAGE } from '../engine/recovery.ts';
-import type { LatencyName } from '../engine/metrics.ts';
-import type { Snapshot } from '../engine/snapshot.ts';
+import { OUTAGE } from '../engine/measure/recovery.ts';
+import type { LatencyName } from '../engine/measure/metrics.ts';
+import type { Snapshot } from '../engine/measure/snapshot.ts';
 import { ms } from './format.ts';
 import type { RunSummary } from './summary.ts';
 

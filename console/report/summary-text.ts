@@ -3,9 +3,9 @@
  * threshold's verdict and the share of its samples the generator's saturation touched.
  * Failed thresholds are red on a terminal. Pure.
  */
-import { adviceFor } from '../engine/classify-error.ts';
-import { namedAddresses } from '../engine/sources.ts';
-import { MAX_TOPICS, MAX_TOPICS_PER_USER } from '../engine/topic-lru.ts';
+import { adviceFor } from '../engine/measure/classify-error.ts';
+import { namedAddresses } from '../engine/users/sources.ts';
+import { MAX_TOPICS, MAX_TOPICS_PER_USER } from '../engine/measure/topic-lru.ts';
 import { metricKind, type ThresholdResult } from '../script/thresholds.ts';
 import { bytes, count, ms, NONE, percent, plain } from './format.ts';
 import type { LatencyFigures, RunSummary } from './summary.ts';

@@ -3,14 +3,14 @@
  * exit code (DESIGN.md section 7), decided here once from snapshots. Pure. What a person reads
  * is summary-text.ts; `--json` writes this object as it is.
  */
-import type { LatencySummary } from '../engine/histogram.ts';
-import type { LatencyName } from '../engine/metrics.ts';
-import type { Snapshot } from '../engine/snapshot.ts';
+import type { LatencySummary } from '../engine/measure/histogram.ts';
+import type { LatencyName } from '../engine/measure/metrics.ts';
+import type { Snapshot } from '../engine/measure/snapshot.ts';
 import { evaluateThresholds, scriptFailure, type Threshold, type ThresholdResult } from '../script/thresholds.ts';
 import { EXIT } from '../../target-server/contract/exit-codes.ts';
 import { judge, verdictOf, type Verdict } from './verdict.ts';
 import { comparableParts, type Distributions, type ScriptIdentity, type SecondFigures } from './comparable.ts';
-import type { EncodedHistogram } from '../engine/histogram.ts';
+import type { EncodedHistogram } from '../engine/measure/histogram.ts';
 
 export { EXIT, type Verdict };
 

@@ -5,8 +5,8 @@
  * it was met on the side saturation cannot help (a latency bound met although the generator
  * was slow is met by the target); the run is inconclusive only when a threshold is. Pure.
  */
-import type { LatencyName } from '../engine/metrics.ts';
-import type { Snapshot } from '../engine/snapshot.ts';
+import type { LatencyName } from '../engine/measure/metrics.ts';
+import type { Snapshot } from '../engine/measure/snapshot.ts';
 import { metricKind, saturationBias, type ThresholdResult } from '../script/thresholds.ts';
 
 /** The share of a threshold's samples taken in saturated seconds above which it is inconclusive. */

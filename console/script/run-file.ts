@@ -4,10 +4,10 @@
  * Ctrl+C stops gracefully and still writes every output; a second exits at once with 105.
  */
 import { createWriteStream, readFileSync } from 'node:fs';
-import { ServerStartError } from '../engine/bundled-server.ts';
+import { ServerStartError } from '../engine/bundled/bundled-server.ts';
 import { AgentsError, EngineConfigError, presetNeedsTarget, type EngineOptions } from '../engine/engine-options.ts';
-import { maskCredentials } from '../engine/shown-text.ts';
-import { sourcesNotice } from '../engine/sources.ts';
+import { maskCredentials } from '../engine/protocols/shown-text.ts';
+import { sourcesNotice } from '../engine/users/sources.ts';
 import { parseScript, ScriptError, ScriptErrors, type ScriptStep } from './parse.ts';
 import { hostCapacity, spreadFor, withHostLimit } from '../host-check.ts';
 import { resolveUserFiles } from './user-rows.ts';

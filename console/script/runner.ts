@@ -5,13 +5,13 @@
  */
 import { createEngine, type Engine } from '../engine/engine.ts';
 import type { EngineOptions } from '../engine/engine-options.ts';
-import type { Snapshot } from '../engine/snapshot.ts';
+import type { Snapshot } from '../engine/measure/snapshot.ts';
 import type { ScriptStep } from './parse.ts';
 import { summarize, type RunSummary } from '../report/summary.ts';
 import { scriptIdentity } from '../report/comparable.ts';
 import { metricText } from '../report/summary-text.ts';
 import { compare, scriptFailure, type Threshold, type ThresholdResult } from './thresholds.ts';
-import { maskCredentials } from '../engine/shown-text.ts';
+import { maskCredentials } from '../engine/protocols/shown-text.ts';
 
 /** Where a `ramp ... until` stopped: the highest open count before the limit was crossed. */
 export interface Knee {

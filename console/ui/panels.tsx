@@ -5,9 +5,9 @@
  * in half, where the figure matters (the generator and broadcast lines).
  */
 import { Box, Text } from 'ink';
-import { adviceFor } from '../engine/classify-error.ts';
-import type { LatencySummary } from '../engine/histogram.ts';
-import type { Snapshot } from '../engine/snapshot.ts';
+import { adviceFor } from '../engine/measure/classify-error.ts';
+import type { LatencySummary } from '../engine/measure/histogram.ts';
+import type { Snapshot } from '../engine/measure/snapshot.ts';
 import type { ServerConfig } from '../../target-server/contract/wire.ts';
 import { bytes, count, ms, percent, plain, rate } from '../report/format.ts';
 import { fanoutLabel, fitSegments, policyLabel, sparkline, type Segment } from './format.ts';

@@ -6,7 +6,7 @@
  * cell, with the lost and saturated parts kept in view first. A narrow cell drops whole
  * columns, never half a figure.
  */
-import type { PartView } from '../engine/snapshot.ts';
+import type { PartView } from '../engine/measure/snapshot.ts';
 import { bytes, count, ms } from '../report/format.ts';
 
 /** A piece of a cell, padded to its column. */

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import type { Engine } from '../engine/engine.ts';
-import type { Snapshot } from '../engine/snapshot.ts';
+import type { Snapshot } from '../engine/measure/snapshot.ts';
 
 /** How many snapshots the panels keep for their sparklines. */
 const HISTORY = 60;

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import type { Snapshot } from '../../console/engine/snapshot.ts';
+import type { Snapshot } from '../../console/engine/measure/snapshot.ts';
 import { boxOf, CELLS, layoutFor } from '../../console/dashboard/layout.ts';
 import { errorsPanel, eventsPanel, generatorPanel, healthPercent, nowPanel, recoveryPanel } from '../../console/dashboard/panels.ts';
 import { chartLabel, fleetLines, latencyLines, surgeLines } from '../../console/dashboard/series.ts';

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { createEngine, type Engine } from '../../console/engine/engine.ts';
-import { dialSources, LOOPBACK_POOL, sourcesNotice, spreadSources } from '../../console/engine/sources.ts';
+import { dialSources, LOOPBACK_POOL, sourcesNotice, spreadSources } from '../../console/engine/users/sources.ts';
 import { eventually } from '../helpers/test-client.ts';
 
 let engine: Engine | null = null;

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { PartSample } from '../../console/engine/fleet-part.ts';
-import { LatencyHistogram } from '../../console/engine/histogram.ts';
-import { mergeParts, mergeRecoveries, SettledBroadcasts } from '../../console/engine/merge-parts.ts';
-import { LATENCY_NAMES, zeroTotals } from '../../console/engine/metrics.ts';
-import { MAX_PENDING_BROADCASTS } from '../../console/engine/topic-lru.ts';
+import type { PartSample } from '../../console/engine/parts/fleet-part.ts';
+import { LatencyHistogram } from '../../console/engine/measure/histogram.ts';
+import { mergeParts, mergeRecoveries, SettledBroadcasts } from '../../console/engine/parts/merge-parts.ts';
+import { LATENCY_NAMES, zeroTotals } from '../../console/engine/measure/metrics.ts';
+import { MAX_PENDING_BROADCASTS } from '../../console/engine/measure/topic-lru.ts';
 import { emptySample } from '../../console/engine/shell.ts';
 
 // fixed samples (ms), split unevenly over three parts

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { mergeRecoveries } from '../../console/engine/merge-parts.ts';
+import { mergeRecoveries } from '../../console/engine/parts/merge-parts.ts';
 import { split, splitBy } from '../../console/engine/shell-commands.ts';
 import { eventually } from '../helpers/test-client.ts';
 import { useEngines } from '../helpers/engines.ts';

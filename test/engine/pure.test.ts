@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { BroadcastTracker } from '../../console/engine/broadcast-tracker.ts';
-import { adviceFor, classifyClose, classifyError } from '../../console/engine/classify-error.ts';
-import { LatencyHistogram } from '../../console/engine/histogram.ts';
-import { RateScheduler } from '../../console/engine/rate-scheduler.ts';
-import { RecoveryTracker } from '../../console/engine/recovery.ts';
-import { reconnectDelayMs } from '../../console/engine/reconnect-policy.ts';
-import { chooseVictims, shareOf } from '../../console/engine/victims.ts';
-import { decodeBuffer, decodeFrame } from '../../console/engine/frame-decoder.ts';
+import { BroadcastTracker } from '../../console/engine/measure/broadcast-tracker.ts';
+import { adviceFor, classifyClose, classifyError } from '../../console/engine/measure/classify-error.ts';
+import { LatencyHistogram } from '../../console/engine/measure/histogram.ts';
+import { RateScheduler } from '../../console/engine/parts/rate-scheduler.ts';
+import { RecoveryTracker } from '../../console/engine/measure/recovery.ts';
+import { reconnectDelayMs } from '../../console/engine/users/reconnect-policy.ts';
+import { chooseVictims, shareOf } from '../../console/engine/users/victims.ts';
+import { decodeBuffer, decodeFrame } from '../../console/engine/users/frame-decoder.ts';
 import { encodeBroadcast } from '../../target-server/contract/wire.ts';
 import { checkAgentFlags } from '../../console/agent.ts';
 

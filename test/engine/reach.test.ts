@@ -3,7 +3,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { MAX_TOPICS, MAX_TOPICS_PER_USER } from '../../console/engine/topic-lru.ts';
+import { MAX_TOPICS, MAX_TOPICS_PER_USER } from '../../console/engine/measure/topic-lru.ts';
 import { useEngines } from '../helpers/engines.ts';
 import { nextSnapshot } from '../helpers/next-snapshot.ts';
 import { eventually } from '../helpers/test-client.ts';

@@ -1,5 +1,5 @@
-import { AdminClient } from '../../console/engine/admin-client.ts';
-import { startBundledServer, type BundledServer } from '../../console/engine/bundled-server.ts';
+import { AdminClient } from '../../console/engine/bundled/admin-client.ts';
+import { startBundledServer, type BundledServer } from '../../console/engine/bundled/bundled-server.ts';
 import type { ServerStats } from '../../target-server/contract/wire.ts';
 import { TestClient } from './test-client.ts';
 

@@ -1,4 +1,4 @@
-import type { SocketSink } from '../../console/engine/lean-client.ts';
+import type { SocketSink } from '../../console/engine/users/lean-client.ts';
 import { eventually } from './test-client.ts';
 
 export type SinkEvent =

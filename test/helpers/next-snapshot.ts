@@ -1,5 +1,5 @@
 import type { Engine } from '../../console/engine/engine.ts';
-import type { Snapshot } from '../../console/engine/snapshot.ts';
+import type { Snapshot } from '../../console/engine/measure/snapshot.ts';
 
 /** Waits for a snapshot that satisfies `check`; on timeout the error shows the last one seen. */
 export function nextSnapshot(engine: Engine, check: (s: Snapshot) => boolean, timeoutMs = 15_000): Promise<Snapshot> {

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { adviceFor } from '../../console/engine/classify-error.ts';
+import { adviceFor } from '../../console/engine/measure/classify-error.ts';
 import { useEngines } from '../helpers/engines.ts';
 import { eventually } from '../helpers/test-client.ts';
 

@@ -10,7 +10,7 @@ import { openInChromium, requireChromium, type OpenedPage } from '../helpers/chr
 import { renderReport } from '../../console/report/html-report.ts';
 import { reportData } from '../../console/report/report-series.ts';
 import { formatSummary, type RunSummary } from '../../console/report/summary.ts';
-import type { Snapshot } from '../../console/engine/snapshot.ts';
+import type { Snapshot } from '../../console/engine/measure/snapshot.ts';
 import { parseScript } from '../../console/script/parse.ts';
 import { runScript } from '../../console/script/runner.ts';
 

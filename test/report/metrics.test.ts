@@ -1,8 +1,8 @@
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import type { Engine } from '../../console/engine/engine.ts';
-import { LatencyHistogram } from '../../console/engine/histogram.ts';
-import type { Snapshot } from '../../console/engine/snapshot.ts';
+import { LatencyHistogram } from '../../console/engine/measure/histogram.ts';
+import type { Snapshot } from '../../console/engine/measure/snapshot.ts';
 import { startMetricsEndpoint } from '../../console/report/metrics-endpoint.ts';
 import { cumulativeBuckets, HISTOGRAM_NAMES, LATENCY_BUCKETS_SECONDS, PrometheusExposition } from '../../console/report/prometheus.ts';
 import { useEngines } from '../helpers/engines.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_TOPICS, MAX_TOPICS_PER_USER } from '../../console/engine/topic-lru.ts';
+import { MAX_TOPICS, MAX_TOPICS_PER_USER } from '../../console/engine/measure/topic-lru.ts';
 import { formatSummary, summarize } from '../../console/report/summary.ts';
 import { fixtureSnapshot } from '../ui/fixtures.ts';
 

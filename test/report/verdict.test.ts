@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { LatencySummary } from '../../console/engine/histogram.ts';
-import type { LatencyName } from '../../console/engine/metrics.ts';
-import type { Snapshot } from '../../console/engine/snapshot.ts';
+import type { LatencySummary } from '../../console/engine/measure/histogram.ts';
+import type { LatencyName } from '../../console/engine/measure/metrics.ts';
+import type { Snapshot } from '../../console/engine/measure/snapshot.ts';
 import { judge, saturatedShareOf, verdictOf } from '../../console/report/verdict.ts';
 import { evaluateThresholds, type Threshold } from '../../console/script/thresholds.ts';
 import { parseScript } from '../../console/script/parse.ts';

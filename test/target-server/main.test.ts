@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { startBundledServer } from '../../console/engine/bundled-server.ts';
+import { startBundledServer } from '../../console/engine/bundled/bundled-server.ts';
 import { TestClient } from '../helpers/test-client.ts';
 import { runCli, startCli, waitForOutput } from '../helpers/run-cli.ts';
 

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { AdminClient } from '../../console/engine/admin-client.ts';
-import { startBundledServer, type BundledServer } from '../../console/engine/bundled-server.ts';
+import { AdminClient } from '../../console/engine/bundled/admin-client.ts';
+import { startBundledServer, type BundledServer } from '../../console/engine/bundled/bundled-server.ts';
 import { eventually, TestClient } from '../helpers/test-client.ts';
 
 describe.each(['uws', 'ws'] as const)('target-server (%s engine)', (engine) => {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Snapshot } from '../../console/engine/snapshot.ts';
+import type { Snapshot } from '../../console/engine/measure/snapshot.ts';
 import { ConsoleSession } from '../../console/script/console-session.ts';
 import { App } from '../../console/ui/app.tsx';
 import { renderInTerminal, type FakeTerminal } from './fake-terminal.ts';

@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { AdminClient } from '../../console/engine/admin-client.ts';
+import { AdminClient } from '../../console/engine/bundled/admin-client.ts';
 import type { EngineCommand } from '../../console/engine/commands.ts';
 import { ConsoleSession, mayHaveTakenEffect } from '../../console/script/console-session.ts';
 import { parseScript } from '../../console/script/parse.ts';

@@ -6,9 +6,9 @@
  */
 import type { EngineCommand } from '../../console/engine/commands.ts';
 import type { CommandResult, Engine, LiveCounts } from '../../console/engine/engine-api.ts';
-import type { EncodedHistogram, LatencySummary } from '../../console/engine/histogram.ts';
-import type { LatencyName } from '../../console/engine/metrics.ts';
-import type { PartView, Snapshot } from '../../console/engine/snapshot.ts';
+import type { EncodedHistogram, LatencySummary } from '../../console/engine/measure/histogram.ts';
+import type { LatencyName } from '../../console/engine/measure/metrics.ts';
+import type { PartView, Snapshot } from '../../console/engine/measure/snapshot.ts';
 import { DEFAULT_SERVER_CONFIG, type ServerStats } from '../../target-server/contract/wire.ts';
 
 /** When the fixture session started (epoch ms). */

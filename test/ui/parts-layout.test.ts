@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { PartView } from '../../console/engine/snapshot.ts';
+import type { PartView } from '../../console/engine/measure/snapshot.ts';
 import { layoutParts, PARTS_GAP, type PartsGrid, partsRowBudget, shortNames } from '../../console/ui/parts-layout.ts';
 import { fixtureAgents, fixtureParts } from './fixtures.ts';
 

@@ -1,6 +1,6 @@
 import type blessed from 'blessed';
 import contrib from 'blessed-contrib';
-import type { Snapshot } from '../../engine/snapshot.ts';
+import type { Snapshot } from '../../engine/measure/snapshot.ts';
 import type { Box } from '../layout.ts';
 import { chartLabel, type Line } from '../series.ts';
 

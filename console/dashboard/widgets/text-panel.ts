@@ -1,5 +1,5 @@
 import blessed from 'blessed';
-import type { Snapshot } from '../../engine/snapshot.ts';
+import type { Snapshot } from '../../engine/measure/snapshot.ts';
 import type { Box } from '../layout.ts';
 import type { Inner, PanelText } from '../panels.ts';
 

@@ -5,7 +5,7 @@
  * ready), keepalive duties, how an application message is encoded, and how a frame decodes
  * into events. A codec is shared by the fleet; per-user state is one small object.
  */
-import type { HeldCause } from '../held-bytes.ts';
+import type { HeldCause } from '../measure/held-bytes.ts';
 
 /** The presets. */
 export const PROTOCOLS = ['raw', 'socketio', 'graphql-ws', 'mqtt'] as const;

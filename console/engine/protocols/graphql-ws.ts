@@ -5,7 +5,7 @@
  * bare query): each gets an id. `next` carries the payload (its `data`) for fan-out and checks,
  * the subscription id as the topic; `error` is classified as `graphql.error`.
  */
-import { MAX_TARGET_JSON_DEPTH, readTargetJson, TOO_DEEP } from '../target-json.ts';
+import { MAX_TARGET_JSON_DEPTH, readTargetJson, TOO_DEEP } from './target-json.ts';
 import type { Codec, CodecEvent } from './codec.ts';
 
 interface State {

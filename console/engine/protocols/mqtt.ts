@@ -12,7 +12,7 @@
  * CONNECT). Either fails the user: a byte stream cut inside a packet cannot be resynchronised.
  */
 import mqttPacket from 'mqtt-packet';
-import type { HeldCause, HeldPartial } from '../held-bytes.ts';
+import type { HeldCause, HeldPartial } from '../measure/held-bytes.ts';
 import type { Codec, CodecEvent, CodecOptions, OutFrame } from './codec.ts';
 
 interface Packet {

@@ -13,8 +13,8 @@
  */
 import { decodePacket, encodePacket } from 'engine.io-parser';
 import { Decoder, Encoder, PacketType } from 'socket.io-parser';
-import type { HeldCause, HeldPartial } from '../held-bytes.ts';
-import { MAX_TARGET_JSON_DEPTH, nestsDeeperThan } from '../target-json.ts';
+import type { HeldCause, HeldPartial } from '../measure/held-bytes.ts';
+import { MAX_TARGET_JSON_DEPTH, nestsDeeperThan } from './target-json.ts';
 import type { Codec, CodecEvent, CodecOptions, OutFrame } from './codec.ts';
 
 type Packet = { type: number; data?: unknown; id?: number };

@@ -5,21 +5,21 @@
  * and the broadcast tracker; it knows nothing of snapshots or the UI.
  */
 import type WebSocket from 'ws';
-import { DEFAULT_RECONNECT_POLICY, reconnectDelayMs } from './reconnect-policy.ts';
-import type { ReconnectPolicy, VictimChoice } from './commands.ts';
-import type { BroadcastTracker } from './broadcast-tracker.ts';
-import { epochNow } from '../../target-server/contract/clock.ts';
-import { decodeBuffer, decodeJson, type DecodedFrame, type FramePaths } from './frame-decoder.ts';
-import { HeldBytes, type HeldLimits, type HeldPartial } from './held-bytes.ts';
-import type { Codec, CodecEvent } from './protocols/codec.ts';
-import { UserSession } from './session.ts';
-import type { Metrics } from './metrics.ts';
-import type { RecoveryTracker } from './recovery.ts';
-import { readTargetJson, TOO_DEEP } from './target-json.ts';
-import { chooseVictims, shareOf } from './victims.ts';
-import { dialSources } from './sources.ts';
-import { TopicReach } from './topic-reach.ts';
-import { VirtualUser, type EndReason, type VuHost, type VuState } from './virtual-user.ts';
+import { DEFAULT_RECONNECT_POLICY, reconnectDelayMs } from '../users/reconnect-policy.ts';
+import type { ReconnectPolicy, VictimChoice } from '../commands.ts';
+import type { BroadcastTracker } from '../measure/broadcast-tracker.ts';
+import { epochNow } from '../../../target-server/contract/clock.ts';
+import { decodeBuffer, decodeJson, type DecodedFrame, type FramePaths } from '../users/frame-decoder.ts';
+import { HeldBytes, type HeldLimits, type HeldPartial } from '../measure/held-bytes.ts';
+import type { Codec, CodecEvent } from '../protocols/codec.ts';
+import { UserSession } from '../users/session.ts';
+import type { Metrics } from '../measure/metrics.ts';
+import type { RecoveryTracker } from '../measure/recovery.ts';
+import { readTargetJson, TOO_DEEP } from '../protocols/target-json.ts';
+import { chooseVictims, shareOf } from '../users/victims.ts';
+import { dialSources } from '../users/sources.ts';
+import { TopicReach } from '../measure/topic-reach.ts';
+import { VirtualUser, type EndReason, type VuHost, type VuState } from '../users/virtual-user.ts';
 
 /** Counts of users by state. */
 export type StateCounts = Record<VuState, number>;

@@ -3,8 +3,8 @@
  * Node IPC as a {@link RemotePart}. Stopping one waits for its exit, SIGKILL after a grace.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { programEntry } from '../runtime.ts';
-import type { EngineOptions } from './engine-options.ts';
+import { programEntry } from '../../runtime.ts';
+import type { EngineOptions } from '../engine-options.ts';
 import type { FromPart, PartChannel, ToPart } from './part-protocol.ts';
 import { RemotePart } from './remote-part.ts';
 

@@ -4,14 +4,14 @@
  * and splits each command over its parts; a part applies its share, samples itself when the
  * shell asks, and stops. Messages are plain data, so they cross IPC and WebSockets unchanged.
  */
-import type { BroadcastRecord } from './broadcast-tracker.ts';
-import type { EngineCommand, KillMode, ReconnectPolicy, VictimChoice } from './commands.ts';
-import type { CommandResult, LiveCounts } from './engine-api.ts';
-import type { GeneratorHealth } from './generator-health.ts';
-import type { EncodedHistogram, LatencySummary } from './histogram.ts';
-import type { EncodedHistograms, LatencyName, Rates, Totals } from './metrics.ts';
-import type { RecoveryRecord } from './recovery.ts';
-import type { EngineEvent, FleetView } from './snapshot.ts';
+import type { BroadcastRecord } from '../measure/broadcast-tracker.ts';
+import type { EngineCommand, KillMode, ReconnectPolicy, VictimChoice } from '../commands.ts';
+import type { CommandResult, LiveCounts } from '../engine-api.ts';
+import type { GeneratorHealth } from '../measure/generator-health.ts';
+import type { EncodedHistogram, LatencySummary } from '../measure/histogram.ts';
+import type { EncodedHistograms, LatencyName, Rates, Totals } from '../measure/metrics.ts';
+import type { RecoveryRecord } from '../measure/recovery.ts';
+import type { EngineEvent, FleetView } from '../measure/snapshot.ts';
 
 /** What a shell asks of one part: its share of a command, already split. Not a public command. */
 export type PartCommand =

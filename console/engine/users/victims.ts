@@ -1,4 +1,4 @@
-import type { VictimChoice } from './commands.ts';
+import type { VictimChoice } from '../commands.ts';
 
 /**
  * Picks `count` victims from `candidates`, which are ordered oldest first. Pure: randomness

@@ -3,7 +3,7 @@
  * (every server gets every broadcast, so their per-topic seqs stay in step and a seq names
  * the same message everywhere), a kill drops P% on each, knobs go to all, stats add up.
  */
-import type { KillMode, ServerConfig, ServerStats } from '../../target-server/contract/wire.ts';
+import type { KillMode, ServerConfig, ServerStats } from '../../../target-server/contract/wire.ts';
 import type { AdminApi, AdminClient, AdminResult, BroadcastAnswer } from './admin-client.ts';
 
 function sumMap(maps: Array<Record<string, number>>, pick: (a: number, b: number) => number): Record<string, number> {

@@ -10,8 +10,8 @@ import { readFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { AgentsOptions } from './engine-options.ts';
-import { AgentsError } from './engine-options.ts';
+import type { AgentsOptions } from '../engine-options.ts';
+import { AgentsError } from '../engine-options.ts';
 import { PART_PROTOCOL_VERSION, REFUSED, type AgentHello, type FromPart, type PartChannel, type ToPart } from './part-protocol.ts';
 
 export { AgentsError, REFUSED };

@@ -6,7 +6,7 @@
  * sequence) get twice the room, so a slow reader loses application messages first and the
  * conversation that keeps the connection alive last.
  */
-import type { Totals } from './metrics.ts';
+import type { Totals } from '../measure/metrics.ts';
 
 /** One fleet's send budget; `admits` is on the per-send path: compare, count, return. */
 export class SendBudget {

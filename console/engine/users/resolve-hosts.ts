@@ -10,7 +10,7 @@
  */
 import dns from 'node:dns';
 import net from 'node:net';
-import { EngineConfigError } from './engine-options.ts';
+import { EngineConfigError } from '../engine-options.ts';
 
 /** How long the names may take to resolve before the run is refused. */
 export const RESOLVE_DEADLINE_MS = 10_000;

@@ -2,7 +2,7 @@
  * A client of the bundled server's admin API. Failures come back as values, never throws:
  * an experiment goes on when the admin API is unreachable, and says so.
  */
-import type { BroadcastRequest, KillMode, ServerConfig, ServerStats } from '../../target-server/contract/wire.ts';
+import type { BroadcastRequest, KillMode, ServerConfig, ServerStats } from '../../../target-server/contract/wire.ts';
 
 /** The outcome of one admin call. */
 export type AdminResult<T> = { ok: true; value: T } | { ok: false; status: number; message: string };

@@ -3,10 +3,10 @@
  * commands and samples are requests with answers, live counts arrive ten times a second. A
  * channel that closes while the run goes on makes the part lost, once.
  */
-import type { CommandResult, LiveCounts } from './engine-api.ts';
-import { EngineConfigError, type EngineOptions } from './engine-options.ts';
+import type { CommandResult, LiveCounts } from '../engine-api.ts';
+import { EngineConfigError, type EngineOptions } from '../engine-options.ts';
 import type { FleetPart, PartCommand, PartSample } from './fleet-part.ts';
-import type { EncodedHistograms } from './metrics.ts';
+import type { EncodedHistograms } from '../measure/metrics.ts';
 import type { FromPart, PartChannel } from './part-protocol.ts';
 
 /** How long a sample may take before the shell goes on without it. */

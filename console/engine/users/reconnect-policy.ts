@@ -1,4 +1,4 @@
-import type { ReconnectPolicy } from './commands.ts';
+import type { ReconnectPolicy } from '../commands.ts';
 
 /**
  * The wait before reconnect attempt `attempt` (0 for the first try after a drop), or null

@@ -2,9 +2,9 @@
  * What a part does with its share of a command. The shell has split counts, rates and kills
  * already and logs what the command did; a part answers what it did with its own users.
  */
-import { epochNow } from '../../target-server/contract/clock.ts';
-import { formatPolicy } from './commands.ts';
-import type { CommandResult } from './engine-api.ts';
+import { epochNow } from '../../../target-server/contract/clock.ts';
+import { formatPolicy } from '../commands.ts';
+import type { CommandResult } from '../engine-api.ts';
 import type { PartCommand } from './fleet-part.ts';
 import type { FleetState } from './local-fleet.ts';
 
@@ -83,7 +83,7 @@ export async function applyToFleet(state: FleetState, command: PartCommand): Pro
     case 'protocol': {
       if (fleet.vus.size > 0)
         return { ok: false, message: `"protocol ${command.name}" must come before any user: the users now speak ${fleet.session.codec.name}` };
-      const { codecFor } = await import('./protocols/codec.ts');
+      const { codecFor } = await import('../protocols/codec.ts');
       // a packet spanning frames is held to the frame limit too
       fleet.setCodec(await codecFor(command.name, { ...command, maxPacketBytes: state.options.maxPayloadBytes }));
       return ok(`protocol ${command.name}`);

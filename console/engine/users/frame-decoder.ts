@@ -4,7 +4,7 @@
  * real target, dotted JSON paths say where the send time, seq and topic live. JSON is read
  * under the depth bound of target-json.ts. Pure.
  */
-import { nestsDeeperThan, readTargetJson, TOO_DEEP } from './target-json.ts';
+import { nestsDeeperThan, readTargetJson, TOO_DEEP } from '../protocols/target-json.ts';
 
 /** Where to find fan-out fields in a real target's JSON messages. */
 export interface FramePaths {

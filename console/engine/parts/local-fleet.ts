@@ -5,22 +5,22 @@
  * the shell asks; the shell owns the servers, the event log and the snapshot timer.
  */
 import type WebSocket from 'ws';
-import { renderTemplate, sendTrigger } from './broadcast-trigger.ts';
-import { BroadcastTracker } from './broadcast-tracker.ts';
-import { epochNow } from '../../target-server/contract/clock.ts';
-import { formatPolicy } from './commands.ts';
-import type { ResolvedOptions } from './engine-options.ts';
-import type { LiveCounts } from './engine-api.ts';
+import { renderTemplate, sendTrigger } from '../bundled/broadcast-trigger.ts';
+import { BroadcastTracker } from '../measure/broadcast-tracker.ts';
+import { epochNow } from '../../../target-server/contract/clock.ts';
+import { formatPolicy } from '../commands.ts';
+import type { ResolvedOptions } from '../engine-options.ts';
+import type { LiveCounts } from '../engine-api.ts';
 import { Fleet } from './fleet.ts';
 import { applyToFleet } from './fleet-commands.ts';
 import type { FleetPart, PartSample } from './fleet-part.ts';
-import { HealthMonitor } from './generator-health.ts';
-import type { LeanOptions } from './lean-client.ts';
-import { Metrics } from './metrics.ts';
+import { HealthMonitor } from '../measure/generator-health.ts';
+import type { LeanOptions } from '../users/lean-client.ts';
+import { Metrics } from '../measure/metrics.ts';
 import { RateScheduler } from './rate-scheduler.ts';
-import { RecoveryTracker } from './recovery.ts';
-import { cachedLookup, resolveHosts, type ResolvedHosts } from './resolve-hosts.ts';
-import { SendBudget } from './send-budget.ts';
+import { RecoveryTracker } from '../measure/recovery.ts';
+import { cachedLookup, resolveHosts, type ResolvedHosts } from '../users/resolve-hosts.ts';
+import { SendBudget } from '../users/send-budget.ts';
 
 const TICK_MS = 10;
 /** Error classes whose first words (a close reason, a refusal's message) the event log says. */

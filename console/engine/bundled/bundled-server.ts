@@ -4,9 +4,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import type { ListeningEvent, ServerConfig } from '../../target-server/contract/wire.ts';
-import { EXIT } from '../../target-server/contract/exit-codes.ts';
-import { programEntry } from '../runtime.ts';
+import type { ListeningEvent, ServerConfig } from '../../../target-server/contract/wire.ts';
+import { EXIT } from '../../../target-server/contract/exit-codes.ts';
+import { programEntry } from '../../runtime.ts';
 
 /** Options for {@link startBundledServer}. */
 export interface BundledServerOptions {

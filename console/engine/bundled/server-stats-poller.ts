@@ -1,4 +1,4 @@
-import type { ServerStats } from '../../target-server/contract/wire.ts';
+import type { ServerStats } from '../../../target-server/contract/wire.ts';
 import type { AdminApi } from './admin-client.ts';
 
 /**

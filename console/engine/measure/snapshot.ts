@@ -3,7 +3,7 @@
  * console renders it, `run` writes it to NDJSON and folds it into the summary, and a shard
  * could send it across a process boundary unchanged.
  */
-import type { ServerStats } from '../../target-server/contract/wire.ts';
+import type { ServerStats } from '../../../target-server/contract/wire.ts';
 import type { BroadcastRecord } from './broadcast-tracker.ts';
 import type { GeneratorHealth } from './generator-health.ts';
 import type { LatencySummary } from './histogram.ts';

@@ -6,7 +6,7 @@
 import { AdminClient, type AdminApi } from './admin-client.ts';
 import { AdminGroup } from './admin-group.ts';
 import { startBundledServer, type BundledServer, type ServerCrash } from './bundled-server.ts';
-import type { ServerConfig } from '../../target-server/contract/wire.ts';
+import type { ServerConfig } from '../../../target-server/contract/wire.ts';
 
 /** Running bundled servers behind one admin face. */
 export interface ServerGroup {

@@ -2,7 +2,7 @@
  * Maps a connection failure to a stable error class (DESIGN.md section 5). Pure. The classes
  * are documented in the README with what to do about each; `adviceFor` gives the short form.
  */
-import { MAX_TARGET_JSON_DEPTH } from './target-json.ts';
+import { MAX_TARGET_JSON_DEPTH } from '../protocols/target-json.ts';
 
 /** A stable error class such as `tcp.refused`, `handshake.http_503` or `close.1006`. */
 export type ErrorClass = string;

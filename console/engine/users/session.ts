@@ -4,12 +4,12 @@
  * lasts before a normal close and a reconnect (`session D [jitter D]`: churn), and the checks
  * applied to every message a user receives. Plain state and pure helpers; the fleet drives it.
  */
-import { renderTemplate } from './broadcast-trigger.ts';
+import { renderTemplate } from '../bundled/broadcast-trigger.ts';
 import { pick } from './frame-decoder.ts';
 import { compileLinear, MAX_CHECK_SUBJECT_CHARS } from './linear-regex.ts';
-import type { Codec } from './protocols/codec.ts';
-import { rawCodec } from './protocols/raw.ts';
-import { NOT_JSON } from './target-json.ts';
+import type { Codec } from '../protocols/codec.ts';
+import { rawCodec } from '../protocols/raw.ts';
+import { NOT_JSON } from '../protocols/target-json.ts';
 
 /** A check's comparison. */
 export type CheckOp = 'exists' | '==' | '!=' | '<' | '>' | 'matches';

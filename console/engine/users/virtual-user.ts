@@ -7,13 +7,13 @@
  * find their VU through a symbol on the socket, so ten thousand VUs carry no closures.
  */
 import WebSocket from 'ws';
-import { SERVER_KILL_REASON } from '../../target-server/contract/wire.ts';
-import { classifyClose, classifyError, type ErrorClass } from './classify-error.ts';
+import { SERVER_KILL_REASON } from '../../../target-server/contract/wire.ts';
+import { classifyClose, classifyError, type ErrorClass } from '../measure/classify-error.ts';
 import { LeanClient, type LeanOptions, type SocketSink } from './lean-client.ts';
 import type { SendBudget } from './send-budget.ts';
-import type { TopicEntry } from './broadcast-tracker.ts';
-import type { TopicHolder, UserTopic } from './topic-reach.ts';
-import type { TopicLru } from './topic-lru.ts';
+import type { TopicEntry } from '../measure/broadcast-tracker.ts';
+import type { TopicHolder, UserTopic } from '../measure/topic-reach.ts';
+import type { TopicLru } from '../measure/topic-lru.ts';
 
 /** Where a VU is in its life. */
 export type VuState = 'pending' | 'connecting' | 'open' | 'closing' | 'closed' | 'waiting';

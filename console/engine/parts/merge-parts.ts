@@ -6,14 +6,14 @@
  * Broadcasts settle in parts at different moments, so they are joined across samples by
  * {@link SettledBroadcasts}.
  */
-import { reachOf, type BroadcastRecord } from './broadcast-tracker.ts';
+import { reachOf, type BroadcastRecord } from '../measure/broadcast-tracker.ts';
 import type { PartBroadcast, PartRecovery, PartSample } from './fleet-part.ts';
-import type { GeneratorHealth } from './generator-health.ts';
-import { LatencyHistogram, type LatencySummary } from './histogram.ts';
-import { LATENCY_NAMES, type EncodedHistograms, type LatencyName, type Rates, type Totals } from './metrics.ts';
-import { OUTAGE, type RecoveryRecord } from './recovery.ts';
-import { MAX_PENDING_BROADCASTS } from './topic-lru.ts';
-import type { FleetView, Snapshot } from './snapshot.ts';
+import type { GeneratorHealth } from '../measure/generator-health.ts';
+import { LatencyHistogram, type LatencySummary } from '../measure/histogram.ts';
+import { LATENCY_NAMES, type EncodedHistograms, type LatencyName, type Rates, type Totals } from '../measure/metrics.ts';
+import { OUTAGE, type RecoveryRecord } from '../measure/recovery.ts';
+import { MAX_PENDING_BROADCASTS } from '../measure/topic-lru.ts';
+import type { FleetView, Snapshot } from '../measure/snapshot.ts';
 
 /** The fleet's half of a snapshot. */
 export type FleetHalf = Pick<Snapshot, 'fleet' | 'rates' | 'totals' | 'latency' | 'interval' | 'recovery' | 'recoveries' | 'errors' | 'checks' | 'health'>;

@@ -3,7 +3,7 @@
  * process's IPC, an agent's WebSocket). It applies commands, samples when asked, sends live
  * counts ten times a second, and reports when it has stopped.
  */
-import { resolveOptions, type EngineOptions } from './engine-options.ts';
+import { resolveOptions, type EngineOptions } from '../engine-options.ts';
 import type { FleetPart } from './fleet-part.ts';
 import { startLocalFleet } from './local-fleet.ts';
 import type { FromPart, ToPart } from './part-protocol.ts';

@@ -13,12 +13,12 @@ import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { EngineConfigError } from './engine/engine-options.ts';
 import { engineOptions, withTargetOptions, type TargetFlags } from './cli-options.ts';
-import { runScriptFile, type RunFiles } from './script/run-file.ts';
+import { runScriptFile, type RunFiles } from './commands/run.ts';
 import { EXIT, exitCodeHelp } from '../target-server/contract/exit-codes.ts';
 import { runTune } from '../tuning/tune-command.ts';
 import { PACKAGE_ROOT, programEntry } from './runtime.ts';
 import { VARIANT_KNOBS } from './compare/variants.ts';
-import type { CompareFlags } from './compare/compare-command.ts';
+import type { CompareFlags } from './commands/compare.ts';
 
 const DEMO = join(PACKAGE_ROOT, 'examples', 'demo.storm');
 
@@ -107,7 +107,7 @@ withTargetOptions(
       exitCodeHelp(RUN_EXITS),
   )
   .action(async (inputs: string[], flags: CompareFlags) => {
-    const { runCompareCommand } = await import('./compare/compare-command.ts');
+    const { runCompareCommand } = await import('./commands/compare.ts');
     process.exitCode = await runCompareCommand(inputs, flags);
   });
 
@@ -136,7 +136,7 @@ program
   .addHelpText('after', exitCodeHelp([EXIT.passed, EXIT.error, EXIT.invalid, EXIT.host]))
   .action(async (action: string, flags) => {
     // the probe drives an engine: it is the console's, and tuning imports nothing of the console
-    process.exitCode = action === 'probe' ? await (await import('./tune-probe.ts')).runProbe(flags) : await runTune(action, flags);
+    process.exitCode = action === 'probe' ? await (await import('./commands/tune.ts')).runProbe(flags) : await runTune(action, flags);
   });
 
 program
@@ -164,7 +164,7 @@ program
       ca?: string;
       retryFor?: string;
     }) => {
-      const { runAgent } = await import('./agent.ts');
+      const { runAgent } = await import('./commands/agent.ts');
       const retryFor = flags.retryFor === undefined ? undefined : Number(flags.retryFor);
       if (retryFor !== undefined && !(retryFor > 0))
         throw new InvalidArgumentError(`--retry-for must be a positive number of seconds, not "${flags.retryFor}"`);
@@ -190,7 +190,7 @@ program
       exitCodeHelp([EXIT.passed, EXIT.error, EXIT.failed, EXIT.inconclusive, EXIT.invalid, EXIT.signal, EXIT.host]),
   )
   .action(async (flags: { attach?: string; run?: string }) => {
-    const { runDashboard } = await import('./dashboard/dashboard.ts');
+    const { runDashboard } = await import('./commands/dashboard.ts');
     process.exitCode = await runDashboard(flags);
   });
 
@@ -215,7 +215,7 @@ async function openConsole(flags: TargetFlags): Promise<number> {
     return EXIT.invalid;
   }
   // the console (ink, react) is loaded only when it is used
-  const { runConsole } = await import('./ui/run-console.tsx');
+  const { runConsole } = await import('./commands/console.tsx');
   try {
     return await runConsole(engineOptions(flags), flags.metricsPort);
   } catch (error) {

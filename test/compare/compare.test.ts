@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { CompareDocument } from '../../console/compare/compare-command.ts';
+import type { CompareDocument } from '../../console/commands/compare.ts';
 import { runOrder } from '../../console/compare/run-compare.ts';
 import { scriptWarnings } from '../../console/compare/saved-summaries.ts';
 import { parseVariant, parseVariants, VariantError } from '../../console/compare/variants.ts';

@@ -8,7 +8,7 @@ import { reconnectDelayMs } from '../../console/engine/users/reconnect-policy.ts
 import { chooseVictims, shareOf } from '../../console/engine/users/victims.ts';
 import { decodeBuffer, decodeFrame } from '../../console/engine/users/frame-decoder.ts';
 import { encodeBroadcast } from '../../target-server/contract/wire.ts';
-import { checkAgentFlags } from '../../console/agent.ts';
+import { checkAgentFlags } from '../../console/commands/agent.ts';
 
 describe('reconnectDelayMs', () => {
   it('gives null for off, 0 for immediate and the delay for fixed', () => {

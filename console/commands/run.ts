@@ -8,15 +8,15 @@ import { ServerStartError } from '../engine/bundled/bundled-server.ts';
 import { AgentsError, EngineConfigError, presetNeedsTarget, type EngineOptions } from '../engine/engine-options.ts';
 import { maskCredentials } from '../engine/protocols/shown-text.ts';
 import { sourcesNotice } from '../engine/users/sources.ts';
-import { parseScript, ScriptError, ScriptErrors, type ScriptStep } from './parse.ts';
+import { parseScript, ScriptError, ScriptErrors, type ScriptStep } from '../script/parse.ts';
 import { hostCapacity, spreadFor, withHostLimit } from '../host-check.ts';
-import { resolveUserFiles } from './user-rows.ts';
+import { resolveUserFiles } from '../script/user-rows.ts';
 import { renderReport } from '../report/html-report.ts';
 import { progressWriter } from '../report/progress.ts';
-import { runScript } from './runner.ts';
+import { runScript } from '../script/runner.ts';
 import { startMetricsEndpoint, type MetricsEndpoint } from '../report/metrics-endpoint.ts';
 import { EXIT, formatSummary, snapshotJson } from '../report/summary.ts';
-import { checkOutputPaths, writeOutput, type WriteOutcome } from './output-files.ts';
+import { checkOutputPaths, writeOutput, type WriteOutcome } from '../script/output-files.ts';
 
 /** Output files of a run, and the optional live endpoint. */
 export interface RunFiles {

@@ -9,11 +9,11 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import WebSocket from 'ws';
-import type { EngineOptions } from './engine/engine-options.ts';
-import { PART_PROTOCOL_VERSION, REFUSED, type AgentHello, type FromPart, type ToPart } from './engine/parts/part-protocol.ts';
-import { servePart } from './engine/parts/serve-part.ts';
-import { hostCapacity } from './host-check.ts';
-import { EXIT } from '../target-server/contract/exit-codes.ts';
+import type { EngineOptions } from '../engine/engine-options.ts';
+import { PART_PROTOCOL_VERSION, REFUSED, type AgentHello, type FromPart, type ToPart } from '../engine/parts/part-protocol.ts';
+import { servePart } from '../engine/parts/serve-part.ts';
+import { hostCapacity } from '../host-check.ts';
+import { EXIT } from '../../target-server/contract/exit-codes.ts';
 
 /** The agent's flags. */
 export interface AgentFlags {

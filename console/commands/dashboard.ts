@@ -14,10 +14,10 @@ import blessed from 'blessed';
 import { EXIT } from '../../target-server/contract/exit-codes.ts';
 import type { Snapshot } from '../engine/measure/snapshot.ts';
 import { PACKAGE_ROOT } from '../runtime.ts';
-import { DASHBOARD_KEYS, INITIAL_WALL, reduceWall, type WallAction } from './keys.ts';
-import { AttachError, attachStream, parseAttachUrl, type AttachedStream, type StreamEnd } from './stream-client.ts';
-import { buildWall } from './wall.ts';
-import { RunStartError, startWatchedRun, type WatchedRun } from './watched-run.ts';
+import { DASHBOARD_KEYS, INITIAL_WALL, reduceWall, type WallAction } from '../dashboard/keys.ts';
+import { AttachError, attachStream, parseAttachUrl, type AttachedStream, type StreamEnd } from '../dashboard/stream-client.ts';
+import { buildWall } from '../dashboard/wall.ts';
+import { RunStartError, startWatchedRun, type WatchedRun } from '../dashboard/watched-run.ts';
 
 const DEMO = join(PACKAGE_ROOT, 'examples', 'demo.storm');
 

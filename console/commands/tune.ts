@@ -4,12 +4,12 @@
  * class that stopped it, and how far `tune check` predicted it. It drives an engine, so it
  * lives on the console's side: tuning imports nothing of the console.
  */
-import { createEngine } from './engine/engine.ts';
-import { readFacts } from '../tuning/facts.ts';
-import { capacityFor } from '../tuning/plan.ts';
-import { parseConnections } from '../tuning/tune-command.ts';
-import { EXIT } from '../target-server/contract/exit-codes.ts';
-import { ms, rate } from './report/format.ts';
+import { createEngine } from '../engine/engine.ts';
+import { readFacts } from '../../tuning/facts.ts';
+import { capacityFor } from '../../tuning/plan.ts';
+import { parseConnections } from '../../tuning/tune-command.ts';
+import { EXIT } from '../../target-server/contract/exit-codes.ts';
+import { ms, rate } from '../report/format.ts';
 
 /** What a probe found. */
 export interface ProbeResult {

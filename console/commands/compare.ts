@@ -15,12 +15,12 @@ import { hostCapacity, withHostLimit } from '../host-check.ts';
 import { progressWriter } from '../report/progress.ts';
 import { parseScript, ScriptError, ScriptErrors, type ScriptStep } from '../script/parse.ts';
 import { checkOutputPaths, writeOutput, type WriteOutcome } from '../script/output-files.ts';
-import { peakTarget, presetWithoutTarget, scriptLengthMs } from '../script/run-file.ts';
-import { compareRows, formatCompareTable, type CompareColumn } from './compare-table.ts';
-import { renderCompareReport } from './compare-report.ts';
-import { runCompare } from './run-compare.ts';
-import { loadSavedColumns, SavedSummaryError } from './saved-summaries.ts';
-import { parseVariants, variantOptions, VariantError, type Variant } from './variants.ts';
+import { peakTarget, presetWithoutTarget, scriptLengthMs } from './run.ts';
+import { compareRows, formatCompareTable, type CompareColumn } from '../compare/compare-table.ts';
+import { renderCompareReport } from '../compare/compare-report.ts';
+import { runCompare } from '../compare/run-compare.ts';
+import { loadSavedColumns, SavedSummaryError } from '../compare/saved-summaries.ts';
+import { parseVariants, variantOptions, VariantError, type Variant } from '../compare/variants.ts';
 
 /** The flags of `compare`. */
 export interface CompareFlags extends TargetFlags {

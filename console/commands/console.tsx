@@ -10,7 +10,7 @@ import { withHostLimit } from '../host-check.ts';
 import type { EngineOptions } from '../engine/engine-options.ts';
 import { ConsoleSession } from '../script/console-session.ts';
 import { startMetricsEndpoint } from '../report/metrics-endpoint.ts';
-import { App } from './app.tsx';
+import { App } from '../ui/app.tsx';
 
 /** Runs the console until the operator quits; resolves with the exit code. */
 export async function runConsole(options: EngineOptions, metricsPort?: number): Promise<number> {

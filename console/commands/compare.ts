@@ -14,7 +14,7 @@ import { ServerStartError } from '../engine/bundled/bundled-server.ts';
 import { hostCapacity, withHostLimit } from '../host-check.ts';
 import { progressWriter } from '../report/progress.ts';
 import { parseScript, ScriptError, ScriptErrors, type ScriptStep } from '../script/parse.ts';
-import { checkOutputPaths, writeOutput, type WriteOutcome } from '../script/output-files.ts';
+import { checkOutputPaths, writeOutput, type WriteOutcome } from '../report/output-files.ts';
 import { peakTarget, presetWithoutTarget, scriptLengthMs } from './run.ts';
 import { compareRows, formatCompareTable, type CompareColumn } from '../compare/compare-table.ts';
 import { renderCompareReport } from '../compare/compare-report.ts';

@@ -16,7 +16,7 @@ import { progressWriter } from '../report/progress.ts';
 import { runScript } from '../script/runner.ts';
 import { startMetricsEndpoint, type MetricsEndpoint } from '../report/metrics-endpoint.ts';
 import { EXIT, formatSummary, snapshotJson } from '../report/summary.ts';
-import { checkOutputPaths, writeOutput, type WriteOutcome } from '../script/output-files.ts';
+import { checkOutputPaths, writeOutput, type WriteOutcome } from '../report/output-files.ts';
 
 /** Output files of a run, and the optional live endpoint. */
 export interface RunFiles {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { SATURATION } from '../engine/measure/generator-health.ts';
 import type { Snapshot } from '../engine/measure/snapshot.ts';
 import { PACKAGE_ROOT } from '../runtime.ts';
-import { metricKind, type ThresholdResult, type ThresholdStatus } from '../script/thresholds.ts';
+import { metricKind, type ThresholdResult, type ThresholdStatus } from '../verdict/thresholds.ts';
 import { count, ms, percent, plain, rate } from './format.ts';
 import { REPORT_SCRIPT } from './report-client.ts';
 import { reportData, runStartMs, type Marker, type ReportData } from './report-series.ts';

@@ -6,10 +6,10 @@
 import { adviceFor } from '../engine/measure/classify-error.ts';
 import { namedAddresses } from '../engine/users/sources.ts';
 import { MAX_TOPICS, MAX_TOPICS_PER_USER } from '../engine/measure/topic-lru.ts';
-import { metricKind, type ThresholdResult } from '../script/thresholds.ts';
+import { metricKind, type ThresholdResult } from '../verdict/thresholds.ts';
 import { bytes, count, ms, NONE, percent, plain } from './format.ts';
 import type { LatencyFigures, RunSummary } from './summary.ts';
-import { INCONCLUSIVE_SHARE } from './verdict.ts';
+import { INCONCLUSIVE_SHARE } from '../verdict/verdict.ts';
 
 /** How to print: colours only on a terminal that wants them. */
 export interface TextOptions {

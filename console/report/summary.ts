@@ -6,9 +6,9 @@
 import type { LatencySummary } from '../engine/measure/histogram.ts';
 import type { LatencyName } from '../engine/measure/metrics.ts';
 import type { Snapshot } from '../engine/measure/snapshot.ts';
-import { evaluateThresholds, scriptFailure, type Threshold, type ThresholdResult } from '../script/thresholds.ts';
+import { evaluateThresholds, scriptFailure, type Threshold, type ThresholdResult } from '../verdict/thresholds.ts';
 import { EXIT } from '../../target-server/contract/exit-codes.ts';
-import { judge, verdictOf, type Verdict } from './verdict.ts';
+import { judge, verdictOf, type Verdict } from '../verdict/verdict.ts';
 import { comparableParts, type Distributions, type ScriptIdentity, type SecondFigures } from './comparable.ts';
 import type { EncodedHistogram } from '../engine/measure/histogram.ts';
 

@@ -6,7 +6,7 @@ import { BROADCAST_LIMITS, CONFIG_KNOBS, validateConfigPatch } from '../../targe
 import type { EngineCommand, KillMode, ReconnectPolicy, VictimChoice } from '../engine/commands.ts';
 import { parseCheck, parseOnOpen, parseProbe, parseProtocol, parseSession, parseUsers } from './parse-session.ts';
 import { EngineConfigError, validateTargetUrl } from '../engine/engine-options.ts';
-import { isKnownMetric, METRIC_HELP, parseThresholdValue, splitOperator, type Threshold } from './thresholds.ts';
+import { isKnownMetric, METRIC_HELP, parseThresholdValue, splitOperator, type Threshold } from '../verdict/thresholds.ts';
 import { parseCount, parseDuration, parsePercent, parseRate, parseSize } from './units.ts';
 
 /**

@@ -10,7 +10,7 @@ import type { ScriptStep } from './parse.ts';
 import { summarize, type RunSummary } from '../report/summary.ts';
 import { scriptIdentity } from '../report/comparable.ts';
 import { metricText } from '../report/summary-text.ts';
-import { compare, scriptFailure, type Threshold, type ThresholdResult } from './thresholds.ts';
+import { compare, scriptFailure, type Threshold, type ThresholdResult } from '../verdict/thresholds.ts';
 import { maskCredentials } from '../engine/protocols/shown-text.ts';
 
 /** Where a `ramp ... until` stopped: the highest open count before the limit was crossed. */

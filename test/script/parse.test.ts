@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseLine, parseScript, ScriptError } from '../../console/script/parse.ts';
-import { evaluateThresholds } from '../../console/script/thresholds.ts';
+import { evaluateThresholds } from '../../console/verdict/thresholds.ts';
 
 function errorOf(source: string): ScriptError {
   try {

@@ -7,7 +7,7 @@
  */
 import type { LatencyName } from '../engine/measure/metrics.ts';
 import type { Snapshot } from '../engine/measure/snapshot.ts';
-import { metricKind, saturationBias, type ThresholdResult } from '../script/thresholds.ts';
+import { metricKind, saturationBias, type ThresholdResult } from './thresholds.ts';
 
 /** The share of a threshold's samples taken in saturated seconds above which it is inconclusive. */
 export const INCONCLUSIVE_SHARE = 0.1;

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { LatencySummary } from '../../console/engine/measure/histogram.ts';
 import type { LatencyName } from '../../console/engine/measure/metrics.ts';
 import type { Snapshot } from '../../console/engine/measure/snapshot.ts';
-import { judge, saturatedShareOf, verdictOf } from '../../console/report/verdict.ts';
-import { evaluateThresholds, type Threshold } from '../../console/script/thresholds.ts';
+import { judge, saturatedShareOf, verdictOf } from '../../console/verdict/verdict.ts';
+import { evaluateThresholds, type Threshold } from '../../console/verdict/thresholds.ts';
 import { parseScript } from '../../console/script/parse.ts';
 
 const NONE: LatencySummary = { count: 0, p50: 0, p90: 0, p99: 0, max: 0, mean: 0 };

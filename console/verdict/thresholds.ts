@@ -15,7 +15,7 @@ export interface Threshold {
   source: string;
 }
 
-/** How a threshold ended: `inconclusive` when its samples were the generator's (see console/report/verdict.ts). */
+/** How a threshold ended: `inconclusive` when its samples were the generator's (see verdict.ts). */
 export type ThresholdStatus = 'passed' | 'failed' | 'inconclusive';
 
 /** The outcome of one threshold. */

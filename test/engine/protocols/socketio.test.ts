@@ -2,9 +2,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server } from 'socket.io';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually } from '../helpers/test-client.ts';
-import { useEngines } from '../helpers/engines.ts';
-import { nextSnapshot } from '../helpers/next-snapshot.ts';
+import { eventually } from '../../helpers/test-client.ts';
+import { useEngines } from '../../helpers/engines.ts';
+import { nextSnapshot } from '../../helpers/next-snapshot.ts';
 
 // A real Socket.IO v4 server with short pings: a user that does not answer them is dropped
 // within 600 ms, so holding 1,000 users for 1.5 s proves the preset keeps the session alive.
@@ -102,7 +102,7 @@ describe('the Socket.IO preset against a real socket.io server', () => {
     await engine.dispatch({ type: 'connect-payload', template: '{"token":"good"}' });
     await engine.dispatch({ type: 'set-target', count: 10 });
     await eventually(() => engine.live().open === 10, 10_000);
-    const { parseLine } = await import('../../console/script/parse.ts');
+    const { parseLine } = await import('../../../console/script/parse.ts');
     const step = parseLine('probe 50/s hello {"ping":true} reply ack');
     expect(step?.kind).toBe('engine');
     if (step?.kind === 'engine') expect((await engine.dispatch(step.command)).ok).toBe(true);
@@ -132,7 +132,7 @@ describe('the Socket.IO preset against a real socket.io server', () => {
 describe('the Socket.IO codec on its own', () => {
   const frame = (text: string) => Buffer.from(text);
   it('joins a binary event from its header and attachments, and refuses what it must not buffer for', async () => {
-    const codec = (await import('../../console/engine/protocols/socketio.ts')).socketIoCodec({});
+    const codec = (await import('../../../console/engine/protocols/socketio.ts')).socketIoCodec({});
     const state = codec.init();
     const header = '452-["blob",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]';
     expect(codec.decode(state, frame(header), false)).toEqual([]);
@@ -151,7 +151,7 @@ describe('the Socket.IO codec on its own', () => {
   });
 
   it('holds a binary event as HeldPartial bytes, and after a drop skips the attachments still to come', async () => {
-    const codec = (await import('../../console/engine/protocols/socketio.ts')).socketIoCodec({});
+    const codec = (await import('../../../console/engine/protocols/socketio.ts')).socketIoCodec({});
     const state = codec.init() as { heldBytes: number };
     const header = '453-["blob",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1},{"_placeholder":true,"num":2}]';
     codec.decode(state, frame(header), false);

@@ -6,12 +6,12 @@ import mqttPacket from 'mqtt-packet';
 import { Server as SocketIoServer } from 'socket.io';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createWebSocketStream, WebSocketServer } from 'ws';
-import type { Engine } from '../../console/engine/engine.ts';
-import type { EngineOptions } from '../../console/engine/engine-options.ts';
-import type { EngineCommand } from '../../console/engine/commands.ts';
-import { useEngines } from '../helpers/engines.ts';
-import { nextSnapshot } from '../helpers/next-snapshot.ts';
-import { eventually } from '../helpers/test-client.ts';
+import type { Engine } from '../../../console/engine/engine.ts';
+import type { EngineOptions } from '../../../console/engine/engine-options.ts';
+import type { EngineCommand } from '../../../console/engine/commands.ts';
+import { useEngines } from '../../helpers/engines.ts';
+import { nextSnapshot } from '../../helpers/next-snapshot.ts';
+import { eventually } from '../../helpers/test-client.ts';
 
 // Real servers from npm that publish on their own schedule, every 250 ms, while 40 users ramp in
 // at 20 a second and while a fifth of them is killed. Socket.IO and graphql-ws write each tick to

@@ -4,7 +4,7 @@
 import http from 'node:http';
 import type net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { httpTrigger, MAX_ANSWER_BYTES } from '../../console/engine/bundled/broadcast-trigger.ts';
+import { httpTrigger, MAX_ANSWER_BYTES } from '../../../console/engine/bundled/broadcast-trigger.ts';
 
 const servers: http.Server[] = [];
 afterEach(async () => {

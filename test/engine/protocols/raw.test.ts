@@ -1,10 +1,10 @@
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually } from '../helpers/test-client.ts';
-import { useEngines } from '../helpers/engines.ts';
-import { nextSnapshot } from '../helpers/next-snapshot.ts';
-import { parseScript } from '../../console/script/parse.ts';
+import { eventually } from '../../helpers/test-client.ts';
+import { useEngines } from '../../helpers/engines.ts';
+import { nextSnapshot } from '../../helpers/next-snapshot.ts';
+import { parseScript } from '../../../console/script/parse.ts';
 
 // The k6 pattern against a plain `ws` server written here: subscribe on open, check
 // what arrives, close after a session's length and come back.
@@ -74,8 +74,8 @@ describe('users from FILE', () => {
     });
     await new Promise<void>((resolve) => server.once('listening', () => resolve()));
     const target = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/rooms/{{row.room}}`;
-    const { createEngine } = await import('../../console/engine/engine.ts');
-    const { resolveUserFiles } = await import('../../console/script/user-rows.ts');
+    const { createEngine } = await import('../../../console/engine/engine.ts');
+    const { resolveUserFiles } = await import('../../../console/script/user-rows.ts');
     const steps = parseScript(`users from ${csv}\non open send {"hello":"{{row.name}}"}\nvus 4`);
     expect(resolveUserFiles(steps)).toEqual([]);
     const engine = await createEngine({ target, headers: { 'x-token': '{{row.token}}' } });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { BroadcastTracker } from '../../console/engine/measure/broadcast-tracker.ts';
-import { Metrics } from '../../console/engine/measure/metrics.ts';
-import { MAX_TOPIC_CHARS, MAX_TOPICS, MAX_TOPICS_PER_USER, TopicLru } from '../../console/engine/measure/topic-lru.ts';
-import { TopicReach, type TopicHolder } from '../../console/engine/measure/topic-reach.ts';
+import { BroadcastTracker } from '../../../console/engine/measure/broadcast-tracker.ts';
+import { Metrics } from '../../../console/engine/measure/metrics.ts';
+import { MAX_TOPIC_CHARS, MAX_TOPICS, MAX_TOPICS_PER_USER, TopicLru } from '../../../console/engine/measure/topic-lru.ts';
+import { TopicReach, type TopicHolder } from '../../../console/engine/measure/topic-reach.ts';
 
 const user = (): TopicHolder => ({ seqEntry: null, seqLast: 0, hasSeq: false, readyStamp: 0, hasReceived: false, moreTopics: null, wasCut: false });
 

@@ -9,10 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { type ServerOptions, type WebSocket, WebSocketServer } from 'ws';
-import { classifyError } from '../../console/engine/measure/classify-error.ts';
-import { LeanClient, type LeanOptions } from '../../console/engine/users/lean-client.ts';
-import { Recorder } from '../helpers/lean-recorder.ts';
-import { eventually } from '../helpers/test-client.ts';
+import { classifyError } from '../../../console/engine/measure/classify-error.ts';
+import { LeanClient, type LeanOptions } from '../../../console/engine/users/lean-client.ts';
+import { Recorder } from '../../helpers/lean-recorder.ts';
+import { eventually } from '../../helpers/test-client.ts';
 
 const clients: LeanClient[] = [];
 const cleanups: Array<() => Promise<void>> = [];

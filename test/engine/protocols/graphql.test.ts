@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually } from '../helpers/test-client.ts';
-import { useEngines } from '../helpers/engines.ts';
-import { nextSnapshot } from '../helpers/next-snapshot.ts';
-import { startGraphqlTickServer, type GraphqlTickServer } from '../helpers/graphql-server.ts';
+import { eventually } from '../../helpers/test-client.ts';
+import { useEngines } from '../../helpers/engines.ts';
+import { nextSnapshot } from '../../helpers/next-snapshot.ts';
+import { startGraphqlTickServer, type GraphqlTickServer } from '../../helpers/graphql-server.ts';
 
 // A real graphql-ws server (graphql-transport-ws) with a subscription fed by an HTTP call, the
 // way a mutation would feed it; `--broadcast-http` triggers it. The server refuses a wrong token.

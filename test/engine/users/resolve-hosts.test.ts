@@ -6,11 +6,11 @@ import type dns from 'node:dns';
 import type net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
-import { EngineConfigError, resolveOptions } from '../../console/engine/engine-options.ts';
-import { LeanClient } from '../../console/engine/users/lean-client.ts';
-import { clientOptions } from '../../console/engine/parts/local-fleet.ts';
-import { cachedLookup, hostNames, resolveHosts, type Lookup } from '../../console/engine/users/resolve-hosts.ts';
-import { Recorder } from '../helpers/lean-recorder.ts';
+import { EngineConfigError, resolveOptions } from '../../../console/engine/engine-options.ts';
+import { LeanClient } from '../../../console/engine/users/lean-client.ts';
+import { clientOptions } from '../../../console/engine/parts/local-fleet.ts';
+import { cachedLookup, hostNames, resolveHosts, type Lookup } from '../../../console/engine/users/resolve-hosts.ts';
+import { Recorder } from '../../helpers/lean-recorder.ts';
 
 const closers: Array<() => Promise<void>> = [];
 afterEach(async () => {

@@ -2,11 +2,11 @@ import type { AddressInfo } from 'node:net';
 import { Aedes } from 'aedes';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually } from '../helpers/test-client.ts';
-import { useEngines } from '../helpers/engines.ts';
-import { nextSnapshot } from '../helpers/next-snapshot.ts';
+import { eventually } from '../../helpers/test-client.ts';
+import { useEngines } from '../../helpers/engines.ts';
+import { nextSnapshot } from '../../helpers/next-snapshot.ts';
 import mqttPacket from 'mqtt-packet';
-import { mqttCodec } from '../../console/engine/protocols/mqtt.ts';
+import { mqttCodec } from '../../../console/engine/protocols/mqtt.ts';
 
 // A real MQTT broker (aedes) behind a WebSocket server speaking the `mqtt` subprotocol. With a
 // 2 s keepalive the broker drops a client silent for 3 s: holding 1,000 users for 4.5 s proves

@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { Server } from 'socket.io';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
-import { readTargetJson, nestsDeeperThan, NOT_JSON, TOO_DEEP, MAX_TARGET_JSON_DEPTH } from '../../console/engine/protocols/target-json.ts';
-import { runCli } from '../helpers/run-cli.ts';
+import { readTargetJson, nestsDeeperThan, NOT_JSON, TOO_DEEP, MAX_TARGET_JSON_DEPTH } from '../../../console/engine/protocols/target-json.ts';
+import { runCli } from '../../helpers/run-cli.ts';
 
 const DEEP = `${'['.repeat(10_000)}${']'.repeat(10_000)}`;
 const CANARY = { x: 1, s: 'ok' };

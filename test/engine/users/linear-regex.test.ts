@@ -2,9 +2,9 @@
 // exponentially on the usual engine answers at once, patterns the linear engine cannot run are
 // named with what to write instead, and subjects past the cap count as a fail. Pure.
 import { describe, expect, it } from 'vitest';
-import { linearRegexProblem, MAX_CHECK_SUBJECT_CHARS } from '../../console/engine/users/linear-regex.ts';
-import { compileCheck } from '../../console/engine/users/session.ts';
-import { parseScript, type ScriptErrors } from '../../console/script/parse.ts';
+import { linearRegexProblem, MAX_CHECK_SUBJECT_CHARS } from '../../../console/engine/users/linear-regex.ts';
+import { compileCheck } from '../../../console/engine/users/session.ts';
+import { parseScript, type ScriptErrors } from '../../../console/script/parse.ts';
 
 describe('linear-regex', () => {
   it('answers /(a+)+$/ against 26 a and a ! (exponential on the backtracking engine) as no match', () => {

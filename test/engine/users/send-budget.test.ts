@@ -5,15 +5,15 @@
 import type net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { BroadcastTracker } from '../../console/engine/measure/broadcast-tracker.ts';
-import { resolveOptions } from '../../console/engine/engine-options.ts';
-import { Fleet } from '../../console/engine/parts/fleet.ts';
-import { clientOptions } from '../../console/engine/parts/local-fleet.ts';
-import { Metrics } from '../../console/engine/measure/metrics.ts';
-import { RecoveryTracker } from '../../console/engine/measure/recovery.ts';
-import { SendBudget } from '../../console/engine/users/send-budget.ts';
-import type { VirtualUser } from '../../console/engine/users/virtual-user.ts';
-import { eventually } from '../helpers/test-client.ts';
+import { BroadcastTracker } from '../../../console/engine/measure/broadcast-tracker.ts';
+import { resolveOptions } from '../../../console/engine/engine-options.ts';
+import { Fleet } from '../../../console/engine/parts/fleet.ts';
+import { clientOptions } from '../../../console/engine/parts/local-fleet.ts';
+import { Metrics } from '../../../console/engine/measure/metrics.ts';
+import { RecoveryTracker } from '../../../console/engine/measure/recovery.ts';
+import { SendBudget } from '../../../console/engine/users/send-budget.ts';
+import type { VirtualUser } from '../../../console/engine/users/virtual-user.ts';
+import { eventually } from '../../helpers/test-client.ts';
 
 const BUDGET = 64 * 1024;
 const CHUNK = 'x'.repeat(16 * 1024);

@@ -9,10 +9,10 @@ import mqttPacket from 'mqtt-packet';
 import { Server } from 'socket.io';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
-import type { Engine } from '../../console/engine/engine.ts';
-import { HeldBytes, type HeldCause, type HeldPartial } from '../../console/engine/measure/held-bytes.ts';
-import { useEngines } from '../helpers/engines.ts';
-import { eventually } from '../helpers/test-client.ts';
+import type { Engine } from '../../../console/engine/engine.ts';
+import { HeldBytes, type HeldCause, type HeldPartial } from '../../../console/engine/measure/held-bytes.ts';
+import { useEngines } from '../../helpers/engines.ts';
+import { eventually } from '../../helpers/test-client.ts';
 
 const engines = useEngines();
 const closers: Array<() => Promise<unknown>> = [];

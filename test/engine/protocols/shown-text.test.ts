@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_ERROR_CLASSES, Metrics } from '../../console/engine/measure/metrics.ts';
-import { maskCredentials, printable, shownText } from '../../console/engine/protocols/shown-text.ts';
+import { MAX_ERROR_CLASSES, Metrics } from '../../../console/engine/measure/metrics.ts';
+import { maskCredentials, printable, shownText } from '../../../console/engine/protocols/shown-text.ts';
 
 describe('printable', () => {
   it('shows every C0, DEL and C1 control character as \\xNN and leaves the rest as it is', () => {

@@ -4,9 +4,9 @@
 // take the core for a moment, so each known answer is looked for over up to five seconds and
 // must hold in one of them. A monitor that reports the sampler's interval never passes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HealthMonitor } from '../../console/engine/measure/generator-health.ts';
-import { startCanaryServer, type CanaryServer } from '../helpers/canary.ts';
-import { eventually, TestClient } from '../helpers/test-client.ts';
+import { HealthMonitor } from '../../../console/engine/measure/generator-health.ts';
+import { startCanaryServer, type CanaryServer } from '../../helpers/canary.ts';
+import { eventually, TestClient } from '../../helpers/test-client.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

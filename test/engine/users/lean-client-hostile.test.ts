@@ -4,10 +4,10 @@
 import { createHash } from 'node:crypto';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { classifyError } from '../../console/engine/measure/classify-error.ts';
-import { LeanClient, type LeanOptions } from '../../console/engine/users/lean-client.ts';
-import { Recorder } from '../helpers/lean-recorder.ts';
-import { eventually } from '../helpers/test-client.ts';
+import { classifyError } from '../../../console/engine/measure/classify-error.ts';
+import { LeanClient, type LeanOptions } from '../../../console/engine/users/lean-client.ts';
+import { Recorder } from '../../helpers/lean-recorder.ts';
+import { eventually } from '../../helpers/test-client.ts';
 
 /** A frame the client sent, unmasked. */
 interface ClientFrame {

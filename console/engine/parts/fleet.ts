@@ -2,24 +2,25 @@
  * The fleet: every virtual user, their counts by state, convergence of the fleet toward its
  * target at a connect rate with bounded handshakes in flight, reconnects by policy, and the
  * chaos actions that cut users away. It reports into {@link Metrics}, the recovery tracker
- * and the broadcast tracker; it knows nothing of snapshots or the UI.
+ * and the broadcast tracker; it knows nothing of snapshots or the UI. What users receive is
+ * read by its receive half, fleet-receive.ts.
  */
 import type WebSocket from 'ws';
 import { DEFAULT_RECONNECT_POLICY, reconnectDelayMs } from '../users/reconnect-policy.ts';
 import type { ReconnectPolicy, VictimChoice } from '../commands.ts';
 import type { BroadcastTracker } from '../measure/broadcast-tracker.ts';
 import { epochNow } from '../../../target-server/contract/clock.ts';
-import { decodeBuffer, decodeJson, type DecodedFrame, type FramePaths } from '../users/frame-decoder.ts';
-import { HeldBytes, type HeldLimits, type HeldPartial } from '../measure/held-bytes.ts';
-import type { Codec, CodecEvent } from '../protocols/codec.ts';
+import type { FramePaths } from '../users/frame-decoder.ts';
+import { HeldBytes, type HeldLimits } from '../measure/held-bytes.ts';
+import type { Codec } from '../protocols/codec.ts';
 import { UserSession } from '../users/session.ts';
 import type { Metrics } from '../measure/metrics.ts';
 import type { RecoveryTracker } from '../measure/recovery.ts';
-import { readTargetJson, TOO_DEEP } from '../protocols/target-json.ts';
 import { chooseVictims, shareOf } from '../users/victims.ts';
 import { dialSources } from '../users/sources.ts';
 import { TopicReach } from '../measure/topic-reach.ts';
 import { VirtualUser, type EndReason, type VuHost, type VuState } from '../users/virtual-user.ts';
+import { FleetReceiver } from './fleet-receive.ts';
 
 /** Counts of users by state. */
 export type StateCounts = Record<VuState, number>;
@@ -79,6 +80,7 @@ export class Fleet implements VuHost {
   readonly held: HeldBytes<VirtualUser>;
   onTargetWords: VuHost['onTargetWords']; // a close reason, a refusal's message: the owner logs the first of each class
   private readonly reach: TopicReach;
+  private readonly receiver: FleetReceiver;
 
   constructor(
     readonly options: FleetOptions,
@@ -92,8 +94,9 @@ export class Fleet implements VuHost {
     this.clientOptions = options.clientOptions;
     this.ratePerSec = options.ratePerSec;
     this.maxInFlight = options.maxInFlight;
-    this.held = new HeldBytes(options.held, (vu, cause) => this.onEvents(vu, this.session.codec.dropHeld!(vu.codecState, cause), epochNow()));
+    this.held = new HeldBytes(options.held, (vu, cause) => this.receiver.onEvents(vu, this.session.codec.dropHeld!(vu.codecState, cause), epochNow()));
     this.reach = new TopicReach(broadcasts, metrics);
+    this.receiver = new FleetReceiver(this, metrics, this.reach, options.framePaths);
   }
 
   // ---- VuHost: the hot paths count and record, nothing more ----
@@ -218,95 +221,9 @@ export class Fleet implements VuHost {
     this.scheduleRetry(vu);
   }
 
+  /** A frame a user received: the receive half reads it. */
   onMessage(vu: VirtualUser, data: Buffer, isBinary: boolean): void {
-    const at = epochNow();
-    const totals = this.metrics.totals;
-    totals.messagesIn++;
-    totals.bytesIn += data.length;
-    const session = this.session;
-    // nothing a target sends reaches the process's uncaught handlers: a frame that breaks a reader is a bad packet, and the user goes on
-    try {
-      if (session.codec.name !== 'raw') return this.onProtocolFrame(vu, data, isBinary, at);
-      if (isBinary) return;
-      if (session.checks.length > 0 || session.probe) return this.onText(vu, data.toString('utf8'), undefined, at);
-      this.onFrame(vu, decodeBuffer(data, this.options.framePaths), data, at);
-    } catch {
-      this.onBadPacket();
-    }
-  }
-
-  /** A frame or message nothing can read: counted once under the preset's class, a fail for every check; the user goes on. */
-  private onBadPacket(): void {
-    this.metrics.countError(this.session.codec.badPacketClass);
-    this.session.failChecks();
-  }
-
-  private onProtocolFrame(vu: VirtualUser, data: Buffer, isBinary: boolean, at: number): void {
-    const codec = this.session.codec;
-    this.onEvents(vu, codec.decode(vu.codecState, data, isBinary), at);
-    // what a packet spanning frames holds is under the fleet's budget: over it, this user's is dropped
-    if (codec.dropHeld) this.held.note(vu, vu.codecState as HeldPartial);
-  }
-
-  private onEvents(vu: VirtualUser, events: CodecEvent[], at: number): void {
-    for (const event of events) {
-      switch (event.kind) {
-        case 'ready':
-          vu.ready();
-          break;
-        case 'subscribed':
-          for (const topic of event.topics) this.reach.ready(vu, topic);
-          break;
-        case 'reply':
-          this.metrics.totals.bytesOut += vu.sendFrames(event.frames, true);
-          break;
-        case 'ack':
-          this.recordProbe(this.session.matchProbeId(event.id), at);
-          break;
-        case 'error':
-          this.onTargetWords?.(event.errorClass, event.message);
-          if (event.isFatal) vu.fail(event.errorClass);
-          else if (event.errorClass === this.session.codec.badPacketClass) this.onBadPacket();
-          else this.metrics.countError(event.errorClass);
-          break;
-        case 'message':
-          this.onText(vu, event.text, event.topic, at);
-          break;
-      }
-    }
-  }
-
-  /** A message's payload text, read once (under the depth bound): checks, a probe's reply, or fan-out; `topic` is the protocol's own. */
-  private onText(vu: VirtualUser, text: string, topic: string | undefined, at: number): void {
-    const message = readTargetJson(text);
-    if (message === TOO_DEEP) return this.onBadPacket();
-    this.session.judge(text, message);
-    if (this.session.probe && this.recordProbe(this.session.matchProbe(message), at)) return;
-    const frame = decodeJson(message, this.options.framePaths);
-    // the protocol's own topic (an MQTT topic, a Socket.IO event) when the payload does not name one
-    const withTopic = frame.kind === 'fanout' && !this.options.framePaths?.topicPath && topic ? { ...frame, topic } : frame;
-    this.onFrame(vu, withTopic, text, at);
-  }
-
-  /** A request/response probe's answer (a reply or an ack), timed from its intended send time. */
-  private recordProbe(intended: number | null, at: number): boolean {
-    if (intended === null) return false;
-    this.metrics.totals.probesReceived++;
-    this.metrics.record('rtt', at - intended);
-    return true;
-  }
-
-  private onFrame(vu: VirtualUser, frame: DecodedFrame, data: Buffer | string, at: number): void {
-    const totals = this.metrics.totals;
-    if (frame.kind === 'other') return;
-    if (frame.kind === 'bad') return this.onBadPacket();
-    if (frame.kind === 'rtt') {
-      totals.probesReceived++;
-      this.metrics.record('rtt', at - frame.atMs);
-      return;
-    }
-    // a user the tool cut is owed nothing more: what reaches it while it closes is not counted
-    if (vu.state === 'open') this.reach.receive(vu, frame.topic, frame.seq, frame.tsMs, data, at);
+    this.receiver.onMessage(vu, data, isBinary);
   }
 
   // ---- convergence ----

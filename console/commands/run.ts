@@ -15,7 +15,8 @@ import { renderReport } from '../report/html-report.ts';
 import { progressWriter } from '../report/progress.ts';
 import { runScript } from '../script/runner.ts';
 import { startMetricsEndpoint, type MetricsEndpoint } from '../report/metrics-endpoint.ts';
-import { EXIT, formatSummary, snapshotJson } from '../report/summary.ts';
+import { EXIT, snapshotJson } from '../report/summary.ts';
+import { formatSummary } from '../report/summary-text.ts';
 import { checkOutputPaths, writeOutput, type WriteOutcome } from '../report/output-files.ts';
 
 /** Output files of a run, and the optional live endpoint. */

@@ -6,11 +6,11 @@
  * shards never loads the WebSocket client at all.
  */
 import { EngineConfigError, resolveOptions, type AgentsOptions, type EngineOptions, type ResolvedOptions } from './engine-options.ts';
-import type { Engine } from './engine-api.ts';
 import type { FleetPart } from './parts/fleet-part.ts';
-import { createShell } from './shell.ts';
+import { createShell, type Engine } from './shell.ts';
 
-export type { CommandResult, Engine, LiveCounts } from './engine-api.ts';
+export type { CommandResult, LiveCounts } from './parts/fleet-part.ts';
+export type { Engine } from './shell.ts';
 
 /** Starts `count` parts; if one fails, stops the others and rethrows. */
 export async function startAll(count: number, start: (index: number) => Promise<FleetPart>): Promise<FleetPart[]> {

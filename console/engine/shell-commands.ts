@@ -4,12 +4,26 @@
  * triggered once and every part is told which seqs to expect, knobs and marks are the
  * shell's. Every command answers a {@link CommandResult} and logs one event.
  */
-import { fireEvery } from './bundled/broadcast-trigger.ts';
-import { formatPolicy, type EngineCommand } from './commands.ts';
-import type { CommandResult } from './engine-api.ts';
-import { presetNeedsTarget } from './engine-options.ts';
-import type { FleetPart, PartCommand } from './parts/fleet-part.ts';
-import type { ShellState } from './shell.ts';
+import { fireEvery, type BroadcastTrigger } from './bundled/broadcast-trigger.ts';
+import { formatPolicy, type EngineCommand, type ReconnectPolicy } from './commands.ts';
+import { presetNeedsTarget, type ResolvedOptions } from './engine-options.ts';
+import type { CommandResult, FleetPart, PartCommand } from './parts/fleet-part.ts';
+import type { AdminApi } from './bundled/admin-client.ts';
+import type { EngineEvent } from './measure/snapshot.ts';
+
+/** What the command handlers share with the shell (shell.ts). */
+export interface ShellState {
+  readonly options: ResolvedOptions;
+  /** The parts still in the run (a lost one leaves). */
+  readonly parts: FleetPart[];
+  readonly admin: AdminApi | null;
+  readonly trigger: BroadcastTrigger | null;
+  readonly timers: Set<NodeJS.Timeout>;
+  readonly marks: Array<{ label: string; atMs: number }>;
+  /** The reconnect policy in force. */
+  policy: ReconnectPolicy;
+  log(level: EngineEvent['level'], text: string): void;
+}
 
 /** Splits `total` in proportion to `weights`, exactly (largest remainder). */
 export function splitBy(total: number, weights: number[]): number[] {

@@ -5,35 +5,33 @@
  * processes, remote agents), each given its share of every command. Every backend goes
  * through this one file, so a command behaves the same on each.
  */
-import { adminTrigger, httpTrigger, type BroadcastTrigger } from './bundled/broadcast-trigger.ts';
-import type { AdminApi } from './bundled/admin-client.ts';
-import { formatPolicy, type ReconnectPolicy } from './commands.ts';
-import type { CommandResult, Engine, LiveCounts } from './engine-api.ts';
+import { adminTrigger, httpTrigger } from './bundled/broadcast-trigger.ts';
+import { formatPolicy, type EngineCommand } from './commands.ts';
 import { withTopics, type ResolvedOptions } from './engine-options.ts';
-import type { FleetPart, PartSample } from './parts/fleet-part.ts';
+import type { CommandResult, FleetPart, LiveCounts, PartSample } from './parts/fleet-part.ts';
 import { LatencyHistogram } from './measure/histogram.ts';
 import { mergeParts, SettledBroadcasts } from './parts/merge-parts.ts';
 import { LATENCY_NAMES, zeroRates, zeroTotals, type EncodedHistograms } from './measure/metrics.ts';
 import { startServerGroup, type ServerGroup } from './bundled/server-group.ts';
 import { ServerStatsPoller } from './bundled/server-stats-poller.ts';
-import { dispatchCommand } from './shell-commands.ts';
+import { dispatchCommand, type ShellState } from './shell-commands.ts';
 import type { EngineEvent, Fault, PartView, Snapshot } from './measure/snapshot.ts';
 import { ms, percent } from '../report/format.ts';
 import { describeSources } from './users/sources.ts';
 import { MAX_CLASS_CHARS, MAX_TOPIC_CHARS, maskCredentials, printable, shownText } from './protocols/shown-text.ts';
 
-/** What the command handlers in `shell-commands.ts` share with the shell. */
-export interface ShellState {
-  readonly options: ResolvedOptions;
-  /** The parts still in the run (a lost one leaves). */
-  readonly parts: FleetPart[];
-  readonly admin: AdminApi | null;
-  readonly trigger: BroadcastTrigger | null;
-  readonly timers: Set<NodeJS.Timeout>;
-  readonly marks: Array<{ label: string; atMs: number }>;
-  /** The reconnect policy in force. */
-  policy: ReconnectPolicy;
-  log(level: EngineEvent['level'], text: string): void;
+/** The engine as the console, `run` and a coordinator see it, whatever runs the fleet (engine.ts exports it). */
+export interface Engine {
+  dispatch(command: EngineCommand): Promise<CommandResult>;
+  subscribe(listener: (snapshot: Snapshot) => void): () => void;
+  getSnapshot(): Snapshot;
+  /** Live counts between snapshots, for `await` and a coordinator: cheap, plain data. */
+  live(): LiveCounts;
+  /** The whole-run latency histograms as of the latest snapshot, by counts (for a Prometheus scrape). */
+  histograms(): EncodedHistograms['total'];
+  /** Idempotent: ends every VU (close, then terminate stragglers), stops the bundled server. */
+  stop(): Promise<void>;
+  readonly targetUrl: string;
 }
 
 /** The parts of a run, made once the targets are known. */

@@ -15,7 +15,8 @@ import { metricKind, type ThresholdResult, type ThresholdStatus } from '../verdi
 import { count, ms, percent, plain, rate } from './format.ts';
 import { REPORT_SCRIPT } from './report-client.ts';
 import { reportData, runStartMs, type Marker, type ReportData } from './report-series.ts';
-import { formatSummary, type RunSummary } from './summary.ts';
+import type { RunSummary } from './summary.ts';
+import { formatSummary } from './summary-text.ts';
 
 // the most recent settled broadcasts listed; the summary says how many settled in all
 const BROADCAST_ROWS = 100;

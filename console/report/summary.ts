@@ -210,5 +210,3 @@ export function summarize(snapshots: Snapshot[], thresholds: Threshold[], option
     ...comparableParts(snapshots, options.histograms, options.script),
   };
 }
-
-export { formatSummary } from './summary-text.ts';

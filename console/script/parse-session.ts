@@ -7,7 +7,7 @@ import type { EngineCommand } from '../engine/commands.ts';
 import { PROTOCOLS, type ProtocolName } from '../engine/protocols/codec.ts';
 import { linearRegexProblem } from '../engine/users/linear-regex.ts';
 import type { CheckOp, CheckSpec } from '../engine/users/session.ts';
-import { type LineParser, SCRIPT_LIMITS } from './parse.ts';
+import { type LineParser, SCRIPT_LIMITS } from './line-parser.ts';
 import { parseRate } from './units.ts';
 
 type Command<T extends EngineCommand['type']> = Extract<EngineCommand, { type: T }>;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_TOPICS, MAX_TOPICS_PER_USER } from '../../console/engine/measure/topic-lru.ts';
-import { formatSummary, summarize } from '../../console/report/summary.ts';
+import { summarize } from '../../console/report/summary.ts';
+import { formatSummary } from '../../console/report/summary-text.ts';
 import { fixtureSnapshot } from '../ui/fixtures.ts';
 
 describe('summary text', () => {

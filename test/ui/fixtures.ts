@@ -5,7 +5,7 @@
  * it was sent. No sockets: the views only ever see snapshots.
  */
 import type { EngineCommand } from '../../console/engine/commands.ts';
-import type { CommandResult, Engine, LiveCounts } from '../../console/engine/engine-api.ts';
+import type { CommandResult, Engine, LiveCounts } from '../../console/engine/engine.ts';
 import type { EncodedHistogram, LatencySummary } from '../../console/engine/measure/histogram.ts';
 import type { LatencyName } from '../../console/engine/measure/metrics.ts';
 import type { PartView, Snapshot } from '../../console/engine/measure/snapshot.ts';

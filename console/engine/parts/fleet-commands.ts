@@ -4,9 +4,32 @@
  */
 import { epochNow } from '../../../target-server/contract/clock.ts';
 import { formatPolicy } from '../commands.ts';
-import type { CommandResult } from '../engine-api.ts';
-import type { PartCommand } from './fleet-part.ts';
-import type { FleetState } from './local-fleet.ts';
+import type { CommandResult, PartCommand } from './fleet-part.ts';
+import type { sendTrigger } from '../bundled/broadcast-trigger.ts';
+import type { BroadcastTracker } from '../measure/broadcast-tracker.ts';
+import type { Metrics } from '../measure/metrics.ts';
+import type { RecoveryTracker } from '../measure/recovery.ts';
+import type { ResolvedOptions } from '../engine-options.ts';
+import type { Fleet } from './fleet.ts';
+import type { RateScheduler } from './rate-scheduler.ts';
+
+/** What the command handlers share with the local fleet (local-fleet.ts). */
+export interface FleetState {
+  readonly options: ResolvedOptions;
+  readonly fleet: Fleet;
+  readonly metrics: Metrics;
+  readonly recovery: RecoveryTracker;
+  readonly broadcasts: BroadcastTracker;
+  readonly probes: RateScheduler;
+  readonly messages: RateScheduler & { template?: string };
+  readonly timers: Set<NodeJS.Timeout>;
+  readonly send: ReturnType<typeof sendTrigger> | null;
+  ramp: { from: number; to: number; startedAt: number; overMs: number } | null;
+  /** Re-arms the probe and message timer after a rate change. */
+  repace(): void;
+  /** Starts the fleet tick (it runs only while handshakes queue or a ramp moves the target). */
+  wake(): void;
+}
 
 const ok = (message: string): CommandResult => ({ ok: true, message });
 
@@ -83,7 +106,7 @@ export async function applyToFleet(state: FleetState, command: PartCommand): Pro
     case 'protocol': {
       if (fleet.vus.size > 0)
         return { ok: false, message: `"protocol ${command.name}" must come before any user: the users now speak ${fleet.session.codec.name}` };
-      const { codecFor } = await import('../protocols/codec.ts');
+      const { codecFor } = await import('../protocols/presets.ts');
       // a packet spanning frames is held to the frame limit too
       fleet.setCodec(await codecFor(command.name, { ...command, maxPacketBytes: state.options.maxPayloadBytes }));
       return ok(`protocol ${command.name}`);

@@ -6,12 +6,30 @@
  */
 import type { BroadcastRecord } from '../measure/broadcast-tracker.ts';
 import type { EngineCommand, KillMode, ReconnectPolicy, VictimChoice } from '../commands.ts';
-import type { CommandResult, LiveCounts } from '../engine-api.ts';
 import type { GeneratorHealth } from '../measure/generator-health.ts';
 import type { EncodedHistogram, LatencySummary } from '../measure/histogram.ts';
 import type { EncodedHistograms, LatencyName, Rates, Totals } from '../measure/metrics.ts';
 import type { RecoveryRecord } from '../measure/recovery.ts';
 import type { EngineEvent, FleetView } from '../measure/snapshot.ts';
+
+/** What `dispatch` answers, and a part's `apply`. */
+export interface CommandResult {
+  ok: boolean;
+  message: string;
+  /** How many users a part's kill or slow touched. */
+  count?: number;
+}
+
+/** Counts that change between snapshots (the engine's, and each part's). */
+export interface LiveCounts {
+  open: number;
+  target: number;
+  isRecovered: boolean;
+  /** Connections cut by chaos so far (ours and the server's). */
+  killed: number;
+  /** The reconnect policy in force, as the command language writes it (the engine's answer; parts leave it out). */
+  policy?: string;
+}
 
 /** What a shell asks of one part: its share of a command, already split. Not a public command. */
 export type PartCommand =

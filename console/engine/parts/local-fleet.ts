@@ -10,10 +10,9 @@ import { BroadcastTracker } from '../measure/broadcast-tracker.ts';
 import { epochNow } from '../../../target-server/contract/clock.ts';
 import { formatPolicy } from '../commands.ts';
 import type { ResolvedOptions } from '../engine-options.ts';
-import type { LiveCounts } from '../engine-api.ts';
 import { Fleet } from './fleet.ts';
-import { applyToFleet } from './fleet-commands.ts';
-import type { FleetPart, PartSample } from './fleet-part.ts';
+import { applyToFleet, type FleetState } from './fleet-commands.ts';
+import type { FleetPart, LiveCounts, PartSample } from './fleet-part.ts';
 import { HealthMonitor } from '../measure/generator-health.ts';
 import type { LeanOptions } from '../users/lean-client.ts';
 import { Metrics } from '../measure/metrics.ts';
@@ -40,24 +39,6 @@ export function clientOptions(options: ResolvedOptions, hosts: ResolvedHosts = {
     // pongs go through the user, which holds them to its send budget (send-budget.ts)
     autoPong: false,
   };
-}
-
-/** State shared with the command handlers in `fleet-commands.ts`. */
-export interface FleetState {
-  readonly options: ResolvedOptions;
-  readonly fleet: Fleet;
-  readonly metrics: Metrics;
-  readonly recovery: RecoveryTracker;
-  readonly broadcasts: BroadcastTracker;
-  readonly probes: RateScheduler;
-  readonly messages: RateScheduler & { template?: string };
-  readonly timers: Set<NodeJS.Timeout>;
-  readonly send: ReturnType<typeof sendTrigger> | null;
-  ramp: { from: number; to: number; startedAt: number; overMs: number } | null;
-  /** Re-arms the probe and message timer after a rate change. */
-  repace(): void;
-  /** Starts the fleet tick (it runs only while handshakes queue or a ramp moves the target). */
-  wake(): void;
 }
 
 /** Where the fleet connects and whether its samples carry histograms for a shell merging several parts. */

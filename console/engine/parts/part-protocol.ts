@@ -2,9 +2,8 @@
  * The messages between an engine shell and a fleet part in another process: a shard over
  * Node IPC, an agent over a WebSocket (JSON). Plain data only; one protocol for both.
  */
-import type { CommandResult, LiveCounts } from '../engine-api.ts';
 import type { EngineOptions } from '../engine-options.ts';
-import type { PartCommand, PartSample } from './fleet-part.ts';
+import type { CommandResult, LiveCounts, PartCommand, PartSample } from './fleet-part.ts';
 
 /** Bumped when a message changes shape: a shell and a part of different versions refuse each other. */
 export const PART_PROTOCOL_VERSION = 1;

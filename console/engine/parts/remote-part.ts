@@ -3,9 +3,8 @@
  * commands and samples are requests with answers, live counts arrive ten times a second. A
  * channel that closes while the run goes on makes the part lost, once.
  */
-import type { CommandResult, LiveCounts } from '../engine-api.ts';
 import { EngineConfigError, type EngineOptions } from '../engine-options.ts';
-import type { FleetPart, PartCommand, PartSample } from './fleet-part.ts';
+import type { CommandResult, FleetPart, LiveCounts, PartCommand, PartSample } from './fleet-part.ts';
 import type { EncodedHistograms } from '../measure/metrics.ts';
 import type { FromPart, PartChannel } from './part-protocol.ts';
 

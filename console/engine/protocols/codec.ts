@@ -3,7 +3,8 @@
  * broadcasts, fan-out latency, seq gaps and metrics work the same whatever a target speaks:
  * the connect steps after the upgrade (a user counts as open when the protocol says it is
  * ready), keepalive duties, how an application message is encoded, and how a frame decodes
- * into events. A codec is shared by the fleet; per-user state is one small object.
+ * into events. A codec is shared by the fleet; per-user state is one small object. Each
+ * preset's codec is loaded by presets.ts.
  */
 import type { HeldCause } from '../measure/held-bytes.ts';
 
@@ -71,18 +72,4 @@ export interface CodecOptions {
   namespace?: string;
   /** Largest MQTT packet a user takes, bytes (the run's `--max-payload`); larger is refused before it is held. @default 1048576 */
   maxPacketBytes?: number;
-}
-
-/** The codec of a preset. */
-export async function codecFor(name: ProtocolName, options: CodecOptions = {}): Promise<Codec> {
-  switch (name) {
-    case 'raw':
-      return (await import('./raw.ts')).rawCodec();
-    case 'socketio':
-      return (await import('./socketio.ts')).socketIoCodec(options);
-    case 'graphql-ws':
-      return (await import('./graphql-ws.ts')).graphqlWsCodec();
-    case 'mqtt':
-      return (await import('./mqtt.ts')).mqttCodec(options);
-  }
 }

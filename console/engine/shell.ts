@@ -16,7 +16,6 @@ import { startServerGroup, type ServerGroup } from './bundled/server-group.ts';
 import { ServerStatsPoller } from './bundled/server-stats-poller.ts';
 import { dispatchCommand, type ShellState } from './shell-commands.ts';
 import type { EngineEvent, Fault, PartView, Snapshot } from './measure/snapshot.ts';
-import { ms, percent } from '../report/format.ts';
 import { describeSources } from './users/sources.ts';
 import { MAX_CLASS_CHARS, MAX_TOPIC_CHARS, maskCredentials, printable, shownText } from './protocols/shown-text.ts';
 
@@ -171,7 +170,9 @@ export async function createShell(options: ResolvedOptions, makeParts: PartFacto
                 .map((v) => v.name)
                 .join(', ')})`
             : '';
-        state.log('warn', `generator SATURATED${which}: loop delay p99 ${ms(half.health.loopDelayP99Ms)}, utilisation ${percent(half.health.utilization)}`);
+        // the engine says figures as numbers with their unit, as its other events do; the report and the console word them
+        const { loopDelayP99Ms, utilization } = half.health;
+        state.log('warn', `generator SATURATED${which}: loop delay p99 ${loopDelayP99Ms.toFixed(1)} ms, utilisation ${utilization.toFixed(2)}`);
       }
     }
     const lostUsers = lost.reduce((n, l) => n + l.open, 0);

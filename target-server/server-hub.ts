@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 import { BudgetedQueue } from './budgeted-queue.ts';
+import { epochNow } from './contract/clock.ts';
 import { LoopMonitor } from './loop-monitor.ts';
 import {
   CLIENT_LIMITS,
@@ -10,7 +11,7 @@ import {
   parseClientFrame,
   SERVER_KILL_REASON,
   type BroadcastRequest,
-  type KillMode,
+  type ServerKillMode,
   type RefusalCode,
   type ServerConfig,
   type ServerStats,
@@ -36,7 +37,8 @@ export interface ServerConn {
 /** The part of an engine the hub needs: native fan-out, where the engine has one. */
 export interface FanoutEngine {
   readonly name: 'uws' | 'ws';
-  readonly native: boolean;
+  /** Whether it fans out in native code (uWS), not a JavaScript loop. */
+  readonly isNative: boolean;
   /** Native pub/sub publish; returns false when the engine has none (the hub loops instead). */
   publishNative(topic: string, frame: string): boolean;
   /** Whether the WebSocket listener is up. */
@@ -48,10 +50,6 @@ const BATCH_SIZE = 1000;
 // (the operator's undo) waits at most this long
 const WORK_SLICE_MS = 50;
 const FANOUT_SLICE_MS = 10;
-
-function now(): number {
-  return performance.timeOrigin + performance.now();
-}
 
 function busyWait(ms: number): void {
   const until = performance.now() + ms;
@@ -269,7 +267,7 @@ export class ServerHub {
   publish(topic: string, dataJson: string): number {
     const seq = this.topics.nextSeq(topic);
     const started = performance.now();
-    const frame = encodeBroadcast(topic, seq, now(), dataJson);
+    const frame = encodeBroadcast(topic, seq, epochNow(), dataJson);
     const receivers = this.topics.of(topic);
     const count = receivers?.size ?? 0;
     if (count === 0) return seq;
@@ -340,7 +338,7 @@ export class ServerHub {
   }
 
   /** Drops `percent` of the open connections, chosen at random; returns how many. */
-  kill(percent: number, mode: KillMode): number {
+  kill(percent: number, mode: ServerKillMode): number {
     const all = [...this.conns];
     const count = Math.round((all.length * percent) / 100);
     for (let i = 0; i < count; i++) {
@@ -357,7 +355,7 @@ export class ServerHub {
     const loop = this.monitor.figures;
     return {
       engine: this.engine?.name ?? 'ws',
-      native: this.engine?.native ?? false,
+      native: this.engine?.isNative ?? false,
       uptimeMs: performance.now() - this.startedAt,
       connections: this.conns.size,
       ...this.counters,

@@ -73,7 +73,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     port,
     adminPort: (admin.address() as { port: number }).port,
     engine: engine.name,
-    native: engine.native,
+    native: engine.isNative,
     token,
     pid: process.pid,
   };

@@ -121,7 +121,7 @@ function compressionOf(uws: UwsModule, isOn: boolean): number {
 /** The uWS engine over one or more Apps (one per behaviour generation). */
 export class UwsEngine implements ServerEngine {
   readonly name = 'uws' as const;
-  readonly native = true;
+  readonly isNative = true;
   private readonly apps: Uws.TemplatedApp[] = [];
   private listenSocket: Uws.us_listen_socket | null = null;
   private host = '127.0.0.1';

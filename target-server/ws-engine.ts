@@ -47,7 +47,7 @@ class WsConn implements ServerConn {
 /** The `ws` engine. */
 export class WsEngine implements ServerEngine {
   readonly name = 'ws' as const;
-  readonly native = false;
+  readonly isNative = false;
   private readonly http = http.createServer((_req, res) => {
     res.writeHead(426, { 'content-type': 'text/plain' }).end('this endpoint speaks WebSocket only');
   });

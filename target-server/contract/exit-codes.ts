@@ -1,7 +1,7 @@
 /**
  * The exit codes of every sockstorm program: `run`, the console, the dashboard, `tune` and the
- * server. They live here because the server is the one program that imports nothing else;
- * everyone else may import this file (and protocol.ts) from it.
+ * server. target-server/contract/ belongs to no one program: every program imports it, and it
+ * imports nothing of theirs.
  */
 
 /** Exit codes; stable, documented in the README and in each command's --help. */

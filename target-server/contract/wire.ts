@@ -1,9 +1,9 @@
 /**
- * The wire protocol and admin API of the bundled target server.
- *
- * This is the only file of `target-server/` that the console may import: it holds the message
- * shapes, their parsing, and the validation of admin request bodies, as plain data and pure
- * functions. JSON text frames in both directions:
+ * The wire protocol and admin API of the bundled target server: what the server and the
+ * generator agree on. It belongs to no one program (target-server/contract/ is imported by
+ * every program and imports nothing of theirs): the message shapes, their parsing, and the
+ * validation of admin request bodies, as plain data and pure functions. JSON text frames in
+ * both directions:
  *
  * - client → server: `{"t":"sub","topic":T}`, `{"t":"unsub","topic":T}`,
  *   `{"t":"pub","topic":T,"data":...}`; any other JSON object is echoed back unchanged
@@ -15,15 +15,6 @@
 
 /** A server operation sent by a client. */
 export type ClientOp = { t: 'sub'; topic: string } | { t: 'unsub'; topic: string } | { t: 'pub'; topic: string; data: unknown };
-
-/** A fan-out frame as a client receives it. */
-export interface BroadcastFrame {
-  t: 'bcast';
-  topic: string;
-  seq: number;
-  ts: number;
-  data: unknown;
-}
 
 /** Why the server refused a frame or an op; each is counted in `/stats.refused`. */
 export type RefusalCode = 'bad-json' | 'bad-op' | 'too-deep' | 'too-many-topics' | 'overloaded' | 'internal';
@@ -95,9 +86,21 @@ export function parseClientFrame(text: string): ParsedFrame {
   return { kind: 'op', op: { t: 'pub', topic, data: record.data ?? null } };
 }
 
+/**
+ * How every fan-out frame starts, its topic's opening quote included: the generator reads
+ * topic, seq and ts from a frame's head without parsing its payload.
+ */
+export const BROADCAST_HEAD = '{"t":"bcast","topic":"';
+
 /** Encodes a fan-out frame; the data is already JSON so a broadcast is serialised once. */
 export function encodeBroadcast(topic: string, seq: number, ts: number, dataJson: string): string {
-  return `{"t":"bcast","topic":${JSON.stringify(topic)},"seq":${seq},"ts":${ts},"data":${dataJson}}`;
+  // JSON.stringify(topic) opens with the quote that ends BROADCAST_HEAD
+  return `${BROADCAST_HEAD.slice(0, -1)}${JSON.stringify(topic)},"seq":${seq},"ts":${ts},"data":${dataJson}}`;
+}
+
+/** Encodes an RTT probe: an op the server does not know, so it is echoed back as it is. */
+export function encodeProbe(id: number, atMs: number): string {
+  return `{"t":"rtt","id":${id},"at":${atMs}}`;
 }
 
 /** Encodes the answer to a bad frame. */
@@ -260,11 +263,11 @@ export function validateBroadcast(body: unknown): Validated<BroadcastRequest> {
 /** The close reason of a connection the server dropped on `POST /kill` (close mode), so clients can tell chaos from failure. */
 export const SERVER_KILL_REASON = 'killed by server';
 
-/** How server-side chaos drops connections. */
-export type KillMode = 'close' | 'reset';
+/** How server-side chaos (`POST /kill`) drops connections. */
+export type ServerKillMode = 'close' | 'reset';
 
 /** Validates a `POST /kill` body. */
-export function validateKill(body: unknown): Validated<{ percent: number; mode: KillMode }> {
+export function validateKill(body: unknown): Validated<{ percent: number; mode: ServerKillMode }> {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     return { ok: false, field: 'body', message: 'body must be a JSON object' };
   }
@@ -285,6 +288,7 @@ export interface ListeningEvent {
   port: number;
   adminPort: number;
   engine: 'uws' | 'ws';
+  /** Whether the engine fans out in native code (the wire's name, kept: scripts read this line). */
   native: boolean;
   token: string;
   pid: number;
@@ -293,6 +297,7 @@ export interface ListeningEvent {
 /** `GET /stats`: everything counted since start, plus the last second's event-loop figures. */
 export interface ServerStats {
   engine: 'uws' | 'ws';
+  /** Whether the engine fans out in native code (the wire's name, as in the listening line). */
   native: boolean;
   uptimeMs: number;
   connections: number;

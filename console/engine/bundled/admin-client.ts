@@ -2,7 +2,7 @@
  * A client of the bundled server's admin API. Failures come back as values, never throws:
  * an experiment goes on when the admin API is unreachable, and says so.
  */
-import type { BroadcastRequest, KillMode, ServerConfig, ServerStats } from '../../../target-server/contract/wire.ts';
+import type { BroadcastRequest, ServerKillMode, ServerConfig, ServerStats } from '../../../target-server/contract/wire.ts';
 
 /** The outcome of one admin call. */
 export type AdminResult<T> = { ok: true; value: T } | { ok: false; status: number; message: string };
@@ -14,7 +14,7 @@ export type BroadcastAnswer = { topic: string; count: number; firstSeq: number; 
 export interface AdminApi {
   stats(): Promise<AdminResult<ServerStats>>;
   broadcast(request: Partial<BroadcastRequest>): Promise<AdminResult<BroadcastAnswer>>;
-  kill(percent: number, mode: KillMode): Promise<AdminResult<{ killed: number; mode: KillMode }>>;
+  kill(percent: number, mode: ServerKillMode): Promise<AdminResult<{ killed: number; mode: ServerKillMode }>>;
   configure(patch: Partial<ServerConfig>): Promise<AdminResult<{ config: ServerConfig }>>;
 }
 
@@ -48,7 +48,7 @@ export class AdminClient implements AdminApi {
   broadcast(request: Partial<BroadcastRequest>): Promise<AdminResult<BroadcastAnswer>> {
     return this.call('POST', '/broadcast', request);
   }
-  kill(percent: number, mode: KillMode): Promise<AdminResult<{ killed: number; mode: KillMode }>> {
+  kill(percent: number, mode: ServerKillMode): Promise<AdminResult<{ killed: number; mode: ServerKillMode }>> {
     return this.call('POST', '/kill', { percent, mode });
   }
   configure(patch: Partial<ServerConfig>): Promise<AdminResult<{ config: ServerConfig }>> {

@@ -3,7 +3,7 @@
  * (every server gets every broadcast, so their per-topic seqs stay in step and a seq names
  * the same message everywhere), a kill drops P% on each, knobs go to all, stats add up.
  */
-import type { KillMode, ServerConfig, ServerStats } from '../../../target-server/contract/wire.ts';
+import type { ServerKillMode, ServerConfig, ServerStats } from '../../../target-server/contract/wire.ts';
 import type { AdminApi, AdminClient, AdminResult, BroadcastAnswer } from './admin-client.ts';
 
 function sumMap(maps: Array<Record<string, number>>, pick: (a: number, b: number) => number): Record<string, number> {
@@ -97,7 +97,7 @@ export class AdminGroup implements AdminApi {
     return { ok: true, value: answers[0]! };
   }
 
-  async kill(percent: number, mode: KillMode): Promise<AdminResult<{ killed: number; mode: KillMode }>> {
+  async kill(percent: number, mode: ServerKillMode): Promise<AdminResult<{ killed: number; mode: ServerKillMode }>> {
     const results = await Promise.all(this.members.map((m) => m.kill(percent, mode)));
     return firstFailure(results) ?? { ok: true, value: { killed: results.reduce((n, r) => n + (r as { value: { killed: number } }).value.killed, 0), mode } };
   }

@@ -8,6 +8,7 @@ import type WebSocket from 'ws';
 import { renderTemplate, sendTrigger } from '../bundled/broadcast-trigger.ts';
 import { BroadcastTracker } from '../measure/broadcast-tracker.ts';
 import { epochNow } from '../../../target-server/contract/clock.ts';
+import { encodeProbe } from '../../../target-server/contract/wire.ts';
 import { formatPolicy } from '../commands.ts';
 import type { ResolvedOptions } from '../engine-options.ts';
 import { Fleet } from './fleet.ts';
@@ -166,7 +167,7 @@ export function createLocalFleet(options: ResolvedOptions, where: LocalFleetOpti
       // `reply ack`: the protocol's own acknowledgement of this message is the answer
       const bytes = probe
         ? fleet.sendMessage(vu, fleet.session.render(probe.template, vu, { id }), probe.replyPath === 'ack' ? id : undefined)
-        : vu.send(`{"t":"rtt","id":${id},"at":${intended}}`);
+        : vu.send(encodeProbe(id, intended));
       // dropped over the user's send budget (counted as send.dropped): not a probe sent, nor one lost
       if (bytes === 0) continue;
       metrics.totals.probesSent = id;

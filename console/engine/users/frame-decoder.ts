@@ -4,6 +4,7 @@
  * real target, dotted JSON paths say where the send time, seq and topic live. JSON is read
  * under the depth bound of target-json.ts. Pure.
  */
+import { BROADCAST_HEAD } from '../../../target-server/contract/wire.ts';
 import { nestsDeeperThan, readTargetJson, TOO_DEEP } from '../protocols/target-json.ts';
 
 /** Where to find fan-out fields in a real target's JSON messages. */
@@ -25,7 +26,6 @@ export type DecodedFrame =
 
 const OTHER: DecodedFrame = { kind: 'other' };
 const BAD: DecodedFrame = { kind: 'bad' };
-const BCAST_PREFIX = '{"t":"bcast","topic":"';
 
 /**
  * The bundled server writes fan-out frames with a fixed prefix (`encodeBroadcast`), so the
@@ -34,9 +34,9 @@ const BCAST_PREFIX = '{"t":"bcast","topic":"';
  * up in the fan-out p99. Anything unexpected falls back to JSON.parse.
  */
 function decodeBroadcastPrefix(text: string): DecodedFrame | null {
-  const topicEnd = text.indexOf('"', BCAST_PREFIX.length);
+  const topicEnd = text.indexOf('"', BROADCAST_HEAD.length);
   if (topicEnd < 0) return null;
-  const topic = text.slice(BCAST_PREFIX.length, topicEnd);
+  const topic = text.slice(BROADCAST_HEAD.length, topicEnd);
   if (topic.includes('\\') || !text.startsWith(',"seq":', topicEnd + 1)) return null;
   const seqStart = topicEnd + 8;
   const seqEnd = text.indexOf(',', seqStart);
@@ -51,9 +51,9 @@ function decodeBroadcastPrefix(text: string): DecodedFrame | null {
 
 /** Decodes a received frame, reading only its head when it is a bundled-server broadcast. */
 export function decodeBuffer(data: Buffer, paths: FramePaths | null): DecodedFrame {
-  if (data.length > BCAST_PREFIX.length && data[0] === 123 && data[2] === 116 /* t */ && data[6] === 98 /* b */) {
+  if (data.length > BROADCAST_HEAD.length && data[0] === 123 && data[2] === 116 /* t */ && data[6] === 98 /* b */) {
     const head = data.toString('utf8', 0, Math.min(data.length, 512));
-    if (head.startsWith(BCAST_PREFIX)) {
+    if (head.startsWith(BROADCAST_HEAD)) {
       const fast = decodeBroadcastPrefix(head);
       if (fast) return fast;
     }

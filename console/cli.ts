@@ -10,11 +10,11 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { EngineConfigError } from './engine/engine-options.ts';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { maskCredentials } from './engine/protocols/shown-text.ts';
 import { engineOptions, withTargetOptions, type TargetFlags } from './cli-options.ts';
 import { runScriptFile, type RunFiles } from './commands/run.ts';
-import { EXIT, exitCodeHelp } from '../target-server/contract/exit-codes.ts';
+import { EXIT, ExitError, exitCodeHelp } from '../target-server/contract/exit-codes.ts';
 import { runTune } from '../tuning/tune-command.ts';
 import { PACKAGE_ROOT, programEntry } from './runtime.ts';
 import { VARIANT_KNOBS } from './compare/variants.ts';
@@ -216,17 +216,7 @@ async function openConsole(flags: TargetFlags): Promise<number> {
   }
   // the console (ink, react) is loaded only when it is used
   const { runConsole } = await import('./commands/console.tsx');
-  try {
-    return await runConsole(engineOptions(flags), flags.metricsPort);
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    process.stderr.write(`sockstorm: ${(error as Error).message}${code ? ` [${code}]` : ''}\n`);
-    return code === 'config.url' || code === 'config.option' || code === 'config.dns' || code === 'agents.listen'
-      ? EXIT.invalid
-      : code === 'agents.timeout'
-        ? EXIT.host
-        : EXIT.error;
-  }
+  return await runConsole(engineOptions(flags), flags.metricsPort);
 }
 
 // `sockstorm … | head` closes stdout early: that is the reader's choice, not an error of ours
@@ -241,11 +231,20 @@ if (first !== undefined && !first.startsWith('-') && !names.includes(first)) {
   process.exit(EXIT.invalid);
 }
 
+/**
+ * The one place an error becomes the process's exit status. commander has said what was wrong
+ * with the arguments (104); an ExitError carries its own code; anything else is an error of
+ * ours (1). What is said is masked: a target URL's credentials never reach stderr.
+ */
+function exitStatusOf(error: unknown): number {
+  if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.passed : EXIT.invalid;
+  const code = (error as { code?: unknown }).code;
+  process.stderr.write(`sockstorm: ${maskCredentials((error as Error).message)}${typeof code === 'string' ? ` [${code}]` : ''}\n`);
+  return error instanceof ExitError ? error.exitCode : EXIT.error;
+}
+
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
-  const code = (error as { exitCode?: number }).exitCode;
-  // commander has said what was wrong; anything else says it here
-  if (code === undefined) process.stderr.write(`sockstorm: ${(error as Error).message}${error instanceof EngineConfigError ? ` [${error.code}]` : ''}\n`);
-  process.exitCode = code === 0 ? 0 : EXIT.invalid;
+  process.exitCode = exitStatusOf(error);
 }

@@ -6,21 +6,20 @@
  * of the runs (a failed run 99, else an inconclusive one 100); the first Ctrl+C stops the run in
  * progress gracefully, starts no other, and still prints and writes what was measured (105).
  */
-import { readFileSync } from 'node:fs';
-import { EXIT } from '../../target-server/contract/exit-codes.ts';
+import { EXIT, ExitError } from '../../target-server/contract/exit-codes.ts';
 import { engineOptions, type TargetFlags } from '../cli-options.ts';
-import { AgentsError, EngineConfigError, type EngineOptions } from '../engine/engine-options.ts';
-import { ServerStartError } from '../engine/bundled/bundled-server.ts';
+import type { EngineOptions } from '../engine/engine-options.ts';
 import { hostCapacity, withHostLimit } from '../host-check.ts';
 import { progressWriter } from '../report/progress.ts';
-import { parseScript, ScriptError, ScriptErrors, type ScriptStep } from '../script/parse.ts';
+import type { ScriptStep } from '../script/parse.ts';
+import { readScript } from '../script/read-script.ts';
 import { checkOutputPaths, writeOutput, type WriteOutcome } from '../report/output-files.ts';
 import { peakTarget, presetWithoutTarget, scriptLengthMs } from './run.ts';
 import { compareRows, formatCompareTable, type CompareColumn } from '../compare/compare-table.ts';
 import { renderCompareReport } from '../compare/compare-report.ts';
 import { runCompare } from '../compare/run-compare.ts';
-import { loadSavedColumns, SavedSummaryError } from '../compare/saved-summaries.ts';
-import { parseVariants, variantOptions, VariantError, type Variant } from '../compare/variants.ts';
+import { loadSavedColumns } from '../compare/saved-summaries.ts';
+import { parseVariants, variantOptions, type Variant } from '../compare/variants.ts';
 
 /** The flags of `compare`. */
 export interface CompareFlags extends TargetFlags {
@@ -40,11 +39,11 @@ export interface CompareDocument {
   variants: Array<{ name: string; knobs: string; figures: Record<string, number | null>; runs: CompareColumn['runs'] }>;
 }
 
-class InvalidInput extends Error {}
-
-function fail(message: string, code: number): number {
-  process.stderr.write(`sockstorm: ${message}\n`);
-  return code;
+/** Input compare cannot take (104), said by the entry. */
+class InvalidInput extends ExitError {
+  constructor(message: string) {
+    super(message, EXIT.invalid);
+  }
 }
 
 /** The JSON document of a comparison: each variant's figures (as the table's rows) and its summaries. */
@@ -80,28 +79,16 @@ function finish(columns: CompareColumn[], warnings: string[], flags: CompareFlag
 }
 
 function parseCompareScript(file: string): ScriptStep[] {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new InvalidInput(`cannot read script ${file}: ${(error as Error).message}`);
-  }
-  try {
-    const steps = parseScript(text);
-    if (steps.some((s) => s.kind === 'target'))
-      throw new InvalidInput(
-        `${file}: compare runs each variant against fresh bundled servers, so a script with "target" cannot be compared; run it against each setup with \`sockstorm run --json\` and compare the summaries`,
-      );
-    return steps;
-  } catch (error) {
-    if (!(error instanceof ScriptError)) throw error;
-    const all = error instanceof ScriptErrors ? error.errors : [error];
-    throw new InvalidInput(all.map((e) => `${file}:${e.line}:${e.column}: ${e.reason}`).join('\nsockstorm: '));
-  }
+  const steps = readScript(file);
+  if (steps.some((s) => s.kind === 'target'))
+    throw new InvalidInput(
+      `${file}: compare runs each variant against fresh bundled servers, so a script with "target" cannot be compared; run it against each setup with \`sockstorm run --json\` and compare the summaries`,
+    );
+  return steps;
 }
 
 // what is known before anything starts: the variants, the script, the options, the outputs, the host
-function prepare(script: string, flags: CompareFlags): { steps: ScriptStep[]; variants: Variant[]; base: EngineOptions; hostCode: number | null } {
+function prepare(script: string, flags: CompareFlags): { steps: ScriptStep[]; variants: Variant[]; base: EngineOptions } {
   if (flags.metricsPort !== undefined)
     throw new InvalidInput('compare serves no --metrics-port: it runs one script after another; watch a single run with `sockstorm run --metrics-port`');
   if (flags.target !== undefined || flags.targets !== undefined || flags.agents !== undefined) {
@@ -128,13 +115,13 @@ function prepare(script: string, flags: CompareFlags): { steps: ScriptStep[]; va
   for (const variant of flags.hostCheck === false ? [] : variants) {
     const capacity = hostCapacity(variantOptions(base, variant), peak);
     if (capacity.isShort) {
-      process.stderr.write(
-        `sockstorm: ${script} asks for ${peak} VUs but, set up as variant ${variant.name}, this host can hold ${capacity.capacity} (bound by ${capacity.binding}); ${capacity.lift}. See \`sockstorm tune check --connections ${peak}\`, or pass --no-host-check.\n`,
+      throw new ExitError(
+        `${script} asks for ${peak} VUs but, set up as variant ${variant.name}, this host can hold ${capacity.capacity} (bound by ${capacity.binding}); ${capacity.lift}. See \`sockstorm tune check --connections ${peak}\`, or pass --no-host-check.`,
+        EXIT.host,
       );
-      return { steps, variants, base, hostCode: EXIT.host };
     }
   }
-  return { steps, variants, base: withHostLimit(base, hostCapacity(base, peak)), hostCode: null };
+  return { steps, variants, base: withHostLimit(base, hostCapacity(base, peak)) };
 }
 
 /** The worst verdict of the runs as an exit code: a failed run, else an inconclusive one, else 0. */
@@ -147,8 +134,7 @@ export function compareExitCode(columns: CompareColumn[], isSignalled: boolean):
 }
 
 async function compareScript(script: string, flags: CompareFlags): Promise<number> {
-  const { steps, variants, base, hostCode } = prepare(script, flags);
-  if (hostCode !== null) return hostCode;
+  const { steps, variants, base } = prepare(script, flags);
   const controller = new AbortController();
   let signals = 0;
   const onSignal = (): void => {
@@ -196,22 +182,14 @@ function compareSaved(files: string[], flags: CompareFlags): number {
   return finish(columns, warnings, flags) ?? EXIT.passed;
 }
 
-/** Runs `compare` on its arguments; resolves with the process exit code. */
+/** Runs `compare` on its arguments; resolves with the process exit code, or throws an ExitError (104, 106) for the entry to say. */
 export async function runCompareCommand(inputs: string[], flags: CompareFlags): Promise<number> {
-  try {
-    const jsonCount = inputs.filter((f) => /\.json$/i.test(f)).length;
-    if (jsonCount > 0 && jsonCount === inputs.length) {
-      if (inputs.length < 2) throw new InvalidInput('compare needs two or more saved summaries (a.json b.json …), or a script and two or more --variant');
-      return compareSaved(inputs, flags);
-    }
-    if (inputs.length !== 1 || jsonCount > 0)
-      throw new InvalidInput('compare takes one script with --variant options, or two or more saved summaries (*.json), not a mix');
-    return await compareScript(inputs[0]!, flags);
-  } catch (error) {
-    if (error instanceof InvalidInput || error instanceof VariantError || error instanceof SavedSummaryError) return fail(error.message, EXIT.invalid);
-    if (error instanceof EngineConfigError) return fail(`${error.message} [${error.code}]`, EXIT.invalid);
-    if (error instanceof AgentsError) return fail(`${error.message} [${error.code}]`, EXIT.invalid);
-    if (error instanceof ServerStartError) return fail(`${error.message} [${error.code}]`, EXIT.error);
-    throw error;
+  const jsonCount = inputs.filter((f) => /\.json$/i.test(f)).length;
+  if (jsonCount > 0 && jsonCount === inputs.length) {
+    if (inputs.length < 2) throw new InvalidInput('compare needs two or more saved summaries (a.json b.json …), or a script and two or more --variant');
+    return compareSaved(inputs, flags);
   }
+  if (inputs.length !== 1 || jsonCount > 0)
+    throw new InvalidInput('compare takes one script with --variant options, or two or more saved summaries (*.json), not a mix');
+  return await compareScript(inputs[0]!, flags);
 }

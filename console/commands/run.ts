@@ -3,12 +3,12 @@
  * write `--json`, `--ndjson` and `--report`, exit with the verdict's code. The first
  * Ctrl+C stops gracefully and still writes every output; a second exits at once with 105.
  */
-import { createWriteStream, readFileSync } from 'node:fs';
-import { ServerStartError } from '../engine/bundled/bundled-server.ts';
-import { AgentsError, EngineConfigError, presetNeedsTarget, type EngineOptions } from '../engine/engine-options.ts';
-import { maskCredentials } from '../engine/protocols/shown-text.ts';
+import { createWriteStream } from 'node:fs';
+import { ExitError } from '../../target-server/contract/exit-codes.ts';
+import { presetNeedsTarget, type EngineOptions } from '../engine/engine-options.ts';
 import { sourcesNotice } from '../engine/users/sources.ts';
-import { parseScript, ScriptError, ScriptErrors, type ScriptStep } from '../script/parse.ts';
+import type { ScriptStep } from '../script/parse.ts';
+import { readScript, scriptErrorLines } from '../script/read-script.ts';
 import { hostCapacity, spreadFor, withHostLimit } from '../host-check.ts';
 import { resolveUserFiles } from '../script/user-rows.ts';
 import { renderReport } from '../report/html-report.ts';
@@ -40,11 +40,6 @@ export function scriptLengthMs(steps: ScriptStep[]): number | null {
   return total;
 }
 
-function fail(message: string, code: number): number {
-  process.stderr.write(`sockstorm: ${maskCredentials(message)}\n`);
-  return code;
-}
-
 /** A protocol preset (by `--protocol` or a script line) in a run with no target: the bundled server speaks raw only. */
 export function presetWithoutTarget(steps: ScriptStep[], options: EngineOptions): { line: number | null; name: string } | null {
   if (options.target !== undefined || options.targets !== undefined) return null;
@@ -71,31 +66,20 @@ export function peakTarget(steps: ScriptStep[]): number {
   return peak;
 }
 
-/** Runs a script file; resolves with the process exit code. */
+/**
+ * Runs a script file; resolves with the process exit code of its verdict. What stops it before
+ * or instead of a verdict (a bad script, a host too small, an engine that cannot start) is
+ * thrown as an ExitError for the entry to say.
+ */
 export async function runScriptFile(file: string, engineOptions: EngineOptions, files: RunFiles, source?: string, isHostChecked = true): Promise<number> {
-  let text: string;
-  try {
-    text = source ?? readFileSync(file, 'utf8');
-  } catch (error) {
-    return fail(`cannot read script ${file}: ${(error as Error).message}`, EXIT.invalid);
-  }
-  let steps: ScriptStep[];
-  try {
-    steps = parseScript(text);
-  } catch (error) {
-    if (error instanceof ScriptError) {
-      const all = error instanceof ScriptErrors ? error.errors : [error];
-      return fail(all.map((e) => `${file}:${e.line}:${e.column}: ${e.reason}`).join('\nsockstorm: '), EXIT.invalid);
-    }
-    throw error;
-  }
+  const steps = readScript(file, source);
   const rowErrors = resolveUserFiles(steps, [engineOptions.target ?? '', ...Object.values(engineOptions.headers ?? {}), ...(engineOptions.protocols ?? [])]);
-  if (rowErrors.length > 0) return fail(rowErrors.map((e) => `${file}:${e.line}:${e.column}: ${e.reason}`).join('\nsockstorm: '), EXIT.invalid);
+  if (rowErrors.length > 0) throw new ExitError(scriptErrorLines(file, rowErrors), EXIT.invalid);
   // the target a script names counts as a --target would
   const targetStep = steps.find((step) => step.kind === 'target');
   const asRun = targetStep?.kind === 'target' ? { ...engineOptions, target: targetStep.url } : engineOptions;
   const preset = presetWithoutTarget(steps, asRun);
-  if (preset) return fail(`${preset.line === null ? '--protocol' : `${file}:${preset.line}`}: ${presetNeedsTarget(preset.name)}`, EXIT.invalid);
+  if (preset) throw new ExitError(`${preset.line === null ? '--protocol' : `${file}:${preset.line}`}: ${presetNeedsTarget(preset.name)}`, EXIT.invalid);
   const peak = peakTarget(steps);
   // against your own loopback server users dial from this host's address, unless one address cannot hold the run
   const spread = spreadFor(asRun, peak);
@@ -108,14 +92,14 @@ export async function runScriptFile(file: string, engineOptions: EngineOptions, 
   // unknown facts (no /proc here) are not a refusal: only limits known to be short are
   // over agents the users are on their hosts, each of which checks itself
   if (isHostChecked && capacity.isShort && !engineOptions.agents) {
-    return fail(
+    throw new ExitError(
       `${file} asks for ${peak} VUs but this host can hold ${capacity.capacity} (bound by ${capacity.binding}); ${capacity.lift}. See \`sockstorm tune check --connections ${peak}\`, or pass --no-host-check to run into the wall on purpose.`,
       EXIT.host,
     );
   }
   const scriptReports = steps.flatMap((step): Array<[string, string]> => (step.kind === 'report' ? [[`the report of line ${step.line}`, step.file]] : []));
   const unwritable = checkOutputPaths([['--json', files.json], ['--ndjson', files.ndjson], ['--report', files.report], ...scriptReports]);
-  if (unwritable) return fail(unwritable, EXIT.invalid);
+  if (unwritable) throw new ExitError(unwritable, EXIT.invalid);
   const controller = new AbortController();
   let signals = 0;
   let hasEngine = false;
@@ -189,9 +173,6 @@ export async function runScriptFile(file: string, engineOptions: EngineOptions, 
   } catch (error) {
     progress.end();
     ndjson?.end();
-    if (error instanceof EngineConfigError) return fail(`${error.message} [${error.code}]`, EXIT.invalid);
-    if (error instanceof AgentsError) return fail(`${error.message} [${error.code}]`, error.code === 'agents.timeout' ? EXIT.host : EXIT.invalid);
-    if (error instanceof ServerStartError) return fail(`${error.message} [${error.code}]`, 1);
     throw error;
   } finally {
     if (endpoint)

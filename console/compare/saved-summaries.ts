@@ -4,14 +4,17 @@
  * sockstorm. Summaries of different scripts are still compared, with a warning that names what
  * differs (the commands, one by one, from their saved script record).
  */
-import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
+import { EXIT, ExitError } from '../../target-server/contract/exit-codes.ts';
 import type { RunSummary } from '../report/summary.ts';
+import { readInput } from '../script/read-script.ts';
 import type { CompareColumn } from './compare-table.ts';
 
-/** A file that is not a run summary (unreadable, not JSON, not the shape `run --json` writes); names the file. */
-export class SavedSummaryError extends Error {
-  readonly code = 'compare.input';
+/** A file that is not a run summary (not JSON, not the shape `run --json` writes): 104, naming the file. */
+export class SavedSummaryError extends ExitError {
+  constructor(message: string) {
+    super(message, EXIT.invalid, 'compare.input');
+  }
 }
 
 function isSummary(value: unknown): value is RunSummary {
@@ -28,14 +31,9 @@ function isSummary(value: unknown): value is RunSummary {
   );
 }
 
-/** Reads one saved summary; throws {@link SavedSummaryError} naming the file. */
+/** Reads one saved summary; throws {@link SavedSummaryError} naming the file, or readInput's error when it cannot be read. */
 export function readSummary(file: string): RunSummary {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new SavedSummaryError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
+  const text = readInput(file, 'summary');
   let value: unknown;
   try {
     value = JSON.parse(text);

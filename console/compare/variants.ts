@@ -5,6 +5,7 @@
  * validation) or the `servers`/`workers` counts. Pure: text in, variants or an error naming the
  * variant out, before anything starts.
  */
+import { EXIT, ExitError } from '../../target-server/contract/exit-codes.ts';
 import { CONFIG_KNOBS, type ServerConfig } from '../../target-server/contract/wire.ts';
 import type { EngineOptions } from '../engine/engine-options.ts';
 import { parseLine, ScriptError } from '../script/parse.ts';
@@ -20,14 +21,13 @@ export interface Variant {
   serverConfig: Partial<ServerConfig>;
 }
 
-/** A malformed variant; `code` is stable and the message names the variant. */
-export class VariantError extends Error {
-  readonly code = 'compare.variant';
+/** A malformed variant (104); `code` is stable and the message names the variant. */
+export class VariantError extends ExitError {
   constructor(
     readonly variant: string,
     reason: string,
   ) {
-    super(`--variant "${variant}": ${reason}`);
+    super(`--variant "${variant}": ${reason}`, EXIT.invalid, 'compare.variant');
   }
 }
 

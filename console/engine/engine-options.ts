@@ -6,6 +6,7 @@ import { isIP } from 'node:net';
 import type { ReconnectPolicy } from './commands.ts';
 import type { FramePaths } from './users/frame-decoder.ts';
 import { DEFAULT_RECONNECT_POLICY } from './users/reconnect-policy.ts';
+import { EXIT, ExitError } from '../../target-server/contract/exit-codes.ts';
 import type { ServerConfig } from '../../target-server/contract/wire.ts';
 import { PROTOCOLS, type ProtocolName } from './protocols/codec.ts';
 import { maskCredentials } from './protocols/shown-text.ts';
@@ -105,23 +106,23 @@ export function withTopics(url: string, topics: string[]): string {
   return parsed.toString();
 }
 
-/** A bad option; `code` is stable (`config.url`, `config.option`, `config.dns`: the target's host does not resolve). */
-export class EngineConfigError extends Error {
+/** A bad option (104); `code` is stable (`config.url`, `config.option`, `config.dns`: the target's host does not resolve). */
+export class EngineConfigError extends ExitError {
   constructor(
     readonly code: 'config.url' | 'config.option' | 'config.dns',
     message: string,
   ) {
-    super(message);
+    super(message, EXIT.invalid, code);
   }
 }
 
-/** Raised when the agents did not all join in time; `code` is stable. */
-export class AgentsError extends Error {
+/** Raised when the agents did not all join in time (106) or cannot be listened for (104); `code` is stable. */
+export class AgentsError extends ExitError {
   constructor(
     readonly code: 'agents.timeout' | 'agents.listen',
     message: string,
   ) {
-    super(message);
+    super(message, code === 'agents.timeout' ? EXIT.host : EXIT.invalid, code);
   }
 }
 

@@ -2,6 +2,7 @@
  * Reading one line of the command language: its tokens, the errors that name a line and
  * column, and the limits a script may ask for. parse.ts reads each command with it. Pure.
  */
+import { EXIT, ExitError } from '../../target-server/contract/exit-codes.ts';
 import { parseCount, parseDuration } from './units.ts';
 
 /**
@@ -21,15 +22,14 @@ export const SCRIPT_LIMITS = Object.freeze({
   stallMs: 60_000,
 });
 
-/** A script error at a line and column; `code` is stable. */
-export class ScriptError extends Error {
-  readonly code = 'script.invalid';
+/** A script error at a line and column (104); `code` is stable. */
+export class ScriptError extends ExitError {
   constructor(
     readonly line: number,
     readonly column: number,
     readonly reason: string,
   ) {
-    super(`line ${line}, column ${column}: ${reason}`);
+    super(`line ${line}, column ${column}: ${reason}`, EXIT.invalid, 'script.invalid');
   }
 }
 

@@ -4,8 +4,8 @@
  * unreadable or malformed file, or a template naming a field the file lacks, is an error with
  * its place.
  */
-import { readFileSync } from 'node:fs';
 import { ScriptError, type ScriptStep } from './parse.ts';
+import { readInput } from './read-script.ts';
 
 /** Parses one CSV line (quotes with "" escapes). */
 function csvFields(line: string): string[] | null {
@@ -68,9 +68,9 @@ export function parseUserRows(text: string, file: string): { rows: Array<Record<
 export function loadUserRows(file: string): { rows: Array<Record<string, string>> } | { error: string; line: number } {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readInput(file, 'users file');
   } catch (error) {
-    return { error: `cannot read ${file}: ${(error as Error).message}`, line: 0 };
+    return { error: (error as Error).message, line: 0 };
   }
   return parseUserRows(text, file);
 }

@@ -51,3 +51,18 @@ const MEANING: Record<ExitCode, string> = {
 export function exitCodeHelp(codes: readonly ExitCode[]): string {
   return `\nExit codes:\n${codes.map((code) => `  ${String(code).padStart(3)}  ${MEANING[code]}`).join('\n')}\n`;
 }
+
+/**
+ * An error that carries the exit code its program ends with (k6's pattern): raised where the
+ * failure is known, turned into the process's exit status in one place, the program's entry.
+ * `code`, when it has one, is its stable class, said after its message.
+ */
+export class ExitError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: ExitCode,
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+}

@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { ListeningEvent, ServerConfig } from '../../../target-server/contract/wire.ts';
-import { EXIT } from '../../../target-server/contract/exit-codes.ts';
+import { EXIT, ExitError } from '../../../target-server/contract/exit-codes.ts';
 import { programEntry } from '../../runtime.ts';
 
 /** Options for {@link startBundledServer}. */
@@ -48,13 +48,13 @@ export interface ServerCrash {
   message: string;
 }
 
-/** Raised when the server process does not come up; `code` is stable. */
-export class ServerStartError extends Error {
+/** Raised when the server process does not come up (exit 1: nothing the user gave was wrong); `code` is stable. */
+export class ServerStartError extends ExitError {
   constructor(
     message: string,
     readonly code: 'server.start' | 'server.native',
   ) {
-    super(message);
+    super(message, EXIT.error, code);
   }
 }
 

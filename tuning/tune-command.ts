@@ -23,6 +23,14 @@ export interface TuneFlags {
   max?: string;
 }
 
+/** The defaults of the tune subcommands, in one place (the CLI's --help shows them from here). */
+export const TUNE_DEFAULTS = Object.freeze({
+  connections: 10_000,
+  procRoot: '/proc',
+  /** apply: every setting, or `net` for only the network namespace's. */
+  scope: 'all',
+});
+
 const SYMBOL = { pass: 'ok  ', warn: 'WARN', fail: 'FAIL', unknown: '??  ' } as const;
 
 /** A positive whole count of connections, or what is wrong with it. */
@@ -50,10 +58,10 @@ function formatFindings(findings: Finding[]): string[] {
 }
 
 function check(flags: TuneFlags): { facts: HostFacts; findings: Finding[]; capacity: Capacity } | string {
-  const connections = parseConnections(flags.connections, 10_000);
+  const connections = parseConnections(flags.connections, TUNE_DEFAULTS.connections);
   if (typeof connections === 'string') return connections;
   const sourceAddresses = flags.sourceAddresses ? flags.sourceAddresses.split(',').filter(Boolean).length : 1;
-  const facts = readFacts(flags.procRoot ?? '/proc');
+  const facts = readFacts(flags.procRoot ?? TUNE_DEFAULTS.procRoot);
   let targetHost: string | undefined;
   if (flags.target) {
     try {
@@ -75,7 +83,7 @@ function printOutcomes(title: string, outcomes: ChangeOutcome[]): void {
 export async function runTune(action: string, flags: TuneFlags): Promise<number> {
   if (action === 'restore') {
     try {
-      const outcomes = restoreJournal(flags.journal ?? defaultJournalPath(), flags.procRoot ?? '/proc');
+      const outcomes = restoreJournal(flags.journal ?? defaultJournalPath(), flags.procRoot ?? TUNE_DEFAULTS.procRoot);
       printOutcomes('restored:', outcomes);
       if (outcomes.every((o) => o.ok)) return EXIT.passed;
       console.error('sockstorm tune restore: some settings were not restored (above); the journal is kept, so restore can be run again');
@@ -130,7 +138,7 @@ export async function runTune(action: string, flags: TuneFlags): Promise<number>
       return EXIT.error;
     }
     const outcomes = applyFindings(scoped, {
-      procRoot: flags.procRoot ?? '/proc',
+      procRoot: flags.procRoot ?? TUNE_DEFAULTS.procRoot,
       journalPath: flags.journal ?? defaultJournalPath(),
       pid: flags.pid ? Number(flags.pid) : process.ppid,
       persistFile: flags.persist ? join(process.env.SOCKSTORM_SYSCTL_DIR ?? '/etc/sysctl.d', '99-sockstorm.conf') : null,

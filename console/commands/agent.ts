@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import WebSocket from 'ws';
-import type { EngineOptions } from '../engine/engine-options.ts';
+import { AGENTS_DEFAULTS, type EngineOptions } from '../engine/engine-options.ts';
 import { PART_PROTOCOL_VERSION, REFUSED, type AgentHello, type FromPart, type ToPart } from '../engine/parts/part-protocol.ts';
 import { servePart } from '../engine/parts/serve-part.ts';
 import { hostCapacity } from '../host-check.ts';
@@ -26,7 +26,7 @@ export interface AgentFlags {
   /** Allow plain ws:// to a coordinator on another host: the token and commands cross unencrypted. */
   plaintext?: boolean;
   ca?: string;
-  /** How long to keep trying to reach a coordinator, ms. @default 300000 */
+  /** How long to keep trying to reach a coordinator, ms. @default AGENTS_DEFAULTS.retryForMs */
   retryForMs?: number;
 }
 
@@ -75,7 +75,7 @@ export async function runAgent(flags: AgentFlags): Promise<number> {
     hostLimit: Number.isFinite(capacity.capacity) && capacity.binding ? { capacity: capacity.capacity, binding: capacity.binding } : undefined,
   };
   const ca = flags.ca ? readFileSync(flags.ca) : undefined;
-  const retryForMs = flags.retryForMs ?? 300_000;
+  const retryForMs = flags.retryForMs ?? AGENTS_DEFAULTS.retryForMs;
   let lastSeen = Date.now();
   for (let attempt = 0; ; attempt++) {
     const outcome = await session(flags, name, Number.isFinite(capacity.capacity) ? capacity.capacity : null, own, ca);
@@ -149,5 +149,15 @@ function session(flags: AgentFlags, name: string, capacity: number | null, own: 
         resolve({ kind: isJoined ? 'joined' : 'unreachable', reason });
       });
     });
+  });
+}
+
+/** `sockstorm agent`: the flags as the option table reads them; resolves with the exit code. */
+export function runAgentCommand(flags: Omit<AgentFlags, 'token' | 'retryForMs'> & { token?: string; retryFor?: number }): Promise<number> {
+  const { retryFor, ...rest } = flags;
+  return runAgent({
+    ...rest,
+    token: flags.token ?? process.env.SOCKSTORM_TOKEN ?? '',
+    retryForMs: retryFor === undefined ? undefined : retryFor * 1000,
   });
 }

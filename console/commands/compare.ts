@@ -7,7 +7,7 @@
  * progress gracefully, starts no other, and still prints and writes what was measured (105).
  */
 import { EXIT, ExitError } from '../../target-server/contract/exit-codes.ts';
-import { engineOptions, type TargetFlags } from '../cli-options.ts';
+import { engineOptions, type Flags } from '../cli-options.ts';
 import type { EngineOptions } from '../engine/engine-options.ts';
 import { hostCapacity, withHostLimit } from '../host-check.ts';
 import { progressWriter } from '../report/progress.ts';
@@ -22,9 +22,10 @@ import { loadSavedColumns } from '../compare/saved-summaries.ts';
 import { parseVariants, variantOptions, type Variant } from '../compare/variants.ts';
 
 /** The flags of `compare`. */
-export interface CompareFlags extends TargetFlags {
+export interface CompareFlags extends Flags {
   variant?: string[];
-  rounds?: number;
+  /** @default 1 (the option's) */
+  rounds: number;
   json?: string;
   report?: string;
   progressInterval?: number;
@@ -149,12 +150,12 @@ async function compareScript(script: string, flags: CompareFlags): Promise<numbe
     const columns = await runCompare({
       steps,
       variants,
-      rounds: flags.rounds ?? 1,
+      rounds: flags.rounds,
       base,
       signal: controller.signal,
       onRun(variant, run, index, total) {
         process.stderr.write(
-          `sockstorm: run ${index + 1} of ${total}: ${variant.name} (${variant.knobs})${(flags.rounds ?? 1) > 1 ? `, round ${run.round + 1}` : ''}\n`,
+          `sockstorm: run ${index + 1} of ${total}: ${variant.name} (${variant.knobs})${flags.rounds > 1 ? `, round ${run.round + 1}` : ''}\n`,
         );
         progress = progressWriter(process.stderr, { intervalMs: flags.progressInterval, totalMs: scriptLengthMs(steps) });
       },

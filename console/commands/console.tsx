@@ -5,12 +5,22 @@
  */
 import { render } from 'ink';
 import { EXIT } from '../../target-server/contract/exit-codes.ts';
+import { engineOptions, type Flags } from '../cli-options.ts';
 import { createEngine } from '../engine/engine.ts';
 import { withHostLimit } from '../host-check.ts';
 import type { EngineOptions } from '../engine/engine-options.ts';
 import { ConsoleSession } from '../script/console-session.ts';
 import { startMetricsEndpoint } from '../report/metrics-endpoint.ts';
 import { App } from '../ui/app.tsx';
+
+/** `sockstorm console`: the console, when there is a terminal to draw it on; resolves with the exit code. */
+export async function openConsole(flags: Flags): Promise<number> {
+  if (!process.stdin.isTTY) {
+    process.stderr.write('sockstorm: the console needs a terminal; use `sockstorm run script.storm` to run headless\n');
+    return EXIT.invalid;
+  }
+  return runConsole(engineOptions(flags), flags.metricsPort as number | undefined);
+}
 
 /** Runs the console until the operator quits; resolves with the exit code. */
 export async function runConsole(options: EngineOptions, metricsPort?: number): Promise<number> {

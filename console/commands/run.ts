@@ -5,6 +5,7 @@
  */
 import { createWriteStream } from 'node:fs';
 import { ExitError } from '../../target-server/contract/exit-codes.ts';
+import { engineOptions, type Flags } from '../cli-options.ts';
 import { presetNeedsTarget, type EngineOptions } from '../engine/engine-options.ts';
 import { sourcesNotice } from '../engine/users/sources.ts';
 import type { ScriptStep } from '../script/parse.ts';
@@ -183,4 +184,9 @@ export async function runScriptFile(file: string, engineOptions: EngineOptions, 
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/** `sockstorm run SCRIPT`: the script with the fleet options and the outputs the flags ask for; resolves with the exit code. */
+export function runCommand(script: string, flags: Flags & RunFiles & { hostCheck?: boolean }): Promise<number> {
+  return runScriptFile(script, engineOptions(flags), flags, undefined, flags.hostCheck !== false);
 }

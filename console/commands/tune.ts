@@ -1,13 +1,14 @@
 /**
- * `sockstorm tune probe`: opens real connections from this process to the bundled server
- * until the first failure or the bound, and reports how many it held, how fast, the error
- * class that stopped it, and how far `tune check` predicted it. It drives an engine, so it
- * lives on the console's side: tuning imports nothing of the console.
+ * `sockstorm tune check|apply|restore|probe`. check, apply and restore are tuning's own
+ * (tuning/tune-command.ts). `probe` opens real connections from this process to the bundled
+ * server until the first failure or the bound, and reports how many it held, how fast, the
+ * error class that stopped it, and how far `tune check` predicted it. It drives an engine, so
+ * it lives on the console's side: tuning imports nothing of the console.
  */
 import { createEngine } from '../engine/engine.ts';
 import { readFacts } from '../../tuning/facts.ts';
 import { capacityFor } from '../../tuning/plan.ts';
-import { parseConnections } from '../../tuning/tune-command.ts';
+import { parseConnections, runTune, TUNE_DEFAULTS, type TuneFlags } from '../../tuning/tune-command.ts';
 import { EXIT } from '../../target-server/contract/exit-codes.ts';
 import { ms, rate } from '../report/format.ts';
 
@@ -51,8 +52,8 @@ export async function probeHost(bound: number, timeoutMs = 55_000, serverEngine:
 
 /** `sockstorm tune probe [--max N] [--json]`; resolves with the exit code. */
 export async function runProbe(flags: { max?: string; json?: boolean; procRoot?: string }): Promise<number> {
-  const facts = readFacts(flags.procRoot ?? '/proc');
-  const check = capacityFor({ facts, connections: 10_000, sourceAddresses: 1 });
+  const facts = readFacts(flags.procRoot ?? TUNE_DEFAULTS.procRoot);
+  const check = capacityFor({ facts, connections: TUNE_DEFAULTS.connections, sourceAddresses: 1 });
   const bound = parseConnections(flags.max, Math.min(Number.isFinite(check.capacity) ? Math.ceil(check.capacity * 1.05) : 30_000, 60_000));
   if (typeof bound === 'string') {
     console.error(`sockstorm tune: ${bound.replace('--connections', '--max')}`);
@@ -76,4 +77,9 @@ export async function runProbe(flags: { max?: string; json?: boolean; procRoot?:
     `check predicted ${Number.isFinite(predicted.capacity) ? predicted.capacity.toLocaleString('en-US') : 'unknown'} (binding: ${predicted.binding ?? 'none'})${off === null ? '' : `; probe is ${off >= 0 ? '+' : ''}${off.toFixed(2)}% off`}`,
   );
   return EXIT.passed;
+}
+
+/** `sockstorm tune ACTION`: check, apply and restore are tuning's own; probe drives an engine, so it is here. */
+export async function runTuneCommand(action: string, flags: TuneFlags): Promise<number> {
+  return action === 'probe' ? runProbe(flags) : runTune(action, flags);
 }

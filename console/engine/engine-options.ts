@@ -84,6 +84,14 @@ export interface AgentsOptions {
   joinTimeoutMs?: number;
 }
 
+/** How long the coordinator and its agents wait for each other, in one place (the CLI shows them in seconds). */
+export const AGENTS_DEFAULTS = Object.freeze({
+  /** The coordinator waits this long for every agent to join. */
+  joinTimeoutMs: 60_000,
+  /** An agent keeps trying to reach a coordinator this long. */
+  retryForMs: 300_000,
+});
+
 /**
  * What this host can hold, from the tuning check made once at the entry (`run`, the console):
  * the engine says so before a target beyond it, and knows nothing of tuning itself.

@@ -5,7 +5,7 @@
  * `workers`, or remote agents; each kind is loaded only when it is used, so a shell over
  * shards never loads the WebSocket client at all.
  */
-import { EngineConfigError, resolveOptions, type AgentsOptions, type EngineOptions, type ResolvedOptions } from './engine-options.ts';
+import { AGENTS_DEFAULTS, EngineConfigError, resolveOptions, type AgentsOptions, type EngineOptions, type ResolvedOptions } from './engine-options.ts';
 import type { FleetPart } from './parts/fleet-part.ts';
 import { createShell, type Engine } from './shell.ts';
 
@@ -76,7 +76,7 @@ async function createCoordinatedEngine(options: ResolvedOptions, agents: AgentsO
   return createShell(
     shell,
     async (urls) => {
-      const joined = await coordinator.waitFor(agents.count, agents.joinTimeoutMs ?? 60_000);
+      const joined = await coordinator.waitFor(agents.count, agents.joinTimeoutMs ?? AGENTS_DEFAULTS.joinTimeoutMs);
       // users go where there is room: by each host's capacity when every agent could tell it
       const known = joined.every((a) => a.capacity !== null && a.capacity > 0);
       return startAll(joined.length, (i) =>

@@ -7,6 +7,9 @@
 import type { Snapshot } from '../engine/measure/snapshot.ts';
 import { clock, ms, percent, rate } from './format.ts';
 
+/** One progress line a second, unless `--progress-interval` says otherwise. */
+export const PROGRESS_INTERVAL_MS = 1000;
+
 /** One line for one snapshot; `totalMs` is the script's length when it is known. */
 export function progressLine(s: Snapshot, totalMs: number | null = null): string {
   const f = s.fleet;
@@ -37,7 +40,7 @@ export interface ProgressOptions {
 /** Writes progress to a stream; returns the snapshot listener and a function that ends the line. */
 export function progressWriter(stream: NodeJS.WriteStream, options: ProgressOptions = {}): { onSnapshot(s: Snapshot): void; end(): void } {
   const isTty = Boolean(stream.isTTY) && !process.env.CI;
-  const intervalMs = options.intervalMs ?? 1000;
+  const intervalMs = options.intervalMs ?? PROGRESS_INTERVAL_MS;
   let hasLine = false;
   let lastAt = -Infinity;
   return {

@@ -5,6 +5,7 @@
  */
 import type { EngineOptions, HostLimit } from './engine/engine-options.ts';
 import { dialSources, spreadSources } from './engine/users/sources.ts';
+import { EXIT, ExitError } from '../target-server/contract/exit-codes.ts';
 import { readFacts } from '../tuning/facts.ts';
 import { capacityFor, portRange, type Capacity } from '../tuning/plan.ts';
 
@@ -31,9 +32,25 @@ export function spreadFor(options: EngineOptions, peak: number): { addresses: st
   return { addresses: spreadSources(urls, options.localAddresses ?? [], Math.ceil(peak / urls.length), ports), portsPerAddress: ports };
 }
 
+/** The limit the engine is given, from a capacity: none when the capacity is unknown. */
+export function hostLimitOf(capacity: Capacity): HostLimit | undefined {
+  return Number.isFinite(capacity.capacity) && capacity.binding ? { capacity: capacity.capacity, binding: capacity.binding } : undefined;
+}
+
 /** The options with the host's limit attached, so the engine can warn before a target beyond it. */
 export function withHostLimit(options: EngineOptions, capacity: Capacity = hostCapacity(options, 1)): EngineOptions {
-  const limit: HostLimit | undefined =
-    Number.isFinite(capacity.capacity) && capacity.binding ? { capacity: capacity.capacity, binding: capacity.binding } : undefined;
-  return { ...options, hostLimit: limit };
+  return { ...options, hostLimit: hostLimitOf(capacity) };
+}
+
+/**
+ * The refusal of a run of `peak` users this host is known to be too small for (106), saying
+ * what binds and what lifts it; null when it can hold them or cannot tell (unknown facts are
+ * not a refusal). `subject` is what asks, as in "run.storm asks for 30000 VUs".
+ */
+export function hostRefusal(subject: string, peak: number, capacity: Capacity): ExitError | null {
+  if (!capacity.isShort) return null;
+  return new ExitError(
+    `${subject} asks for ${peak} VUs but this host can hold ${capacity.capacity} (bound by ${capacity.binding}); ${capacity.lift}. See \`sockstorm tune check --connections ${peak}\`, or pass --no-host-check to run into the wall on purpose.`,
+    EXIT.host,
+  );
 }

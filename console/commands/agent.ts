@@ -12,7 +12,7 @@ import WebSocket from 'ws';
 import { AGENTS_DEFAULTS, type EngineOptions } from '../engine/engine-options.ts';
 import { PART_PROTOCOL_VERSION, REFUSED, type AgentHello, type FromPart, type ToPart } from '../engine/parts/part-protocol.ts';
 import { servePart } from '../engine/parts/serve-part.ts';
-import { hostCapacity } from '../host-check.ts';
+import { hostCapacity, hostLimitOf } from '../host-check.ts';
 import { EXIT } from '../../target-server/contract/exit-codes.ts';
 
 /** The agent's flags. */
@@ -72,7 +72,7 @@ export async function runAgent(flags: AgentFlags): Promise<number> {
   const capacity = hostCapacity({ localAddresses }, 1);
   const own: EngineOptions = {
     localAddresses,
-    hostLimit: Number.isFinite(capacity.capacity) && capacity.binding ? { capacity: capacity.capacity, binding: capacity.binding } : undefined,
+    hostLimit: hostLimitOf(capacity),
   };
   const ca = flags.ca ? readFileSync(flags.ca) : undefined;
   const retryForMs = flags.retryForMs ?? AGENTS_DEFAULTS.retryForMs;

@@ -9,7 +9,7 @@
 import { EXIT, ExitError } from '../../target-server/contract/exit-codes.ts';
 import { engineOptions, type Flags } from '../cli-options.ts';
 import type { EngineOptions } from '../engine/engine-options.ts';
-import { hostCapacity, withHostLimit } from '../host-check.ts';
+import { hostCapacity, hostRefusal, withHostLimit } from '../host-check.ts';
 import { progressWriter } from '../report/progress.ts';
 import type { ScriptStep } from '../script/parse.ts';
 import { readScript } from '../script/read-script.ts';
@@ -115,12 +115,8 @@ function prepare(script: string, flags: CompareFlags): { steps: ScriptStep[]; va
   const peak = peakTarget(steps);
   for (const variant of flags.hostCheck === false ? [] : variants) {
     const capacity = hostCapacity(variantOptions(base, variant), peak);
-    if (capacity.isShort) {
-      throw new ExitError(
-        `${script} asks for ${peak} VUs but, set up as variant ${variant.name}, this host can hold ${capacity.capacity} (bound by ${capacity.binding}); ${capacity.lift}. See \`sockstorm tune check --connections ${peak}\`, or pass --no-host-check.`,
-        EXIT.host,
-      );
-    }
+    const refusal = hostRefusal(`${script}, set up as variant ${variant.name},`, peak, capacity);
+    if (refusal) throw refusal;
   }
   return { steps, variants, base: withHostLimit(base, hostCapacity(base, peak)) };
 }

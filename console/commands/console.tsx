@@ -7,6 +7,7 @@ import { render } from 'ink';
 import { EXIT } from '../../target-server/contract/exit-codes.ts';
 import { engineOptions, type Flags } from '../cli-options.ts';
 import { createEngine } from '../engine/engine.ts';
+import { errorTotal } from '../engine/measure/snapshot.ts';
 import { withHostLimit } from '../host-check.ts';
 import type { EngineOptions } from '../engine/engine-options.ts';
 import { ConsoleSession } from '../script/console-session.ts';
@@ -58,7 +59,7 @@ export async function runConsole(options: EngineOptions, metricsPort?: number): 
   const last = engine.getSnapshot();
   await endpoint?.close();
   await engine.stop();
-  const errors = Object.values(last.errors).reduce((sum, n) => sum + n, 0);
+  const errors = errorTotal(last.errors);
   process.stdout.write(
     `sockstorm: session ended after ${(last.elapsedMs / 1000).toFixed(0)} s: ${last.fleet.open} open at the end, ${last.totals.connects} connects, ${last.totals.killed} killed, ${errors} errors. Type ":save FILE" in a session to keep it as a script.\n`,
   );

@@ -10,7 +10,7 @@ import { presetNeedsTarget, type EngineOptions } from '../engine/engine-options.
 import { sourcesNotice } from '../engine/users/sources.ts';
 import type { ScriptStep } from '../script/parse.ts';
 import { readScript, scriptErrorLines } from '../script/read-script.ts';
-import { hostCapacity, spreadFor, withHostLimit } from '../host-check.ts';
+import { hostCapacity, hostRefusal, spreadFor, withHostLimit } from '../host-check.ts';
 import { resolveUserFiles } from '../script/user-rows.ts';
 import { renderReport } from '../report/html-report.ts';
 import { progressWriter } from '../report/progress.ts';
@@ -92,12 +92,8 @@ export async function runScriptFile(file: string, engineOptions: EngineOptions, 
   const capacity = hostCapacity({ ...options, target: asRun.target }, peak);
   // unknown facts (no /proc here) are not a refusal: only limits known to be short are
   // over agents the users are on their hosts, each of which checks itself
-  if (isHostChecked && capacity.isShort && !engineOptions.agents) {
-    throw new ExitError(
-      `${file} asks for ${peak} VUs but this host can hold ${capacity.capacity} (bound by ${capacity.binding}); ${capacity.lift}. See \`sockstorm tune check --connections ${peak}\`, or pass --no-host-check to run into the wall on purpose.`,
-      EXIT.host,
-    );
-  }
+  const refusal = isHostChecked && !engineOptions.agents ? hostRefusal(file, peak, capacity) : null;
+  if (refusal) throw refusal;
   const scriptReports = steps.flatMap((step): Array<[string, string]> => (step.kind === 'report' ? [[`the report of line ${step.line}`, step.file]] : []));
   const unwritable = checkOutputPaths([['--json', files.json], ['--ndjson', files.ndjson], ['--report', files.report], ...scriptReports]);
   if (unwritable) throw new ExitError(unwritable, EXIT.invalid);

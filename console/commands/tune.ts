@@ -6,6 +6,7 @@
  * it lives on the console's side: tuning imports nothing of the console.
  */
 import { createEngine } from '../engine/engine.ts';
+import { errorTotal } from '../engine/measure/snapshot.ts';
 import { readFacts } from '../../tuning/facts.ts';
 import { capacityFor } from '../../tuning/plan.ts';
 import { parseConnections, runTune, TUNE_DEFAULTS, type TuneFlags } from '../../tuning/tune-command.ts';
@@ -36,7 +37,7 @@ export async function probeHost(bound: number, timeoutMs = 55_000, serverEngine:
       await new Promise((resolve) => setTimeout(resolve, 25));
       const live = engine.live();
       held = live.open;
-      failures = Object.values(engine.getSnapshot().errors).reduce((sum, n) => sum + n, 0);
+      failures = errorTotal(engine.getSnapshot().errors);
       if (held >= bound || failures > 0 || engine.getSnapshot().totals.failures > 0) break;
     }
     await new Promise((resolve) => setTimeout(resolve, 300));

@@ -6,20 +6,15 @@
  * script. Plain browser JavaScript, kept as a string: it never runs in Node.
  */
 
+import { NUM_SCRIPT } from '../report/report-client.ts';
+
 /** The script; it reads its data from `<script type="application/json" id="compare-data">`. */
 // biome-ignore lint/complexity/noUselessStringRaw: a backslash written in the script must reach the browser as written
 export const CURVE_SCRIPT = String.raw`
 (function () {
   'use strict';
   var data = JSON.parse(document.getElementById('compare-data').textContent);
-
-  function num(v) {
-    var a = Math.abs(v);
-    if (a >= 1e4) return (v / 1e3).toFixed(1) + 'k';
-    if (a >= 100 || Number.isInteger(v)) return v.toFixed(0);
-    return a >= 10 ? v.toFixed(1) : v.toFixed(2);
-  }
-  function ms(v) { return v === null || v === undefined ? '—' : num(v) + ' ms'; }
+${NUM_SCRIPT}  function ms(v) { return v === null || v === undefined ? '—' : num(v) + ' ms'; }
   // the x of a percentile, and back
   function xOf(p) { return 1 / (1 - p / 100); }
   function pOf(x) { return x === null || x === undefined ? '' : 'p' + String(Math.round((100 - 100 / x) * 10) / 10); }

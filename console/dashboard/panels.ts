@@ -3,7 +3,7 @@
  * is lines of plain text cut to the panel's inner size, every figure through the one
  * formatter. Tested without a terminal.
  */
-import type { Snapshot } from '../engine/measure/snapshot.ts';
+import { errorTotal, type Snapshot } from '../engine/measure/snapshot.ts';
 import { clock, count, bytes, ms, percent, rate } from '../report/format.ts';
 
 /** A panel's inner size in characters (its box less the border). */
@@ -33,7 +33,7 @@ function pair(label: string, value: string, width: number): string {
 export function nowPanel(s: Snapshot, inner: Inner): PanelText {
   const l = s.latency;
   const p99 = (summary: { count: number; p99: number }): string => (summary.count > 0 ? ms(summary.p99) : ms(null));
-  const errors = Object.values(s.errors).reduce((a, b) => a + b, 0);
+  const errors = errorTotal(s.errors);
   const left: Array<[string, string]> = [
     ['open', `${count(s.fleet.open)}/${count(s.fleet.target)}`],
     ['handshakes', rate(s.rates.attemptsPerSec)],

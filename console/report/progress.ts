@@ -4,7 +4,7 @@
  * is known, the total. On a terminal the line is rewritten in place; in CI logs each is a line
  * of its own. Teardown is not progress: the snapshot taken while stopping is not shown.
  */
-import type { Snapshot } from '../engine/measure/snapshot.ts';
+import { errorTotal, type Snapshot } from '../engine/measure/snapshot.ts';
 import { clock, ms, percent, rate } from './format.ts';
 
 /** One progress line a second, unless `--progress-interval` says otherwise. */
@@ -13,7 +13,7 @@ export const PROGRESS_INTERVAL_MS = 1000;
 /** One line for one snapshot; `totalMs` is the script's length when it is known. */
 export function progressLine(s: Snapshot, totalMs: number | null = null): string {
   const f = s.fleet;
-  const errors = Object.values(s.errors).reduce((sum, n) => sum + n, 0);
+  const errors = errorTotal(s.errors);
   const parts = [
     `[${clock(s.elapsedMs)}${totalMs === null ? '' : `/${clock(totalMs)}`}]`,
     `open ${f.open}/${f.target}`,

@@ -6,6 +6,21 @@
  * shows the values under it. Plain browser JavaScript, kept as a string: it never runs in Node.
  */
 
+/**
+ * The pages' one short figure for ticks and legends, 3 significant digits at most (`1.2M`,
+ * `12.3k`, `312`, `8.3`, `0.42`): the run report and the compare page both use it.
+ */
+// biome-ignore lint/complexity/noUselessStringRaw: the scripts it joins are raw strings too
+export const NUM_SCRIPT = String.raw`
+  function num(v) {
+    var a = Math.abs(v);
+    if (a >= 1e6) return (v / 1e6).toFixed(1) + 'M';
+    if (a >= 1e4) return (v / 1e3).toFixed(1) + 'k';
+    if (a >= 100 || Number.isInteger(v)) return v.toFixed(0);
+    return a >= 10 ? v.toFixed(1) : v.toFixed(2);
+  }
+`;
+
 /** The script; it reads its data from `<script type="application/json" id="report-data">`. */
 // biome-ignore lint/complexity/noUselessStringRaw: a backslash written in the script must reach the browser as written
 export const REPORT_SCRIPT = String.raw`
@@ -19,15 +34,7 @@ export const REPORT_SCRIPT = String.raw`
   var ROW = 14; // css px per row of marker numbers
   var ROWS = 3;
 
-  // a short figure for ticks and the legend: 3 significant digits at most
-  function num(v) {
-    var a = Math.abs(v);
-    if (a >= 1e6) return (v / 1e6).toFixed(1) + 'M';
-    if (a >= 1e4) return (v / 1e3).toFixed(1) + 'k';
-    if (a >= 100 || Number.isInteger(v)) return v.toFixed(0);
-    return a >= 10 ? v.toFixed(1) : v.toFixed(2);
-  }
-  function fmt(v, unit) { return v === null || v === undefined ? '—' : num(v) + SUFFIX[unit]; }
+${NUM_SCRIPT}  function fmt(v, unit) { return v === null || v === undefined ? '—' : num(v) + SUFFIX[unit]; }
 
   var xMax = Math.max(1, data.times.length > 0 ? data.times[data.times.length - 1] : 1);
 

@@ -5,7 +5,7 @@
  */
 import type { LatencySummary } from '../engine/measure/histogram.ts';
 import type { LatencyName } from '../engine/measure/metrics.ts';
-import type { Snapshot } from '../engine/measure/snapshot.ts';
+import { errorTotal, type Snapshot } from '../engine/measure/snapshot.ts';
 import { evaluateThresholds, scriptFailure, type Threshold, type ThresholdResult } from '../verdict/thresholds.ts';
 import { EXIT } from '../../target-server/contract/exit-codes.ts';
 import { judge, verdictOf, type Verdict } from '../verdict/verdict.ts';
@@ -100,7 +100,7 @@ export function metricValues(last: Snapshot, peakOpen: number): Record<string, n
   values.reach = last.broadcastsSettled > 0 ? last.minReach : null;
   values.missed = last.totals.missed;
   values.cut = last.totals.cut;
-  const errorCount = Object.values(last.errors).reduce((sum, n) => sum + n, 0);
+  const errorCount = errorTotal(last.errors);
   values['errors.count'] = errorCount;
   values['errors.rate'] = last.totals.attempts > 0 ? last.totals.failures / last.totals.attempts : 0;
   for (const [errorClass, count] of Object.entries(last.errors)) values[`errors.${errorClass}`] = count;

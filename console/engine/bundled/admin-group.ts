@@ -4,19 +4,14 @@
  * the same message everywhere), a kill drops P% on each, knobs go to all, stats add up.
  */
 import type { ServerKillMode, ServerConfig, ServerStats } from '../../../target-server/contract/wire.ts';
+import { joinRecords, maxOf, sumOf } from '../measure/merge.ts';
 import type { AdminApi, AdminClient, AdminResult, BroadcastAnswer } from './admin-client.ts';
-
-function sumMap(maps: Array<Record<string, number>>, pick: (a: number, b: number) => number): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const map of maps) for (const [key, value] of Object.entries(map)) out[key] = key in out ? pick(out[key]!, value) : value;
-  return out;
-}
 
 /** Adds up the stats of several servers (loop delay and publish time: the worst). */
 export function mergeServerStats(all: ServerStats[]): ServerStats {
   const first = all[0]!;
-  const sum = (pick: (s: ServerStats) => number): number => all.reduce((n, s) => n + pick(s), 0);
-  const max = (pick: (s: ServerStats) => number): number => Math.max(...all.map(pick));
+  const sum = (pick: (s: ServerStats) => number): number => sumOf(all, pick);
+  const max = (pick: (s: ServerStats) => number): number => maxOf(all, pick);
   return {
     ...first,
     uptimeMs: max((s) => s.uptimeMs),
@@ -24,11 +19,8 @@ export function mergeServerStats(all: ServerStats[]): ServerStats {
     connectionsTotal: sum((s) => s.connectionsTotal),
     upgradesRejected: sum((s) => s.upgradesRejected),
     closedByKill: sum((s) => s.closedByKill),
-    subscribers: sumMap(
-      all.map((s) => s.subscribers),
-      (a, b) => a + b,
-    ),
-    seq: sumMap(
+    subscribers: joinRecords(all.map((s) => s.subscribers)),
+    seq: joinRecords(
       all.map((s) => s.seq),
       Math.max,
     ),
@@ -41,16 +33,10 @@ export function mergeServerStats(all: ServerStats[]): ServerStats {
     badFrames: sum((s) => s.badFrames),
     topics: max((s) => s.topics),
     queued: sum((s) => s.queued),
-    refused: sumMap(
-      all.map((s) => s.refused),
-      (a, b) => a + b,
-    ),
+    refused: joinRecords(all.map((s) => s.refused)),
     admin: {
       requests: sum((s) => s.admin.requests),
-      refused: sumMap(
-        all.map((s) => s.admin.refused),
-        (a, b) => a + b,
-      ),
+      refused: joinRecords(all.map((s) => s.admin.refused)),
     },
     isListening: all.every((s) => s.isListening),
     publishMsLast: max((s) => s.publishMsLast),

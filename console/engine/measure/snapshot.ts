@@ -96,3 +96,10 @@ export interface PartView {
   rssBytes: number;
   isLost: boolean;
 }
+
+/** Every error counted, over all classes: the figure the summary, progress, console and dashboard call errors. */
+export function errorTotal(errors: Snapshot['errors']): number {
+  let total = 0;
+  for (const n of Object.values(errors)) total += n;
+  return total;
+}

@@ -10,6 +10,7 @@ import { reachOf, type BroadcastRecord } from '../measure/broadcast-tracker.ts';
 import type { PartBroadcast, PartRecovery, PartSample } from './fleet-part.ts';
 import type { GeneratorHealth } from '../measure/generator-health.ts';
 import { LatencyHistogram, type LatencySummary } from '../measure/histogram.ts';
+import { joinRecords, maxOf, sumOf } from '../measure/merge.ts';
 import { LATENCY_NAMES, type EncodedHistograms, type LatencyName, type Rates, type Totals } from '../measure/metrics.ts';
 import { OUTAGE, type RecoveryRecord } from '../measure/recovery.ts';
 import { MAX_PENDING_BROADCASTS } from '../measure/topic-lru.ts';
@@ -17,12 +18,6 @@ import type { FleetView, Snapshot } from '../measure/snapshot.ts';
 
 /** The fleet's half of a snapshot. */
 export type FleetHalf = Pick<Snapshot, 'fleet' | 'rates' | 'totals' | 'latency' | 'interval' | 'recovery' | 'recoveries' | 'errors' | 'checks' | 'health'>;
-
-function sumRecords<T extends object>(parts: T[]): T {
-  const out = {} as Record<string, number>;
-  for (const part of parts) for (const [key, value] of Object.entries(part)) out[key] = (out[key] ?? 0) + (value as number);
-  return out as T;
-}
 
 /** The parts' histograms of one kind, added by counts. */
 export function mergeHistograms(parts: PartSample[], which: 'total' | 'interval'): Record<LatencyName, LatencyHistogram> {
@@ -44,7 +39,7 @@ function summaries(histograms: Record<LatencyName, LatencyHistogram>): Record<La
 
 function mergeFleet(parts: PartSample[]): FleetView {
   const f = parts.map((s) => s.fleet);
-  const counts = sumRecords(
+  const counts = joinRecords(
     f.map(({ target, open, connecting, waiting, pending, closing, closed, slowed, ratePerSec, maxInFlight, probePerSec, heldBytes }) => ({
       target,
       open,
@@ -60,13 +55,13 @@ function mergeFleet(parts: PartSample[]): FleetView {
       heldBytes,
     })),
   );
-  return { ...counts, policy: f[0]?.policy ?? 'off', bySource: sumRecords(f.map((x) => x.bySource)) };
+  return { ...counts, policy: f[0]?.policy ?? 'off', bySource: joinRecords(f.map((x) => x.bySource)) };
 }
 
 function mergeHealth(parts: PartSample[], open: number): GeneratorHealth {
   const h = parts.map((s) => s.health);
-  const max = (pick: (x: GeneratorHealth) => number): number => Math.max(0, ...h.map(pick));
-  const sum = (pick: (x: GeneratorHealth) => number): number => h.reduce((total, x) => total + pick(x), 0);
+  const max = (pick: (x: GeneratorHealth) => number): number => maxOf(h, pick);
+  const sum = (pick: (x: GeneratorHealth) => number): number => sumOf(h, pick);
   return {
     loopDelayP50Ms: max((x) => x.loopDelayP50Ms),
     loopDelayP99Ms: max((x) => x.loopDelayP99Ms),
@@ -272,13 +267,13 @@ export function mergeParts(parts: PartSample[]): FleetHalf & { histograms: Encod
   const total = mergeHistograms(parts, 'total');
   return {
     fleet,
-    rates: sumRecords<Rates>(parts.map((s) => s.rates)),
-    totals: sumRecords<Totals>(parts.map((s) => s.totals)),
+    rates: joinRecords<Rates>(parts.map((s) => s.rates)),
+    totals: joinRecords<Totals>(parts.map((s) => s.totals)),
     latency: summaries(total),
     interval: summaries(mergeHistograms(parts, 'interval')),
     recovery: recoveries[recoveries.length - 1] ?? null,
     recoveries,
-    errors: sumRecords<Record<string, number>>(parts.map((s) => s.errors)),
+    errors: joinRecords<Record<string, number>>(parts.map((s) => s.errors)),
     checks: mergeChecks(parts),
     health: mergeHealth(parts, fleet.open),
     histograms: Object.fromEntries(LATENCY_NAMES.map((name) => [name, total[name].encode()])) as EncodedHistograms['total'],

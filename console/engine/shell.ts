@@ -6,7 +6,7 @@
  * through this one file, so a command behaves the same on each.
  */
 import { adminTrigger, httpTrigger } from './bundled/broadcast-trigger.ts';
-import { formatPolicy, type EngineCommand } from './commands.ts';
+import type { EngineCommand } from './commands.ts';
 import { withTopics, type ResolvedOptions } from './engine-options.ts';
 import type { CommandResult, FleetPart, LiveCounts, PartSample } from './parts/fleet-part.ts';
 import { LatencyHistogram } from './measure/histogram.ts';
@@ -258,7 +258,7 @@ export async function createShell(options: ResolvedOptions, makeParts: PartFacto
         target: counts.reduce((n, c) => n + c.target, 0),
         isRecovered: counts.every((c) => c.isRecovered),
         killed: counts.reduce((n, c) => n + c.killed, 0),
-        policy: formatPolicy(state.policy),
+        policy: state.policy,
       };
     },
     histograms: () => {

@@ -5,7 +5,8 @@
  * and replayed by `sockstorm run` to the same end state.
  */
 import { writeFileSync } from 'node:fs';
-import { formatPolicy, type EngineCommand } from '../engine/commands.ts';
+import type { EngineCommand, ReconnectPolicy } from '../engine/commands.ts';
+import { DEFAULT_RECONNECT_POLICY } from '../engine/users/reconnect-policy.ts';
 import type { CommandResult, Engine } from '../engine/engine.ts';
 import { ms } from '../report/format.ts';
 import { loadUserRows } from './user-rows.ts';
@@ -43,7 +44,7 @@ export class ConsoleSession {
   private readonly recorded: Array<{ atMs: number; line: string }> = [];
   private readonly listeners = new Set<(notice: LineResult) => void>();
   /** The last reconnect policy this session set: snapshots are a second old, keys are not. */
-  private policy: string | null = null;
+  private policy: ReconnectPolicy | null = null;
   private watch: AbortController | null = null;
 
   constructor(
@@ -57,9 +58,9 @@ export class ConsoleSession {
     return () => this.listeners.delete(listener);
   }
 
-  /** The reconnect policy in force, as the command language writes it. */
-  policyInForce(): string {
-    return this.policy ?? this.engine.getSnapshot().fleet.policy;
+  /** The reconnect policy in force: the one this session last set, else the engine's. */
+  policyInForce(): ReconnectPolicy {
+    return this.policy ?? this.engine.live().policy ?? DEFAULT_RECONNECT_POLICY;
   }
 
   /** Runs one line; never throws. `save FILE` writes the session as a script. */
@@ -112,11 +113,11 @@ export class ConsoleSession {
     if (SIZING.has(command.type)) this.stopWatching();
     const policyBefore = this.policy;
     // set before the answer, so a second `r` pressed while the first is on its way cycles on
-    if (command.type === 'reconnect') this.policy = formatPolicy(command.policy);
+    if (command.type === 'reconnect') this.policy = command.policy;
     const atMs = this.now();
     const result = await this.engine.dispatch(command);
     if (!mayHaveTakenEffect(result)) {
-      if (command.type === 'reconnect' && this.policy === formatPolicy(command.policy)) this.policy = policyBefore;
+      if (command.type === 'reconnect' && this.policy === command.policy) this.policy = policyBefore;
       return result;
     }
     // the knee comes later as a `vus` line of its own, so a replay need not find it again

@@ -2,6 +2,8 @@
  * The console's keys, once: what each does, its label on the hint line, and its line on the
  * help screen. The key hook, the help screen and the hint line are all derived from this table.
  */
+import type { ReconnectPolicy } from '../engine/commands.ts';
+import { parseLine } from '../script/parse.ts';
 
 /** The reconnect policies `r` cycles through, in order, as command lines. */
 export const POLICY_CYCLE = ['reconnect off', 'reconnect immediate', 'reconnect fixed 1s', 'reconnect expo 100ms..5s full'] as const;
@@ -84,9 +86,14 @@ export function helpRows(): Array<{ keys: string; text: string }> {
   return KEYMAP.flatMap((row) => row.help.map((text, index) => ({ keys: index === 0 ? row.keys.map((entry) => entry.key).join(' / ') : '', text })));
 }
 
-/** The command line `r` sends next, after the policy in force (written as the command language writes it). */
-export function nextPolicy(policyInForce: string): string {
-  const kind = policyInForce.trim().split(/\s+/)[0];
-  const current = POLICY_CYCLE.findIndex((line) => line.split(' ')[1] === kind);
+// the kind of policy each line of the cycle sets, read as the command language reads it
+const CYCLE_KINDS = POLICY_CYCLE.map((line) => {
+  const step = parseLine(line);
+  return step?.kind === 'engine' && step.command.type === 'reconnect' ? step.command.policy.kind : null;
+});
+
+/** The command line `r` sends next, after the policy in force: the next kind in the cycle. */
+export function nextPolicy(policyInForce: ReconnectPolicy): string {
+  const current = CYCLE_KINDS.indexOf(policyInForce.kind);
   return POLICY_CYCLE[(current + 1) % POLICY_CYCLE.length]!;
 }

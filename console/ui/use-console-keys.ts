@@ -4,6 +4,7 @@
  */
 import { useInput, type Key } from 'ink';
 import type { ConsoleAction, ConsoleState } from './console-state.ts';
+import type { ReconnectPolicy } from '../engine/commands.ts';
 import { actionFor, nextPolicy, type KeyAction } from './keymap.ts';
 
 /** What the hook needs from its owner. */
@@ -15,8 +16,8 @@ export interface ConsoleKeys {
   runLine(line: string): void;
   /** Open users now, for the kill question. */
   openNow(): number;
-  /** The reconnect policy in force, as the command language writes it (not a once-a-second snapshot's). */
-  policyNow(): string;
+  /** The reconnect policy in force (not a once-a-second snapshot's). */
+  policyNow(): ReconnectPolicy;
   quit(): void;
 }
 

@@ -70,11 +70,11 @@ describe('ConsoleSession (fixture engine)', () => {
       command.type === 'reconnect' && command.policy.kind === 'immediate' ? { ok: false, message: 'no' } : { ok: true, message: 'done' },
     );
     const session = new ConsoleSession(engine);
-    expect(session.policyInForce()).toBe('expo 100ms..5000ms full');
+    expect(session.policyInForce()).toEqual({ kind: 'expo', minMs: 100, maxMs: 5000, jitter: 'full' });
     const pending = session.run('reconnect fixed 1s');
-    expect(session.policyInForce()).toBe('fixed 1000ms');
+    expect(session.policyInForce()).toEqual({ kind: 'fixed', delayMs: 1000 });
     await pending;
     await session.run('reconnect immediate');
-    expect(session.policyInForce()).toBe('fixed 1000ms');
+    expect(session.policyInForce()).toEqual({ kind: 'fixed', delayMs: 1000 });
   });
 });

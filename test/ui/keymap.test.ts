@@ -19,10 +19,10 @@ describe('keymap', () => {
     for (const line of [...lines, ...POLICY_CYCLE]) expect(parseLine(line)?.kind).toBe('engine');
   });
 
-  it('cycles the reconnect policy from the one in force, as the engine writes it', () => {
-    expect(nextPolicy('expo 100ms..5000ms full')).toBe('reconnect off');
-    expect(nextPolicy('off')).toBe('reconnect immediate');
-    expect(nextPolicy('immediate')).toBe('reconnect fixed 1s');
-    expect(nextPolicy('fixed 250ms')).toBe('reconnect expo 100ms..5s full');
+  it('cycles the reconnect policy from the one in force, as the engine hands it out', () => {
+    expect(nextPolicy({ kind: 'expo', minMs: 100, maxMs: 5000, jitter: 'full' })).toBe('reconnect off');
+    expect(nextPolicy({ kind: 'off' })).toBe('reconnect immediate');
+    expect(nextPolicy({ kind: 'immediate' })).toBe('reconnect fixed 1s');
+    expect(nextPolicy({ kind: 'fixed', delayMs: 250 })).toBe('reconnect expo 100ms..5s full');
   });
 });

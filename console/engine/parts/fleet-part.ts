@@ -27,8 +27,8 @@ export interface LiveCounts {
   isRecovered: boolean;
   /** Connections cut by chaos so far (ours and the server's). */
   killed: number;
-  /** The reconnect policy in force, as the command language writes it (the engine's answer; parts leave it out). */
-  policy?: string;
+  /** The reconnect policy in force, as data (the engine's answer; parts leave it out). */
+  policy?: ReconnectPolicy;
 }
 
 /** What a shell asks of one part: its share of a command, already split. Not a public command. */

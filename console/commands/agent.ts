@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import WebSocket from 'ws';
 import { AGENTS_DEFAULTS, type EngineOptions } from '../engine/engine-options.ts';
-import { PART_PROTOCOL_VERSION, REFUSED, type AgentHello, type FromPart, type ToPart } from '../engine/parts/part-protocol.ts';
+import { PART_PROTOCOL_VERSION, REFUSED, type AgentHello, type CoordinatorWelcome, type FromPart, type ToPart } from '../engine/parts/part-protocol.ts';
 import { servePart } from '../engine/parts/serve-part.ts';
 import { hostCapacity, hostLimitOf } from '../host-check.ts';
 import { EXIT } from '../../target-server/contract/exit-codes.ts';
@@ -109,9 +109,9 @@ function session(flags: AgentFlags, name: string, capacity: number | null, own: 
       socket.send(JSON.stringify({ type: 'hello', protocol: PART_PROTOCOL_VERSION, token: flags.token, name, capacity } satisfies AgentHello));
     });
     socket.on('message', (data) => {
-      let message: ToPart | { type: 'welcome'; name: string };
+      let message: ToPart | CoordinatorWelcome;
       try {
-        message = JSON.parse(String(data)) as ToPart | { type: 'welcome'; name: string };
+        message = JSON.parse(String(data)) as ToPart | CoordinatorWelcome;
       } catch {
         return;
       }

@@ -298,10 +298,6 @@ export class BroadcastTracker {
   get minReach(): number {
     return this.settled.reduce((min, r) => Math.min(min, r.reach), 1);
   }
-
-  get pendingCount(): number {
-    return this.pending.size;
-  }
 }
 
 /**

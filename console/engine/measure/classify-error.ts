@@ -1,13 +1,11 @@
 /**
- * Maps a connection failure to a stable error class (DESIGN.md section 5). Pure. The classes
- * are documented in the README with what to do about each; `adviceFor` gives the short form.
+ * Maps a connection failure to a stable error class, a dotted name such as `tcp.refused`,
+ * `handshake.http_503` or `close.1006`. Pure. The classes are documented in the README with
+ * what to do about each; `adviceFor` gives the short form.
  */
 import { MAX_TARGET_JSON_DEPTH } from '../protocols/target-json.ts';
 
-/** A stable error class such as `tcp.refused`, `handshake.http_503` or `close.1006`. */
-export type ErrorClass = string;
-
-const BY_CODE: Record<string, ErrorClass> = {
+const BY_CODE: Record<string, string> = {
   ECONNREFUSED: 'tcp.refused',
   ECONNRESET: 'tcp.reset',
   ECONNABORTED: 'tcp.reset',
@@ -30,7 +28,7 @@ const BY_CODE: Record<string, ErrorClass> = {
 const TLS_CODE = /^(ERR_TLS_|ERR_SSL_|CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_|ERR_OSSL)/;
 
 // what `ws` says when a 101 answer breaks the handshake rules, by the class it gets
-const HANDSHAKE_MESSAGES: Array<[RegExp, ErrorClass]> = [
+const HANDSHAKE_MESSAGES: Array<[RegExp, string]> = [
   [/Invalid Sec-WebSocket-Accept/i, 'handshake.bad_accept'],
   [/Invalid Upgrade header/i, 'handshake.bad_upgrade'],
   [/subprotocol/i, 'handshake.subprotocol'],
@@ -39,7 +37,7 @@ const HANDSHAKE_MESSAGES: Array<[RegExp, ErrorClass]> = [
 ];
 
 /** Classifies an error emitted while connecting or while open. */
-export function classifyError(error: { code?: string; message?: string }): ErrorClass {
+export function classifyError(error: { code?: string; message?: string }): string {
   const code = error.code ?? '';
   const message = error.message ?? '';
   if (BY_CODE[code]) return BY_CODE[code]!;
@@ -61,7 +59,7 @@ export function classifyError(error: { code?: string; message?: string }): Error
 }
 
 /** Classifies an unexpected close of an open connection. */
-export function classifyClose(code: number): ErrorClass {
+export function classifyClose(code: number): string {
   return `close.${code}`;
 }
 
@@ -101,6 +99,6 @@ const ADVICE: Array<[prefix: string, advice: string]> = [
 ];
 
 /** One line of what to do about an error class. */
-export function adviceFor(errorClass: ErrorClass): string {
+export function adviceFor(errorClass: string): string {
   return ADVICE.find(([prefix]) => errorClass.startsWith(prefix))?.[1] ?? 'see the README table of error classes';
 }

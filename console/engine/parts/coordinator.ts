@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { AgentsOptions } from '../engine-options.ts';
 import { AgentsError } from '../engine-options.ts';
-import { PART_PROTOCOL_VERSION, REFUSED, type AgentHello, type FromPart, type PartChannel, type ToPart } from './part-protocol.ts';
+import { PART_PROTOCOL_VERSION, REFUSED, type AgentHello, type CoordinatorWelcome, type FromPart, type PartChannel, type ToPart } from './part-protocol.ts';
 
 export { AgentsError, REFUSED };
 
@@ -151,7 +151,7 @@ export async function startCoordinator(options: AgentsOptions): Promise<Coordina
         channel: wsChannel(socket),
       };
       joined.push(agent);
-      socket.send(JSON.stringify({ type: 'welcome', name }));
+      socket.send(JSON.stringify({ type: 'welcome', name } satisfies CoordinatorWelcome));
       log('info', `agent ${name} joined from ${from}${agent.capacity !== null ? ` (can hold ${agent.capacity})` : ''}: ${joined.length} of ${wanted}`);
       onJoin?.();
     });

@@ -25,8 +25,8 @@ export interface FleetState {
   readonly timers: Set<NodeJS.Timeout>;
   readonly send: ReturnType<typeof sendTrigger> | null;
   ramp: { from: number; to: number; startedAt: number; overMs: number } | null;
-  /** Re-arms the probe and message timer after a rate change. */
-  repace(): void;
+  /** Arms the probe and message timer for the next intended send (after a rate change, and after each round of sends). */
+  armPacer(): void;
   /** Starts the fleet tick (it runs only while handshakes queue or a ramp moves the target). */
   wake(): void;
 }
@@ -66,12 +66,12 @@ export async function applyToFleet(state: FleetState, command: PartCommand): Pro
       state.fleet.session.probe =
         command.template && command.replyPath ? { template: command.template, replyPath: command.replyPath, pending: new Map() } : null;
       state.probes.setRate(command.perSec, epochNow());
-      state.repace();
+      state.armPacer();
       return ok(command.perSec > 0 ? `RTT probes ${command.perSec}/s${command.template ? ' (request/response)' : ''}` : 'RTT probes off');
     case 'messages':
       state.messages.template = command.template;
       state.messages.setRate(command.perSec, epochNow());
-      state.repace();
+      state.armPacer();
       return ok(`messages ${command.perSec}/s`);
     case 'kill': {
       const openBefore = fleet.counts.open;

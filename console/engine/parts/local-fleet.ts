@@ -122,7 +122,7 @@ export function createLocalFleet(options: ResolvedOptions, where: LocalFleetOpti
           return vu && { send: (text: string) => fleet.sendMessage(vu, text) };
         })
       : null,
-    repace() {
+    armPacer() {
       if (pacer) clearTimeout(pacer);
       pacer = null;
       const next = Math.min(state.probes.nextDueAt(), state.messages.nextDueAt());
@@ -186,7 +186,7 @@ export function createLocalFleet(options: ResolvedOptions, where: LocalFleetOpti
       metrics.totals.bytesOut += bytes;
       if (bytes > 0) metrics.totals.messagesOut++;
     }
-    state.repace();
+    state.armPacer();
   }
 
   function sample(isMeasured: boolean): PartSample {
@@ -252,7 +252,7 @@ export function createLocalFleet(options: ResolvedOptions, where: LocalFleetOpti
         for (const timer of state.timers) clearTimeout(timer);
         state.probes.setRate(0, 0);
         state.messages.setRate(0, 0);
-        state.repace();
+        state.armPacer();
         await fleet.stop();
         isStopped = true;
         health.stop();

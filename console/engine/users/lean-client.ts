@@ -9,23 +9,27 @@
  * It fails exactly as `ws` does, with `ws`'s messages and codes, so `classify-error.ts` gives
  * every class as before: `Unexpected server response: N`, `Invalid Upgrade header`,
  * `Invalid Sec-WebSocket-Accept header`, the subprotocol and extension refusals, `HPE_*` for
- * an answer that is not HTTP, and `WS_ERR_*` for frames the protocol forbids (validated with
- * `ws`'s own UTF-8 and close-code checks). Like `ws`, an error after the upgrade that is not a
+ * an answer that is not HTTP, and `WS_ERR_*` for frames the protocol forbids (UTF-8 checked by
+ * Node's `buffer.isUtf8`, as `ws` checks it, and close codes by ws's rule in lean-frames.ts). Like `ws`, an error after the upgrade that is not a
  * frame's (a reset) is a close 1006, not an error.
  */
 import { createHash } from 'node:crypto';
-import { createRequire } from 'node:module';
+import { isUtf8 } from 'node:buffer';
 import net from 'node:net';
-import { dirname, join } from 'node:path';
 import tls from 'node:tls';
-import { BAD_UTF8, coded, headerRefusal, maskedFrame, nextKey, type Refusal, TOO_BIG, TOO_LONG, upgradeProblem, upgradeRequest } from './lean-frames.ts';
-
-const require = createRequire(import.meta.url);
-// ws's exports map hides lib/; its validators are what ws itself checks frames with
-const validation = require(join(dirname(require.resolve('ws')), 'lib', 'validation.js')) as {
-  isValidUTF8(buf: Buffer): boolean;
-  isValidStatusCode(code: number): boolean;
-};
+import {
+  BAD_UTF8,
+  coded,
+  headerRefusal,
+  isValidCloseCode,
+  maskedFrame,
+  nextKey,
+  type Refusal,
+  TOO_BIG,
+  TOO_LONG,
+  upgradeProblem,
+  upgradeRequest,
+} from './lean-frames.ts';
 
 /** Who hears of a connection's life; the virtual user implements it. */
 export interface SocketSink {
@@ -355,16 +359,16 @@ export class LeanClient {
     const isBinary = this.fragmentBinary;
     this.fragments = null;
     this.fragmentBytes = 0;
-    if (!isBinary && !validation.isValidUTF8(data)) return this.protocolError(BAD_UTF8);
+    if (!isBinary && !isUtf8(data)) return this.protocolError(BAD_UTF8);
     this.sink.socketMessage(data, isBinary);
   }
 
   private onCloseFrame(payload: Buffer): void {
     const code = payload.length === 0 ? 1005 : payload.readUInt16BE(0);
-    if (payload.length > 0 && !validation.isValidStatusCode(code))
+    if (payload.length > 0 && !isValidCloseCode(code))
       return this.protocolError([`Invalid WebSocket frame: invalid status code ${code}`, 'WS_ERR_INVALID_CLOSE_CODE', 1002, RangeError]);
     const reason = payload.subarray(2);
-    if (!validation.isValidUTF8(reason)) return this.protocolError(BAD_UTF8);
+    if (!isUtf8(reason)) return this.protocolError(BAD_UTF8);
     this.closeReceived = true;
     this.closeCode = code;
     this.closeReason = Buffer.from(reason);

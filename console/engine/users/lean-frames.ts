@@ -66,6 +66,14 @@ export const BAD_UTF8: Refusal = ['Invalid WebSocket frame: invalid UTF-8 sequen
 export const TOO_BIG: Refusal = ['Max payload size exceeded', 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH', 1009, RangeError];
 export const TOO_LONG: Refusal = ['Unsupported WebSocket frame: payload length > 2^53 - 1', 'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH', 1009, RangeError];
 
+/**
+ * Whether a close frame may carry `code` (RFC 6455 7.4: the defined codes a peer may send, and
+ * 3000-4999 for libraries and applications), the rule ws's Receiver applies.
+ */
+export function isValidCloseCode(code: number): boolean {
+  return (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999);
+}
+
 /** What a frame's first two bytes break, in ws's order (the 7-bit length decides a control frame's), or null. */
 export function headerRefusal(b0: number, b1: number, opcode: number, isFragmented: boolean): Refusal | null {
   if ((b0 & 0x30) !== 0) return invalid('RSV2 and RSV3 must be clear', 'WS_ERR_UNEXPECTED_RSV_2_3');

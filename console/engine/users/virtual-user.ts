@@ -8,7 +8,7 @@
  */
 import WebSocket from 'ws';
 import { SERVER_KILL_REASON } from '../../../target-server/contract/wire.ts';
-import { classifyClose, classifyError, type ErrorClass } from '../measure/classify-error.ts';
+import { classifyClose, classifyError } from '../measure/classify-error.ts';
 import { LeanClient, type LeanOptions, type SocketSink } from './lean-client.ts';
 import type { SendBudget } from './send-budget.ts';
 import type { TopicEntry } from '../measure/broadcast-tracker.ts';
@@ -35,13 +35,13 @@ export interface VuHost {
   onOpen(vu: VirtualUser, handshakeMs: number): void;
   /** The upgrade is done: the protocol's first frames go out; true when the user is open at once. */
   onUpgrade(vu: VirtualUser): boolean;
-  onFailure(vu: VirtualUser, errorClass: ErrorClass): void;
+  onFailure(vu: VirtualUser, errorClass: string): void;
   /** An open connection ended; `errorClass` is null when the engine ended it on purpose. */
-  onDrop(vu: VirtualUser, errorClass: ErrorClass | null, reason: EndReason | null): void;
+  onDrop(vu: VirtualUser, errorClass: string | null, reason: EndReason | null): void;
   /** `data` may be lent by the connection: valid until the call returns. */
   onMessage(vu: VirtualUser, data: Buffer, isBinary: boolean): void;
   /** The target's own words for a failure of `errorClass` (a close reason here); called before `onFailure`/`onDrop`. */
-  onTargetWords?(errorClass: ErrorClass, words: Buffer | string): void;
+  onTargetWords?(errorClass: string, words: Buffer | string): void;
 }
 
 const VU = Symbol('sockstorm.vu');
@@ -97,7 +97,7 @@ export class VirtualUser implements SocketSink, TopicHolder {
   connectStartedAtMs = 0;
   openedAtMs = 0;
   droppedAtMs = 0;
-  pendingError: ErrorClass | null = null;
+  pendingError: string | null = null;
   endReason: EndReason | null = null;
   isRetired = false;
   isSlowed = false;
@@ -212,7 +212,7 @@ export class VirtualUser implements SocketSink, TopicHolder {
   }
 
   /** The protocol failed this connection as `errorClass` (a refused connect, a broken packet). */
-  fail(errorClass: ErrorClass): void {
+  fail(errorClass: string): void {
     if (!this.ws) return;
     this.pendingError ??= errorClass;
     this.ws.terminate();
@@ -233,7 +233,7 @@ export class VirtualUser implements SocketSink, TopicHolder {
   }
 
   /** Gives up a handshake in progress as `errorClass` (a timeout the fleet's sweep found). */
-  abort(errorClass: ErrorClass): void {
+  abort(errorClass: string): void {
     if (this.state !== 'connecting' || !this.ws) return;
     this.pendingError ??= errorClass;
     this.ws.terminate();

@@ -2,7 +2,7 @@
  * The command language shared by scripts and the console's command line: one command a line,
  * `#` comments. Pure: text in, steps or a located error out (1-based line and column).
  */
-import { BROADCAST_LIMITS, CONFIG_KNOBS, validateConfigPatch } from '../../target-server/contract/wire.ts';
+import { BROADCAST_LIMITS, CONFIG_KNOBS, CONFIG_UNITS, validateConfigPatch } from '../../target-server/contract/wire.ts';
 import type { EngineCommand, KillMode, ReconnectPolicy, VictimChoice } from '../engine/commands.ts';
 import { parseCheck, parseOnOpen, parseProbe, parseProtocol, parseSession, parseUsers } from './parse-session.ts';
 import { EngineConfigError, validateTargetUrl } from '../engine/engine-options.ts';
@@ -95,14 +95,15 @@ function parseKill(p: LineParser): EngineCommand {
   return { type: 'kill', percent, mode, victims };
 }
 
-// each knob in its own unit: ms knobs take durations, idleTimeout seconds, the limits sizes
+// each knob in the unit the wire gives it (CONFIG_UNITS): a duration in ms or s, a size, a share
 function parseServerValue(knob: string, text: string): number | string | boolean {
   if (text === 'true' || text === 'on') return true;
   if (text === 'false' || text === 'off') return false;
+  const unit = Object.hasOwn(CONFIG_UNITS, knob) ? CONFIG_UNITS[knob] : undefined;
   const duration = parseDuration(text);
-  if (duration !== null) return knob === 'idleTimeout' ? duration / 1000 : duration;
-  if ((knob === 'maxPayload' || knob === 'maxBackpressure') && /[a-z]$/i.test(text)) return parseSize(text) ?? text;
-  if (knob === 'rejectPercent' && text.endsWith('%')) return parsePercent(text) ?? text;
+  if (duration !== null) return unit === 's' ? duration / 1000 : duration;
+  if (unit === 'bytes' && /[a-z]$/i.test(text)) return parseSize(text) ?? text;
+  if (unit === 'percent' && text.endsWith('%')) return parsePercent(text) ?? text;
   return /^-?\d+(\.\d+)?$/.test(text) ? Number(text) : text;
 }
 

@@ -178,6 +178,20 @@ function checkNumber(field: string, value: unknown, [min, max, isInteger]: Numbe
 /** The knobs of `PUT /config`, for completion and error messages. */
 export const CONFIG_KNOBS = ['workMs', 'fanout', 'compression', 'maxPayload', 'idleTimeout', 'maxBackpressure', 'rejectPercent', 'acceptDelayMs'] as const;
 
+/**
+ * The unit each number knob takes on the wire, in one place: a client writing a knob (the
+ * script's `server KNOB VALUE`, a compare variant) converts to it. `idleTimeout` is in seconds
+ * because uWS takes it so, and the wire keeps what `--config`, `PUT /config` and `/stats` say.
+ */
+export const CONFIG_UNITS: Readonly<Record<string, 'ms' | 's' | 'bytes' | 'percent'>> = Object.freeze({
+  workMs: 'ms',
+  maxPayload: 'bytes',
+  idleTimeout: 's',
+  maxBackpressure: 'bytes',
+  rejectPercent: 'percent',
+  acceptDelayMs: 'ms',
+});
+
 /** Validates a `PUT /config` body: a subset of the knobs, every value in range. */
 export function validateConfigPatch(body: unknown): Validated<Partial<ServerConfig>> {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {

@@ -1,7 +1,8 @@
 /**
- * The one host check at the entry (`run`, the console, the demo): what this host can hold for
- * the fleet the options describe, from the tuning module's facts and plan. The engine gets the
- * answer as data (`hostLimit`) and imports nothing of tuning.
+ * The one host check at the entry (`run`, `compare`, the console, the demo, an agent): what
+ * this host can hold for the fleet the options describe, from the tuning module's facts and
+ * plan, and the refusal when it is known to be too small. The engine gets the answer as data
+ * (`hostLimit`) and imports nothing of tuning.
  */
 import type { EngineOptions, HostLimit } from './engine/engine-options.ts';
 import { dialSources, spreadSources } from './engine/users/sources.ts';

@@ -1,5 +1,6 @@
 /**
- * The engine API the console and `run` use: create with options, `dispatch(command)`,
+ * The engine's public API, in this one file (the types it hands out are re-exported from the
+ * shell and the part contract that define them): create with options, `dispatch(command)`,
  * `subscribe`/`getSnapshot`, and `stop()`, which resolves once every socket is gone. One
  * shell (shell.ts) runs over fleet parts: this process's fleet, shard processes with
  * `workers`, or remote agents; each kind is loaded only when it is used, so a shell over

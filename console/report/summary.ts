@@ -1,7 +1,7 @@
 /**
  * The end of a run: its figures as threshold metrics, each threshold judged, the verdict and
- * exit code (DESIGN.md section 7), decided here once from snapshots. Pure. What a person reads
- * is summary-text.ts; `--json` writes this object as it is.
+ * exit code, decided here once from snapshots. Pure. What a person reads is summary-text.ts;
+ * `--json` writes this object as it is.
  */
 import type { LatencySummary } from '../engine/measure/histogram.ts';
 import type { LatencyName } from '../engine/measure/metrics.ts';

@@ -1,5 +1,5 @@
 /**
- * Verdicts per threshold (DESIGN.md section 6): a threshold is judged on samples, and the
+ * Verdicts per threshold: a threshold is judged on samples, and the
  * samples taken while the generator was saturated are partly the generator's. A threshold
  * whose samples were more than {@link INCONCLUSIVE_SHARE} saturated is inconclusive, unless
  * it was met on the side saturation cannot help (a latency bound met although the generator

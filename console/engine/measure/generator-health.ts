@@ -1,7 +1,7 @@
 /**
  * The generator's own health, sampled once a second: event-loop delay, utilisation, CPU and
- * memory. An interval is `saturated` when the delay p99 exceeds 50 ms or utilisation 0.9
- * (DESIGN.md section 6): latencies measured in it say more about us than about the server.
+ * memory. An interval is `saturated` when the delay p99 exceeds 50 ms or utilisation 0.9 (the
+ * README's measurement rules): latencies measured in it say more about us than about the server.
  *
  * Event-loop delay is how late the loop runs a timer: Node's histogram records the time
  * between its sampling timer's callbacks, which includes the sampling interval itself (an idle
@@ -25,7 +25,7 @@ export interface GeneratorHealth {
   isSaturated: boolean;
 }
 
-/** Limits of DESIGN.md section 6. */
+/** When an interval is saturated: its loop delay p99 or its utilisation over these. */
 export const SATURATION = { loopDelayP99Ms: 50, utilization: 0.9 } as const;
 
 /** The event-loop delay sampler's interval, ms. */

@@ -9,9 +9,10 @@
  * It fails exactly as `ws` does, with `ws`'s messages and codes, so `classify-error.ts` gives
  * every class as before: `Unexpected server response: N`, `Invalid Upgrade header`,
  * `Invalid Sec-WebSocket-Accept header`, the subprotocol and extension refusals, `HPE_*` for
- * an answer that is not HTTP, and `WS_ERR_*` for frames the protocol forbids (UTF-8 checked by
- * Node's `buffer.isUtf8`, as `ws` checks it, and close codes by ws's rule in lean-frames.ts). Like `ws`, an error after the upgrade that is not a
- * frame's (a reset) is a close 1006, not an error.
+ * an answer that is not HTTP, and `WS_ERR_*` for frames the protocol forbids (UTF-8 checked
+ * by Node's `buffer.isUtf8`, as `ws` checks it; close codes by ws's rule, in lean-frames.ts).
+ * Like `ws`, an error after the upgrade that is not a frame's (a reset) is a close 1006, not an
+ * error.
  */
 import { createHash } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';

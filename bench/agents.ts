@@ -22,7 +22,10 @@ const BIN = fileURLToPath(new URL('../console/bin.mjs', import.meta.url));
 
 /** `sockstorm ...args` as a user runs it (CI set: progress as lines); stderr is collected. */
 function startCli(args: string[]) {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: { ...process.env, CI: 'true' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
@@ -78,7 +81,19 @@ async function runVariant(name: string, flags: string[], agents: ((url: string) 
   const json = join(dir, 'out.json');
   const ndjson = join(dir, 'out.ndjson');
   const started = performance.now();
-  const run = startCli(['run', script, '--servers', String(PARTS), '--json', json, '--ndjson', ndjson, '--progress-interval', '10s', ...flags]);
+  const run = startCli([
+    'run',
+    script,
+    '--servers',
+    String(PARTS),
+    '--json',
+    json,
+    '--ndjson',
+    ndjson,
+    '--progress-interval',
+    '10s',
+    ...flags,
+  ]);
   const timer = setTimeout(() => run.child.kill('SIGINT'), 240_000);
   if (agents) {
     const stderr = await waitForOutput(run.stderr, /waiting for \d+ agents at (ws:\/\/[\d.]+:\d+)/, 30_000);
@@ -97,7 +112,8 @@ async function runVariant(name: string, flags: string[], agents: ((url: string) 
 }
 
 const ms = (v: number | null | undefined): string => (v == null ? '—' : v.toFixed(1));
-const ratio = (a: number | null | undefined, b: number | null | undefined): string => (a == null || b == null || b === 0 ? '—' : (a / b).toFixed(2));
+const ratio = (a: number | null | undefined, b: number | null | undefined): string =>
+  a == null || b == null || b === 0 ? '—' : (a / b).toFixed(2);
 
 /** Per part over the run: open at the end, saturated seconds, loop p99 max, RSS max. */
 function partsHealth(series: Snapshot[]): Array<Record<string, string | number>> {
@@ -120,7 +136,9 @@ function partsHealth(series: Snapshot[]): Array<Record<string, string | number>>
 
 /** Runs both variants and prints them side by side. */
 export async function runAgentsBench(): Promise<void> {
-  console.log(`\n## agents: ${COUNT.toLocaleString('en-US')} users as 3 agents in network namespaces vs --workers 3 on this host (3 bundled servers)`);
+  console.log(
+    `\n## agents: ${COUNT.toLocaleString('en-US')} users as 3 agents in network namespaces vs --workers 3 on this host (3 bundled servers)`,
+  );
   const hosts = makeHosts(PARTS, 'b');
   try {
     const onAgents = await runVariant(
@@ -128,7 +146,18 @@ export async function runAgentsBench(): Promise<void> {
       ['--agents', String(PARTS), '--listen', `${hosts.root}:0`, '--token', TOKEN, '--agents-timeout', '30'],
       (url) => {
         for (let i = 0; i < PARTS; i++)
-          hosts.sockstorm(i, ['agent', '--coordinator', url, '--token', TOKEN, '--plaintext', '--name', `agent-${i}`, '--retry-for', '5']);
+          hosts.sockstorm(i, [
+            'agent',
+            '--coordinator',
+            url,
+            '--token',
+            TOKEN,
+            '--plaintext',
+            '--name',
+            `agent-${i}`,
+            '--retry-for',
+            '5',
+          ]);
       },
     );
     const onWorkers = await runVariant('workers', ['--workers', String(PARTS)], null);

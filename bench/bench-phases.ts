@@ -30,7 +30,10 @@ export async function loadDuring(run: () => Promise<void>): Promise<{ loopP99: n
   await run();
   loop.disable();
   const used = process.cpuUsage(cpu);
-  return { loopP99: loopDelayMs(loop.percentile(99)), cpuPercent: ((used.user + used.system) / 1000 / (performance.now() - started)) * 100 };
+  return {
+    loopP99: loopDelayMs(loop.percentile(99)),
+    cpuPercent: ((used.user + used.system) / 1000 / (performance.now() - started)) * 100,
+  };
 }
 
 /** The broadcast phase: one 64-byte broadcast a second, then a second for the last to land. */

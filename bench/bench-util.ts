@@ -6,7 +6,12 @@ export function settle(ms: number): Promise<void> {
 }
 
 /** Opens `count` plain `ws` clients with at most `inFlight` handshakes pending. */
-export async function connectMany(url: string, count: number, inFlight: number, setup: (ws: WebSocket) => void): Promise<WebSocket[]> {
+export async function connectMany(
+  url: string,
+  count: number,
+  inFlight: number,
+  setup: (ws: WebSocket) => void,
+): Promise<WebSocket[]> {
   const open: WebSocket[] = [];
   let started = 0;
   let failed = 0;

@@ -17,11 +17,16 @@ const SCRIPT = fileURLToPath(new URL('../examples/event-loop.storm', import.meta
 const USERS = Number(process.env.BENCH_DEMO_USERS ?? 10_000);
 const ROUNDS = Number(process.env.BENCH_DEMO_ROUNDS ?? 1);
 /** The variants the README's demo compares. */
-export const DEMO_VARIANTS = ['ws-loop:engine=ws,fanout=loop', 'ws-batched:engine=ws,fanout=batched', 'uws:engine=uws'] as const;
+export const DEMO_VARIANTS = [
+  'ws-loop:engine=ws,fanout=loop',
+  'ws-batched:engine=ws,fanout=batched',
+  'uws:engine=uws',
+] as const;
 
 /** Runs the demo comparison and prints its table; resolves with the compare's exit code. */
 export async function runDemoBench(): Promise<number> {
-  if (!(Number.isInteger(USERS) && USERS > 0)) throw new Error(`BENCH_DEMO_USERS must be a whole number, not "${process.env.BENCH_DEMO_USERS}"`);
+  if (!(Number.isInteger(USERS) && USERS > 0))
+    throw new Error(`BENCH_DEMO_USERS must be a whole number, not "${process.env.BENCH_DEMO_USERS}"`);
   const dir = mkdtempSync(join(tmpdir(), 'sockstorm-demo-'));
   // the example as written holds 10,000 users; a smaller demo is the same script with fewer
   const script = USERS === 10_000 ? SCRIPT : join(dir, 'event-loop.storm');
@@ -44,7 +49,10 @@ export async function runDemoBench(): Promise<number> {
     `\n## the event-loop tuning demo: ${USERS.toLocaleString('en-US')} users, ${DEMO_VARIANTS.length} server setups, ${ROUNDS} round${ROUNDS > 1 ? 's' : ''} (loopback)`,
   );
   console.log(`sockstorm ${args.join(' ')}\n`);
-  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, CI: 'true' } });
+  const child = spawn(process.execPath, [BIN, ...args], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, CI: 'true' },
+  });
   const code = await new Promise<number>((resolve) => child.once('close', (c) => resolve(c ?? 1)));
   console.log(`\nexit ${code}; the report is ${report}`);
   return code;

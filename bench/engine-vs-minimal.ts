@@ -51,7 +51,8 @@ function median(rows: Figures[]): Figures {
   );
 }
 
-const fmt = (value: number, digits = 1): string => value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const fmt = (value: number, digits = 1): string =>
+  value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 const range = (rows: Figures[], key: string, digits: number, scale = 1): string => {
   const values = rows.map((r) => r[key]! * scale);
   return `${fmt(Math.min(...values), digits)}-${fmt(Math.max(...values), digits)}`;
@@ -68,7 +69,13 @@ interface Row {
 
 const ROWS: Row[] = [
   { figure: 'time to open all users, s', key: 'openMs', digits: 2, scale: 1 / 1000, goal: { ratio: 1.0 } },
-  { figure: 'RSS per user, baseline included, KiB', key: 'rssPerUser', digits: 2, scale: 1 / 1024, goal: { ratio: 1.0 } },
+  {
+    figure: 'RSS per user, baseline included, KiB',
+    key: 'rssPerUser',
+    digits: 2,
+    scale: 1 / 1024,
+    goal: { ratio: 1.0 },
+  },
   { figure: 'echo RTT p50 at 1,000/s, ms', key: 'rttP50', digits: 2 },
   { figure: 'echo RTT p90 at 1,000/s, ms', key: 'rttP90', digits: 2 },
   { figure: 'echo RTT p99 at 1,000/s, ms', key: 'rttP99', digits: 2, goal: { ratio: 1.2 } },
@@ -101,7 +108,8 @@ async function benchSize(count: number): Promise<void> {
     const ratio = ours[row.key]! / floor[row.key]!;
     let goal = '';
     if (row.goal?.ratio !== undefined) goal = `${ratio <= row.goal.ratio ? 'met' : 'MISSED'} (<= ${row.goal.ratio})`;
-    if (row.goal?.below !== undefined && count >= 18_000) goal = `${ours[row.key]! < row.goal.below ? 'met' : 'MISSED'} (< ${row.goal.below} ms)`;
+    if (row.goal?.below !== undefined && count >= 18_000)
+      goal = `${ours[row.key]! < row.goal.below ? 'met' : 'MISSED'} (< ${row.goal.below} ms)`;
     return {
       figure: row.figure,
       floor: `${fmt(floor[row.key]! * scale, row.digits)} (${range(runs.minimal, row.key, row.digits, scale)})`,
@@ -120,6 +128,8 @@ async function benchSize(count: number): Promise<void> {
 export async function runEngineBench(): Promise<void> {
   bundles = (await ensureBundles(WORKERS)) as string | null;
   if (!bundles) throw new Error('the bench workers could not be bundled (is esbuild installed?)');
-  console.log(`\n## engine: does the generator add to what it measures? (${new Date().toISOString().slice(0, 10)}, ${process.versions.node}, loopback)`);
+  console.log(
+    `\n## engine: does the generator add to what it measures? (${new Date().toISOString().slice(0, 10)}, ${process.versions.node}, loopback)`,
+  );
   for (const count of SIZES) await benchSize(count);
 }

@@ -87,7 +87,9 @@ process.on('message', (message: { type: string; share?: number }) => {
   if (message.type === 'kill') {
     // the first share of the open clients, reset at once (a TCP RST, as sockstorm's kill reset);
     // each dials again 0-100 ms after its close
-    const victims = sockets.filter((ws): ws is WebSocket => ws !== null && ws.readyState === WebSocket.OPEN).slice(0, Math.floor(COUNT * message.share!));
+    const victims = sockets
+      .filter((ws): ws is WebSocket => ws !== null && ws.readyState === WebSocket.OPEN)
+      .slice(0, Math.floor(COUNT * message.share!));
     for (const ws of victims) tcp.get(ws)?.resetAndDestroy() ?? ws.terminate();
   } else if (message.type === 'stop') {
     const f = fanout.summary();

@@ -13,7 +13,12 @@ import { connectMany, settle } from './bench-util.ts';
 
 const { url, adminUrl, token, count: COUNT } = workerArgs();
 const admin = new AdminClient(adminUrl, token);
-const { broadcasts: BROADCASTS, probeRate: PROBE_RATE, probeSeconds: PROBE_SECONDS, idleSeconds: IDLE_SECONDS } = PHASES;
+const {
+  broadcasts: BROADCASTS,
+  probeRate: PROBE_RATE,
+  probeSeconds: PROBE_SECONDS,
+  idleSeconds: IDLE_SECONDS,
+} = PHASES;
 
 async function minimal(): Promise<Record<string, number>> {
   const fanout = new LatencyHistogram();
@@ -43,7 +48,9 @@ async function minimal(): Promise<Record<string, number>> {
         const timer = setInterval(() => {
           const now = epoch();
           while (probeStart + (sent * 1000) / PROBE_RATE <= now && sent < PROBE_RATE * PROBE_SECONDS) {
-            sockets[sent % sockets.length]!.send(`{"t":"rtt","id":${sent},"at":${probeStart + (sent * 1000) / PROBE_RATE}}`);
+            sockets[sent % sockets.length]!.send(
+              `{"t":"rtt","id":${sent},"at":${probeStart + (sent * 1000) / PROBE_RATE}}`,
+            );
             sent++;
           }
           if (sent >= PROBE_RATE * PROBE_SECONDS) {

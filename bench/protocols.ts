@@ -70,7 +70,11 @@ async function socketIoTarget(): Promise<Target> {
 
 async function mqttTarget(): Promise<Target> {
   const broker = await Aedes.createBroker();
-  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, handleProtocols: (p) => (p.has('mqtt') ? 'mqtt' : false) });
+  const wss = new WebSocketServer({
+    host: '127.0.0.1',
+    port: 0,
+    handleProtocols: (p) => (p.has('mqtt') ? 'mqtt' : false),
+  });
   wss.on('connection', (socket) => broker.handle(createWebSocketStream(socket) as never));
   await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
   return {
@@ -153,10 +157,14 @@ async function runOn(target: Target, dir: string): Promise<Outcome> {
       '',
     ].join('\n'),
   );
-  const child = spawn(process.execPath, [BIN, 'run', script, '--target', target.url, '--json', json, '--ndjson', ndjson, ...target.flags], {
-    env: { ...process.env, CI: 'true' },
-    stdio: ['ignore', 'ignore', 'ignore'],
-  });
+  const child = spawn(
+    process.execPath,
+    [BIN, 'run', script, '--target', target.url, '--json', json, '--ndjson', ndjson, ...target.flags],
+    {
+      env: { ...process.env, CI: 'true' },
+      stdio: ['ignore', 'ignore', 'ignore'],
+    },
+  );
   const timer = setTimeout(() => child.kill('SIGINT'), 240_000);
   await new Promise((resolve) => child.once('exit', resolve));
   clearTimeout(timer);
@@ -165,7 +173,8 @@ async function runOn(target: Target, dir: string): Promise<Outcome> {
     .trim()
     .split('\n')
     .map((line) => JSON.parse(line) as { atMs: number; health: { rssBytes: number } });
-  const at = (label: string): number => (s.marks as Array<{ label: string; atMs: number }>).find((m) => m.label === label)?.atMs ?? NaN;
+  const at = (label: string): number =>
+    (s.marks as Array<{ label: string; atMs: number }>).find((m) => m.label === label)?.atMs ?? NaN;
   // the RSS of the last second of each quiet spell
   const rssBefore = (t: number): number => series.filter((x) => x.atMs <= t).pop()?.health.rssBytes ?? NaN;
   const marginal = (rssBefore(at('broadcast')) - rssBefore(at('second'))) / (USERS - half) / 1024;

@@ -62,7 +62,9 @@ interface HealthLine {
 export async function runScaleFloor(count: number, processes: number, ratePerSec: number): Promise<FloorResult> {
   const bundles = (await ensureBundles({ 'floor-scale': 'bench/floor-scale-worker.ts' })) as string | null;
   if (!bundles) throw new Error('the floor worker could not be bundled (is esbuild installed?)');
-  const servers: BundledServer[] = await Promise.all(Array.from({ length: processes }, () => startBundledServer({ engine: 'uws' })));
+  const servers: BundledServer[] = await Promise.all(
+    Array.from({ length: processes }, () => startBundledServer({ engine: 'uws' })),
+  );
   const workers: ChildProcess[] = [];
   const lines: HealthLine[] = [];
   const openOf = new Array<number>(processes).fill(0);
@@ -85,16 +87,21 @@ export async function runScaleFloor(count: number, processes: number, ratePerSec
     return condition();
   };
   const admins = servers.map((s) => new AdminClient(s.adminUrl, s.info.token));
-  const broadcast = (times: number) => Promise.all(admins.map((a) => a.broadcast({ topic: 'bench', count: times, size: 64 })));
+  const broadcast = (times: number) =>
+    Promise.all(admins.map((a) => a.broadcast({ topic: 'bench', count: times, size: 64 })));
   const per = Math.ceil(count / processes);
   try {
     const started = Date.now();
     servers.forEach((server, i) => {
       const users = Math.min(per, count - i * per);
-      const worker = fork(join(bundles, 'floor-scale.mjs'), [`${server.url}?topics=bench`, String(users), String(i * per), String(ratePerSec / processes)], {
-        execArgv: [],
-        stdio: 'ignore',
-      });
+      const worker = fork(
+        join(bundles, 'floor-scale.mjs'),
+        [`${server.url}?topics=bench`, String(users), String(i * per), String(ratePerSec / processes)],
+        {
+          execArgv: [],
+          stdio: 'ignore',
+        },
+      );
       worker.on('message', (m: { type: string } & Partial<HealthLine> & { received?: number }) => {
         if (m.type === 'health') {
           openOf[i] = m.open!;
@@ -141,11 +148,21 @@ export async function runScaleFloor(count: number, processes: number, ratePerSec
     }
     const saturated = Object.fromEntries(
       phases.map(([name, from, to]) => {
-        const inside = [...seconds].filter(([second]) => started + second * 1000 + 500 > from && started + second * 1000 + 500 <= to);
+        const inside = [...seconds].filter(
+          ([second]) => started + second * 1000 + 500 > from && started + second * 1000 + 500 <= to,
+        );
         return [name, `${inside.filter(([, s]) => s).length}/${inside.length}`];
       }),
     );
-    return { open: count, received: done.reduce((a, d) => a + d.received, 0), expected: 6 * count, recoveredMs, phases, saturated, cpu };
+    return {
+      open: count,
+      received: done.reduce((a, d) => a + d.received, 0),
+      expected: 6 * count,
+      recoveredMs,
+      phases,
+      saturated,
+      cpu,
+    };
   } finally {
     clearInterval(cpuTimer);
     for (const w of workers) w.kill('SIGKILL');

@@ -43,7 +43,8 @@ interface Sample {
 function memoryOfPid(pid: number): Memory {
   try {
     const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
-    const kb = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(rollup)?.[1] ?? 0) * 1024;
+    const kb = (name: string): number =>
+      Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(rollup)?.[1] ?? 0) * 1024;
     return { rss: kb('Rss'), pss: kb('Pss') };
   } catch {
     return { rss: 0, pss: 0 };
@@ -104,7 +105,9 @@ function median(values: number[]): number {
 
 /** Runs the scale script and prints what was held, at what memory and saturation. */
 export async function runScaleBench(): Promise<void> {
-  console.log(`\n## scale: ${COUNT.toLocaleString('en-US')} connections from one host (${PROCESSES} bundled servers, ${PROCESSES} generator processes)`);
+  console.log(
+    `\n## scale: ${COUNT.toLocaleString('en-US')} connections from one host (${PROCESSES} bundled servers, ${PROCESSES} generator processes)`,
+  );
   const dir = mkdtempSync(join(tmpdir(), 'sockstorm-scale-'));
   const script = join(dir, 'scale.storm');
   const json = join(dir, 'scale.json');
@@ -138,7 +141,19 @@ export async function runScaleBench(): Promise<void> {
   const code = await new Promise<number>((resolve) => {
     const child = execFile(
       process.execPath,
-      [BIN, 'run', script, '--servers', String(PROCESSES), '--workers', String(PROCESSES), '--json', json, '--ndjson', ndjson],
+      [
+        BIN,
+        'run',
+        script,
+        '--servers',
+        String(PROCESSES),
+        '--workers',
+        String(PROCESSES),
+        '--json',
+        json,
+        '--ndjson',
+        ndjson,
+      ],
       { timeout: 300_000, maxBuffer: 1 << 24 },
     );
     // smaps_rollup walks every page table of the process read: 13 processes every 500 ms took a
@@ -245,7 +260,9 @@ export async function runScaleBench(): Promise<void> {
     .slice(1)
     .filter(([name]) => !floor.saturated[name]!.startsWith('0/'))
     .map(([name]) => name);
-  console.log(`goal: saturated only during the connect ramp: ${saturatedOutside.length === 0 ? 'met' : `MISSED (also in ${saturatedOutside.join(', ')})`}`);
+  console.log(
+    `goal: saturated only during the connect ramp: ${saturatedOutside.length === 0 ? 'met' : `MISSED (also in ${saturatedOutside.join(', ')})`}`,
+  );
   console.log(
     `  the floor, by the same rule: ${floorOutside.length === 0 ? 'saturated only during the connect ramp' : `saturated also in ${floorOutside.join(', ')}`}`,
   );

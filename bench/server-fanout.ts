@@ -60,8 +60,11 @@ async function benchEngine(engine: 'uws' | 'ws'): Promise<Record<string, string 
     // shutdown with every client still connected: SIGTERM until the process has exited
     const stopStarted = performance.now();
     await server.stop(5000);
-    (row as Record<string, string | number>)['server shutdown ms'] = /stopped in (\d+) ms/.exec(server.stderr())?.[1] ?? '?';
-    (row as Record<string, string | number>)['SIGTERM→exit seen by clients ms'] = (performance.now() - stopStarted).toFixed(0);
+    (row as Record<string, string | number>)['server shutdown ms'] =
+      /stopped in (\d+) ms/.exec(server.stderr())?.[1] ?? '?';
+    (row as Record<string, string | number>)['SIGTERM→exit seen by clients ms'] = (
+      performance.now() - stopStarted
+    ).toFixed(0);
     for (const ws of clients) ws.terminate();
     return row;
   } finally {

@@ -21,11 +21,15 @@ const MiB = 1048576;
 const mib = (bytes: number): string => `${(bytes / MiB).toFixed(0)} MiB`;
 
 async function serverSoak(engine: 'uws' | 'ws', minutes: number): Promise<void> {
-  console.log(`\nserver soak (${engine}): 50 fuzz clients and 4 admin callers for ${minutes} min, canary checked twice a second`);
+  console.log(
+    `\nserver soak (${engine}): 50 fuzz clients and 4 admin callers for ${minutes} min, canary checked twice a second`,
+  );
   const s = await startCanaryServer(engine);
   const watcher = s.watch();
   const start = await s.stats();
-  console.log(`  start    RSS ${mib(start.rssBytes)}, heap ${mib(start.heapUsedBytes)} in use of ${mib(start.heapTotalBytes)}`);
+  console.log(
+    `  start    RSS ${mib(start.rssBytes)}, heap ${mib(start.heapUsedBytes)} in use of ${mib(start.heapTotalBytes)}`,
+  );
   const target = s.target;
   let frames = 0;
   let adminRequests = 0;
@@ -65,7 +69,9 @@ async function consoleSoak(minutes: number): Promise<void> {
   const { createEngine } = await import('../console/engine/engine.ts');
   const { ConsoleSession } = await import('../console/script/console-session.ts');
   const { App } = await import('../console/ui/app.tsx');
-  console.log(`\nconsole soak: the Ink console for ${minutes} min, 8 s idle then +100, b, k y, -100, snapshots once a second`);
+  console.log(
+    `\nconsole soak: the Ink console for ${minutes} min, 8 s idle then +100, b, k y, -100, snapshots once a second`,
+  );
   const engine = await createEngine({ ratePerSec: 5000 });
   const view = render(React.createElement(App, { engine, session: new ConsoleSession(engine), onQuit: () => {} }));
   const until = (check: () => boolean): Promise<void> =>
@@ -128,11 +134,18 @@ async function hostileRun(
   const dir = mkdtempSync(join(tmpdir(), 'sockstorm-soak-'));
   const [script, json, ndjson] = [join(dir, 's.storm'), join(dir, 'summary.json'), join(dir, 'series.ndjson')];
   writeFileSync(script, `${HOSTILE_SCRIPTS[preset]}wait ${minutes}m\n`);
-  const paths = preset === 'raw' ? ['--topic-path', 'topic', '--seq-path', 'data.seq', '--ts-path', 'data.ts'] : ['--seq-path', 'seq', '--ts-path', 'ts'];
-  const child = spawn(process.execPath, [BIN, 'run', script, '--target', target.url, ...paths, '--json', json, '--ndjson', ndjson], {
-    stdio: 'ignore',
-    env: { ...process.env, CI: 'true' },
-  });
+  const paths =
+    preset === 'raw'
+      ? ['--topic-path', 'topic', '--seq-path', 'data.seq', '--ts-path', 'data.ts']
+      : ['--seq-path', 'seq', '--ts-path', 'ts'];
+  const child = spawn(
+    process.execPath,
+    [BIN, 'run', script, '--target', target.url, ...paths, '--json', json, '--ndjson', ndjson],
+    {
+      stdio: 'ignore',
+      env: { ...process.env, CI: 'true' },
+    },
+  );
   const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
   const minute = setInterval(() => {
     if (!existsSync(ndjson)) return;
@@ -156,7 +169,12 @@ async function hostileRun(
     errors: Record<string, number>;
     checks: Record<string, { passes: number }>;
   };
-  return { rssMaxBytes: summary.health.rssMaxBytes, errors: summary.errors, code, checks: summary.checks.canary?.passes ?? 0 };
+  return {
+    rssMaxBytes: summary.health.rssMaxBytes,
+    errors: summary.errors,
+    code,
+    checks: summary.checks.canary?.passes ?? 0,
+  };
 }
 
 async function hostileTargetSoak(minutes: number): Promise<void> {

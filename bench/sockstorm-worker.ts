@@ -17,13 +17,23 @@ import { settle } from './bench-util.ts';
 
 const { url, adminUrl, token, count: COUNT } = workerArgs();
 const admin = new AdminClient(adminUrl, token);
-const { broadcasts: BROADCASTS, probeRate: PROBE_RATE, probeSeconds: PROBE_SECONDS, idleSeconds: IDLE_SECONDS } = PHASES;
+const {
+  broadcasts: BROADCASTS,
+  probeRate: PROBE_RATE,
+  probeSeconds: PROBE_SECONDS,
+  idleSeconds: IDLE_SECONDS,
+} = PHASES;
 
 async function sockstorm(): Promise<Record<string, number>> {
   // the connect rate unbounded, as the floor's; the same 500 handshakes in flight; the server is
   // a bundled one started by the bench, so users dial from its loopback pool, as `sockstorm` does
   const localAddresses = dialSources([url], [], true);
-  const engine = await createEngine({ target: url, ratePerSec: 1_000_000, maxInFlight: PHASES.inFlight, localAddresses });
+  const engine = await createEngine({
+    target: url,
+    ratePerSec: 1_000_000,
+    maxInFlight: PHASES.inFlight,
+    localAddresses,
+  });
   const started = performance.now();
   await engine.dispatch({ type: 'set-target', count: COUNT });
   while (engine.live().open < COUNT && performance.now() - started < 120_000) await settle(2);

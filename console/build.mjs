@@ -11,7 +11,11 @@ import { fileURLToPath } from 'node:url';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SOURCE_DIRS = ['console', 'target-server', 'tuning'];
 /** The programs, by bundle name. */
-export const ENTRIES = { cli: 'console/cli.ts', server: 'target-server/main.ts', shard: 'console/engine/parts/shard-main.ts' };
+export const ENTRIES = {
+  cli: 'console/cli.ts',
+  server: 'target-server/main.ts',
+  shard: 'console/engine/parts/shard-main.ts',
+};
 
 function sources(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -82,7 +86,9 @@ export async function ensureBundles(entries = ENTRIES) {
     return existsSync(dir) ? dir : null;
   } catch (error) {
     // running from the sources still works; say why it is slower than it should be
-    process.stderr.write(`sockstorm: could not build the bundles (${error?.message ?? error}); running the sources through tsx\n`);
+    process.stderr.write(
+      `sockstorm: could not build the bundles (${error?.message ?? error}); running the sources through tsx\n`,
+    );
     return null;
   }
 }

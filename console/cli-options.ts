@@ -45,7 +45,9 @@ function positive(isInteger: boolean): (flag: string) => Check {
   return (flag) => (value) => {
     const parsed = Number(value.replace(/\/s$/, ''));
     if (!Number.isFinite(parsed) || parsed <= 0 || (isInteger && !Number.isInteger(parsed))) {
-      throw new InvalidArgumentError(`${flag} must be a positive ${isInteger ? 'whole number' : 'number'}, not "${value}"`);
+      throw new InvalidArgumentError(
+        `${flag} must be a positive ${isInteger ? 'whole number' : 'number'}, not "${value}"`,
+      );
     }
     return parsed;
   };
@@ -55,7 +57,8 @@ const port =
   (flag: string): Check =>
   (value) => {
     const parsed = Number(value);
-    if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65535) throw new InvalidArgumentError(`${flag} must be a port 0..65535, not "${value}"`);
+    if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65535)
+      throw new InvalidArgumentError(`${flag} must be a port 0..65535, not "${value}"`);
     return parsed;
   };
 
@@ -65,7 +68,8 @@ const interval =
   (value) => {
     const match = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(value);
     const parsed = match ? Number(match[1]) * (match[2] === 'ms' ? 1 : 1000) : Number.NaN;
-    if (!(parsed >= 100)) throw new InvalidArgumentError(`${flag} must be a duration of at least 100ms (500ms, 5s), not "${value}"`);
+    if (!(parsed >= 100))
+      throw new InvalidArgumentError(`${flag} must be a duration of at least 100ms (500ms, 5s), not "${value}"`);
     return parsed;
   };
 
@@ -74,7 +78,8 @@ const wholeUpTo =
   (flag: string): Check =>
   (value) => {
     const parsed = Number(value);
-    if (!Number.isInteger(parsed) || parsed < 1 || parsed > max) throw new InvalidArgumentError(`${flag} must be a whole number 1..${max}, not "${value}"`);
+    if (!Number.isInteger(parsed) || parsed < 1 || parsed > max)
+      throw new InvalidArgumentError(`${flag} must be a whole number 1..${max}, not "${value}"`);
     return parsed;
   };
 
@@ -117,7 +122,13 @@ export const FLEET_OPTIONS: readonly OptionRow[] = [
       options.target ??= options.targets?.[0];
     },
   },
-  { flags: '--engine <engine>', help: 'bundled server engine', default: D.serverEngine, choices: ['uws', 'ws'], engine: 'serverEngine' },
+  {
+    flags: '--engine <engine>',
+    help: 'bundled server engine',
+    default: D.serverEngine,
+    choices: ['uws', 'ws'],
+    engine: 'serverEngine',
+  },
   {
     flags: '--servers <n>',
     help: 'bundled server processes, each on its own port (one holds up to its own fd limit)',
@@ -125,8 +136,20 @@ export const FLEET_OPTIONS: readonly OptionRow[] = [
     check: positive(true),
     engine: 'servers',
   },
-  { flags: '--rate <n>', help: 'connect rate, users per second', default: `${D.ratePerSec}/s`, check: positive(false), engine: 'ratePerSec' },
-  { flags: '--max-in-flight <n>', help: 'most handshakes pending at once', default: String(D.maxInFlight), check: positive(true), engine: 'maxInFlight' },
+  {
+    flags: '--rate <n>',
+    help: 'connect rate, users per second',
+    default: `${D.ratePerSec}/s`,
+    check: positive(false),
+    engine: 'ratePerSec',
+  },
+  {
+    flags: '--max-in-flight <n>',
+    help: 'most handshakes pending at once',
+    default: String(D.maxInFlight),
+    check: positive(true),
+    engine: 'maxInFlight',
+  },
   {
     flags: '--handshake-timeout <ms>',
     help: 'handshake timeout in ms',
@@ -179,17 +202,30 @@ export const FLEET_OPTIONS: readonly OptionRow[] = [
       const headers: Record<string, string> = {};
       for (const header of value as string[]) {
         const colon = header.indexOf(':');
-        if (colon <= 0) throw new EngineConfigError('config.option', `--header "${header}" has no name: give it as 'Name: value'`);
+        if (colon <= 0)
+          throw new EngineConfigError('config.option', `--header "${header}" has no name: give it as 'Name: value'`);
         headers[header.slice(0, colon).trim()] = header.slice(colon + 1).trim();
       }
       options.headers = headers;
     },
   },
   { flags: '--insecure', help: 'accept any TLS certificate (test targets only)', engine: 'insecure' },
-  { flags: '--compression', help: 'offer permessage-deflate (users then dial through ws, not the lean client)', engine: 'compression' },
+  {
+    flags: '--compression',
+    help: 'offer permessage-deflate (users then dial through ws, not the lean client)',
+    engine: 'compression',
+  },
   SOURCE_ADDRESSES,
-  { flags: '--broadcast-http <spec>', help: 'real target: broadcast with an HTTP request "METHOD URL [BODY]"', engine: 'broadcastHttp' },
-  { flags: '--broadcast-send <template>', help: 'real target: broadcast by sending this frame from a user', engine: 'broadcastSend' },
+  {
+    flags: '--broadcast-http <spec>',
+    help: 'real target: broadcast with an HTTP request "METHOD URL [BODY]"',
+    engine: 'broadcastHttp',
+  },
+  {
+    flags: '--broadcast-send <template>',
+    help: 'real target: broadcast by sending this frame from a user',
+    engine: 'broadcastSend',
+  },
   ...(['ts', 'seq', 'topic'] as const).map(
     (field): OptionRow => ({
       flags: `--${field}-path <path>`,
@@ -211,8 +247,15 @@ export const FLEET_OPTIONS: readonly OptionRow[] = [
     engine: 'workers',
   },
   // the agents' options are read together by agentsOptions(): one needs the others
-  { flags: '--agents <n>', help: 'run the fleet on N remote agents (sockstorm agent) that dial in to --listen', check: positive(true) },
-  { flags: '--listen <host:port>', help: 'with --agents: where agents dial in (the address they reach; it also serves the bundled server)' },
+  {
+    flags: '--agents <n>',
+    help: 'run the fleet on N remote agents (sockstorm agent) that dial in to --listen',
+    check: positive(true),
+  },
+  {
+    flags: '--listen <host:port>',
+    help: 'with --agents: where agents dial in (the address they reach; it also serves the bundled server)',
+  },
   TOKEN,
   { flags: '--tls-cert <file>', help: 'with --agents: a PEM certificate, so agents dial wss://' },
   { flags: '--tls-key <file>', help: "with --agents: the certificate's PEM key" },
@@ -222,27 +265,47 @@ export const FLEET_OPTIONS: readonly OptionRow[] = [
     default: String(AGENTS_DEFAULTS.joinTimeoutMs / 1000),
     check: positive(false),
   },
-  { flags: '--metrics-port <port>', help: 'serve /metrics (Prometheus), /snapshot and /stream on 127.0.0.1 (0: a free port)', default: 'off', check: port },
+  {
+    flags: '--metrics-port <port>',
+    help: 'serve /metrics (Prometheus), /snapshot and /stream on 127.0.0.1 (0: a free port)',
+    default: 'off',
+    check: port,
+  },
 ];
 
 /** What a run writes, and whether it checks the host first: `run` and `compare`. */
 export const OUTPUT_OPTIONS: readonly OptionRow[] = [
   { flags: '--json <file>', help: "write the end summary as JSON (compare: the comparison, with every run's summary)" },
   { flags: '--ndjson <file>', help: 'write one snapshot per second as NDJSON, from the first second' },
-  { flags: '--report <file>', help: 'write a self-contained HTML report (compare: percentile curves and per-second series of every run)' },
+  {
+    flags: '--report <file>',
+    help: 'write a self-contained HTML report (compare: percentile curves and per-second series of every run)',
+  },
   {
     flags: '--progress-interval <duration>',
     help: 'one progress line on stderr per this long',
     default: `${PROGRESS_INTERVAL_MS / 1000}s`,
     check: interval,
   },
-  { flags: '--no-host-check', help: 'run even when the script asks for more users than this host can hold (exit 106 otherwise)' },
+  {
+    flags: '--no-host-check',
+    help: 'run even when the script asks for more users than this host can hold (exit 106 otherwise)',
+  },
 ];
 
 /** `compare`'s own options. */
 export const COMPARE_OPTIONS: readonly OptionRow[] = [
-  { flags: '--variant <name:knobs>', help: `a setup, NAME:KNOB=VALUE,… (repeatable); knobs: ${VARIANT_KNOBS.join(', ')}`, check: repeatable },
-  { flags: '--rounds <n>', help: 'run every variant this many times, the order alternating', value: 1, check: wholeUpTo(100) },
+  {
+    flags: '--variant <name:knobs>',
+    help: `a setup, NAME:KNOB=VALUE,… (repeatable); knobs: ${VARIANT_KNOBS.join(', ')}`,
+    check: repeatable,
+  },
+  {
+    flags: '--rounds <n>',
+    help: 'run every variant this many times, the order alternating',
+    value: 1,
+    check: wholeUpTo(100),
+  },
 ];
 
 /** `tune`'s options. */
@@ -256,7 +319,12 @@ export const TUNE_OPTIONS: readonly OptionRow[] = [
   { flags: '--persist', help: 'apply: also write /etc/sysctl.d/99-sockstorm.conf' },
   { flags: '--journal <file>', help: 'apply/restore: the journal of old values' },
   { flags: '--pid <pid>', help: 'apply: the process whose fd limit is raised (default: the calling shell)' },
-  { flags: '--scope <scope>', help: 'apply: all settings, or only network-namespace ones', default: TUNE_DEFAULTS.scope, choices: ['all', 'net'] },
+  {
+    flags: '--scope <scope>',
+    help: 'apply: all settings, or only network-namespace ones',
+    default: TUNE_DEFAULTS.scope,
+    choices: ['all', 'net'],
+  },
   { flags: '--max <n>', help: 'probe: most connections to open' },
 ];
 
@@ -264,10 +332,19 @@ export const TUNE_OPTIONS: readonly OptionRow[] = [
 export const AGENT_OPTIONS: readonly OptionRow[] = [
   { flags: '--coordinator <url>', help: 'the coordinator, ws://HOST:PORT or wss://HOST:PORT', isRequired: true },
   TOKEN,
-  { flags: '--name <name>', help: 'how the coordinator calls this agent (default: $JOB_COMPLETION_INDEX, else the host name)' },
+  {
+    flags: '--name <name>',
+    help: 'how the coordinator calls this agent (default: $JOB_COMPLETION_INDEX, else the host name)',
+  },
   SOURCE_ADDRESSES,
-  { flags: '--plaintext', help: 'allow plain ws:// to a coordinator on another host (the token crosses unencrypted: a network you trust)' },
-  { flags: '--insecure', help: 'accept any TLS certificate from a wss:// coordinator (a test certificate; --ca is the way for a private CA)' },
+  {
+    flags: '--plaintext',
+    help: 'allow plain ws:// to a coordinator on another host (the token crosses unencrypted: a network you trust)',
+  },
+  {
+    flags: '--insecure',
+    help: 'accept any TLS certificate from a wss:// coordinator (a test certificate; --ca is the way for a private CA)',
+  },
   { flags: '--ca <file>', help: "a PEM CA that signed the coordinator's certificate" },
   {
     flags: '--retry-for <seconds>',
@@ -279,7 +356,10 @@ export const AGENT_OPTIONS: readonly OptionRow[] = [
 
 /** `dashboard`'s options. */
 export const DASHBOARD_OPTIONS: readonly OptionRow[] = [
-  { flags: '--attach <url>', help: 'the http://127.0.0.1:PORT a run or console serves with --metrics-port (exit 104 if nothing sockstorm answers there)' },
+  {
+    flags: '--attach <url>',
+    help: 'the http://127.0.0.1:PORT a run or console serves with --metrics-port (exit 104 if nothing sockstorm answers there)',
+  },
   { flags: '--run <script>', help: 'run this script instead of the demo, and watch it' },
 ];
 
@@ -288,7 +368,10 @@ export function withOptions(command: Command, rows: readonly OptionRow[], omit: 
   for (const row of rows) {
     if (omit.includes(flagName(row.flags))) continue;
     // the owner applies its own defaults (a value left unset is its default); --help shows them from here
-    const option = new Option(row.flags, row.default === undefined ? row.help : `${row.help} (default: ${row.default})`);
+    const option = new Option(
+      row.flags,
+      row.default === undefined ? row.help : `${row.help} (default: ${row.default})`,
+    );
     if (row.choices) option.choices(row.choices);
     if (row.check) option.argParser(row.check(flagName(row.flags)));
     if (row.value !== undefined) option.default(row.value);
@@ -326,11 +409,26 @@ function agentsOptions(flags: Flags): EngineOptions['agents'] {
     if (given) throw new EngineConfigError('config.option', '--listen, --token and --tls-* go with --agents N');
     return undefined;
   }
-  if (!listen) throw new EngineConfigError('config.option', '--agents needs --listen HOST:PORT: where the agents dial in');
+  if (!listen)
+    throw new EngineConfigError('config.option', '--agents needs --listen HOST:PORT: where the agents dial in');
   if (!token || token.length < 16)
-    throw new EngineConfigError('config.option', '--agents needs --token with at least 16 characters (e.g. openssl rand -hex 16)');
-  if ((tlsCert === undefined) !== (tlsKey === undefined)) throw new EngineConfigError('config.option', '--tls-cert and --tls-key go together');
+    throw new EngineConfigError(
+      'config.option',
+      '--agents needs --token with at least 16 characters (e.g. openssl rand -hex 16)',
+    );
+  if ((tlsCert === undefined) !== (tlsKey === undefined))
+    throw new EngineConfigError('config.option', '--tls-cert and --tls-key go together');
   if (workers !== undefined && workers > 1)
-    throw new EngineConfigError('config.option', '--agents and --workers do not mix: give each agent its own processes');
-  return { count: agents, listen, token, tlsCert, tlsKey, joinTimeoutMs: agentsTimeout === undefined ? undefined : agentsTimeout * 1000 };
+    throw new EngineConfigError(
+      'config.option',
+      '--agents and --workers do not mix: give each agent its own processes',
+    );
+  return {
+    count: agents,
+    listen,
+    token,
+    tlsCert,
+    tlsKey,
+    joinTimeoutMs: agentsTimeout === undefined ? undefined : agentsTimeout * 1000,
+  };
 }

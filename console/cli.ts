@@ -12,7 +12,16 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { AGENT_OPTIONS, COMPARE_OPTIONS, DASHBOARD_OPTIONS, FLEET_OPTIONS, type Flags, OUTPUT_OPTIONS, TUNE_OPTIONS, withOptions } from './cli-options.ts';
+import {
+  AGENT_OPTIONS,
+  COMPARE_OPTIONS,
+  DASHBOARD_OPTIONS,
+  FLEET_OPTIONS,
+  type Flags,
+  OUTPUT_OPTIONS,
+  TUNE_OPTIONS,
+  withOptions,
+} from './cli-options.ts';
 import { maskCredentials } from './engine/protocols/shown-text.ts';
 import { EXIT, ExitError, exitCodeHelp } from '../target-server/contract/exit-codes.ts';
 import { PACKAGE_ROOT } from './runtime.ts';
@@ -25,7 +34,16 @@ const program = new Command('sockstorm')
   .exitOverride()
   .showHelpAfterError();
 
-const RUN_EXITS = [EXIT.passed, EXIT.error, EXIT.failed, EXIT.inconclusive, EXIT.invalid, EXIT.signal, EXIT.host, EXIT.output] as const;
+const RUN_EXITS = [
+  EXIT.passed,
+  EXIT.error,
+  EXIT.failed,
+  EXIT.inconclusive,
+  EXIT.invalid,
+  EXIT.signal,
+  EXIT.host,
+  EXIT.output,
+] as const;
 const CONSOLE_EXITS = [EXIT.passed, EXIT.error, EXIT.invalid, EXIT.signal] as const;
 
 /** Sets the process's exit code to what a command resolved with. */
@@ -46,14 +64,27 @@ withOptions(
       'one script against several setups of the bundled server (--variant, twice or more), or saved `run --json` summaries (a.json b.json …), side by side',
     ),
   [...COMPARE_OPTIONS, ...OUTPUT_OPTIONS, ...FLEET_OPTIONS],
-  ['--ndjson', '--target', '--targets', '--agents', '--listen', '--token', '--tls-cert', '--tls-key', '--agents-timeout', '--metrics-port'],
+  [
+    '--ndjson',
+    '--target',
+    '--targets',
+    '--agents',
+    '--listen',
+    '--token',
+    '--tls-cert',
+    '--tls-key',
+    '--agents-timeout',
+    '--metrics-port',
+  ],
 )
   .addHelpText(
     'after',
     '\nExample:\n  sockstorm compare examples/event-loop.storm --variant ws-loop:engine=ws,fanout=loop --variant uws:engine=uws --report compare.html\n  sockstorm compare before.json after.json\n' +
       exitCodeHelp(RUN_EXITS),
   )
-  .action((inputs: string[], flags) => exitWith(import('./commands/compare.ts').then((m) => m.runCompareCommand(inputs, flags))));
+  .action((inputs: string[], flags) =>
+    exitWith(import('./commands/compare.ts').then((m) => m.runCompareCommand(inputs, flags))),
+  );
 
 program
   .command('server')
@@ -66,7 +97,9 @@ program
 withOptions(program.command('tune <action>'), TUNE_OPTIONS)
   .description('host limits: check (exit 106 if the host cannot hold N), apply, restore, probe')
   .addHelpText('after', exitCodeHelp([EXIT.passed, EXIT.error, EXIT.invalid, EXIT.host]))
-  .action((action: string, flags) => exitWith(import('./commands/tune.ts').then((m) => m.runTuneCommand(action, flags))));
+  .action((action: string, flags) =>
+    exitWith(import('./commands/tune.ts').then((m) => m.runTuneCommand(action, flags))),
+  );
 
 withOptions(program.command('agent'), AGENT_OPTIONS)
   .description(
@@ -93,7 +126,9 @@ withOptions(program.command('console'), FLEET_OPTIONS)
   .action((flags: Flags) => exitWith(import('./commands/console.tsx').then((m) => m.openConsole(flags))));
 
 withOptions(program.command('demo', { isDefault: true }), FLEET_OPTIONS)
-  .description('with a terminal: the console on the bundled server; otherwise (or with CI set) the demo experiment headless')
+  .description(
+    'with a terminal: the console on the bundled server; otherwise (or with CI set) the demo experiment headless',
+  )
   .addHelpText('after', exitCodeHelp(RUN_EXITS))
   .action((flags: Flags) => exitWith(import('./commands/demo.ts').then((m) => m.runDemo(flags))));
 
@@ -105,7 +140,9 @@ withOptions(program.command('demo', { isDefault: true }), FLEET_OPTIONS)
 function exitStatusOf(error: unknown): number {
   if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.passed : EXIT.invalid;
   const code = (error as { code?: unknown }).code;
-  process.stderr.write(`sockstorm: ${maskCredentials((error as Error).message)}${typeof code === 'string' ? ` [${code}]` : ''}\n`);
+  process.stderr.write(
+    `sockstorm: ${maskCredentials((error as Error).message)}${typeof code === 'string' ? ` [${code}]` : ''}\n`,
+  );
   return error instanceof ExitError ? error.exitCode : EXIT.error;
 }
 

@@ -30,12 +30,17 @@ export function spreadFor(options: EngineOptions, peak: number): { addresses: st
   const urls = options.targets ?? (options.target ? [options.target] : []);
   const ports = urls.length > 0 ? portRange(readFacts()) : null;
   if (ports === null) return { addresses: [], portsPerAddress: 0 };
-  return { addresses: spreadSources(urls, options.localAddresses ?? [], Math.ceil(peak / urls.length), ports), portsPerAddress: ports };
+  return {
+    addresses: spreadSources(urls, options.localAddresses ?? [], Math.ceil(peak / urls.length), ports),
+    portsPerAddress: ports,
+  };
 }
 
 /** The limit the engine is given, from a capacity: none when the capacity is unknown. */
 export function hostLimitOf(capacity: Capacity): HostLimit | undefined {
-  return Number.isFinite(capacity.capacity) && capacity.binding ? { capacity: capacity.capacity, binding: capacity.binding } : undefined;
+  return Number.isFinite(capacity.capacity) && capacity.binding
+    ? { capacity: capacity.capacity, binding: capacity.binding }
+    : undefined;
 }
 
 /** The options with the host's limit attached, so the engine can warn before a target beyond it. */

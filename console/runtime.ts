@@ -20,7 +20,10 @@ export const PACKAGE_ROOT = bundle?.root ?? fileURLToPath(new URL('..', import.m
 /** The programs sockstorm starts as processes of their own. */
 export type Program = 'server' | 'shard';
 
-const SOURCES: Record<Program, string> = { server: 'target-server/main.ts', shard: 'console/engine/parts/shard-main.ts' };
+const SOURCES: Record<Program, string> = {
+  server: 'target-server/main.ts',
+  shard: 'console/engine/parts/shard-main.ts',
+};
 
 /** How to start one of sockstorm's programs with `process.execPath`: Node flags and the file. */
 export function programEntry(name: Program): { execArgv: string[]; file: string } {

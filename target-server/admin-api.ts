@@ -7,7 +7,14 @@
  */
 import http from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
-import { BROADCAST_LIMITS, validateBroadcast, validateConfigPatch, validateKill, type ServerStats, type Validated } from './contract/wire.ts';
+import {
+  BROADCAST_LIMITS,
+  validateBroadcast,
+  validateConfigPatch,
+  validateKill,
+  type ServerStats,
+  type Validated,
+} from './contract/wire.ts';
 import type { ServerHub } from './server-hub.ts';
 import { ConfigRefusedError, type ServerEngine } from './server-engine.ts';
 
@@ -25,7 +32,8 @@ function isAuthorized(header: string | undefined, token: string): boolean {
 const TOO_LARGE: Reply = [413, { error: 'too-large', message: `body over ${MAX_BODY_BYTES} bytes` }];
 
 function readJson(req: http.IncomingMessage): Promise<{ ok: true; value: unknown } | { ok: false; reply: Reply }> {
-  if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) return Promise.resolve({ ok: false, reply: TOO_LARGE });
+  if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES)
+    return Promise.resolve({ ok: false, reply: TOO_LARGE });
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -35,7 +43,11 @@ function readJson(req: http.IncomingMessage): Promise<{ ok: true; value: unknown
       resolve(outcome);
     };
     const timer = setTimeout(
-      () => finish({ ok: false, reply: [408, { error: 'timeout', message: `the body did not arrive within ${BODY_TIMEOUT_MS} ms` }] }),
+      () =>
+        finish({
+          ok: false,
+          reply: [408, { error: 'timeout', message: `the body did not arrive within ${BODY_TIMEOUT_MS} ms` }],
+        }),
       BODY_TIMEOUT_MS,
     );
     req.on('data', (chunk: Buffer) => {
@@ -43,7 +55,9 @@ function readJson(req: http.IncomingMessage): Promise<{ ok: true; value: unknown
       if (size > MAX_BODY_BYTES) return finish({ ok: false, reply: TOO_LARGE });
       chunks.push(chunk);
     });
-    req.on('error', () => finish({ ok: false, reply: [400, { error: 'bad-request', message: 'request body could not be read' }] }));
+    req.on('error', () =>
+      finish({ ok: false, reply: [400, { error: 'bad-request', message: 'request body could not be read' }] }),
+    );
     req.on('end', () => {
       const text = Buffer.concat(chunks).toString('utf8');
       try {
@@ -60,7 +74,13 @@ function invalid<T>(result: Validated<T>): Reply | null {
 }
 
 /** Starts the admin server; resolves with it once listening. */
-export function startAdminApi(options: { hub: ServerHub; engine: ServerEngine; host: string; port: number; token: string }): Promise<http.Server> {
+export function startAdminApi(options: {
+  hub: ServerHub;
+  engine: ServerEngine;
+  host: string;
+  port: number;
+  token: string;
+}): Promise<http.Server> {
   const { hub, engine, token } = options;
   const timers = new Set<NodeJS.Timeout>();
   const counts: ServerStats['admin'] = { requests: 0, refused: {} };
@@ -70,10 +90,22 @@ export function startAdminApi(options: { hub: ServerHub; engine: ServerEngine; h
     if (!request.ok) return invalid(request)!;
     const { count, intervalMs } = request.value;
     if (intervalMs <= 0 && hub.backlogSize + count > BROADCAST_LIMITS.maxBacklog) {
-      return [429, { error: 'busy', message: `${hub.backlogSize} broadcast messages are still queued; at most ${BROADCAST_LIMITS.maxBacklog} may wait` }];
+      return [
+        429,
+        {
+          error: 'busy',
+          message: `${hub.backlogSize} broadcast messages are still queued; at most ${BROADCAST_LIMITS.maxBacklog} may wait`,
+        },
+      ];
     }
     if (intervalMs > 0 && count > 1 && timers.size >= BROADCAST_LIMITS.maxScheduled) {
-      return [429, { error: 'busy', message: `${timers.size} scheduled broadcasts are running; at most ${BROADCAST_LIMITS.maxScheduled} at once` }];
+      return [
+        429,
+        {
+          error: 'busy',
+          message: `${timers.size} scheduled broadcasts are running; at most ${BROADCAST_LIMITS.maxScheduled} at once`,
+        },
+      ];
     }
     return [200, { topic: request.value.topic, count, ...hub.broadcast(request.value, timers) }];
   }
@@ -98,7 +130,9 @@ export function startAdminApi(options: { hub: ServerHub; engine: ServerEngine; h
     const path = new URL(req.url ?? '/', 'http://admin').pathname;
     const key = `${req.method} ${path}`;
     if (key === 'GET /healthz') {
-      return engine.isListening ? [200, { ok: true, listening: true }] : [503, { ok: false, listening: false, message: 'the WebSocket listener is down' }];
+      return engine.isListening
+        ? [200, { ok: true, listening: true }]
+        : [503, { ok: false, listening: false, message: 'the WebSocket listener is down' }];
     }
     if (key === 'GET /stats') return [200, hub.stats({ requests: counts.requests, refused: { ...counts.refused } })];
     if (key !== 'POST /broadcast' && key !== 'POST /kill' && key !== 'PUT /config') {
@@ -115,18 +149,23 @@ export function startAdminApi(options: { hub: ServerHub; engine: ServerEngine; h
     return configure(body.value);
   }
 
-  const server = http.createServer({ connectionsCheckingInterval: 1000, headersTimeout: BODY_TIMEOUT_MS, requestTimeout: 2 * BODY_TIMEOUT_MS }, (req, res) => {
-    counts.requests++;
-    route(req)
-      .catch((error: Error): Reply => [500, { error: 'internal', message: error.message }])
-      .then(([status, body]) => {
-        if (status >= 400) counts.refused[status] = (counts.refused[status] ?? 0) + 1;
-        // a refused body may still be arriving: answer, then close instead of reading it
-        const isCut = status === 413 || status === 408;
-        res.writeHead(status, { 'content-type': 'application/json', ...(isCut ? { connection: 'close' } : {}) }).end(JSON.stringify(body));
-        if (isCut) res.once('finish', () => req.socket.destroySoon());
-      });
-  });
+  const server = http.createServer(
+    { connectionsCheckingInterval: 1000, headersTimeout: BODY_TIMEOUT_MS, requestTimeout: 2 * BODY_TIMEOUT_MS },
+    (req, res) => {
+      counts.requests++;
+      route(req)
+        .catch((error: Error): Reply => [500, { error: 'internal', message: error.message }])
+        .then(([status, body]) => {
+          if (status >= 400) counts.refused[status] = (counts.refused[status] ?? 0) + 1;
+          // a refused body may still be arriving: answer, then close instead of reading it
+          const isCut = status === 413 || status === 408;
+          res
+            .writeHead(status, { 'content-type': 'application/json', ...(isCut ? { connection: 'close' } : {}) })
+            .end(JSON.stringify(body));
+          if (isCut) res.once('finish', () => req.socket.destroySoon());
+        });
+    },
+  );
   server.on('close', () => {
     for (const timer of timers) clearTimeout(timer);
   });

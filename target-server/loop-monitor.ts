@@ -31,7 +31,14 @@ export class LoopMonitor {
   private lastAt = performance.now();
   private timer: NodeJS.Timeout | undefined;
   /** Figures of the last completed second. */
-  figures: LoopFigures = { delayP50Ms: 0, delayP99Ms: 0, delayMaxMs: 0, utilization: 0, userPercent: 0, systemPercent: 0 };
+  figures: LoopFigures = {
+    delayP50Ms: 0,
+    delayP99Ms: 0,
+    delayMaxMs: 0,
+    utilization: 0,
+    userPercent: 0,
+    systemPercent: 0,
+  };
 
   start(): void {
     this.delay.enable();

@@ -10,14 +10,16 @@ import { validateConfigPatch, type ServerConfig } from './contract/wire.ts';
 function port(name: string) {
   return (value: string): number => {
     const parsed = Number(value);
-    if (!/^\d+$/.test(value) || parsed > 65535) throw new InvalidArgumentError(`${name} must be a port number 0..65535 (0 picks a free one), not "${value}"`);
+    if (!/^\d+$/.test(value) || parsed > 65535)
+      throw new InvalidArgumentError(`${name} must be a port number 0..65535 (0 picks a free one), not "${value}"`);
     return parsed;
   };
 }
 
 function token(value: string): string {
   // the token travels in a header: an empty one would lock the API, a space would never match
-  if (!/^[\x21-\x7e]{1,512}$/.test(value)) throw new InvalidArgumentError('--token must be 1..512 visible ASCII characters without spaces');
+  if (!/^[\x21-\x7e]{1,512}$/.test(value))
+    throw new InvalidArgumentError('--token must be 1..512 visible ASCII characters without spaces');
   return value;
 }
 
@@ -31,7 +33,10 @@ const program = new Command('sockstorm server')
   .option('--token <token>', 'admin API bearer token (random if not given)', token)
   .option('--config <json>', 'initial knobs as JSON, e.g. \'{"maxPayload":1048576}\'')
   .option('--exit-with-stdin', 'exit when stdin closes (a parent that started this server through a pipe is gone)')
-  .addHelpText('after', exitCodeHelp([EXIT.passed, EXIT.serverStart, EXIT.nativeUnavailable, EXIT.crashed, EXIT.invalid]))
+  .addHelpText(
+    'after',
+    exitCodeHelp([EXIT.passed, EXIT.serverStart, EXIT.nativeUnavailable, EXIT.crashed, EXIT.invalid]),
+  )
   .exitOverride()
   // help is asked for, so it goes to stdout; errors go to stderr (stdout carries the listening line)
   .configureOutput({ writeOut: (s) => process.stdout.write(s), writeErr: (s) => process.stderr.write(s) });
@@ -57,7 +62,8 @@ async function main(): Promise<void> {
     config?: string;
     exitWithStdin?: boolean;
   }>();
-  if (opts.engine !== 'uws' && opts.engine !== 'ws') fail(`--engine must be uws or ws, not "${opts.engine}"`, EXIT.invalid);
+  if (opts.engine !== 'uws' && opts.engine !== 'ws')
+    fail(`--engine must be uws or ws, not "${opts.engine}"`, EXIT.invalid);
   let config: Partial<ServerConfig> = {};
   if (opts.config) {
     let raw: unknown;
@@ -92,7 +98,9 @@ async function main(): Promise<void> {
     const open = server.hub.conns.size;
     // close frames first; what the kernel already holds is sent after exit, so the grace is short
     server.close(250).then(() => {
-      process.stderr.write(`sockstorm server: stopped in ${Math.round(performance.now() - started)} ms, ${open} connections closed\n`);
+      process.stderr.write(
+        `sockstorm server: stopped in ${Math.round(performance.now() - started)} ms, ${open} connections closed\n`,
+      );
       process.exit(EXIT.passed);
     });
   };

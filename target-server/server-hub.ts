@@ -155,8 +155,15 @@ export class ServerHub {
     this.counters.messagesIn++;
     this.counters.bytesIn += data.byteLength;
     if (this.config.workMs <= 0 && this.work.length === 0) return this.handle(conn, data, isBinary);
-    if (this.work.length >= CLIENT_LIMITS.maxQueuedMessages || this.queuedBytes + data.byteLength > CLIENT_LIMITS.maxQueuedBytes) {
-      return this.refuse(conn, 'overloaded', `the server is ${this.work.length} messages behind (workMs ${this.config.workMs}); this one was dropped`);
+    if (
+      this.work.length >= CLIENT_LIMITS.maxQueuedMessages ||
+      this.queuedBytes + data.byteLength > CLIENT_LIMITS.maxQueuedBytes
+    ) {
+      return this.refuse(
+        conn,
+        'overloaded',
+        `the server is ${this.work.length} messages behind (workMs ${this.config.workMs}); this one was dropped`,
+      );
     }
     this.queuedBytes += data.byteLength;
     // a copy: a uWS view is only valid during this call, and Buffer#slice would not copy
@@ -232,7 +239,11 @@ export class ServerHub {
       return;
     }
     if (this.queuedBytes + dataJson.length > CLIENT_LIMITS.maxQueuedBytes) {
-      return this.refuse(conn, 'overloaded', `topic "${topic}" has ${this.backlog.get(topic)} messages queued; this pub was dropped`);
+      return this.refuse(
+        conn,
+        'overloaded',
+        `topic "${topic}" has ${this.backlog.get(topic)} messages queued; this pub was dropped`,
+      );
     }
     this.queuedBytes += dataJson.length;
     this.enqueue(topic, dataJson, 1, dataJson.length);
@@ -365,7 +376,12 @@ export class ServerHub {
       refused: { ...this.refused },
       admin,
       isListening: this.engine?.isListening ?? false,
-      loop: { delayP50Ms: loop.delayP50Ms, delayP99Ms: loop.delayP99Ms, delayMaxMs: loop.delayMaxMs, utilization: loop.utilization },
+      loop: {
+        delayP50Ms: loop.delayP50Ms,
+        delayP99Ms: loop.delayP99Ms,
+        delayMaxMs: loop.delayMaxMs,
+        utilization: loop.utilization,
+      },
       cpu: { userPercent: loop.userPercent, systemPercent: loop.systemPercent },
       rssBytes: this.rss(),
       ...this.heap(),

@@ -61,7 +61,13 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   let port: number;
   try {
     port = await engine.listen(host, options.port ?? 0);
-    admin = await startAdminApi({ hub, engine, host: options.adminHost ?? '127.0.0.1', port: options.adminPort ?? 0, token });
+    admin = await startAdminApi({
+      hub,
+      engine,
+      host: options.adminHost ?? '127.0.0.1',
+      port: options.adminPort ?? 0,
+      token,
+    });
   } catch (error) {
     await engine.close(0);
     hub.stop();

@@ -27,11 +27,16 @@ type UwsModule = typeof Uws;
  */
 export function loadNativeUws(): { ok: true; uws: UwsModule } | { ok: false; reason: string } {
   const require = createRequire(import.meta.url);
-  const file = process.env.SOCKSTORM_UWS_BINARY ?? `uWebSockets.js/binaries/uws_${process.platform}_${process.arch}_${process.versions.modules}.node`;
+  const file =
+    process.env.SOCKSTORM_UWS_BINARY ??
+    `uWebSockets.js/binaries/uws_${process.platform}_${process.arch}_${process.versions.modules}.node`;
   try {
     return { ok: true, uws: require(file) as UwsModule };
   } catch (error) {
-    return { ok: false, reason: `the native uWebSockets.js binary did not load (${file}): ${(error as Error).message.split('\n')[0]}` };
+    return {
+      ok: false,
+      reason: `the native uWebSockets.js binary did not load (${file}): ${(error as Error).message.split('\n')[0]}`,
+    };
   }
 }
 
@@ -198,7 +203,12 @@ export class UwsEngine implements ServerEngine {
     const app = this.createApp();
     return new Promise((resolve, reject) => {
       listenExclusive(this.uws, app, host, port, (socket) => {
-        if (!socket) return reject(Object.assign(new Error(`cannot listen on ${host}:${port} (in use or not allowed)`), { code: 'EADDRINUSE' }));
+        if (!socket)
+          return reject(
+            Object.assign(new Error(`cannot listen on ${host}:${port} (in use or not allowed)`), {
+              code: 'EADDRINUSE',
+            }),
+          );
         this.listenSocket = socket;
         this.port = this.uws.us_socket_local_port(socket as unknown as Uws.us_socket);
         resolve(this.port);
@@ -258,7 +268,11 @@ export class UwsEngine implements ServerEngine {
       });
     }
     if (!this.listenSocket)
-      throw new ConfigRefusedError(field, `the WebSocket listener on port ${this.port} could not be moved and is down; restart the server`, 503);
+      throw new ConfigRefusedError(
+        field,
+        `the WebSocket listener on port ${this.port} could not be moved and is down; restart the server`,
+        503,
+      );
   }
 
   async close(graceMs: number): Promise<void> {

@@ -143,8 +143,10 @@ export class WsEngine implements ServerEngine {
     const queued: Array<Promise<void>> = [];
     for (const socket of this.sockets) {
       socket.end(SHUTDOWN_FRAME);
-      if (socket.writableLength > 0) queued.push(new Promise((resolve) => socket.once('finish', resolve).once('close', resolve)));
+      if (socket.writableLength > 0)
+        queued.push(new Promise((resolve) => socket.once('finish', resolve).once('close', resolve)));
     }
-    if (queued.length > 0) await Promise.race([Promise.all(queued), new Promise((resolve) => setTimeout(resolve, graceMs))]);
+    if (queued.length > 0)
+      await Promise.race([Promise.all(queued), new Promise((resolve) => setTimeout(resolve, graceMs))]);
   }
 }

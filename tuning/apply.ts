@@ -5,7 +5,18 @@
  * and `restore` still puts back the originals.
  */
 import { execFileSync } from 'node:child_process';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { SYSCTLS, type SysctlName } from './facts.ts';
 import type { Finding } from './plan.ts';
@@ -45,7 +56,8 @@ export function readJournal(path: string): Journal | null | Error {
   if (!existsSync(path)) return null;
   try {
     const journal = JSON.parse(readFileSync(path, 'utf8')) as Journal;
-    if (journal.version !== 1 || !Array.isArray(journal.entries)) return new Error(`${path} is not a sockstorm tune journal`);
+    if (journal.version !== 1 || !Array.isArray(journal.entries))
+      return new Error(`${path} is not a sockstorm tune journal`);
     return journal;
   } catch (error) {
     return new Error(`${path} is corrupt: ${(error as Error).message}`);
@@ -104,9 +116,18 @@ export function applyFindings(findings: Finding[], options: ApplyOptions): Chang
     const to = fix.kind === 'sysctl' ? fix.value : `${fix.value}:${fix.value}`;
     let from = '';
     try {
-      from = fix.kind === 'sysctl' ? readFileSync(sysctlPath(options.procRoot, fix.name), 'utf8').trim().replace(/\s+/g, ' ') : readNofile(options.pid);
+      from =
+        fix.kind === 'sysctl'
+          ? readFileSync(sysctlPath(options.procRoot, fix.name), 'utf8').trim().replace(/\s+/g, ' ')
+          : readNofile(options.pid);
       if (!journal.entries.some((e) => e.name === name)) {
-        journal.entries.push({ kind: fix.kind, name, old: from, new: to, ...(fix.kind === 'nofile' ? { pid: options.pid } : {}) });
+        journal.entries.push({
+          kind: fix.kind,
+          name,
+          old: from,
+          new: to,
+          ...(fix.kind === 'nofile' ? { pid: options.pid } : {}),
+        });
         writeJournal(options.journalPath, journal);
       }
       if (fix.kind === 'sysctl') {
@@ -118,7 +139,8 @@ export function applyFindings(findings: Finding[], options: ApplyOptions): Chang
       outcomes.push({ name, from, to, ok: true, message: 'applied' });
     } catch (error) {
       const reason =
-        (error as NodeJS.ErrnoException).code === 'EPERM' || /Operation not permitted/.test(String((error as { stderr?: Buffer }).stderr ?? ''))
+        (error as NodeJS.ErrnoException).code === 'EPERM' ||
+        /Operation not permitted/.test(String((error as { stderr?: Buffer }).stderr ?? ''))
           ? 'refused: not permitted (raising a hard fd limit needs CAP_SYS_RESOURCE)'
           : `failed: ${(error as Error).message.split('\n')[0]}`;
       outcomes.push({ name, from, to, ok: false, message: reason });
@@ -151,7 +173,8 @@ function removeDropIn(path: string): ChangeOutcome {
     return { ...outcome, ok: false, message: `failed: ${(error as Error).message}` };
   }
   // a journal is a file anyone could edit: never delete what this module did not write
-  if (!isOurDropIn(text)) return { ...outcome, ok: false, message: 'refused: it is not a drop-in sockstorm wrote; left in place' };
+  if (!isOurDropIn(text))
+    return { ...outcome, ok: false, message: 'refused: it is not a drop-in sockstorm wrote; left in place' };
   rmSync(path, { force: true });
   return { ...outcome, ok: true, message: 'removed' };
 }
@@ -159,7 +182,10 @@ function removeDropIn(path: string): ChangeOutcome {
 /** Puts back exactly what the journal holds, removes the drop-in (only ours), then the journal. */
 export function restoreJournal(journalPath: string, procRoot: string): ChangeOutcome[] {
   const journal = readJournal(journalPath);
-  if (journal === null) throw new Error(`no journal at ${journalPath}: nothing to restore (nothing was applied, or it was restored already)`);
+  if (journal === null)
+    throw new Error(
+      `no journal at ${journalPath}: nothing to restore (nothing was applied, or it was restored already)`,
+    );
   if (journal instanceof Error) throw new Error(`${journal.message}; nothing was changed`);
   const outcomes: ChangeOutcome[] = [];
   for (const entry of [...journal.entries].reverse()) {
@@ -168,7 +194,13 @@ export function restoreJournal(journalPath: string, procRoot: string): ChangeOut
       else setNofile(entry.pid!, entry.old);
       outcomes.push({ name: entry.name, from: entry.new, to: entry.old, ok: true, message: 'restored' });
     } catch (error) {
-      outcomes.push({ name: entry.name, from: entry.new, to: entry.old, ok: false, message: `failed: ${(error as Error).message.split('\n')[0]}` });
+      outcomes.push({
+        name: entry.name,
+        from: entry.new,
+        to: entry.old,
+        ok: false,
+        message: `failed: ${(error as Error).message.split('\n')[0]}`,
+      });
     }
   }
   if (journal.persistFile) outcomes.push(removeDropIn(journal.persistFile));

@@ -62,16 +62,30 @@ export function parseNumbers(text: string | null): number[] | null {
 export function parseLimits(text: string | null): { soft: number | null; hard: number | null } {
   const match = text ? /^Max open files\s+(\S+)\s+(\S+)/m.exec(text) : null;
   const value = (s: string | undefined): number | null =>
-    s === undefined ? null : s === 'unlimited' ? Number.MAX_SAFE_INTEGER : Number.isFinite(Number(s)) ? Number(s) : null;
+    s === undefined
+      ? null
+      : s === 'unlimited'
+        ? Number.MAX_SAFE_INTEGER
+        : Number.isFinite(Number(s))
+          ? Number(s)
+          : null;
   return { soft: value(match?.[1]), hard: value(match?.[2]) };
 }
 
 /** Uid and the capabilities that matter, from a /proc/PID/status text. */
-export function parseStatus(text: string | null): { uid: number | null; hasSysResource: boolean; hasNetAdmin: boolean } {
+export function parseStatus(text: string | null): {
+  uid: number | null;
+  hasSysResource: boolean;
+  hasNetAdmin: boolean;
+} {
   const uid = text ? /^Uid:\s+(\d+)/m.exec(text)?.[1] : undefined;
   const capEff = text ? /^CapEff:\s+([0-9a-f]+)/m.exec(text)?.[1] : undefined;
   const caps = capEff ? BigInt(`0x${capEff}`) : 0n;
-  return { uid: uid === undefined ? null : Number(uid), hasSysResource: ((caps >> 24n) & 1n) === 1n, hasNetAdmin: ((caps >> 12n) & 1n) === 1n };
+  return {
+    uid: uid === undefined ? null : Number(uid),
+    hasSysResource: ((caps >> 24n) & 1n) === 1n,
+    hasNetAdmin: ((caps >> 12n) & 1n) === 1n,
+  };
 }
 
 /** MemAvailable from a /proc/meminfo text, in bytes. */
@@ -102,14 +116,18 @@ export function cgroupMemoryAvailable(cgroupText: string | null, cgroupRoot: str
   if (v1)
     for (const dir of [join(cgroupRoot, 'memory', path(v1)), join(cgroupRoot, 'memory')])
       groups.push([dir, 'memory.limit_in_bytes', 'memory.usage_in_bytes', 'total_inactive_file']);
-  if (v2) for (const dir of [join(cgroupRoot, path(v2)), cgroupRoot]) groups.push([dir, 'memory.max', 'memory.current', 'inactive_file']);
+  if (v2)
+    for (const dir of [join(cgroupRoot, path(v2)), cgroupRoot])
+      groups.push([dir, 'memory.max', 'memory.current', 'inactive_file']);
   for (const [dir, limitFile, usageFile, inactiveKey] of groups) {
     const limitText = read(join(dir, limitFile))?.trim();
     if (limitText === undefined) continue;
     const limit = limitText === 'max' ? Infinity : Number(limitText);
     if (!Number.isFinite(limit) || limit >= NO_LIMIT) return null;
     const usage = Number(read(join(dir, usageFile))?.trim() ?? Number.NaN);
-    const inactive = Number(new RegExp(`^${inactiveKey} (\\d+)$`, 'm').exec(read(join(dir, 'memory.stat')) ?? '')?.[1] ?? 0);
+    const inactive = Number(
+      new RegExp(`^${inactiveKey} (\\d+)$`, 'm').exec(read(join(dir, 'memory.stat')) ?? '')?.[1] ?? 0,
+    );
     return Number.isFinite(usage) ? Math.max(0, limit - Math.max(0, usage - inactive)) : limit;
   }
   return null;
@@ -136,12 +154,19 @@ export function readFacts(
     nofileSoft: limits.soft,
     nofileHard: limits.hard,
     sysctl,
-    ...memory(parseMemAvailable(read(join(procRoot, 'meminfo'))), cgroupMemoryAvailable(read(join(procRoot, String(pid), 'cgroup')), cgroupRoot)),
+    ...memory(
+      parseMemAvailable(read(join(procRoot, 'meminfo'))),
+      cgroupMemoryAvailable(read(join(procRoot, String(pid), 'cgroup')), cgroupRoot),
+    ),
     ...status,
   };
 }
 
-function memory(host: number | null, cgroup: number | null): Pick<HostFacts, 'memAvailableBytes' | 'isMemoryCgroupBound'> {
-  if (cgroup !== null && (host === null || cgroup < host)) return { memAvailableBytes: cgroup, isMemoryCgroupBound: true };
+function memory(
+  host: number | null,
+  cgroup: number | null,
+): Pick<HostFacts, 'memAvailableBytes' | 'isMemoryCgroupBound'> {
+  if (cgroup !== null && (host === null || cgroup < host))
+    return { memAvailableBytes: cgroup, isMemoryCgroupBound: true };
   return { memAvailableBytes: host, isMemoryCgroupBound: false };
 }

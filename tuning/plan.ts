@@ -75,7 +75,13 @@ function first(values: number[] | null): number | null {
   return values?.[0] ?? null;
 }
 
-function sysctlFinding(facts: HostFacts, name: SysctlName, minimum: number, why: string, severity: 'warn' | 'fail' = 'warn'): Finding {
+function sysctlFinding(
+  facts: HostFacts,
+  name: SysctlName,
+  minimum: number,
+  why: string,
+  severity: 'warn' | 'fail' = 'warn',
+): Finding {
   const current = first(facts.sysctl[name]);
   const status: Status = current === null ? 'unknown' : current >= minimum ? 'pass' : severity;
   return {
@@ -85,7 +91,9 @@ function sysctlFinding(facts: HostFacts, name: SysctlName, minimum: number, why:
     recommended: `>= ${minimum}`,
     command: `sysctl -w ${name}=${minimum}`,
     why,
-    ...(status === 'warn' || status === 'fail' ? { apply: { kind: 'sysctl' as const, name, value: String(minimum) } } : {}),
+    ...(status === 'warn' || status === 'fail'
+      ? { apply: { kind: 'sysctl' as const, name, value: String(minimum) } }
+      : {}),
   };
 }
 
@@ -112,7 +120,8 @@ export function capacityFor({ facts, connections, sourceAddresses, processes = 1
   const ctCount = first(facts.sysctl['net.netfilter.nf_conntrack_count']) ?? 0;
   // on loopback both ends of a connection share one conntrack entry
   const byConntrack = ctMax === null ? null : Math.max(0, ctMax - ctCount);
-  const byMemory = facts.memAvailableBytes === null ? null : Math.floor(facts.memAvailableBytes / COST_PER_CONNECTION_BYTES);
+  const byMemory =
+    facts.memAvailableBytes === null ? null : Math.floor(facts.memAvailableBytes / COST_PER_CONNECTION_BYTES);
   const limits: Array<[string, number | null, string]> = [
     [
       processes > 1 ? `open files over ${processes} processes` : 'open files per process',
@@ -124,11 +133,18 @@ export function capacityFor({ facts, connections, sourceAddresses, processes = 1
     ['ephemeral ports per destination', byPorts, sourceAddressAdvice(connections, ports, targetHost)],
     ['conntrack table', byConntrack, 'raise net.netfilter.nf_conntrack_max'],
     facts.isMemoryCgroupBound
-      ? ['memory (cgroup limit)', byMemory, "raise the container's memory limit, or run more agents with fewer users each"]
+      ? [
+          'memory (cgroup limit)',
+          byMemory,
+          "raise the container's memory limit, or run more agents with fewer users each",
+        ]
       : ['memory', byMemory, 'more memory, or fewer connections per host'],
   ];
   const known = limits.filter((l): l is [string, number, string] => l[1] !== null);
-  const least = known.reduce<[string, number, string] | null>((min, l) => (min === null || l[1] < min[1] ? l : min), null);
+  const least = known.reduce<[string, number, string] | null>(
+    (min, l) => (min === null || l[1] < min[1] ? l : min),
+    null,
+  );
   const capacity = least?.[1] ?? Infinity;
   // conntrack may be absent (the module is not loaded: no table, no limit); the others always apply
   const unknown = limits.filter((l) => l[1] === null && l[0] !== 'conntrack table').map((l) => l[0]);
@@ -171,30 +187,61 @@ export function planFor(input: PlanInput): Finding[] {
       : 'each connection is a file descriptor; this process lacks CAP_SYS_RESOURCE, so the hard limit cannot be raised here: split the fleet over processes',
     ...(hard !== null && hard < needFds ? { apply: { kind: 'nofile' as const, value: needFds } } : {}),
   });
-  findings.push(sysctlFinding(facts, 'fs.nr_open', needFds, 'the ceiling of any process fd limit; raised before the limit', 'fail'));
-  findings.push(sysctlFinding(facts, 'fs.file-max', connections * 2 + 65_536, 'system-wide open files (both ends on loopback)', 'fail'));
+  findings.push(
+    sysctlFinding(facts, 'fs.nr_open', needFds, 'the ceiling of any process fd limit; raised before the limit', 'fail'),
+  );
+  findings.push(
+    sysctlFinding(
+      facts,
+      'fs.file-max',
+      connections * 2 + 65_536,
+      'system-wide open files (both ends on loopback)',
+      'fail',
+    ),
+  );
   const ports = portRange(facts);
   const neededPorts = Math.ceil(connections / Math.max(1, sourceAddresses));
   const range = facts.sysctl['net.ipv4.ip_local_port_range'];
   findings.push({
     id: 'net.ipv4.ip_local_port_range',
     current: range ? range.join(' ') : 'unknown',
-    recommended: ports !== null && ports >= neededPorts ? `${ports} ports` : `>= ${neededPorts} ports per source address`,
+    recommended:
+      ports !== null && ports >= neededPorts ? `${ports} ports` : `>= ${neededPorts} ports per source address`,
     // short of ports is short of capacity: a FAIL, as the capacity line says (widening the range fixes it when it can)
     status: ports === null ? 'unknown' : ports >= neededPorts ? 'pass' : 'fail',
-    command: neededPorts <= 64_512 ? 'sysctl -w net.ipv4.ip_local_port_range="1024 65535"' : `use ${Math.ceil(connections / 64_512)} or more source addresses`,
+    command:
+      neededPorts <= 64_512
+        ? 'sysctl -w net.ipv4.ip_local_port_range="1024 65535"'
+        : `use ${Math.ceil(connections / 64_512)} or more source addresses`,
     why: `one local port per connection to a destination, per source address (${sourceAddresses} in use)`,
     ...(ports !== null && ports < neededPorts && neededPorts <= 64_512
       ? { apply: { kind: 'sysctl' as const, name: 'net.ipv4.ip_local_port_range' as const, value: '1024 65535' } }
       : {}),
   });
-  findings.push(sysctlFinding(facts, 'net.core.somaxconn', 4096, 'accept backlog of a listening server during a connect storm'));
-  findings.push(sysctlFinding(facts, 'net.ipv4.tcp_max_syn_backlog', 4096, 'half-open connections queued during a handshake surge'));
-  findings.push(sysctlFinding(facts, 'net.ipv4.tcp_tw_reuse', 1, 'reuse TIME_WAIT ports for new outgoing connections after a mass disconnect'));
+  findings.push(
+    sysctlFinding(facts, 'net.core.somaxconn', 4096, 'accept backlog of a listening server during a connect storm'),
+  );
+  findings.push(
+    sysctlFinding(facts, 'net.ipv4.tcp_max_syn_backlog', 4096, 'half-open connections queued during a handshake surge'),
+  );
+  findings.push(
+    sysctlFinding(
+      facts,
+      'net.ipv4.tcp_tw_reuse',
+      1,
+      'reuse TIME_WAIT ports for new outgoing connections after a mass disconnect',
+    ),
+  );
   const ctMax = first(facts.sysctl['net.netfilter.nf_conntrack_max']);
   if (ctMax !== null)
     findings.push(
-      sysctlFinding(facts, 'net.netfilter.nf_conntrack_max', connections * 2 + 65_536, 'a full conntrack table drops new connections silently', 'fail'),
+      sysctlFinding(
+        facts,
+        'net.netfilter.nf_conntrack_max',
+        connections * 2 + 65_536,
+        'a full conntrack table drops new connections silently',
+        'fail',
+      ),
     );
   const keepalive = first(facts.sysctl['net.ipv4.tcp_keepalive_time']);
   findings.push({
@@ -222,7 +269,10 @@ export function planFor(input: PlanInput): Finding[] {
   findings.push({
     id: 'memory',
     status: memory === null ? 'unknown' : memory >= neededMemory ? 'pass' : 'fail',
-    current: memory === null ? 'unknown' : `${Math.round(memory / 1048576)} MiB available${facts.isMemoryCgroupBound ? ' (cgroup limit)' : ''}`,
+    current:
+      memory === null
+        ? 'unknown'
+        : `${Math.round(memory / 1048576)} MiB available${facts.isMemoryCgroupBound ? ' (cgroup limit)' : ''}`,
     recommended: `>= ${Math.round(neededMemory / 1048576)} MiB`,
     command: '',
     why: `about ${COST_PER_CONNECTION_BYTES / 1024} KiB per connection (generator RSS and kernel buffers)`,

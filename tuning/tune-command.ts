@@ -36,7 +36,9 @@ const SYMBOL = { pass: 'ok  ', warn: 'WARN', fail: 'FAIL', unknown: '??  ' } as 
 /** A positive whole count of connections, or what is wrong with it. */
 export function parseConnections(text: string | undefined, fallback: number): number | string {
   if (text === undefined) return fallback;
-  return /^\d+$/.test(text) && Number(text) > 0 ? Number(text) : `--connections must be a positive integer, not "${text}"`;
+  return /^\d+$/.test(text) && Number(text) > 0
+    ? Number(text)
+    : `--connections must be a positive integer, not "${text}"`;
 }
 
 // the destination as host:port: capacity is per destination, and a URL's credentials stay out of the output
@@ -45,7 +47,9 @@ function formatCapacity(c: Capacity, target: string | undefined): string[] {
   return [
     `capacity for ${c.wanted.toLocaleString('en-US')} connections to ${target ?? 'one destination'}: ${Number.isFinite(c.capacity) ? c.capacity.toLocaleString('en-US') : 'unknown'} (${c.canHold ? 'can hold' : c.isShort ? 'CANNOT hold' : 'CANNOT TELL'})`,
     ...(c.unknown.length > 0
-      ? [`  unknown: ${c.unknown.join(', ')} (unreadable under the proc root): the host is not called able to hold it until they are known`]
+      ? [
+          `  unknown: ${c.unknown.join(', ')} (unreadable under the proc root): the host is not called able to hold it until they are known`,
+        ]
       : []),
     `  open files per process ${show(c.byFds)}, ports × source addresses ${show(c.byPorts)}, conntrack room ${show(c.byConntrack)}, memory ${show(c.byMemory)}`,
     ...(c.binding ? [`  binding limit: ${c.binding}${c.lift && !c.canHold ? `; ${c.lift}` : ''}`] : []),
@@ -54,7 +58,10 @@ function formatCapacity(c: Capacity, target: string | undefined): string[] {
 }
 
 function formatFindings(findings: Finding[]): string[] {
-  return findings.map((f) => `${SYMBOL[f.status]} ${f.id.padEnd(32)} ${f.current.padEnd(22)} want ${f.recommended.padEnd(26)} ${f.command}`);
+  return findings.map(
+    (f) =>
+      `${SYMBOL[f.status]} ${f.id.padEnd(32)} ${f.current.padEnd(22)} want ${f.recommended.padEnd(26)} ${f.command}`,
+  );
 }
 
 function check(flags: TuneFlags): { facts: HostFacts; findings: Finding[]; capacity: Capacity } | string {
@@ -86,7 +93,9 @@ export async function runTune(action: string, flags: TuneFlags): Promise<number>
       const outcomes = restoreJournal(flags.journal ?? defaultJournalPath(), flags.procRoot ?? TUNE_DEFAULTS.procRoot);
       printOutcomes('restored:', outcomes);
       if (outcomes.every((o) => o.ok)) return EXIT.passed;
-      console.error('sockstorm tune restore: some settings were not restored (above); the journal is kept, so restore can be run again');
+      console.error(
+        'sockstorm tune restore: some settings were not restored (above); the journal is kept, so restore can be run again',
+      );
       return EXIT.error;
     } catch (error) {
       console.error(`sockstorm tune restore: ${(error as Error).message}`);
@@ -117,35 +126,53 @@ export async function runTune(action: string, flags: TuneFlags): Promise<number>
       console.log(
         `privileges: uid ${facts.uid ?? 'unknown'}, CAP_SYS_RESOURCE ${facts.hasSysResource ? 'yes' : 'no'}, CAP_NET_ADMIN ${facts.hasNetAdmin ? 'yes' : 'no'}`,
       );
-      for (const line of [...formatFindings(findings), ...formatCapacity(capacity, flags.target && new URL(flags.target).host)]) console.log(line);
+      for (const line of [
+        ...formatFindings(findings),
+        ...formatCapacity(capacity, flags.target && new URL(flags.target).host),
+      ])
+        console.log(line);
     }
     return capacity.canHold ? EXIT.passed : EXIT.host;
   }
   if (action === 'apply') {
-    const scoped = findings.filter((f) => f.apply && (flags.scope !== 'net' || (f.apply.kind === 'sysctl' && f.apply.name.startsWith('net.'))));
+    const scoped = findings.filter(
+      (f) => f.apply && (flags.scope !== 'net' || (f.apply.kind === 'sysctl' && f.apply.name.startsWith('net.'))),
+    );
     if (scoped.length === 0) {
       console.log('nothing to change: every applicable check passes');
       return EXIT.passed;
     }
     console.log('would change:');
-    for (const f of scoped) console.log(`  ${f.id}: ${f.current} → ${f.apply!.kind === 'sysctl' ? f.apply!.value : f.recommended}   (${f.command})`);
+    for (const f of scoped)
+      console.log(
+        `  ${f.id}: ${f.current} → ${f.apply!.kind === 'sysctl' ? f.apply!.value : f.recommended}   (${f.command})`,
+      );
     if (!flags.yes) {
       console.log('nothing changed: run again with --yes to apply (as root)');
       return EXIT.passed;
     }
     if (facts.uid !== 0) {
-      console.error(`sockstorm tune apply: refused: writing sysctls needs root (uid 0); this is uid ${facts.uid}. Nothing was changed.`);
+      console.error(
+        `sockstorm tune apply: refused: writing sysctls needs root (uid 0); this is uid ${facts.uid}. Nothing was changed.`,
+      );
       return EXIT.error;
     }
     const outcomes = applyFindings(scoped, {
       procRoot: flags.procRoot ?? TUNE_DEFAULTS.procRoot,
       journalPath: flags.journal ?? defaultJournalPath(),
       pid: flags.pid ? Number(flags.pid) : process.ppid,
-      persistFile: flags.persist ? join(process.env.SOCKSTORM_SYSCTL_DIR ?? '/etc/sysctl.d', '99-sockstorm.conf') : null,
+      persistFile: flags.persist
+        ? join(process.env.SOCKSTORM_SYSCTL_DIR ?? '/etc/sysctl.d', '99-sockstorm.conf')
+        : null,
     });
-    printOutcomes(`applied (journal ${flags.journal ?? defaultJournalPath()}; undo with sockstorm tune restore):`, outcomes);
+    printOutcomes(
+      `applied (journal ${flags.journal ?? defaultJournalPath()}; undo with sockstorm tune restore):`,
+      outcomes,
+    );
     return outcomes.every((o) => o.ok) ? EXIT.passed : EXIT.error;
   }
-  console.error(`sockstorm tune: unknown action "${action}"; use check, apply, restore or probe (probe runs through the sockstorm CLI)`);
+  console.error(
+    `sockstorm tune: unknown action "${action}"; use check, apply, restore or probe (probe runs through the sockstorm CLI)`,
+  );
   return EXIT.invalid;
 }

@@ -10,7 +10,14 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import WebSocket from 'ws';
 import { AGENTS_DEFAULTS, type EngineOptions } from '../engine/engine-options.ts';
-import { PART_PROTOCOL_VERSION, REFUSED, type AgentHello, type CoordinatorWelcome, type FromPart, type ToPart } from '../engine/parts/part-protocol.ts';
+import {
+  PART_PROTOCOL_VERSION,
+  REFUSED,
+  type AgentHello,
+  type CoordinatorWelcome,
+  type FromPart,
+  type ToPart,
+} from '../engine/parts/part-protocol.ts';
 import { servePart } from '../engine/parts/serve-part.ts';
 import { hostCapacity, hostLimitOf } from '../host-check.ts';
 import { EXIT } from '../../target-server/contract/exit-codes.ts';
@@ -47,11 +54,13 @@ export function checkAgentFlags(flags: AgentFlags): string | null {
   } catch {
     return `--coordinator "${flags.coordinator}" is not a URL; give one like wss://coordinator:7400`;
   }
-  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') return `--coordinator must be ws:// or wss://, not ${url.protocol}`;
+  if (url.protocol !== 'ws:' && url.protocol !== 'wss:')
+    return `--coordinator must be ws:// or wss://, not ${url.protocol}`;
   // the token and every command would cross the network in the clear
   if (url.protocol === 'ws:' && !isLoopback(url.hostname) && !flags.plaintext)
     return `--coordinator ${flags.coordinator} is plain ws:// to another host: use wss:// (the coordinator's --tls-cert), or --plaintext on a network you trust`;
-  if (!flags.token || flags.token.length < 16) return "--token (or SOCKSTORM_TOKEN) is required: the coordinator's, at least 16 characters";
+  if (!flags.token || flags.token.length < 16)
+    return "--token (or SOCKSTORM_TOKEN) is required: the coordinator's, at least 16 characters";
   return null;
 }
 
@@ -63,7 +72,11 @@ export async function runAgent(flags: AgentFlags): Promise<number> {
     return EXIT.invalid;
   }
   // a Job's index names its pod; two agents on one host outside a Job still get different names
-  const name = flags.name ?? (process.env.JOB_COMPLETION_INDEX !== undefined ? `agent-${process.env.JOB_COMPLETION_INDEX}` : `${hostname()}-${process.pid}`);
+  const name =
+    flags.name ??
+    (process.env.JOB_COMPLETION_INDEX !== undefined
+      ? `agent-${process.env.JOB_COMPLETION_INDEX}`
+      : `${hostname()}-${process.pid}`);
   const localAddresses =
     flags.sourceAddresses
       ?.split(',')
@@ -95,18 +108,40 @@ export async function runAgent(flags: AgentFlags): Promise<number> {
   }
 }
 
-type Outcome = { kind: 'ended' } | { kind: 'refused'; code: number; reason: string } | { kind: 'joined' | 'unreachable'; reason: string };
+type Outcome =
+  | { kind: 'ended' }
+  | { kind: 'refused'; code: number; reason: string }
+  | { kind: 'joined' | 'unreachable'; reason: string };
 
 /** One connection to the coordinator, from dial to close. */
-function session(flags: AgentFlags, name: string, capacity: number | null, own: EngineOptions, ca: Buffer | undefined): Promise<Outcome> {
+function session(
+  flags: AgentFlags,
+  name: string,
+  capacity: number | null,
+  own: EngineOptions,
+  ca: Buffer | undefined,
+): Promise<Outcome> {
   return new Promise((resolve) => {
-    const socket = new WebSocket(flags.coordinator, { rejectUnauthorized: !flags.insecure, ca, maxPayload: 64 * 1024 * 1024, handshakeTimeout: 10_000 });
+    const socket = new WebSocket(flags.coordinator, {
+      rejectUnauthorized: !flags.insecure,
+      ca,
+      maxPayload: 64 * 1024 * 1024,
+      handshakeTimeout: 10_000,
+    });
     let isJoined = false;
     let hasEnded = false;
     let stopFleet: (() => Promise<void>) | null = null;
     const listeners: Array<(message: ToPart) => void> = [];
     socket.on('open', () => {
-      socket.send(JSON.stringify({ type: 'hello', protocol: PART_PROTOCOL_VERSION, token: flags.token, name, capacity } satisfies AgentHello));
+      socket.send(
+        JSON.stringify({
+          type: 'hello',
+          protocol: PART_PROTOCOL_VERSION,
+          token: flags.token,
+          name,
+          capacity,
+        } satisfies AgentHello),
+      );
     });
     socket.on('message', (data) => {
       let message: ToPart | CoordinatorWelcome;
@@ -145,7 +180,8 @@ function session(flags: AgentFlags, name: string, capacity: number | null, own: 
       const reason = reasonBuffer.toString() || `code ${code}`;
       void (stopFleet?.() ?? Promise.resolve()).then(() => {
         if (hasEnded || (isJoined && code === REFUSED.ended)) return resolve({ kind: 'ended' });
-        if (code === REFUSED.badToken || code === REFUSED.badHello || code === REFUSED.full) return resolve({ kind: 'refused', code, reason });
+        if (code === REFUSED.badToken || code === REFUSED.badHello || code === REFUSED.full)
+          return resolve({ kind: 'refused', code, reason });
         resolve({ kind: isJoined ? 'joined' : 'unreachable', reason });
       });
     });
@@ -153,7 +189,9 @@ function session(flags: AgentFlags, name: string, capacity: number | null, own: 
 }
 
 /** `sockstorm agent`: the flags as the option table reads them; resolves with the exit code. */
-export function runAgentCommand(flags: Omit<AgentFlags, 'token' | 'retryForMs'> & { token?: string; retryFor?: number }): Promise<number> {
+export function runAgentCommand(
+  flags: Omit<AgentFlags, 'token' | 'retryForMs'> & { token?: string; retryFor?: number },
+): Promise<number> {
   const { retryFor, ...rest } = flags;
   return runAgent({
     ...rest,

@@ -66,7 +66,8 @@ export function compareDocument(columns: CompareColumn[], warnings: string[]): C
 /** Prints the table and writes the outputs; returns the writes that failed as a code (107) or null. */
 function finish(columns: CompareColumn[], warnings: string[], flags: CompareFlags): number | null {
   const writes: WriteOutcome[] = [];
-  if (flags.json) writes.push(writeOutput(flags.json, `${JSON.stringify(compareDocument(columns, warnings), null, 2)}\n`));
+  if (flags.json)
+    writes.push(writeOutput(flags.json, `${JSON.stringify(compareDocument(columns, warnings), null, 2)}\n`));
   if (flags.report) writes.push(writeOutput(flags.report, renderCompareReport(columns, warnings)));
   for (const w of warnings) process.stderr.write(`sockstorm: warning: ${w}\n`);
   process.stdout.write(`${formatCompareTable(columns, warnings)}\n`);
@@ -89,16 +90,23 @@ function parseCompareScript(file: string): ScriptStep[] {
 }
 
 // what is known before anything starts: the variants, the script, the options, the outputs, the host
-function prepare(script: string, flags: CompareFlags): { steps: ScriptStep[]; variants: Variant[]; base: EngineOptions } {
+function prepare(
+  script: string,
+  flags: CompareFlags,
+): { steps: ScriptStep[]; variants: Variant[]; base: EngineOptions } {
   if (flags.metricsPort !== undefined)
-    throw new InvalidInput('compare serves no --metrics-port: it runs one script after another; watch a single run with `sockstorm run --metrics-port`');
+    throw new InvalidInput(
+      'compare serves no --metrics-port: it runs one script after another; watch a single run with `sockstorm run --metrics-port`',
+    );
   if (flags.target !== undefined || flags.targets !== undefined || flags.agents !== undefined) {
     throw new InvalidInput(
       'compare starts fresh bundled servers for each variant: --target, --targets and --agents do not apply; compare a real target with `sockstorm compare before.json after.json` from `run --json`',
     );
   }
   if ((flags.variant ?? []).length === 0)
-    throw new InvalidInput('compare SCRIPT needs two or more --variant NAME:KNOBS, e.g. --variant ws-loop:engine=ws,fanout=loop --variant uws:engine=uws');
+    throw new InvalidInput(
+      'compare SCRIPT needs two or more --variant NAME:KNOBS, e.g. --variant ws-loop:engine=ws,fanout=loop --variant uws:engine=uws',
+    );
   const variants = parseVariants(flags.variant ?? []);
   const steps = parseCompareScript(script);
   const base = engineOptions(flags);
@@ -136,7 +144,9 @@ async function compareScript(script: string, flags: CompareFlags): Promise<numbe
   let signals = 0;
   const onSignal = (): void => {
     if (++signals > 1) process.exit(EXIT.signal);
-    process.stderr.write('\nsockstorm: stopping this run gracefully and starting no other (Ctrl+C again to exit at once)\n');
+    process.stderr.write(
+      '\nsockstorm: stopping this run gracefully and starting no other (Ctrl+C again to exit at once)\n',
+    );
     controller.abort();
   };
   process.on('SIGINT', onSignal);
@@ -153,7 +163,10 @@ async function compareScript(script: string, flags: CompareFlags): Promise<numbe
         process.stderr.write(
           `sockstorm: run ${index + 1} of ${total}: ${variant.name} (${variant.knobs})${flags.rounds > 1 ? `, round ${run.round + 1}` : ''}\n`,
         );
-        progress = progressWriter(process.stderr, { intervalMs: flags.progressInterval, totalMs: scriptLengthMs(steps) });
+        progress = progressWriter(process.stderr, {
+          intervalMs: flags.progressInterval,
+          totalMs: scriptLengthMs(steps),
+        });
       },
       onSnapshot: (snapshot) => progress?.onSnapshot(snapshot),
       onRunEnd: () => progress?.end(),
@@ -169,7 +182,9 @@ async function compareScript(script: string, flags: CompareFlags): Promise<numbe
 
 function compareSaved(files: string[], flags: CompareFlags): number {
   if ((flags.variant ?? []).length > 0)
-    throw new InvalidInput('--variant goes with a script (compare SCRIPT --variant …); saved summaries are compared as they were run');
+    throw new InvalidInput(
+      '--variant goes with a script (compare SCRIPT --variant …); saved summaries are compared as they were run',
+    );
   const unwritable = checkOutputPaths([
     ['--json', flags.json],
     ['--report', flags.report],
@@ -183,10 +198,15 @@ function compareSaved(files: string[], flags: CompareFlags): number {
 export async function runCompareCommand(inputs: string[], flags: CompareFlags): Promise<number> {
   const jsonCount = inputs.filter((f) => /\.json$/i.test(f)).length;
   if (jsonCount > 0 && jsonCount === inputs.length) {
-    if (inputs.length < 2) throw new InvalidInput('compare needs two or more saved summaries (a.json b.json …), or a script and two or more --variant');
+    if (inputs.length < 2)
+      throw new InvalidInput(
+        'compare needs two or more saved summaries (a.json b.json …), or a script and two or more --variant',
+      );
     return compareSaved(inputs, flags);
   }
   if (inputs.length !== 1 || jsonCount > 0)
-    throw new InvalidInput('compare takes one script with --variant options, or two or more saved summaries (*.json), not a mix');
+    throw new InvalidInput(
+      'compare takes one script with --variant options, or two or more saved summaries (*.json), not a mix',
+    );
   return await compareScript(inputs[0]!, flags);
 }

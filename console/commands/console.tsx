@@ -34,7 +34,8 @@ export async function runConsole(options: EngineOptions, metricsPort?: number): 
           await engine.stop();
           throw error;
         });
-  if (endpoint) process.stderr.write(`sockstorm: metrics at ${endpoint.url}/metrics, snapshots at ${endpoint.url}/stream\n`);
+  if (endpoint)
+    process.stderr.write(`sockstorm: metrics at ${endpoint.url}/metrics, snapshots at ${endpoint.url}/stream\n`);
   const session = new ConsoleSession(engine);
   let isQuitting = false;
   const instance = render(

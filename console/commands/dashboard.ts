@@ -15,7 +15,13 @@ import { EXIT } from '../../target-server/contract/exit-codes.ts';
 import type { Snapshot } from '../engine/measure/snapshot.ts';
 import { PACKAGE_ROOT } from '../runtime.ts';
 import { DASHBOARD_KEYS, INITIAL_WALL, reduceWall, type WallAction } from '../dashboard/keys.ts';
-import { AttachError, attachStream, parseAttachUrl, type AttachedStream, type StreamEnd } from '../dashboard/stream-client.ts';
+import {
+  AttachError,
+  attachStream,
+  parseAttachUrl,
+  type AttachedStream,
+  type StreamEnd,
+} from '../dashboard/stream-client.ts';
 import { buildWall } from '../dashboard/wall.ts';
 import { RunStartError, startWatchedRun, type WatchedRun } from '../dashboard/watched-run.ts';
 
@@ -45,7 +51,8 @@ function hasTerminal(): boolean {
   return Boolean(process.stdout.isTTY && process.stdin.isTTY);
 }
 
-const NEEDS_TERMINAL = 'needs a terminal of its own (stdin and stdout a TTY); `sockstorm run` prints progress without one';
+const NEEDS_TERMINAL =
+  'needs a terminal of its own (stdin and stdout a TTY); `sockstorm run` prints progress without one';
 
 /** Runs the wall until `q`; resolves with the exit code. */
 export async function runDashboard(options: DashboardOptions): Promise<number> {
@@ -126,7 +133,8 @@ async function showWall(stream: AttachedStream, run: WatchedRun | null, controll
   const quitting = new Promise<void>((resolve) => {
     quit = resolve;
   });
-  for (const key of DASHBOARD_KEYS) screen.key([...key.keys], () => (key.action === 'quit' ? quit() : dispatch({ type: 'key', action: key.action })));
+  for (const key of DASHBOARD_KEYS)
+    screen.key([...key.keys], () => (key.action === 'quit' ? quit() : dispatch({ type: 'key', action: key.action })));
   // a signal, or the terminal closing, is a q: a run the wall started is stopped, not left behind
   for (const signal of QUIT_SIGNALS) process.once(signal, quit);
   draw();
@@ -137,7 +145,8 @@ async function showWall(stream: AttachedStream, run: WatchedRun | null, controll
       if (!state.isPaused) draw();
     })
     .then((end) => {
-      if (end.kind !== 'aborted') dispatch({ type: 'stream-ended', reason: endReason(end, run !== null), isOwnRun: run !== null });
+      if (end.kind !== 'aborted')
+        dispatch({ type: 'stream-ended', reason: endReason(end, run !== null), isOwnRun: run !== null });
     });
   await quitting;
   for (const signal of QUIT_SIGNALS) process.off(signal, quit);

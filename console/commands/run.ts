@@ -36,17 +36,26 @@ export function scriptLengthMs(steps: ScriptStep[]): number | null {
   let total = 0;
   for (const step of steps) {
     if (step.kind === 'wait') total += step.ms;
-    else if (step.kind === 'await-open' || step.kind === 'await-recovered' || (step.kind === 'ramp' && step.until.length > 0)) return null;
+    else if (
+      step.kind === 'await-open' ||
+      step.kind === 'await-recovered' ||
+      (step.kind === 'ramp' && step.until.length > 0)
+    )
+      return null;
   }
   return total;
 }
 
 /** A protocol preset (by `--protocol` or a script line) in a run with no target: the bundled server speaks raw only. */
-export function presetWithoutTarget(steps: ScriptStep[], options: EngineOptions): { line: number | null; name: string } | null {
+export function presetWithoutTarget(
+  steps: ScriptStep[],
+  options: EngineOptions,
+): { line: number | null; name: string } | null {
   if (options.target !== undefined || options.targets !== undefined) return null;
   if (options.protocol !== undefined && options.protocol !== 'raw') return { line: null, name: options.protocol };
   for (const step of steps) {
-    if (step.kind === 'engine' && step.command.type === 'protocol' && step.command.name !== 'raw') return { line: step.line, name: step.command.name };
+    if (step.kind === 'engine' && step.command.type === 'protocol' && step.command.name !== 'raw')
+      return { line: step.line, name: step.command.name };
   }
   return null;
 }
@@ -72,30 +81,53 @@ export function peakTarget(steps: ScriptStep[]): number {
  * or instead of a verdict (a bad script, a host too small, an engine that cannot start) is
  * thrown as an ExitError for the entry to say.
  */
-export async function runScriptFile(file: string, engineOptions: EngineOptions, files: RunFiles, source?: string, isHostChecked = true): Promise<number> {
+export async function runScriptFile(
+  file: string,
+  engineOptions: EngineOptions,
+  files: RunFiles,
+  source?: string,
+  isHostChecked = true,
+): Promise<number> {
   const steps = readScript(file, source);
-  const rowErrors = resolveUserFiles(steps, [engineOptions.target ?? '', ...Object.values(engineOptions.headers ?? {}), ...(engineOptions.protocols ?? [])]);
+  const rowErrors = resolveUserFiles(steps, [
+    engineOptions.target ?? '',
+    ...Object.values(engineOptions.headers ?? {}),
+    ...(engineOptions.protocols ?? []),
+  ]);
   if (rowErrors.length > 0) throw new ExitError(scriptErrorLines(file, rowErrors), EXIT.invalid);
   // the target a script names counts as a --target would
   const targetStep = steps.find((step) => step.kind === 'target');
   const asRun = targetStep?.kind === 'target' ? { ...engineOptions, target: targetStep.url } : engineOptions;
   const preset = presetWithoutTarget(steps, asRun);
-  if (preset) throw new ExitError(`${preset.line === null ? '--protocol' : `${file}:${preset.line}`}: ${presetNeedsTarget(preset.name)}`, EXIT.invalid);
+  if (preset)
+    throw new ExitError(
+      `${preset.line === null ? '--protocol' : `${file}:${preset.line}`}: ${presetNeedsTarget(preset.name)}`,
+      EXIT.invalid,
+    );
   const peak = peakTarget(steps);
   // against your own loopback server users dial from this host's address, unless one address cannot hold the run
   const spread = spreadFor(asRun, peak);
   const options = spread.addresses.length > 0 ? { ...engineOptions, localAddresses: spread.addresses } : engineOptions;
   const sources = options.localAddresses ?? [];
   if (sources.length > 0 && (asRun.target !== undefined || asRun.targets !== undefined)) {
-    process.stderr.write(`sockstorm: ${sourcesNotice(sources, peak, spread.addresses.length > 0 ? spread.portsPerAddress : null)}\n`);
+    process.stderr.write(
+      `sockstorm: ${sourcesNotice(sources, peak, spread.addresses.length > 0 ? spread.portsPerAddress : null)}\n`,
+    );
   }
   const capacity = hostCapacity({ ...options, target: asRun.target }, peak);
   // unknown facts (no /proc here) are not a refusal: only limits known to be short are
   // over agents the users are on their hosts, each of which checks itself
   const refusal = isHostChecked && !engineOptions.agents ? hostRefusal(file, peak, capacity) : null;
   if (refusal) throw refusal;
-  const scriptReports = steps.flatMap((step): Array<[string, string]> => (step.kind === 'report' ? [[`the report of line ${step.line}`, step.file]] : []));
-  const unwritable = checkOutputPaths([['--json', files.json], ['--ndjson', files.ndjson], ['--report', files.report], ...scriptReports]);
+  const scriptReports = steps.flatMap(
+    (step): Array<[string, string]> => (step.kind === 'report' ? [[`the report of line ${step.line}`, step.file]] : []),
+  );
+  const unwritable = checkOutputPaths([
+    ['--json', files.json],
+    ['--ndjson', files.ndjson],
+    ['--report', files.report],
+    ...scriptReports,
+  ]);
   if (unwritable) throw new ExitError(unwritable, EXIT.invalid);
   const controller = new AbortController();
   let signals = 0;
@@ -124,7 +156,10 @@ export async function runScriptFile(file: string, engineOptions: EngineOptions, 
   ndjson?.on('error', (error) => {
     ndjsonError ??= error;
   });
-  const progress = progressWriter(process.stderr, { intervalMs: files.progressInterval, totalMs: scriptLengthMs(steps) });
+  const progress = progressWriter(process.stderr, {
+    intervalMs: files.progressInterval,
+    totalMs: scriptLengthMs(steps),
+  });
   let endpoint: Promise<MetricsEndpoint> | null = null;
   try {
     const outcome = await runScript(steps, {
@@ -153,7 +188,8 @@ export async function runScriptFile(file: string, engineOptions: EngineOptions, 
           ndjson.once('error', () => resolve());
           ndjson.end(() => resolve());
         });
-      if (ndjsonError) writes.push(writeOutput(files.ndjson!, outcome.snapshots.map((s) => `${snapshotJson(s)}\n`).join('')));
+      if (ndjsonError)
+        writes.push(writeOutput(files.ndjson!, outcome.snapshots.map((s) => `${snapshotJson(s)}\n`).join('')));
     }
     if (files.json) writes.push(writeOutput(files.json, `${JSON.stringify(outcome.summary, null, 2)}\n`));
     const reportFile = files.report ?? outcome.reportFile;

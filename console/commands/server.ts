@@ -13,7 +13,9 @@ import { programEntry } from '../runtime.ts';
  */
 export function runServer(args: string[]): void {
   const server = programEntry('server');
-  const child = spawn(process.execPath, [...server.execArgv, server.file, ...args, '--exit-with-stdin'], { stdio: ['pipe', 'inherit', 'inherit'] });
+  const child = spawn(process.execPath, [...server.execArgv, server.file, ...args, '--exit-with-stdin'], {
+    stdio: ['pipe', 'inherit', 'inherit'],
+  });
   let forwarded: NodeJS.Signals | null = null;
   for (const signal of ['SIGINT', 'SIGTERM'] as const)
     process.on(signal, () => {

@@ -25,8 +25,18 @@ export interface ProbeResult {
 }
 
 /** Probes up to `bound` connections, within `timeoutMs`. */
-export async function probeHost(bound: number, timeoutMs = 55_000, serverEngine: 'uws' | 'ws' = 'uws'): Promise<ProbeResult> {
-  const engine = await createEngine({ serverEngine, ratePerSec: 1_000_000, maxInFlight: 500, reconnect: { kind: 'off' }, snapshotIntervalMs: 250 });
+export async function probeHost(
+  bound: number,
+  timeoutMs = 55_000,
+  serverEngine: 'uws' | 'ws' = 'uws',
+): Promise<ProbeResult> {
+  const engine = await createEngine({
+    serverEngine,
+    ratePerSec: 1_000_000,
+    maxInFlight: 500,
+    reconnect: { kind: 'off' },
+    snapshotIntervalMs: 250,
+  });
   const started = performance.now();
   try {
     await engine.dispatch({ type: 'set-target', count: bound });
@@ -44,7 +54,8 @@ export async function probeHost(bound: number, timeoutMs = 55_000, serverEngine:
     const snapshot = engine.getSnapshot();
     held = Math.max(held, engine.live().open);
     const seconds = (performance.now() - started) / 1000;
-    const stoppedBy = Object.entries(snapshot.errors).sort((a, b) => b[1] - a[1])[0]?.[0] ?? (held >= bound ? null : 'timeout');
+    const stoppedBy =
+      Object.entries(snapshot.errors).sort((a, b) => b[1] - a[1])[0]?.[0] ?? (held >= bound ? null : 'timeout');
     return { held, bound, seconds, connectsPerSec: held / seconds, stoppedBy, errors: snapshot.errors };
   } finally {
     await engine.stop();
@@ -55,7 +66,10 @@ export async function probeHost(bound: number, timeoutMs = 55_000, serverEngine:
 export async function runProbe(flags: { max?: string; json?: boolean; procRoot?: string }): Promise<number> {
   const facts = readFacts(flags.procRoot ?? TUNE_DEFAULTS.procRoot);
   const check = capacityFor({ facts, connections: TUNE_DEFAULTS.connections, sourceAddresses: 1 });
-  const bound = parseConnections(flags.max, Math.min(Number.isFinite(check.capacity) ? Math.ceil(check.capacity * 1.05) : 30_000, 60_000));
+  const bound = parseConnections(
+    flags.max,
+    Math.min(Number.isFinite(check.capacity) ? Math.ceil(check.capacity * 1.05) : 30_000, 60_000),
+  );
   if (typeof bound === 'string') {
     console.error(`sockstorm tune: ${bound.replace('--connections', '--max')}`);
     return EXIT.invalid;
@@ -68,7 +82,9 @@ export async function runProbe(flags: { max?: string; json?: boolean; procRoot?:
       ? ((probe.held - predicted.capacity) / predicted.capacity) * 100
       : null;
   if (flags.json) {
-    console.log(JSON.stringify({ probe, predicted: predicted.capacity, binding: predicted.binding, offPercent: off }, null, 2));
+    console.log(
+      JSON.stringify({ probe, predicted: predicted.capacity, binding: predicted.binding, offPercent: off }, null, 2),
+    );
     return EXIT.passed;
   }
   console.log(

@@ -12,7 +12,16 @@ import type { RunSummary } from '../report/summary.ts';
 import type { CompareColumn } from './compare-table.ts';
 
 /** A variant's colour, by its column. */
-export const VARIANT_COLORS = ['#c62828', '#2458c6', '#1b7f3b', '#d08700', '#7b1fa2', '#00838f', '#5d4037', '#555555'] as const;
+export const VARIANT_COLORS = [
+  '#c62828',
+  '#2458c6',
+  '#1b7f3b',
+  '#d08700',
+  '#7b1fa2',
+  '#00838f',
+  '#5d4037',
+  '#555555',
+] as const;
 
 const colorOf = (i: number): string => VARIANT_COLORS[i % VARIANT_COLORS.length]!;
 
@@ -67,7 +76,12 @@ export function curveData(columns: CompareColumn[]): CurveData {
       id,
       title,
       series: columns
-        .map((c, i) => ({ label: c.name, color: colorOf(i), values: PLOTTED.map((p) => pointOf(c.runs, id, p)), maxMs: pointOf(c.runs, id, 100) }))
+        .map((c, i) => ({
+          label: c.name,
+          color: colorOf(i),
+          values: PLOTTED.map((p) => pointOf(c.runs, id, p)),
+          maxMs: pointOf(c.runs, id, 100),
+        }))
         .filter((s) => s.values.some((v) => v !== null)),
     }),
   ).filter((c) => c.series.length > 0);
@@ -82,10 +96,20 @@ interface TimeChart {
 }
 
 const TIME_CHARTS: TimeChart[] = [
-  { id: 'fanout', title: 'Fan-out p99, per second', empty: 'No variant measured a fan-out.', value: (s) => s.fanoutP99 },
+  {
+    id: 'fanout',
+    title: 'Fan-out p99, per second',
+    empty: 'No variant measured a fan-out.',
+    value: (s) => s.fanoutP99,
+  },
   { id: 'rtt', title: 'RTT p99, per second', empty: 'No variant sent RTT probes.', value: (s) => s.rttP99 },
   // the max, not the p99: a fan-out that blocks the loop once a second is one sample in 500
-  { id: 'server-loop', title: 'Server loop delay, longest stall per second', empty: 'No variant had server /stats.', value: (s) => s.serverLoopMax ?? null },
+  {
+    id: 'server-loop',
+    title: 'Server loop delay, longest stall per second',
+    empty: 'No variant had server /stats.',
+    value: (s) => s.serverLoopMax ?? null,
+  },
 ];
 
 interface PlottedRun {
@@ -97,7 +121,12 @@ interface PlottedRun {
 
 function plottedRuns(columns: CompareColumn[]): PlottedRun[] {
   return columns.flatMap((c, i) =>
-    c.runs.map((summary, round) => ({ label: c.runs.length > 1 ? `${c.name} round ${round + 1}` : c.name, color: colorOf(i), isLater: round > 0, summary })),
+    c.runs.map((summary, round) => ({
+      label: c.runs.length > 1 ? `${c.name} round ${round + 1}` : c.name,
+      color: colorOf(i),
+      isLater: round > 0,
+      summary,
+    })),
   );
 }
 
@@ -109,7 +138,11 @@ function compareMarkers(runs: PlottedRun[]): Marker[] {
   const all = runs.flatMap((run) => {
     const start = run.summary.startedAtMs;
     if (start === null || start === undefined) return [];
-    return run.summary.marks.map((m) => ({ atS: (m.atMs - start) / 1000, kind: 'mark' as const, label: `${run.label}: ${m.label}` }));
+    return run.summary.marks.map((m) => ({
+      atS: (m.atMs - start) / 1000,
+      kind: 'mark' as const,
+      label: `${run.label}: ${m.label}`,
+    }));
   });
   return all.sort((a, b) => a.atS - b.atS).map((m, i) => ({ ...m, n: i + 1 }));
 }

@@ -19,7 +19,8 @@ function figuresTable(columns: CompareColumn[]): string {
         `<th><span class="swatch" style="background:${VARIANT_COLORS[i % VARIANT_COLORS.length]}"></span>${escapeHtml(c.name)}<div class="knobs">${escapeHtml(c.knobs)}</div></th>`,
     )
     .join('');
-  const textRow = (label: string, cells: string[]): string => `<tr><th>${escapeHtml(label)}</th>${cells.map((t) => `<td>${escapeHtml(t)}</td>`).join('')}</tr>`;
+  const textRow = (label: string, cells: string[]): string =>
+    `<tr><th>${escapeHtml(label)}</th>${cells.map((t) => `<td>${escapeHtml(t)}</td>`).join('')}</tr>`;
   const rows = compareRows(columns).map((row) => {
     const cells = row.texts.map((t, i) => {
       const ratio = i === 0 ? '' : ratioText(row.ratios[i] ?? null);
@@ -43,7 +44,8 @@ ${rows.join('\n')}
 }
 
 function curvesSection(data: CurveData): string {
-  if (data.curves.length === 0) return '<p class="empty">No latency distribution in these summaries (a summary written by an older sockstorm has none).</p>';
+  if (data.curves.length === 0)
+    return '<p class="empty">No latency distribution in these summaries (a summary written by an older sockstorm has none).</p>';
   return data.curves.map((c) => `<div class="chart" id="curve-${c.id}"></div>`).join('\n');
 }
 

@@ -38,22 +38,38 @@ export interface CompareRow {
 }
 
 // the worst measured second of a per-second server figure; the last /stats for a summary without series
-function worstSecond(s: RunSummary, pick: (t: NonNullable<RunSummary['series']>[number]) => number | null, fallback: number | null): number | null {
+function worstSecond(
+  s: RunSummary,
+  pick: (t: NonNullable<RunSummary['series']>[number]) => number | null,
+  fallback: number | null,
+): number | null {
   const values = (s.series ?? []).map(pick).filter((v): v is number => v !== null);
   return values.length > 0 ? Math.max(...values) : fallback;
 }
 
-const SERVER_CPU = (s: RunSummary): number | null => (s.server ? s.server.cpu.userPercent + s.server.cpu.systemPercent : null);
+const SERVER_CPU = (s: RunSummary): number | null =>
+  s.server ? s.server.cpu.userPercent + s.server.cpu.systemPercent : null;
 
 const ROWS: RowSpec[] = [
   { id: 'fanout.p50', label: 'fan-out p50', kind: 'ms', value: (s) => s.latency.fanout.p50 },
   { id: 'fanout.p99', label: 'fan-out p99', kind: 'ms', value: (s) => s.latency.fanout.p99 },
   { id: 'fanout.max', label: 'fan-out max', kind: 'ms', value: (s) => s.latency.fanout.max },
-  { id: 'reach', label: 'reach (lowest broadcast)', kind: 'share', isHigherBetter: true, value: (s) => s.broadcasts.minReach },
+  {
+    id: 'reach',
+    label: 'reach (lowest broadcast)',
+    kind: 'share',
+    isHigherBetter: true,
+    value: (s) => s.broadcasts.minReach,
+  },
   { id: 'rtt.p50', label: 'RTT p50', kind: 'ms', value: (s) => s.latency.rtt.p50 },
   { id: 'rtt.p99', label: 'RTT p99', kind: 'ms', value: (s) => s.latency.rtt.p99 },
   { id: 'connect.p99', label: 'connect p99', kind: 'ms', value: (s) => s.latency.connect.p99 },
-  { id: 'server.loopP99', label: 'server loop delay p99', kind: 'ms', value: (s) => worstSecond(s, (t) => t.serverLoopP99, s.server?.loop.delayP99Ms ?? null) },
+  {
+    id: 'server.loopP99',
+    label: 'server loop delay p99',
+    kind: 'ms',
+    value: (s) => worstSecond(s, (t) => t.serverLoopP99, s.server?.loop.delayP99Ms ?? null),
+  },
   {
     id: 'server.loopMax',
     label: 'server loop delay max',
@@ -72,7 +88,12 @@ const ROWS: RowSpec[] = [
     kind: 'ms',
     value: (s) => (s.server && s.server.publishMsMax > 0 ? s.server.publishMsMax : null),
   },
-  { id: 'server.cpu', label: 'server CPU (busiest second)', kind: 'cpu', value: (s) => worstSecond(s, (t) => t.serverCpuPercent, SERVER_CPU(s)) },
+  {
+    id: 'server.cpu',
+    label: 'server CPU (busiest second)',
+    kind: 'cpu',
+    value: (s) => worstSecond(s, (t) => t.serverCpuPercent, SERVER_CPU(s)),
+  },
   {
     id: 'server.rssPerConnection',
     label: 'server RSS / connection',
@@ -109,7 +130,10 @@ export function compareRows(columns: CompareColumn[]): CompareRow[] {
     const values = columns.map((c) => median(c.runs.map(spec.value)));
     const known = values.filter((v): v is number => v !== null);
     const bestValue = known.length < 2 ? null : spec.isHigherBetter ? Math.max(...known) : Math.min(...known);
-    const best = bestValue === null || known.every((v) => v === bestValue) ? [] : values.flatMap((v, i) => (v === bestValue ? [i] : []));
+    const best =
+      bestValue === null || known.every((v) => v === bestValue)
+        ? []
+        : values.flatMap((v, i) => (v === bestValue ? [i] : []));
     const first = values[0] ?? null;
     const ratios = values.map((v) => (v === null || first === null || first === 0 ? null : v / first));
     return { id: spec.id, label: spec.label, values, texts: values.map((v) => text(spec.kind, v)), best, ratios };
@@ -121,7 +145,10 @@ export function serverText(column: CompareColumn): string {
   if (column.runs.length === 0) return 'not run';
   const server = column.runs[0]?.server;
   if (!server) return 'no /stats';
-  const extra = [server.config.workMs > 0 ? `workMs ${plain(server.config.workMs)}` : '', server.config.compression ? 'compression' : ''].filter(Boolean);
+  const extra = [
+    server.config.workMs > 0 ? `workMs ${plain(server.config.workMs)}` : '',
+    server.config.compression ? 'compression' : '',
+  ].filter(Boolean);
   // `ws` has no native publish: asked for one it loops, and says so as the console's server panel does
   const fanout = server.engine === 'ws' && server.config.fanout === 'publish' ? 'publish=loop' : server.config.fanout;
   return [`${server.engine} ${fanout}`, ...extra].join(', ');
@@ -138,7 +165,9 @@ export function compareNotes(columns: CompareColumn[], warnings: readonly string
     const seconds = column.runs.reduce((n, r) => n + r.saturated.intervals, 0);
     const of = column.runs.reduce((n, r) => n + r.saturated.of, 0);
     if (seconds > 0)
-      notes.push(`${column.name}: the generator was SATURATED in ${seconds} of ${of} s (${percent(seconds / of)}): its latencies are partly the generator's`);
+      notes.push(
+        `${column.name}: the generator was SATURATED in ${seconds} of ${of} s (${percent(seconds / of)}): its latencies are partly the generator's`,
+      );
   }
   return [...notes, ...warnings.map((w) => `warning: ${w}`)];
 }

@@ -41,7 +41,9 @@ export function readSummary(file: string): RunSummary {
     throw new SavedSummaryError(`${file} is not JSON; give summaries written by \`sockstorm run --json\``);
   }
   if ((value as { kind?: unknown } | null)?.kind === 'sockstorm.compare') {
-    throw new SavedSummaryError(`${file} is the output of a comparison, not a run summary; give the summaries of \`sockstorm run --json\``);
+    throw new SavedSummaryError(
+      `${file} is the output of a comparison, not a run summary; give the summaries of \`sockstorm run --json\``,
+    );
   }
   if (!isSummary(value))
     throw new SavedSummaryError(
@@ -77,7 +79,8 @@ export function scriptWarnings(columns: Array<{ name: string; summary: RunSummar
   if (!firstScript) return warnings;
   for (const column of rest) {
     const script = column.summary.script;
-    if (script && script.sha256 !== firstScript.sha256) warnings.push(scriptDifference(column.name, script.commands, first.name, firstScript.commands));
+    if (script && script.sha256 !== firstScript.sha256)
+      warnings.push(scriptDifference(column.name, script.commands, first.name, firstScript.commands));
   }
   return warnings;
 }

@@ -43,7 +43,8 @@ const NAME = /^[A-Za-z0-9][\w.+-]{0,39}$/;
 
 function processCount(text: string, knob: string, fail: (reason: string) => never): number {
   const value = /^\d+$/.test(text) ? Number(text) : Number.NaN;
-  if (!(value >= 1 && value <= MAX_PROCESSES)) fail(`${knob} must be a whole number 1..${MAX_PROCESSES}, not "${text}"`);
+  if (!(value >= 1 && value <= MAX_PROCESSES))
+    fail(`${knob} must be a whole number 1..${MAX_PROCESSES}, not "${text}"`);
   return value;
 }
 
@@ -51,7 +52,8 @@ function processCount(text: string, knob: string, fail: (reason: string) => neve
 function serverValue(knob: string, text: string, fail: (reason: string) => never): ServerConfig[keyof ServerConfig] {
   try {
     const step = parseLine(`server ${knob} ${text}`);
-    if (step?.kind === 'engine' && step.command.type === 'server') return step.command.value as ServerConfig[keyof ServerConfig];
+    if (step?.kind === 'engine' && step.command.type === 'server')
+      return step.command.value as ServerConfig[keyof ServerConfig];
   } catch (error) {
     if (error instanceof ScriptError) fail(error.reason);
     throw error;
@@ -68,9 +70,12 @@ export function parseVariant(text: string): Variant {
   const name = colon === -1 ? text.trim() : text.slice(0, colon).trim();
   const body = colon === -1 ? text : text.slice(colon + 1);
   if (colon !== -1 && !NAME.test(name))
-    fail(`the name "${name}" must be 1..40 letters, digits, or . _ + - (starting with a letter or digit), as in ws-loop:engine=ws,fanout=loop`);
+    fail(
+      `the name "${name}" must be 1..40 letters, digits, or . _ + - (starting with a letter or digit), as in ws-loop:engine=ws,fanout=loop`,
+    );
   const pairs = body.split(',').map((pair) => pair.trim());
-  if (pairs.some((pair) => pair === '')) fail('give its knobs as KNOB=VALUE,KNOB=VALUE, as in ws-loop:engine=ws,fanout=loop');
+  if (pairs.some((pair) => pair === ''))
+    fail('give its knobs as KNOB=VALUE,KNOB=VALUE, as in ws-loop:engine=ws,fanout=loop');
   const variant: Variant = { name, knobs: '', serverConfig: {} };
   const seen = new Set<string>();
   for (const pair of pairs) {

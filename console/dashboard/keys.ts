@@ -26,7 +26,13 @@ export const DASHBOARD_KEYS: readonly DashboardKey[] = [
     does: 'quit',
     help: 'quit (q, Esc, Ctrl+C); with a run it started, stop it and print its verdict',
   },
-  { action: 'pause', keys: ['p', 'space'], label: 'p', does: 'pause', help: 'freeze the wall to read it, and resume (p, Space); the stream is still read' },
+  {
+    action: 'pause',
+    keys: ['p', 'space'],
+    label: 'p',
+    does: 'pause',
+    help: 'freeze the wall to read it, and resume (p, Space); the stream is still read',
+  },
 ];
 
 /** The `Keys:` block of `sockstorm dashboard --help`. */
@@ -64,7 +70,12 @@ export function reduceWall(state: WallState, action: WallAction): WallState {
       return { ...state, status: `attached to ${action.url}` };
     case 'stream-ended':
       // the wall stays up with its last figures: a run that ended is worth reading
-      return { ...state, isEnded: true, isPaused: false, status: `${action.reason}; press q ${action.isOwnRun ? 'for its verdict' : 'to quit'}` };
+      return {
+        ...state,
+        isEnded: true,
+        isPaused: false,
+        status: `${action.reason}; press q ${action.isOwnRun ? 'for its verdict' : 'to quit'}`,
+      };
     case 'stopping':
       return { ...state, isStopping: true, isPaused: false, status: 'stopping the run…' };
   }
@@ -72,6 +83,8 @@ export function reduceWall(state: WallState, action: WallAction): WallState {
 
 /** The key line: the keys, then what the stream is doing, cut to `width`. */
 export function keyLine(state: WallState, width: number): string {
-  const keys = DASHBOARD_KEYS.map((k) => `${k.label} ${k.action === 'pause' && state.isPaused ? 'resume' : k.does}`).join('  ');
+  const keys = DASHBOARD_KEYS.map(
+    (k) => `${k.label} ${k.action === 'pause' && state.isPaused ? 'resume' : k.does}`,
+  ).join('  ');
   return clip(` ${keys}  │ ${state.isPaused ? 'PAUSED · ' : ''}${state.status}`, width);
 }

@@ -74,7 +74,12 @@ export function boxOf([row, col, rowSpan, colSpan]: Cell, cols: number, rows: nu
 /** The wall at `cols` × `rows`, or why it cannot be drawn there. */
 export function layoutFor(cols: number, rows: number): Layout {
   if (cols < MIN_COLS || rows < MIN_ROWS) {
-    return { kind: 'too-small', cols, rows, message: `terminal too small: ${cols}x${rows}, needs ${MIN_COLS}x${MIN_ROWS}` };
+    return {
+      kind: 'too-small',
+      cols,
+      rows,
+      message: `terminal too small: ${cols}x${rows}, needs ${MIN_COLS}x${MIN_ROWS}`,
+    };
   }
   const gridRows = rows - 1;
   const boxes = {} as Record<WidgetName, Box>;

@@ -82,7 +82,10 @@ export function errorsPanel(s: Snapshot, inner: Inner): PanelText {
     .sort((a, b) => b[1] - a[1])
     .slice(0, inner.height);
   if (top.length === 0) return { lines: ['none'] };
-  return { lines: top.map(([name, n]) => pair(name.replace(/^handshake\./, 'hs.'), count(n), inner.width)), isAlert: true };
+  return {
+    lines: top.map(([name, n]) => pair(name.replace(/^handshake\./, 'hs.'), count(n), inner.width)),
+    isAlert: true,
+  };
 }
 
 /** The generator's load as a percentage (the larger of loop use and delay against its 50 ms limit). */
@@ -102,7 +105,11 @@ export function generatorPanel(s: Snapshot, inner: Inner): PanelText {
   // the last snapshot of a run is its teardown, which is not measured: its load is the close storm's
   if (s.isStopped)
     return {
-      lines: ['run ended', pair('saturated', `${s.saturatedIntervals}/${s.intervals}s`, inner.width), pair('rss', bytes(h.rssBytes), inner.width)]
+      lines: [
+        'run ended',
+        pair('saturated', `${s.saturatedIntervals}/${s.intervals}s`, inner.width),
+        pair('rss', bytes(h.rssBytes), inner.width),
+      ]
         .slice(0, inner.height)
         .map((line) => clip(line, inner.width)),
     };
@@ -125,7 +132,12 @@ export function eventsPanel(s: Snapshot, inner: Inner): PanelText {
   const startedAt = s.atMs - s.elapsedMs;
   const events = s.events.slice(-inner.height);
   return {
-    lines: events.map((e) => clip(`${clock(e.atMs - startedAt)} ${e.level === 'info' ? '' : `${e.level.toUpperCase()} `}${e.text}`, inner.width)),
+    lines: events.map((e) =>
+      clip(
+        `${clock(e.atMs - startedAt)} ${e.level === 'info' ? '' : `${e.level.toUpperCase()} `}${e.text}`,
+        inner.width,
+      ),
+    ),
     isAlert: s.faults.length > 0,
   };
 }

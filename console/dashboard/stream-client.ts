@@ -35,7 +35,10 @@ export function parseAttachUrl(text: string): string {
     );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    throw new AttachError(`--attach ${text}: needs http:// (the metrics endpoint), not ${url.protocol}//`, 'attach.url');
+    throw new AttachError(
+      `--attach ${text}: needs http:// (the metrics endpoint), not ${url.protocol}//`,
+      'attach.url',
+    );
   return `${url.protocol}//${url.host}`;
 }
 
@@ -101,8 +104,16 @@ export interface AttachedStream {
 }
 
 function unreachable(url: string, error: NodeJS.ErrnoException): AttachError {
-  const why = error.code === 'ECONNREFUSED' ? 'nothing is listening there (connection refused)' : error.code === 'ENOTFOUND' ? 'no such host' : error.message;
-  return new AttachError(`cannot attach to ${url}: ${why}; start the run or console with --metrics-port and pass the URL it prints`, 'attach.unreachable');
+  const why =
+    error.code === 'ECONNREFUSED'
+      ? 'nothing is listening there (connection refused)'
+      : error.code === 'ENOTFOUND'
+        ? 'no such host'
+        : error.message;
+  return new AttachError(
+    `cannot attach to ${url}: ${why}; start the run or console with --metrics-port and pass the URL it prints`,
+    'attach.unreachable',
+  );
 }
 
 function notSockstorm(url: string, why: string): AttachError {
@@ -110,7 +121,11 @@ function notSockstorm(url: string, why: string): AttachError {
 }
 
 /** Opens `${url}/stream` and reads its first snapshot; rejects with `AttachError`. */
-export async function attachStream(url: string, signal: AbortSignal, timeoutMs = ATTACH_TIMEOUT_MS): Promise<AttachedStream> {
+export async function attachStream(
+  url: string,
+  signal: AbortSignal,
+  timeoutMs = ATTACH_TIMEOUT_MS,
+): Promise<AttachedStream> {
   const timer = new AbortController();
   const timeout = setTimeout(() => timer.abort(), timeoutMs);
   const both = AbortSignal.any([signal, timer.signal]);
@@ -119,7 +134,8 @@ export async function attachStream(url: string, signal: AbortSignal, timeoutMs =
     try {
       response = await get(`${url}/stream`, both);
     } catch (error) {
-      if (timer.signal.aborted) throw new AttachError(`cannot attach to ${url}: no answer within ${timeoutMs / 1000} s`, 'attach.timeout');
+      if (timer.signal.aborted)
+        throw new AttachError(`cannot attach to ${url}: no answer within ${timeoutMs / 1000} s`, 'attach.timeout');
       throw unreachable(url, error as NodeJS.ErrnoException);
     }
     const type = response.headers['content-type'] ?? '';
@@ -148,7 +164,10 @@ export async function attachStream(url: string, signal: AbortSignal, timeoutMs =
     }
     if (!isSnapshot(first)) {
       response.destroy();
-      throw notSockstorm(url, line === null ? 'its stream ended without a snapshot' : 'its stream sends something other than snapshots');
+      throw notSockstorm(
+        url,
+        line === null ? 'its stream ended without a snapshot' : 'its stream sends something other than snapshots',
+      );
     }
     return { url, first, follow: (onSnapshot) => follow(lines, onSnapshot, signal) };
   } finally {

@@ -82,7 +82,8 @@ export function startWatchedRun(script: string, extraArgs: readonly string[] = [
         stop(graceMs = 0) {
           stopping ??= (async () => {
             // a run whose stream ended is writing its verdict: a Ctrl+C now would make it 105
-            if (graceMs > 0) await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
+            if (graceMs > 0)
+              await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
             if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
             const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
             const code = await exited;

@@ -102,7 +102,17 @@ export interface HostLimit {
   binding: string;
 }
 
-type Unset = 'target' | 'targets' | 'framePaths' | 'broadcastHttp' | 'broadcastSend' | 'hostLimit' | 'serverHost' | 'serverConfig' | 'agents' | 'protocol';
+type Unset =
+  | 'target'
+  | 'targets'
+  | 'framePaths'
+  | 'broadcastHttp'
+  | 'broadcastSend'
+  | 'hostLimit'
+  | 'serverHost'
+  | 'serverConfig'
+  | 'agents'
+  | 'protocol';
 
 /** Options with every default filled in. */
 export type ResolvedOptions = Required<Omit<EngineOptions, Unset>> & Pick<EngineOptions, Unset>;
@@ -157,7 +167,10 @@ export function presetNeedsTarget(protocol: string): string {
 
 function positive(name: string, value: number, isInteger = true): number {
   if (!Number.isFinite(value) || value <= 0 || (isInteger && !Number.isInteger(value))) {
-    throw new EngineConfigError('config.option', `${name} must be a positive ${isInteger ? 'integer' : 'number'}, not ${value}`);
+    throw new EngineConfigError(
+      'config.option',
+      `${name} must be a positive ${isInteger ? 'integer' : 'number'}, not ${value}`,
+    );
   }
   return value;
 }
@@ -192,16 +205,27 @@ export function resolveOptions(options: EngineOptions): ResolvedOptions {
   for (const target of options.targets ?? []) validateTargetUrl(target);
   for (const address of options.localAddresses ?? []) {
     if (isIP(address) === 0)
-      throw new EngineConfigError('config.option', `source address "${address}" is not an IP address; give local addresses like 127.0.0.2,127.0.0.3`);
+      throw new EngineConfigError(
+        'config.option',
+        `source address "${address}" is not an IP address; give local addresses like 127.0.0.2,127.0.0.3`,
+      );
   }
   const resolved: ResolvedOptions = {
     ...ENGINE_DEFAULTS,
     ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)),
   };
   if (resolved.protocol !== undefined && !PROTOCOLS.includes(resolved.protocol)) {
-    throw new EngineConfigError('config.option', `--protocol must be one of ${PROTOCOLS.join(', ')}, not "${resolved.protocol}"`);
+    throw new EngineConfigError(
+      'config.option',
+      `--protocol must be one of ${PROTOCOLS.join(', ')}, not "${resolved.protocol}"`,
+    );
   }
-  if (resolved.protocol !== undefined && resolved.protocol !== 'raw' && resolved.target === undefined && resolved.targets === undefined) {
+  if (
+    resolved.protocol !== undefined &&
+    resolved.protocol !== 'raw' &&
+    resolved.target === undefined &&
+    resolved.targets === undefined
+  ) {
     throw new EngineConfigError('config.option', presetNeedsTarget(resolved.protocol));
   }
   if (resolved.serverEngine !== 'uws' && resolved.serverEngine !== 'ws') {
@@ -218,7 +242,10 @@ export function resolveOptions(options: EngineOptions): ResolvedOptions {
   positive('workers', resolved.workers);
   positive('servers', resolved.servers);
   if (resolved.broadcastHttp !== undefined && !/^[A-Z]+\s+https?:\/\/\S+/.test(resolved.broadcastHttp)) {
-    throw new EngineConfigError('config.option', `--broadcast-http must be "METHOD URL [BODY]", e.g. "POST http://127.0.0.1:8080/broadcast {}"`);
+    throw new EngineConfigError(
+      'config.option',
+      `--broadcast-http must be "METHOD URL [BODY]", e.g. "POST http://127.0.0.1:8080/broadcast {}"`,
+    );
   }
   return resolved;
 }

@@ -6,7 +6,14 @@
  * `workers`, or remote agents; each kind is loaded only when it is used, so a shell over
  * shards never loads the WebSocket client at all.
  */
-import { AGENTS_DEFAULTS, EngineConfigError, resolveOptions, type AgentsOptions, type EngineOptions, type ResolvedOptions } from './engine-options.ts';
+import {
+  AGENTS_DEFAULTS,
+  EngineConfigError,
+  resolveOptions,
+  type AgentsOptions,
+  type EngineOptions,
+  type ResolvedOptions,
+} from './engine-options.ts';
 import type { FleetPart } from './parts/fleet-part.ts';
 import { createShell, type Engine } from './shell.ts';
 
@@ -37,7 +44,9 @@ export function shareOptions(options: ResolvedOptions, count: number): EngineOpt
     // the held-bytes budget is the run's: each process holds its share
     heldBudgetBytes: Math.max(1, Math.floor(options.heldBudgetBytes / count)),
     // each process holds its share of what the host can
-    hostLimit: options.hostLimit ? { ...options.hostLimit, capacity: Math.floor(options.hostLimit.capacity / count) } : undefined,
+    hostLimit: options.hostLimit
+      ? { ...options.hostLimit, capacity: Math.floor(options.hostLimit.capacity / count) }
+      : undefined,
   };
 }
 
@@ -55,7 +64,9 @@ export async function createEngine(input: EngineOptions = {}): Promise<Engine> {
     });
   }
   const { startLocalFleet } = await import('./parts/local-fleet.ts');
-  return createShell(options, async (urls) => [await startLocalFleet(options, { urls, isDetailed: false })], { partKind: 'local' });
+  return createShell(options, async (urls) => [await startLocalFleet(options, { urls, isDetailed: false })], {
+    partKind: 'local',
+  });
 }
 
 /** A run over remote agents: listen, wait for every agent, then the same shell as ever. */
@@ -81,9 +92,20 @@ async function createCoordinatedEngine(options: ResolvedOptions, agents: AgentsO
       // users go where there is room: by each host's capacity when every agent could tell it
       const known = joined.every((a) => a.capacity !== null && a.capacity > 0);
       return startAll(joined.length, (i) =>
-        RemotePart.start(joined[i]!.name, known ? joined[i]!.capacity! : 1, joined[i]!.channel, shareOptions(options, agents.count), urls),
+        RemotePart.start(
+          joined[i]!.name,
+          known ? joined[i]!.capacity! : 1,
+          joined[i]!.channel,
+          shareOptions(options, agents.count),
+          urls,
+        ),
       );
     },
-    { partKind: 'agent', describe: `${agents.count} agents`, onStopped: () => coordinator.close(), onLog: (log) => coordinator.setLog(log) },
+    {
+      partKind: 'agent',
+      describe: `${agents.count} agents`,
+      onStopped: () => coordinator.close(),
+      onLog: (log) => coordinator.setLog(log),
+    },
   );
 }

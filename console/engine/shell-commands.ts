@@ -48,7 +48,10 @@ function answer(state: ShellState, result: CommandResult): CommandResult {
 }
 
 /** Applies per-part commands; the first refusal is the answer. */
-async function onEach(parts: FleetPart[], make: (part: FleetPart, index: number) => PartCommand | null): Promise<CommandResult[]> {
+async function onEach(
+  parts: FleetPart[],
+  make: (part: FleetPart, index: number) => PartCommand | null,
+): Promise<CommandResult[]> {
   return Promise.all(
     parts.map((part, i) => {
       const command = make(part, i);
@@ -78,22 +81,39 @@ async function setTarget(state: ShellState, target: number, message: string): Pr
   checkCapacity(state, target);
   const shares = splitBy(target, weights(state.parts));
   const refused = firstRefusal(await onEach(state.parts, (_, i) => ({ type: 'set-target', count: shares[i]! })));
-  return answer(state, refused ?? { ok: true, message: `${message}${state.parts.length > 1 ? ` over ${state.parts.length} parts` : ''}` });
+  return answer(
+    state,
+    refused ?? { ok: true, message: `${message}${state.parts.length > 1 ? ` over ${state.parts.length} parts` : ''}` },
+  );
 }
 
-async function broadcast(state: ShellState, command: Extract<EngineCommand, { type: 'broadcast' }>): Promise<CommandResult> {
+async function broadcast(
+  state: ShellState,
+  command: Extract<EngineCommand, { type: 'broadcast' }>,
+): Promise<CommandResult> {
   const { trigger, parts } = state;
   const topic = command.topic ?? state.options.topics[0] ?? 'all';
   if (!trigger) {
     if (!state.options.broadcastSend)
-      return answer(state, { ok: false, message: 'no broadcast trigger for this target: pass --broadcast-http or --broadcast-send' });
+      return answer(state, {
+        ok: false,
+        message: 'no broadcast trigger for this target: pass --broadcast-http or --broadcast-send',
+      });
     const sendOne = async (count: number): Promise<CommandResult> => {
       const result = await parts[0]!.apply({ type: 'send-broadcast', count, topic, sizeBytes: command.sizeBytes });
-      return answer(state, result.ok ? { ok: true, message: `broadcast ${count} × ${command.sizeBytes} B to "${topic}" via send` } : result);
+      return answer(
+        state,
+        result.ok
+          ? { ok: true, message: `broadcast ${count} × ${command.sizeBytes} B to "${topic}" via send` }
+          : result,
+      );
     };
     if (!command.everyMs) return sendOne(command.count);
     fireEvery(command.count, command.everyMs, state.timers, () => sendOne(1));
-    return answer(state, { ok: true, message: `broadcasting ${command.count} to "${topic}" every ${command.everyMs} ms` });
+    return answer(state, {
+      ok: true,
+      message: `broadcasting ${command.count} to "${topic}" every ${command.everyMs} ms`,
+    });
   }
   const fire = async (count: number): Promise<CommandResult> => {
     const open = parts.reduce((n, p) => n + p.live().open, 0);
@@ -105,12 +125,18 @@ async function broadcast(state: ShellState, command: Extract<EngineCommand, { ty
       await onEach(parts, () => ({ type: 'expect-broadcast', topic, firstSeq, lastSeq, atMs }));
     }
     const seqs = outcome.firstSeq !== null ? ` (seq ${outcome.firstSeq}..${outcome.lastSeq})` : '';
-    return answer(state, { ok: true, message: `broadcast ${count} × ${command.sizeBytes} B to "${topic}" via ${trigger.kind}${seqs}, ${open} open` });
+    return answer(state, {
+      ok: true,
+      message: `broadcast ${count} × ${command.sizeBytes} B to "${topic}" via ${trigger.kind}${seqs}, ${open} open`,
+    });
   };
   if (!command.everyMs) return fire(command.count);
   // every message of the series is logged, on every backend
   fireEvery(command.count, command.everyMs, state.timers, () => fire(1));
-  return answer(state, { ok: true, message: `broadcasting ${command.count} to "${topic}" every ${command.everyMs} ms` });
+  return answer(state, {
+    ok: true,
+    message: `broadcasting ${command.count} to "${topic}" every ${command.everyMs} ms`,
+  });
 }
 
 // The server picks the victims, so no part knows its share in advance: every part starts
@@ -118,7 +144,11 @@ async function broadcast(state: ShellState, command: Extract<EngineCommand, { ty
 // server kills from failures by the close reason) each is told how many were its own.
 async function killByServer(state: ShellState, percent: number): Promise<CommandResult> {
   const { admin, parts } = state;
-  if (!admin) return answer(state, { ok: false, message: '"kill server" needs the bundled server; use reset or close against a real target' });
+  if (!admin)
+    return answer(state, {
+      ok: false,
+      message: '"kill server" needs the bundled server; use reset or close against a real target',
+    });
   const label = `kill ${percent}% server`;
   const before = parts.map((p) => p.live().killed);
   await onEach(parts, () => ({ type: 'recovery-start', label }));
@@ -127,9 +157,15 @@ async function killByServer(state: ShellState, percent: number): Promise<Command
   const landed = (): number => parts.reduce((n, p, i) => n + p.live().killed - before[i]!, 0);
   const deadline = Date.now() + 5000;
   while (landed() < total && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-  await onEach(parts, (p, i) => ({ type: 'recovery-announce', dropped: parts.length === 1 ? total : p.live().killed - before[i]! }));
+  await onEach(parts, (p, i) => ({
+    type: 'recovery-announce',
+    dropped: parts.length === 1 ? total : p.live().killed - before[i]!,
+  }));
   if (!result.ok) return answer(state, { ok: false, message: `server kill failed: ${result.message}` });
-  return answer(state, { ok: true, message: `${label}: the server dropped ${total}${landed() < total ? ` (${landed()} seen by the fleet within 5 s)` : ''}` });
+  return answer(state, {
+    ok: true,
+    message: `${label}: the server dropped ${total}${landed() < total ? ` (${landed()} seen by the fleet within 5 s)` : ''}`,
+  });
 }
 
 /** Carries out one command over the parts. */
@@ -206,7 +242,13 @@ export async function dispatchCommand(state: ShellState, command: EngineCommand)
     case 'slow': {
       const results = await onEach(parts, () => command);
       const count = results.reduce((n, r) => n + (r.count ?? 0), 0);
-      return answer(state, firstRefusal(results) ?? { ok: true, message: `slow ${count} VUs (${command.percent}%) for ${command.forMs} ms` });
+      return answer(
+        state,
+        firstRefusal(results) ?? {
+          ok: true,
+          message: `slow ${count} VUs (${command.percent}%) for ${command.forMs} ms`,
+        },
+      );
     }
     case 'reconnect': {
       const refused = firstRefusal(await onEach(parts, () => command));
@@ -214,13 +256,21 @@ export async function dispatchCommand(state: ShellState, command: EngineCommand)
       return answer(state, refused ?? { ok: true, message: `reconnect ${formatPolicy(command.policy)}` });
     }
     case 'stall':
-      return answer(state, firstRefusal(await onEach(parts, () => command)) ?? { ok: true, message: `kept the generator busy for ${command.ms} ms` });
+      return answer(
+        state,
+        firstRefusal(await onEach(parts, () => command)) ?? {
+          ok: true,
+          message: `kept the generator busy for ${command.ms} ms`,
+        },
+      );
     case 'broadcast':
       return broadcast(state, command);
     case 'server': {
-      if (!state.admin) return answer(state, { ok: false, message: `"server ${command.knob}" needs the bundled server's admin API` });
+      if (!state.admin)
+        return answer(state, { ok: false, message: `"server ${command.knob}" needs the bundled server's admin API` });
       const result = await state.admin.configure({ [command.knob]: command.value });
-      if (!result.ok) return answer(state, { ok: false, message: `server ${command.knob} ${command.value}: ${result.message}` });
+      if (!result.ok)
+        return answer(state, { ok: false, message: `server ${command.knob} ${command.value}: ${result.message}` });
       // a live change of the server is a point in the series: the report and the console show it
       state.marks.push({ label: `server ${command.knob} ${command.value}`, atMs: Date.now() });
       return answer(state, { ok: true, message: `server ${command.knob} = ${JSON.stringify(command.value)}` });
@@ -230,8 +280,14 @@ export async function dispatchCommand(state: ShellState, command: EngineCommand)
       return answer(state, { ok: true, message: `mark ${command.label}` });
     case 'users': {
       // each part gets every n-th row, so users of different parts never share a row
-      const results = await onEach(parts, (_, i) => ({ ...command, rows: command.rows.filter((__, k) => k % parts.length === i) }));
-      return answer(state, firstRefusal(results) ?? { ok: true, message: `users from ${command.file}: ${command.rows.length} rows` });
+      const results = await onEach(parts, (_, i) => ({
+        ...command,
+        rows: command.rows.filter((__, k) => k % parts.length === i),
+      }));
+      return answer(
+        state,
+        firstRefusal(results) ?? { ok: true, message: `users from ${command.file}: ${command.rows.length} rows` },
+      );
     }
     case 'protocol':
     case 'connect-payload':
@@ -239,7 +295,8 @@ export async function dispatchCommand(state: ShellState, command: EngineCommand)
     case 'session':
     case 'check': {
       // the bundled server (the only run with an admin API) speaks raw WebSocket only
-      if (command.type === 'protocol' && state.admin && command.name !== 'raw') return answer(state, { ok: false, message: presetNeedsTarget(command.name) });
+      if (command.type === 'protocol' && state.admin && command.name !== 'raw')
+        return answer(state, { ok: false, message: presetNeedsTarget(command.name) });
       // the per-user session is the same in every part
       const results = await onEach(parts, () => command);
       return answer(state, firstRefusal(results) ?? results[0] ?? { ok: true, message: command.type });

@@ -53,10 +53,17 @@ export interface ShellOptions {
 const NO_INTERVAL = { count: 0, p50: 0, p90: 0, p99: 0, max: 0, mean: 0 };
 
 /** Starts the bundled servers when there is no target, then the parts, then the snapshot timer. */
-export async function createShell(options: ResolvedOptions, makeParts: PartFactory, shellOptions: ShellOptions): Promise<Engine> {
+export async function createShell(
+  options: ResolvedOptions,
+  makeParts: PartFactory,
+  shellOptions: ShellOptions,
+): Promise<Engine> {
   const group: ServerGroup | null =
     options.target === undefined && options.targets === undefined
-      ? await startServerGroup(options.servers, options.serverEngine, { host: options.serverHost, config: options.serverConfig })
+      ? await startServerGroup(options.servers, options.serverEngine, {
+          host: options.serverHost,
+          config: options.serverConfig,
+        })
       : null;
   const urls = group ? group.urls.map((u) => withTopics(u, options.topics)) : (options.targets ?? [options.target!]);
   const baseUrl = group ? group.urls[0]! : (options.target ?? urls[0]!);
@@ -84,7 +91,11 @@ export async function createShell(options: ResolvedOptions, makeParts: PartFacto
     timers: new Set(),
     marks: [],
     policy: options.reconnect,
-    trigger: admin ? adminTrigger(admin) : options.broadcastHttp ? httpTrigger(options.broadcastHttp, undefined, stopRequests.signal) : null,
+    trigger: admin
+      ? adminTrigger(admin)
+      : options.broadcastHttp
+        ? httpTrigger(options.broadcastHttp, undefined, stopRequests.signal)
+        : null,
     log(level, text) {
       // every event passes here, whichever part or command it comes from: what a target said is shown, never obeyed
       events.push({ id: ++eventId, atMs: Date.now(), level, text: shownText(text) });
@@ -111,7 +122,8 @@ export async function createShell(options: ResolvedOptions, makeParts: PartFacto
       // a part lost before it counted anything leaves no figure behind (the run read open 0/0, errors none): a fault, whatever its kind
       const hasCounted = (lastSamples.get(part)?.totals.attempts ?? 0) > 0;
       const what = `${name} lost (${reason})${hasCounted ? `: its ${open} users are lost` : ' before it counted anything'}`;
-      if (shellOptions.isLossFault || !hasCounted) faults.push({ atMs: Date.now(), code: `${shellOptions.partKind}.lost`, message: what });
+      if (shellOptions.isLossFault || !hasCounted)
+        faults.push({ atMs: Date.now(), code: `${shellOptions.partKind}.lost`, message: what });
       state.log('error', `${what}; the run goes on with ${state.parts.length}`);
       settled.finish(liveIndices());
     };
@@ -131,7 +143,9 @@ export async function createShell(options: ResolvedOptions, makeParts: PartFacto
 
   async function build(isMeasured: boolean): Promise<Snapshot> {
     const active = state.parts.slice();
-    const samples = await Promise.all(active.map((part) => part.sample(isMeasured).catch(() => lastSamples.get(part) ?? null)));
+    const samples = await Promise.all(
+      active.map((part) => part.sample(isMeasured).catch(() => lastSamples.get(part) ?? null)),
+    );
     const present: PartSample[] = [];
     const views: PartView[] = [];
     samples.forEach((sample, i) => {
@@ -142,7 +156,8 @@ export async function createShell(options: ResolvedOptions, makeParts: PartFacto
       lastSamples.set(part, sample);
       present.push(sample);
       settled.add(all.indexOf(part), sample.settled, liveIndices());
-      for (const event of sample.events) state.log(event.level, active.length > 1 ? `${part.name}: ${event.text}` : event.text);
+      for (const event of sample.events)
+        state.log(event.level, active.length > 1 ? `${part.name}: ${event.text}` : event.text);
       views.push({
         name: printable(part.name, 40),
         open: sample.fleet.open,
@@ -172,7 +187,10 @@ export async function createShell(options: ResolvedOptions, makeParts: PartFacto
             : '';
         // the engine says figures as numbers with their unit, as its other events do; the report and the console word them
         const { loopDelayP99Ms, utilization } = half.health;
-        state.log('warn', `generator SATURATED${which}: loop delay p99 ${loopDelayP99Ms.toFixed(1)} ms, utilisation ${utilization.toFixed(2)}`);
+        state.log(
+          'warn',
+          `generator SATURATED${which}: loop delay p99 ${loopDelayP99Ms.toFixed(1)} ms, utilisation ${utilization.toFixed(2)}`,
+        );
       }
     }
     const lostUsers = lost.reduce((n, l) => n + l.open, 0);
@@ -198,7 +216,18 @@ export async function createShell(options: ResolvedOptions, makeParts: PartFacto
       isStopped,
       ...(all.length > 1
         ? {
-            parts: [...views, ...lost.map((l) => ({ name: l.name, open: 0, target: 0, isSaturated: false, loopDelayP99Ms: 0, rssBytes: 0, isLost: true }))],
+            parts: [
+              ...views,
+              ...lost.map((l) => ({
+                name: l.name,
+                open: 0,
+                target: 0,
+                isSaturated: false,
+                loopDelayP99Ms: 0,
+                rssBytes: 0,
+                isLost: true,
+              })),
+            ],
             partsLost: lost.length,
           }
         : {}),
@@ -304,7 +333,9 @@ function fitToShow(sample: PartSample): PartSample {
   }
   return {
     ...sample,
-    settled: settledFit ? sample.settled : sample.settled.map((r) => (isTopicFit(r.topic) ? r : { ...r, topic: printable(r.topic, MAX_TOPIC_CHARS) })),
+    settled: settledFit
+      ? sample.settled
+      : sample.settled.map((r) => (isTopicFit(r.topic) ? r : { ...r, topic: printable(r.topic, MAX_TOPIC_CHARS) })),
     errors,
   };
 }
@@ -327,7 +358,14 @@ function frozen(last: PartSample): PartSample {
     health: empty.health,
     rates: empty.rates,
     recoveries: [],
-    ...(last.histograms ? { histograms: { total: last.histograms.total, interval: { connect: none, rtt: none, fanout: none, reconnect: none } } } : {}),
+    ...(last.histograms
+      ? {
+          histograms: {
+            total: last.histograms.total,
+            interval: { connect: none, rtt: none, fanout: none, reconnect: none },
+          },
+        }
+      : {}),
   };
 }
 

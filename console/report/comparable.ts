@@ -57,7 +57,8 @@ export function distributionsOf(histograms: Record<LatencyName, EncodedHistogram
   return out;
 }
 
-const p99 = (s: Snapshot, name: LatencyName): number | null => (s.interval[name].count > 0 ? s.interval[name].p99 : null);
+const p99 = (s: Snapshot, name: LatencyName): number | null =>
+  s.interval[name].count > 0 ? s.interval[name].p99 : null;
 
 /** One record per measured second (as the summary counts them: not the start, not the teardown). */
 export function seriesOf(snapshots: Snapshot[]): SecondFigures[] {
@@ -85,7 +86,11 @@ export function scriptIdentity(commands: string[]): ScriptIdentity {
 }
 
 /** Everything a summary carries for `compare`; the distributions only when the histograms were read. */
-export function comparableParts(snapshots: Snapshot[], histograms?: Record<LatencyName, EncodedHistogram>, script?: ScriptIdentity): ComparableParts {
+export function comparableParts(
+  snapshots: Snapshot[],
+  histograms?: Record<LatencyName, EncodedHistogram>,
+  script?: ScriptIdentity,
+): ComparableParts {
   const first = snapshots[0];
   return {
     ...(histograms ? { distributions: distributionsOf(histograms) } : {}),

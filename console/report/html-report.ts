@@ -53,11 +53,14 @@ function actualText(result: ThresholdResult): string {
 
 /** The summary text, each threshold's line coloured by its status. */
 function summaryBox(summary: RunSummary): string {
-  const bySource = summary.thresholds.map((r) => ({ source: r.source, status: statusOf(r) })).sort((a, b) => b.source.length - a.source.length);
+  const bySource = summary.thresholds
+    .map((r) => ({ source: r.source, status: statusOf(r) }))
+    .sort((a, b) => b.source.length - a.source.length);
   const lines = formatSummary(summary)
     .split('\n')
     .map((line) => {
-      const status = bySource.find((t) => line.includes(t.source))?.status ?? (line.trimStart().startsWith('✗') ? 'failed' : null);
+      const status =
+        bySource.find((t) => line.includes(t.source))?.status ?? (line.trimStart().startsWith('✗') ? 'failed' : null);
       return status && status !== 'passed' ? `<span class="${status}">${escapeHtml(line)}</span>` : escapeHtml(line);
     });
   return `<pre class="summary">${lines.join('\n')}</pre>`;
@@ -74,9 +77,18 @@ const td = (text: string, cls = ''): string => `<td${cls ? ` class="${cls}"` : '
 function thresholdsTable(summary: RunSummary): string {
   const rows = summary.thresholds.map((r) => {
     const status = statusOf(r);
-    return [td(r.source), td(actualText(r), 'num'), td(percent(r.saturatedShare), 'num'), td(status, `status ${status}`)];
+    return [
+      td(r.source),
+      td(actualText(r), 'num'),
+      td(percent(r.saturatedShare), 'num'),
+      td(status, `status ${status}`),
+    ];
   });
-  return table(['threshold', 'actual', 'of its samples saturated', 'status'], rows, 'No thresholds: nothing was expected of this run.');
+  return table(
+    ['threshold', 'actual', 'of its samples saturated', 'status'],
+    rows,
+    'No thresholds: nothing was expected of this run.',
+  );
 }
 
 function markerList(markers: Marker[]): string {
@@ -91,7 +103,13 @@ function markerList(markers: Marker[]): string {
 function recoveriesTable(summary: RunSummary, markers: Marker[], startMs: number | null): string {
   const rows = summary.recoveries.map((r) => {
     const atS = startMs === null ? null : (r.atMs - startMs) / 1000;
-    const marker = markers.find((m) => (m.kind === 'chaos' || m.kind === 'outage') && m.label === r.action && atS !== null && Math.abs(m.atS - atS) < 1e-6);
+    const marker = markers.find(
+      (m) =>
+        (m.kind === 'chaos' || m.kind === 'outage') &&
+        m.label === r.action &&
+        atS !== null &&
+        Math.abs(m.atS - atS) < 1e-6,
+    );
     return [
       td(marker ? String(marker.n) : '—', 'num'),
       td(r.action),
@@ -126,15 +144,22 @@ function broadcastsTable(summary: RunSummary): string {
     td(ms(b.lastMs), 'num'),
   ]);
   const note =
-    summary.broadcasts.settled > last.length ? `<p class="note">The last ${last.length} of ${summary.broadcasts.settled} settled broadcasts.</p>` : '';
+    summary.broadcasts.settled > last.length
+      ? `<p class="note">The last ${last.length} of ${summary.broadcasts.settled} settled broadcasts.</p>`
+      : '';
   return (
     note +
-    table(['topic', 'seq', 'owed (ready at send)', 'receivers', 'cut', 'reach', 'first', 'p50', 'p99', 'last (max)'], rows, 'No broadcast settled in this run.')
+    table(
+      ['topic', 'seq', 'owed (ready at send)', 'receivers', 'cut', 'reach', 'first', 'p50', 'p99', 'last (max)'],
+      rows,
+      'No broadcast settled in this run.',
+    )
   );
 }
 
 function chartsSection(data: ReportData): string {
-  if (data.times.length === 0) return '<p class="empty">No measured second to plot: the run ended within its first second.</p>';
+  if (data.times.length === 0)
+    return '<p class="empty">No measured second to plot: the run ended within its first second.</p>';
   const key = `<p class="key"><span class="swatch"></span> shaded: a saturated second (the generator's event-loop delay p99 over ${ms(SATURATION.loopDelayP99Ms)} or its utilisation over ${SATURATION.utilization}): its figures are the generator's as much as the target's. ${data.bands.length === 0 ? 'None in this run.' : ''}</p>`;
   const boxes = data.charts.map((c) =>
     c.series.length === 0

@@ -43,7 +43,8 @@ export function startMetricsEndpoint(engine: Engine, host = '127.0.0.1', port = 
       );
       return;
     }
-    if (path === '/snapshot') return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(engine.getSnapshot()));
+    if (path === '/snapshot')
+      return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(engine.getSnapshot()));
     if (path === '/stream') {
       res.writeHead(200, { 'content-type': 'application/x-ndjson' });
       res.write(`${JSON.stringify(engine.getSnapshot())}\n`);

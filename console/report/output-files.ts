@@ -33,7 +33,9 @@ export function checkOutputPaths(paths: Array<[what: string, path: string | null
 }
 
 /** Where a write went: the path asked for, or a fallback when that failed. */
-export type WriteOutcome = { ok: true; path: string } | { ok: false; path: string; fallback: string | null; reason: string };
+export type WriteOutcome =
+  | { ok: true; path: string }
+  | { ok: false; path: string; fallback: string | null; reason: string };
 
 /** Writes `text` to `path`; on failure writes it to a fallback file instead. Never throws. */
 export function writeOutput(path: string, text: string): WriteOutcome {

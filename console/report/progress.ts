@@ -38,7 +38,10 @@ export interface ProgressOptions {
 }
 
 /** Writes progress to a stream; returns the snapshot listener and a function that ends the line. */
-export function progressWriter(stream: NodeJS.WriteStream, options: ProgressOptions = {}): { onSnapshot(s: Snapshot): void; end(): void } {
+export function progressWriter(
+  stream: NodeJS.WriteStream,
+  options: ProgressOptions = {},
+): { onSnapshot(s: Snapshot): void; end(): void } {
   const isTty = Boolean(stream.isTTY) && !process.env.CI;
   const intervalMs = options.intervalMs ?? PROGRESS_INTERVAL_MS;
   let hasLine = false;

@@ -22,13 +22,21 @@ export interface Scrape {
  * Upper bounds of the latency buckets, seconds: from a loopback RTT (0.5 ms) to a handshake
  * or reconnect that gave up (30 s).
  */
-export const LATENCY_BUCKETS_SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30] as const;
+export const LATENCY_BUCKETS_SECONDS = [
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
+] as const;
 
 /** The histogram of each latency, by its threshold name. */
 export const HISTOGRAM_NAMES: Record<LatencyName, { name: string; help: string }> = {
-  connect: { name: 'sockstorm_connect_duration_seconds', help: 'WebSocket handshake time, from the TCP connect to open.' },
+  connect: {
+    name: 'sockstorm_connect_duration_seconds',
+    help: 'WebSocket handshake time, from the TCP connect to open.',
+  },
   rtt: { name: 'sockstorm_rtt_seconds', help: 'Round trip of a probe message, from its intended send time.' },
-  fanout: { name: 'sockstorm_fanout_latency_seconds', help: 'Broadcast fan-out: from the trigger to each receiving user.' },
+  fanout: {
+    name: 'sockstorm_fanout_latency_seconds',
+    help: 'Broadcast fan-out: from the trigger to each receiving user.',
+  },
   reconnect: { name: 'sockstorm_reconnect_duration_seconds', help: 'From a drop to the same user open again.' },
 };
 
@@ -46,8 +54,16 @@ const COUNTERS: Array<[name: string, help: string, key: keyof Totals]> = [
   ['sockstorm_probes_received_total', 'RTT probes answered.', 'probesReceived'],
   ['sockstorm_broadcasts_received_total', 'Broadcast messages received, over all users.', 'broadcastsReceived'],
   ['sockstorm_missed_seq_total', 'Broadcast seqs a user never received, over all users.', 'missed'],
-  ['sockstorm_sends_dropped_total', 'Sends dropped because the user already held its send buffer unsent.', 'sendDropped'],
-  ['sockstorm_cut_seq_total', 'Broadcast deliveries the tool itself cut (kill, session end, remove, stop), over all users.', 'cut'],
+  [
+    'sockstorm_sends_dropped_total',
+    'Sends dropped because the user already held its send buffer unsent.',
+    'sendDropped',
+  ],
+  [
+    'sockstorm_cut_seq_total',
+    'Broadcast deliveries the tool itself cut (kill, session end, remove, stop), over all users.',
+    'cut',
+  ],
   ['sockstorm_topics_evicted_total', 'Topics the fleet stopped tracking past its bound.', 'topicsEvicted'],
 ];
 
@@ -105,9 +121,16 @@ class RecordedHistogram extends Histogram<string> {
   getForPromString(): { name: string; help: string; type: 'histogram'; values: HistogramSample[]; aggregator: 'sum' } {
     const { buckets, count, sumSeconds } = cumulativeBuckets(this.read());
     const name = this.exportName;
-    const values: HistogramSample[] = LATENCY_BUCKETS_SECONDS.map((le, i) => ({ value: buckets[i]!, labels: { le }, metricName: `${name}_bucket` }));
+    const values: HistogramSample[] = LATENCY_BUCKETS_SECONDS.map((le, i) => ({
+      value: buckets[i]!,
+      labels: { le },
+      metricName: `${name}_bucket`,
+    }));
     values.push({ value: count, labels: { le: '+Inf' }, metricName: `${name}_bucket` });
-    values.push({ value: sumSeconds, labels: {}, metricName: `${name}_sum` }, { value: count, labels: {}, metricName: `${name}_count` });
+    values.push(
+      { value: sumSeconds, labels: {}, metricName: `${name}_sum` },
+      { value: count, labels: {}, metricName: `${name}_count` },
+    );
     return { name, help: this.exportHelp, type: 'histogram', values, aggregator: 'sum' };
   }
 
@@ -186,18 +209,32 @@ export class PrometheusExposition {
       "The generator's event-loop delay p99 over the last second.",
       (s) => s.snapshot.health.loopDelayP99Ms / 1000,
     );
-    gauge('sockstorm_generator_utilization_ratio', "The generator's event-loop utilisation over the last second, 0..1.", (s) => s.snapshot.health.utilization);
+    gauge(
+      'sockstorm_generator_utilization_ratio',
+      "The generator's event-loop utilisation over the last second, 0..1.",
+      (s) => s.snapshot.health.utilization,
+    );
     gauge(
       'sockstorm_generator_cpu_ratio',
       "The generator's CPU over the last second, in cores (1 = one core busy).",
       (s) => s.snapshot.health.cpuPercent / 100,
     );
-    gauge('sockstorm_generator_resident_memory_bytes', "The generator's resident memory (all its processes).", (s) => s.snapshot.health.rssBytes);
-    gauge('sockstorm_generator_saturated', "1 when the last second was saturated (its latencies are the generator's), else 0.", (s) =>
-      s.snapshot.health.isSaturated ? 1 : 0,
+    gauge(
+      'sockstorm_generator_resident_memory_bytes',
+      "The generator's resident memory (all its processes).",
+      (s) => s.snapshot.health.rssBytes,
     );
-    gauge('sockstorm_recovery_p95_seconds', 'From the last chaos action to 95% of the target open again.', (s) => seconds(s.snapshot.recovery?.p95Ms));
-    gauge('sockstorm_recovery_full_seconds', 'From the last chaos action to the whole target open again.', (s) => seconds(s.snapshot.recovery?.fullMs));
+    gauge(
+      'sockstorm_generator_saturated',
+      "1 when the last second was saturated (its latencies are the generator's), else 0.",
+      (s) => (s.snapshot.health.isSaturated ? 1 : 0),
+    );
+    gauge('sockstorm_recovery_p95_seconds', 'From the last chaos action to 95% of the target open again.', (s) =>
+      seconds(s.snapshot.recovery?.p95Ms),
+    );
+    gauge('sockstorm_recovery_full_seconds', 'From the last chaos action to the whole target open again.', (s) =>
+      seconds(s.snapshot.recovery?.fullMs),
+    );
     gauge('sockstorm_broadcast_min_reach_ratio', 'Lowest reach over settled broadcasts, 0..1.', (s) =>
       s.snapshot.broadcastsSettled > 0 ? s.snapshot.minReach : null,
     );

@@ -88,7 +88,12 @@ const CHARTS: ChartTemplate[] = [
     series: [
       { label: 'target', color: '#8a8a8a', unit: 'users', value: (s) => s.fleet.target, isDashed: true },
       { label: 'open', color: '#1b7f3b', unit: 'users', value: (s) => s.fleet.open },
-      { label: 'connecting + waiting', color: '#d08700', unit: 'users', value: (s) => s.fleet.connecting + s.fleet.waiting },
+      {
+        label: 'connecting + waiting',
+        color: '#d08700',
+        unit: 'users',
+        value: (s) => s.fleet.connecting + s.fleet.waiting,
+      },
     ],
   },
   {
@@ -134,7 +139,12 @@ const CHARTS: ChartTemplate[] = [
     empty: 'The server answered no /stats.',
     series: [
       { label: 'server loop delay p99', color: '#7b1fa2', unit: 'ms', value: (s) => s.server?.loop.delayP99Ms ?? null },
-      { label: 'server CPU', color: '#00838f', unit: '%', value: (s) => (s.server ? s.server.cpu.userPercent + s.server.cpu.systemPercent : null) },
+      {
+        label: 'server CPU',
+        color: '#00838f',
+        unit: '%',
+        value: (s) => (s.server ? s.server.cpu.userPercent + s.server.cpu.systemPercent : null),
+      },
     ],
     isShown: (plotted) => plotted.some((s) => s.server !== null),
   },
@@ -152,7 +162,13 @@ function charts(plotted: Snapshot[]): ChartSpec[] {
     title: c.title,
     empty: c.empty,
     series: c.series
-      .map((spec) => ({ label: spec.label, color: spec.color, unit: spec.unit, values: plotted.map(spec.value), isDashed: spec.isDashed ?? false }))
+      .map((spec) => ({
+        label: spec.label,
+        color: spec.color,
+        unit: spec.unit,
+        values: plotted.map(spec.value),
+        isDashed: spec.isDashed ?? false,
+      }))
       // a series that measured no second at all is neither drawn nor listed
       .filter((line) => line.values.some((v) => v !== null)),
   }));
@@ -220,7 +236,11 @@ function broadcastMarkers(snapshots: Snapshot[], startMs: number): Array<Omit<Ma
     if (group && previous && sent.atMs - previous.atMs < BROADCAST_GAP_MS) group.push(sent);
     else groups.push([sent]);
   }
-  return groups.map((group) => ({ atS: (group[0]!.atMs - startMs) / 1000, kind: 'broadcast' as const, label: broadcastLabel(group) }));
+  return groups.map((group) => ({
+    atS: (group[0]!.atMs - startMs) / 1000,
+    kind: 'broadcast' as const,
+    label: broadcastLabel(group),
+  }));
 }
 
 /** Marks, chaos actions (and outages) and broadcasts, in time order, numbered from 1. */
@@ -230,7 +250,11 @@ export function reportMarkers(summary: RunSummary, snapshots: Snapshot[]): Marke
   const at = (epochMs: number): number => (epochMs - startMs) / 1000;
   const all: Array<Omit<Marker, 'n'>> = [
     ...summary.marks.map((m) => ({ atS: at(m.atMs), kind: 'mark' as const, label: m.label })),
-    ...summary.recoveries.map((r) => ({ atS: at(r.atMs), kind: r.action === OUTAGE.action ? ('outage' as const) : ('chaos' as const), label: r.action })),
+    ...summary.recoveries.map((r) => ({
+      atS: at(r.atMs),
+      kind: r.action === OUTAGE.action ? ('outage' as const) : ('chaos' as const),
+      label: r.action,
+    })),
     ...broadcastMarkers(snapshots, startMs),
   ];
   return all.sort((a, b) => a.atS - b.atS).map((m, i) => ({ ...m, n: i + 1 }));

@@ -49,7 +49,8 @@ export function thresholdLine(r: ThresholdResult): string {
   if (r.metric === 'connects') return `  ✗ ${r.source}`;
   const mark = r.status === 'passed' ? '✓' : r.status === 'failed' ? '✗' : '?';
   const written = r.source.split(/\s+/).pop() ?? '';
-  const share = r.saturatedShare === null || r.actual === null ? '' : `, ${percent(r.saturatedShare)} of its samples saturated`;
+  const share =
+    r.saturatedShare === null || r.actual === null ? '' : `, ${percent(r.saturatedShare)} of its samples saturated`;
   const why =
     r.status === 'inconclusive'
       ? `: INCONCLUSIVE, more than ${percent(INCONCLUSIVE_SHARE)} of its samples were taken while the generator was saturated (its figure is partly the generator's)`
@@ -61,20 +62,30 @@ export function thresholdLine(r: ThresholdResult): string {
 
 /** The end summary as a person reads it: one screen. */
 export function formatSummary(summary: RunSummary, options: TextOptions = {}): string {
-  const paint = (color: keyof typeof PAINT, text: string): string => (options.color ? `${PAINT[color]}${text}${PAINT.off}` : text);
+  const paint = (color: keyof typeof PAINT, text: string): string =>
+    options.color ? `${PAINT[color]}${text}${PAINT.off}` : text;
   const lines: string[] = [];
   const t = summary.totals;
-  const verdictWord = summary.verdict === 'passed' && summary.thresholds.length === 0 ? 'PASSED (no thresholds)' : summary.verdict.toUpperCase();
+  const verdictWord =
+    summary.verdict === 'passed' && summary.thresholds.length === 0
+      ? 'PASSED (no thresholds)'
+      : summary.verdict.toUpperCase();
   const verdictColor = summary.verdict === 'passed' ? 'green' : summary.verdict === 'failed' ? 'red' : 'yellow';
   const target = `${summary.target.url}${summary.target.endpoints > 1 ? ` and ${summary.target.endpoints - 1} more` : ''}${summary.target.isBundled ? ` (bundled ${summary.target.serverEngine})` : ''}`;
-  lines.push(`sockstorm run: ${paint(verdictColor, `${verdictWord} (exit ${summary.exitCode})`)} after ${ms(summary.durationMs)} against ${target}`);
+  lines.push(
+    `sockstorm run: ${paint(verdictColor, `${verdictWord} (exit ${summary.exitCode})`)} after ${ms(summary.durationMs)} against ${target}`,
+  );
   lines.push(
     `fleet      open ${summary.fleet.open}/${summary.fleet.target} at the end of the script (peak ${summary.fleet.peakOpen})  attempts ${t.attempts}  connects ${t.connects}  failures ${t.failures}  drops ${t.disconnects}  killed ${t.killed}  reconnect ${summary.fleet.policy}`,
   );
-  lines.push(`latency    ${['p50', 'p90', 'p99', 'max'].map((h) => h.padStart(8)).join(' ')}  ${'samples'.padStart(7)}`);
+  lines.push(
+    `latency    ${['p50', 'p90', 'p99', 'max'].map((h) => h.padStart(8)).join(' ')}  ${'samples'.padStart(7)}`,
+  );
   for (const [name, s] of Object.entries(summary.latency)) lines.push(latencyLine(name, s));
   if (summary.latency.fanout.count > 0 && !summary.target.isBundled && !isLoopback(summary.target.url)) {
-    lines.push("  fan-out from the target's send time is one-way across two clocks: trust it only as far as they agree");
+    lines.push(
+      "  fan-out from the target's send time is one-way across two clocks: trust it only as far as they agree",
+    );
   }
   for (const r of summary.recoveries.slice(-3)) {
     lines.push(
@@ -109,16 +120,24 @@ export function formatSummary(summary: RunSummary, options: TextOptions = {}): s
     lines.push(
       `sends      ${count(t.sendDropped)} dropped: users already held their send buffer unsent (the target was not reading fast enough; --send-buffer)`,
     );
-  if (t.churn > 0) lines.push(`churn      ${count(t.churn)} sessions ended as planned and reconnected (session D): not drops, not errors`);
+  if (t.churn > 0)
+    lines.push(
+      `churn      ${count(t.churn)} sessions ended as planned and reconnected (session D): not drops, not errors`,
+    );
   const errors = Object.entries(summary.errors).sort((x, y) => y[1] - x[1]);
-  lines.push(`errors     ${errors.length === 0 ? 'none' : `${errors.reduce((n, [, c]) => n + c, 0)} (${percent(summary.errorRate)} of attempts failed)`}`);
-  for (const [errorClass, n] of errors.slice(0, 6)) lines.push(`  ${errorClass.padEnd(24)} ${String(n).padStart(7)}  ${adviceFor(errorClass)}`);
+  lines.push(
+    `errors     ${errors.length === 0 ? 'none' : `${errors.reduce((n, [, c]) => n + c, 0)} (${percent(summary.errorRate)} of attempts failed)`}`,
+  );
+  for (const [errorClass, n] of errors.slice(0, 6))
+    lines.push(`  ${errorClass.padEnd(24)} ${String(n).padStart(7)}  ${adviceFor(errorClass)}`);
   const h = summary.health;
   lines.push(
     `generator  loop delay p99 max ${ms(h.loopDelayP99MaxMs)}, utilisation max ${percent(h.utilizationMax)}, CPU max ${percent(h.cpuPercentMax / 100)}, RSS max ${bytes(h.rssMaxBytes)}, ${bytes(h.bytesPerOpenVu)} per open user`,
   );
   const sat = summary.saturated;
-  lines.push(`           saturated ${sat.intervals} of ${sat.of} s (${percent(sat.share)}); each threshold below says how many of its samples were`);
+  lines.push(
+    `           saturated ${sat.intervals} of ${sat.of} s (${percent(sat.share)}); each threshold below says how many of its samples were`,
+  );
   if (summary.server) {
     const s = summary.server;
     lines.push(

@@ -32,7 +32,10 @@ export function figures(s: LatencySummary): LatencyFigures {
 
 /** Every latency of a record as figures. */
 export function latencyFigures(latency: Record<LatencyName, LatencySummary>): Record<LatencyName, LatencyFigures> {
-  return Object.fromEntries(Object.entries(latency).map(([name, s]) => [name, figures(s)])) as Record<LatencyName, LatencyFigures>;
+  return Object.fromEntries(Object.entries(latency).map(([name, s]) => [name, figures(s)])) as Record<
+    LatencyName,
+    LatencyFigures
+  >;
 }
 
 /** A snapshot as NDJSON and /snapshot write it: unmeasured latencies are null. */
@@ -61,7 +64,13 @@ export interface RunSummary {
   /** Passes and fails of each `check`. */
   checks: Snapshot['checks'];
   errorRate: number;
-  health: { loopDelayP99MaxMs: number; utilizationMax: number; cpuPercentMax: number; rssMaxBytes: number; bytesPerOpenVu: number };
+  health: {
+    loopDelayP99MaxMs: number;
+    utilizationMax: number;
+    cpuPercentMax: number;
+    rssMaxBytes: number;
+    bytesPerOpenVu: number;
+  };
   saturated: { intervals: number; of: number; share: number };
   server: Snapshot['server'];
   thresholds: ThresholdResult[];
@@ -91,7 +100,8 @@ export interface RunSummary {
 export function metricValues(last: Snapshot, peakOpen: number): Record<string, number | null> {
   const values: Record<string, number | null> = {};
   for (const [name, summary] of Object.entries(last.latency) as Array<[string, LatencySummary]>) {
-    for (const stat of ['p50', 'p90', 'p99', 'max', 'mean'] as const) values[`${name}.${stat}`] = summary.count > 0 ? summary[stat] : null;
+    for (const stat of ['p50', 'p90', 'p99', 'max', 'mean'] as const)
+      values[`${name}.${stat}`] = summary.count > 0 ? summary[stat] : null;
   }
   const recovery = last.recovery;
   values['recovery.p95'] = recovery?.p95Ms ?? null;
@@ -173,13 +183,20 @@ export function summarize(snapshots: Snapshot[], thresholds: Threshold[], option
   const share = values.saturated ?? 0;
   const sources = sourcesOf(snapshots, options.sourcesChosenBy ?? 'option');
   const verdict = verdictOf(results, options.isSignalled);
-  const exitCode = { stopped: EXIT.signal, inconclusive: EXIT.inconclusive, failed: EXIT.failed, passed: EXIT.passed }[verdict];
+  const exitCode = { stopped: EXIT.signal, inconclusive: EXIT.inconclusive, failed: EXIT.failed, passed: EXIT.passed }[
+    verdict
+  ];
   return {
     verdict,
     exitCode,
     durationMs: last.elapsedMs,
     target: last.target,
-    fleet: { target: options.targetAtEnd ?? last.fleet.target, open: options.openAtEnd ?? last.fleet.open, peakOpen, policy: last.fleet.policy },
+    fleet: {
+      target: options.targetAtEnd ?? last.fleet.target,
+      open: options.openAtEnd ?? last.fleet.open,
+      peakOpen,
+      policy: last.fleet.policy,
+    },
     totals: last.totals,
     latency: latencyFigures(last.latency),
     recoveries: last.recoveries,
@@ -197,7 +214,10 @@ export function summarize(snapshots: Snapshot[], thresholds: Threshold[], option
       utilizationMax: Math.max(...measured.map((s) => s.health.utilization)),
       cpuPercentMax: Math.max(...measured.map((s) => s.health.cpuPercent)),
       rssMaxBytes: Math.max(...measured.map((s) => s.health.rssBytes)),
-      bytesPerOpenVu: measured.reduce((best, s) => (s.fleet.open >= peakOpen && s.health.bytesPerOpenVu > 0 ? s.health.bytesPerOpenVu : best), 0),
+      bytesPerOpenVu: measured.reduce(
+        (best, s) => (s.fleet.open >= peakOpen && s.health.bytesPerOpenVu > 0 ? s.health.bytesPerOpenVu : best),
+        0,
+      ),
     },
     saturated: { intervals: last.saturatedIntervals, of: last.intervals, share },
     server: last.server,

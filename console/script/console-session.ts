@@ -78,7 +78,10 @@ export class ConsoleSession {
     }
     if (!step) return { ok: true, message: '' };
     if (SCRIPT_ONLY.has(step.kind))
-      return { ok: false, message: `"${step.text.split(' ')[0]}" belongs in scripts (sockstorm run); the console runs fleet commands` };
+      return {
+        ok: false,
+        message: `"${step.text.split(' ')[0]}" belongs in scripts (sockstorm run); the console runs fleet commands`,
+      };
     if (step.kind !== 'engine' && step.kind !== 'ramp') return { ok: false, message: 'not a console command' };
     return this.drive(step);
   }
@@ -121,7 +124,10 @@ export class ConsoleSession {
       return result;
     }
     // the knee comes later as a `vus` line of its own, so a replay need not find it again
-    this.recorded.push({ atMs, line: step.kind === 'ramp' && step.until.length > 0 ? `${text}  # until ${sources(step)}` : text });
+    this.recorded.push({
+      atMs,
+      line: step.kind === 'ramp' && step.until.length > 0 ? `${text}  # until ${sources(step)}` : text,
+    });
     if (!result.ok) return { ok: false, message: `${result.message} (kept for save: it may have been carried out)` };
     if (step.kind === 'ramp' && step.until.length > 0) {
       this.watchKnee(step);
@@ -136,7 +142,11 @@ export class ConsoleSession {
     void watchRamp(this.engine, step, watch.signal).then((knee) => {
       if (this.watch === watch) this.watch = null;
       if (watch.signal.aborted) return;
-      if (!knee) return this.notify({ ok: true, message: `ramp reached ${this.engine.live().open} open without ${sources(step)}` });
+      if (!knee)
+        return this.notify({
+          ok: true,
+          message: `ramp reached ${this.engine.live().open} open without ${sources(step)}`,
+        });
       // watchRamp has set the target to the knee itself; the session records it
       this.recorded.push({ atMs: this.now(), line: `vus ${knee.open}  # the knee: ${knee.reason}` });
       void this.engine.dispatch({ type: 'mark', label: `knee ${knee.open} open: ${knee.reason}` });

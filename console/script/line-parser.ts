@@ -52,7 +52,8 @@ const DEFAULT_AWAIT_MS = 60_000;
 export function tokenize(text: string): Token[] {
   const tokens: Token[] = [];
   const pattern = /\S+/g;
-  for (let match = pattern.exec(text); match; match = pattern.exec(text)) tokens.push({ text: match[0], column: match.index + 1 });
+  for (let match = pattern.exec(text); match; match = pattern.exec(text))
+    tokens.push({ text: match[0], column: match.index + 1 });
   return tokens;
 }
 
@@ -83,7 +84,8 @@ export class LineParser {
   bounded(what: string, parse: (text: string) => number | null, max: number, unit = ''): number {
     const token = this.peek();
     const value = this.value(what, parse);
-    if (value > max) this.fail(`"${token!.text}" is more than the ${max.toLocaleString('en-US')}${unit} a script may ask for`, token);
+    if (value > max)
+      this.fail(`"${token!.text}" is more than the ${max.toLocaleString('en-US')}${unit} a script may ask for`, token);
     return value;
   }
   count(): number {

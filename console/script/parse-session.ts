@@ -15,11 +15,19 @@ type Command<T extends EngineCommand['type']> = Extract<EngineCommand, { type: T
 const CHECK_OPS = ['exists', '==', '!=', '<', '>', 'matches'] as const;
 
 export function parseProtocol(p: LineParser): Command<'protocol'> {
-  const name = p.value(`a protocol (${PROTOCOLS.join(', ')})`, (t) => ((PROTOCOLS as readonly string[]).includes(t) ? (t as ProtocolName) : null));
+  const name = p.value(`a protocol (${PROTOCOLS.join(', ')})`, (t) =>
+    (PROTOCOLS as readonly string[]).includes(t) ? (t as ProtocolName) : null,
+  );
   const command: Command<'protocol'> = { type: 'protocol', name };
-  for (let word = p.optional(['namespace', 'keepalive', 'mqtt5']); word; word = p.optional(['namespace', 'keepalive', 'mqtt5'])) {
-    if (word === 'namespace') command.namespace = p.value('a namespace like /chat', (t) => (t.startsWith('/') ? t : null));
-    else if (word === 'keepalive') command.keepaliveS = Math.max(1, Math.round(p.duration('a keepalive like 30s', 3_600_000) / 1000));
+  for (
+    let word = p.optional(['namespace', 'keepalive', 'mqtt5']);
+    word;
+    word = p.optional(['namespace', 'keepalive', 'mqtt5'])
+  ) {
+    if (word === 'namespace')
+      command.namespace = p.value('a namespace like /chat', (t) => (t.startsWith('/') ? t : null));
+    else if (word === 'keepalive')
+      command.keepaliveS = Math.max(1, Math.round(p.duration('a keepalive like 30s', 3_600_000) / 1000));
     else command.mqttVersion = 5;
   }
   return command;
@@ -27,8 +35,12 @@ export function parseProtocol(p: LineParser): Command<'protocol'> {
 
 export function parseCheck(p: LineParser): CheckSpec {
   const name = p.value('a check name (letters, digits, _ and -)', (t) => (/^[A-Za-z][\w-]{0,63}$/.test(t) ? t : null));
-  const path = p.value('a JSON path like data.price (or . for the whole message)', (t) => (/^(\.|[\w$-]+(\.[\w$-]+)*)$/.test(t) ? t : null));
-  const op = p.value(`an operator (${CHECK_OPS.join(', ')})`, (t) => ((CHECK_OPS as readonly string[]).includes(t) ? (t as CheckOp) : null));
+  const path = p.value('a JSON path like data.price (or . for the whole message)', (t) =>
+    /^(\.|[\w$-]+(\.[\w$-]+)*)$/.test(t) ? t : null,
+  );
+  const op = p.value(`an operator (${CHECK_OPS.join(', ')})`, (t) =>
+    (CHECK_OPS as readonly string[]).includes(t) ? (t as CheckOp) : null,
+  );
   if (op === 'exists') return { name, path, op };
   if (op === 'matches') {
     const token = p.peek();
@@ -41,7 +53,11 @@ export function parseCheck(p: LineParser): CheckSpec {
       p.fail(`"${source}" is not a regular expression: ${(error as Error).message}`, token);
     }
     const problem = linearRegexProblem(re![1]!);
-    if (problem) p.fail(`check ${name}: ${source} cannot run in linear time, so a target's message could freeze the run on it: ${problem}`, token);
+    if (problem)
+      p.fail(
+        `check ${name}: ${source} cannot run in linear time, so a target's message could freeze the run on it: ${problem}`,
+        token,
+      );
     return { name, path, op, value: re![1]! };
   }
   return { name, path, op, value: p.rest('a value (JSON, or text)') };
@@ -60,7 +76,10 @@ export function parseProbe(p: LineParser): Command<'probe'> {
   const replyPath = rest.slice(at + 7).trim();
   // `reply ack`: the protocol acknowledges the message itself (Socket.IO acks), no id in the template needed
   if (replyPath !== 'ack' && !template.includes('{{id}}'))
-    p.fail('a probe template must carry {{id}}, so its reply can be matched (or reply ack, for a protocol that acknowledges)', token);
+    p.fail(
+      'a probe template must carry {{id}}, so its reply can be matched (or reply ack, for a protocol that acknowledges)',
+      token,
+    );
   if (!/^[\w$-]+(\.[\w$-]+)*$/.test(replyPath)) p.fail(`"${replyPath}" is not a JSON path like id or meta.id`, token);
   return { type: 'probe', perSec, template, replyPath };
 }

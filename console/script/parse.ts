@@ -2,11 +2,22 @@
  * The command language shared by scripts and the console's command line: one command a line,
  * `#` comments. Pure: text in, steps or a located error out (1-based line and column).
  */
-import { BROADCAST_LIMITS, CONFIG_KNOBS, CONFIG_UNITS, validateConfigPatch } from '../../target-server/contract/wire.ts';
+import {
+  BROADCAST_LIMITS,
+  CONFIG_KNOBS,
+  CONFIG_UNITS,
+  validateConfigPatch,
+} from '../../target-server/contract/wire.ts';
 import type { EngineCommand, KillMode, ReconnectPolicy, VictimChoice } from '../engine/commands.ts';
 import { parseCheck, parseOnOpen, parseProbe, parseProtocol, parseSession, parseUsers } from './parse-session.ts';
 import { EngineConfigError, validateTargetUrl } from '../engine/engine-options.ts';
-import { isKnownMetric, METRIC_HELP, parseThresholdValue, splitOperator, type Threshold } from '../verdict/thresholds.ts';
+import {
+  isKnownMetric,
+  METRIC_HELP,
+  parseThresholdValue,
+  splitOperator,
+  type Threshold,
+} from '../verdict/thresholds.ts';
 import { LineParser, SCRIPT_LIMITS, ScriptError, ScriptErrors, tokenize, type Token } from './line-parser.ts';
 import { parseCount, parseDuration, parsePercent, parseRate, parseSize } from './units.ts';
 
@@ -62,8 +73,10 @@ function parsePolicy(p: LineParser): ReconnectPolicy {
   if (kind.text !== 'expo') p.fail(`unknown policy "${kind.text}"; use off, immediate, fixed D or expo MIN..MAX`, kind);
   const range = p.next('a range like 100ms..10s');
   const [min, max] = range.text.split('..').map((part) => parseDuration(part));
-  if (min == null || max == null || min <= 0 || max < min) p.fail(`"${range.text}" is not a range like 100ms..10s`, range);
-  if (max > SCRIPT_LIMITS.durationMs) p.fail(`"${range.text}" reaches past the ${SCRIPT_LIMITS.durationMs} ms a script may ask for`, range);
+  if (min == null || max == null || min <= 0 || max < min)
+    p.fail(`"${range.text}" is not a range like 100ms..10s`, range);
+  if (max > SCRIPT_LIMITS.durationMs)
+    p.fail(`"${range.text}" reaches past the ${SCRIPT_LIMITS.durationMs} ms a script may ask for`, range);
   const jitter = (p.optional(['none', 'full', 'equal']) ?? 'full') as 'none' | 'full' | 'equal';
   return { kind: 'expo', minMs: min, maxMs: max, jitter };
 }
@@ -73,7 +86,8 @@ function parseBroadcast(p: LineParser): EngineCommand {
   const first = p.peek();
   if (first && /^\d+$/.test(first.text)) command.count = p.bounded('a count', parseCount, BROADCAST_LIMITS.maxCount);
   for (let word = p.optional(['size', 'topic', 'every']); word; word = p.optional(['size', 'topic', 'every'])) {
-    if (word === 'size') command.sizeBytes = p.bounded('a size like 64 or 1KiB', parseSize, BROADCAST_LIMITS.maxSizeBytes, ' bytes');
+    if (word === 'size')
+      command.sizeBytes = p.bounded('a size like 64 or 1KiB', parseSize, BROADCAST_LIMITS.maxSizeBytes, ' bytes');
     else if (word === 'topic') command.topic = p.next('a topic').text;
     else command.everyMs = p.duration('a duration like 100ms');
   }
@@ -122,7 +136,8 @@ function parseExpect(p: LineParser): Threshold {
   const metric = metricToken.text;
   if (!isKnownMetric(metric)) p.fail(`unknown metric "${metric}"; use ${METRIC_HELP}`, metricToken);
   const opToken = p.next('an operator (< <= > >= == !=)');
-  const split = splitOperator(opToken.text) ?? p.fail(`"${opToken.text}" is not an operator (< <= > >= == !=)`, opToken);
+  const split =
+    splitOperator(opToken.text) ?? p.fail(`"${opToken.text}" is not an operator (< <= > >= == !=)`, opToken);
   const valueToken = split.rest ? opToken : p.next('a value');
   const value = parseThresholdValue(metric, split.rest || valueToken.text);
   if (typeof value === 'string') p.fail(value, valueToken);
@@ -197,7 +212,10 @@ function parseBody(name: Token, p: LineParser): StepBody {
       return { kind: 'engine', command: parseProbe(p) };
     case 'messages': {
       const perSec = p.optional(['off']) ? 0 : p.bounded('a rate like 10/s', parseRate, SCRIPT_LIMITS.sendRate, '/s');
-      return { kind: 'engine', command: { type: 'messages', perSec, template: perSec > 0 ? p.rest('a message template') : '' } };
+      return {
+        kind: 'engine',
+        command: { type: 'messages', perSec, template: perSec > 0 ? p.rest('a message template') : '' },
+      };
     }
     case 'broadcast':
       return { kind: 'engine', command: parseBroadcast(p) };
@@ -221,13 +239,19 @@ function parseBody(name: Token, p: LineParser): StepBody {
     case 'stop':
       return { kind: 'engine', command: { type: 'stop' } };
     case 'stall':
-      return { kind: 'engine', command: { type: 'stall', ms: p.duration('a duration like 200ms', SCRIPT_LIMITS.stallMs) } };
+      return {
+        kind: 'engine',
+        command: { type: 'stall', ms: p.duration('a duration like 200ms', SCRIPT_LIMITS.stallMs) },
+      };
     case 'protocol':
       return { kind: 'engine', command: parseProtocol(p) };
     case 'connect':
       return {
         kind: 'engine',
-        command: { type: 'connect-payload', template: p.optional(['off']) ? null : p.rest('a connect payload template, e.g. {"token":"abc"}') },
+        command: {
+          type: 'connect-payload',
+          template: p.optional(['off']) ? null : p.rest('a connect payload template, e.g. {"token":"abc"}'),
+        },
       };
     case 'on':
       return { kind: 'engine', command: parseOnOpen(p) };
@@ -266,13 +290,20 @@ export function parseScript(source: string): ScriptStep[] {
       errors.push(error);
     }
   });
-  const firstEngine = steps.findIndex((step) => step.kind !== 'target' && step.kind !== 'expect' && step.kind !== 'report');
+  const firstEngine = steps.findIndex(
+    (step) => step.kind !== 'target' && step.kind !== 'expect' && step.kind !== 'report',
+  );
   for (const [index, step] of steps.entries()) {
     if (step.kind === 'target' && firstEngine !== -1 && index > firstEngine)
       errors.push(new ScriptError(step.line, 1, '"target" must come before the first command that drives the fleet'));
   }
-  if (errors.length === 0 && !steps.some((step) => step.kind !== 'target' && step.kind !== 'expect' && step.kind !== 'report')) {
-    errors.push(new ScriptError(1, 1, 'the script has no command that drives the fleet (vus, ramp, add, …): nothing would run'));
+  if (
+    errors.length === 0 &&
+    !steps.some((step) => step.kind !== 'target' && step.kind !== 'expect' && step.kind !== 'report')
+  ) {
+    errors.push(
+      new ScriptError(1, 1, 'the script has no command that drives the fleet (vus, ramp, add, …): nothing would run'),
+    );
   }
   if (errors.length > 0) throw new ScriptErrors(errors.sort((a, b) => a.line - b.line));
   return steps;

@@ -32,7 +32,11 @@ function watchedValue(metric: string, snapshot: Snapshot, previous: Snapshot | n
 }
 
 /** Follows a ramp until its limit is crossed (knee found) or the ramp is done; `run` and the console both use it. */
-export function watchRamp(engine: Engine, step: Extract<ScriptStep, { kind: 'ramp' }>, signal?: AbortSignal): Promise<Knee | null> {
+export function watchRamp(
+  engine: Engine,
+  step: Extract<ScriptStep, { kind: 'ramp' }>,
+  signal?: AbortSignal,
+): Promise<Knee | null> {
   const deadline = performance.now() + step.command.overMs + 60_000;
   let previous: Snapshot | null = engine.getSnapshot();
   // a ramp from a fleet already open starts its knee at what is open, not at 0
@@ -130,7 +134,10 @@ async function until(check: () => boolean, timeoutMs: number, signal?: AbortSign
 /** Runs a script to its end (or to the first abort) and summarises it. */
 export async function runScript(steps: ScriptStep[], options: RunOptions): Promise<RunOutcome> {
   const targetStep = steps.find((step) => step.kind === 'target');
-  const engine = await createEngine({ ...options.engineOptions, ...(targetStep?.kind === 'target' ? { target: targetStep.url } : {}) });
+  const engine = await createEngine({
+    ...options.engineOptions,
+    ...(targetStep?.kind === 'target' ? { target: targetStep.url } : {}),
+  });
   options.onEngine?.(engine);
   const snapshots: Snapshot[] = [];
   const record = (snapshot: Snapshot): void => {
@@ -176,7 +183,9 @@ export async function runScript(steps: ScriptStep[], options: RunOptions): Promi
           knees.push(knee);
           notes.push(`knee: ${knee.open} open before ${knee.reason} (line ${knee.line}); the fleet holds there`);
         } else if (!signal?.aborted) {
-          notes.push(`line ${step.line}: ramp reached ${engine.live().open} open without crossing ${step.until.map((u) => u.source).join(' or ')}`);
+          notes.push(
+            `line ${step.line}: ramp reached ${engine.live().open} open without crossing ${step.until.map((u) => u.source).join(' or ')}`,
+          );
         }
         break;
       }
@@ -185,11 +194,20 @@ export async function runScript(steps: ScriptStep[], options: RunOptions): Promi
         break;
       case 'await-open':
       case 'await-recovered': {
-        const check = step.kind === 'await-open' ? () => engine.live().open >= step.count : () => engine.live().isRecovered;
+        const check =
+          step.kind === 'await-open' ? () => engine.live().open >= step.count : () => engine.live().isRecovered;
         const isMet = await until(check, step.timeoutMs, signal);
         if (!isMet && !signal?.aborted) {
           const live = engine.live();
-          failures.push(scriptFailure('await', `${step.text} (line ${step.line})`, step.kind === 'await-open' ? step.count : live.target, live.open, '>='));
+          failures.push(
+            scriptFailure(
+              'await',
+              `${step.text} (line ${step.line})`,
+              step.kind === 'await-open' ? step.count : live.target,
+              live.open,
+              '>=',
+            ),
+          );
         }
         break;
       }
@@ -205,13 +223,19 @@ export async function runScript(steps: ScriptStep[], options: RunOptions): Promi
   }
   const { open: openAtEnd, target: targetAtEnd } = engine.live();
   const endedAt = performance.now();
-  const unsentBroadcasts = series.reduce((sum, { count, everyMs, startedAt }) => sum + Math.max(0, count - 1 - Math.floor((endedAt - startedAt) / everyMs)), 0);
+  const unsentBroadcasts = series.reduce(
+    (sum, { count, everyMs, startedAt }) => sum + Math.max(0, count - 1 - Math.floor((endedAt - startedAt) / everyMs)),
+    0,
+  );
   await engine.stop();
   unsubscribe();
   if (snapshots.length === 0 || !snapshots[snapshots.length - 1]!.isStopped) snapshots.push(engine.getSnapshot());
   // for `compare`: the whole-run histograms (still answered after stop) and the script's identity
   // the script's lines as every output shows them: a target's credentials masked
-  const comparable = { histograms: engine.histograms(), script: scriptIdentity(steps.map((step) => maskCredentials(step.text))) };
+  const comparable = {
+    histograms: engine.histograms(),
+    script: scriptIdentity(steps.map((step) => maskCredentials(step.text))),
+  };
   const summary = summarize(snapshots, thresholds, {
     isSignalled: signal?.aborted ?? false,
     notes,

@@ -32,7 +32,10 @@ function csvFields(line: string): string[] | null {
 }
 
 /** The rows of a users file, or what is wrong with it (and on which line). */
-export function parseUserRows(text: string, file: string): { rows: Array<Record<string, string>> } | { error: string; line: number } {
+export function parseUserRows(
+  text: string,
+  file: string,
+): { rows: Array<Record<string, string>> } | { error: string; line: number } {
   const lines = text
     .split(/\r?\n/)
     .map((l, i) => [l, i + 1] as const)
@@ -43,8 +46,11 @@ export function parseUserRows(text: string, file: string): { rows: Array<Record<
     for (const [line, n] of lines) {
       try {
         const value = JSON.parse(line) as unknown;
-        if (value === null || typeof value !== 'object' || Array.isArray(value)) return { error: `${file}:${n} is not a JSON object`, line: n };
-        rows.push(Object.fromEntries(Object.entries(value).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)])));
+        if (value === null || typeof value !== 'object' || Array.isArray(value))
+          return { error: `${file}:${n} is not a JSON object`, line: n };
+        rows.push(
+          Object.fromEntries(Object.entries(value).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)])),
+        );
       } catch {
         return { error: `${file}:${n} is not JSON`, line: n };
       }
@@ -52,12 +58,16 @@ export function parseUserRows(text: string, file: string): { rows: Array<Record<
     return { rows };
   }
   const header = csvFields(lines[0]![0]);
-  if (!header || header.some((h) => !/^[\w-]+$/.test(h.trim()))) return { error: `${file}:1 is not a CSV header of names (letters, digits, _ and -)`, line: 1 };
+  if (!header || header.some((h) => !/^[\w-]+$/.test(h.trim())))
+    return { error: `${file}:1 is not a CSV header of names (letters, digits, _ and -)`, line: 1 };
   const rows: Array<Record<string, string>> = [];
   for (const [line, n] of lines.slice(1)) {
     const fields = csvFields(line);
     if (!fields || fields.length !== header.length)
-      return { error: `${file}:${n} has ${fields?.length ?? 'unbalanced'} fields, the header ${header.length}`, line: n };
+      return {
+        error: `${file}:${n} has ${fields?.length ?? 'unbalanced'} fields, the header ${header.length}`,
+        line: n,
+      };
     rows.push(Object.fromEntries(header.map((h, i) => [h.trim(), fields[i]!])));
   }
   if (rows.length === 0) return { error: `${file} has a header and no rows`, line: 1 };
@@ -103,18 +113,28 @@ export function resolveUserFiles(steps: ScriptStep[], extraTemplates: string[] =
     for (const name of used) {
       if (fields === null)
         errors.push(
-          new ScriptError(step.line, step.text.indexOf(`{{row.${name}}}`) + 1, `{{row.${name}}} needs a users file: add "users from FILE" before it`),
+          new ScriptError(
+            step.line,
+            step.text.indexOf(`{{row.${name}}}`) + 1,
+            `{{row.${name}}} needs a users file: add "users from FILE" before it`,
+          ),
         );
       else if (!fields.has(name))
         errors.push(
-          new ScriptError(step.line, step.text.indexOf(`{{row.${name}}}`) + 1, `the users file has no field "${name}" (it has ${[...fields].join(', ')})`),
+          new ScriptError(
+            step.line,
+            step.text.indexOf(`{{row.${name}}}`) + 1,
+            `the users file has no field "${name}" (it has ${[...fields].join(', ')})`,
+          ),
         );
     }
   }
   for (const text of extraTemplates) {
     for (const name of rowFieldsIn(text)) {
-      if (fields !== null && !fields.has(name)) errors.push(new ScriptError(1, 1, `an option names {{row.${name}}} but the users file has no field "${name}"`));
-      if (fields === null) errors.push(new ScriptError(1, 1, `an option names {{row.${name}}}: the script needs "users from FILE"`));
+      if (fields !== null && !fields.has(name))
+        errors.push(new ScriptError(1, 1, `an option names {{row.${name}}} but the users file has no field "${name}"`));
+      if (fields === null)
+        errors.push(new ScriptError(1, 1, `an option names {{row.${name}}}: the script needs "users from FILE"`));
     }
   }
   return errors;

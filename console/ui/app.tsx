@@ -12,7 +12,16 @@ import { consoleReducer, INITIAL_STATE, type ConsoleAction, type ConsoleState } 
 import { clock, ms } from '../report/format.ts';
 import { HelpView } from './help-view.tsx';
 import { hintLine } from './keymap.ts';
-import { BroadcastLine, ErrorsPanel, FleetPanel, HealthPanel, LatencyPanel, RecoveryPanel, ServerPanel, ThroughputPanel } from './panels.tsx';
+import {
+  BroadcastLine,
+  ErrorsPanel,
+  FleetPanel,
+  HealthPanel,
+  LatencyPanel,
+  RecoveryPanel,
+  ServerPanel,
+  ThroughputPanel,
+} from './panels.tsx';
 import { layoutParts, partsRowBudget } from './parts-layout.ts';
 import { PartsLines } from './parts-lines.tsx';
 import { useConsoleKeys } from './use-console-keys.ts';
@@ -65,7 +74,9 @@ function CommandBar({ state }: { state: ConsoleState }) {
     <Box flexDirection="column">
       {top}
       <Text dimColor wrap="truncate">
-        {state.mode === 'command' ? 'Enter runs  Esc leaves  Tab completes  ↑/↓ history  save FILE keeps the session' : hintLine()}
+        {state.mode === 'command'
+          ? 'Enter runs  Esc leaves  Tab completes  ↑/↓ history  save FILE keeps the session'
+          : hintLine()}
       </Text>
     </Box>
   );
@@ -99,7 +110,10 @@ export function App({ engine, session, onQuit }: AppProps) {
     },
     [session, dispatch],
   );
-  useEffect(() => session.onNotice((notice) => dispatch({ type: 'message', text: notice.message, isError: !notice.ok })), [session, dispatch]);
+  useEffect(
+    () => session.onNotice((notice) => dispatch({ type: 'message', text: notice.message, isError: !notice.ok })),
+    [session, dispatch],
+  );
   const quit = useCallback(() => {
     onQuit();
     exit();

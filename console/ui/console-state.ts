@@ -34,7 +34,14 @@ export type ConsoleAction =
   | { type: 'toggle-help' }
   | { type: 'message'; text: string; isError: boolean };
 
-export const INITIAL_STATE: ConsoleState = { mode: 'keys', input: '', history: [], historyAt: 0, pending: null, message: null };
+export const INITIAL_STATE: ConsoleState = {
+  mode: 'keys',
+  input: '',
+  history: [],
+  historyAt: 0,
+  pending: null,
+  message: null,
+};
 
 /** Completes the first word to a command name when exactly one fits (or to their common prefix). */
 export function completeCommand(input: string): string {
@@ -64,7 +71,8 @@ export function consoleReducer(state: ConsoleState, action: ConsoleAction): Cons
     }
     case 'submit': {
       const line = state.input.trim();
-      const history = line && state.history[state.history.length - 1] !== line ? [...state.history, line].slice(-100) : state.history;
+      const history =
+        line && state.history[state.history.length - 1] !== line ? [...state.history, line].slice(-100) : state.history;
       return { ...state, mode: 'keys', input: '', history, historyAt: history.length };
     }
     case 'cancel':
@@ -73,7 +81,8 @@ export function consoleReducer(state: ConsoleState, action: ConsoleAction): Cons
       return { ...state, mode: 'confirm', pending: { line: action.line, question: action.question } };
     case 'answer': {
       // a no is said, so a key pressed by mistake is not taken for a kill that did nothing
-      const message = !action.isYes && state.pending ? { text: `cancelled: ${state.pending.line}`, isError: false } : state.message;
+      const message =
+        !action.isYes && state.pending ? { text: `cancelled: ${state.pending.line}`, isError: false } : state.message;
       return { ...state, mode: 'keys', pending: null, message };
     }
     case 'toggle-help':

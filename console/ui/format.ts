@@ -25,7 +25,8 @@ export interface Segment {
  */
 export function fitSegments<T extends Segment>(segments: readonly T[], width: number, gap = 2): T[] {
   const kept = [...segments];
-  const widthOf = (list: readonly T[]): number => list.reduce((sum, s) => sum + s.text.length, 0) + gap * Math.max(0, list.length - 1);
+  const widthOf = (list: readonly T[]): number =>
+    list.reduce((sum, s) => sum + s.text.length, 0) + gap * Math.max(0, list.length - 1);
   while (kept.length > 1 && widthOf(kept) > width) {
     let drop = 0;
     for (let i = 1; i < kept.length; i++) if (kept[i]!.priority <= kept[drop]!.priority) drop = i;

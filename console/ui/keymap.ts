@@ -6,7 +6,12 @@ import type { ReconnectPolicy } from '../engine/commands.ts';
 import { parseLine } from '../script/parse.ts';
 
 /** The reconnect policies `r` cycles through, in order, as command lines. */
-export const POLICY_CYCLE = ['reconnect off', 'reconnect immediate', 'reconnect fixed 1s', 'reconnect expo 100ms..5s full'] as const;
+export const POLICY_CYCLE = [
+  'reconnect off',
+  'reconnect immediate',
+  'reconnect fixed 1s',
+  'reconnect expo 100ms..5s full',
+] as const;
 
 /** What a key does in `keys` mode. */
 export type KeyAction =
@@ -48,13 +53,30 @@ export const KEYMAP: readonly KeyRow[] = [
     hint: '1000',
     help: ['add / remove 1000 VUs'],
   },
-  { keys: [{ key: 'b', action: { type: 'run', line: 'broadcast' } }], hint: 'broadcast', help: ['broadcast one message through the fleet'] },
   {
-    keys: [{ key: 'k', action: { type: 'ask', line: 'kill 20% reset', question: (open) => `Kill 20% of ${open} open VUs (reset, no close frame)? y/n` } }],
+    keys: [{ key: 'b', action: { type: 'run', line: 'broadcast' } }],
+    hint: 'broadcast',
+    help: ['broadcast one message through the fleet'],
+  },
+  {
+    keys: [
+      {
+        key: 'k',
+        action: {
+          type: 'ask',
+          line: 'kill 20% reset',
+          question: (open) => `Kill 20% of ${open} open VUs (reset, no close frame)? y/n`,
+        },
+      },
+    ],
     hint: 'kill 20%',
     help: ['kill 20% of open VUs (asks first; anything but y cancels)'],
   },
-  { keys: [{ key: 'r', action: { type: 'cycle-policy' } }], hint: 'reconnect', help: [`cycle reconnect: ${policyNames}`] },
+  {
+    keys: [{ key: 'r', action: { type: 'cycle-policy' } }],
+    hint: 'reconnect',
+    help: [`cycle reconnect: ${policyNames}`],
+  },
   {
     keys: [{ key: ':', action: { type: 'open-command' } }],
     hint: 'command',
@@ -67,7 +89,11 @@ export const KEYMAP: readonly KeyRow[] = [
     ],
   },
   { keys: [{ key: '?', action: { type: 'toggle-help' } }], hint: 'help', help: ['this help (any key closes it)'] },
-  { keys: [{ key: 'q', action: { type: 'quit' } }], hint: 'quit', help: ['quit: stops the fleet gracefully and restores the terminal'] },
+  {
+    keys: [{ key: 'q', action: { type: 'quit' } }],
+    hint: 'quit',
+    help: ['quit: stops the fleet gracefully and restores the terminal'],
+  },
 ];
 
 /** What `key` does in `keys` mode, or null. */
@@ -83,7 +109,9 @@ export function hintLine(): string {
 
 /** The help screen's rows: the keys (`+ / -`) beside each line of text. */
 export function helpRows(): Array<{ keys: string; text: string }> {
-  return KEYMAP.flatMap((row) => row.help.map((text, index) => ({ keys: index === 0 ? row.keys.map((entry) => entry.key).join(' / ') : '', text })));
+  return KEYMAP.flatMap((row) =>
+    row.help.map((text, index) => ({ keys: index === 0 ? row.keys.map((entry) => entry.key).join(' / ') : '', text })),
+  );
 }
 
 // the kind of policy each line of the cycle sets, read as the command language reads it

@@ -21,7 +21,17 @@ interface PanelProps {
 /** Border and padding of a panel, in cells. */
 const FRAME = 4;
 
-function Panel({ title, width, children, color }: { title: string; width: number; children: React.ReactNode; color?: string }) {
+function Panel({
+  title,
+  width,
+  children,
+  color,
+}: {
+  title: string;
+  width: number;
+  children: React.ReactNode;
+  color?: string;
+}) {
   return (
     <Box flexDirection="column" width={width} borderStyle="single" borderColor={color ?? 'gray'} paddingX={1}>
       <Text bold wrap="truncate">
@@ -149,7 +159,11 @@ export function ErrorsPanel({ snapshot, width }: PanelProps) {
   const shown = errors.slice(0, 3).map(([name, n]) => [name, count(n)] as const);
   const pad = Math.max(0, ...shown.map(([, n]) => n.length));
   return (
-    <Panel title={`Errors ${count(errors.reduce((n, [, c]) => n + c, 0))}`} width={width} color={errors.length > 0 ? 'red' : 'gray'}>
+    <Panel
+      title={`Errors ${count(errors.reduce((n, [, c]) => n + c, 0))}`}
+      width={width}
+      color={errors.length > 0 ? 'red' : 'gray'}
+    >
       {errors.length === 0 ? (
         <Text dimColor>none</Text>
       ) : (
@@ -266,7 +280,10 @@ export function ServerPanel({ snapshot, width }: PanelProps) {
 export function BroadcastLine({ snapshot, width }: PanelProps) {
   const b = snapshot.broadcasts[snapshot.broadcasts.length - 1];
   const label: Styled = { text: 'Broadcast', priority: 10, isBold: true };
-  if (!b) return <SegmentLine width={width} segments={[label, { text: 'none yet (b sends one)', priority: 9, color: 'gray' }]} />;
+  if (!b)
+    return (
+      <SegmentLine width={width} segments={[label, { text: 'none yet (b sends one)', priority: 9, color: 'gray' }]} />
+    );
   const isShort = b.reach < 1;
   return (
     <SegmentLine
@@ -275,11 +292,17 @@ export function BroadcastLine({ snapshot, width }: PanelProps) {
         label,
         { text: `#${b.seq}`, priority: 9 },
         { text: `to ${b.topic}`, priority: 1 },
-        { text: `reach ${percent(b.reach)} of ${count(b.openAtSend)}`, priority: 8, color: isShort ? 'yellow' : 'green' },
+        {
+          text: `reach ${percent(b.reach)} of ${count(b.openAtSend)}`,
+          priority: 8,
+          color: isShort ? 'yellow' : 'green',
+        },
         { text: `p50 ${ms(b.p50Ms)}`, priority: 3 },
         { text: `p99 ${ms(b.p99Ms)}`, priority: 7 },
         { text: `last ${ms(b.lastMs)}`, priority: 6 },
-        ...(snapshot.minReach < 1 ? [{ text: `min reach ${percent(snapshot.minReach)}`, priority: 2, color: 'yellow' }] : []),
+        ...(snapshot.minReach < 1
+          ? [{ text: `min reach ${percent(snapshot.minReach)}`, priority: 2, color: 'yellow' }]
+          : []),
         { text: `missed ${count(snapshot.totals.missed)} cut ${count(snapshot.totals.cut)}`, priority: 0 },
       ]}
     />
@@ -299,7 +322,11 @@ export function HealthPanel({ snapshot, width }: PanelProps) {
         { text: `cpu ${percent(h.cpuPercent / 100)}`, priority: 4 },
         { text: `rss ${bytes(h.rssBytes)}`, priority: 2 },
         ...(h.bytesPerOpenVu > 0 ? [{ text: `${bytes(h.bytesPerOpenVu)}/VU`, priority: 1 }] : []),
-        { text: `saturated ${snapshot.saturatedIntervals}/${snapshot.intervals}s`, priority: 9, color: snapshot.saturatedIntervals > 0 ? 'red' : undefined },
+        {
+          text: `saturated ${snapshot.saturatedIntervals}/${snapshot.intervals}s`,
+          priority: 9,
+          color: snapshot.saturatedIntervals > 0 ? 'red' : undefined,
+        },
         ...(h.isSaturated ? [{ text: ' SATURATED ', priority: 10, color: 'red', isBold: true, isInverse: true }] : []),
       ]}
     />

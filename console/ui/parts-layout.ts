@@ -52,7 +52,8 @@ export function partsRowBudget(spareRows: number): number {
   return Math.max(2, Math.floor(spareRows / 2));
 }
 
-const widthOf = (cell: PartCell): number => cell.reduce((n, piece) => n + piece.text.length, 0) + Math.max(0, cell.length - 1);
+const widthOf = (cell: PartCell): number =>
+  cell.reduce((n, piece) => n + piece.text.length, 0) + Math.max(0, cell.length - 1);
 const widest = (texts: readonly string[]): number => Math.max(0, ...texts.map((text) => text.length));
 
 /**
@@ -99,7 +100,10 @@ function cellsAt(parts: readonly PartView[], detail: Detail): PartCell[] {
         { text: name, tone: 'dim' },
         { text: 'LOST', tone: 'alarm' },
       ];
-    const cell: PartPiece[] = [{ text: name }, { text: `${count(part.open)}/${count(part.target)}`.padStart(countWidth) }];
+    const cell: PartPiece[] = [
+      { text: name },
+      { text: `${count(part.open)}/${count(part.target)}`.padStart(countWidth) },
+    ];
     if (detail.hasLoop)
       cell.push({
         text: `${detail.hasLoopLabel ? 'p99 ' : ''}${ms(part.loopDelayP99Ms).padStart(loopWidth)}`,
@@ -125,7 +129,9 @@ function moreCell(hidden: readonly PartView[], width: number): PartCell {
   const short = `+${hidden.length} more`;
   const flags = [lost > 0 ? `${lost} LOST` : '', saturated > 0 ? `${saturated} SAT` : ''].filter(Boolean).join(', ');
   if (!flags) return [{ text: short }];
-  return short.length + flags.length + 3 <= width ? [{ text: short }, { text: `(${flags})`, tone: 'alarm' }] : [{ text: short, tone: 'alarm' }];
+  return short.length + flags.length + 3 <= width
+    ? [{ text: short }, { text: `(${flags})`, tone: 'alarm' }]
+    : [{ text: short, tone: 'alarm' }];
 }
 
 /** The cells at one level of detail and how many of them fit. */

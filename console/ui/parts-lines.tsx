@@ -10,8 +10,13 @@ function Cell({ cell, padTo }: { cell: PartCell; padTo: number }) {
   return (
     <Text>
       {cell.map((piece, index) => (
-        // biome-ignore lint/suspicious/noArrayIndexKey: columns are positional
-        <Text key={index} color={piece.tone === 'alarm' ? 'red' : undefined} bold={piece.tone === 'alarm'} dimColor={piece.tone === 'dim'}>
+        <Text
+          // biome-ignore lint/suspicious/noArrayIndexKey: columns are positional
+          key={index}
+          color={piece.tone === 'alarm' ? 'red' : undefined}
+          bold={piece.tone === 'alarm'}
+          dimColor={piece.tone === 'dim'}
+        >
           {index > 0 ? ' ' : ''}
           {piece.text}
         </Text>

@@ -44,7 +44,8 @@ export function metricKind(metric: string): MetricKind {
  */
 export function saturationBias(metric: string): 'up' | 'down' | null {
   // the generator's own saturation, and a part lost (a process or a host gone), are not figures saturation bends
-  if (metric === 'saturated' || metric === 'agents.lost' || metric.startsWith('checks.') || metric === 'churn') return null;
+  if (metric === 'saturated' || metric === 'agents.lost' || metric.startsWith('checks.') || metric === 'churn')
+    return null;
   return metric === 'open' || metric === 'reach' ? 'down' : 'up';
 }
 
@@ -70,7 +71,12 @@ const OPERATORS: Operator[] = ['<=', '>=', '==', '!=', '<', '>'];
 
 /** Whether a metric name is one thresholds know. */
 export function isKnownMetric(metric: string): boolean {
-  return LATENCY.test(metric) || PLAIN.has(metric) || /^errors\.[a-z0-9_.]+$/i.test(metric) || /^checks\.[A-Za-z][\w-]*\.rate$/.test(metric);
+  return (
+    LATENCY.test(metric) ||
+    PLAIN.has(metric) ||
+    /^errors\.[a-z0-9_.]+$/i.test(metric) ||
+    /^checks\.[A-Za-z][\w-]*\.rate$/.test(metric)
+  );
 }
 
 /** The metrics a threshold may name, for error messages and completion. */
@@ -88,7 +94,9 @@ export function parseThresholdValue(metric: string, text: string): number | stri
   if (DURATION_METRICS.test(metric)) {
     if (duration) return Number(duration[1]) * (duration[2] === 's' ? 1000 : 1);
     if (plain === 0) return 0;
-    return plain !== null ? `${metric} is a duration: give a unit, as in ${text}ms or ${text}s` : `"${text}" is not a duration (250ms, 2s)`;
+    return plain !== null
+      ? `${metric} is a duration: give a unit, as in ${text}ms or ${text}s`
+      : `"${text}" is not a duration (250ms, 2s)`;
   }
   if (duration) return `${metric} is not a duration; give a plain number`;
   if (RATIO_METRICS.has(metric) || /^checks\./.test(metric)) {
@@ -140,6 +148,12 @@ export function evaluateThresholds(thresholds: Threshold[], values: Record<strin
 }
 
 /** Something that failed the run outside `expect` (a timed-out await, a refused command, a fault), as a result line. */
-export function scriptFailure(metric: string, source: string, value = 0, actual: number | null = null, op: Operator = '=='): ThresholdResult {
+export function scriptFailure(
+  metric: string,
+  source: string,
+  value = 0,
+  actual: number | null = null,
+  op: Operator = '==',
+): ThresholdResult {
   return { metric, op, value, source, actual, passed: false, status: 'failed', saturatedShare: null };
 }

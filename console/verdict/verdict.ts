@@ -64,7 +64,8 @@ function isMetDespiteSaturation(result: ThresholdResult): boolean {
   const bias = saturationBias(result.metric);
   if (!result.passed || bias === null) return false;
   // `== 0` of what saturation can only raise (missed, errors) is `<= 0`; `== 100%` of what it can only lower is `>= 100%`
-  if (result.op === '==') return bias === 'up' ? result.value === 0 : metricKind(result.metric) === 'ratio' && result.value === 1;
+  if (result.op === '==')
+    return bias === 'up' ? result.value === 0 : metricKind(result.metric) === 'ratio' && result.value === 1;
   return bias === 'up' ? result.op === '<' || result.op === '<=' : result.op === '>' || result.op === '>=';
 }
 

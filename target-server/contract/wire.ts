@@ -14,13 +14,19 @@
  */
 
 /** A server operation sent by a client. */
-export type ClientOp = { t: 'sub'; topic: string } | { t: 'unsub'; topic: string } | { t: 'pub'; topic: string; data: unknown };
+export type ClientOp =
+  | { t: 'sub'; topic: string }
+  | { t: 'unsub'; topic: string }
+  | { t: 'pub'; topic: string; data: unknown };
 
 /** Why the server refused a frame or an op; each is counted in `/stats.refused`. */
 export type RefusalCode = 'bad-json' | 'bad-op' | 'too-deep' | 'too-many-topics' | 'overloaded' | 'internal';
 
 /** What the server makes of one text frame. */
-export type ParsedFrame = { kind: 'op'; op: ClientOp } | { kind: 'echo' } | { kind: 'bad'; code: RefusalCode; message: string };
+export type ParsedFrame =
+  | { kind: 'op'; op: ClientOp }
+  | { kind: 'echo' }
+  | { kind: 'bad'; code: RefusalCode; message: string };
 
 /** Longest topic name the server accepts. */
 export const MAX_TOPIC_LENGTH = 128;
@@ -53,7 +59,8 @@ export function isNestedDeeperThan(value: unknown, max: number): boolean {
     const [current, depth] = stack.pop()!;
     if (current === null || typeof current !== 'object') continue;
     if (depth > max) return true;
-    for (const child of Object.values(current)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+    for (const child of Object.values(current))
+      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
   }
   return false;
 }
@@ -171,12 +178,22 @@ function checkNumber(field: string, value: unknown, [min, max, isInteger]: Numbe
   if (isInteger && !Number.isInteger(value)) return `${field} must be an integer`;
   if (value < min || value > max) return `${field} must be between ${min} and ${max}`;
   // uWS aborts the whole process on an idle timeout of 1..7 s
-  if (field === 'idleTimeout' && value > 0 && value < 8) return 'idleTimeout must be 0 (off) or between 8 and 960 seconds';
+  if (field === 'idleTimeout' && value > 0 && value < 8)
+    return 'idleTimeout must be 0 (off) or between 8 and 960 seconds';
   return null;
 }
 
 /** The knobs of `PUT /config`, for completion and error messages. */
-export const CONFIG_KNOBS = ['workMs', 'fanout', 'compression', 'maxPayload', 'idleTimeout', 'maxBackpressure', 'rejectPercent', 'acceptDelayMs'] as const;
+export const CONFIG_KNOBS = [
+  'workMs',
+  'fanout',
+  'compression',
+  'maxPayload',
+  'idleTimeout',
+  'maxBackpressure',
+  'rejectPercent',
+  'acceptDelayMs',
+] as const;
 
 /**
  * The unit each number knob takes on the wire, in one place: a client writing a knob (the

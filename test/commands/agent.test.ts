@@ -10,6 +10,8 @@ describe("an agent's flags", () => {
     expect(checkAgentFlags({ coordinator: 'ws://coordinator:7400', token, plaintext: true })).toBeNull();
     expect(checkAgentFlags({ coordinator: 'ws://127.0.0.1:7400', token })).toBeNull();
     expect(checkAgentFlags({ coordinator: 'wss://coordinator:7400', token })).toBeNull();
-    expect(checkAgentFlags({ coordinator: 'wss://coordinator:7400', token: 'short' })).toContain('at least 16 characters');
+    expect(checkAgentFlags({ coordinator: 'wss://coordinator:7400', token: 'short' })).toContain(
+      'at least 16 characters',
+    );
   });
 });

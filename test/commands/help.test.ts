@@ -6,7 +6,8 @@ describe('--help', () => {
     const run = await runCli(['run', '--help']);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('Exit codes:');
-    for (const code of [0, 99, 100, 104, 105, 106, 107]) expect(run.stdout).toMatch(new RegExp(`^\\s+${code}  \\S`, 'm'));
+    for (const code of [0, 99, 100, 104, 105, 106, 107])
+      expect(run.stdout).toMatch(new RegExp(`^\\s+${code}  \\S`, 'm'));
     // the defaults come from the engine's own table (commander wraps lines: compare words)
     const words = run.stdout.replace(/\s+/g, ' ');
     expect(words).toContain('connect rate, users per second (default: 1000/s)');

@@ -14,7 +14,10 @@ function script(name: string, text: string): string {
 
 describe('sockstorm run', () => {
   it('exits 0 when every threshold passes and 99 when one fails, and writes the JSON summary', async () => {
-    const file = script('thresholds.storm', 'vus 20\nawait open 20 timeout 20s\nprobe 20/s\nwait 1500ms\nexpect open >= 20\nexpect rtt.p99 < 5s\n');
+    const file = script(
+      'thresholds.storm',
+      'vus 20\nawait open 20 timeout 20s\nprobe 20/s\nwait 1500ms\nexpect open >= 20\nexpect rtt.p99 < 5s\n',
+    );
     const json = join(dir, 'pass.json');
     const passed = await runCli(['run', file, '--json', json]);
     expect(passed.stdout).toContain('PASSED');
@@ -120,7 +123,9 @@ describe('sockstorm run', () => {
     expect(errors.status).not.toBe('inconclusive');
     expect(summary.verdict).toBe('inconclusive');
     expect(result.code).toBe(100);
-    expect(result.stdout).toMatch(/\? expect rtt\.p99 < 0\.01ms {2}\(actual [\d.]+(ms|s), [\d.]+% of its samples saturated\): INCONCLUSIVE/);
+    expect(result.stdout).toMatch(
+      /\? expect rtt\.p99 < 0\.01ms {2}\(actual [\d.]+(ms|s), [\d.]+% of its samples saturated\): INCONCLUSIVE/,
+    );
   });
 
   it('runs the shipped demo headless when CI is set and no command is given', async () => {

@@ -71,7 +71,9 @@ describe('compare variants', () => {
     expect(reasonOf('fast:engine=uws,speed=9')).toMatch(
       /^--variant "fast:engine=uws,speed=9": unknown knob "speed"; knobs are engine, servers, workers, workMs/,
     );
-    expect(reasonOf('a:fanout=sideways')).toBe('--variant "a:fanout=sideways": fanout must be one of publish, loop, batched');
+    expect(reasonOf('a:fanout=sideways')).toBe(
+      '--variant "a:fanout=sideways": fanout must be one of publish, loop, batched',
+    );
     expect(reasonOf('a:engine=node')).toBe('--variant "a:engine=node": engine must be uws or ws, not "node"');
     expect(reasonOf('a:workMs')).toBe('--variant "a:workMs": "workMs" has no value: write workMs=VALUE');
     expect(reasonOf('a:workMs=-1')).toMatch(/^--variant "a:workMs=-1": workMs must be/);
@@ -80,15 +82,28 @@ describe('compare variants', () => {
     expect(reasonOf('a:')).toMatch(/^--variant "a:": give its knobs as KNOB=VALUE/);
     expect(reasonOf('bad name:engine=ws')).toMatch(/^--variant "bad name:engine=ws": the name "bad name" must be/);
     expect(() => parseVariants(['a:engine=ws'])).toThrow(/two or more variants/);
-    expect(() => parseVariants(['a:engine=ws', 'a:engine=uws'])).toThrow('--variant "a:engine=uws": the name "a" is taken by an earlier variant');
+    expect(() => parseVariants(['a:engine=ws', 'a:engine=uws'])).toThrow(
+      '--variant "a:engine=uws": the name "a" is taken by an earlier variant',
+    );
   });
 
   it('alternates the order from round to round', () => {
-    expect(runOrder(3, 3).map((r) => `${r.round}:${r.variant}`)).toEqual(['0:0', '0:1', '0:2', '1:2', '1:1', '1:0', '2:0', '2:1', '2:2']);
+    expect(runOrder(3, 3).map((r) => `${r.round}:${r.variant}`)).toEqual([
+      '0:0',
+      '0:1',
+      '0:2',
+      '1:2',
+      '1:1',
+      '1:0',
+      '2:0',
+      '2:1',
+      '2:2',
+    ]);
   });
 
   it('warns, naming the first differing command, when saved summaries come from different scripts', () => {
-    const summary = (commands: string[] | null): RunSummary => ({ script: commands ? { sha256: commands.join('|'), commands } : undefined }) as RunSummary;
+    const summary = (commands: string[] | null): RunSummary =>
+      ({ script: commands ? { sha256: commands.join('|'), commands } : undefined }) as RunSummary;
     expect(
       scriptWarnings([
         { name: 'a', summary: summary(['vus 10', 'wait 1s']) },
@@ -100,7 +115,9 @@ describe('compare variants', () => {
         { name: 'a', summary: summary(['vus 10', 'wait 1s']) },
         { name: 'b', summary: summary(['vus 12', 'wait 1s', 'stop']) },
       ]),
-    ).toEqual(['b ran a different script from a: command 1 is "vus 12" in b and "vus 10" in a (2 commands differ in all)']);
+    ).toEqual([
+      'b ran a different script from a: command 1 is "vus 12" in b and "vus 10" in a (2 commands differ in all)',
+    ]);
     expect(
       scriptWarnings([
         { name: 'a', summary: summary(['vus 10']) },
@@ -111,7 +128,11 @@ describe('compare variants', () => {
 
   it('exits 104 before any socket for a bad variant, naming it', async () => {
     const script = file('bad.storm', 'vus 10\nwait 1s\n');
-    const { code, stdout, stderr } = await runCli(['compare', script, '--variant', 'ws:engine=ws', '--variant', 'fast:engine=uws,speed=9'], {}, 20_000);
+    const { code, stdout, stderr } = await runCli(
+      ['compare', script, '--variant', 'ws:engine=ws', '--variant', 'fast:engine=uws,speed=9'],
+      {},
+      20_000,
+    );
     expect(code).toBe(104);
     expect(stderr).toContain('--variant "fast:engine=uws,speed=9": unknown knob "speed"');
     expect(stderr).not.toContain('run 1 of');
@@ -178,11 +199,20 @@ describe('compare', () => {
     const legend = await page.$$eval('#curve-fanout .u-legend .u-label', (els) => els.map((e) => e.textContent ?? ''));
     expect(legend.slice(1).map((l) => l.split(' ')[0])).toEqual(['ws-loop', 'uws']);
     expect(await page.$$eval('#chart-server-loop .u-legend .u-label', (els) => els.length)).toBe(3);
-    expect(await page.$$eval('.uplot canvas', (els) => els.every((c) => (c as HTMLCanvasElement).width > 300))).toBe(true);
+    expect(await page.$$eval('.uplot canvas', (els) => els.every((c) => (c as HTMLCanvasElement).width > 300))).toBe(
+      true,
+    );
     // the best publish time is uWS's column; each run's mark is on the time axes
-    expect(await page.$$eval('td.best[data-row="server.publishMax"]', (els) => els.map((e) => (e as HTMLTableCellElement).cellIndex))).toEqual([2]);
+    expect(
+      await page.$$eval('td.best[data-row="server.publishMax"]', (els) =>
+        els.map((e) => (e as HTMLTableCellElement).cellIndex),
+      ),
+    ).toEqual([2]);
     expect(await page.$$eval('ol.markers li', (els) => els.map((e) => e.textContent ?? ''))).toEqual(
-      expect.arrayContaining([expect.stringContaining('ws-loop: broadcasts'), expect.stringContaining('uws: broadcasts')]),
+      expect.arrayContaining([
+        expect.stringContaining('ws-loop: broadcasts'),
+        expect.stringContaining('uws: broadcasts'),
+      ]),
     );
     expect(await page.$eval('#chart-fanout', (e) => e.querySelector<HTMLElement>('.uplot')?.dataset.markers)).toBe('2');
     await page.close();
@@ -193,13 +223,23 @@ describe('compare', () => {
     const b = join(dir, 'after.json');
     const [ra, rb] = await Promise.all([
       runCli(['run', file('a.storm', 'vus 10\nawait open 10 timeout 10s\nwait 1s\n'), '--json', a], {}, 20_000),
-      runCli(['run', file('b.storm', '# the same, two users more\nvus 12\nawait open 12 timeout 10s\nwait 1s\n'), '--json', b], {}, 20_000),
+      runCli(
+        [
+          'run',
+          file('b.storm', '# the same, two users more\nvus 12\nawait open 12 timeout 10s\nwait 1s\n'),
+          '--json',
+          b,
+        ],
+        {},
+        20_000,
+      ),
     ]);
     expect([ra.code, rb.code]).toEqual([0, 0]);
     const report = join(dir, 'saved.html');
     const { code, stdout, stderr } = await runCli(['compare', a, b, '--report', report], {}, 20_000);
     expect(code, stderr).toBe(0);
-    const warning = 'after ran a different script from before: command 1 is "vus 12" in after and "vus 10" in before (2 commands differ in all)';
+    const warning =
+      'after ran a different script from before: command 1 is "vus 12" in after and "vus 10" in before (2 commands differ in all)';
     expect(stderr).toContain(`sockstorm: warning: ${warning}`);
     expect(stdout).toMatch(/^ +before +after$/m);
     expect(stdout).toContain(`warning: ${warning}`);

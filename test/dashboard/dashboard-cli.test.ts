@@ -24,7 +24,8 @@ async function deadPort(): Promise<number> {
 async function waitFor(read: () => string, pattern: RegExp, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!pattern.test(read())) {
-    if (Date.now() > deadline) throw new Error(`${String(pattern)} did not appear; the screen read: ${read().slice(-800)}`);
+    if (Date.now() > deadline)
+      throw new Error(`${String(pattern)} did not appear; the screen read: ${read().slice(-800)}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
@@ -41,13 +42,17 @@ describe('sockstorm dashboard --attach, refused before the screen is taken', () 
   });
 
   it('exits 104 when the address answers but is not a sockstorm endpoint, and when it is not a URL', async () => {
-    const server = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<h1>hello</h1>'));
+    const server = http.createServer((_req, res) =>
+      res.writeHead(200, { 'content-type': 'text/html' }).end('<h1>hello</h1>'),
+    );
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
     try {
       const html = await runCli(['dashboard', '--attach', url], {}, 20_000);
       expect(html.code).toBe(EXIT.invalid);
-      expect(html.stderr).toContain(`${url} is not a sockstorm endpoint: GET /stream answers text/html, not a snapshot stream [attach.not-sockstorm]`);
+      expect(html.stderr).toContain(
+        `${url} is not a sockstorm endpoint: GET /stream answers text/html, not a snapshot stream [attach.not-sockstorm]`,
+      );
     } finally {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));

@@ -25,7 +25,8 @@ describe('dashboard layout', () => {
       expect(box.top + box.height, name).toBeLessThanOrEqual(rows - 1);
       area += box.width * box.height;
     }
-    for (const [i, [a, boxA]] of boxes.entries()) for (const [b, boxB] of boxes.slice(i + 1)) expect(overlaps(boxA, boxB), `${a} and ${b}`).toBe(false);
+    for (const [i, [a, boxA]] of boxes.entries())
+      for (const [b, boxB] of boxes.slice(i + 1)) expect(overlaps(boxA, boxB), `${a} and ${b}`).toBe(false);
     // no gaps either: the widgets cover the screen but its last line, which is the key line's
     expect(area).toBe(cols * (rows - 1));
     expect(layout.keyLine).toEqual({ top: rows - 1, left: 0, width: cols, height: 1 });
@@ -36,7 +37,12 @@ describe('dashboard layout', () => {
     [80, 23],
     [40, 10],
   ])('says a %ix%i terminal is too small instead of drawing', (cols, rows) => {
-    expect(layoutFor(cols, rows)).toEqual({ kind: 'too-small', cols, rows, message: `terminal too small: ${cols}x${rows}, needs 80x24` });
+    expect(layoutFor(cols, rows)).toEqual({
+      kind: 'too-small',
+      cols,
+      rows,
+      message: `terminal too small: ${cols}x${rows}, needs 80x24`,
+    });
   });
 });
 
@@ -58,7 +64,9 @@ describe('dashboard keys and state', () => {
     state = reduceWall(state, { type: 'stream-ended', reason: 'the run finished', isOwnRun: true });
     expect(state).toMatchObject({ isPaused: false, isEnded: true });
     expect(keyLine(state, 80)).toBe(' q quit  p pause  │ the run finished; press q for its verdict');
-    expect(keyLine(reduceWall(state, { type: 'stream-ended', reason: 'the stream broke (aborted)', isOwnRun: false }), 80)).toContain('press q to quit');
+    expect(
+      keyLine(reduceWall(state, { type: 'stream-ended', reason: 'the stream broke (aborted)', isOwnRun: false }), 80),
+    ).toContain('press q to quit');
     const stopping = reduceWall(state, { type: 'stopping' });
     expect(reduceWall(stopping, { type: 'key', action: 'pause' }).isPaused).toBe(false);
     expect(keyLine(stopping, 30)).toHaveLength(30);

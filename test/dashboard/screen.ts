@@ -5,7 +5,22 @@
  * the line-drawing charset) and ignores colours.
  */
 
-const ACS: Record<string, string> = { q: '─', x: '│', l: '┌', k: '┐', m: '└', j: '┘', t: '├', u: '┤', w: '┬', v: '┴', n: '┼', '~': '·', a: '▒', '`': '◆' };
+const ACS: Record<string, string> = {
+  q: '─',
+  x: '│',
+  l: '┌',
+  k: '┐',
+  m: '└',
+  j: '┘',
+  t: '├',
+  u: '┤',
+  w: '┬',
+  v: '┴',
+  n: '┼',
+  '~': '·',
+  a: '▒',
+  '`': '◆',
+};
 
 /** The screen after `raw` was written to a terminal of cols × rows (the alternate screen while it is up). */
 export function readScreen(raw: string, cols: number, rows: number): string[] {

@@ -3,7 +3,14 @@ import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { Snapshot } from '../../console/engine/measure/snapshot.ts';
 import { boxOf, CELLS, layoutFor } from '../../console/dashboard/layout.ts';
-import { errorsPanel, eventsPanel, generatorPanel, healthPercent, nowPanel, recoveryPanel } from '../../console/dashboard/panels.ts';
+import {
+  errorsPanel,
+  eventsPanel,
+  generatorPanel,
+  healthPercent,
+  nowPanel,
+  recoveryPanel,
+} from '../../console/dashboard/panels.ts';
 import { chartLabel, fleetLines, latencyLines, surgeLines } from '../../console/dashboard/series.ts';
 import { AttachError, attachStream, isSnapshot, parseAttachUrl } from '../../console/dashboard/stream-client.ts';
 import { startMetricsEndpoint } from '../../console/report/metrics-endpoint.ts';
@@ -32,7 +39,10 @@ describe('dashboard series and panels', () => {
 
     const layout = layoutFor(80, 24);
     if (layout.kind !== 'wall') throw new Error('80x24 must draw the wall');
-    const inner = (name: keyof typeof CELLS) => ({ width: layout.boxes[name].width - 2, height: layout.boxes[name].height - 2 });
+    const inner = (name: keyof typeof CELLS) => ({
+      width: layout.boxes[name].width - 2,
+      height: layout.boxes[name].height - 2,
+    });
     const panels = {
       now: nowPanel(last, inner('now')),
       recovery: recoveryPanel(last, inner('recovery')),
@@ -52,9 +62,13 @@ describe('dashboard series and panels', () => {
     const percent = healthPercent(last);
     expect(percent).toBeGreaterThanOrEqual(0);
     expect(percent).toBeLessThanOrEqual(100);
-    expect(generatorPanel({ ...last, health: { ...last.health, isSaturated: true } }, inner('generator'))).toMatchObject({ isAlert: true });
+    expect(
+      generatorPanel({ ...last, health: { ...last.health, isSaturated: true } }, inner('generator')),
+    ).toMatchObject({ isAlert: true });
     expect(generatorPanel(last, inner('generator')).lines[2]).toMatch(/^saturated +\d+\/\d+s$/);
-    expect(generatorPanel({ ...last, isStopped: true, health: { ...last.health, isSaturated: true } }, inner('generator'))).toEqual({
+    expect(
+      generatorPanel({ ...last, isStopped: true, health: { ...last.health, isSaturated: true } }, inner('generator')),
+    ).toEqual({
       lines: ['run ended', expect.stringMatching(/^saturated +\d+\/\d+s$/), expect.stringMatching(/^rss +[\d.]+MiB$/)],
     });
     for (const [name, fold] of [
@@ -93,7 +107,10 @@ describe('dashboard stream client', () => {
     expect(await following).toEqual({ kind: 'ended' });
     const again = await attachStream(endpoint.url, controller.signal).catch((error: AttachError) => error);
     expect(again).toBeInstanceOf(AttachError);
-    expect(again).toMatchObject({ code: 'attach.unreachable', message: expect.stringContaining('nothing is listening there') });
+    expect(again).toMatchObject({
+      code: 'attach.unreachable',
+      message: expect.stringContaining('nothing is listening there'),
+    });
   });
 
   it('refuses what is not a sockstorm endpoint, and an address that never answers, with stable codes', async () => {
@@ -112,9 +129,18 @@ describe('dashboard stream client', () => {
         (e: AttachError) => e,
       );
     try {
-      expect(await attach('/404')).toMatchObject({ code: 'attach.not-sockstorm', message: expect.stringContaining('HTTP 404') });
-      expect(await attach('/html')).toMatchObject({ code: 'attach.not-sockstorm', message: expect.stringContaining('text/html') });
-      expect(await attach('/json')).toMatchObject({ code: 'attach.not-sockstorm', message: expect.stringContaining('other than snapshots') });
+      expect(await attach('/404')).toMatchObject({
+        code: 'attach.not-sockstorm',
+        message: expect.stringContaining('HTTP 404'),
+      });
+      expect(await attach('/html')).toMatchObject({
+        code: 'attach.not-sockstorm',
+        message: expect.stringContaining('text/html'),
+      });
+      expect(await attach('/json')).toMatchObject({
+        code: 'attach.not-sockstorm',
+        message: expect.stringContaining('other than snapshots'),
+      });
       expect(await attach('/silent', 300)).toMatchObject({ code: 'attach.timeout' });
     } finally {
       server.closeAllConnections();

@@ -95,7 +95,8 @@ function bytes(quantity: string | undefined): number {
   return Number(match[1]) * { Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, '': 1 }[match[2] ?? '']!;
 }
 
-const secretRef = (container: Container, variable: string) => container.env?.find((e) => e.name === variable)?.valueFrom?.secretKeyRef;
+const secretRef = (container: Container, variable: string) =>
+  container.env?.find((e) => e.name === variable)?.valueFrom?.secretKeyRef;
 
 const files = readdirSync(DIR).filter((f) => f.endsWith('.yaml'));
 const coordinatorDocs = load('coordinator.yaml');
@@ -115,7 +116,9 @@ describe('console/deploy/kubernetes', () => {
     for (const file of files) expect(load(file).length, file).toBeGreaterThan(0);
     const kustomization = load('kustomization.yaml')[0] as Resource & { namespace: string; resources: string[] };
     expect(kustomization.kind).toBe('Kustomization');
-    expect(kustomization.resources.sort()).toEqual(files.filter((f) => f !== 'kustomization.yaml' && f !== 'secret.yaml').sort());
+    expect(kustomization.resources.sort()).toEqual(
+      files.filter((f) => f !== 'kustomization.yaml' && f !== 'secret.yaml').sort(),
+    );
     expect(kustomization.namespace).toBe(find(load('namespace.yaml'), 'Namespace').metadata.name);
     expect(coordinatorDocs.map((r) => r.kind).sort()).toEqual(['ConfigMap', 'Job', 'Service']);
   });
@@ -143,9 +146,11 @@ describe('console/deploy/kubernetes', () => {
     // plain ws:// to another host is refused without --plaintext
     if (url.protocol === 'ws:') expect(agent.args).toContain('--plaintext');
     const target = spec.ports[0]!.targetPort;
-    const containerPort = typeof target === 'number' ? target : coordinator.ports?.find((p) => p.name === target)?.containerPort;
+    const containerPort =
+      typeof target === 'number' ? target : coordinator.ports?.find((p) => p.name === target)?.containerPort;
     expect(containerPort).toBe(Number(flag(coordinator.args, '--listen')!.split(':').pop()));
-    const matches = (labels: Record<string, string>) => Object.entries(spec.selector).every(([k, v]) => labels[k] === v);
+    const matches = (labels: Record<string, string>) =>
+      Object.entries(spec.selector).every(([k, v]) => labels[k] === v);
     expect(matches(coordinatorJob.template.metadata.labels)).toBe(true);
     expect(matches(agentJob.template.metadata.labels)).toBe(false);
   });
@@ -164,7 +169,8 @@ describe('console/deploy/kubernetes', () => {
 
   it("mounts the ConfigMap's script where the coordinator reads it", () => {
     const mount = coordinator.volumeMounts!.find(
-      (m) => coordinatorJob.template.spec.volumes!.find((v) => v.name === m.name)?.configMap?.name === script.metadata.name,
+      (m) =>
+        coordinatorJob.template.spec.volumes!.find((v) => v.name === m.name)?.configMap?.name === script.metadata.name,
     )!;
     expect(Object.keys(script.data!)).toEqual(['run.storm']);
     expect(coordinator.args.slice(0, 2)).toEqual(['run', `${mount.mountPath}/run.storm`]);
@@ -174,7 +180,9 @@ describe('console/deploy/kubernetes', () => {
     const users = Number(/^vus (\d+)$/m.exec(script.data!['run.storm']!)![1]);
     const perAgent = users / agentJob.completions!;
     expect(perAgent).toBe(50_000);
-    expect(agentJob.template.spec.securityContext?.sysctls).toEqual([{ name: 'net.ipv4.ip_local_port_range', value: '1024 65535' }]);
+    expect(agentJob.template.spec.securityContext?.sysctls).toEqual([
+      { name: 'net.ipv4.ip_local_port_range', value: '1024 65535' },
+    ]);
     expect(65535 - 1024 + 1).toBeGreaterThanOrEqual(perAgent);
     // the user-space figure of the bench and the kernel's socket memory, both charged to the pod
     const needed = perAgent * COST_PER_CONNECTION_BYTES + 40 * 1024 ** 2;

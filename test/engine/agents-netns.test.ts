@@ -25,13 +25,36 @@ describe('a run over three agents on three hosts', () => {
 
   /** Starts the coordinator for `file` and resolves with it and the URL agents dial. */
   async function coordinator(file: string, extra: string[] = []) {
-    const run = startCli(['run', file, '--agents', '3', '--listen', `${hosts.root}:0`, '--token', TOKEN, '--agents-timeout', '30', ...extra]);
+    const run = startCli([
+      'run',
+      file,
+      '--agents',
+      '3',
+      '--listen',
+      `${hosts.root}:0`,
+      '--token',
+      TOKEN,
+      '--agents-timeout',
+      '30',
+      ...extra,
+    ]);
     const stderr = await waitForOutput(run.stderr, /waiting for 3 agents at (ws:\/\/[\d.]+:\d+)/, 30_000);
     return { run, url: /waiting for 3 agents at (ws:\/\/[\d.]+:\d+)/.exec(stderr)![1]! };
   }
 
   const agent = (index: number, url: string, token = TOKEN) =>
-    hosts.sockstorm(index, ['agent', '--coordinator', url, '--token', token, '--plaintext', '--name', `agent-${index}`, '--retry-for', '5']);
+    hosts.sockstorm(index, [
+      'agent',
+      '--coordinator',
+      url,
+      '--token',
+      token,
+      '--plaintext',
+      '--name',
+      `agent-${index}`,
+      '--retry-for',
+      '5',
+    ]);
 
   it('holds exact counts the server agrees with, kills exactly 20% across agents, and every broadcast reaches everyone', async () => {
     const json = join(dir, 'three.json');
@@ -74,7 +97,12 @@ describe('a run over three agents on three hosts', () => {
     // the bundled server counted the same users the agents held
     expect(summary.server.connections).toBe(300);
     const codes = await Promise.all(
-      agents.map((a) => new Promise<number | null>((resolve) => (a.exitCode !== null ? resolve(a.exitCode) : a.once('exit', (c) => resolve(c))))),
+      agents.map(
+        (a) =>
+          new Promise<number | null>((resolve) =>
+            a.exitCode !== null ? resolve(a.exitCode) : a.once('exit', (c) => resolve(c)),
+          ),
+      ),
     );
     expect(codes).toEqual([0, 0, 0]);
   }, 90_000);
@@ -82,7 +110,10 @@ describe('a run over three agents on three hosts', () => {
   it('reports an agent killed mid-run as lost within 3 s, counts its users as lost, and goes on', async () => {
     const json = join(dir, 'lost.json');
     const ndjson = join(dir, 'lost.ndjson');
-    const file = script('lost.storm', ['vus 150', 'await open 150 timeout 30s', 'wait 8s', 'expect agents.lost == 1'].join('\n'));
+    const file = script(
+      'lost.storm',
+      ['vus 150', 'await open 150 timeout 30s', 'wait 8s', 'expect agents.lost == 1'].join('\n'),
+    );
     const { run, url } = await coordinator(file, ['--json', json, '--ndjson', ndjson]);
     const agents = [0, 1, 2].map((i) => agent(i, url));
     await waitForOutput(run.stderr, /open 150\/150/, 30_000);
@@ -97,7 +128,9 @@ describe('a run over three agents on three hosts', () => {
     const firstLost = snapshots.find((s) => (s.partsLost ?? 0) > 0);
     expect(firstLost, 'a snapshot says the agent is lost').toBeDefined();
     expect(firstLost.atMs - killedAt).toBeLessThanOrEqual(3000);
-    expect(firstLost.events.some((e: { text: string }) => /agent-1 lost .*its 50 users are lost/.test(e.text))).toBe(true);
+    expect(firstLost.events.some((e: { text: string }) => /agent-1 lost .*its 50 users are lost/.test(e.text))).toBe(
+      true,
+    );
     const summary = JSON.parse(readFileSync(json, 'utf8'));
     expect(summary.errors['agent.lost']).toBe(50);
     expect(summary.fleet.open).toBe(100);

@@ -65,9 +65,31 @@ describe('agents and their coordinator', () => {
     const url = waitingAt.exec(await waitForOutput(run.stderr, waitingAt, 20_000))![1]!;
     expect(url).toMatch(/^wss:/);
     // without the CA the certificate is not trusted: the agent never joins
-    const untrusting = startCli(['agent', '--coordinator', url, '--token', TOKEN, '--name', 'no-ca', '--retry-for', '1']);
+    const untrusting = startCli([
+      'agent',
+      '--coordinator',
+      url,
+      '--token',
+      TOKEN,
+      '--name',
+      'no-ca',
+      '--retry-for',
+      '1',
+    ]);
     expect((await untrusting.exit).code).toBe(1);
-    const agent = startCli(['agent', '--coordinator', url, '--token', TOKEN, '--ca', cert, '--name', 'with-ca', '--retry-for', '5']);
+    const agent = startCli([
+      'agent',
+      '--coordinator',
+      url,
+      '--token',
+      TOKEN,
+      '--ca',
+      cert,
+      '--name',
+      'with-ca',
+      '--retry-for',
+      '5',
+    ]);
     await run.exit;
     expect(run.stderr()).toContain('agent with-ca joined');
     expect(run.stderr()).not.toContain('agent no-ca joined');
@@ -111,7 +133,16 @@ describe('agents and their coordinator', () => {
   }, 60_000);
 
   it('come back to a coordinator that restarts on the same port, and run its next run', async () => {
-    const first = startCli(['run', script('long.storm', 'vus 10\nwait 60s\n'), '--agents', '1', '--listen', '127.0.0.1:0', '--token', TOKEN]);
+    const first = startCli([
+      'run',
+      script('long.storm', 'vus 10\nwait 60s\n'),
+      '--agents',
+      '1',
+      '--listen',
+      '127.0.0.1:0',
+      '--token',
+      TOKEN,
+    ]);
     const url = waitingAt.exec(await waitForOutput(first.stderr, waitingAt, 20_000))![1]!;
     const port = url.split(':').pop()!;
     const agent = startCli(['agent', '--coordinator', url, '--token', TOKEN, '--name', 'stayer', '--retry-for', '30']);

@@ -46,7 +46,8 @@ async function runOn(name: string, flags: string[], agents = 0): Promise<{ summa
   if (agents > 0) {
     const stderr = await waitForOutput(run.stderr, /waiting for \d+ agents at (ws:\/\/[\d.]+:\d+)/, 30_000);
     const url = /waiting for \d+ agents at (ws:\/\/[\d.]+:\d+)/.exec(stderr)![1]!;
-    for (let i = 0; i < agents; i++) startCli(['agent', '--coordinator', url, '--token', TOKEN, '--name', `a${i}`, '--retry-for', '5']);
+    for (let i = 0; i < agents; i++)
+      startCli(['agent', '--coordinator', url, '--token', TOKEN, '--name', `a${i}`, '--retry-for', '5']);
   }
   await run.exit;
   const last = readFileSync(ndjson, 'utf8')
@@ -96,6 +97,8 @@ describe('one script on every backend', () => {
       seriesLogged: 3,
     });
     expect(outcome(await runOn('shards', ['--workers', '2']))).toEqual(local);
-    expect(outcome(await runOn('agents', ['--agents', '2', '--listen', '127.0.0.1:0', '--token', TOKEN], 2))).toEqual(local);
+    expect(outcome(await runOn('agents', ['--agents', '2', '--listen', '127.0.0.1:0', '--token', TOKEN], 2))).toEqual(
+      local,
+    );
   }, 120_000);
 });

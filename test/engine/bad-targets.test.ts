@@ -19,7 +19,9 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
-async function wsServer(options: ConstructorParameters<typeof WebSocketServer>[0] = {}): Promise<{ wss: WebSocketServer; url: string }> {
+async function wsServer(
+  options: ConstructorParameters<typeof WebSocketServer>[0] = {},
+): Promise<{ wss: WebSocketServer; url: string }> {
   const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', ...options });
   await new Promise((resolve) => wss.once('listening', resolve));
   cleanups.push(
@@ -59,7 +61,11 @@ describe('engine against bad targets', () => {
         }),
     );
     const port = (silent.address() as net.AddressInfo).port;
-    engine = await createEngine({ target: `ws://127.0.0.1:${port}/`, handshakeTimeoutMs: 300, reconnect: { kind: 'off' } });
+    engine = await createEngine({
+      target: `ws://127.0.0.1:${port}/`,
+      handshakeTimeoutMs: 300,
+      reconnect: { kind: 'off' },
+    });
     await engine.dispatch({ type: 'set-target', count: 4 });
     await eventually(() => engine!.getSnapshot().errors['handshake.timeout'] === 4, 10_000);
     expect(engine.getSnapshot().totals.failures).toBe(4);
@@ -97,13 +103,32 @@ describe('engine against bad targets', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sockstorm-tls-'));
     execFileSync(
       'openssl',
-      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1'],
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+      ],
       { stdio: 'ignore' },
     );
-    const server = https.createServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) });
+    const server = https.createServer({
+      key: readFileSync(join(dir, 'key.pem')),
+      cert: readFileSync(join(dir, 'cert.pem')),
+    });
     const seen: Array<{ protocol: string; token: string | undefined }> = [];
     const wss = new WebSocketServer({ server });
-    wss.on('connection', (ws, req) => seen.push({ protocol: ws.protocol, token: req.headers['x-token'] as string | undefined }));
+    wss.on('connection', (ws, req) =>
+      seen.push({ protocol: ws.protocol, token: req.headers['x-token'] as string | undefined }),
+    );
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     cleanups.push(
       () =>
@@ -152,7 +177,9 @@ describe('engine against bad targets', () => {
   it("dials from the host's own address against a target that is not the bundled server, and says nothing of sources", async () => {
     const { wss, url } = await wsServer();
     const sources = new Map<string, number>();
-    wss.on('connection', (_ws, req) => sources.set(req.socket.remoteAddress!, (sources.get(req.socket.remoteAddress!) ?? 0) + 1));
+    wss.on('connection', (_ws, req) =>
+      sources.set(req.socket.remoteAddress!, (sources.get(req.socket.remoteAddress!) ?? 0) + 1),
+    );
     engine = await createEngine({ target: url, snapshotIntervalMs: 200 });
     await engine.dispatch({ type: 'set-target', count: 20 });
     await eventually(() => engine!.live().open === 20, 10_000);
@@ -187,7 +214,11 @@ describe('dialSources', () => {
 describe('spreadSources', () => {
   it('spreads a loopback target over as many addresses as keep each in the short half of its ports, and only when one address cannot hold it', () => {
     expect(spreadSources(['ws://127.0.0.1:9/'], [], 28_232, 28_232, 'linux')).toEqual([]);
-    expect(spreadSources(['ws://127.0.0.1:9/'], [], 30_000, 28_232, 'linux')).toEqual(['127.0.0.1', '127.0.0.2', '127.0.0.3']);
+    expect(spreadSources(['ws://127.0.0.1:9/'], [], 30_000, 28_232, 'linux')).toEqual([
+      '127.0.0.1',
+      '127.0.0.2',
+      '127.0.0.3',
+    ]);
     expect(spreadSources(['ws://127.0.0.1:9/'], ['127.0.0.9'], 30_000, 28_232, 'linux')).toEqual([]);
     expect(spreadSources(['ws://198.18.0.2:9/'], [], 30_000, 28_232, 'linux')).toEqual([]);
     expect(spreadSources(['ws://127.0.0.1:9/'], [], 30_000, 28_232, 'darwin')).toEqual([]);
@@ -216,7 +247,10 @@ describe('engine behaviours', () => {
     await eventually(() => engine!.getSnapshot().totals.broadcastsReceived === 10, 3000);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(engine.getSnapshot().totals.broadcastsReceived).toBe(10);
-    await eventually(() => engine!.getSnapshot().totals.broadcastsReceived === 20 && engine!.getSnapshot().fleet.slowed === 0, 5000);
+    await eventually(
+      () => engine!.getSnapshot().totals.broadcastsReceived === 20 && engine!.getSnapshot().fleet.slowed === 0,
+      5000,
+    );
   });
 
   it('sends application messages from a template at a fixed rate', async () => {

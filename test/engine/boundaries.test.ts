@@ -15,13 +15,17 @@ function sources(dir: string): string[] {
 }
 
 function imports(file: string): string[] {
-  return [...readFileSync(file, 'utf8').matchAll(/^\s*(?:import|export)[^'"]*from\s+['"]([^'"]+)['"]/gm)].map((m) => m[1]!);
+  return [...readFileSync(file, 'utf8').matchAll(/^\s*(?:import|export)[^'"]*from\s+['"]([^'"]+)['"]/gm)].map(
+    (m) => m[1]!,
+  );
 }
 
 /** The files a file imports, as paths from the repository's root: static, type-only and dynamic imports alike. */
 function importedFiles(file: string): string[] {
   const dynamic = [...readFileSync(file, 'utf8').matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => m[1]!);
-  return [...imports(file), ...dynamic].filter((spec) => spec.startsWith('.')).map((spec) => normalize(join(dirname(file), spec)));
+  return [...imports(file), ...dynamic]
+    .filter((spec) => spec.startsWith('.'))
+    .map((spec) => normalize(join(dirname(file), spec)));
 }
 
 /** The first import cycle found among `files`, as the files around it, or null. */
@@ -54,7 +58,10 @@ function findCycle(files: string[]): string[] | null {
 /** Every folder under `dir` with how many files it holds directly. */
 function folderSizes(dir: string): Array<[string, number]> {
   const entries = readdirSync(dir, { withFileTypes: true });
-  return [[dir, entries.filter((e) => e.isFile()).length], ...entries.filter((e) => e.isDirectory()).flatMap((e) => folderSizes(join(dir, e.name)))];
+  return [
+    [dir, entries.filter((e) => e.isFile()).length],
+    ...entries.filter((e) => e.isDirectory()).flatMap((e) => folderSizes(join(dir, e.name))),
+  ];
 }
 
 /** Expects no file of `files` to import a file under any of `folders`. */
@@ -62,7 +69,8 @@ function expectNoImportOf(files: string[], folders: string[]): void {
   expect(files.length).toBeGreaterThan(0);
   for (const file of files) {
     for (const imported of importedFiles(file)) {
-      for (const folder of folders) expect(imported.startsWith(`${folder}/`), `${file} imports ${imported}`).toBe(false);
+      for (const folder of folders)
+        expect(imported.startsWith(`${folder}/`), `${file} imports ${imported}`).toBe(false);
     }
   }
 }
@@ -73,7 +81,9 @@ describe('module boundaries', () => {
     expect(files.length).toBeGreaterThan(10);
     for (const file of files) {
       for (const spec of imports(file)) {
-        expect(spec, `${file} imports ${spec}`).not.toMatch(/^(ink|react|uWebSockets\.js|blessed|blessed-contrib)(\/|$)|\/(ui|dashboard)\//);
+        expect(spec, `${file} imports ${spec}`).not.toMatch(
+          /^(ink|react|uWebSockets\.js|blessed|blessed-contrib)(\/|$)|\/(ui|dashboard)\//,
+        );
       }
     }
   });
@@ -131,7 +141,10 @@ describe('module boundaries', () => {
   });
 
   it('runs imports one way: the report and the verdict import nothing of the script runner or the commands', () => {
-    expectNoImportOf([...sources('console/report'), ...sources('console/verdict')], ['console/script', 'console/commands']);
+    expectNoImportOf(
+      [...sources('console/report'), ...sources('console/verdict')],
+      ['console/script', 'console/commands'],
+    );
     expectNoImportOf(sources('console/verdict'), ['console/report']);
   });
 

@@ -10,12 +10,18 @@ const engines = useEngines();
 
 describe('engine against the bundled server', () => {
   it('says before the fleet hits the wall when a target is beyond what the entry found this host can hold', async () => {
-    const engine = await engines.start({ ratePerSec: 2000, snapshotIntervalMs: 250, hostLimit: { capacity: 10, binding: 'open files per process' } });
+    const engine = await engines.start({
+      ratePerSec: 2000,
+      snapshotIntervalMs: 250,
+      hostLimit: { capacity: 10, binding: 'open files per process' },
+    });
     await engine.dispatch({ type: 'set-target', count: 5 });
     await engine.dispatch({ type: 'add', count: 10 });
     const s = await nextSnapshot(engine, (snap) => snap.events.some((e) => e.level === 'warn'));
     const warnings = s.events.filter((e) => e.level === 'warn').map((e) => e.text);
-    expect(warnings).toEqual(['target 15 exceeds what this host can hold (10, bound by open files per process); see sockstorm tune check --connections 15']);
+    expect(warnings).toEqual([
+      'target 15 exceeds what this host can hold (10, bound by open files per process); see sockstorm tune check --connections 15',
+    ]);
   });
 
   it('ramps to exactly 200 open, removes 50 to 150, and the server agrees each time', async () => {
@@ -50,10 +56,15 @@ describe('engine against the bundled server', () => {
   });
 
   it('reaches 100% with 0 missed over 5 broadcasts, then counts as cut, not missed, exactly the seqs sent while killed users were down', async () => {
-    const engine = await engines.start({ ratePerSec: 5000, snapshotIntervalMs: 250, reconnect: { kind: 'fixed', delayMs: 1500 } }, 50);
+    const engine = await engines.start(
+      { ratePerSec: 5000, snapshotIntervalMs: 250, reconnect: { kind: 'fixed', delayMs: 1500 } },
+      50,
+    );
     await engine.dispatch({ type: 'broadcast', count: 5, sizeBytes: 32 });
     const settled = await nextSnapshot(engine, (s) => s.broadcastsSettled === 5);
-    expect(settled.broadcasts.map((b) => [b.seq, b.receivers, b.reach])).toEqual([1, 2, 3, 4, 5].map((seq) => [seq, 50, 1]));
+    expect(settled.broadcasts.map((b) => [b.seq, b.receivers, b.reach])).toEqual(
+      [1, 2, 3, 4, 5].map((seq) => [seq, 50, 1]),
+    );
     expect(settled.totals.missed).toBe(0);
     // 10 users are down for 1.5 s while 3 broadcasts go out; then one more reaches everyone
     await engine.dispatch({ type: 'kill', percent: 20, mode: 'reset', victims: 'oldest' });
@@ -75,10 +86,16 @@ describe('engine against the bundled server', () => {
   });
 
   it('asks the bundled server to kill 20%, counts those drops as chaos rather than errors, and recovers', async () => {
-    const engine = await engines.start({ ratePerSec: 5000, snapshotIntervalMs: 250, reconnect: { kind: 'fixed', delayMs: 200 } }, 50);
+    const engine = await engines.start(
+      { ratePerSec: 5000, snapshotIntervalMs: 250, reconnect: { kind: 'fixed', delayMs: 200 } },
+      50,
+    );
     const result = await engine.dispatch({ type: 'kill', percent: 20, mode: 'server', victims: 'random' });
     expect(result.message).toContain('the server dropped 10');
-    const s = await nextSnapshot(engine, (snap) => snap.recovery?.fullMs != null && snap.server?.connections === 50 && snap.server.closedByKill === 10);
+    const s = await nextSnapshot(
+      engine,
+      (snap) => snap.recovery?.fullMs != null && snap.server?.connections === 50 && snap.server.closedByKill === 10,
+    );
     expect(s.totals.killed).toBe(10);
     expect(s.totals.disconnects).toBe(10);
     expect(s.errors).toEqual({});
@@ -86,7 +103,10 @@ describe('engine against the bundled server', () => {
   });
 
   it('spreads users over several bundled server processes and drives them as one', async () => {
-    const engine = await engines.start({ servers: 2, ratePerSec: 5000, snapshotIntervalMs: 250, reconnect: { kind: 'fixed', delayMs: 100 } }, 100);
+    const engine = await engines.start(
+      { servers: 2, ratePerSec: 5000, snapshotIntervalMs: 250, reconnect: { kind: 'fixed', delayMs: 100 } },
+      100,
+    );
     const held = await nextSnapshot(engine, (s) => s.server?.connections === 100);
     expect(held.target.endpoints).toBe(2);
     expect(held.server!.subscribers.all).toBe(100);
@@ -96,8 +116,13 @@ describe('engine against the bundled server', () => {
       [1, 100, 1],
       [2, 100, 1],
     ]);
-    expect((await engine.dispatch({ type: 'kill', percent: 20, mode: 'server', victims: 'random' })).message).toContain('the server dropped 20');
-    const after = await nextSnapshot(engine, (s) => s.recovery?.fullMs != null && s.server?.connections === 100 && s.server.closedByKill === 20);
+    expect((await engine.dispatch({ type: 'kill', percent: 20, mode: 'server', victims: 'random' })).message).toContain(
+      'the server dropped 20',
+    );
+    const after = await nextSnapshot(
+      engine,
+      (s) => s.recovery?.fullMs != null && s.server?.connections === 100 && s.server.closedByKill === 20,
+    );
     expect(after.totals.killed).toBe(20);
     expect(after.errors).toEqual({});
   });
@@ -126,7 +151,9 @@ describe('engine against the bundled server', () => {
     await e.stop();
     await e.stop();
     await new Promise((resolve) => setTimeout(resolve, 50));
-    const left = process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap' || r === 'ProcessWrap' || r === 'Timeout');
+    const left = process
+      .getActiveResourcesInfo()
+      .filter((r) => r === 'TCPSocketWrap' || r === 'ProcessWrap' || r === 'Timeout');
     expect(left.length).toBeLessThanOrEqual([...before].filter((r) => r === 'Timeout').length);
     expect(e.getSnapshot()).toMatchObject({ isStopped: true, fleet: { open: 0, connecting: 0, closing: 0 } });
   });
@@ -192,7 +219,12 @@ describe('engine against a plain ws server', () => {
       ws.on('close', (code, reason) => closes.push([code, reason.toString()]));
     });
     const port = (wss.address() as { port: number }).port;
-    const engine = await engines.start({ target: `ws://127.0.0.1:${port}/`, ratePerSec: 1000, snapshotIntervalMs: 250, reconnect: { kind: 'off' } });
+    const engine = await engines.start({
+      target: `ws://127.0.0.1:${port}/`,
+      ratePerSec: 1000,
+      snapshotIntervalMs: 250,
+      reconnect: { kind: 'off' },
+    });
     try {
       await engine.dispatch({ type: 'set-target', count: 20 });
       await eventually(() => engine.live().open === 20 && wss.clients.size === 20, 10_000);

@@ -58,12 +58,16 @@ describe('a --workers shard that dies', () => {
     process.kill(shard!, 'SIGKILL');
     const { code } = await run.exit;
     expect(run.stdout()).toMatch(/^sockstorm run: FAILED \(exit 99\)/m);
-    expect(run.stdout()).toMatch(/✗ fault: shard\.lost: shard \d lost \(the process was killed by SIGKILL\) before it counted anything/);
+    expect(run.stdout()).toMatch(
+      /✗ fault: shard\.lost: shard \d lost \(the process was killed by SIGKILL\) before it counted anything/,
+    );
     expect(code).toBe(99);
     const summary = JSON.parse(readFileSync(json, 'utf8'));
     expect(summary.verdict).toBe('failed');
     expect(summary.exitCode).toBe(99);
-    expect(summary.thresholds).toContainEqual(expect.objectContaining({ metric: 'fault', status: 'failed', source: expect.stringMatching(/^shard\.lost: /) }));
+    expect(summary.thresholds).toContainEqual(
+      expect.objectContaining({ metric: 'fault', status: 'failed', source: expect.stringMatching(/^shard\.lost: /) }),
+    );
     // the shard left took the whole count
     expect(summary.fleet.open).toBe(4);
   }, 45_000);
@@ -74,7 +78,9 @@ describe('a --workers shard that dies', () => {
     await waitForOutput(run.stderr, /open 4\/4/, 20_000);
     process.kill(shard!, 'SIGKILL');
     const { code } = await run.exit;
-    expect(run.stdout()).toMatch(/✗ fault: shard\.lost: shard \d lost \(the process was killed by SIGKILL\): its 2 users are lost/);
+    expect(run.stdout()).toMatch(
+      /✗ fault: shard\.lost: shard \d lost \(the process was killed by SIGKILL\): its 2 users are lost/,
+    );
     expect(code).toBe(99);
     const summary = JSON.parse(readFileSync(json, 'utf8'));
     expect(summary.verdict).toBe('failed');
@@ -86,9 +92,26 @@ describe('a --workers shard that dies', () => {
     const json = join(dir, 'agents.json');
     writeFileSync(file, 'wait 4s\nvus 4\nwait 1s\n');
     const token = 'lost-part-token-0123456789';
-    const run = startCli(['run', file, '--target', url, '--agents', '2', '--listen', '127.0.0.1:0', '--token', token, '--json', json]);
-    const at = /waiting for \d+ agents at (ws:\/\/[\d.]+:\d+)/.exec(await waitForOutput(run.stderr, /waiting for \d+ agents at ws:\/\/[\d.]+:\d+/))![1]!;
-    const agents = ['a', 'b'].map((name) => startCli(['agent', '--coordinator', at, '--token', token, '--name', name, '--retry-for', '1']));
+    const run = startCli([
+      'run',
+      file,
+      '--target',
+      url,
+      '--agents',
+      '2',
+      '--listen',
+      '127.0.0.1:0',
+      '--token',
+      token,
+      '--json',
+      json,
+    ]);
+    const at = /waiting for \d+ agents at (ws:\/\/[\d.]+:\d+)/.exec(
+      await waitForOutput(run.stderr, /waiting for \d+ agents at ws:\/\/[\d.]+:\d+/),
+    )![1]!;
+    const agents = ['a', 'b'].map((name) =>
+      startCli(['agent', '--coordinator', at, '--token', token, '--name', name, '--retry-for', '1']),
+    );
     await waitForOutput(run.stderr, /\[0:0\d/, 20_000);
     agents[0]!.child.kill('SIGKILL');
     const { code } = await run.exit;

@@ -22,14 +22,29 @@ describe('splitting over shards', () => {
       [{ ...base, target: 50, dropped: 10, p95Ms: 80, fullMs: 90 }],
       [{ ...base, target: 50, dropped: 10, p95Ms: 60, fullMs: 120 }],
     ]);
-    expect(merged).toEqual([{ ...base, target: 100, dropped: 20, p95Ms: 80, fullMs: 120, peakHandshakesPerSec: 20, attempts: 20 }]);
+    expect(merged).toEqual([
+      { ...base, target: 100, dropped: 20, p95Ms: 80, fullMs: 120, peakHandshakesPerSec: 20, attempts: 20 },
+    ]);
     expect(
-      mergeRecoveries([[{ ...base, target: 1, dropped: 1, p95Ms: 1, fullMs: null }], [{ ...base, target: 1, dropped: 1, p95Ms: 1, fullMs: 3 }]])[0]!.fullMs,
+      mergeRecoveries([
+        [{ ...base, target: 1, dropped: 1, p95Ms: 1, fullMs: null }],
+        [{ ...base, target: 1, dropped: 1, p95Ms: 1, fullMs: 3 }],
+      ])[0]!.fullMs,
     ).toBeNull();
   });
 
   it('keeps a chaos record unrecovered until every shard shows it, and counts a shard without an outage as untouched', () => {
-    const kill = { action: 'kill 20% reset', atMs: 5, target: 50, dropped: 10, p95Ms: 80, fullMs: 90, peakHandshakesPerSec: 10, attempts: 10, failures: 0 };
+    const kill = {
+      action: 'kill 20% reset',
+      atMs: 5,
+      target: 50,
+      dropped: 10,
+      p95Ms: 80,
+      fullMs: 90,
+      peakHandshakesPerSec: 10,
+      attempts: 10,
+      failures: 0,
+    };
     expect(
       mergeRecoveries(
         [[kill], []],
@@ -63,7 +78,9 @@ describe('engine over two generator processes', () => {
     const at: number[] = [];
     const unsubscribe = engine.subscribe((s) => at.push(s.atMs));
     // one shard frozen for 900 ms: the snapshot asked for meanwhile is built when it answers
-    const shard = childrenOf(process.pid).find((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('shard'))!;
+    const shard = childrenOf(process.pid).find((pid) =>
+      readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('shard'),
+    )!;
     expect(shard).toBeGreaterThan(0);
     await eventually(() => at.length >= 2, 5000);
     const before = at.length;
@@ -79,7 +96,10 @@ describe('engine over two generator processes', () => {
   });
 
   it('holds exactly 201, kills exactly 20%, broadcasts with full reach, and merges histograms by counts', async () => {
-    const engine = await engines.start({ workers: 2, ratePerSec: 5000, snapshotIntervalMs: 250, reconnect: { kind: 'fixed', delayMs: 100 } }, 201);
+    const engine = await engines.start(
+      { workers: 2, ratePerSec: 5000, snapshotIntervalMs: 250, reconnect: { kind: 'fixed', delayMs: 100 } },
+      201,
+    );
     const held = await nextSnapshot(engine, (s) => s.server?.connections === 201 && s.fleet.open === 201);
     expect(held.fleet).toMatchObject({ target: 201, open: 201, connecting: 0 });
     expect(held.latency.connect.count).toBe(201);

@@ -30,7 +30,8 @@ async function startServer(): Promise<{ wss: WebSocketServer; url: string }> {
 }
 
 // the bundled server's fan-out form: the fleet reads topic, seq and send time off its head
-const frame = (topic: string, seq: number) => `{"t":"bcast","topic":"${topic}","seq":${seq},"ts":${Date.now()},"data":null}`;
+const frame = (topic: string, seq: number) =>
+  `{"t":"bcast","topic":"${topic}","seq":${seq},"ts":${Date.now()},"data":null}`;
 
 /** Sends to every client, 500 messages to a TCP write, waiting while a client's buffer is full. */
 async function sendAll(wss: WebSocketServer, count: number, make: (i: number) => string): Promise<void> {
@@ -50,7 +51,10 @@ async function sendAll(wss: WebSocketServer, count: number, make: (i: number) =>
 describe('reach and missed against a server that publishes on its own', () => {
   it('leaves a broadcast owed to users the server itself dropped, and counts the seqs they missed while down as missed, not cut', async () => {
     const { wss, url } = await startServer();
-    const engine = await engines.start({ target: url, ratePerSec: 2000, snapshotIntervalMs: 250, reconnect: { kind: 'fixed', delayMs: 400 } }, 20);
+    const engine = await engines.start(
+      { target: url, ratePerSec: 2000, snapshotIntervalMs: 250, reconnect: { kind: 'fixed', delayMs: 400 } },
+      20,
+    );
     await eventually(() => wss.clients.size === 20, 5000);
     const tick = (seq: number) => sendAll(wss, 1, () => frame('ticks', seq));
     await tick(1);

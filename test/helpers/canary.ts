@@ -9,7 +9,12 @@ export interface CanaryServer {
   admin: AdminClient;
   canary: TestClient;
   /** Raw admin call: status and parsed body. */
-  call(method: string, path: string, body?: string, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
+  call(
+    method: string,
+    path: string,
+    body?: string,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; body: any }>;
   stats(): Promise<ServerStats>;
   /** Fails unless the canary's echo and a broadcast to it still arrive, and /healthz says the listener is up. */
   assertAlive(): Promise<void>;
@@ -28,7 +33,11 @@ export async function startCanaryServer(engine: 'uws' | 'ws'): Promise<CanarySer
   const admin = new AdminClient(server.adminUrl, server.info.token);
   const canary = await TestClient.open(`${server.url}?topics=canary`);
   async function call(method: string, path: string, body?: string, headers: Record<string, string> = {}) {
-    const response = await fetch(`${server.adminUrl}${path}`, { method, headers: { authorization: `Bearer ${server.info.token}`, ...headers }, body });
+    const response = await fetch(`${server.adminUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${server.info.token}`, ...headers },
+      body,
+    });
     const text = await response.text();
     let parsed: unknown = text;
     try {
@@ -85,7 +94,8 @@ export async function startCanaryServer(engine: 'uws' | 'ws'): Promise<CanarySer
       if (!sent.ok) throw new Error(`the canary's broadcast was refused: ${sent.message}`);
       await canary.next((f) => f.t === 'bcast' && f.topic === 'canary' && f.seq === sent.value.firstSeq, 5000, from);
       const health = await call('GET', '/healthz');
-      if (health.status !== 200 || health.body.listening !== true) throw new Error(`/healthz: ${health.status} ${JSON.stringify(health.body)}`);
+      if (health.status !== 200 || health.body.listening !== true)
+        throw new Error(`/healthz: ${health.status} ${JSON.stringify(health.body)}`);
     },
     async stop() {
       await canary.close();

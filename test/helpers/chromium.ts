@@ -18,7 +18,8 @@ export interface OpenedPage {
 
 /** Fails, never skips, where chromium is missing: call it first, before a test spends time on a run. */
 export function requireChromium(what: string): void {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: ${what} needs Debian's chromium (apt-get install chromium)`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(`${CHROMIUM} is missing: ${what} needs Debian's chromium (apt-get install chromium)`);
 }
 
 /** Opens `file` (an absolute path). */

@@ -32,7 +32,9 @@ const closeHttp = (http: HttpServer): Promise<void> =>
 export async function socketioApp(): Promise<ExampleServer> {
   const http = createServer();
   const io = new SocketIoServer(http, { transports: ['websocket'] });
-  io.use((socket, next) => (/^user-\d+$/.test(String(socket.handshake.auth?.token)) ? next() : next(new Error('unauthorized'))));
+  io.use((socket, next) =>
+    /^user-\d+$/.test(String(socket.handshake.auth?.token)) ? next() : next(new Error('unauthorized')),
+  );
   io.on('connection', (socket) => {
     socket.on('join', (message: { room?: string }) => socket.join(String(message?.room)));
     socket.on('relay', (message: unknown) => io.to('ticker').emit('tick', message));
@@ -49,7 +51,9 @@ export async function graphqlApp(): Promise<ExampleServer> {
   const { useServer } = require('graphql-ws/use/ws') as typeof import('graphql-ws/use/ws');
   const waiting = new Set<(tick: unknown) => void>();
   let n = 0;
-  const schema = buildSchema('type Tick { ts: Float! n: Int! } type Query { ok: Boolean } type Mutation { tick: Int! } type Subscription { ticks: Tick! }');
+  const schema = buildSchema(
+    'type Tick { ts: Float! n: Int! } type Query { ok: Boolean } type Mutation { tick: Int! } type Subscription { ticks: Tick! }',
+  );
   const rootValue = {
     tick: () => {
       const tick = { ticks: { ts: Date.now(), n: ++n } };
@@ -75,7 +79,14 @@ export async function graphqlApp(): Promise<ExampleServer> {
     });
   });
   const wss = new WebSocketServer({ server: http, path: '/graphql' });
-  useServer({ schema, roots: { subscription: { ticks } }, onConnect: (ctx) => /^user-\d+$/.test(String(ctx.connectionParams?.token)) }, wss);
+  useServer(
+    {
+      schema,
+      roots: { subscription: { ticks } },
+      onConnect: (ctx) => /^user-\d+$/.test(String(ctx.connectionParams?.token)),
+    },
+    wss,
+  );
   const port = await listen(http);
   return {
     port,
@@ -90,10 +101,15 @@ export async function graphqlApp(): Promise<ExampleServer> {
 /** mqtt.storm: a broker (aedes) over WebSocket on /mqtt with the mqtt subprotocol, accepting user `load` with password `secret`. */
 export async function mqttBroker(): Promise<ExampleServer> {
   const broker = await Aedes.createBroker({
-    authenticate: (_client, username, password, done) => done(null, username === 'load' && password?.toString() === 'secret'),
+    authenticate: (_client, username, password, done) =>
+      done(null, username === 'load' && password?.toString() === 'secret'),
   });
   const http = createServer();
-  const wss = new WebSocketServer({ server: http, path: '/mqtt', handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : false) });
+  const wss = new WebSocketServer({
+    server: http,
+    path: '/mqtt',
+    handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : false),
+  });
   wss.on('connection', (socket) => broker.handle(createWebSocketStream(socket) as never));
   const port = await listen(http);
   return {

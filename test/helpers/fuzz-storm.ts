@@ -57,7 +57,13 @@ function randomFrame(random: () => number): [data: string | Buffer, isBinary: bo
     () => text(`{"t":"pub","topic":"${topic}","data":${'['.repeat(depth)}${']'.repeat(depth)}}`),
     () => text(randomText(random, Math.floor(random() * 200))),
     () => text(`{"t":"${pick(random, ['sub', 'pub', 'unsub', 'x'])}","topic":`),
-    () => text(JSON.stringify({ t: pick(random, ['sub', 'unsub', 'pub']), topic: pick(random, ['', 'x'.repeat(300), 7, null]) })),
+    () =>
+      text(
+        JSON.stringify({
+          t: pick(random, ['sub', 'unsub', 'pub']),
+          topic: pick(random, ['', 'x'.repeat(300), 7, null]),
+        }),
+      ),
     () => [Buffer.from(Array.from({ length: Math.floor(random() * 64) }, () => Math.floor(random() * 256))), true],
     () => text('x'.repeat(70 * 1024)), // over maxPayload: the server cuts us
     () => [Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), false], // invalid UTF-8 in a text frame: the server cuts us
@@ -65,7 +71,10 @@ function randomFrame(random: () => number): [data: string | Buffer, isBinary: bo
   return pick(random, kinds)();
 }
 
-function randomAdminCall(random: () => number, token: string): { method: string; path: string; body?: string; headers: Record<string, string> } {
+function randomAdminCall(
+  random: () => number,
+  token: string,
+): { method: string; path: string; body?: string; headers: Record<string, string> } {
   const auth = random() < 0.9 ? { authorization: `Bearer ${token}` } : { authorization: 'Bearer wrong' };
   const knob = pick(random, [
     'workMs',
@@ -97,9 +106,18 @@ function randomAdminCall(random: () => number, token: string): { method: string;
     {
       method: 'PUT',
       path: '/config',
-      body: JSON.stringify({ [knob]: knob === 'workMs' && typeof value === 'number' && value > 2 ? 1 : knob === 'rejectPercent' ? 0 : value }),
+      body: JSON.stringify({
+        [knob]: knob === 'workMs' && typeof value === 'number' && value > 2 ? 1 : knob === 'rejectPercent' ? 0 : value,
+      }),
     },
-    { method: 'POST', path: '/kill', body: JSON.stringify({ percent: pick(random, [0, -5, 150, 'x', null]), mode: pick(random, ['close', 'reset', 'boom']) }) },
+    {
+      method: 'POST',
+      path: '/kill',
+      body: JSON.stringify({
+        percent: pick(random, [0, -5, 150, 'x', null]),
+        mode: pick(random, ['close', 'reset', 'boom']),
+      }),
+    },
     { method: 'POST', path: '/broadcast', body: '{broken' },
     { method: 'PUT', path: '/config', body: `{"workMs":0,"pad":"${'x'.repeat(70 * 1024)}"}` },
   ];

@@ -19,7 +19,10 @@ export interface GraphqlTickServer {
  * the test's 300 ms makes users outlive several pings quickly; the bench keeps graphql-ws's 12 s,
  * since 300 ms with 10,000 users on 2 cores terminated hundreds whose pongs queued behind the ramp.
  */
-export async function startGraphqlTickServer(onConnect?: (params: unknown) => boolean, keepAliveMs = 12_000): Promise<GraphqlTickServer> {
+export async function startGraphqlTickServer(
+  onConnect?: (params: unknown) => boolean,
+  keepAliveMs = 12_000,
+): Promise<GraphqlTickServer> {
   // graphql-ws's ws adapter loads graphql as CommonJS: the schema must come from the same copy
   const require = createRequire(import.meta.url);
   const { buildSchema } = require('graphql') as typeof import('graphql');
@@ -38,8 +41,18 @@ export async function startGraphqlTickServer(onConnect?: (params: unknown) => bo
     for (;;) yield await new Promise((resolve) => waiting.add(resolve));
   }
   const wss = new WebSocketServer({ server: http });
-  const schema = buildSchema('type Tick { ts: Float! n: Int! } type Query { ok: Boolean } type Subscription { ticks: Tick! }');
-  useServer({ schema, roots: { subscription: { ticks } }, ...(onConnect ? { onConnect: (ctx) => onConnect(ctx.connectionParams) } : {}) }, wss, keepAliveMs);
+  const schema = buildSchema(
+    'type Tick { ts: Float! n: Int! } type Query { ok: Boolean } type Subscription { ticks: Tick! }',
+  );
+  useServer(
+    {
+      schema,
+      roots: { subscription: { ticks } },
+      ...(onConnect ? { onConnect: (ctx) => onConnect(ctx.connectionParams) } : {}),
+    },
+    wss,
+    keepAliveMs,
+  );
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   const port = (http.address() as AddressInfo).port;
   return {

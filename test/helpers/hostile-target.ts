@@ -14,7 +14,16 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { prng } from './fuzz-storm.ts';
 
 /** What the target does besides the canary. */
-export const HOSTILE_KINDS = ['nested', 'huge', 'oversize', 'partial', 'topics', 'stall', 'control', 'garbage'] as const;
+export const HOSTILE_KINDS = [
+  'nested',
+  'huge',
+  'oversize',
+  'partial',
+  'topics',
+  'stall',
+  'control',
+  'garbage',
+] as const;
 export type HostileKind = (typeof HOSTILE_KINDS)[number];
 
 export type Preset = 'raw' | 'socketio' | 'graphql-ws' | 'mqtt';
@@ -64,7 +73,15 @@ function presetOf(path: string, protocol: string): Preset {
 }
 
 function publish(topic: string, payload: string | Buffer): Buffer {
-  return mqttPacket.generate({ cmd: 'publish', topic, payload, qos: 0, retain: false, dup: false, messageId: 0 } as never);
+  return mqttPacket.generate({
+    cmd: 'publish',
+    topic,
+    payload,
+    qos: 0,
+    retain: false,
+    dup: false,
+    messageId: 0,
+  } as never);
 }
 
 /** A message on `topic` with payload `json` (JSON text) in the preset's form. */
@@ -77,7 +94,9 @@ function message(peer: Peer, topic: string, json: string): string | Buffer | nul
     case 'graphql-ws':
       // the canary goes to the user's subscription; any other topic is an id it never subscribed to
       if (topic !== CANARY_TOPIC) return `{"type":"next","id":${JSON.stringify(topic)},"payload":{"data":${json}}}`;
-      return peer.subscription === null ? null : `{"type":"next","id":${JSON.stringify(peer.subscription)},"payload":{"data":${json}}}`;
+      return peer.subscription === null
+        ? null
+        : `{"type":"next","id":${JSON.stringify(peer.subscription)},"payload":{"data":${json}}}`;
     case 'mqtt':
       return publish(topic, json);
   }
@@ -98,7 +117,8 @@ export async function startHostileTarget(options: HostileOptions): Promise<Hosti
     port: 0,
     // a hostile server takes what it is sent, but its own limit is no business of the test
     maxPayload: 64 * 1024 * 1024,
-    handleProtocols: (offered) => (offered.has('mqtt') ? 'mqtt' : offered.has('graphql-transport-ws') ? 'graphql-transport-ws' : false),
+    handleProtocols: (offered) =>
+      offered.has('mqtt') ? 'mqtt' : offered.has('graphql-transport-ws') ? 'graphql-transport-ws' : false,
   });
   wss.on('connection', (ws, request) => {
     const peer: Peer = { ws, preset: presetOf(request.url ?? '/', ws.protocol), subscription: null, isOpen: false };
@@ -107,7 +127,8 @@ export async function startHostileTarget(options: HostileOptions): Promise<Hosti
     ws.on('error', () => {});
     ws.on('close', () => peers.delete(peer));
     if (peer.preset === 'raw') peer.isOpen = true;
-    if (peer.preset === 'socketio') ws.send('0{"sid":"hostile","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}');
+    if (peer.preset === 'socketio')
+      ws.send('0{"sid":"hostile","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}');
     ws.on('message', (data: Buffer, isBinary) => answer(peer, data, isBinary));
   });
   await new Promise<void>((resolve) => wss.once('listening', () => resolve()));

@@ -60,7 +60,9 @@ export function makeHosts(count: number, tag: string): Hosts {
   } catch (error) {
     remove();
     const e = error as { message: string; stderr?: Buffer };
-    throw new Error(`cannot make network namespaces for the test hosts (root and iproute2 are needed): ${e.stderr?.toString().trim() || e.message}`);
+    throw new Error(
+      `cannot make network namespaces for the test hosts (root and iproute2 are needed): ${e.stderr?.toString().trim() || e.message}`,
+    );
   }
   return {
     root,

@@ -56,7 +56,8 @@ export async function waitForOutput(read: () => string, text: string | RegExp, t
   for (;;) {
     const out = read();
     if (typeof text === 'string' ? out.includes(text) : text.test(out)) return out;
-    if (Date.now() > deadline) throw new Error(`"${String(text)}" did not appear within ${timeoutMs} ms; got: ${out.slice(-500)}`);
+    if (Date.now() > deadline)
+      throw new Error(`"${String(text)}" did not appear within ${timeoutMs} ms; got: ${out.slice(-500)}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }

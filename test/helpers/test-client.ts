@@ -33,7 +33,9 @@ export class TestClient {
       const ws = new WebSocket(url, options);
       const client = new TestClient(ws);
       ws.once('open', () => resolve(client));
-      ws.once('unexpected-response', (_req, res) => reject(Object.assign(new Error(`HTTP ${res.statusCode}`), { statusCode: res.statusCode })));
+      ws.once('unexpected-response', (_req, res) =>
+        reject(Object.assign(new Error(`HTTP ${res.statusCode}`), { statusCode: res.statusCode })),
+      );
       ws.once('error', reject);
     });
   }
@@ -48,7 +50,8 @@ export class TestClient {
     for (;;) {
       const found = this.frames.slice(from).find(match);
       if (found !== undefined) return found;
-      if (Date.now() > deadline) throw new Error(`no matching frame within ${timeoutMs} ms; have ${this.frames.length}`);
+      if (Date.now() > deadline)
+        throw new Error(`no matching frame within ${timeoutMs} ms; have ${this.frames.length}`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.max(1, deadline - Date.now()));
         this.waiters.push(() => {

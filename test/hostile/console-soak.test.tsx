@@ -71,7 +71,10 @@ describe('a long console session', () => {
       // 25.6 -> 27.6 and 30.9 -> 27.6 MiB; in a loaded suite 31.2 -> 41.2 once), so a ratio to
       // the warm-up reading was noise; the line is an absolute growth of 16 MiB over the minute
       const grownMiB = (after - warm) / 1048576;
-      expect(grownMiB, `heap ${(warm / 1048576).toFixed(1)} MiB after warm-up, ${(after / 1048576).toFixed(1)} MiB after ${cycles} cycles`).toBeLessThan(16);
+      expect(
+        grownMiB,
+        `heap ${(warm / 1048576).toFixed(1)} MiB after warm-up, ${(after / 1048576).toFixed(1)} MiB after ${cycles} cycles`,
+      ).toBeLessThan(16);
     } finally {
       view.unmount();
       await engine.stop();

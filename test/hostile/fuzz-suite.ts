@@ -35,7 +35,12 @@ export function fuzzSuite(engine: 'uws' | 'ws'): void {
           return (await s.stats()).rssBytes;
         };
         const before = await settled();
-        const storm = await runStorm(target, { clients: 50, adminCallers: 4, durationMs: STORM_MS, seed: engine === 'uws' ? 1 : 2 });
+        const storm = await runStorm(target, {
+          clients: 50,
+          adminCallers: 4,
+          durationMs: STORM_MS,
+          seed: engine === 'uws' ? 1 : 2,
+        });
         const after = await settled();
         const { checks, failures } = await watcher.stop();
         expect(failures).toEqual([]);
@@ -47,7 +52,10 @@ export function fuzzSuite(engine: 'uws' | 'ws'): void {
         const stats = await s.stats();
         expect(stats.refused['too-deep']).toBeGreaterThan(0);
         expect(stats.badFrames).toBeGreaterThan(100);
-        expect(after / before, `RSS ${(before / 1048576).toFixed(0)} MiB before, ${(after / 1048576).toFixed(0)} MiB after`).toBeLessThanOrEqual(1.2);
+        expect(
+          after / before,
+          `RSS ${(before / 1048576).toFixed(0)} MiB before, ${(after / 1048576).toFixed(0)} MiB after`,
+        ).toBeLessThanOrEqual(1.2);
         await s.assertAlive();
       } finally {
         await s.stop();

@@ -48,19 +48,33 @@ function upgraded(request: string, extra = ''): string {
   return `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptOf(request)}\r\n${extra}\r\n`;
 }
 
-const FAULTS: Array<{ name: string; expected: string; serve: (socket: net.Socket, request: string) => void; afterOpen?: boolean }> = [
+const FAULTS: Array<{
+  name: string;
+  expected: string;
+  serve: (socket: net.Socket, request: string) => void;
+  afterOpen?: boolean;
+}> = [
   {
     name: 'a 101 with the wrong Sec-WebSocket-Accept',
     expected: 'handshake.bad_accept',
     serve: (s) =>
-      s.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: bm90IHRoZSByaWdodCBvbmU=\r\n\r\n'),
+      s.write(
+        'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: bm90IHRoZSByaWdodCBvbmU=\r\n\r\n',
+      ),
   },
   {
     name: 'a 101 without "Upgrade: websocket"',
     expected: 'handshake.bad_upgrade',
-    serve: (s, r) => s.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptOf(r)}\r\n\r\n`),
+    serve: (s, r) =>
+      s.write(
+        `HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptOf(r)}\r\n\r\n`,
+      ),
   },
-  { name: 'an answer that is not HTTP', expected: 'handshake.bad_response', serve: (s) => s.end('SSH-2.0-OpenSSH_9.2\r\n\r\n') },
+  {
+    name: 'an answer that is not HTTP',
+    expected: 'handshake.bad_response',
+    serve: (s) => s.end('SSH-2.0-OpenSSH_9.2\r\n\r\n'),
+  },
   {
     name: 'an HTTP 503',
     expected: 'handshake.http_503',
@@ -73,7 +87,11 @@ const FAULTS: Array<{ name: string; expected: string; serve: (socket: net.Socket
   },
   { name: 'a close before any answer', expected: 'tcp.reset', serve: (s) => s.end() },
   { name: 'a reset before any answer', expected: 'tcp.reset', serve: (s) => s.resetAndDestroy() },
-  { name: 'a subprotocol nobody asked for', expected: 'handshake.subprotocol', serve: (s, r) => s.write(upgraded(r, 'Sec-WebSocket-Protocol: mqtt\r\n')) },
+  {
+    name: 'a subprotocol nobody asked for',
+    expected: 'handshake.subprotocol',
+    serve: (s, r) => s.write(upgraded(r, 'Sec-WebSocket-Protocol: mqtt\r\n')),
+  },
   {
     name: 'an extension nobody offered',
     expected: 'handshake.extension',
@@ -113,7 +131,12 @@ describe('the error class of every fault a target can cause', () => {
 
   it.each(FAULTS)('classifies $name as $expected, with advice', async ({ expected, serve, afterOpen }) => {
     const url = await faultServer(serve);
-    const engine = await engines.start({ target: url, reconnect: { kind: 'off' }, handshakeTimeoutMs: 2000, snapshotIntervalMs: 100 });
+    const engine = await engines.start({
+      target: url,
+      reconnect: { kind: 'off' },
+      handshakeTimeoutMs: 2000,
+      snapshotIntervalMs: 100,
+    });
     await engine.dispatch({ type: 'set-target', count: 2 });
     await eventually(() => Object.values(engine.getSnapshot().errors).reduce((a, b) => a + b, 0) >= 2, 10_000);
     const errors = engine.getSnapshot().errors;

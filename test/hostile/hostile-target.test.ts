@@ -40,51 +40,65 @@ async function runAgainst(preset: Preset, isHostile: boolean) {
   const dir = mkdtempSync(join(tmpdir(), 'sockstorm-hostile-'));
   const script = join(dir, `${preset}.storm`);
   writeFileSync(script, `${SCRIPTS[preset]}wait ${WAIT_S}s\nexpect checks.canary.rate > 0\nexpect errors.count == 0\n`);
-  const paths = preset === 'raw' ? ['--topic-path', 'topic', '--seq-path', 'data.seq', '--ts-path', 'data.ts'] : ['--seq-path', 'seq', '--ts-path', 'ts'];
+  const paths =
+    preset === 'raw'
+      ? ['--topic-path', 'topic', '--seq-path', 'data.seq', '--ts-path', 'data.ts']
+      : ['--seq-path', 'seq', '--ts-path', 'ts'];
   const json = join(dir, 'summary.json');
   const startedAt = Date.now();
   try {
     const run = await runCli(['run', script, '--target', target.url, ...paths, '--json', json], {}, 60_000);
-    return { ...run, tookMs: Date.now() - startedAt, summary: JSON.parse(readFileSync(json, 'utf8')), sent: target.sent };
+    return {
+      ...run,
+      tookMs: Date.now() - startedAt,
+      summary: JSON.parse(readFileSync(json, 'utf8')),
+      sent: target.sent,
+    };
   } finally {
     await target.close();
   }
 }
 
-describe.each(['raw', 'socketio', 'graphql-ws', 'mqtt'] as const)('a hostile target against the %s preset', (preset) => {
-  it('ends on time with its JSON and exit code, within twice a clean run’s memory, each fault counted and the canary measured', async () => {
-    const clean = await runAgainst(preset, false);
-    expect(clean.code, clean.stdout).toBe(0);
-    expect(clean.summary.errors).toEqual({});
+describe.each(['raw', 'socketio', 'graphql-ws', 'mqtt'] as const)(
+  'a hostile target against the %s preset',
+  (preset) => {
+    it('ends on time with its JSON and exit code, within twice a clean run’s memory, each fault counted and the canary measured', async () => {
+      const clean = await runAgainst(preset, false);
+      expect(clean.code, clean.stdout).toBe(0);
+      expect(clean.summary.errors).toEqual({});
 
-    const hostile = await runAgainst(preset, true);
-    // every kind of hostility was sent while users were open
-    for (const kind of ['nested', 'huge', 'partial', 'topics', 'control', 'garbage'] as const) expect(hostile.sent[kind], kind).toBeGreaterThan(0);
-    // the exit code its thresholds decide: the canary was measured, and the faults were counted (99;
-    // 100 when a loaded suite saturated the generator for a second of the faults' samples)
-    expect(hostile.code, hostile.stdout + hostile.stderr).toBe(hostile.summary.exitCode);
-    expect(hostile.summary.verdict).toBe(hostile.code === 100 ? 'inconclusive' : 'failed');
-    expect([99, 100]).toContain(hostile.code);
-    const results = Object.fromEntries(hostile.summary.thresholds.map((t: { metric: string; passed: boolean }) => [t.metric, t.passed]));
-    expect(results).toEqual({ 'checks.canary.rate': true, 'errors.count': false });
-    // on time: the script's waits plus the handshakes, the stop and a generous grace for a loaded suite
-    expect(hostile.tookMs).toBeLessThan((WAIT_S + 25) * 1000);
-    // bounded: what the target sent is not what the generator keeps
-    const [rss, cleanRss] = [hostile.summary.health.rssMaxBytes, clean.summary.health.rssMaxBytes];
-    expect(rss, `RSS ${rss >> 20} MiB against ${cleanRss >> 20} MiB clean`).toBeLessThanOrEqual(2 * cleanRss);
-    // counted, each under its class
-    const errors = hostile.summary.errors as Record<string, number>;
-    expect(errors[BAD_PACKET[preset]], JSON.stringify(errors)).toBeGreaterThan(0);
-    expect(errors['protocol.WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'], JSON.stringify(errors)).toBeGreaterThan(0);
-    expect(errors['close.4000'], JSON.stringify(errors)).toBeGreaterThan(0);
-    if (preset === 'mqtt') expect(errors['mqtt.packet_too_large'], JSON.stringify(errors)).toBeGreaterThan(0);
-    if (preset === 'raw') expect(errors['protocol.WS_ERR_INVALID_OPCODE'], JSON.stringify(errors)).toBeGreaterThan(0);
-    expect(hostile.summary.totals.userTopicsEvicted).toBeGreaterThan(0);
-    // the canary still measured: its ticks passed the check and were timed as fan-out
-    expect(hostile.summary.checks.canary.passes).toBeGreaterThan(100);
-    expect(hostile.summary.latency.fanout.count).toBeGreaterThan(100);
-    // nothing the target named reached the terminal as a control character
-    expect(CONTROL.test(hostile.stdout), hostile.stdout).toBe(false);
-    expect(CONTROL.test(hostile.stderr), hostile.stderr).toBe(false);
-  }, 120_000);
-});
+      const hostile = await runAgainst(preset, true);
+      // every kind of hostility was sent while users were open
+      for (const kind of ['nested', 'huge', 'partial', 'topics', 'control', 'garbage'] as const)
+        expect(hostile.sent[kind], kind).toBeGreaterThan(0);
+      // the exit code its thresholds decide: the canary was measured, and the faults were counted (99;
+      // 100 when a loaded suite saturated the generator for a second of the faults' samples)
+      expect(hostile.code, hostile.stdout + hostile.stderr).toBe(hostile.summary.exitCode);
+      expect(hostile.summary.verdict).toBe(hostile.code === 100 ? 'inconclusive' : 'failed');
+      expect([99, 100]).toContain(hostile.code);
+      const results = Object.fromEntries(
+        hostile.summary.thresholds.map((t: { metric: string; passed: boolean }) => [t.metric, t.passed]),
+      );
+      expect(results).toEqual({ 'checks.canary.rate': true, 'errors.count': false });
+      // on time: the script's waits plus the handshakes, the stop and a generous grace for a loaded suite
+      expect(hostile.tookMs).toBeLessThan((WAIT_S + 25) * 1000);
+      // bounded: what the target sent is not what the generator keeps
+      const [rss, cleanRss] = [hostile.summary.health.rssMaxBytes, clean.summary.health.rssMaxBytes];
+      expect(rss, `RSS ${rss >> 20} MiB against ${cleanRss >> 20} MiB clean`).toBeLessThanOrEqual(2 * cleanRss);
+      // counted, each under its class
+      const errors = hostile.summary.errors as Record<string, number>;
+      expect(errors[BAD_PACKET[preset]], JSON.stringify(errors)).toBeGreaterThan(0);
+      expect(errors['protocol.WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'], JSON.stringify(errors)).toBeGreaterThan(0);
+      expect(errors['close.4000'], JSON.stringify(errors)).toBeGreaterThan(0);
+      if (preset === 'mqtt') expect(errors['mqtt.packet_too_large'], JSON.stringify(errors)).toBeGreaterThan(0);
+      if (preset === 'raw') expect(errors['protocol.WS_ERR_INVALID_OPCODE'], JSON.stringify(errors)).toBeGreaterThan(0);
+      expect(hostile.summary.totals.userTopicsEvicted).toBeGreaterThan(0);
+      // the canary still measured: its ticks passed the check and were timed as fan-out
+      expect(hostile.summary.checks.canary.passes).toBeGreaterThan(100);
+      expect(hostile.summary.latency.fanout.count).toBeGreaterThan(100);
+      // nothing the target named reached the terminal as a control character
+      expect(CONTROL.test(hostile.stdout), hostile.stdout).toBe(false);
+      expect(CONTROL.test(hostile.stderr), hostile.stderr).toBe(false);
+    }, 120_000);
+  },
+);

@@ -24,7 +24,10 @@ describe('unplanned outages', () => {
   it('records a target that dies and comes back as an outage, with 95%/100% times, attempts and failures', async () => {
     let wss = await listen();
     const port = (wss.address() as { port: number }).port;
-    const engine = await engines.start({ target: `ws://127.0.0.1:${port}/`, reconnect: { kind: 'fixed', delayMs: 100 }, snapshotIntervalMs: 100 }, 20);
+    const engine = await engines.start(
+      { target: `ws://127.0.0.1:${port}/`, reconnect: { kind: 'fixed', delayMs: 100 }, snapshotIntervalMs: 100 },
+      20,
+    );
     await close(wss);
     await eventually(() => engine.live().open === 0, 5000);
     await new Promise((resolve) => setTimeout(resolve, 400));
@@ -51,7 +54,11 @@ describe('unplanned outages', () => {
     const wss = await listen();
     try {
       const engine = await engines.start(
-        { target: `ws://127.0.0.1:${(wss.address() as { port: number }).port}/`, reconnect: { kind: 'fixed', delayMs: 50 }, snapshotIntervalMs: 100 },
+        {
+          target: `ws://127.0.0.1:${(wss.address() as { port: number }).port}/`,
+          reconnect: { kind: 'fixed', delayMs: 50 },
+          snapshotIntervalMs: 100,
+        },
         40,
       );
       [...wss.clients][0]!.terminate();

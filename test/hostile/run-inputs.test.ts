@@ -23,21 +23,53 @@ describe('run refuses before any socket what it can know is wrong (104)', () => 
       text: 'vus 1\nserver nope 1\n',
       message: /s\d+\.storm:2:8: unknown knob "nope"; knobs are workMs, fanout/,
     },
-    { what: 'an idle timeout uWS would abort on', text: 'server idleTimeout 5\nvus 1\n', message: /:1:20: idleTimeout must be 0 \(off\) or between 8 and 960/ },
-    { what: 'a broadcast over the size limit', text: 'vus 1\nbroadcast 1 size 32MiB\n', message: /:2:18: "32MiB" is more than/ },
-    { what: 'a burst over count × size', text: 'vus 1\nbroadcast 100 size 1MiB\n', message: /:2:11: 100 × 1048576 bytes is more than/ },
+    {
+      what: 'an idle timeout uWS would abort on',
+      text: 'server idleTimeout 5\nvus 1\n',
+      message: /:1:20: idleTimeout must be 0 \(off\) or between 8 and 960/,
+    },
+    {
+      what: 'a broadcast over the size limit',
+      text: 'vus 1\nbroadcast 1 size 32MiB\n',
+      message: /:2:18: "32MiB" is more than/,
+    },
+    {
+      what: 'a burst over count × size',
+      text: 'vus 1\nbroadcast 100 size 1MiB\n',
+      message: /:2:11: 100 × 1048576 bytes is more than/,
+    },
     { what: 'a wait whose timer would overflow', text: 'vus 1\nwait 600h\n', message: /:2:6: "600h" is more than/ },
-    { what: 'a probe rate that would exhaust the heap', text: 'vus 1\nprobe 99999999999/s\n', message: /:2:7: "99999999999\/s" is more than/ },
-    { what: 'a 400-digit user count', text: `vus ${'9'.repeat(400)}\n`, message: /:1:5: "9+" is more than the 10,000,000/ },
-    { what: 'a reach over 100%', text: 'vus 1\nexpect reach > 150%\n', message: /:2:16: reach is a share between 0 and 1/ },
+    {
+      what: 'a probe rate that would exhaust the heap',
+      text: 'vus 1\nprobe 99999999999/s\n',
+      message: /:2:7: "99999999999\/s" is more than/,
+    },
+    {
+      what: 'a 400-digit user count',
+      text: `vus ${'9'.repeat(400)}\n`,
+      message: /:1:5: "9+" is more than the 10,000,000/,
+    },
+    {
+      what: 'a reach over 100%',
+      text: 'vus 1\nexpect reach > 150%\n',
+      message: /:2:16: reach is a share between 0 and 1/,
+    },
     {
       what: 'a duration threshold without a unit',
       text: 'vus 1\nexpect fanout.p99 < 250\n',
       message: /:2:21: fanout.p99 is a duration: give a unit, as in 250ms or 250s/,
     },
-    { what: 'a bad target line, with its place', text: 'target http://nope\nvus 1\n', message: /:1:8: "http:\/\/nope" uses http:/ },
+    {
+      what: 'a bad target line, with its place',
+      text: 'target http://nope\nvus 1\n',
+      message: /:1:8: "http:\/\/nope" uses http:/,
+    },
     { what: 'an empty script', text: '', message: /:1:1: the script has no command that drives the fleet/ },
-    { what: 'a script of comments only', text: '# nothing\n\n   # still nothing\n', message: /no command that drives the fleet/ },
+    {
+      what: 'a script of comments only',
+      text: '# nothing\n\n   # still nothing\n',
+      message: /no command that drives the fleet/,
+    },
   ])('$what', async ({ text, message }) => {
     const result = await runCli(['run', script(text), '--no-host-check']);
     expect(result.code).toBe(104);
@@ -98,7 +130,14 @@ describe('a finished run is not lost to its outputs', () => {
   it('prints the summary, keeps the JSON elsewhere and says where, when the path is gone at the end (107)', async () => {
     const outDir = join(dir, 'vanishing');
     mkdirSync(outDir);
-    const run = startCli(['run', script('vus 2\nawait open 2\nwait 6s\n'), '--json', join(outDir, 'out.json'), '--engine', 'ws']);
+    const run = startCli([
+      'run',
+      script('vus 2\nawait open 2\nwait 6s\n'),
+      '--json',
+      join(outDir, 'out.json'),
+      '--engine',
+      'ws',
+    ]);
     await waitForOutput(run.stderr, /open 2\/2/, 20_000);
     rmSync(outDir, { recursive: true });
     const { code } = await run.exit;
@@ -128,7 +167,10 @@ describe('what fails at runtime fails the run (99), with its reason', () => {
   );
 
   it('fails a run whose commands the target cannot carry out', async () => {
-    const result = await runCli(['run', script(`target ${url}\nvus 2\nawait open 2\nkill 50% server\nbroadcast\nserver workMs 5\nwait 500ms\n`)]);
+    const result = await runCli([
+      'run',
+      script(`target ${url}\nvus 2\nawait open 2\nkill 50% server\nbroadcast\nserver workMs 5\nwait 500ms\n`),
+    ]);
     expect(result.code).toBe(99);
     expect(result.stdout).toContain('failed: line 4 "kill 50% server": "kill server" needs the bundled server');
     expect(result.stdout).toContain('failed: line 5 "broadcast": no broadcast trigger');

@@ -36,7 +36,10 @@ describe('a target that stops reading', () => {
     const server = await nonReader();
     const pad = 'x'.repeat(4000);
     const file = join(dir, 'probe.storm');
-    writeFileSync(file, `vus 4\nawait open 4 timeout 10s\nprobe 5000/s {"id":{{id}},"pad":"${pad}"} reply id\nwait 3s\nexpect send.dropped == 0\n`);
+    writeFileSync(
+      file,
+      `vus 4\nawait open 4 timeout 10s\nprobe 5000/s {"id":{{id}},"pad":"${pad}"} reply id\nwait 3s\nexpect send.dropped == 0\n`,
+    );
     const json = join(dir, 'probe.json');
     const result = await runCli(['run', file, '--target', server.url, '--send-buffer', '65536', '--json', json]);
     expect(result.code).toBe(99);
@@ -49,7 +52,9 @@ describe('a target that stops reading', () => {
     expect(bytesOut).toBeLessThan((probesSent + 1) * (pad.length + 100));
     // every probe due was sent or dropped: 5000/s for about 3 s
     expect(probesSent + sendDropped).toBeGreaterThan(5000 * 2);
-    expect(summary.thresholds).toContainEqual(expect.objectContaining({ source: 'send.dropped == 0', status: 'failed', actual: sendDropped }));
+    expect(summary.thresholds).toContainEqual(
+      expect.objectContaining({ source: 'send.dropped == 0', status: 'failed', actual: sendDropped }),
+    );
     expect(result.stdout).toMatch(/\nsends +[\d.]+k? dropped: users already held their send buffer unsent/);
   });
 });

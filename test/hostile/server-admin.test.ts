@@ -64,9 +64,13 @@ describe.each(['uws', 'ws'] as const)('hostile admin requests (%s engine)', (eng
   afterAll(() => s.stop());
 
   it('refuses a body announced over 64 KiB at once, without reading it, and closes the connection', async () => {
-    const { response, ms, isClosed } = await rawHttp(adminPort, header(s, 'POST', '/broadcast', 'Content-Length: 10000000\r\n'), {
-      body: Buffer.alloc(1024, 32),
-    });
+    const { response, ms, isClosed } = await rawHttp(
+      adminPort,
+      header(s, 'POST', '/broadcast', 'Content-Length: 10000000\r\n'),
+      {
+        body: Buffer.alloc(1024, 32),
+      },
+    );
     expect(response).toMatch(/^HTTP\/1\.1 413/);
     expect(isClosed).toBe(true);
     expect(ms).toBeLessThan(5000);
@@ -75,9 +79,13 @@ describe.each(['uws', 'ws'] as const)('hostile admin requests (%s engine)', (eng
 
   it('stops reading a chunked body at the limit and answers 413 while the sender is still sending', async () => {
     const chunk = `${(8192).toString(16)}\r\n${'x'.repeat(8192)}\r\n`;
-    const { response, isClosed } = await rawHttp(adminPort, header(s, 'PUT', '/config', 'Transfer-Encoding: chunked\r\n'), {
-      body: Buffer.from(chunk.repeat(12)),
-    });
+    const { response, isClosed } = await rawHttp(
+      adminPort,
+      header(s, 'PUT', '/config', 'Transfer-Encoding: chunked\r\n'),
+      {
+        body: Buffer.from(chunk.repeat(12)),
+      },
+    );
     expect(response).toMatch(/^HTTP\/1\.1 413/);
     expect(isClosed).toBe(true);
     await s.assertAlive();
@@ -95,16 +103,28 @@ describe.each(['uws', 'ws'] as const)('hostile admin requests (%s engine)', (eng
   }, 20_000);
 
   it('answers a __proto__ or constructor knob with 400 naming it, not 500', async () => {
-    expect(await s.call('PUT', '/config', '{"__proto__":{"workMs":5}}')).toMatchObject({ status: 400, body: { field: '__proto__' } });
-    expect(await s.call('PUT', '/config', '{"constructor":1}')).toMatchObject({ status: 400, body: { field: 'constructor' } });
-    expect(await s.call('POST', '/broadcast', '{"__proto__":{"count":5},"topic":"canary"}')).toMatchObject({ status: 200, body: { count: 1 } });
+    expect(await s.call('PUT', '/config', '{"__proto__":{"workMs":5}}')).toMatchObject({
+      status: 400,
+      body: { field: '__proto__' },
+    });
+    expect(await s.call('PUT', '/config', '{"constructor":1}')).toMatchObject({
+      status: 400,
+      body: { field: 'constructor' },
+    });
+    expect(await s.call('POST', '/broadcast', '{"__proto__":{"count":5},"topic":"canary"}')).toMatchObject({
+      status: 200,
+      body: { count: 1 },
+    });
     expect((await s.stats()).config.workMs).toBe(0);
     await s.assertAlive();
   });
 
   it('refuses idleTimeout 1..7, which uWS would abort on, and accepts 0 and 8', async () => {
     for (const bad of [1, 5, 7, 961])
-      expect(await s.call('PUT', '/config', JSON.stringify({ idleTimeout: bad }))).toMatchObject({ status: 400, body: { field: 'idleTimeout' } });
+      expect(await s.call('PUT', '/config', JSON.stringify({ idleTimeout: bad }))).toMatchObject({
+        status: 400,
+        body: { field: 'idleTimeout' },
+      });
     // structural on uWS: refused while the canary holds the port, which is fine here
     const ok = await s.call('PUT', '/config', '{"idleTimeout":8}');
     expect([200, 409]).toContain(ok.status);
@@ -112,8 +132,13 @@ describe.each(['uws', 'ws'] as const)('hostile admin requests (%s engine)', (eng
   });
 
   it('bounds a broadcast by count and by count × size, and stays responsive while a large one drains', async () => {
-    expect(await s.call('POST', '/broadcast', '{"topic":"canary","count":1000000,"size":16777216}')).toMatchObject({ status: 400, body: { field: 'count' } });
-    expect(await s.call('POST', '/broadcast', `{"topic":"canary","count":${BROADCAST_LIMITS.maxCount},"size":1000}`)).toMatchObject({
+    expect(await s.call('POST', '/broadcast', '{"topic":"canary","count":1000000,"size":16777216}')).toMatchObject({
+      status: 400,
+      body: { field: 'count' },
+    });
+    expect(
+      await s.call('POST', '/broadcast', `{"topic":"canary","count":${BROADCAST_LIMITS.maxCount},"size":1000}`),
+    ).toMatchObject({
       status: 400,
       body: { field: 'count' },
     });
@@ -127,7 +152,11 @@ describe.each(['uws', 'ws'] as const)('hostile admin requests (%s engine)', (eng
     const polling = (async () => {
       while (isPolling) seen.push((await s.stats()).queued);
     })();
-    const burst = await s.call('POST', '/broadcast', `{"topic":"burst","count":${BROADCAST_LIMITS.maxCount},"size":512}`);
+    const burst = await s.call(
+      'POST',
+      '/broadcast',
+      `{"topic":"burst","count":${BROADCAST_LIMITS.maxCount},"size":512}`,
+    );
     expect(burst).toMatchObject({ status: 200, body: { firstSeq: 1, lastSeq: BROADCAST_LIMITS.maxCount } });
     expect((await s.call('GET', '/healthz')).status).toBe(200);
     await eventually(async () => (await s.stats()).queued === 0 && seen.at(-1) === 0, 20_000);
@@ -176,7 +205,12 @@ describe('hostile live changes of the uws engine', () => {
   afterAll(() => s.stop());
 
   it('refuses a structural knob while connections are open, keeping the listener and the old behaviour, and says so in /healthz', async () => {
-    for (const patch of ['{"maxPayload":1024}', '{"idleTimeout":30}', '{"compression":true}', '{"maxBackpressure":4096}']) {
+    for (const patch of [
+      '{"maxPayload":1024}',
+      '{"idleTimeout":30}',
+      '{"compression":true}',
+      '{"maxBackpressure":4096}',
+    ]) {
       const answer = await s.call('PUT', '/config', patch);
       expect(answer).toMatchObject({ status: 409, body: { error: 'refused' } });
       expect(answer.body.message).toContain('open connections');

@@ -69,7 +69,16 @@ describe.each(['uws', 'ws'] as const)('hostile frames (%s engine)', (engine) => 
 
   it('answers binary and malformed frames without closing the sender', async () => {
     const client = await TestClient.open(s.server.url);
-    for (const bad of ['', '[]', 'null', '"x"', '{"t":null}', '{"t":"sub","topic":""}', `{"t":"sub","topic":"${'x'.repeat(200)}"}`, '{"t":"pub"}'])
+    for (const bad of [
+      '',
+      '[]',
+      'null',
+      '"x"',
+      '{"t":null}',
+      '{"t":"sub","topic":""}',
+      `{"t":"sub","topic":"${'x'.repeat(200)}"}`,
+      '{"t":"pub"}',
+    ])
       client.send(bad);
     await client.count((f) => f.t === 'error', 8);
     client.ws.send(Buffer.from([1, 2, 3]));
@@ -87,7 +96,11 @@ describe('Topics', () => {
     const topics = new Topics({ maxTopicsPerConnection: 2, maxTopics: 3, maxIdleTopics: 10 });
     const a = conn();
     const b = conn();
-    expect([topics.subscribe(a, 'x'), topics.subscribe(a, 'y'), topics.subscribe(a, 'z')]).toEqual([true, true, 'per-connection']);
+    expect([topics.subscribe(a, 'x'), topics.subscribe(a, 'y'), topics.subscribe(a, 'z')]).toEqual([
+      true,
+      true,
+      'per-connection',
+    ]);
     expect([topics.subscribe(b, 'z'), topics.subscribe(b, 'w')]).toEqual([true, 'server']);
     expect(topics.subscribe(b, 'x')).toBe(true); // an existing topic is not a new one
     expect(topics.size).toBe(3);

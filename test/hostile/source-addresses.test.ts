@@ -65,7 +65,16 @@ describe('a target that limits connections per client address', () => {
     const script = join(dir, 'spread.storm');
     writeFileSync(script, SCRIPT);
     const json = join(dir, 'spread.json');
-    const result = await runCli(['run', script, '--target', server.url, '--source-addresses', '127.0.0.2,127.0.0.3', '--json', json]);
+    const result = await runCli([
+      'run',
+      script,
+      '--target',
+      server.url,
+      '--source-addresses',
+      '127.0.0.2,127.0.0.3',
+      '--json',
+      json,
+    ]);
     expect(result.code).toBe(0);
     const summary = JSON.parse(readFileSync(json, 'utf8'));
     expect(summary.fleet.open).toBe(15);
@@ -74,7 +83,11 @@ describe('a target that limits connections per client address', () => {
     expect(result.stderr).toContain(
       'users dial from 2 addresses (127.0.0.2, 127.0.0.3) (--source-addresses): a per-address limit on the target sees up to 8 users from each',
     );
-    expect(summary.sources).toEqual({ addresses: ['127.0.0.2', '127.0.0.3'], chosenBy: 'option', peakOpenPerAddress: 8 });
+    expect(summary.sources).toEqual({
+      addresses: ['127.0.0.2', '127.0.0.3'],
+      chosenBy: 'option',
+      peakOpenPerAddress: 8,
+    });
     expect(result.stdout).toContain(
       'sources    users dialled from 127.0.0.2, 127.0.0.3 (--source-addresses): at most 8 open at once from one address, which is what a per-address limit on the target saw',
     );

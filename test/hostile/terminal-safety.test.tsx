@@ -112,11 +112,18 @@ describe('a Socket.IO server that refuses with terminal control sequences in its
     const io = new SocketIoServer(http, { transports: ['websocket'] });
     io.use((_socket, next) => next(new Error('no entry\u001b]0;pwned\u0007')));
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-    const engine = await createEngine({ target: `ws://127.0.0.1:${(http.address() as AddressInfo).port}/`, protocol: 'socketio', snapshotIntervalMs: 200 });
+    const engine = await createEngine({
+      target: `ws://127.0.0.1:${(http.address() as AddressInfo).port}/`,
+      protocol: 'socketio',
+      snapshotIntervalMs: 200,
+    });
     try {
       await engine.dispatch({ type: 'set-target', count: 3 });
       await eventually(() => (engine.getSnapshot().errors['socketio.connect_error'] ?? 0) >= 3, 10_000);
-      await eventually(() => engine.getSnapshot().events.some((e) => e.text.startsWith('socketio.connect_error')), 5000);
+      await eventually(
+        () => engine.getSnapshot().events.some((e) => e.text.startsWith('socketio.connect_error')),
+        5000,
+      );
       const quoted = engine.getSnapshot().events.filter((e) => e.text.startsWith('socketio.connect_error'));
       expect(quoted.map((e) => e.text)).toEqual(['socketio.connect_error: "no entry\\x1b]0;pwned\\x07"']);
     } finally {
@@ -138,13 +145,23 @@ describe('a target that sends terminal control sequences, in the console', () =>
 
   it('draws the topic and the close reason as \\xNN, and writes none of their control characters to the terminal', async () => {
     accepted = 0;
-    engine = await createEngine({ target: url, framePaths: { topicPath: 'topic', seqPath: 'seq', tsPath: 'ts' }, snapshotIntervalMs: 200 });
+    engine = await createEngine({
+      target: url,
+      framePaths: { topicPath: 'topic', seqPath: 'seq', tsPath: 'ts' },
+      snapshotIntervalMs: 200,
+    });
     await engine.dispatch({ type: 'set-target', count: 5 });
     const live = engine;
-    await eventually(() => live.getSnapshot().broadcasts.length > 0 && live.getSnapshot().events.some((e) => e.text === SHOWN_CLOSE), 10_000);
+    await eventually(
+      () => live.getSnapshot().broadcasts.length > 0 && live.getSnapshot().events.some((e) => e.text === SHOWN_CLOSE),
+      10_000,
+    );
     terminal = renderInTerminal(<App engine={live} session={new ConsoleSession(live)} onQuit={() => {}} />, 120, 40);
     const shown = terminal;
-    await eventually(() => shown.lastFrame().includes(`to ${SHOWN_TOPIC}`) && shown.lastFrame().includes(SHOWN_CLOSE), 5000);
+    await eventually(
+      () => shown.lastFrame().includes(`to ${SHOWN_TOPIC}`) && shown.lastFrame().includes(SHOWN_CLOSE),
+      5000,
+    );
     for (const raw of [TOPIC, REASON, '\u0007', '\u009b', '\u001b]']) expect(shown.rawFrame()).not.toContain(raw);
   });
 });

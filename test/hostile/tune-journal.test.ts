@@ -17,7 +17,9 @@ describe('tune restore against a hostile or broken journal', () => {
   it('exits non-zero and keeps the journal when an entry cannot be restored', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sockstorm-tune-'));
     const emptyProc = mkdtempSync(join(tmpdir(), 'sockstorm-proc-'));
-    const journal = journalIn(dir, { entries: [{ kind: 'sysctl', name: 'net.core.somaxconn', old: '4096', new: '8192' }] });
+    const journal = journalIn(dir, {
+      entries: [{ kind: 'sysctl', name: 'net.core.somaxconn', old: '4096', new: '8192' }],
+    });
     const result = await runCli(['tune', 'restore', '--journal', journal, '--proc-root', emptyProc]);
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('FAIL net.core.somaxconn');

@@ -53,7 +53,10 @@ describe('credentials in the target URL', () => {
     const [json, ndjson, report] = ['out.json', 'out.ndjson', 'out.html'].map((f) => join(dir, f));
     const result = await runCli(['run', script, '--json', json!, '--ndjson', ndjson!, '--report', report!]);
     expect(result.code).toBe(0);
-    expect(upgrades.map((r) => r.headers.authorization)).toEqual([`Basic ${btoa('load:s3cret')}`, `Basic ${btoa('load:s3cret')}`]);
+    expect(upgrades.map((r) => r.headers.authorization)).toEqual([
+      `Basic ${btoa('load:s3cret')}`,
+      `Basic ${btoa('load:s3cret')}`,
+    ]);
     const shown = `ws://load:***@127.0.0.1:${port}/feed`;
     expect(result.stdout).toContain(`against ${shown}`);
     const outputs = {
@@ -63,7 +66,8 @@ describe('credentials in the target URL', () => {
       ndjson: readFileSync(ndjson!, 'utf8'),
       report: readFileSync(report!, 'utf8'),
     };
-    for (const [name, text] of Object.entries(outputs)) expect({ name, leaks: text.includes('s3cret') }).toEqual({ name, leaks: false });
+    for (const [name, text] of Object.entries(outputs))
+      expect({ name, leaks: text.includes('s3cret') }).toEqual({ name, leaks: false });
     const summary = JSON.parse(outputs.json);
     expect(summary.target.url).toBe(shown);
     expect(summary.script.commands[0]).toBe(`target ${shown}`);

@@ -68,12 +68,21 @@ describe('--broadcast-http against a target that drips its answer', () => {
     const target = await wsServer();
     const http = await drip();
     const result = await runCli(
-      ['run', script('vus 2\nawait open 2 timeout 10s\nbroadcast 1\nwait 1s\n'), '--target', target, '--broadcast-http', `POST ${http.base}/publish {}`],
+      [
+        'run',
+        script('vus 2\nawait open 2 timeout 10s\nbroadcast 1\nwait 1s\n'),
+        '--target',
+        target,
+        '--broadcast-http',
+        `POST ${http.base}/publish {}`,
+      ],
       {},
       30_000,
     );
     expect(result.code).toBe(99);
-    expect(result.stdout).toContain('line 3 "broadcast 1": broadcast request failed: answered HTTP 200, but its body did not end within 5000 ms');
+    expect(result.stdout).toContain(
+      'line 3 "broadcast 1": broadcast request failed: answered HTTP 200, but its body did not end within 5000 ms',
+    );
     expect(http.requests).toHaveLength(1);
     expect(http.requests[0]!.closedAt).not.toBeNull();
   }, 40_000);
@@ -82,7 +91,14 @@ describe('--broadcast-http against a target that drips its answer', () => {
     const target = await wsServer();
     const http = await drip();
     const result = await runCli(
-      ['run', script('vus 2\nbroadcast 3 every 1s\nwait 3s\n'), '--target', target, '--broadcast-http', `POST ${http.base}/publish {}`],
+      [
+        'run',
+        script('vus 2\nbroadcast 3 every 1s\nwait 3s\n'),
+        '--target',
+        target,
+        '--broadcast-http',
+        `POST ${http.base}/publish {}`,
+      ],
       {},
       30_000,
     );
@@ -119,15 +135,26 @@ describe('check … matches against what a target sends', () => {
     const target = await wsServer((send) => {
       for (let i = 0; i < 5; i++) send(evil);
     });
-    const result = await runCli(['run', script('check evil . matches /(a+)+$/\nvus 3\nawait open 3 timeout 10s\nwait 1s\n'), '--target', target], {}, 30_000);
+    const result = await runCli(
+      ['run', script('check evil . matches /(a+)+$/\nvus 3\nawait open 3 timeout 10s\nwait 1s\n'), '--target', target],
+      {},
+      30_000,
+    );
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('checks     evil 0% of 15 (15 failed)');
   }, 40_000);
 
   it('refuses a backreference when the script is read (104), naming the check and what to write instead', async () => {
-    const result = await runCli(['run', script('check twice name matches /(a)\\1/\nvus 1\n'), '--target', 'ws://127.0.0.1:9/']);
+    const result = await runCli([
+      'run',
+      script('check twice name matches /(a)\\1/\nvus 1\n'),
+      '--target',
+      'ws://127.0.0.1:9/',
+    ]);
     expect(result.code).toBe(104);
-    expect(result.stderr).toMatch(/s\d+\.storm:1:26: check twice: \/\(a\)\\1\/ cannot run in linear time.*write out the text it stands for/);
+    expect(result.stderr).toMatch(
+      /s\d+\.storm:1:26: check twice: \/\(a\)\\1\/ cannot run in linear time.*write out the text it stands for/,
+    );
     expect(result.stdout).toBe('');
   });
 });
@@ -141,9 +168,15 @@ describe('a target host name that does not resolve', () => {
   ])(
     'is refused before any socket opens (104), naming the host ($how)',
     async ({ args }) => {
-      const result = await runCli(['run', script('vus 100\nwait 3s\n'), '--target', 'ws://no-such-host.invalid:1234/', ...args], {}, 40_000);
+      const result = await runCli(
+        ['run', script('vus 100\nwait 3s\n'), '--target', 'ws://no-such-host.invalid:1234/', ...args],
+        {},
+        40_000,
+      );
       expect(result.code).toBe(104);
-      expect(result.stderr).toMatch(/the target's host "no-such-host\.invalid" does not resolve \(\w+.*\); check the name.*\[config\.dns\]/);
+      expect(result.stderr).toMatch(
+        /the target's host "no-such-host\.invalid" does not resolve \(\w+.*\); check the name.*\[config\.dns\]/,
+      );
       expect(result.stdout).toBe('');
     },
     50_000,

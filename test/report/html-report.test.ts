@@ -45,7 +45,8 @@ async function run(text: string): Promise<{ summary: RunSummary; snapshots: Snap
   return { summary: outcome.summary, snapshots: outcome.snapshots };
 }
 
-const texts = (page: Page, selector: string): Promise<string[]> => page.$$eval(selector, (els) => els.map((e) => e.textContent ?? ''));
+const texts = (page: Page, selector: string): Promise<string[]> =>
+  page.$$eval(selector, (els) => els.map((e) => e.textContent ?? ''));
 
 describe('html-report', () => {
   it('draws a real run with uPlot: charts with units, the saturated shade, markers, tables and the whole summary', async () => {
@@ -105,24 +106,36 @@ describe('html-report', () => {
     expect(summary.saturated.intervals).toBeGreaterThan(0);
     expect(data.bands.length).toBeGreaterThan(0);
     expect(await page.$eval('.key', (e) => e.textContent)).toContain('shaded: a saturated second');
-    expect(await page.$$eval('.uplot', (els) => els.map((e) => (e as HTMLElement).dataset.shadedBands))).toEqual(Array(6).fill(String(data.bands.length)));
+    expect(await page.$$eval('.uplot', (els) => els.map((e) => (e as HTMLElement).dataset.shadedBands))).toEqual(
+      Array(6).fill(String(data.bands.length)),
+    );
 
     // the broadcasts table says who each was owed to and how many the tool cut, beside its reach
-    expect(await texts(page, 'th')).toEqual(expect.arrayContaining(['owed (ready at send)', 'receivers', 'cut', 'reach']));
+    expect(await texts(page, 'th')).toEqual(
+      expect.arrayContaining(['owed (ready at send)', 'receivers', 'cut', 'reach']),
+    );
     // markers: the mark, the kill and each of the three broadcasts (1 s apart), in time order
     expect(data.markers.map((m) => m.kind).sort()).toEqual(['broadcast', 'broadcast', 'broadcast', 'chaos', 'mark']);
     expect(await page.$$eval('ol.markers li', (els) => els.length)).toBe(5);
     expect((await texts(page, 'ol.markers li')).join('\n')).toContain(`steady ${INJECTED}`);
-    expect(await page.$$eval('.uplot', (els) => els.map((e) => (e as HTMLElement).dataset.markers))).toEqual(Array(6).fill('5'));
+    expect(await page.$$eval('.uplot', (els) => els.map((e) => (e as HTMLElement).dataset.markers))).toEqual(
+      Array(6).fill('5'),
+    );
 
     // the summary is all there, wrapped rather than cut; each threshold coloured by its status
     expect(await page.$eval('pre.summary', (e) => e.textContent)).toBe(formatSummary(summary));
-    const pre = await page.$eval('pre.summary', (e) => ({ scroll: e.scrollWidth, client: e.clientWidth, wrap: getComputedStyle(e).whiteSpace }));
+    const pre = await page.$eval('pre.summary', (e) => ({
+      scroll: e.scrollWidth,
+      client: e.clientWidth,
+      wrap: getComputedStyle(e).whiteSpace,
+    }));
     expect(pre.wrap).toBe('pre-wrap');
     expect(pre.scroll).toBeLessThanOrEqual(pre.client);
     const statuses = await page.$$eval('td.status', (els) => els.map((e) => e.className));
     expect(statuses).toEqual(summary.thresholds.map((r) => `status ${r.status ?? (r.passed ? 'passed' : 'failed')}`));
-    expect(await page.$$eval('pre.summary span.failed, pre.summary span.inconclusive', (els) => els.length)).toBeGreaterThan(0);
+    expect(
+      await page.$$eval('pre.summary span.failed, pre.summary span.inconclusive', (els) => els.length),
+    ).toBeGreaterThan(0);
 
     // the recovery and the three settled broadcasts as tables
     expect(summary.recoveries).toHaveLength(1);
@@ -147,9 +160,15 @@ describe('html-report', () => {
     expect(data.times.length).toBeGreaterThan(0);
     // no latency series measured a second: the latency chart is a sentence, the others are drawn
     expect(data.charts.find((c) => c.id === 'latency')!.series).toEqual([]);
-    expect(await page.$$eval('.uplot', (els) => els.length)).toBe(data.charts.filter((c) => c.series.length > 0).length);
-    expect((await texts(page, '.chart .empty')).join(' ')).toContain('No connect, RTT or fan-out latency was measured in any second.');
-    expect(await texts(page, 'p.empty')).toEqual(expect.arrayContaining(['No chaos action or outage in this run.', 'No broadcast settled in this run.']));
+    expect(await page.$$eval('.uplot', (els) => els.length)).toBe(
+      data.charts.filter((c) => c.series.length > 0).length,
+    );
+    expect((await texts(page, '.chart .empty')).join(' ')).toContain(
+      'No connect, RTT or fan-out latency was measured in any second.',
+    );
+    expect(await texts(page, 'p.empty')).toEqual(
+      expect.arrayContaining(['No chaos action or outage in this run.', 'No broadcast settled in this run.']),
+    );
     await page.close();
 
     // a target without /stats: no server chart
@@ -162,7 +181,9 @@ describe('html-report', () => {
     const none = await open(renderReport(summary, []), 'report-none');
     expect(none.errors).toEqual([]);
     expect(await none.page.$$eval('.uplot', (els) => els.length)).toBe(0);
-    expect(await texts(none.page, 'p.empty')).toContain('No measured second to plot: the run ended within its first second.');
+    expect(await texts(none.page, 'p.empty')).toContain(
+      'No measured second to plot: the run ended within its first second.',
+    );
     await none.page.close();
   }, 60_000);
 });

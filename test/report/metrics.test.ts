@@ -4,7 +4,12 @@ import type { Engine } from '../../console/engine/engine.ts';
 import { LatencyHistogram } from '../../console/engine/measure/histogram.ts';
 import type { Snapshot } from '../../console/engine/measure/snapshot.ts';
 import { startMetricsEndpoint } from '../../console/report/metrics-endpoint.ts';
-import { cumulativeBuckets, HISTOGRAM_NAMES, LATENCY_BUCKETS_SECONDS, PrometheusExposition } from '../../console/report/prometheus.ts';
+import {
+  cumulativeBuckets,
+  HISTOGRAM_NAMES,
+  LATENCY_BUCKETS_SECONDS,
+  PrometheusExposition,
+} from '../../console/report/prometheus.ts';
 import { useEngines } from '../helpers/engines.ts';
 import { nextSnapshot } from '../helpers/next-snapshot.ts';
 import { eventually } from '../helpers/test-client.ts';
@@ -76,7 +81,11 @@ function value(families: Map<string, Family>, name: string, labels: Record<strin
 }
 
 /** A histogram's buckets in exposition order (the parser keeps them in an object), checked cumulative. */
-function histogram(text: string, families: Map<string, Family>, name: string): { bounds: number[]; counts: number[]; count: number; sum: number } {
+function histogram(
+  text: string,
+  families: Map<string, Family>,
+  name: string,
+): { bounds: number[]; counts: number[]; count: number; sum: number } {
   expect(families.get(name)?.type).toBe('HISTOGRAM');
   const lines = [...text.matchAll(new RegExp(`^${name}_bucket\\{le="([^"]+)"\\} (\\S+)$`, 'gm'))];
   const bounds = lines.map((m) => (m[1] === '+Inf' ? Infinity : Number(m[1])));
@@ -100,7 +109,10 @@ async function scrape(url: string): Promise<string> {
 }
 
 /** Checks a scrape of a stopped engine against its last snapshot: every count is the engine's. */
-async function checkStopped(engine: Engine, url: string): Promise<{ families: Map<string, Family>; last: Snapshot; text: string }> {
+async function checkStopped(
+  engine: Engine,
+  url: string,
+): Promise<{ families: Map<string, Family>; last: Snapshot; text: string }> {
   const text = await scrape(url);
   const families = parseStrict(text);
   const last = engine.getSnapshot();
@@ -122,11 +134,16 @@ describe('cumulativeBuckets', () => {
     const h = new LatencyHistogram();
     for (const ms of [0.3, 0.5, 0.7, 3, 40_000]) h.record(ms);
     const { buckets, count, sumSeconds } = cumulativeBuckets(h.encode());
-    const at = (le: number): number => buckets[LATENCY_BUCKETS_SECONDS.indexOf(le as (typeof LATENCY_BUCKETS_SECONDS)[number])]!;
+    const at = (le: number): number =>
+      buckets[LATENCY_BUCKETS_SECONDS.indexOf(le as (typeof LATENCY_BUCKETS_SECONDS)[number])]!;
     expect([at(0.0005), at(0.001), at(0.0025), at(0.005), at(10), at(30)]).toEqual([2, 3, 3, 4, 4, 4]);
     expect(count).toBe(5);
     expect(sumSeconds).toBeCloseTo(40.0045, 9);
-    expect(cumulativeBuckets(new LatencyHistogram().encode())).toEqual({ buckets: LATENCY_BUCKETS_SECONDS.map(() => 0), count: 0, sumSeconds: 0 });
+    expect(cumulativeBuckets(new LatencyHistogram().encode())).toEqual({
+      buckets: LATENCY_BUCKETS_SECONDS.map(() => 0),
+      count: 0,
+      sumSeconds: 0,
+    });
   });
 });
 
@@ -141,11 +158,16 @@ describe('metrics endpoint /metrics', () => {
       await engine.dispatch({ type: 'kill', percent: 30, mode: 'reset', victims: 'oldest' });
       await nextSnapshot(engine, (s) => s.recovery?.fullMs != null);
       await engine.dispatch({ type: 'broadcast', count: 5, sizeBytes: 64 });
-      await nextSnapshot(engine, (s) => s.broadcastsSettled === 5 && s.totals.broadcastsReceived === 50 && s.totals.probesReceived >= 20);
+      await nextSnapshot(
+        engine,
+        (s) => s.broadcastsSettled === 5 && s.totals.broadcastsReceived === 50 && s.totals.probesReceived >= 20,
+      );
       const live = await scrape(endpoint.url);
       const families = parseStrict(live);
       for (const family of families.values()) {
-        expect(family.name, 'counters and only counters end in _total').toMatch(family.type === 'COUNTER' ? /_total$/ : /(?<!_total)$/);
+        expect(family.name, 'counters and only counters end in _total').toMatch(
+          family.type === 'COUNTER' ? /_total$/ : /(?<!_total)$/,
+        );
       }
       expect(value(families, 'sockstorm_vus', { state: 'open' })).toBe(10);
       expect(value(families, 'sockstorm_target_vus')).toBe(10);
@@ -207,7 +229,11 @@ describe('metrics endpoint /metrics', () => {
     const families = parseStrict(text);
     expect(value(families, 'sockstorm_errors_total', { class: 'tcp.refused' })).toBe(7);
     expect(value(families, 'sockstorm_errors_total', { class: odd })).toBe(2);
-    for (const name of ['sockstorm_recovery_full_seconds', 'sockstorm_recovery_p95_seconds', 'sockstorm_broadcast_min_reach_ratio']) {
+    for (const name of [
+      'sockstorm_recovery_full_seconds',
+      'sockstorm_recovery_p95_seconds',
+      'sockstorm_broadcast_min_reach_ratio',
+    ]) {
       expect(families.get(name)?.metrics ?? [], name).toEqual([]);
     }
   });

@@ -68,7 +68,8 @@ describe('what a run writes', () => {
     expect(lines[0].seq).toBe(1);
     expect(lines[0].elapsedMs).toBeLessThan(1000);
     expect(lines[0].minReach).toBeNull();
-    for (const s of lines) for (const [name, f] of Object.entries(s.interval)) expectOrdered(`${s.seq} ${name}`, f as Figures);
+    for (const s of lines)
+      for (const [name, f] of Object.entries(s.interval)) expectOrdered(`${s.seq} ${name}`, f as Figures);
 
     // one progress line a second, with elapsed time; the teardown second is not one of them
     const progress = result.stderr.split('\n').filter((line) => /^\[\d+:\d\d/.test(line));

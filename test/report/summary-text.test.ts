@@ -8,7 +8,9 @@ describe('summary text', () => {
   it('says the missed and cut seqs on the broadcast line, and the topics dropped past their bounds only when there were some', () => {
     const base = fixtureSnapshot();
     const text = (totals: Partial<typeof base.totals>) =>
-      formatSummary(summarize([fixtureSnapshot({ totals: { ...base.totals, ...totals } })], [], { isSignalled: false, notes: [] }));
+      formatSummary(
+        summarize([fixtureSnapshot({ totals: { ...base.totals, ...totals } })], [], { isSignalled: false, notes: [] }),
+      );
     const quiet = text({ missed: 2, cut: 40 });
     expect(quiet).toContain("missed seq 2, cut seq 40 (by the tool's own cuts)");
     expect(quiet).not.toContain('topics ');

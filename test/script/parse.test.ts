@@ -21,13 +21,17 @@ describe('parseLine', () => {
     expect(parseLine('rate 500/s')).toMatchObject({ command: { type: 'set-rate', perSec: 500 } });
     expect(parseLine('probe 100/s')).toMatchObject({ command: { type: 'probe', perSec: 100 } });
     expect(parseLine('probe off')).toMatchObject({ command: { type: 'probe', perSec: 0 } });
-    expect(parseLine('kill 20%')).toMatchObject({ command: { type: 'kill', percent: 20, mode: 'reset', victims: 'random' } });
+    expect(parseLine('kill 20%')).toMatchObject({
+      command: { type: 'kill', percent: 20, mode: 'reset', victims: 'random' },
+    });
     expect(parseLine('kill 5% close oldest')).toMatchObject({ command: { mode: 'close', victims: 'oldest' } });
     expect(parseLine('slow 10% for 5s')).toMatchObject({ command: { type: 'slow', percent: 10, forMs: 5000 } });
     expect(parseLine('server workMs 20')).toMatchObject({ command: { type: 'server', knob: 'workMs', value: 20 } });
     expect(parseLine('server fanout loop')).toMatchObject({ command: { value: 'loop' } });
     expect(parseLine('mark before the storm')).toMatchObject({ command: { type: 'mark', label: 'before the storm' } });
-    expect(parseLine('messages 10/s {"t":"chat","n":{{n}}}')).toMatchObject({ command: { type: 'messages', perSec: 10, template: '{"t":"chat","n":{{n}}}' } });
+    expect(parseLine('messages 10/s {"t":"chat","n":{{n}}}')).toMatchObject({
+      command: { type: 'messages', perSec: 10, template: '{"t":"chat","n":{{n}}}' },
+    });
   });
 
   it('parses broadcast options in any order', () => {
@@ -40,8 +44,14 @@ describe('parseLine', () => {
   it('parses reconnect policies, ramps, waits and awaits', () => {
     expect(parseLine('reconnect off')).toMatchObject({ command: { policy: { kind: 'off' } } });
     expect(parseLine('reconnect fixed 2s')).toMatchObject({ command: { policy: { kind: 'fixed', delayMs: 2000 } } });
-    expect(parseLine('reconnect expo 100ms..10s equal')).toMatchObject({ command: { policy: { kind: 'expo', minMs: 100, maxMs: 10000, jitter: 'equal' } } });
-    expect(parseLine('ramp 1000 over 30s')).toMatchObject({ kind: 'ramp', command: { count: 1000, overMs: 30000 }, until: [] });
+    expect(parseLine('reconnect expo 100ms..10s equal')).toMatchObject({
+      command: { policy: { kind: 'expo', minMs: 100, maxMs: 10000, jitter: 'equal' } },
+    });
+    expect(parseLine('ramp 1000 over 30s')).toMatchObject({
+      kind: 'ramp',
+      command: { count: 1000, overMs: 30000 },
+      until: [],
+    });
     expect(parseLine('ramp 10 over 1s until connect.p99 > 500ms or errors.rate > 0.01')).toMatchObject({
       until: [
         { metric: 'connect.p99', op: '>', value: 500 },
@@ -54,10 +64,14 @@ describe('parseLine', () => {
   });
 
   it('parses thresholds as data, with units and with or without spaces', () => {
-    expect(parseLine('expect fanout.p99 < 250ms')).toMatchObject({ threshold: { metric: 'fanout.p99', op: '<', value: 250 } });
+    expect(parseLine('expect fanout.p99 < 250ms')).toMatchObject({
+      threshold: { metric: 'fanout.p99', op: '<', value: 250 },
+    });
     expect(parseLine('expect recovery.full <=2s')).toMatchObject({ threshold: { op: '<=', value: 2000 } });
     expect(parseLine('expect reach >= 99%')).toMatchObject({ threshold: { metric: 'reach', value: 0.99 } });
-    expect(parseLine('expect errors.tcp.refused == 0')).toMatchObject({ threshold: { metric: 'errors.tcp.refused', op: '==', value: 0 } });
+    expect(parseLine('expect errors.tcp.refused == 0')).toMatchObject({
+      threshold: { metric: 'errors.tcp.refused', op: '==', value: 0 },
+    });
   });
 
   it('skips comments and blank lines', () => {

@@ -17,7 +17,9 @@ function cmdlines(pid: number): string[] {
 
 describe('how sockstorm runs', () => {
   it('prints its version on --version, from package.json, and exits 0', async () => {
-    const { version } = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
+    const { version } = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as {
+      version: string;
+    };
     const result = await runCli(['--version']);
     expect(result).toMatchObject({ code: 0, stdout: `${version}\n` });
   });

@@ -39,7 +39,8 @@ function scaled(text: string): string {
             .replace(/^(vus|await open|expect open >=) \d+/, `$1 ${USERS}`)
             .replace(
               /\b(wait|session|jitter|every|keepalive) (\d+)(ms|s|m)\b/g,
-              (_, word: string, n: string, unit: string) => `${word} ${Math.round((Number(n) * UNIT_MS[unit]!) / SPEEDUP)}ms`,
+              (_, word: string, n: string, unit: string) =>
+                `${word} ${Math.round((Number(n) * UNIT_MS[unit]!) / SPEEDUP)}ms`,
             ),
     )
     .join('\n');
@@ -65,7 +66,8 @@ describe('examples/targets', () => {
   it('has a minimal server here for every shipped example, and the README shows each as it is', () => {
     expect(readdirSync(EXAMPLES).sort()).toEqual(Object.keys(SERVERS).sort());
     const readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
-    for (const name of Object.keys(SERVERS)) expect(readme).toContain(`\`\`\`\n${readFileSync(join(EXAMPLES, name), 'utf8')}\`\`\``);
+    for (const name of Object.keys(SERVERS))
+      expect(readme).toContain(`\`\`\`\n${readFileSync(join(EXAMPLES, name), 'utf8')}\`\`\``);
   });
 
   it.each(Object.keys(SERVERS))(
@@ -84,7 +86,10 @@ describe('examples/targets', () => {
         const json = join(dir, `${name}.json`);
         const result = await runCli(['run', file, ...args, '--json', json], {}, 60_000);
         const summary = JSON.parse(readFileSync(json, 'utf8'));
-        expect({ code: result.code, failed: summary.thresholds.filter((t: { status: string }) => t.status !== 'passed') }).toEqual({ code: 0, failed: [] });
+        expect({
+          code: result.code,
+          failed: summary.thresholds.filter((t: { status: string }) => t.status !== 'passed'),
+        }).toEqual({ code: 0, failed: [] });
         expect(summary.thresholds.length).toBeGreaterThan(0);
         expect(summary.errors).toEqual({});
         expect(summary.fleet.open).toBe(USERS);
@@ -104,7 +109,12 @@ describe('a protocol preset without a target', () => {
       flags: [],
       message: /\.storm:1: protocol socketio speaks to your own server: give --target/,
     },
-    { what: '--protocol', script: 'vus 1\n', flags: ['--protocol', 'mqtt'], message: /--protocol: protocol mqtt speaks to your own server: give --target/ },
+    {
+      what: '--protocol',
+      script: 'vus 1\n',
+      flags: ['--protocol', 'mqtt'],
+      message: /--protocol: protocol mqtt speaks to your own server: give --target/,
+    },
   ])('is refused before any socket when it comes from $what (104)', async ({ script, flags, message }) => {
     const file = join(dir, 'preset.storm');
     writeFileSync(file, script);
@@ -119,7 +129,9 @@ describe('a protocol preset without a target', () => {
     writeFileSync(file, 'protocol mqtt\nvus 1\n');
     const result = await runCli(['compare', file, '--variant', 'a:engine=ws', '--variant', 'b:engine=uws']);
     expect(result.code).toBe(104);
-    expect(result.stderr).toContain('compare-preset.storm:1: protocol mqtt speaks to your own server, and compare runs the bundled one');
+    expect(result.stderr).toContain(
+      'compare-preset.storm:1: protocol mqtt speaks to your own server, and compare runs the bundled one',
+    );
     expect(result.stdout).toBe('');
   });
 

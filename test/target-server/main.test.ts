@@ -9,7 +9,9 @@ describe('sockstorm server', () => {
     const line = await waitForOutput(run.stdout, '\n');
     const info = JSON.parse(line);
     expect(info).toMatchObject({ event: 'listening', engine: 'ws', native: false, host: '127.0.0.1' });
-    const clients = await Promise.all(Array.from({ length: 20 }, () => TestClient.open(`ws://127.0.0.1:${info.port}/`)));
+    const clients = await Promise.all(
+      Array.from({ length: 20 }, () => TestClient.open(`ws://127.0.0.1:${info.port}/`)),
+    );
     run.child.kill('SIGTERM');
     expect((await run.exit).code).toBe(0);
     expect(await Promise.all(clients.map((c) => c.closed))).toEqual(Array(20).fill(1001));

@@ -105,7 +105,9 @@ describe.each(['uws', 'ws'] as const)('target-server (%s engine)', (engine) => {
   it('refuses every upgrade with 503 at rejectPercent 100', async () => {
     await admin.configure({ rejectPercent: 100 });
     const attempts = await Promise.allSettled([open(), open(), open()]);
-    expect(attempts.map((a) => a.status === 'rejected' && (a.reason as { statusCode?: number }).statusCode)).toEqual([503, 503, 503]);
+    expect(attempts.map((a) => a.status === 'rejected' && (a.reason as { statusCode?: number }).statusCode)).toEqual([
+      503, 503, 503,
+    ]);
     const stats = await admin.stats();
     expect(stats.ok && stats.value.upgradesRejected).toBeGreaterThanOrEqual(3);
   });
@@ -145,17 +147,20 @@ describe.each(['uws', 'ws'] as const)('target-server (%s engine)', (engine) => {
     });
   });
 
-  it.each(['loop', 'batched', 'publish'] as const)('fans out in %s mode to every subscriber, in order', async (fanout) => {
-    expect((await admin.configure({ fanout })).ok).toBe(true);
-    const topic = `mode-${fanout}`;
-    const subscribers = await Promise.all(Array.from({ length: 30 }, () => open(`?topics=${topic}`)));
-    await admin.broadcast({ topic, count: 5, size: 4 });
-    for (const client of subscribers) {
-      const frames = await client.count((f) => f.t === 'bcast', 5);
-      expect(frames.map((f) => f.seq)).toEqual([1, 2, 3, 4, 5]);
-    }
-    await admin.configure({ fanout: 'publish' });
-  });
+  it.each(['loop', 'batched', 'publish'] as const)(
+    'fans out in %s mode to every subscriber, in order',
+    async (fanout) => {
+      expect((await admin.configure({ fanout })).ok).toBe(true);
+      const topic = `mode-${fanout}`;
+      const subscribers = await Promise.all(Array.from({ length: 30 }, () => open(`?topics=${topic}`)));
+      await admin.broadcast({ topic, count: 5, size: 4 });
+      for (const client of subscribers) {
+        const frames = await client.count((f) => f.t === 'bcast', 5);
+        expect(frames.map((f) => f.seq)).toEqual([1, 2, 3, 4, 5]);
+      }
+      await admin.configure({ fanout: 'publish' });
+    },
+  );
 
   it('counts in /stats exactly what the clients saw', async () => {
     const before = await admin.stats();
@@ -199,7 +204,10 @@ describe('target-server admin API', () => {
     expect(await call('POST', '/kill', '{oops')).toMatchObject({ status: 400, body: { error: 'bad-json' } });
     expect(await call('POST', '/kill', '{"percent":150}')).toMatchObject({ status: 400, body: { field: 'percent' } });
     expect(await call('PUT', '/config', '{"workMs":-1}')).toMatchObject({ status: 400, body: { field: 'workMs' } });
-    expect(await call('PUT', '/config', '{"fanout":"magic"}')).toMatchObject({ status: 400, body: { field: 'fanout' } });
+    expect(await call('PUT', '/config', '{"fanout":"magic"}')).toMatchObject({
+      status: 400,
+      body: { field: 'fanout' },
+    });
     expect(await call('PUT', '/config', '{"nope":1}')).toMatchObject({ status: 400, body: { field: 'nope' } });
   });
 

@@ -19,7 +19,14 @@ const NET = {
 
 function inNs(...args: string[]): { code: number; stdout: string; stderr: string } {
   try {
-    return { code: 0, stdout: execFileSync('ip', ['netns', 'exec', NS, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }), stderr: '' };
+    return {
+      code: 0,
+      stdout: execFileSync('ip', ['netns', 'exec', NS, ...args], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+      stderr: '',
+    };
   } catch (error) {
     const e = error as { status: number; stdout: string; stderr: string };
     return { code: e.status, stdout: e.stdout, stderr: e.stderr };
@@ -27,7 +34,12 @@ function inNs(...args: string[]): { code: number; stdout: string; stderr: string
 }
 
 function values(): Record<string, string> {
-  return Object.fromEntries(Object.entries(NET).map(([name, path]) => [name, inNs('cat', `/proc/sys/${path}`).stdout.trim().replace(/\s+/g, ' ')]));
+  return Object.fromEntries(
+    Object.entries(NET).map(([name, path]) => [
+      name,
+      inNs('cat', `/proc/sys/${path}`).stdout.trim().replace(/\s+/g, ' '),
+    ]),
+  );
 }
 
 function sockstorm(...args: string[]) {
@@ -56,9 +68,23 @@ describe('sockstorm tune apply and restore, inside a network namespace', () => {
   });
 
   it('applies the recommended values, then restore puts back exactly the originals', () => {
-    const applied = sockstorm('tune', 'apply', '--connections', '60000', '--scope', 'net', '--yes', '--journal', journal);
+    const applied = sockstorm(
+      'tune',
+      'apply',
+      '--connections',
+      '60000',
+      '--scope',
+      'net',
+      '--yes',
+      '--journal',
+      journal,
+    );
     expect(applied.code).toBe(0);
-    expect(values()).toEqual({ ...originals, 'net.ipv4.ip_local_port_range': '1024 65535', 'net.ipv4.tcp_max_syn_backlog': '4096' });
+    expect(values()).toEqual({
+      ...originals,
+      'net.ipv4.ip_local_port_range': '1024 65535',
+      'net.ipv4.tcp_max_syn_backlog': '4096',
+    });
     const journaled = JSON.parse(readFileSync(journal, 'utf8'));
     expect(journaled.entries.map((e: { name: string; old: string }) => [e.name, e.old])).toEqual([
       ['net.ipv4.ip_local_port_range', originals['net.ipv4.ip_local_port_range']],
@@ -77,11 +103,20 @@ describe('sockstorm tune apply and restore, inside a network namespace', () => {
       JSON.stringify({
         version: 1,
         persistFile: null,
-        entries: [{ kind: 'sysctl', name: 'net.ipv4.ip_local_port_range', old: originals['net.ipv4.ip_local_port_range'], new: '1024 65535' }],
+        entries: [
+          {
+            kind: 'sysctl',
+            name: 'net.ipv4.ip_local_port_range',
+            old: originals['net.ipv4.ip_local_port_range'],
+            new: '1024 65535',
+          },
+        ],
       }),
     );
     inNs('sh', '-c', 'echo "1024 65535" > /proc/sys/net/ipv4/ip_local_port_range');
-    expect(sockstorm('tune', 'apply', '--connections', '60000', '--scope', 'net', '--yes', '--journal', journal).code).toBe(0);
+    expect(
+      sockstorm('tune', 'apply', '--connections', '60000', '--scope', 'net', '--yes', '--journal', journal).code,
+    ).toBe(0);
     expect(values()['net.ipv4.tcp_max_syn_backlog']).toBe('4096');
     expect(sockstorm('tune', 'restore', '--journal', journal).code).toBe(0);
     expect(values()).toEqual(originals);
@@ -129,13 +164,28 @@ describe('sockstorm tune without privilege', () => {
   // the /proc root is the seam: a fixture tree that says uid 1000 (the project folder may not
   // be readable by another user, so the test does not switch users)
   it('refuses apply for a non-root user, naming what is missing, and changes nothing', async () => {
-    const procRoot = makeProc({ ...THIS_MACHINE, status: 'Name:\tnode\nUid:\t1000\t1000\t1000\t1000\nCapEff:\t0000000000000000\n' });
+    const procRoot = makeProc({
+      ...THIS_MACHINE,
+      status: 'Name:\tnode\nUid:\t1000\t1000\t1000\t1000\nCapEff:\t0000000000000000\n',
+    });
     const journalFile = join(mkdtempSync(join(tmpdir(), 'sockstorm-nobody-')), 'journal.json');
-    const result = await runCli(['tune', 'apply', '--connections', '60000', '--yes', '--proc-root', procRoot, '--journal', journalFile]);
+    const result = await runCli([
+      'tune',
+      'apply',
+      '--connections',
+      '60000',
+      '--yes',
+      '--proc-root',
+      procRoot,
+      '--journal',
+      journalFile,
+    ]);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('needs root (uid 0); this is uid 1000');
     expect(existsSync(journalFile)).toBe(false);
-    expect(readFileSync(join(procRoot, 'sys/net/ipv4/ip_local_port_range'), 'utf8')).toBe(THIS_MACHINE.sys['net/ipv4/ip_local_port_range']);
+    expect(readFileSync(join(procRoot, 'sys/net/ipv4/ip_local_port_range'), 'utf8')).toBe(
+      THIS_MACHINE.sys['net/ipv4/ip_local_port_range'],
+    );
   });
 });
 

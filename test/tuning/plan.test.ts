@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { cgroupMemoryAvailable, parseLimits, parseMemAvailable, parseNumbers, parseStatus, readFacts } from '../../tuning/facts.ts';
+import {
+  cgroupMemoryAvailable,
+  parseLimits,
+  parseMemAvailable,
+  parseNumbers,
+  parseStatus,
+  readFacts,
+} from '../../tuning/facts.ts';
 import { capacityFor, FD_OVERHEAD, planFor } from '../../tuning/plan.ts';
 import { makeProc, THIS_MACHINE } from '../helpers/proc-fixture.ts';
 
@@ -13,7 +20,11 @@ describe('tuning facts', () => {
       hard: Number.MAX_SAFE_INTEGER,
     });
     expect(parseStatus(THIS_MACHINE.status)).toEqual({ uid: 0, hasSysResource: false, hasNetAdmin: true });
-    expect(parseStatus('Uid:\t1000\t1000\t1000\t1000\nCapEff:\t000001ffffffffff\n')).toEqual({ uid: 1000, hasSysResource: true, hasNetAdmin: true });
+    expect(parseStatus('Uid:\t1000\t1000\t1000\t1000\nCapEff:\t000001ffffffffff\n')).toEqual({
+      uid: 1000,
+      hasSysResource: true,
+      hasNetAdmin: true,
+    });
     expect(parseMemAvailable(THIS_MACHINE.meminfo)).toBe(20000000 * 1024);
     expect(parseNumbers('32768\t60999\n')).toEqual([32768, 60999]);
     expect(parseNumbers('garbage')).toBeNull();
@@ -54,7 +65,10 @@ describe("a container's memory limit (cgroup)", () => {
     const facts = readFacts(root);
     expect(facts).toMatchObject({ memAvailableBytes: 156 * MiB, isMemoryCgroupBound: true });
     const capacity = capacityFor({ facts, connections: 100_000, sourceAddresses: 64 });
-    expect(capacity).toMatchObject({ binding: 'memory (cgroup limit)', capacity: Math.floor((156 * MiB) / (16 * 1024)) });
+    expect(capacity).toMatchObject({
+      binding: 'memory (cgroup limit)',
+      capacity: Math.floor((156 * MiB) / (16 * 1024)),
+    });
     expect(capacity.lift).toContain("container's memory limit");
     expect(planFor({ facts, connections: 100_000, sourceAddresses: 64 }).find((f) => f.id === 'memory')).toMatchObject({
       status: 'fail',
@@ -69,10 +83,19 @@ describe("a container's memory limit (cgroup)", () => {
       [`cgroup-fs/memory${dir}/memory.usage_in_bytes`]: `${100 * MiB}\n`,
       [`cgroup-fs/memory${dir}/memory.stat`]: 'total_inactive_file 0\n',
     });
-    expect(readFacts(withFiles(makeProc(THIS_MACHINE), v1('/docker/abc')))).toMatchObject({ memAvailableBytes: 924 * MiB, isMemoryCgroupBound: true });
-    expect(readFacts(withFiles(makeProc(THIS_MACHINE), v1('')))).toMatchObject({ memAvailableBytes: 924 * MiB, isMemoryCgroupBound: true });
+    expect(readFacts(withFiles(makeProc(THIS_MACHINE), v1('/docker/abc')))).toMatchObject({
+      memAvailableBytes: 924 * MiB,
+      isMemoryCgroupBound: true,
+    });
+    expect(readFacts(withFiles(makeProc(THIS_MACHINE), v1('')))).toMatchObject({
+      memAvailableBytes: 924 * MiB,
+      isMemoryCgroupBound: true,
+    });
     // v1's "no limit" (2^63 rounded down to a page) and v2's "max": the host's MemAvailable stands
-    const unlimited = withFiles(makeProc(THIS_MACHINE), { 'self/cgroup': '4:memory:/\n', 'cgroup-fs/memory/memory.limit_in_bytes': '9223372036854771712\n' });
+    const unlimited = withFiles(makeProc(THIS_MACHINE), {
+      'self/cgroup': '4:memory:/\n',
+      'cgroup-fs/memory/memory.limit_in_bytes': '9223372036854771712\n',
+    });
     expect(readFacts(unlimited)).toMatchObject({ memAvailableBytes: 20000000 * 1024, isMemoryCgroupBound: false });
     expect(cgroupMemoryAvailable('0::/\n', withFiles(makeProc({}), { 'memory.max': 'max\n' }))).toBeNull();
     // a limit above what the host has left does not bind
@@ -83,7 +106,10 @@ describe("a container's memory limit (cgroup)", () => {
     });
     expect(readFacts(roomy)).toMatchObject({ memAvailableBytes: 20000000 * 1024, isMemoryCgroupBound: false });
     // no cgroup file at all (not Linux, or an old kernel): the host
-    expect(readFacts(makeProc(THIS_MACHINE))).toMatchObject({ memAvailableBytes: 20000000 * 1024, isMemoryCgroupBound: false });
+    expect(readFacts(makeProc(THIS_MACHINE))).toMatchObject({
+      memAvailableBytes: 20000000 * 1024,
+      isMemoryCgroupBound: false,
+    });
   });
 });
 
@@ -91,7 +117,10 @@ describe('tuning plan', () => {
   const facts = readFacts(makeProc(THIS_MACHINE));
 
   it('says this machine holds 15,000 but not 100,000, bound by an fd limit it cannot raise', () => {
-    expect(capacityFor({ facts, connections: 15_000, sourceAddresses: 1 })).toMatchObject({ canHold: true, capacity: 20_000 - FD_OVERHEAD });
+    expect(capacityFor({ facts, connections: 15_000, sourceAddresses: 1 })).toMatchObject({
+      canHold: true,
+      capacity: 20_000 - FD_OVERHEAD,
+    });
     const big = capacityFor({ facts, connections: 100_000, sourceAddresses: 1 });
     expect(big).toMatchObject({ canHold: false, capacity: 20_000 - FD_OVERHEAD, binding: 'open files per process' });
     expect(big.lift).toContain('no CAP_SYS_RESOURCE');
@@ -121,8 +150,13 @@ describe('tuning plan', () => {
     const one = capacityFor({ facts: tuned, connections: 50_000, sourceAddresses: 1 });
     expect(one).toMatchObject({ byPorts: 28_232, canHold: false, binding: 'ephemeral ports per destination' });
     expect(one.lift).toContain('--source-addresses 127.0.0.2,127.0.0.3,127.0.0.4 (loopback needs no setup)');
-    expect(capacityFor({ facts: tuned, connections: 50_000, sourceAddresses: 1, targetHost: '10.0.0.5' }).lift).toContain('ip addr add');
-    expect(capacityFor({ facts: tuned, connections: 50_000, sourceAddresses: 2 })).toMatchObject({ byPorts: 56_464, canHold: true });
+    expect(
+      capacityFor({ facts: tuned, connections: 50_000, sourceAddresses: 1, targetHost: '10.0.0.5' }).lift,
+    ).toContain('ip addr add');
+    expect(capacityFor({ facts: tuned, connections: 50_000, sourceAddresses: 2 })).toMatchObject({
+      byPorts: 56_464,
+      canHold: true,
+    });
   });
 
   it('recommends exact commands and only fixes that apply, never tcp_tw_recycle', () => {
@@ -133,7 +167,10 @@ describe('tuning plan', () => {
       command: 'sysctl -w net.ipv4.ip_local_port_range="1024 65535"',
       apply: { value: '1024 65535' },
     });
-    expect(byId['net.ipv4.tcp_max_syn_backlog']).toMatchObject({ status: 'warn', apply: { name: 'net.ipv4.tcp_max_syn_backlog', value: '4096' } });
+    expect(byId['net.ipv4.tcp_max_syn_backlog']).toMatchObject({
+      status: 'warn',
+      apply: { name: 'net.ipv4.tcp_max_syn_backlog', value: '4096' },
+    });
     expect(byId['net.core.somaxconn']).toMatchObject({ status: 'pass' });
     expect(byId['net.core.somaxconn']!.apply).toBeUndefined();
     expect(findings.some((f) => f.id.includes('tw_recycle') || f.command.includes('tw_recycle'))).toBe(false);
@@ -145,7 +182,9 @@ describe('tune check advice', () => {
     const facts = readFacts(makeProc(THIS_MACHINE));
     const findings = planFor({ facts, connections: 100, sourceAddresses: 1 });
     const passing = findings.filter((f) => f.status === 'pass');
-    expect(passing.map((f) => f.id)).toEqual(expect.arrayContaining(['nofile', 'fs.nr_open', 'fs.file-max', 'net.netfilter.nf_conntrack_max']));
+    expect(passing.map((f) => f.id)).toEqual(
+      expect.arrayContaining(['nofile', 'fs.nr_open', 'fs.file-max', 'net.netfilter.nf_conntrack_max']),
+    );
     expect(passing.filter((f) => f.command !== '').map((f) => `${f.id}: ${f.command}`)).toEqual([]);
     const failing = planFor({ facts, connections: 100_000, sourceAddresses: 1 }).find((f) => f.id === 'nofile')!;
     expect(failing).toMatchObject({ status: 'fail', command: 'prlimit --pid $$ --nofile=100040:100040' });

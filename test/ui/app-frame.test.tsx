@@ -15,7 +15,11 @@ afterEach(() => {
 const tick = (ms = 30) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function show(snapshot: Snapshot, columns = 80, rows = 24, engine = new FixtureEngine(snapshot)) {
-  terminal = renderInTerminal(<App engine={engine} session={new ConsoleSession(engine)} onQuit={() => {}} />, columns, rows);
+  terminal = renderInTerminal(
+    <App engine={engine} session={new ConsoleSession(engine)} onQuit={() => {}} />,
+    columns,
+    rows,
+  );
   await tick();
   return { terminal, engine };
 }
@@ -66,7 +70,9 @@ describe('console App at 80x24 (fixture snapshots)', () => {
   it('keeps the 95%/100% times and the broadcast line at 120 columns too', async () => {
     const frame = (await show(fixtureSnapshot(), 120, 40)).terminal.lastFrame();
     expect(frame).toContain('95% 812ms  100% 2.45s');
-    expect(frame).toContain('Broadcast  #1  to all  reach 99.5% of 1000  p50 24.5ms  p99 38.2ms  last 40.1ms  min reach 99.5%');
+    expect(frame).toContain(
+      'Broadcast  #1  to all  reach 99.5% of 1000  p50 24.5ms  p99 38.2ms  last 40.1ms  min reach 99.5%',
+    );
     expect(frame).toContain('rss 178MiB  32.7KiB/VU  saturated 3/18s   SATURATED');
   });
 
@@ -94,7 +100,9 @@ describe('console App at 80x24 (fixture snapshots)', () => {
     expect(terminal.lines()[13]).toContain('│ work 5.0ms               │');
     // ws has no native publish: its publish is the JS loop, and the panel says so
     const ws = { ...base, engine: 'ws' as const, native: false };
-    engine.publish(fixtureSnapshot({ server: { ...ws, config: { ...ws.config, compression: true, rejectPercent: 10 } } }));
+    engine.publish(
+      fixtureSnapshot({ server: { ...ws, config: { ...ws.config, compression: true, rejectPercent: 10 } } }),
+    );
     await tick();
     expect(terminal.lines()[9]).toContain('│ Server ws publish=loop   │');
     expect(terminal.lines()[13]).toContain('│ deflate reject 10.0%     │');
@@ -110,7 +118,11 @@ describe('console App at 80x24 (fixture snapshots)', () => {
 
   it('says the recovery is still open and that no broadcast was sent', async () => {
     const base = fixtureSnapshot();
-    const snapshot = fixtureSnapshot({ broadcasts: [], minReach: 1, recovery: { ...base.recovery!, p95Ms: 640, fullMs: null } });
+    const snapshot = fixtureSnapshot({
+      broadcasts: [],
+      minReach: 1,
+      recovery: { ...base.recovery!, p95Ms: 640, fullMs: null },
+    });
     const frame = (await show(snapshot)).terminal.lastFrame();
     expect(frame).toContain('95% 640ms  100% —');
     expect(frame).toContain(' Broadcast  none yet (b sends one)\n');

@@ -15,7 +15,11 @@ const tick = (ms = 30) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function show(snapshot: Snapshot, columns: number, rows: number): Promise<FakeTerminal> {
   const engine = new FixtureEngine(snapshot);
-  terminal = renderInTerminal(<App engine={engine} session={new ConsoleSession(engine)} onQuit={() => {}} />, columns, rows);
+  terminal = renderInTerminal(
+    <App engine={engine} session={new ConsoleSession(engine)} onQuit={() => {}} />,
+    columns,
+    rows,
+  );
   await tick();
   return terminal;
 }
@@ -98,7 +102,9 @@ describe('console App over fleet parts (fixture snapshots)', () => {
   });
 
   it('keeps the lost and saturated of nine agents in view at 80x24 and counts the rest', async () => {
-    const lines = (await show(fixturePartsSnapshot({ parts: fixtureAgents(9, [2, 7], [5]), partsLost: 1 }), 80, 24)).lines();
+    const lines = (
+      await show(fixturePartsSnapshot({ parts: fixtureAgents(9, [2, 7], [5]), partsLost: 1 }), 80, 24)
+    ).lines();
     expect(lines.slice(0, PANELS_80.length)).toEqual(PANELS_80);
     expect(lines.slice(PANELS_80.length)).toEqual([
       ' loa…eu-3 1250/1250 88.0ms 140MiB SAT  loa…eu-6 LOST',
@@ -110,7 +116,9 @@ describe('console App over fleet parts (fixture snapshots)', () => {
   });
 
   it('shows nine agents one a row at 120x40, their shared domain dropped', async () => {
-    const lines = (await show(fixturePartsSnapshot({ parts: fixtureAgents(9, [2, 7], [5]), partsLost: 1 }), 120, 40)).lines();
+    const lines = (
+      await show(fixturePartsSnapshot({ parts: fixtureAgents(9, [2, 7], [5]), partsLost: 1 }), 120, 40)
+    ).lines();
     expect(lines.slice(17, 26)).toEqual([
       ' loadgen-eu-1 1250/1250 p99  2.4ms 140MiB',
       ' loadgen-eu-2 1250/1250 p99  2.4ms 140MiB',

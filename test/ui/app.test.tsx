@@ -38,7 +38,8 @@ const tick = (ms = 50) => new Promise((resolve) => setTimeout(resolve, ms));
 describe('console App (real engine, bundled server)', () => {
   it('renders every panel and grows and shrinks the fleet with + and -', async () => {
     const { view } = await startApp();
-    for (const title of ['Fleet', 'Latency', 'Throughput', 'Errors', 'Recovery', 'Server', 'Generator']) expect(view.lastFrame()).toContain(title);
+    for (const title of ['Fleet', 'Latency', 'Throughput', 'Errors', 'Recovery', 'Server', 'Generator'])
+      expect(view.lastFrame()).toContain(title);
     view.stdin.write('+');
     await eventually(() => engine!.live().open === 100, 10_000);
     view.stdin.write('-');
@@ -119,7 +120,9 @@ describe('console App (real engine, bundled server)', () => {
       expect(script.trimEnd().split('\n').at(-1)).toMatch(/^wait \d+ms$/);
       view.unmount();
       await engine.stop();
-      const outcome = await runScript(parseScript(script), { engineOptions: { ratePerSec: 5000, snapshotIntervalMs: 200 } });
+      const outcome = await runScript(parseScript(script), {
+        engineOptions: { ratePerSec: 5000, snapshotIntervalMs: 200 },
+      });
       expect(outcome.summary.fleet.open).toBe(knee);
     } finally {
       rmSync(dir, { recursive: true, force: true });

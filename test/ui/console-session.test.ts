@@ -11,7 +11,8 @@ import { FixtureEngine, fixtureSnapshot } from './fixtures.ts';
 const TIMED_OUT = 'The operation was aborted due to timeout';
 
 function answers(command: EngineCommand) {
-  if (command.type === 'server' && command.knob === 'workMs') return { ok: false, message: `server workMs ${command.value}: ${TIMED_OUT}` };
+  if (command.type === 'server' && command.knob === 'workMs')
+    return { ok: false, message: `server workMs ${command.value}: ${TIMED_OUT}` };
   if (command.type === 'server') return { ok: false, message: `server ${command.knob} ${command.value}: refused` };
   return { ok: true, message: 'done' };
 }
@@ -32,7 +33,10 @@ describe('ConsoleSession (fixture engine)', () => {
     let now = 1_000_000;
     const session = new ConsoleSession(new FixtureEngine(fixtureSnapshot(), answers), () => now);
     const timedOut = await session.run('server workMs 20');
-    expect(timedOut).toEqual({ ok: false, message: `server workMs 20: ${TIMED_OUT} (kept for save: it may have been carried out)` });
+    expect(timedOut).toEqual({
+      ok: false,
+      message: `server workMs 20: ${TIMED_OUT} (kept for save: it may have been carried out)`,
+    });
     now += 1000;
     expect((await session.run('server acceptDelayMs 50')).ok).toBe(false);
     expect(session.toScript().split('\n').slice(1)).toEqual(['server workMs 20', 'wait 1000ms', '']);
@@ -47,7 +51,9 @@ describe('ConsoleSession (fixture engine)', () => {
       const result = await admin.configure({ workMs: 20 });
       expect(result).toEqual({ ok: false, status: 0, message: TIMED_OUT });
       expect(mayHaveTakenEffect({ ok: false, message: `server workMs 20: ${TIMED_OUT}` })).toBe(true);
-      expect(mayHaveTakenEffect({ ok: false, message: '"server workMs" needs the bundled server\'s admin API' })).toBe(false);
+      expect(mayHaveTakenEffect({ ok: false, message: '"server workMs" needs the bundled server\'s admin API' })).toBe(
+        false,
+      );
     } finally {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
@@ -67,7 +73,9 @@ describe('ConsoleSession (fixture engine)', () => {
 
   it('cycles from the policy it set itself, and falls back on the engine when a change is refused', async () => {
     const engine = new FixtureEngine(fixtureSnapshot(), (command) =>
-      command.type === 'reconnect' && command.policy.kind === 'immediate' ? { ok: false, message: 'no' } : { ok: true, message: 'done' },
+      command.type === 'reconnect' && command.policy.kind === 'immediate'
+        ? { ok: false, message: 'no' }
+        : { ok: true, message: 'done' },
     );
     const session = new ConsoleSession(engine);
     expect(session.policyInForce()).toEqual({ kind: 'expo', minMs: 100, maxMs: 5000, jitter: 'full' });

@@ -54,7 +54,11 @@ describe('consoleReducer', () => {
       pending: null,
       message: { text: 'cancelled: kill 20% reset', isError: false },
     });
-    expect(consoleReducer(asked, { type: 'answer', isYes: true })).toMatchObject({ mode: 'keys', pending: null, message: null });
+    expect(consoleReducer(asked, { type: 'answer', isYes: true })).toMatchObject({
+      mode: 'keys',
+      pending: null,
+      message: null,
+    });
   });
 
   it('completes command names', () => {

@@ -125,7 +125,12 @@ export function fixtureSnapshot(overrides: Partial<Snapshot> = {}): Snapshot {
       churn: 0,
       sendDropped: 0,
     },
-    latency: { connect: summary(1200, 2.9, 35.5), rtt: summary(1500, 0.9, 15.2), fanout: summary(1000, 24.5, 38.2), reconnect: summary(200, 57, 117) },
+    latency: {
+      connect: summary(1200, 2.9, 35.5),
+      rtt: summary(1500, 0.9, 15.2),
+      fanout: summary(1000, 24.5, 38.2),
+      reconnect: summary(200, 57, 117),
+    },
     interval: { connect: EMPTY, rtt: summary(100, 0.8, 5.4), fanout: EMPTY, reconnect: EMPTY },
     broadcasts: [BROADCAST],
     minReach: 0.995,
@@ -162,8 +167,18 @@ export function fixtureSnapshot(overrides: Partial<Snapshot> = {}): Snapshot {
     events: [
       { id: 1, atMs: STARTED_AT_MS + 1000, level: 'info', text: '+1000 → target 1000 VUs' },
       { id: 2, atMs: STARTED_AT_MS + 4000, level: 'info', text: 'RTT probes 100/s' },
-      { id: 3, atMs: STARTED_AT_MS + 6000, level: 'info', text: 'broadcast 1 × 16 B to "all" via admin (seq 1..1), 1000 open' },
-      { id: 4, atMs: STARTED_AT_MS + 9000, level: 'info', text: 'kill 20% reset: dropped 200 of 1000 open (random); reconnect expo 100ms..5000ms full' },
+      {
+        id: 3,
+        atMs: STARTED_AT_MS + 6000,
+        level: 'info',
+        text: 'broadcast 1 × 16 B to "all" via admin (seq 1..1), 1000 open',
+      },
+      {
+        id: 4,
+        atMs: STARTED_AT_MS + 9000,
+        level: 'info',
+        text: 'kill 20% reset: dropped 200 of 1000 open (random); reconnect expo 100ms..5000ms full',
+      },
       { id: 5, atMs: STARTED_AT_MS + 15_000, level: 'warn', text: 'generator saturated: loop p99 72ms' },
     ],
     faults: [],
@@ -178,8 +193,24 @@ const MIB = 1024 * 1024;
 /** Three shard processes: one fine, one saturated, one lost (its figures zero, as the shell sends them). */
 export function fixtureParts(): PartView[] {
   return [
-    { name: 'shard 0', open: 334, target: 334, isSaturated: false, loopDelayP99Ms: 1.2, rssBytes: 61.4 * MIB, isLost: false },
-    { name: 'shard 1', open: 333, target: 333, isSaturated: true, loopDelayP99Ms: 72.4, rssBytes: 95 * MIB, isLost: false },
+    {
+      name: 'shard 0',
+      open: 334,
+      target: 334,
+      isSaturated: false,
+      loopDelayP99Ms: 1.2,
+      rssBytes: 61.4 * MIB,
+      isLost: false,
+    },
+    {
+      name: 'shard 1',
+      open: 333,
+      target: 333,
+      isSaturated: true,
+      loopDelayP99Ms: 72.4,
+      rssBytes: 95 * MIB,
+      isLost: false,
+    },
     { name: 'shard 2', open: 0, target: 0, isSaturated: false, loopDelayP99Ms: 0, rssBytes: 0, isLost: true },
   ];
 }
@@ -194,19 +225,36 @@ export function fixturePartsSnapshot(overrides: Partial<Snapshot> = {}): Snapsho
     partsLost: 1,
     events: [
       ...base.events,
-      { id: 6, atMs: STARTED_AT_MS + 16_000, level: 'error', text: 'shard 2 lost (exited with code 1): its 333 users are lost; the run goes on with 2' },
+      {
+        id: 6,
+        atMs: STARTED_AT_MS + 16_000,
+        level: 'error',
+        text: 'shard 2 lost (exited with code 1): its 333 users are lost; the run goes on with 2',
+      },
     ],
     ...overrides,
   });
 }
 
 /** `count` agents with host names, `open` users each; the ones in `saturated` and `lost` (by index) so. */
-export function fixtureAgents(count: number, saturated: readonly number[] = [], lost: readonly number[] = []): PartView[] {
+export function fixtureAgents(
+  count: number,
+  saturated: readonly number[] = [],
+  lost: readonly number[] = [],
+): PartView[] {
   return Array.from(
     { length: count },
     (_, i): PartView =>
       lost.includes(i)
-        ? { name: `loadgen-eu-${i + 1}.internal`, open: 0, target: 0, isSaturated: false, loopDelayP99Ms: 0, rssBytes: 0, isLost: true }
+        ? {
+            name: `loadgen-eu-${i + 1}.internal`,
+            open: 0,
+            target: 0,
+            isSaturated: false,
+            loopDelayP99Ms: 0,
+            rssBytes: 0,
+            isLost: true,
+          }
         : {
             name: `loadgen-eu-${i + 1}.internal`,
             open: 1250,
@@ -244,7 +292,12 @@ export class FixtureEngine implements Engine {
     return this.snapshot;
   }
   live(): LiveCounts {
-    return { open: this.snapshot.fleet.open, target: this.snapshot.fleet.target, isRecovered: true, killed: this.snapshot.totals.killed };
+    return {
+      open: this.snapshot.fleet.open,
+      target: this.snapshot.fleet.target,
+      isRecovered: true,
+      killed: this.snapshot.totals.killed,
+    };
   }
   histograms(): Record<LatencyName, EncodedHistogram> {
     const none = { sumUs: null, counts: [] };

@@ -15,7 +15,9 @@ describe('keymap', () => {
   });
 
   it('sends command lines the language accepts', () => {
-    const lines = KEYMAP.flatMap((row) => row.keys.map((entry) => entry.action)).flatMap((action) => ('line' in action ? [action.line] : []));
+    const lines = KEYMAP.flatMap((row) => row.keys.map((entry) => entry.action)).flatMap((action) =>
+      'line' in action ? [action.line] : [],
+    );
     for (const line of [...lines, ...POLICY_CYCLE]) expect(parseLine(line)?.kind).toBe('engine');
   });
 

@@ -52,7 +52,10 @@ describe('parts-layout', () => {
   it("marks SAT, LOST and a saturated part's loop p99 as alarms, and dims a lost part's name", () => {
     const [fine, saturated, lost] = layoutParts(fixtureParts(), 118, 10).rows.map((row) => row[0]!);
     expect(fine!.every((piece) => piece.tone === undefined)).toBe(true);
-    expect(saturated!.filter((piece) => piece.tone === 'alarm').map((piece) => piece.text)).toEqual(['p99 72.4ms', 'SAT']);
+    expect(saturated!.filter((piece) => piece.tone === 'alarm').map((piece) => piece.text)).toEqual([
+      'p99 72.4ms',
+      'SAT',
+    ]);
     expect(lost).toEqual([
       { text: 'shard 2', tone: 'dim' },
       { text: 'LOST', tone: 'alarm' },
@@ -60,7 +63,12 @@ describe('parts-layout', () => {
   });
 
   it('drops the p99 label before it leaves a part out', () => {
-    const parts = [shard(0, 1000), shard(1, 1000, { isSaturated: true, loopDelayP99Ms: 80 }), shard(2, 1000), shard(3, 1000)];
+    const parts = [
+      shard(0, 1000),
+      shard(1, 1000, { isSaturated: true, loopDelayP99Ms: 80 }),
+      shard(2, 1000),
+      shard(3, 1000),
+    ];
     expect(text(layoutParts(parts, 78, 2))).toEqual([
       'shard 0 1000/1000  1.5ms 80.0MiB      shard 1 1000/1000 80.0ms 80.0MiB SAT',
       'shard 2 1000/1000  1.5ms 80.0MiB      shard 3 1000/1000  1.5ms 80.0MiB',
@@ -69,7 +77,10 @@ describe('parts-layout', () => {
 
   it('keeps the lost and saturated parts in view, in their order, and counts the rest', () => {
     const grid = layoutParts(fixtureAgents(9, [2, 7], [5]), 78, 2);
-    expect(text(grid)).toEqual(['loa…eu-3 1250/1250 88.0ms 140MiB SAT  loa…eu-6 LOST', 'loa…eu-8 1250/1250 88.0ms 140MiB SAT  +6 more']);
+    expect(text(grid)).toEqual([
+      'loa…eu-3 1250/1250 88.0ms 140MiB SAT  loa…eu-6 LOST',
+      'loa…eu-8 1250/1250 88.0ms 140MiB SAT  +6 more',
+    ]);
   });
 
   it('names the lost and saturated parts among those left out', () => {

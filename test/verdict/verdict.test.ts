@@ -9,12 +9,26 @@ import { parseScript } from '../../console/script/parse.ts';
 const NONE: LatencySummary = { count: 0, p50: 0, p90: 0, p99: 0, max: 0, mean: 0 };
 
 /** One second of a run, with only what verdicts read: samples per latency, attempts, saturation. */
-function second(at: number, isSaturated: boolean, samples: Partial<Record<LatencyName, number>>, attempts: number): Snapshot {
-  const interval = Object.fromEntries((['connect', 'rtt', 'fanout', 'reconnect'] as const).map((name) => [name, { ...NONE, count: samples[name] ?? 0 }]));
-  return { atMs: at * 1000, interval, totals: { attempts }, health: { isSaturated }, recovery: null } as unknown as Snapshot;
+function second(
+  at: number,
+  isSaturated: boolean,
+  samples: Partial<Record<LatencyName, number>>,
+  attempts: number,
+): Snapshot {
+  const interval = Object.fromEntries(
+    (['connect', 'rtt', 'fanout', 'reconnect'] as const).map((name) => [name, { ...NONE, count: samples[name] ?? 0 }]),
+  );
+  return {
+    atMs: at * 1000,
+    interval,
+    totals: { attempts },
+    health: { isSaturated },
+    recovery: null,
+  } as unknown as Snapshot;
 }
 
-const thresholds = (text: string): Threshold[] => parseScript(`vus 1\n${text}`).flatMap((s) => (s.kind === 'expect' ? [s.threshold] : []));
+const thresholds = (text: string): Threshold[] =>
+  parseScript(`vus 1\n${text}`).flatMap((s) => (s.kind === 'expect' ? [s.threshold] : []));
 
 // a saturated connect ramp (seconds 1-3), then quiet seconds with RTT probes (4-10)
 const run: Snapshot[] = [
@@ -51,7 +65,15 @@ describe('verdicts per threshold', () => {
       ),
       values,
     ).map((r) => judge(r, run, last));
-    expect(results.map((r) => r.status)).toEqual(['inconclusive', 'passed', 'failed', 'passed', 'passed', 'inconclusive', 'passed']);
+    expect(results.map((r) => r.status)).toEqual([
+      'inconclusive',
+      'passed',
+      'failed',
+      'passed',
+      'passed',
+      'inconclusive',
+      'passed',
+    ]);
     expect(results[0]!.saturatedShare).toBe(1);
     // a quiet RTT bound that failed is a real failure: it decides the run
     expect(verdictOf(results, false)).toBe('failed');
@@ -72,9 +94,10 @@ describe('verdicts per threshold', () => {
 
   it('takes an exact bound at the end saturation pushes from as met: missed == 0, reach == 100%; other exact bounds stay inconclusive', () => {
     const values = { missed: 0, reach: 1, 'errors.count': 3 };
-    const results = evaluateThresholds(thresholds('expect missed == 0\nexpect reach == 100%\nexpect errors.count == 3'), values).map((r) =>
-      judge(r, run, last),
-    );
+    const results = evaluateThresholds(
+      thresholds('expect missed == 0\nexpect reach == 100%\nexpect errors.count == 3'),
+      values,
+    ).map((r) => judge(r, run, last));
     expect(results.map((r) => r.status)).toEqual(['passed', 'passed', 'inconclusive']);
   });
 });

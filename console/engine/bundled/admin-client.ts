@@ -2,7 +2,12 @@
  * A client of the bundled server's admin API. Failures come back as values, never throws:
  * an experiment goes on when the admin API is unreachable, and says so.
  */
-import type { BroadcastRequest, ServerKillMode, ServerConfig, ServerStats } from '../../../target-server/contract/wire.ts';
+import type {
+  BroadcastRequest,
+  ServerKillMode,
+  ServerConfig,
+  ServerStats,
+} from '../../../target-server/contract/wire.ts';
 
 /** The outcome of one admin call. */
 export type AdminResult<T> = { ok: true; value: T } | { ok: false; status: number; message: string };
@@ -35,7 +40,8 @@ export class AdminClient implements AdminApi {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
       const json = (await response.json().catch(() => ({}))) as Record<string, unknown>;
-      if (!response.ok) return { ok: false, status: response.status, message: String(json.message ?? response.statusText) };
+      if (!response.ok)
+        return { ok: false, status: response.status, message: String(json.message ?? response.statusText) };
       return { ok: true, value: json as T };
     } catch (error) {
       return { ok: false, status: 0, message: (error as Error).message };

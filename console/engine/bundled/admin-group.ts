@@ -65,7 +65,12 @@ export class AdminGroup implements AdminApi {
 
   async stats(): Promise<AdminResult<ServerStats>> {
     const results = await Promise.all(this.members.map((m) => m.stats()));
-    return firstFailure(results) ?? { ok: true, value: mergeServerStats(results.map((r) => (r as { value: ServerStats }).value)) };
+    return (
+      firstFailure(results) ?? {
+        ok: true,
+        value: mergeServerStats(results.map((r) => (r as { value: ServerStats }).value)),
+      }
+    );
   }
 
   async broadcast(request: Parameters<AdminApi['broadcast']>[0]): Promise<AdminResult<BroadcastAnswer>> {
@@ -85,7 +90,12 @@ export class AdminGroup implements AdminApi {
 
   async kill(percent: number, mode: ServerKillMode): Promise<AdminResult<{ killed: number; mode: ServerKillMode }>> {
     const results = await Promise.all(this.members.map((m) => m.kill(percent, mode)));
-    return firstFailure(results) ?? { ok: true, value: { killed: results.reduce((n, r) => n + (r as { value: { killed: number } }).value.killed, 0), mode } };
+    return (
+      firstFailure(results) ?? {
+        ok: true,
+        value: { killed: results.reduce((n, r) => n + (r as { value: { killed: number } }).value.killed, 0), mode },
+      }
+    );
   }
 
   async configure(patch: Partial<ServerConfig>): Promise<AdminResult<{ config: ServerConfig }>> {

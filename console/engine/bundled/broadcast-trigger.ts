@@ -15,7 +15,9 @@ export interface BroadcastOrder {
 }
 
 /** What a trigger did. */
-export type TriggerOutcome = { ok: true; firstSeq: number | null; lastSeq: number | null } | { ok: false; message: string };
+export type TriggerOutcome =
+  | { ok: true; firstSeq: number | null; lastSeq: number | null }
+  | { ok: false; message: string };
 
 /** A way to set off broadcasts. */
 export interface BroadcastTrigger {
@@ -27,7 +29,12 @@ export interface BroadcastTrigger {
  * `broadcast N every D`: fires one message now and one every `everyMs` until `count` have
  * gone; the timers are kept in `timers` so a stop can cancel what is left.
  */
-export function fireEvery(count: number, everyMs: number, timers: Set<NodeJS.Timeout>, fireOne: () => Promise<unknown>): void {
+export function fireEvery(
+  count: number,
+  everyMs: number,
+  timers: Set<NodeJS.Timeout>,
+  fireOne: () => Promise<unknown>,
+): void {
   let sent = 0;
   const next = (): void => {
     void fireOne();
@@ -44,7 +51,9 @@ export function fireEvery(count: number, everyMs: number, timers: Set<NodeJS.Tim
 
 /** Fills `{{n}}`, `{{topic}}`, `{{size}}` and `{{now}}` in a template. */
 export function renderTemplate(template: string, values: Record<string, string | number>): string {
-  return template.replace(/\{\{(\w+(?:\.[\w-]+)?)\}\}/g, (match, key: string) => (key in values ? String(values[key]) : match));
+  return template.replace(/\{\{(\w+(?:\.[\w-]+)?)\}\}/g, (match, key: string) =>
+    key in values ? String(values[key]) : match,
+  );
 }
 
 /** Through the bundled server's admin API; seqs come back, so loss is exact. */
@@ -70,16 +79,28 @@ export const MAX_ANSWER_BYTES = 1024 * 1024;
  * rather than fetch: fetch refuses ports browsers block (6000, 6665-6669, 10080 ...) and hides
  * every cause behind "fetch failed".
  */
-function request(method: string, url: URL, body: string | undefined, timeoutMs: number, signal?: AbortSignal): Promise<number> {
+function request(
+  method: string,
+  url: URL,
+  body: string | undefined,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<number> {
   return new Promise((resolve, reject) => {
     const send = url.protocol === 'https:' ? https.request : http.request;
     let status: number | null = null;
     // the deadline's or the stop's words, whichever of the request and its answer says it first
     let failure: Error | null = null;
-    const fail = (error: Error): void => reject(failure ?? (signal?.aborted ? new Error('the run stopped before it was answered') : error));
+    const fail = (error: Error): void =>
+      reject(failure ?? (signal?.aborted ? new Error('the run stopped before it was answered') : error));
     const req = send(
       url,
-      { method, signal, headers: body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      {
+        method,
+        signal,
+        headers:
+          body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
       (response) => {
         status = response.statusCode ?? 0;
         let bytes = 0;
@@ -94,7 +115,11 @@ function request(method: string, url: URL, body: string | undefined, timeoutMs: 
       },
     );
     const deadline = setTimeout(() => {
-      failure = new Error(status === null ? `no answer within ${timeoutMs} ms` : `answered HTTP ${status}, but its body did not end within ${timeoutMs} ms`);
+      failure = new Error(
+        status === null
+          ? `no answer within ${timeoutMs} ms`
+          : `answered HTTP ${status}, but its body did not end within ${timeoutMs} ms`,
+      );
       req.destroy(failure);
     }, timeoutMs);
     req.once('close', () => clearTimeout(deadline));
@@ -122,7 +147,13 @@ export function httpTrigger(spec: string, timeoutMs = 5000, signal?: AbortSignal
       for (let i = 0; i < order.count; i++) {
         const values = { n: ++n, topic: order.topic, size: order.sizeBytes, now: Date.now() };
         try {
-          const status = await request(method!, url, bodyTemplate && method !== 'GET' ? renderTemplate(bodyTemplate, values) : undefined, timeoutMs, signal);
+          const status = await request(
+            method!,
+            url,
+            bodyTemplate && method !== 'GET' ? renderTemplate(bodyTemplate, values) : undefined,
+            timeoutMs,
+            signal,
+          );
           if (status < 200 || status > 299) return { ok: false, message: `broadcast request answered HTTP ${status}` };
         } catch (error) {
           return { ok: false, message: `broadcast request failed: ${(error as Error).message}` };
@@ -134,7 +165,10 @@ export function httpTrigger(spec: string, timeoutMs = 5000, signal?: AbortSignal
 }
 
 /** As frames an open VU sends; `pickSender` returns one, or null when none is open. */
-export function sendTrigger(template: string, pickSender: () => { send(text: string): number } | null): BroadcastTrigger {
+export function sendTrigger(
+  template: string,
+  pickSender: () => { send(text: string): number } | null,
+): BroadcastTrigger {
   let n = 0;
   return {
     kind: 'send',
@@ -144,10 +178,18 @@ export function sendTrigger(template: string, pickSender: () => { send(text: str
       const pad = 'x'.repeat(order.sizeBytes);
       let dropped = 0;
       for (let i = 0; i < order.count; i++) {
-        if (sender.send(renderTemplate(template, { n: ++n, topic: order.topic, size: order.sizeBytes, now: Date.now(), pad })) === 0) dropped++;
+        if (
+          sender.send(
+            renderTemplate(template, { n: ++n, topic: order.topic, size: order.sizeBytes, now: Date.now(), pad }),
+          ) === 0
+        )
+          dropped++;
       }
       if (dropped > 0)
-        return { ok: false, message: `${dropped} of ${order.count} broadcast frames dropped: the sending user held its send buffer unsent (send.dropped)` };
+        return {
+          ok: false,
+          message: `${dropped} of ${order.count} broadcast frames dropped: the sending user held its send buffer unsent (send.dropped)`,
+        };
       return { ok: true, firstSeq: null, lastSeq: null };
     },
   };

@@ -93,7 +93,12 @@ export function startBundledServer(options: BundledServerOptions = {}): Promise<
     if (stopping) return;
     const lastWords = stderr.trim().split('\n').slice(-3).join(' | ');
     const how = signal ? `was killed by ${signal}` : `exited with code ${exitCode}`;
-    const crash = { exitCode, signal, stderr, message: `the bundled server (pid ${child.pid}) ${how}${lastWords ? `: ${lastWords}` : ''}` };
+    const crash = {
+      exitCode,
+      signal,
+      stderr,
+      message: `the bundled server (pid ${child.pid}) ${how}${lastWords ? `: ${lastWords}` : ''}`,
+    };
     for (const listener of crashListeners) listener(crash);
   });
   const stop = (timeoutMs = 3000): Promise<void> => {
@@ -109,7 +114,12 @@ export function startBundledServer(options: BundledServerOptions = {}): Promise<
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       void stop();
-      reject(new ServerStartError(`the bundled server did not start within ${options.startTimeoutMs ?? 15000} ms: ${stderr.trim()}`, 'server.start'));
+      reject(
+        new ServerStartError(
+          `the bundled server did not start within ${options.startTimeoutMs ?? 15000} ms: ${stderr.trim()}`,
+          'server.start',
+        ),
+      );
     }, options.startTimeoutMs ?? 15000);
     const lines = createInterface({ input: child.stdout! });
     lines.once('line', (line) => {

@@ -25,7 +25,9 @@ export async function startServerGroup(
   engine: 'uws' | 'ws',
   where: { host?: string; config?: Partial<ServerConfig> } = {},
 ): Promise<ServerGroup> {
-  const started = await Promise.allSettled(Array.from({ length: count }, () => startBundledServer({ engine, ...where })));
+  const started = await Promise.allSettled(
+    Array.from({ length: count }, () => startBundledServer({ engine, ...where })),
+  );
   const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   const servers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   if (failed) {

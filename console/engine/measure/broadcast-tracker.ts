@@ -151,7 +151,15 @@ export class BroadcastTracker {
     const key = topicKey(name);
     let entry = this.topics.get(key);
     if (!entry) {
-      entry = { name: key, id: ++this.nextTopicId, readyCount: 0, latestSeq: Number.NaN, pending: [], recent: [], isEvicted: false };
+      entry = {
+        name: key,
+        id: ++this.nextTopicId,
+        readyCount: 0,
+        latestSeq: Number.NaN,
+        pending: [],
+        recent: [],
+        isEvicted: false,
+      };
       this.topics.set(key, entry);
     }
     return entry;
@@ -193,7 +201,15 @@ export class BroadcastTracker {
       isSettled: false,
       sentAtMs: at,
     };
-    const made: Pending = { record, entry, latencies: [], createdAt: at, firstReceiptAt: 0, index: ++this.made, receiversAtPass: 0 };
+    const made: Pending = {
+      record,
+      entry,
+      latencies: [],
+      createdAt: at,
+      firstReceiptAt: 0,
+      index: ++this.made,
+      receiversAtPass: 0,
+    };
     entry.pending.push(made);
     this.pending.add(made);
     return made;
@@ -207,7 +223,10 @@ export class BroadcastTracker {
   receive(entry: TopicEntry, seq: number, latencyMs: number | null, at: number, readyStamp: number): number {
     // the receipts of one broadcast arrive back to back: remember the last record looked up
     const cached = this.lastEntry;
-    let found = cached && cached.entry === entry && cached.record.seq === seq && !cached.record.isSettled ? cached : this.find(entry, seq);
+    let found =
+      cached && cached.entry === entry && cached.record.seq === seq && !cached.record.isSettled
+        ? cached
+        : this.find(entry, seq);
     if (!found) {
       if (entry.recent.includes(seq)) return latencyMs ?? 0; // after it settled
       found = this.make(entry, seq, at);
@@ -260,7 +279,8 @@ export class BroadcastTracker {
   settle(at: number, force = false): void {
     for (const p of this.pending) {
       const r = p.record;
-      const isComplete = r.reached >= r.openAtSend && (r.openAtSend > 0 || r.cut > 0) && r.receivers === p.receiversAtPass;
+      const isComplete =
+        r.reached >= r.openAtSend && (r.openAtSend > 0 || r.cut > 0) && r.receivers === p.receiversAtPass;
       p.receiversAtPass = r.receivers;
       if (force || isComplete || at - p.createdAt >= this.settleMs) this.settleOne(p);
     }

@@ -75,7 +75,8 @@ export class HealthMonitor {
     const hasSamples = this.delay.count > 0;
     // no timer ran in the whole interval (a sample is asked for by a message, which a loop busy
     // reading sockets still reads): the loop was late by the whole interval, not by nothing
-    const stalledMs = this.isStarted && !hasSamples && elapsedMs > 5 * LOOP_SAMPLE_MS ? loopDelayMs(elapsedMs * 1e6) : 0;
+    const stalledMs =
+      this.isStarted && !hasSamples && elapsedMs > 5 * LOOP_SAMPLE_MS ? loopDelayMs(elapsedMs * 1e6) : 0;
     const loopDelayP99Ms = hasSamples ? loopDelayMs(this.delay.percentile(99)) : stalledMs;
     const health: GeneratorHealth = {
       loopDelayP50Ms: hasSamples ? loopDelayMs(this.delay.percentile(50)) : stalledMs,

@@ -40,7 +40,8 @@ interface HdrHistogram {
 
 type HdrConstructor = new (lowest: number, highest: number, digits: number) => HdrHistogram;
 // a CommonJS module with an `exports.default`: Node's import gives the exports, a bundler the class
-const Int32Histogram = ((Int32HistogramModule as unknown as { default?: HdrConstructor }).default ?? Int32HistogramModule) as unknown as HdrConstructor;
+const Int32Histogram = ((Int32HistogramModule as unknown as { default?: HdrConstructor }).default ??
+  Int32HistogramModule) as unknown as HdrConstructor;
 
 function build(): HdrHistogram {
   const histogram = new Int32Histogram(1, HIGHEST_US, 3);
@@ -111,11 +112,16 @@ export class LatencyHistogram {
     let seen = 0;
     for (let i = 0; i <= last && found.length < targets.length; i++) {
       seen += h.getCountAtIndex(i);
-      while (found.length < targets.length && seen >= targets[found.length]!) found.push(h.highestEquivalentValue(h.valueFromIndex(i)));
+      while (found.length < targets.length && seen >= targets[found.length]!)
+        found.push(h.highestEquivalentValue(h.valueFromIndex(i)));
     }
     const maxUs = this.maxUs;
     // a percentile is never above the largest value recorded (HDR's highest equivalent can be)
-    const [p50, p90, p99] = targets.map((_, k) => Math.min(found[k] ?? maxUs, maxUs) / US_PER_MS) as [number, number, number];
+    const [p50, p90, p99] = targets.map((_, k) => Math.min(found[k] ?? maxUs, maxUs) / US_PER_MS) as [
+      number,
+      number,
+      number,
+    ];
     const mean = (this.sumUs ?? this.histogram.mean * total) / total / US_PER_MS;
     return { count: total, p50, p90, p99, max: maxUs / US_PER_MS, mean };
   }
@@ -183,7 +189,8 @@ export class LatencyHistogram {
   static decode(encoded: EncodedHistogram): LatencyHistogram {
     const decoded = new LatencyHistogram();
     const h = decoded.histogram;
-    for (let k = 0; k < encoded.counts.length; k += 2) h.recordValueWithCount(h.valueFromIndex(encoded.counts[k]!), encoded.counts[k + 1]!);
+    for (let k = 0; k < encoded.counts.length; k += 2)
+      h.recordValueWithCount(h.valueFromIndex(encoded.counts[k]!), encoded.counts[k + 1]!);
     decoded.sumUs = encoded.sumUs;
     decoded.maxUs = encoded.maxUs ?? h.maxValue;
     decoded.cached = null;

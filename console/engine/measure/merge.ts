@@ -11,7 +11,8 @@ const add = (a: number, b: number): number => a + b;
 export function joinRecords<T extends object>(records: readonly T[], pick: (a: number, b: number) => number = add): T {
   const out: Record<string, number> = {};
   for (const record of records) {
-    for (const [key, value] of Object.entries(record)) out[key] = key in out ? pick(out[key]!, value as number) : (value as number);
+    for (const [key, value] of Object.entries(record))
+      out[key] = key in out ? pick(out[key]!, value as number) : (value as number);
   }
   return out as T;
 }

@@ -55,7 +55,15 @@ export type LatencyName = (typeof LATENCY_NAMES)[number];
 
 /** Rates of an interval with nothing in it. */
 export function zeroRates(): Rates {
-  return { connectsPerSec: 0, attemptsPerSec: 0, disconnectsPerSec: 0, messagesInPerSec: 0, messagesOutPerSec: 0, bytesInPerSec: 0, bytesOutPerSec: 0 };
+  return {
+    connectsPerSec: 0,
+    attemptsPerSec: 0,
+    disconnectsPerSec: 0,
+    messagesInPerSec: 0,
+    messagesOutPerSec: 0,
+    bytesInPerSec: 0,
+    bytesOutPerSec: 0,
+  };
 }
 
 /** Totals of a run that has counted nothing yet. */
@@ -117,7 +125,10 @@ export class Metrics {
    * as its family's `.other` (`close.other`), so the counts stay readable and bounded.
    */
   countError(errorClass: string): void {
-    const counted = this.errors.has(errorClass) || this.errors.size < MAX_ERROR_CLASSES ? errorClass : `${errorClass.split('.', 1)[0]}.other`;
+    const counted =
+      this.errors.has(errorClass) || this.errors.size < MAX_ERROR_CLASSES
+        ? errorClass
+        : `${errorClass.split('.', 1)[0]}.other`;
     this.errors.set(counted, (this.errors.get(counted) ?? 0) + 1);
   }
 
@@ -126,7 +137,11 @@ export class Metrics {
    * `isEncoding`, also every histogram (whole run and interval) as plain counts, for a
    * coordinator that merges shards by counts.
    */
-  fold(isEncoding = false): { rates: Rates; interval: Record<LatencyName, LatencySummary>; encoded: EncodedHistograms | null } {
+  fold(isEncoding = false): {
+    rates: Rates;
+    interval: Record<LatencyName, LatencySummary>;
+    encoded: EncodedHistograms | null;
+  } {
     const at = performance.now();
     const seconds = Math.max(0.001, (at - this.lastFoldAt) / 1000);
     const t = this.totals;

@@ -63,12 +63,31 @@ export class RecoveryTracker {
    * Starts tracking a chaos action at `at` (monotonic ms) that drops `dropped` users; with
    * `isAnnouncedLater` the count comes later through {@link announce}.
    */
-  start(action: string, at: number, epochMs: number, target: number, dropped: number, isAnnouncedLater = false, openNow = 0): void {
-    this.current = { action, atMs: epochMs, target, dropped, p95Ms: null, fullMs: null, peakHandshakesPerSec: 0, attempts: 0, failures: 0 };
+  start(
+    action: string,
+    at: number,
+    epochMs: number,
+    target: number,
+    dropped: number,
+    isAnnouncedLater = false,
+    openNow = 0,
+  ): void {
+    this.current = {
+      action,
+      atMs: epochMs,
+      target,
+      dropped,
+      p95Ms: null,
+      fullMs: null,
+      peakHandshakesPerSec: 0,
+      attempts: 0,
+      failures: 0,
+    };
     this.records.push(this.current);
     // `openNow` is the open count after the drops, or before them when they are announced later
     this.openAtStart = openNow;
-    if (this.isDetailed) this.details.set(this.current, { openAtAction: openNow, opens: new LatencyHistogram(), attemptsPerSecond: [] });
+    if (this.isDetailed)
+      this.details.set(this.current, { openAtAction: openNow, opens: new LatencyHistogram(), attemptsPerSecond: [] });
     if (this.records.length > 50) this.records.shift();
     this.startedAt = at;
     this.bucketSecond = -1;
@@ -111,11 +130,20 @@ export class RecoveryTracker {
       record.dropped++;
       return;
     }
-    if (!this.unplanned || at - this.unplanned.at > OUTAGE.windowMs) this.unplanned = { at, epochMs, drops: 0, openBefore: open + 1 };
+    if (!this.unplanned || at - this.unplanned.at > OUTAGE.windowMs)
+      this.unplanned = { at, epochMs, drops: 0, openBefore: open + 1 };
     const window = this.unplanned;
     window.drops++;
     if (window.drops < OUTAGE.minDrops || window.drops <= window.openBefore * OUTAGE.share) return;
-    this.start(OUTAGE.action, window.at, window.epochMs, target, window.drops, false, Math.max(0, window.openBefore - window.drops));
+    this.start(
+      OUTAGE.action,
+      window.at,
+      window.epochMs,
+      target,
+      window.drops,
+      false,
+      Math.max(0, window.openBefore - window.drops),
+    );
     this.unplanned = null;
   }
 
@@ -141,10 +169,16 @@ export class RecoveryTracker {
   }
 
   /** A record's detail as plain data (records of a detailed tracker only). */
-  detailOf(record: RecoveryRecord): { openAtAction: number; opens: EncodedHistogram; attemptsPerSecond: number[] } | undefined {
+  detailOf(
+    record: RecoveryRecord,
+  ): { openAtAction: number; opens: EncodedHistogram; attemptsPerSecond: number[] } | undefined {
     const detail = this.details.get(record);
     return (
-      detail && { openAtAction: detail.openAtAction, opens: detail.opens.encode(), attemptsPerSecond: Array.from(detail.attemptsPerSecond, (n) => n ?? 0) }
+      detail && {
+        openAtAction: detail.openAtAction,
+        opens: detail.opens.encode(),
+        attemptsPerSecond: Array.from(detail.attemptsPerSecond, (n) => n ?? 0),
+      }
     );
   }
 
@@ -158,7 +192,8 @@ export class RecoveryTracker {
     if (!record || record.fullMs !== null) return;
     if (this.awaitedDrops > 0) {
       // only once a drop has been seen: before any, the count has not moved yet
-      if (this.seenDrops > 0 && this.backAt.p95 === null && open >= Math.ceil(record.target * 0.95)) this.backAt.p95 = at;
+      if (this.seenDrops > 0 && this.backAt.p95 === null && open >= Math.ceil(record.target * 0.95))
+        this.backAt.p95 = at;
       if (this.seenDrops > 0 && this.backAt.full === null && open >= record.target) this.backAt.full = at;
       return;
     }

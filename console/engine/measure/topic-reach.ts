@@ -96,7 +96,14 @@ export class TopicReach {
    * Hot path: an open user received `seq` of `topic` (`seq` null: the target numbers nothing, and
    * each distinct message gets a number); `tsMs` is the server's send time, if it gives one.
    */
-  receive(user: TopicHolder, topic: string, seq: number | null, tsMs: number | null, data: Buffer | string, at: number): void {
+  receive(
+    user: TopicHolder,
+    topic: string,
+    seq: number | null,
+    tsMs: number | null,
+    data: Buffer | string,
+    at: number,
+  ): void {
     const tracker = this.tracker;
     const totals = this.metrics.totals;
     totals.broadcastsReceived++;

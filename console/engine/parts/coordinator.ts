@@ -12,7 +12,15 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { AgentsOptions } from '../engine-options.ts';
 import { AgentsError } from '../engine-options.ts';
-import { PART_PROTOCOL_VERSION, REFUSED, type AgentHello, type CoordinatorWelcome, type FromPart, type PartChannel, type ToPart } from './part-protocol.ts';
+import {
+  PART_PROTOCOL_VERSION,
+  REFUSED,
+  type AgentHello,
+  type CoordinatorWelcome,
+  type FromPart,
+  type PartChannel,
+  type ToPart,
+} from './part-protocol.ts';
 
 export { AgentsError, REFUSED };
 
@@ -35,7 +43,8 @@ export function isToken(given: unknown, token: string): boolean {
 function parseListen(listen: string): { host: string; port: number } {
   const match = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(listen);
   const port = match ? Number(match[2]) : NaN;
-  if (!match || !(port >= 0 && port <= 65535)) throw new AgentsError('agents.listen', `--listen "${listen}" is not HOST:PORT (e.g. 0.0.0.0:7400)`);
+  if (!match || !(port >= 0 && port <= 65535))
+    throw new AgentsError('agents.listen', `--listen "${listen}" is not HOST:PORT (e.g. 0.0.0.0:7400)`);
   return { host: match[1]!.replace(/^\[|\]$/g, ''), port };
 }
 
@@ -78,7 +87,9 @@ function wsChannel(socket: WebSocket): PartChannel {
       });
     },
     onClose: (listener) => {
-      socket.once('close', (code, reason) => listener(`the connection closed (${code}${reason.length ? ` ${reason}` : ''})`));
+      socket.once('close', (code, reason) =>
+        listener(`the connection closed (${code}${reason.length ? ` ${reason}` : ''})`),
+      );
     },
     async close(graceMs) {
       if (socket.readyState === socket.OPEN) {
@@ -106,12 +117,19 @@ export interface Coordinator {
 /** Listens for agents. */
 export async function startCoordinator(options: AgentsOptions): Promise<Coordinator> {
   const { host, port } = parseListen(options.listen);
-  const https = options.tlsCert && options.tlsKey ? createHttpsServer({ cert: readFileSync(options.tlsCert), key: readFileSync(options.tlsKey) }) : null;
-  const wss = https ? new WebSocketServer({ server: https, maxPayload: 64 * 1024 * 1024 }) : new WebSocketServer({ host, port, maxPayload: 64 * 1024 * 1024 });
+  const https =
+    options.tlsCert && options.tlsKey
+      ? createHttpsServer({ cert: readFileSync(options.tlsCert), key: readFileSync(options.tlsKey) })
+      : null;
+  const wss = https
+    ? new WebSocketServer({ server: https, maxPayload: 64 * 1024 * 1024 })
+    : new WebSocketServer({ host, port, maxPayload: 64 * 1024 * 1024 });
   await new Promise<void>((resolve, reject) => {
     const target = https ?? wss;
     target.once('listening', () => resolve());
-    target.once('error', (error: Error) => reject(new AgentsError('agents.listen', `cannot listen for agents on ${options.listen}: ${error.message}`)));
+    target.once('error', (error: Error) =>
+      reject(new AgentsError('agents.listen', `cannot listen for agents on ${options.listen}: ${error.message}`)),
+    );
     https?.listen(port, host);
   });
   const address = (https ? https.address() : wss.address()) as AddressInfo;
@@ -142,7 +160,8 @@ export async function startCoordinator(options: AgentsOptions): Promise<Coordina
       if (hello.protocol !== PART_PROTOCOL_VERSION)
         return refuse(REFUSED.badHello, `protocol ${hello.protocol}, this coordinator speaks ${PART_PROTOCOL_VERSION}`);
       const name = String(hello.name || from).slice(0, 64);
-      if (joined.some((a) => a.name === name)) return refuse(REFUSED.full, `an agent named "${name}" has joined already`);
+      if (joined.some((a) => a.name === name))
+        return refuse(REFUSED.full, `an agent named "${name}" has joined already`);
       if (isClosed || joined.length >= wanted) return refuse(REFUSED.full, `the run has its ${wanted} agents`);
       const agent: JoinedAgent = {
         name,
@@ -152,12 +171,16 @@ export async function startCoordinator(options: AgentsOptions): Promise<Coordina
       };
       joined.push(agent);
       socket.send(JSON.stringify({ type: 'welcome', name } satisfies CoordinatorWelcome));
-      log('info', `agent ${name} joined from ${from}${agent.capacity !== null ? ` (can hold ${agent.capacity})` : ''}: ${joined.length} of ${wanted}`);
+      log(
+        'info',
+        `agent ${name} joined from ${from}${agent.capacity !== null ? ` (can hold ${agent.capacity})` : ''}: ${joined.length} of ${wanted}`,
+      );
       onJoin?.();
     });
   });
   const url = `${https ? 'wss' : 'ws'}://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
-  const dial = host === '0.0.0.0' || host === '::' ? `${https ? 'wss' : 'ws'}://<an address of this host>:${address.port}` : url;
+  const dial =
+    host === '0.0.0.0' || host === '::' ? `${https ? 'wss' : 'ws'}://<an address of this host>:${address.port}` : url;
   log('info', `waiting for ${options.count} agents at ${url} (sockstorm agent --coordinator ${dial} --token …)`);
   return {
     url,

@@ -55,19 +55,35 @@ export async function applyToFleet(state: FleetState, command: PartCommand): Pro
       fleet.setTarget(command.count);
       return ok(`target ${fleet.target}`);
     case 'ramp':
-      state.ramp = { from: fleet.target, to: command.count, startedAt: performance.now(), overMs: Math.max(1, command.overMs) };
+      state.ramp = {
+        from: fleet.target,
+        to: command.count,
+        startedAt: performance.now(),
+        overMs: Math.max(1, command.overMs),
+      };
       state.wake();
-      fleet.ratePerSec = Math.max(fleet.ratePerSec, (Math.abs(command.count - fleet.target) / Math.max(1, command.overMs)) * 1000 * 1.5);
-      return ok(`ramp ${fleet.target} → ${command.count} over ${command.overMs} ms (connect rate ${Math.round(fleet.ratePerSec)}/s)`);
+      fleet.ratePerSec = Math.max(
+        fleet.ratePerSec,
+        (Math.abs(command.count - fleet.target) / Math.max(1, command.overMs)) * 1000 * 1.5,
+      );
+      return ok(
+        `ramp ${fleet.target} → ${command.count} over ${command.overMs} ms (connect rate ${Math.round(fleet.ratePerSec)}/s)`,
+      );
     case 'set-rate':
       fleet.ratePerSec = command.perSec;
       return ok(`connect rate ${command.perSec}/s`);
     case 'probe':
       state.fleet.session.probe =
-        command.template && command.replyPath ? { template: command.template, replyPath: command.replyPath, pending: new Map() } : null;
+        command.template && command.replyPath
+          ? { template: command.template, replyPath: command.replyPath, pending: new Map() }
+          : null;
       state.probes.setRate(command.perSec, epochNow());
       state.armPacer();
-      return ok(command.perSec > 0 ? `RTT probes ${command.perSec}/s${command.template ? ' (request/response)' : ''}` : 'RTT probes off');
+      return ok(
+        command.perSec > 0
+          ? `RTT probes ${command.perSec}/s${command.template ? ' (request/response)' : ''}`
+          : 'RTT probes off',
+      );
     case 'messages':
       state.messages.template = command.template;
       state.messages.setRate(command.perSec, epochNow());
@@ -77,7 +93,11 @@ export async function applyToFleet(state: FleetState, command: PartCommand): Pro
       const openBefore = fleet.counts.open;
       const count = fleet.kill(0, command.mode, command.victims, command.count);
       state.recovery.start(command.label, performance.now(), epochNow(), fleet.target, count, false, fleet.counts.open);
-      return { ok: true, message: `dropped ${count} of ${openBefore} open (${command.victims}); reconnect ${formatPolicy(fleet.policy)}`, count };
+      return {
+        ok: true,
+        message: `dropped ${count} of ${openBefore} open (${command.victims}); reconnect ${formatPolicy(fleet.policy)}`,
+        count,
+      };
     }
     case 'slow': {
       const count = fleet.slow(command.percent, command.forMs, state.timers);
@@ -90,11 +110,16 @@ export async function applyToFleet(state: FleetState, command: PartCommand): Pro
       await stall(command.ms);
       return ok(`kept the generator busy for ${command.ms} ms`);
     case 'expect-broadcast':
-      for (let seq = command.firstSeq; seq <= command.lastSeq; seq++) state.broadcasts.expect(command.topic, seq, command.atMs);
+      for (let seq = command.firstSeq; seq <= command.lastSeq; seq++)
+        state.broadcasts.expect(command.topic, seq, command.atMs);
       return ok('');
     case 'send-broadcast': {
       if (!state.send) return { ok: false, message: 'no --broadcast-send template' };
-      const outcome = await state.send.fire({ topic: command.topic, count: command.count, sizeBytes: command.sizeBytes });
+      const outcome = await state.send.fire({
+        topic: command.topic,
+        count: command.count,
+        sizeBytes: command.sizeBytes,
+      });
       return outcome.ok ? ok(`sent ${command.count}`) : { ok: false, message: outcome.message };
     }
     case 'recovery-start':
@@ -105,7 +130,10 @@ export async function applyToFleet(state: FleetState, command: PartCommand): Pro
       return ok('');
     case 'protocol': {
       if (fleet.vus.size > 0)
-        return { ok: false, message: `"protocol ${command.name}" must come before any user: the users now speak ${fleet.session.codec.name}` };
+        return {
+          ok: false,
+          message: `"protocol ${command.name}" must come before any user: the users now speak ${fleet.session.codec.name}`,
+        };
       const { codecFor } = await import('../protocols/presets.ts');
       // a packet spanning frames is held to the frame limit too
       fleet.setCodec(await codecFor(command.name, { ...command, maxPacketBytes: state.options.maxPayloadBytes }));
@@ -121,7 +149,11 @@ export async function applyToFleet(state: FleetState, command: PartCommand): Pro
     case 'session':
       fleet.session.lifetimeMs = command.lifetimeMs;
       fleet.session.jitterMs = command.jitterMs;
-      return ok(command.lifetimeMs > 0 ? `sessions last ${command.lifetimeMs} ms (+ up to ${command.jitterMs} ms)` : 'sessions last until the end');
+      return ok(
+        command.lifetimeMs > 0
+          ? `sessions last ${command.lifetimeMs} ms (+ up to ${command.jitterMs} ms)`
+          : 'sessions last until the end',
+      );
     case 'check':
       fleet.session.addCheck(command.check);
       return ok(`check ${command.check.name}`);

@@ -94,7 +94,9 @@ export class Fleet implements VuHost {
     this.clientOptions = options.clientOptions;
     this.ratePerSec = options.ratePerSec;
     this.maxInFlight = options.maxInFlight;
-    this.held = new HeldBytes(options.held, (vu, cause) => this.receiver.onEvents(vu, this.session.codec.dropHeld!(vu.codecState, cause), epochNow()));
+    this.held = new HeldBytes(options.held, (vu, cause) =>
+      this.receiver.onEvents(vu, this.session.codec.dropHeld!(vu.codecState, cause), epochNow()),
+    );
     this.reach = new TopicReach(broadcasts, metrics);
     this.receiver = new FleetReceiver(this, metrics, this.reach, options.framePaths);
   }
@@ -114,7 +116,10 @@ export class Fleet implements VuHost {
   optionsFor(vu: VirtualUser): WebSocket.ClientOptions {
     const headers = this.clientOptions.headers as Record<string, string> | undefined;
     if (!this.session.hasRows || !headers) return this.clientOptions;
-    return { ...this.clientOptions, headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, this.session.render(v, vu)])) };
+    return {
+      ...this.clientOptions,
+      headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, this.session.render(v, vu)])),
+    };
   }
 
   /** Speaks `codec` from the next connection on (the URLs, subprotocols and keepalive it needs). */
@@ -128,7 +133,8 @@ export class Fleet implements VuHost {
     if (keepalive) {
       // one timer for the fleet, not one per user
       this.keepaliveTimer = setInterval(() => {
-        for (const vu of this.vus) if (vu.state === 'open') this.metrics.totals.bytesOut += vu.sendFrames([keepalive.frame], true);
+        for (const vu of this.vus)
+          if (vu.state === 'open') this.metrics.totals.bytesOut += vu.sendFrames([keepalive.frame], true);
       }, keepalive.everyMs);
       this.keepaliveTimer.unref();
     }
@@ -138,7 +144,10 @@ export class Fleet implements VuHost {
     const { codec, connect } = this.session;
     if (codec.name === 'raw') return true;
     vu.codecState = codec.init();
-    const { frames, isReady } = codec.onUpgrade(vu.codecState, connect === null ? null : this.session.render(connect, vu));
+    const { frames, isReady } = codec.onUpgrade(
+      vu.codecState,
+      connect === null ? null : this.session.render(connect, vu),
+    );
     this.metrics.totals.bytesOut += vu.sendFrames(frames, true);
     return isReady;
   }
@@ -153,7 +162,10 @@ export class Fleet implements VuHost {
   setState(vu: VirtualUser, from: VuState, to: VuState): void {
     if (to === 'connecting') {
       this.connecting.add(vu);
-      this.sweeper ??= setInterval(() => this.sweepHandshakes(), Math.min(100, Math.max(10, this.options.handshakeTimeoutMs / 4)));
+      this.sweeper ??= setInterval(
+        () => this.sweepHandshakes(),
+        Math.min(100, Math.max(10, this.options.handshakeTimeoutMs / 4)),
+      );
     } else if (from === 'connecting') {
       this.connecting.delete(vu);
     } else if (from === 'open') {
@@ -161,7 +173,10 @@ export class Fleet implements VuHost {
     }
     // users open per source address, kept as counts so no snapshot walks the fleet
     if (vu.localAddress !== undefined && (from === 'open' || to === 'open'))
-      this.openPerSource.set(vu.localAddress, (this.openPerSource.get(vu.localAddress) ?? 0) + (to === 'open' ? 1 : -1));
+      this.openPerSource.set(
+        vu.localAddress,
+        (this.openPerSource.get(vu.localAddress) ?? 0) + (to === 'open' ? 1 : -1),
+      );
     this.counts[from]--;
     if (to === 'closed') this.held.forget(vu);
     if (vu.isRetired && to === 'closed') {
@@ -189,7 +204,8 @@ export class Fleet implements VuHost {
     this.recovery.onOpen(at);
     this.recovery.check(at, this.counts.open);
     const session = this.session;
-    for (const template of session.onOpen) this.metrics.totals.bytesOut += this.sendMessage(vu, session.render(template, vu));
+    for (const template of session.onOpen)
+      this.metrics.totals.bytesOut += this.sendMessage(vu, session.render(template, vu));
     const lifetime = session.lifetimeFor();
     if (lifetime > 0)
       vu.sessionTimer = setTimeout(() => {
@@ -329,7 +345,9 @@ export class Fleet implements VuHost {
 
   /** Users open per local address, when the fleet spreads over several. */
   openBySource(): Record<string, number> {
-    return Object.fromEntries(this.options.localAddresses.map((address) => [address, this.openPerSource.get(address) ?? 0]));
+    return Object.fromEntries(
+      this.options.localAddresses.map((address) => [address, this.openPerSource.get(address) ?? 0]),
+    );
   }
 
   /** Ends every user: close frames first, terminate what is left after `graceMs`. */

@@ -27,7 +27,10 @@ const TICK_MS = 10;
 const MAX_WORDED_CLASSES = 32;
 
 /** The `ws` client options of a fleet (the lean client reads the subset it knows); `hosts` answers every lookup of the target's names. */
-export function clientOptions(options: ResolvedOptions, hosts: ResolvedHosts = {}): WebSocket.ClientOptions & LeanOptions {
+export function clientOptions(
+  options: ResolvedOptions,
+  hosts: ResolvedHosts = {},
+): WebSocket.ClientOptions & LeanOptions {
   return {
     lookup: cachedLookup(hosts),
     perMessageDeflate: options.compression,
@@ -102,7 +105,11 @@ export function createLocalFleet(options: ResolvedOptions, where: LocalFleetOpti
     worded.add(errorClass);
     const text = typeof words === 'string' ? words : words.toString('utf8');
     if (text !== '')
-      events.push({ atMs: Date.now(), level: 'warn', text: `${errorClass}: ${typeof words === 'string' ? '' : 'reason '}"${text.slice(0, 200)}"` });
+      events.push({
+        atMs: Date.now(),
+        level: 'warn',
+        text: `${errorClass}: ${typeof words === 'string' ? '' : 'reason '}"${text.slice(0, 200)}"`,
+      });
   };
   let isStopped = false;
 
@@ -166,7 +173,11 @@ export function createLocalFleet(options: ResolvedOptions, where: LocalFleetOpti
       const probe = fleet.session.probe;
       // `reply ack`: the protocol's own acknowledgement of this message is the answer
       const bytes = probe
-        ? fleet.sendMessage(vu, fleet.session.render(probe.template, vu, { id }), probe.replyPath === 'ack' ? id : undefined)
+        ? fleet.sendMessage(
+            vu,
+            fleet.session.render(probe.template, vu, { id }),
+            probe.replyPath === 'ack' ? id : undefined,
+          )
         : vu.send(encodeProbe(id, intended));
       // dropped over the user's send budget (counted as send.dropped): not a probe sent, nor one lost
       if (bytes === 0) continue;
@@ -182,7 +193,10 @@ export function createLocalFleet(options: ResolvedOptions, where: LocalFleetOpti
     for (const intended of state.messages.due(epoch)) {
       const vu = pickOpen();
       if (!vu || !state.messages.template) break;
-      const bytes = fleet.sendMessage(vu, renderTemplate(state.messages.template, { vu: vu.id, now: intended, n: metrics.totals.messagesOut }));
+      const bytes = fleet.sendMessage(
+        vu,
+        renderTemplate(state.messages.template, { vu: vu.id, now: intended, n: metrics.totals.messagesOut }),
+      );
       metrics.totals.bytesOut += bytes;
       if (bytes > 0) metrics.totals.messagesOut++;
     }
@@ -232,11 +246,17 @@ export function createLocalFleet(options: ResolvedOptions, where: LocalFleetOpti
 
   health.start();
   let stopping: Promise<void> | null = null;
-  const live = (): LiveCounts => ({ open: fleet.counts.open, target: fleet.target, isRecovered: recovery.isRecovered, killed: metrics.totals.killed });
+  const live = (): LiveCounts => ({
+    open: fleet.counts.open,
+    target: fleet.target,
+    isRecovered: recovery.isRecovered,
+    killed: metrics.totals.killed,
+  });
   return {
     name: where.name ?? 'local',
     weight: 1,
-    apply: async (command) => (isStopped ? { ok: false, message: 'the fleet has stopped' } : applyToFleet(state, command)),
+    apply: async (command) =>
+      isStopped ? { ok: false, message: 'the fleet has stopped' } : applyToFleet(state, command),
     sample: async (isMeasured) => sample(isMeasured),
     live,
     histograms: () => ({

@@ -11,16 +11,28 @@ import type { PartBroadcast, PartRecovery, PartSample } from './fleet-part.ts';
 import type { GeneratorHealth } from '../measure/generator-health.ts';
 import { LatencyHistogram, type LatencySummary } from '../measure/histogram.ts';
 import { joinRecords, maxOf, sumOf } from '../measure/merge.ts';
-import { LATENCY_NAMES, type EncodedHistograms, type LatencyName, type Rates, type Totals } from '../measure/metrics.ts';
+import {
+  LATENCY_NAMES,
+  type EncodedHistograms,
+  type LatencyName,
+  type Rates,
+  type Totals,
+} from '../measure/metrics.ts';
 import { OUTAGE, type RecoveryRecord } from '../measure/recovery.ts';
 import { MAX_PENDING_BROADCASTS } from '../measure/topic-lru.ts';
 import type { FleetView, Snapshot } from '../measure/snapshot.ts';
 
 /** The fleet's half of a snapshot. */
-export type FleetHalf = Pick<Snapshot, 'fleet' | 'rates' | 'totals' | 'latency' | 'interval' | 'recovery' | 'recoveries' | 'errors' | 'checks' | 'health'>;
+export type FleetHalf = Pick<
+  Snapshot,
+  'fleet' | 'rates' | 'totals' | 'latency' | 'interval' | 'recovery' | 'recoveries' | 'errors' | 'checks' | 'health'
+>;
 
 /** The parts' histograms of one kind, added by counts. */
-export function mergeHistograms(parts: PartSample[], which: 'total' | 'interval'): Record<LatencyName, LatencyHistogram> {
+export function mergeHistograms(
+  parts: PartSample[],
+  which: 'total' | 'interval',
+): Record<LatencyName, LatencyHistogram> {
   const out = {} as Record<LatencyName, LatencyHistogram>;
   for (const name of LATENCY_NAMES) {
     const merged = new LatencyHistogram();
@@ -34,26 +46,44 @@ export function mergeHistograms(parts: PartSample[], which: 'total' | 'interval'
 }
 
 function summaries(histograms: Record<LatencyName, LatencyHistogram>): Record<LatencyName, LatencySummary> {
-  return Object.fromEntries(LATENCY_NAMES.map((name) => [name, histograms[name].summary()])) as Record<LatencyName, LatencySummary>;
+  return Object.fromEntries(LATENCY_NAMES.map((name) => [name, histograms[name].summary()])) as Record<
+    LatencyName,
+    LatencySummary
+  >;
 }
 
 function mergeFleet(parts: PartSample[]): FleetView {
   const f = parts.map((s) => s.fleet);
   const counts = joinRecords(
-    f.map(({ target, open, connecting, waiting, pending, closing, closed, slowed, ratePerSec, maxInFlight, probePerSec, heldBytes }) => ({
-      target,
-      open,
-      connecting,
-      waiting,
-      pending,
-      closing,
-      closed,
-      slowed,
-      ratePerSec,
-      maxInFlight,
-      probePerSec,
-      heldBytes,
-    })),
+    f.map(
+      ({
+        target,
+        open,
+        connecting,
+        waiting,
+        pending,
+        closing,
+        closed,
+        slowed,
+        ratePerSec,
+        maxInFlight,
+        probePerSec,
+        heldBytes,
+      }) => ({
+        target,
+        open,
+        connecting,
+        waiting,
+        pending,
+        closing,
+        closed,
+        slowed,
+        ratePerSec,
+        maxInFlight,
+        probePerSec,
+        heldBytes,
+      }),
+    ),
   );
   return { ...counts, policy: f[0]?.policy ?? 'off', bySource: joinRecords(f.map((x) => x.bySource)) };
 }
@@ -187,13 +217,23 @@ function mergedPeak(parts: PartRecovery[]): number {
  * users. Every part gets every chaos command, so a chaos record a part does not show yet is
  * not recovered yet.
  */
-export function mergeRecoveries(perPart: PartRecovery[][], fleets: Array<Pick<FleetView, 'target' | 'open'>> = []): RecoveryRecord[] {
+export function mergeRecoveries(
+  perPart: PartRecovery[][],
+  fleets: Array<Pick<FleetView, 'target' | 'open'>> = [],
+): RecoveryRecord[] {
   const groups: Array<Array<PartRecovery | undefined>> = [];
   perPart.forEach((records, part) => {
     for (const record of records) {
-      const group = groups.find((g) => !g[part] && g.some((r) => r && r.action === record.action && Math.abs(r.atMs - record.atMs) <= SAME_ACTION_MS));
+      const group = groups.find(
+        (g) =>
+          !g[part] &&
+          g.some((r) => r && r.action === record.action && Math.abs(r.atMs - record.atMs) <= SAME_ACTION_MS),
+      );
       if (group) group[part] = record;
-      else groups.push(Object.assign(new Array<PartRecovery | undefined>(perPart.length).fill(undefined), { [part]: record }));
+      else
+        groups.push(
+          Object.assign(new Array<PartRecovery | undefined>(perPart.length).fill(undefined), { [part]: record }),
+        );
     }
   });
   return groups
@@ -276,6 +316,8 @@ export function mergeParts(parts: PartSample[]): FleetHalf & { histograms: Encod
     errors: joinRecords<Record<string, number>>(parts.map((s) => s.errors)),
     checks: mergeChecks(parts),
     health: mergeHealth(parts, fleet.open),
-    histograms: Object.fromEntries(LATENCY_NAMES.map((name) => [name, total[name].encode()])) as EncodedHistograms['total'],
+    histograms: Object.fromEntries(
+      LATENCY_NAMES.map((name) => [name, total[name].encode()]),
+    ) as EncodedHistograms['total'],
   };
 }

@@ -43,7 +43,13 @@ export class RemotePart implements FleetPart {
   }
 
   /** Sends the fleet's options and resolves once the part's fleet exists. */
-  static start(name: string, weight: number, channel: PartChannel, options: EngineOptions, urls: string[]): Promise<RemotePart> {
+  static start(
+    name: string,
+    weight: number,
+    channel: PartChannel,
+    options: EngineOptions,
+    urls: string[],
+  ): Promise<RemotePart> {
     return new Promise((resolve, reject) => {
       let part: RemotePart | null = null;
       channel.onMessage((message) => {
@@ -56,7 +62,11 @@ export class RemotePart implements FleetPart {
           // a part that refuses its options (a target host its resolver does not know) refuses the run's (104)
           const code = message.code;
           const isConfig = code === 'config.url' || code === 'config.option' || code === 'config.dns';
-          reject(isConfig ? new EngineConfigError(code, `${name}: ${message.message}`) : Object.assign(new Error(`${name}: ${message.message}`), { code }));
+          reject(
+            isConfig
+              ? new EngineConfigError(code, `${name}: ${message.message}`)
+              : Object.assign(new Error(`${name}: ${message.message}`), { code }),
+          );
         }
       });
       channel.onClose((reason) => {
@@ -93,7 +103,8 @@ export class RemotePart implements FleetPart {
   }
 
   private request(make: (id: number) => Parameters<PartChannel['send']>[0], timeoutMs: number): Promise<FromPart> {
-    if (this.lostReason !== null) return Promise.resolve({ type: 'failed', message: `${this.name} is gone (${this.lostReason})` });
+    if (this.lostReason !== null)
+      return Promise.resolve({ type: 'failed', message: `${this.name} is gone (${this.lostReason})` });
     const id = ++this.nextId;
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
@@ -110,7 +121,9 @@ export class RemotePart implements FleetPart {
 
   async apply(command: PartCommand): Promise<CommandResult> {
     const answer = await this.request((id) => ({ type: 'apply', id, command }), 30_000);
-    return answer.type === 'result' ? answer.result : { ok: false, message: answer.type === 'failed' ? answer.message : 'unexpected answer' };
+    return answer.type === 'result'
+      ? answer.result
+      : { ok: false, message: answer.type === 'failed' ? answer.message : 'unexpected answer' };
   }
 
   async sample(isMeasured: boolean): Promise<PartSample> {
@@ -147,7 +160,9 @@ export class RemotePart implements FleetPart {
   }
 
   live(): LiveCounts {
-    return this.lostReason !== null ? { open: 0, target: 0, isRecovered: true, killed: this.latestLive.killed } : this.latestLive;
+    return this.lostReason !== null
+      ? { open: 0, target: 0, isRecovered: true, killed: this.latestLive.killed }
+      : this.latestLive;
   }
 
   histograms(): EncodedHistograms['total'] | null {

@@ -41,12 +41,15 @@ export function servePart(channel: ServedChannel, events: ServeEvents = {}): () 
       case 'init': {
         if (fleet || isStarting) return channel.send({ type: 'failed', message: 'already running a fleet' });
         isStarting = true;
-        const failed = (error: unknown): void => channel.send({ type: 'failed', message: (error as Error).message, code: (error as { code?: string }).code });
+        const failed = (error: unknown): void =>
+          channel.send({ type: 'failed', message: (error as Error).message, code: (error as { code?: string }).code });
         // the fleet resolves the target's names here, on this host (an agent's resolver may answer otherwise)
         void Promise.resolve()
           // keys the override holds win, even when undefined (an agent's unknown capacity is not the coordinator's)
           .then(() => resolveOptions({ ...message.options, ...events.override, workers: 1, agents: undefined }))
-          .then((options) => startLocalFleet(options, { name: message.name, urls: message.urls, isDetailed: message.isDetailed }))
+          .then((options) =>
+            startLocalFleet(options, { name: message.name, urls: message.urls, isDetailed: message.isDetailed }),
+          )
           .then((f) => {
             fleet = f;
             if (stopping) return void f.stop();
@@ -63,14 +66,20 @@ export function servePart(channel: ServedChannel, events: ServeEvents = {}): () 
             result: { ok: false, message: 'no fleet yet' },
             live: { open: 0, target: 0, isRecovered: true, killed: 0 },
           });
-        void fleet.apply(message.command).then((result) => channel.send({ type: 'result', id: message.id, result, live: fleet!.live() }));
+        void fleet
+          .apply(message.command)
+          .then((result) => channel.send({ type: 'result', id: message.id, result, live: fleet!.live() }));
         return;
       case 'sample':
         if (!fleet) return;
-        void fleet.sample(message.isMeasured).then((sample) => channel.send({ type: 'sample', id: message.id, sample, live: fleet!.live() }));
+        void fleet
+          .sample(message.isMeasured)
+          .then((sample) => channel.send({ type: 'sample', id: message.id, sample, live: fleet!.live() }));
         return;
       case 'stop':
-        void stop().then(async () => channel.send({ type: 'stopped', sample: fleet ? await fleet.sample(false) : null }));
+        void stop().then(async () =>
+          channel.send({ type: 'stopped', sample: fleet ? await fleet.sample(false) : null }),
+        );
         return;
       case 'end':
         void stop().then(() => events.onEnd?.(message.reason));

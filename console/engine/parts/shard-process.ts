@@ -19,7 +19,9 @@ function ipcChannel(child: ChildProcess): PartChannel {
       child.on('message', (message: FromPart) => listener(message));
     },
     onClose: (listener) => {
-      child.once('exit', (code, signal) => listener(signal ? `the process was killed by ${signal}` : `the process exited with code ${code}`));
+      child.once('exit', (code, signal) =>
+        listener(signal ? `the process was killed by ${signal}` : `the process exited with code ${code}`),
+      );
     },
     async close(graceMs) {
       if (child.exitCode !== null || child.signalCode !== null) return;
@@ -34,6 +36,10 @@ function ipcChannel(child: ChildProcess): PartChannel {
 /** Forks shard `index` and resolves once its fleet exists. */
 export function startShard(index: number, options: EngineOptions, urls: string[]): Promise<RemotePart> {
   const entry = programEntry('shard');
-  const child = fork(entry.file, [], { execArgv: entry.execArgv, serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(entry.file, [], {
+    execArgv: entry.execArgv,
+    serialization: 'advanced',
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   return RemotePart.start(`shard ${index}`, 1, ipcChannel(child), options, urls);
 }

@@ -14,11 +14,18 @@ interface State {
 
 const BAD_MESSAGE = 'graphql.bad_message';
 const TOO_DEEP_MESSAGE: CodecEvent[] = [
-  { kind: 'error', errorClass: BAD_MESSAGE, message: `a message nested deeper than ${MAX_TARGET_JSON_DEPTH} levels`, isFatal: false },
+  {
+    kind: 'error',
+    errorClass: BAD_MESSAGE,
+    message: `a message nested deeper than ${MAX_TARGET_JSON_DEPTH} levels`,
+    isFatal: false,
+  },
 ];
 
 function asObject(value: unknown): Record<string, unknown> | null {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : null;
 }
 
 function parse(text: string): Record<string, unknown> | null {
@@ -34,7 +41,10 @@ export function graphqlWsCodec(): Codec {
     init: (): State => ({ nextId: 0 }),
     onUpgrade(_, connect) {
       const payload = connect ? parse(connect) : null;
-      return { frames: [JSON.stringify(payload ? { type: 'connection_init', payload } : { type: 'connection_init' })], isReady: false };
+      return {
+        frames: [JSON.stringify(payload ? { type: 'connection_init', payload } : { type: 'connection_init' })],
+        isReady: false,
+      };
     },
     decode(_, data, isBinary) {
       if (isBinary) return [];
@@ -42,7 +52,15 @@ export function graphqlWsCodec(): Codec {
       const read = readTargetJson(data.toString('utf8'));
       if (read === TOO_DEEP) return TOO_DEEP_MESSAGE;
       const message = asObject(read);
-      if (!message) return [{ kind: 'error', errorClass: BAD_MESSAGE, message: 'a frame that is not a graphql-ws message', isFatal: false }];
+      if (!message)
+        return [
+          {
+            kind: 'error',
+            errorClass: BAD_MESSAGE,
+            message: 'a frame that is not a graphql-ws message',
+            isFatal: false,
+          },
+        ];
       switch (message.type) {
         case 'connection_ack':
           return [{ kind: 'ready' }];
@@ -50,10 +68,23 @@ export function graphqlWsCodec(): Codec {
           return [{ kind: 'reply', frames: ['{"type":"pong"}'] }];
         case 'next': {
           const payload = message.payload as { data?: unknown } | undefined;
-          return [{ kind: 'message', text: JSON.stringify(payload?.data ?? payload ?? null), topic: String(message.id ?? 'default') }];
+          return [
+            {
+              kind: 'message',
+              text: JSON.stringify(payload?.data ?? payload ?? null),
+              topic: String(message.id ?? 'default'),
+            },
+          ];
         }
         case 'error':
-          return [{ kind: 'error', errorClass: 'graphql.error', message: JSON.stringify(message.payload ?? null).slice(0, 200), isFatal: false }];
+          return [
+            {
+              kind: 'error',
+              errorClass: 'graphql.error',
+              message: JSON.stringify(message.payload ?? null).slice(0, 200),
+              isFatal: false,
+            },
+          ];
         default:
           return [];
       }

@@ -82,10 +82,21 @@ export function mqttCodec(options: CodecOptions): Codec {
         const code = packet.reasonCode ?? packet.returnCode ?? 0;
         return code === 0
           ? [{ kind: 'ready' }]
-          : [{ kind: 'error', errorClass: `mqtt.connack_${code}`, message: `the broker refused the connect (code ${code})`, isFatal: true }];
+          : [
+              {
+                kind: 'error',
+                errorClass: `mqtt.connack_${code}`,
+                message: `the broker refused the connect (code ${code})`,
+                isFatal: true,
+              },
+            ];
       }
       case 'publish': {
-        const message: CodecEvent = { kind: 'message', text: packet.payload === undefined ? '' : String(packet.payload), topic: packet.topic };
+        const message: CodecEvent = {
+          kind: 'message',
+          text: packet.payload === undefined ? '' : String(packet.payload),
+          topic: packet.topic,
+        };
         const id = packet.messageId;
         if (id === undefined || !packet.qos) return [message];
         if (packet.qos === 1) return [message, ack('puback', id)];
@@ -105,12 +116,26 @@ export function mqttCodec(options: CodecOptions): Codec {
         const topic = packet.messageId === undefined ? undefined : s.subscribing?.get(packet.messageId);
         if (topic !== undefined) s.subscribing!.delete(packet.messageId!);
         if ((packet.granted ?? []).some((g) => g >= 0x80))
-          return [{ kind: 'error', errorClass: 'mqtt.suback_refused', message: 'the broker refused a subscription', isFatal: false }];
+          return [
+            {
+              kind: 'error',
+              errorClass: 'mqtt.suback_refused',
+              message: 'the broker refused a subscription',
+              isFatal: false,
+            },
+          ];
         // a filter with a wildcard names no one topic: its topics are owed from their first receipt
         return topic !== undefined && !/[+#]/.test(topic) ? [{ kind: 'subscribed', topics: [topic] }] : [];
       }
       case 'disconnect':
-        return [{ kind: 'error', errorClass: 'mqtt.disconnect', message: `the broker disconnected (reason ${packet.reasonCode ?? 0})`, isFatal: true }];
+        return [
+          {
+            kind: 'error',
+            errorClass: 'mqtt.disconnect',
+            message: `the broker disconnected (reason ${packet.reasonCode ?? 0})`,
+            isFatal: true,
+          },
+        ];
       default:
         return [];
     }
@@ -119,7 +144,15 @@ export function mqttCodec(options: CodecOptions): Codec {
     name: 'mqtt',
     url: (base) => base,
     protocols: (given) => ['mqtt', ...given.filter((p) => p !== 'mqtt')],
-    init: (): State => ({ parser: null, received: [], nextId: 0, awaitingRelease: null, heldBytes: 0, heldSinceMs: 0, subscribing: null }),
+    init: (): State => ({
+      parser: null,
+      received: [],
+      nextId: 0,
+      awaitingRelease: null,
+      heldBytes: 0,
+      heldSinceMs: 0,
+      subscribing: null,
+    }),
     onUpgrade(_, connect) {
       const fields = connect ? parseJson(connect) : {};
       const packet = {
@@ -156,7 +189,13 @@ export function mqttCodec(options: CodecOptions): Codec {
       s.heldBytes = held;
       const events: CodecEvent[] = [];
       for (const packet of s.received) {
-        if (packet.cmd === 'error') events.push({ kind: 'error', errorClass: 'mqtt.bad_packet', message: 'a frame mqtt-packet cannot parse', isFatal: true });
+        if (packet.cmd === 'error')
+          events.push({
+            kind: 'error',
+            errorClass: 'mqtt.bad_packet',
+            message: 'a frame mqtt-packet cannot parse',
+            isFatal: true,
+          });
         else events.push(...toEvents(packet, s));
       }
       const announced = announcedBytes(s.parser);
@@ -179,7 +218,9 @@ export function mqttCodec(options: CodecOptions): Codec {
           s.subscribing ??= new Map();
           if (s.subscribing.size >= MAX_UNACKED_SUBSCRIBES) s.subscribing.delete(s.subscribing.keys().next().value!);
           s.subscribing.set(messageId, topic);
-          return [mqttPacket.generate({ cmd: 'subscribe', messageId, subscriptions: [{ topic, qos: subQos ?? 0 }] } as never)];
+          return [
+            mqttPacket.generate({ cmd: 'subscribe', messageId, subscriptions: [{ topic, qos: subQos ?? 0 }] } as never),
+          ];
         }
       }
       // `publish [qosN] TOPIC PAYLOAD`, or a bare `TOPIC PAYLOAD`: the payload is the rest as written
@@ -203,7 +244,10 @@ export function mqttCodec(options: CodecOptions): Codec {
       const s = state as State;
       s.parser = null;
       s.heldBytes = 0;
-      const message = cause === 'budget' ? "a partial packet over the fleet's held-bytes budget" : 'a packet not finished within the held-bytes deadline';
+      const message =
+        cause === 'budget'
+          ? "a partial packet over the fleet's held-bytes budget"
+          : 'a packet not finished within the held-bytes deadline';
       return [{ kind: 'error', errorClass: HELD_CLASS[cause], message, isFatal: true }];
     },
     keepalive: { everyMs: (keepaliveS * 1000) / 2, frame: mqttPacket.generate({ cmd: 'pingreq' } as never) },

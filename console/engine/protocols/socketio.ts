@@ -132,7 +132,9 @@ export function socketIoCodec(options: CodecOptions): Codec {
   const binaryHeader = (text: string, state: State): CodecEvent[] => {
     const attachments = Number(/^[56](\d+)-/.exec(text)?.[1] ?? Number.NaN);
     if (!(attachments >= 1 && attachments <= MAX_ATTACHMENTS))
-      return badPacket(`a binary event announcing ${Number.isNaN(attachments) ? 'no count of' : attachments} attachments (at most ${MAX_ATTACHMENTS})`);
+      return badPacket(
+        `a binary event announcing ${Number.isNaN(attachments) ? 'no count of' : attachments} attachments (at most ${MAX_ATTACHMENTS})`,
+      );
     const own = new Decoder({ maxAttachments: MAX_ATTACHMENTS });
     own.on('decoded', (packet: Packet) => {
       state.binaryDone = packet;
@@ -177,18 +179,36 @@ export function socketIoCodec(options: CodecOptions): Codec {
       case PacketType.CONNECT_ERROR: {
         const data = packet.data as { message?: string } | string | undefined;
         return [
-          { kind: 'error', errorClass: 'socketio.connect_error', message: typeof data === 'string' ? data : (data?.message ?? 'refused'), isFatal: true },
+          {
+            kind: 'error',
+            errorClass: 'socketio.connect_error',
+            message: typeof data === 'string' ? data : (data?.message ?? 'refused'),
+            isFatal: true,
+          },
         ];
       }
       case PacketType.DISCONNECT:
-        return [{ kind: 'error', errorClass: 'socketio.disconnect', message: 'the server disconnected the namespace', isFatal: true }];
+        return [
+          {
+            kind: 'error',
+            errorClass: 'socketio.disconnect',
+            message: 'the server disconnected the namespace',
+            isFatal: true,
+          },
+        ];
       case PacketType.ACK:
         if (typeof packet.id === 'number') return [{ kind: 'ack', id: packet.id }];
         return [];
       case PacketType.EVENT: {
         const args = Array.isArray(packet.data) ? packet.data : [];
         const [event, payload] = [String(args[0]), args[1]];
-        return [{ kind: 'message', text: typeof payload === 'string' ? payload : JSON.stringify(binaryAsBase64(payload ?? null)), topic: event }];
+        return [
+          {
+            kind: 'message',
+            text: typeof payload === 'string' ? payload : JSON.stringify(binaryAsBase64(payload ?? null)),
+            topic: event,
+          },
+        ];
       }
       default:
         return [];
@@ -204,7 +224,15 @@ export function socketIoCodec(options: CodecOptions): Codec {
       return url.toString();
     },
     protocols: (given) => given,
-    init: (): State => ({ connect: null, binary: null, binaryDone: null, attachmentsDue: 0, attachmentsSkipped: 0, heldBytes: 0, heldSinceMs: 0 }),
+    init: (): State => ({
+      connect: null,
+      binary: null,
+      binaryDone: null,
+      attachmentsDue: 0,
+      attachmentsSkipped: 0,
+      heldBytes: 0,
+      heldSinceMs: 0,
+    }),
     onUpgrade(state, connect) {
       // the server speaks first (the open packet); the namespace connect answers it
       (state as State).connect = connect;
@@ -221,7 +249,14 @@ export function socketIoCodec(options: CodecOptions): Codec {
         case 'message':
           return socketPacket(String(packet.data), state as State);
         case 'close':
-          return [{ kind: 'error', errorClass: 'socketio.closed', message: 'the server closed the Engine.IO session', isFatal: true }];
+          return [
+            {
+              kind: 'error',
+              errorClass: 'socketio.closed',
+              message: 'the server closed the Engine.IO session',
+              isFatal: true,
+            },
+          ];
         case 'error':
           return badPacket(String(packet.data ?? 'unparsable packet'));
         default:
@@ -232,7 +267,10 @@ export function socketIoCodec(options: CodecOptions): Codec {
     dropHeld(state, cause) {
       const s = state as State;
       endBinary(s, s.attachmentsDue);
-      const message = cause === 'budget' ? "a binary event over the fleet's held-bytes budget" : 'a binary event not finished within the held-bytes deadline';
+      const message =
+        cause === 'budget'
+          ? "a binary event over the fleet's held-bytes budget"
+          : 'a binary event not finished within the held-bytes deadline';
       return [{ kind: 'error', errorClass: HELD_CLASS[cause], message, isFatal: false }];
     },
     hasAcks: true,

@@ -41,7 +41,18 @@ export function nestsDeeperThan(text: string, max: number = MAX_TARGET_JSON_DEPT
 function canStartJson(c: number): boolean {
   // { [ " - 0-9 t(rue) f(alse) n(ull), and leading whitespace
   return (
-    c === 123 || c === 91 || c === 34 || c === 45 || (c >= 48 && c <= 57) || c === 116 || c === 102 || c === 110 || c === 32 || c === 9 || c === 10 || c === 13
+    c === 123 ||
+    c === 91 ||
+    c === 34 ||
+    c === 45 ||
+    (c >= 48 && c <= 57) ||
+    c === 116 ||
+    c === 102 ||
+    c === 110 ||
+    c === 32 ||
+    c === 9 ||
+    c === 10 ||
+    c === 13
   );
 }
 

@@ -140,7 +140,11 @@ export class LeanClient {
     const connect = { host, port, localAddress: options.localAddress, noDelay: true, lookup: options.lookup };
     this.socket = (
       isSecure
-        ? tls.connect({ ...connect, servername: net.isIP(host) ? undefined : host, rejectUnauthorized: options.rejectUnauthorized !== false })
+        ? tls.connect({
+            ...connect,
+            servername: net.isIP(host) ? undefined : host,
+            rejectUnauthorized: options.rejectUnauthorized !== false,
+          })
         : net.connect({ ...connect, onread: { buffer: READ, callback: onRead } })
     ) as Tagged;
     this.socket[OWNER] = this;
@@ -329,7 +333,8 @@ export class LeanClient {
         length = high * 2 ** 32 + head.readUInt32BE(6);
         offset = 10;
       }
-      if (opcode < 8 && this.maxPayload > 0 && this.fragmentBytes + length > this.maxPayload) return this.protocolError(TOO_BIG);
+      if (opcode < 8 && this.maxPayload > 0 && this.fragmentBytes + length > this.maxPayload)
+        return this.protocolError(TOO_BIG);
       if (this.chunkBytes < offset + length) return;
       const buffer = this.joined();
       const payload = buffer.subarray(offset, offset + length);
@@ -341,7 +346,8 @@ export class LeanClient {
   private onFrame(isFinal: boolean, opcode: number, payload: Buffer): void {
     if (opcode === 8) return this.onCloseFrame(payload);
     if (opcode === 9) {
-      if (this.readyState === 1 && (this.sink.socketPing?.(payload) ?? true)) this.writeFrame(10, payload, payload.length);
+      if (this.readyState === 1 && (this.sink.socketPing?.(payload) ?? true))
+        this.writeFrame(10, payload, payload.length);
       return;
     }
     if (opcode === 10) return;
@@ -367,7 +373,12 @@ export class LeanClient {
   private onCloseFrame(payload: Buffer): void {
     const code = payload.length === 0 ? 1005 : payload.readUInt16BE(0);
     if (payload.length > 0 && !isValidCloseCode(code))
-      return this.protocolError([`Invalid WebSocket frame: invalid status code ${code}`, 'WS_ERR_INVALID_CLOSE_CODE', 1002, RangeError]);
+      return this.protocolError([
+        `Invalid WebSocket frame: invalid status code ${code}`,
+        'WS_ERR_INVALID_CLOSE_CODE',
+        1002,
+        RangeError,
+      ]);
     const reason = payload.subarray(2);
     if (!isUtf8(reason)) return this.protocolError(BAD_UTF8);
     this.closeReceived = true;

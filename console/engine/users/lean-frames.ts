@@ -61,17 +61,34 @@ export function coded(message: string, code: string, ctor: ErrorConstructor = Er
 /** A frame the protocol forbids, as ws's Receiver reports it: message, code, close status, error type. */
 export type Refusal = [message: string, code: string, status: number, ctor: ErrorConstructor];
 
-const invalid = (message: string, code: string): Refusal => [`Invalid WebSocket frame: ${message}`, code, 1002, RangeError];
-export const BAD_UTF8: Refusal = ['Invalid WebSocket frame: invalid UTF-8 sequence', 'WS_ERR_INVALID_UTF8', 1007, Error];
+const invalid = (message: string, code: string): Refusal => [
+  `Invalid WebSocket frame: ${message}`,
+  code,
+  1002,
+  RangeError,
+];
+export const BAD_UTF8: Refusal = [
+  'Invalid WebSocket frame: invalid UTF-8 sequence',
+  'WS_ERR_INVALID_UTF8',
+  1007,
+  Error,
+];
 export const TOO_BIG: Refusal = ['Max payload size exceeded', 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH', 1009, RangeError];
-export const TOO_LONG: Refusal = ['Unsupported WebSocket frame: payload length > 2^53 - 1', 'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH', 1009, RangeError];
+export const TOO_LONG: Refusal = [
+  'Unsupported WebSocket frame: payload length > 2^53 - 1',
+  'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH',
+  1009,
+  RangeError,
+];
 
 /**
  * Whether a close frame may carry `code` (RFC 6455 7.4: the defined codes a peer may send, and
  * 3000-4999 for libraries and applications), the rule ws's Receiver applies.
  */
 export function isValidCloseCode(code: number): boolean {
-  return (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999);
+  return (
+    (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999)
+  );
 }
 
 /** What a frame's first two bytes break, in ws's order (the 7-bit length decides a control frame's), or null. */
@@ -80,7 +97,8 @@ export function headerRefusal(b0: number, b1: number, opcode: number, isFragment
   if ((b0 & 0x40) !== 0) return invalid('RSV1 must be clear', 'WS_ERR_UNEXPECTED_RSV_1');
   const isControl = opcode >= 8;
   if (opcode === 0 && !isFragmented) return invalid('invalid opcode 0', 'WS_ERR_INVALID_OPCODE');
-  if ((opcode === 1 || opcode === 2) && isFragmented) return invalid(`invalid opcode ${opcode}`, 'WS_ERR_INVALID_OPCODE');
+  if ((opcode === 1 || opcode === 2) && isFragmented)
+    return invalid(`invalid opcode ${opcode}`, 'WS_ERR_INVALID_OPCODE');
   if ((opcode > 2 && opcode < 8) || opcode > 10) return invalid(`invalid opcode ${opcode}`, 'WS_ERR_INVALID_OPCODE');
   const length = b1 & 0x7f;
   if (isControl && (b0 & 0x80) === 0) return invalid('FIN must be set', 'WS_ERR_EXPECTED_FIN');
@@ -91,17 +109,25 @@ export function headerRefusal(b0: number, b1: number, opcode: number, isFragment
 }
 
 /** The HTTP request that asks for the upgrade. */
-export function upgradeRequest(url: URL, key: string, protocols: readonly string[], headers: Record<string, string> = {}): string {
+export function upgradeRequest(
+  url: URL,
+  key: string,
+  protocols: readonly string[],
+  headers: Record<string, string> = {},
+): string {
   const own = new Set(['connection', 'upgrade', 'sec-websocket-key', 'sec-websocket-version']);
   const given = Object.entries(headers).filter(([name]) => !own.has(name.toLowerCase()));
   for (const [name, value] of given) {
-    if (/[\r\n]/.test(name) || /[\r\n]/.test(String(value))) throw coded(`Invalid character in header content ["${name}"]`, 'ERR_INVALID_CHAR', TypeError);
+    if (/[\r\n]/.test(name) || /[\r\n]/.test(String(value)))
+      throw coded(`Invalid character in header content ["${name}"]`, 'ERR_INVALID_CHAR', TypeError);
   }
   const lines = [`GET ${url.pathname || '/'}${url.search} HTTP/1.1`];
   if (!given.some(([name]) => name.toLowerCase() === 'host')) lines.push(`Host: ${url.host}`);
   // URL credentials, unless a header says who we are (as ws and Node's http do); bad escapes stay as they are
   if ((url.username || url.password) && !given.some(([name]) => name.toLowerCase() === 'authorization'))
-    lines.push(`Authorization: Basic ${Buffer.from(`${querystring.unescape(url.username)}:${querystring.unescape(url.password)}`).toString('base64')}`);
+    lines.push(
+      `Authorization: Basic ${Buffer.from(`${querystring.unescape(url.username)}:${querystring.unescape(url.password)}`).toString('base64')}`,
+    );
   for (const [name, value] of given) lines.push(`${name}: ${value}`);
   if (protocols.length > 0) lines.push(`Sec-WebSocket-Protocol: ${protocols.join(',')}`);
   lines.push('Connection: Upgrade', 'Upgrade: websocket', `Sec-WebSocket-Key: ${key}`, 'Sec-WebSocket-Version: 13');
@@ -109,7 +135,12 @@ export function upgradeRequest(url: URL, key: string, protocols: readonly string
 }
 
 /** What is wrong with the answer to the upgrade, in ws's words, or null. */
-export function upgradeProblem(status: number, headers: Map<string, string>, accept: string, protocols: readonly string[]): string | null {
+export function upgradeProblem(
+  status: number,
+  headers: Map<string, string>,
+  accept: string,
+  protocols: readonly string[],
+): string | null {
   // Node's HTTP client takes a 101 without an Upgrade header for a plain answer, and ws then says this
   if (status !== 101 || !headers.has('upgrade')) return `Unexpected server response: ${status}`;
   if (headers.get('upgrade')!.toLowerCase() !== 'websocket') return 'Invalid Upgrade header';
@@ -119,6 +150,7 @@ export function upgradeProblem(status: number, headers: Map<string, string>, acc
     if (protocols.length === 0) return 'Server sent a subprotocol but none was requested';
     if (!protocols.includes(chosen)) return 'Server sent an invalid subprotocol';
   } else if (protocols.length > 0) return 'Server sent no subprotocol';
-  if (headers.has('sec-websocket-extensions')) return 'Server sent a Sec-WebSocket-Extensions header but no extension was requested';
+  if (headers.has('sec-websocket-extensions'))
+    return 'Server sent a Sec-WebSocket-Extensions header but no extension was requested';
   return null;
 }

@@ -7,7 +7,11 @@ import type { ReconnectPolicy } from '../commands.ts';
  * `expo` doubles from `minMs` up to `maxMs`; jitter `full` draws from [0, d], `equal` from
  * [d/2, d] (AWS's names), `none` waits exactly d, which makes a herd of its own.
  */
-export function reconnectDelayMs(policy: ReconnectPolicy, attempt: number, random: () => number = Math.random): number | null {
+export function reconnectDelayMs(
+  policy: ReconnectPolicy,
+  attempt: number,
+  random: () => number = Math.random,
+): number | null {
   switch (policy.kind) {
     case 'off':
       return null;

@@ -34,7 +34,10 @@ export function hostNames(urls: readonly string[]): string[] {
 async function resolveOne(host: string, lookup: Lookup, deadlineMs: number): Promise<dns.LookupAddress[]> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(Object.assign(new Error(`no answer within ${deadlineMs / 1000} s`), { code: 'ETIMEOUT' })), deadlineMs);
+    timer = setTimeout(
+      () => reject(Object.assign(new Error(`no answer within ${deadlineMs / 1000} s`), { code: 'ETIMEOUT' })),
+      deadlineMs,
+    );
   });
   try {
     const addresses = await Promise.race([lookup(host, { all: true }), late]);
@@ -52,7 +55,11 @@ async function resolveOne(host: string, lookup: Lookup, deadlineMs: number): Pro
 }
 
 /** Resolves every host name of `urls` at once; throws an {@link EngineConfigError} (`config.dns`) naming the first that does not resolve. */
-export async function resolveHosts(urls: readonly string[], lookup: Lookup = dns.promises.lookup, deadlineMs = RESOLVE_DEADLINE_MS): Promise<ResolvedHosts> {
+export async function resolveHosts(
+  urls: readonly string[],
+  lookup: Lookup = dns.promises.lookup,
+  deadlineMs = RESOLVE_DEADLINE_MS,
+): Promise<ResolvedHosts> {
   const names = hostNames(urls);
   const answers = await Promise.all(names.map((name) => resolveOne(name, lookup, deadlineMs)));
   return Object.fromEntries(names.map((name, i) => [name, answers[i]!]));
@@ -63,7 +70,8 @@ export function cachedLookup(hosts: ResolvedHosts): net.LookupFunction {
   return (hostname, options, callback) => {
     const addresses = hosts[hostname];
     if (!addresses) return dns.lookup(hostname, options, callback);
-    const wanted = options.family === 4 || options.family === 6 ? addresses.filter((a) => a.family === options.family) : addresses;
+    const wanted =
+      options.family === 4 || options.family === 6 ? addresses.filter((a) => a.family === options.family) : addresses;
     const all = wanted.length > 0 ? wanted : addresses;
     // answered on the next tick, as dns.lookup answers an address
     if (options.all) process.nextTick(callback, null, all);

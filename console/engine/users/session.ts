@@ -48,7 +48,14 @@ export class UserSession {
   /** A reply's probe id, when it answers a pending request/response probe: its intended send time (ms epoch). `message` is as `readTargetJson` read it. */
   matchProbe(message: unknown): number | null {
     const probe = this.probe;
-    if (!probe || probe.replyPath === 'ack' || probe.pending.size === 0 || message === null || typeof message !== 'object') return null;
+    if (
+      !probe ||
+      probe.replyPath === 'ack' ||
+      probe.pending.size === 0 ||
+      message === null ||
+      typeof message !== 'object'
+    )
+      return null;
     const id = pick(message, probe.replyPath);
     if (typeof id !== 'number' && typeof id !== 'string') return null;
     const key = Number(id);
@@ -73,7 +80,9 @@ export class UserSession {
 
   setRows(rows: Array<Record<string, string>>): void {
     this.rows = rows.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [`row.${k}`, v])));
-    this.urlRows = this.rows.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, encodeURIComponent(v)])));
+    this.urlRows = this.rows.map((row) =>
+      Object.fromEntries(Object.entries(row).map(([k, v]) => [k, encodeURIComponent(v)])),
+    );
   }
 
   get hasRows(): boolean {

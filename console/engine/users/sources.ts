@@ -47,7 +47,12 @@ function loopbackAddresses(count: number): string[] {
 }
 
 /** The addresses users dial from: the given ones, the loopback pool (the bundled server only), or none (the kernel picks). */
-export function dialSources(urls: readonly string[], given: readonly string[], isBundled: boolean, platform: string = process.platform): string[] {
+export function dialSources(
+  urls: readonly string[],
+  given: readonly string[],
+  isBundled: boolean,
+  platform: string = process.platform,
+): string[] {
   if (given.length > 0) return given.slice();
   // other systems (macOS) configure only 127.0.0.1 on the loopback interface
   if (!isBundled || platform !== 'linux' || !isLoopbackV4(urls)) return [];
@@ -67,8 +72,11 @@ export function spreadSources(
   portsPerAddress: number,
   platform: string = process.platform,
 ): string[] {
-  if (given.length > 0 || platform !== 'linux' || !isLoopbackV4(urls) || usersPerDestination <= portsPerAddress) return [];
-  return loopbackAddresses(Math.min(LOOPBACK_POOL, Math.ceil(usersPerDestination / Math.max(1, Math.floor(portsPerAddress / 2)))));
+  if (given.length > 0 || platform !== 'linux' || !isLoopbackV4(urls) || usersPerDestination <= portsPerAddress)
+    return [];
+  return loopbackAddresses(
+    Math.min(LOOPBACK_POOL, Math.ceil(usersPerDestination / Math.max(1, Math.floor(portsPerAddress / 2)))),
+  );
 }
 
 /** What a target sees of `users` spread round-robin over `addresses`: the most from any one address. */

@@ -4,7 +4,12 @@ import type { VictimChoice } from '../commands.ts';
  * Picks `count` victims from `candidates`, which are ordered oldest first. Pure: randomness
  * is injected. `random` is a partial Fisher-Yates shuffle, so each is picked at most once.
  */
-export function chooseVictims<T>(candidates: readonly T[], count: number, choice: VictimChoice, random: () => number = Math.random): T[] {
+export function chooseVictims<T>(
+  candidates: readonly T[],
+  count: number,
+  choice: VictimChoice,
+  random: () => number = Math.random,
+): T[] {
   const n = Math.max(0, Math.min(count, candidates.length));
   if (choice === 'oldest') return candidates.slice(0, n);
   if (choice === 'newest') return candidates.slice(candidates.length - n).reverse();

@@ -187,7 +187,8 @@ export class VirtualUser implements SocketSink, TopicHolder {
       this.sessionTimer = null;
     }
     // the bundled server's kill is the tool's own cut: known before the user leaves `open`
-    if (wasOpen && !this.endReason && code === 1001 && reason.toString() === SERVER_KILL_REASON) this.endReason = 'server-kill';
+    if (wasOpen && !this.endReason && code === 1001 && reason.toString() === SERVER_KILL_REASON)
+      this.endReason = 'server-kill';
     this.move('closed');
     if (!wasOpen) {
       const failure = errorClass ?? (this.endReason ? 'aborted' : classifyClose(code));
@@ -241,7 +242,8 @@ export class VirtualUser implements SocketSink, TopicHolder {
 
   /** Sends a text frame if open and within the send budget; returns the bytes sent, 0 if not sent. */
   send(text: string): number {
-    if (this.state !== 'open' || !this.ws || !this.host.options.sendBudget.admits(this.ws.bufferedAmount, false)) return 0;
+    if (this.state !== 'open' || !this.ws || !this.host.options.sendBudget.admits(this.ws.bufferedAmount, false))
+      return 0;
     this.ws.send(text);
     return Buffer.byteLength(text);
   }
@@ -264,7 +266,11 @@ export class VirtualUser implements SocketSink, TopicHolder {
     if (!wasOpen) this.ws.terminate();
     else if (mode === 'reset' && this.ws.reset) this.ws.reset();
     else if (mode === 'reset') this.ws.terminate();
-    else this.ws.close(reason === 'kill' ? 1001 : 1000, reason === 'kill' ? 'chaos' : reason === 'churn' ? 'session end' : 'sockstorm done');
+    else
+      this.ws.close(
+        reason === 'kill' ? 1001 : 1000,
+        reason === 'kill' ? 'chaos' : reason === 'churn' ? 'session end' : 'sockstorm done',
+      );
   }
 
   /** Pauses or resumes reading from the socket (a slow consumer). */

@@ -48,7 +48,9 @@ const order = { topic: 'news', count: 2, sizeBytes: 16 };
 describe('the HTTP broadcast trigger', () => {
   it('sends one rendered request per message and reports success', async () => {
     const s = (await server(204))!;
-    const outcome = await httpTrigger(`POST ${s.base}/publish {"n":{{n}},"topic":"{{topic}}","size":{{size}}}`).fire(order);
+    const outcome = await httpTrigger(`POST ${s.base}/publish {"n":{{n}},"topic":"{{topic}}","size":{{size}}}`).fire(
+      order,
+    );
     expect(outcome).toEqual({ ok: true, firstSeq: null, lastSeq: null });
     expect(s.seen).toEqual([
       { method: 'POST', url: '/publish', type: 'application/json', body: '{"n":1,"topic":"news","size":16}' },
@@ -76,10 +78,16 @@ describe('the HTTP broadcast trigger', () => {
       message: `broadcast request failed: connect ECONNREFUSED 127.0.0.1:${port}`,
     });
     const failing = (await server(503))!;
-    expect(await httpTrigger(`POST ${failing.base}/x`).fire(order)).toEqual({ ok: false, message: 'broadcast request answered HTTP 503' });
+    expect(await httpTrigger(`POST ${failing.base}/x`).fire(order)).toEqual({
+      ok: false,
+      message: 'broadcast request answered HTTP 503',
+    });
     expect(failing.seen).toHaveLength(1);
     const silent = (await server(null))!;
-    expect(await httpTrigger(`POST ${silent.base}/x`, 300).fire(order)).toEqual({ ok: false, message: 'broadcast request failed: no answer within 300 ms' });
+    expect(await httpTrigger(`POST ${silent.base}/x`, 300).fire(order)).toEqual({
+      ok: false,
+      message: 'broadcast request failed: no answer within 300 ms',
+    });
   });
 
   it('holds a dripping answer to one deadline for the whole request, not an idle timeout a byte a second resets', async () => {
@@ -117,7 +125,11 @@ describe('the HTTP broadcast trigger', () => {
     await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
     servers.push(s);
     const base = `http://127.0.0.1:${(s.address() as net.AddressInfo).port}`;
-    expect(await httpTrigger(`POST ${base}/x`, 10_000).fire({ ...order, count: 1 })).toEqual({ ok: true, firstSeq: null, lastSeq: null });
+    expect(await httpTrigger(`POST ${base}/x`, 10_000).fire({ ...order, count: 1 })).toEqual({
+      ok: true,
+      firstSeq: null,
+      lastSeq: null,
+    });
     expect(written).toBeGreaterThan(MAX_ANSWER_BYTES);
   });
 
@@ -128,7 +140,13 @@ describe('the HTTP broadcast trigger', () => {
     const outcome = trigger.fire(order);
     await new Promise((resolve) => setTimeout(resolve, 100));
     stop.abort();
-    expect(await outcome).toEqual({ ok: false, message: 'broadcast request failed: the run stopped before it was answered' });
-    expect(await trigger.fire(order)).toEqual({ ok: false, message: 'broadcast request failed: the run stopped before it was answered' });
+    expect(await outcome).toEqual({
+      ok: false,
+      message: 'broadcast request failed: the run stopped before it was answered',
+    });
+    expect(await trigger.fire(order)).toEqual({
+      ok: false,
+      message: 'broadcast request failed: the run stopped before it was answered',
+    });
   });
 });

@@ -13,7 +13,17 @@ describe('BroadcastTracker', () => {
     // users not owed it may still be receiving it: it settles when a pass finds it quiet
     expect(tracker.settled).toHaveLength(0);
     tracker.settle(30);
-    expect(tracker.settled[0]).toMatchObject({ seq: 1, openAtSend: 4, receivers: 4, reached: 4, reach: 1, firstMs: 1, lastMs: 5, p50Ms: 2, p99Ms: 5 });
+    expect(tracker.settled[0]).toMatchObject({
+      seq: 1,
+      openAtSend: 4,
+      receivers: 4,
+      reached: 4,
+      reach: 1,
+      firstMs: 1,
+      lastMs: 5,
+      p50Ms: 2,
+      p99Ms: 5,
+    });
   });
   it('settles a partial record after the settle time and reports its reach', () => {
     const tracker = new BroadcastTracker(1000);

@@ -25,7 +25,11 @@ const KIB = 1024;
 
 /** A `ws` server speaking the `mqtt` subprotocol by hand: CONNACK to the CONNECT, then `after(socket)`. */
 async function mqttServer(after: (send: (data: Buffer) => void) => void): Promise<string> {
-  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, handleProtocols: (offered) => (offered.has('mqtt') ? 'mqtt' : false) });
+  const wss = new WebSocketServer({
+    host: '127.0.0.1',
+    port: 0,
+    handleProtocols: (offered) => (offered.has('mqtt') ? 'mqtt' : false),
+  });
   wss.on('connection', (ws) => {
     ws.once('message', () => {
       ws.send(mqttPacket.generate({ cmd: 'connack', returnCode: 0, sessionPresent: false } as never));
@@ -92,7 +96,14 @@ describe('HeldBytes', () => {
 describe('a target that never finishes a packet', () => {
   it('MQTT, half a PUBLISH to every user: held within the budget, each dropped as mqtt.held_budget or mqtt.held_deadline, the user failed', async () => {
     // a 900 KiB PUBLISH, of which three 100 KiB frames are sent: each user would hold 300 KiB
-    const publish = mqttPacket.generate({ cmd: 'publish', topic: 't', payload: Buffer.alloc(900 * KIB, 1), qos: 0, retain: false, dup: false } as never);
+    const publish = mqttPacket.generate({
+      cmd: 'publish',
+      topic: 't',
+      payload: Buffer.alloc(900 * KIB, 1),
+      qos: 0,
+      retain: false,
+      dup: false,
+    } as never);
     const url = await mqttServer((send) => {
       for (let i = 0; i < 3; i++) send(publish.subarray(i * 100 * KIB, (i + 1) * 100 * KIB));
     });
@@ -123,9 +134,22 @@ describe('a target that never finishes a packet', () => {
   });
 
   it('MQTT, a PUBLISH announced over --max-payload: refused at its header as mqtt.packet_too_large', async () => {
-    const publish = mqttPacket.generate({ cmd: 'publish', topic: 't', payload: Buffer.alloc(2048 * KIB, 1), qos: 0, retain: false, dup: false } as never);
+    const publish = mqttPacket.generate({
+      cmd: 'publish',
+      topic: 't',
+      payload: Buffer.alloc(2048 * KIB, 1),
+      qos: 0,
+      retain: false,
+      dup: false,
+    } as never);
     const url = await mqttServer((send) => send(publish.subarray(0, 64 * KIB)));
-    const engine = await engines.start({ target: url, protocol: 'mqtt', maxPayloadBytes: 1024 * KIB, snapshotIntervalMs: 100, reconnect: { kind: 'off' } });
+    const engine = await engines.start({
+      target: url,
+      protocol: 'mqtt',
+      maxPayloadBytes: 1024 * KIB,
+      snapshotIntervalMs: 100,
+      reconnect: { kind: 'off' },
+    });
     await engine.dispatch({ type: 'set-target', count: USERS });
     await eventually(() => engine.getSnapshot().errors['mqtt.packet_too_large'] === USERS, 15_000);
     expect(engine.getSnapshot().fleet.heldBytes).toBe(0);

@@ -23,7 +23,8 @@ async function inOneOfFive<T>(measure: () => Promise<T>, isAnswer: (value: T) =>
   return value;
 }
 
-const within = (value: number, expected: number, low: number, high: number): boolean => value >= expected - low && value <= expected + high;
+const within = (value: number, expected: number, low: number, high: number): boolean =>
+  value >= expected - low && value <= expected + high;
 
 /** How late a 1 ms timer of this process runs, from now until `stop()`: its max and p99, ms. */
 function watchLateness(): { stop(): { maxMs: number; p99Ms: number } } {
@@ -73,7 +74,9 @@ describe("the generator's loop-delay monitor", () => {
       () => second(),
       (h) => h.loopDelayP99Ms < 2 || h.loopDelayP99Ms <= h.watchedP99Ms + 1,
     );
-    expect(health.loopDelayP99Ms < 2 || health.loopDelayP99Ms <= health.watchedP99Ms + 1, JSON.stringify(health)).toBe(true);
+    expect(health.loopDelayP99Ms < 2 || health.loopDelayP99Ms <= health.watchedP99Ms + 1, JSON.stringify(health)).toBe(
+      true,
+    );
     expect(health.isSaturated).toBe(false);
   });
 
@@ -82,7 +85,10 @@ describe("the generator's loop-delay monitor", () => {
   it('reports a loop blocked 20 ms every 100 ms with a max of what a timer of its own saw (± 3 ms) and a p99 of at least 17 ms', async () => {
     const health = await inOneOfFive(
       () => second(() => setInterval(() => busyWait(20), 100)),
-      (h) => within(h.loopDelayMaxMs, h.watchedMaxMs, 3, 3) && h.loopDelayP99Ms >= 17 && h.loopDelayP99Ms <= h.watchedMaxMs + 3,
+      (h) =>
+        within(h.loopDelayMaxMs, h.watchedMaxMs, 3, 3) &&
+        h.loopDelayP99Ms >= 17 &&
+        h.loopDelayP99Ms <= h.watchedMaxMs + 3,
     );
     expect(health.watchedMaxMs).toBeGreaterThanOrEqual(19);
     expect(health.loopDelayMaxMs).toBeGreaterThanOrEqual(health.watchedMaxMs - 3);
@@ -136,7 +142,9 @@ describe.each(['uws', 'ws'] as const)("the server's loop-delay monitor, through 
       // machine is (sent one by one, an idle server can read and work off each alone)
       const socket = (client.ws as unknown as { _socket: import('node:net').Socket })._socket;
       const probe = setInterval(() => {
-        socket.write(Buffer.concat(Array.from({ length: inFlight }, (_, i) => maskedText(JSON.stringify({ t: 'rtt', id: i })))));
+        socket.write(
+          Buffer.concat(Array.from({ length: inFlight }, (_, i) => maskedText(JSON.stringify({ t: 'rtt', id: i })))),
+        );
       }, 150);
       await sleep(300);
       const figures = await inOneOfFive(lastSecond, (f) => within(f.max, expected, 3, 5) && f.p99 >= expected - 5);

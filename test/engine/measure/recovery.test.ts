@@ -11,7 +11,13 @@ describe('RecoveryTracker', () => {
     for (let i = 0; i < 5; i++) tracker.onAttempt(2100 + i);
     tracker.onFailure();
     tracker.check(2500, 100);
-    expect(tracker.last).toMatchObject({ p95Ms: 200, fullMs: 1500, peakHandshakesPerSec: 15, attempts: 20, failures: 1 });
+    expect(tracker.last).toMatchObject({
+      p95Ms: 200,
+      fullMs: 1500,
+      peakHandshakesPerSec: 15,
+      attempts: 20,
+      failures: 1,
+    });
     expect(tracker.isRecovered).toBe(true);
   });
   it('waits for announced server-side drops before it can call the fleet recovered', () => {

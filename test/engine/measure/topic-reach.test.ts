@@ -1,10 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import { BroadcastTracker } from '../../../console/engine/measure/broadcast-tracker.ts';
 import { Metrics } from '../../../console/engine/measure/metrics.ts';
-import { MAX_TOPIC_CHARS, MAX_TOPICS, MAX_TOPICS_PER_USER, TopicLru } from '../../../console/engine/measure/topic-lru.ts';
+import {
+  MAX_TOPIC_CHARS,
+  MAX_TOPICS,
+  MAX_TOPICS_PER_USER,
+  TopicLru,
+} from '../../../console/engine/measure/topic-lru.ts';
 import { TopicReach, type TopicHolder } from '../../../console/engine/measure/topic-reach.ts';
 
-const user = (): TopicHolder => ({ seqEntry: null, seqLast: 0, hasSeq: false, readyStamp: 0, hasReceived: false, moreTopics: null, wasCut: false });
+const user = (): TopicHolder => ({
+  seqEntry: null,
+  seqLast: 0,
+  hasSeq: false,
+  readyStamp: 0,
+  hasReceived: false,
+  moreTopics: null,
+  wasCut: false,
+});
 
 /** A tracker, the accounting over it, and users, as the fleet wires them. */
 function setup(count: number) {
@@ -12,7 +25,8 @@ function setup(count: number) {
   const metrics = new Metrics();
   const reach = new TopicReach(tracker, metrics);
   const users = Array.from({ length: count }, user);
-  const receive = (u: TopicHolder, seq: number | null, at = 0, topic = 't', text = '') => reach.receive(u, topic, seq, at, text, at);
+  const receive = (u: TopicHolder, seq: number | null, at = 0, topic = 't', text = '') =>
+    reach.receive(u, topic, seq, at, text, at);
   const settled = () => {
     tracker.settle(10_000, true);
     return tracker.settled;

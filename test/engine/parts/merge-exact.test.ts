@@ -21,8 +21,12 @@ function part(values: number[]): PartSample {
   const encoded = histogramOf(values).encode();
   const none = new LatencyHistogram().encode();
   const summary = histogramOf(values).summary();
-  const byName = Object.fromEntries(LATENCY_NAMES.map((n) => [n, n === 'connect' || n === 'fanout' ? summary : new LatencyHistogram().summary()]));
-  const encodedByName = Object.fromEntries(LATENCY_NAMES.map((n) => [n, n === 'connect' || n === 'fanout' ? encoded : none]));
+  const byName = Object.fromEntries(
+    LATENCY_NAMES.map((n) => [n, n === 'connect' || n === 'fanout' ? summary : new LatencyHistogram().summary()]),
+  );
+  const encodedByName = Object.fromEntries(
+    LATENCY_NAMES.map((n) => [n, n === 'connect' || n === 'fanout' ? encoded : none]),
+  );
   const empty = emptySample();
   return {
     ...empty,

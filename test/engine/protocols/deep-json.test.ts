@@ -11,7 +11,13 @@ import { join } from 'node:path';
 import { Server } from 'socket.io';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
-import { readTargetJson, nestsDeeperThan, NOT_JSON, TOO_DEEP, MAX_TARGET_JSON_DEPTH } from '../../../console/engine/protocols/target-json.ts';
+import {
+  readTargetJson,
+  nestsDeeperThan,
+  NOT_JSON,
+  TOO_DEEP,
+  MAX_TARGET_JSON_DEPTH,
+} from '../../../console/engine/protocols/target-json.ts';
 import { runCli } from '../../helpers/run-cli.ts';
 
 const DEEP = `${'['.repeat(10_000)}${']'.repeat(10_000)}`;
@@ -26,7 +32,9 @@ afterEach(async () => {
   for (const close of closers.splice(0)) await close();
 });
 
-async function wsServer(options: ConstructorParameters<typeof WebSocketServer>[0] = {}): Promise<{ wss: WebSocketServer; url: string }> {
+async function wsServer(
+  options: ConstructorParameters<typeof WebSocketServer>[0] = {},
+): Promise<{ wss: WebSocketServer; url: string }> {
   const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', ...options });
   await new Promise((resolve) => wss.once('listening', resolve));
   closers.push(
@@ -43,14 +51,25 @@ async function wsServer(options: ConstructorParameters<typeof WebSocketServer>[0
 async function run(url: string, lines: string[]) {
   const file = join(dir, `${lines[0]!.replace(/\W+/g, '-')}.storm`);
   const json = join(dir, `${lines[0]!.replace(/\W+/g, '-')}.json`);
-  writeFileSync(file, [...lines, ...CHECKS, `vus ${USERS}`, `await open ${USERS} timeout 20s`, 'wait 2s', ''].join('\n'));
-  const result = await runCli(['run', file, '--target', url, '--json', json, '--no-host-check', '--rate', '100'], {}, 45_000);
+  writeFileSync(
+    file,
+    [...lines, ...CHECKS, `vus ${USERS}`, `await open ${USERS} timeout 20s`, 'wait 2s', ''].join('\n'),
+  );
+  const result = await runCli(
+    ['run', file, '--target', url, '--json', json, '--no-host-check', '--rate', '100'],
+    {},
+    45_000,
+  );
   return { ...result, summary: result.code === null ? null : JSON.parse(readFileSync(json, 'utf8')) };
 }
 
 /** Each check passed once per user (the canary) and failed once per bad message. */
-function expectChecks(summary: { checks: Record<string, { passes: number; fails: number }> }, badPerUser: number): void {
-  for (const name of ['eq', 'ne', 'm', 'lt', 'ex']) expect(summary.checks[name], name).toEqual({ passes: USERS, fails: USERS * badPerUser });
+function expectChecks(
+  summary: { checks: Record<string, { passes: number; fails: number }> },
+  badPerUser: number,
+): void {
+  for (const name of ['eq', 'ne', 'm', 'lt', 'ex'])
+    expect(summary.checks[name], name).toEqual({ passes: USERS, fails: USERS * badPerUser });
 }
 
 describe('readTargetJson', () => {
@@ -98,7 +117,9 @@ describe('a target sending JSON nested 10,000 deep', () => {
     });
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
     closers.push(() => new Promise((resolve) => io.close(resolve)));
-    const { code, stdout, summary } = await run(`ws://127.0.0.1:${(http.address() as AddressInfo).port}/`, ['protocol socketio']);
+    const { code, stdout, summary } = await run(`ws://127.0.0.1:${(http.address() as AddressInfo).port}/`, [
+      'protocol socketio',
+    ]);
     expect(stdout).toMatch(/^sockstorm run: PASSED/m);
     expect(code).toBe(0);
     expect(summary.errors).toEqual({ 'socketio.bad_packet': USERS });
@@ -106,7 +127,9 @@ describe('a target sending JSON nested 10,000 deep', () => {
   });
 
   it('graphql-ws (a server speaking it by hand: graphql-ws would overflow serialising the value): graphql.bad_message, and the next event after it passes', async () => {
-    const { wss, url } = await wsServer({ handleProtocols: (offered) => (offered.has('graphql-transport-ws') ? 'graphql-transport-ws' : false) });
+    const { wss, url } = await wsServer({
+      handleProtocols: (offered) => (offered.has('graphql-transport-ws') ? 'graphql-transport-ws' : false),
+    });
     wss.on('connection', (ws) => {
       ws.on('message', (data) => {
         const message = JSON.parse(String(data)) as { type: string; id?: string };
@@ -116,7 +139,10 @@ describe('a target sending JSON nested 10,000 deep', () => {
         ws.send(JSON.stringify({ id: message.id, type: 'next', payload: { data: CANARY } }));
       });
     });
-    const { code, stdout, summary } = await run(url, ['protocol graphql-ws', 'on open send {"query":"subscription { ticks }"}']);
+    const { code, stdout, summary } = await run(url, [
+      'protocol graphql-ws',
+      'on open send {"query":"subscription { ticks }"}',
+    ]);
     expect(stdout).toMatch(/^sockstorm run: PASSED/m);
     expect(code).toBe(0);
     expect(summary.errors).toEqual({ 'graphql.bad_message': USERS });

@@ -18,8 +18,14 @@ let url: string;
 const sentByClients = new Map<number, number>();
 
 beforeAll(async () => {
-  broker = await Aedes.createBroker({ authenticate: (_client, username, _password, done) => done(null, username === 'good') });
-  wss = new WebSocketServer({ host: '127.0.0.1', port: 0, handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : false) });
+  broker = await Aedes.createBroker({
+    authenticate: (_client, username, _password, done) => done(null, username === 'good'),
+  });
+  wss = new WebSocketServer({
+    host: '127.0.0.1',
+    port: 0,
+    handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : false),
+  });
   wss.on('connection', (socket) => {
     // what clients send, by MQTT packet type (the first byte's high nibble: 4 PUBACK, 6 PUBREL, 7 PUBCOMP)
     socket.on('message', (data: Buffer) => {
@@ -51,7 +57,10 @@ describe('the MQTT preset against a real broker (aedes over WebSocket)', () => {
   it('holds 1,000 users past twice the keepalive, fans a publish out to every subscriber, and recovers a kill', async () => {
     const engine = await engines.start(options());
     await engine.dispatch({ type: 'protocol', name: 'mqtt', keepaliveS: 2 });
-    await engine.dispatch({ type: 'connect-payload', template: '{"clientId":"u{{vu}}","username":"good","password":"x"}' });
+    await engine.dispatch({
+      type: 'connect-payload',
+      template: '{"clientId":"u{{vu}}","username":"good","password":"x"}',
+    });
     await engine.dispatch({ type: 'on-open', template: 'subscribe ticks' });
     await engine.dispatch({ type: 'set-target', count: 1000 });
     await eventually(() => engine.live().open === 1000, 20_000);
@@ -74,7 +83,11 @@ describe('the MQTT preset against a real broker (aedes over WebSocket)', () => {
     const engine = await engines.start(options());
     await engine.dispatch({ type: 'connect-payload', template: '{"username":"bad","password":"x"}' });
     await engine.dispatch({ type: 'set-target', count: 5 });
-    const refused = await nextSnapshot(engine, (s) => (s.errors['mqtt.connack_4'] ?? s.errors['mqtt.connack_5'] ?? 0) >= 5, 10_000);
+    const refused = await nextSnapshot(
+      engine,
+      (s) => (s.errors['mqtt.connack_4'] ?? s.errors['mqtt.connack_5'] ?? 0) >= 5,
+      10_000,
+    );
     expect(refused.fleet.open).toBe(0);
     expect(refused.errors['other.unknown']).toBeUndefined();
   }, 30_000);
@@ -86,7 +99,10 @@ describe('the MQTT preset against a real broker (aedes over WebSocket)', () => {
     broker.on('ack', onAck as never);
     try {
       const engine = await engines.start({ ...options(), broadcastSend: 'publish qos2 q2 {"ts":{{now}},"n":{{n}}}' });
-      await engine.dispatch({ type: 'connect-payload', template: '{"clientId":"q{{vu}}","username":"good","password":"x"}' });
+      await engine.dispatch({
+        type: 'connect-payload',
+        template: '{"clientId":"q{{vu}}","username":"good","password":"x"}',
+      });
       await engine.dispatch({ type: 'on-open', template: 'subscribe qos2 q2' });
       await engine.dispatch({ type: 'set-target', count: 100 });
       await eventually(() => engine.live().open === 100, 10_000);
@@ -115,31 +131,68 @@ describe('the MQTT codec on its own', () => {
   it('delivers a QoS 2 PUBLISH once while its PUBREL is pending, answers each copy with PUBREC, and takes the id again after PUBCOMP', () => {
     const codec = mqttCodec({});
     const state = codec.init();
-    const publish = (dup: boolean) => mqttPacket.generate({ cmd: 'publish', topic: 't', payload: 'hi', qos: 2, messageId: 5, dup, retain: false } as never);
-    const kinds = (frame: Buffer) => codec.decode(state, frame, true).map((e) => (e.kind === 'reply' ? `reply ${(e.frames[0] as Buffer)[0]! >> 4}` : e.kind));
+    const publish = (dup: boolean) =>
+      mqttPacket.generate({
+        cmd: 'publish',
+        topic: 't',
+        payload: 'hi',
+        qos: 2,
+        messageId: 5,
+        dup,
+        retain: false,
+      } as never);
+    const kinds = (frame: Buffer) =>
+      codec
+        .decode(state, frame, true)
+        .map((e) => (e.kind === 'reply' ? `reply ${(e.frames[0] as Buffer)[0]! >> 4}` : e.kind));
     expect(kinds(publish(false))).toEqual(['message', 'reply 5']);
     expect(kinds(publish(true))).toEqual(['reply 5']);
     expect(kinds(mqttPacket.generate({ cmd: 'pubrel', messageId: 5 } as never))).toEqual(['reply 7']);
     expect(kinds(publish(false))).toEqual(['message', 'reply 5']);
     // QoS 1 is acknowledged with PUBACK, every time
-    expect(kinds(mqttPacket.generate({ cmd: 'publish', topic: 't', payload: 'x', qos: 1, messageId: 9, dup: false, retain: false } as never))).toEqual([
-      'message',
-      'reply 4',
-    ]);
+    expect(
+      kinds(
+        mqttPacket.generate({
+          cmd: 'publish',
+          topic: 't',
+          payload: 'x',
+          qos: 1,
+          messageId: 9,
+          dup: false,
+          retain: false,
+        } as never),
+      ),
+    ).toEqual(['message', 'reply 4']);
   });
 
   it('says what it holds of a packet spanning frames, and since when: a packet begun after another ended in the same frame starts anew', async () => {
     const codec = mqttCodec({});
     const state = codec.init() as { heldBytes: number; heldSinceMs: number };
-    const a = mqttPacket.generate({ cmd: 'publish', topic: 't', payload: 'a'.repeat(100), qos: 0, retain: false, dup: false } as never);
-    const b = mqttPacket.generate({ cmd: 'publish', topic: 't', payload: 'b'.repeat(100), qos: 0, retain: false, dup: false } as never);
+    const a = mqttPacket.generate({
+      cmd: 'publish',
+      topic: 't',
+      payload: 'a'.repeat(100),
+      qos: 0,
+      retain: false,
+      dup: false,
+    } as never);
+    const b = mqttPacket.generate({
+      cmd: 'publish',
+      topic: 't',
+      payload: 'b'.repeat(100),
+      qos: 0,
+      retain: false,
+      dup: false,
+    } as never);
     expect(codec.decode(state, a.subarray(0, 50), true)).toEqual([]);
     const since = state.heldSinceMs;
     expect(state.heldBytes).toBeGreaterThan(0);
     await new Promise((resolve) => setTimeout(resolve, 5));
     expect(codec.decode(state, a.subarray(50, 60), true)).toEqual([]);
     expect(state.heldSinceMs).toBe(since);
-    expect(codec.decode(state, Buffer.concat([a.subarray(60), b.subarray(0, 20)]), true)).toMatchObject([{ kind: 'message', text: 'a'.repeat(100) }]);
+    expect(codec.decode(state, Buffer.concat([a.subarray(60), b.subarray(0, 20)]), true)).toMatchObject([
+      { kind: 'message', text: 'a'.repeat(100) },
+    ]);
     expect(state.heldSinceMs).toBeGreaterThan(since);
     expect(codec.decode(state, b.subarray(20), true)).toMatchObject([{ kind: 'message', text: 'b'.repeat(100) }]);
     expect(state.heldBytes).toBe(0);

@@ -35,11 +35,20 @@ afterAll(async () => {
 
 describe('the raw preset: subscribe on open, checks, sessions', () => {
   it('subscribes every user on open, counts check passes and fails, and counts session ends as churn', async () => {
-    const engine = await engines.start({ target: url, ratePerSec: 5000, snapshotIntervalMs: 250, reconnect: { kind: 'fixed', delayMs: 50 } });
+    const engine = await engines.start({
+      target: url,
+      ratePerSec: 5000,
+      snapshotIntervalMs: 250,
+      reconnect: { kind: 'fixed', delayMs: 50 },
+    });
     const setup = parseScript(
-      ['on open send {"event":"subscribe","channel":"ticker"}', 'check ticker channel == "ticker"', 'check positive price > 0', 'session 600ms', 'vus 50'].join(
-        '\n',
-      ),
+      [
+        'on open send {"event":"subscribe","channel":"ticker"}',
+        'check ticker channel == "ticker"',
+        'check positive price > 0',
+        'session 600ms',
+        'vus 50',
+      ].join('\n'),
     );
     for (const step of setup) if (step.kind === 'engine') expect((await engine.dispatch(step.command)).ok).toBe(true);
     await eventually(() => subscribed.size === 50, 10_000);
@@ -53,7 +62,9 @@ describe('the raw preset: subscribe on open, checks, sessions', () => {
   }, 30_000);
 
   it('refuses an unknown preset or a bad check before any socket, with the place', () => {
-    expect(() => parseScript('protocol stomp\nvus 1')).toThrow(/line 1, column 10: "stomp" is not a protocol \(raw, socketio, graphql-ws, mqtt\)/);
+    expect(() => parseScript('protocol stomp\nvus 1')).toThrow(
+      /line 1, column 10: "stomp" is not a protocol \(raw, socketio, graphql-ws, mqtt\)/,
+    );
     expect(() => parseScript('check c price ~= 1\nvus 1')).toThrow(/line 1, column 15: "~=" is not an operator/);
     expect(() => parseScript('check c name matches /[/\nvus 1')).toThrow(/not a regular expression/);
   });
@@ -70,7 +81,13 @@ describe('users from FILE', () => {
     const seen: Array<{ url: string; token: string | undefined; hello: string }> = [];
     const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
     server.on('connection', (socket, request) => {
-      socket.once('message', (data) => seen.push({ url: request.url ?? '', token: request.headers['x-token'] as string | undefined, hello: String(data) }));
+      socket.once('message', (data) =>
+        seen.push({
+          url: request.url ?? '',
+          token: request.headers['x-token'] as string | undefined,
+          hello: String(data),
+        }),
+      );
     });
     await new Promise<void>((resolve) => server.once('listening', () => resolve()));
     const target = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/rooms/{{row.room}}`;
@@ -100,7 +117,9 @@ describe('users from FILE', () => {
     ]);
     const broken = join(dir, 'broken.csv');
     writeFileSync(broken, 'name,token\nada\n');
-    expect(resolveUserFiles(parseScript(`users from ${broken}\nvus 1`))[0]!.reason).toMatch(/broken\.csv:2 has 1 fields, the header 2/);
+    expect(resolveUserFiles(parseScript(`users from ${broken}\nvus 1`))[0]!.reason).toMatch(
+      /broken\.csv:2 has 1 fields, the header 2/,
+    );
   }, 30_000);
 });
 
@@ -111,11 +130,15 @@ describe('request/response probes', () => {
       socket.on('message', (data) => {
         const message = JSON.parse(String(data)) as { op?: string; id?: number };
         // the target answers after 20 ms, and never echoes the request
-        if (message.op === 'ping') setTimeout(() => socket.send(JSON.stringify({ pong: true, req: { id: message.id } })), 20);
+        if (message.op === 'ping')
+          setTimeout(() => socket.send(JSON.stringify({ pong: true, req: { id: message.id } })), 20);
       }),
     );
     await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-    const engine = await engines.start({ target: `ws://127.0.0.1:${(server.address() as AddressInfo).port}/`, snapshotIntervalMs: 250 });
+    const engine = await engines.start({
+      target: `ws://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+      snapshotIntervalMs: 250,
+    });
     try {
       for (const step of parseScript('vus 5\nprobe 50/s {"op":"ping","id":{{id}}} reply req.id'))
         if (step.kind === 'engine') expect((await engine.dispatch(step.command)).ok).toBe(true);

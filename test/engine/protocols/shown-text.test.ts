@@ -25,11 +25,14 @@ describe('printable', () => {
 describe('maskCredentials', () => {
   it('masks the password of every URL in a text, and a lone user name', () => {
     expect(maskCredentials('ws://load:s3cret@127.0.0.1:8080/feed')).toBe('ws://load:***@127.0.0.1:8080/feed');
-    expect(maskCredentials('target wss://TOKEN@host/ws and POST http://a:b@h/x')).toBe('target wss://***@host/ws and POST http://a:***@h/x');
+    expect(maskCredentials('target wss://TOKEN@host/ws and POST http://a:b@h/x')).toBe(
+      'target wss://***@host/ws and POST http://a:***@h/x',
+    );
   });
 
   it('leaves URLs without credentials alone, an @ in a path or query too', () => {
-    for (const text of ['ws://127.0.0.1:8080/', 'ws://host/users/@me?to=a@b', 'mail me at a@b.c']) expect(maskCredentials(text)).toBe(text);
+    for (const text of ['ws://127.0.0.1:8080/', 'ws://host/users/@me?to=a@b', 'mail me at a@b.c'])
+      expect(maskCredentials(text)).toBe(text);
   });
 
   it('masks before it shows', () => {

@@ -112,8 +112,15 @@ describe('the Socket.IO preset against a real socket.io server', () => {
   }, 30_000);
 
   it('decodes binary events (a header and its attachments, user by user) for fan-out and checks', async () => {
-    const engine = await engines.start({ ...options(), target: binaryUrl, broadcastSend: 'relay-binary {"ts":{{now}},"n":{{n}}}' });
-    await engine.dispatch({ type: 'check', check: { name: 'head-is-bytes', path: 'head.type', op: '==', value: 'Buffer' } });
+    const engine = await engines.start({
+      ...options(),
+      target: binaryUrl,
+      broadcastSend: 'relay-binary {"ts":{{now}},"n":{{n}}}',
+    });
+    await engine.dispatch({
+      type: 'check',
+      check: { name: 'head-is-bytes', path: 'head.type', op: '==', value: 'Buffer' },
+    });
     await engine.dispatch({ type: 'set-target', count: 200 });
     await eventually(() => engine.live().open === 200, 10_000);
     await engine.dispatch({ type: 'broadcast', count: 3, sizeBytes: 8 });
@@ -137,15 +144,28 @@ describe('the Socket.IO codec on its own', () => {
     const header = '452-["blob",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]';
     expect(codec.decode(state, frame(header), false)).toEqual([]);
     expect(codec.decode(state, Buffer.from([1, 2]), true)).toEqual([]);
-    expect(codec.decode(state, Buffer.from([3]), true)).toEqual([{ kind: 'message', text: '{"type":"Buffer","base64":"AQI="}', topic: 'blob' }]);
+    expect(codec.decode(state, Buffer.from([3]), true)).toEqual([
+      { kind: 'message', text: '{"type":"Buffer","base64":"AQI="}', topic: 'blob' },
+    ]);
     // an attachment with no event, a header announcing 1,000, and a text packet cutting one off
-    expect(codec.decode(state, Buffer.from([9]), true)).toMatchObject([{ kind: 'error', errorClass: 'socketio.bad_packet' }]);
+    expect(codec.decode(state, Buffer.from([9]), true)).toMatchObject([
+      { kind: 'error', errorClass: 'socketio.bad_packet' },
+    ]);
     expect(codec.decode(state, frame('451000-["blob",{"_placeholder":true,"num":0}]'), false)).toMatchObject([
-      { kind: 'error', errorClass: 'socketio.bad_packet', message: 'a binary event announcing 1000 attachments (at most 10)' },
+      {
+        kind: 'error',
+        errorClass: 'socketio.bad_packet',
+        message: 'a binary event announcing 1000 attachments (at most 10)',
+      },
     ]);
     expect(codec.decode(state, frame(header), false)).toEqual([]);
     expect(codec.decode(state, frame('42["tick",{"n":1}]'), false)).toEqual([
-      { kind: 'error', errorClass: 'socketio.bad_packet', message: 'a binary event was cut off by a text packet before its attachments', isFatal: false },
+      {
+        kind: 'error',
+        errorClass: 'socketio.bad_packet',
+        message: 'a binary event was cut off by a text packet before its attachments',
+        isFatal: false,
+      },
       { kind: 'message', text: '{"n":1}', topic: 'tick' },
     ]);
   });
@@ -153,15 +173,20 @@ describe('the Socket.IO codec on its own', () => {
   it('holds a binary event as HeldPartial bytes, and after a drop skips the attachments still to come', async () => {
     const codec = (await import('../../../console/engine/protocols/socketio.ts')).socketIoCodec({});
     const state = codec.init() as { heldBytes: number };
-    const header = '453-["blob",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1},{"_placeholder":true,"num":2}]';
+    const header =
+      '453-["blob",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1},{"_placeholder":true,"num":2}]';
     codec.decode(state, frame(header), false);
     codec.decode(state, Buffer.alloc(100), true);
     expect(state.heldBytes).toBe(header.length - 1 + 100);
-    expect(codec.dropHeld!(state, 'deadline')).toMatchObject([{ kind: 'error', errorClass: 'socketio.held_deadline', isFatal: false }]);
+    expect(codec.dropHeld!(state, 'deadline')).toMatchObject([
+      { kind: 'error', errorClass: 'socketio.held_deadline', isFatal: false },
+    ]);
     expect(state.heldBytes).toBe(0);
     // its last two attachments come late: skipped; a third is a stray
     expect(codec.decode(state, Buffer.alloc(100), true)).toEqual([]);
     expect(codec.decode(state, Buffer.alloc(100), true)).toEqual([]);
-    expect(codec.decode(state, Buffer.alloc(1), true)).toMatchObject([{ kind: 'error', errorClass: 'socketio.bad_packet' }]);
+    expect(codec.decode(state, Buffer.alloc(1), true)).toMatchObject([
+      { kind: 'error', errorClass: 'socketio.bad_packet' },
+    ]);
   });
 });

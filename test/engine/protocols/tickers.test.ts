@@ -150,9 +150,15 @@ async function graphqlTicker(): Promise<TickServer> {
   );
   const http = createServer();
   const wss = new WebSocketServer({ server: http });
-  const schema = buildSchema('type Tick { ts: Float! seq: Int! } type Query { ok: Boolean } type Subscription { ticks: Tick! }');
+  const schema = buildSchema(
+    'type Tick { ts: Float! seq: Int! } type Query { ok: Boolean } type Subscription { ticks: Tick! }',
+  );
   useServer(
-    { schema, roots: { subscription: { ticks: tickStream } }, context: (ctx) => ({ vu: Number((ctx.connectionParams as { vu?: number } | undefined)?.vu) }) },
+    {
+      schema,
+      roots: { subscription: { ticks: tickStream } },
+      context: (ctx) => ({ vu: Number((ctx.connectionParams as { vu?: number } | undefined)?.vu) }),
+    },
     wss,
   );
   const port = await listen(http);
@@ -171,7 +177,11 @@ async function mqttTicker(): Promise<TickServer> {
     // a broker that takes its time to grant a subscription: the user is open, not yet subscribed
     authorizeSubscribe: (_client, subscription, done) => setTimeout(() => done(null, subscription), 300),
   });
-  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : false) });
+  const wss = new WebSocketServer({
+    host: '127.0.0.1',
+    port: 0,
+    handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : false),
+  });
   wss.on('connection', (socket) => {
     // the ledger reads what the broker writes to each connection; the user is named by its CONNECT
     let vu = -1;
@@ -195,7 +205,17 @@ async function mqttTicker(): Promise<TickServer> {
   });
   await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
   const ticks = ticker((seq) =>
-    broker.publish({ cmd: 'publish', topic: 'ticks', payload: Buffer.from(JSON.stringify(tickJson(seq))), qos: 0, retain: false, dup: false }, () => {}),
+    broker.publish(
+      {
+        cmd: 'publish',
+        topic: 'ticks',
+        payload: Buffer.from(JSON.stringify(tickJson(seq))),
+        qos: 0,
+        retain: false,
+        dup: false,
+      },
+      () => {},
+    ),
   );
   closers.push(async () => {
     ticks.stop();
@@ -206,7 +226,12 @@ async function mqttTicker(): Promise<TickServer> {
   return { url: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/`, ledger, ticks };
 }
 
-const PRESETS: Array<{ name: string; start: () => Promise<TickServer>; options: Partial<EngineOptions>; session: EngineCommand[] }> = [
+const PRESETS: Array<{
+  name: string;
+  start: () => Promise<TickServer>;
+  options: Partial<EngineOptions>;
+  session: EngineCommand[];
+}> = [
   {
     name: 'socket.io',
     start: socketIoTicker,
@@ -237,42 +262,51 @@ async function waitTicks(n: number): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, n * TICK_MS + 50));
 }
 
-describe.each(PRESETS)('reach against a $name server that publishes on its own schedule', ({ start, options, session }) => {
-  it('reads 100% reach and 0 missed through the ramp and a 20% kill, and counts as cut exactly the ticks the killed users did not get', async () => {
-    const server = await start();
-    const engine: Engine = await engines.start({
-      target: server.url,
-      ratePerSec: 20,
-      snapshotIntervalMs: 250,
-      reconnect: { kind: 'fixed', delayMs: 100 },
-      ...options,
-    });
-    for (const command of session) await engine.dispatch(command);
-    await engine.dispatch({ type: 'set-target', count: USERS });
-    await eventually(() => engine.live().open === USERS, 15_000);
-    // every user has had a tick before the kill
-    await waitTicks(3);
-    expect(server.ledger.users).toBe(USERS);
-    const killed = new Promise<string>((resolve) => {
-      // 60 ms into a tick: Socket.IO and graphql-ws have written it to about 15 users, not yet to the rest
-      server.ticks.onTick = () =>
-        setTimeout(() => void engine.dispatch({ type: 'kill', percent: 20, mode: 'reset', victims: 'random' }).then((r) => resolve(r.message)), 60);
-    });
-    expect(await killed).toContain(`dropped ${USERS / 5}`);
-    await eventually(() => engine.live().open === USERS && engine.live().isRecovered, 15_000);
-    await waitTicks(4);
-    server.ticks.stop();
-    const ticks = server.ledger.ticks;
-    await nextSnapshot(engine, (snap) => snap.broadcastsSettled >= ticks, 15_000);
-    // one sample more: every receipt of the last tick is in it
-    const s = await nextSnapshot(engine, () => true);
-    expect(s.broadcastsSettled).toBe(ticks);
-    expect(s.minReach).toBe(1);
-    expect(s.totals.killed).toBe(USERS / 5);
-    expect(s.totals.missed).toBe(0);
-    // what each user was written from its first tick to its last, less what it received, is what the kill cut
-    expect(s.totals.cut).toBe(server.ledger.owed - s.totals.broadcastsReceived);
-    expect(s.totals.cut).toBeGreaterThan(0);
-    expect(s.errors).toEqual({});
-  }, 40_000);
-});
+describe.each(PRESETS)(
+  'reach against a $name server that publishes on its own schedule',
+  ({ start, options, session }) => {
+    it('reads 100% reach and 0 missed through the ramp and a 20% kill, and counts as cut exactly the ticks the killed users did not get', async () => {
+      const server = await start();
+      const engine: Engine = await engines.start({
+        target: server.url,
+        ratePerSec: 20,
+        snapshotIntervalMs: 250,
+        reconnect: { kind: 'fixed', delayMs: 100 },
+        ...options,
+      });
+      for (const command of session) await engine.dispatch(command);
+      await engine.dispatch({ type: 'set-target', count: USERS });
+      await eventually(() => engine.live().open === USERS, 15_000);
+      // every user has had a tick before the kill
+      await waitTicks(3);
+      expect(server.ledger.users).toBe(USERS);
+      const killed = new Promise<string>((resolve) => {
+        // 60 ms into a tick: Socket.IO and graphql-ws have written it to about 15 users, not yet to the rest
+        server.ticks.onTick = () =>
+          setTimeout(
+            () =>
+              void engine
+                .dispatch({ type: 'kill', percent: 20, mode: 'reset', victims: 'random' })
+                .then((r) => resolve(r.message)),
+            60,
+          );
+      });
+      expect(await killed).toContain(`dropped ${USERS / 5}`);
+      await eventually(() => engine.live().open === USERS && engine.live().isRecovered, 15_000);
+      await waitTicks(4);
+      server.ticks.stop();
+      const ticks = server.ledger.ticks;
+      await nextSnapshot(engine, (snap) => snap.broadcastsSettled >= ticks, 15_000);
+      // one sample more: every receipt of the last tick is in it
+      const s = await nextSnapshot(engine, () => true);
+      expect(s.broadcastsSettled).toBe(ticks);
+      expect(s.minReach).toBe(1);
+      expect(s.totals.killed).toBe(USERS / 5);
+      expect(s.totals.missed).toBe(0);
+      // what each user was written from its first tick to its last, less what it received, is what the kill cut
+      expect(s.totals.cut).toBe(server.ledger.owed - s.totals.broadcastsReceived);
+      expect(s.totals.cut).toBeGreaterThan(0);
+      expect(s.errors).toEqual({});
+    }, 40_000);
+  },
+);

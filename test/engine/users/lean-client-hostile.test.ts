@@ -63,7 +63,9 @@ function parseFrames(buffer: Buffer, into: ClientFrame[]): Buffer {
 }
 
 /** A raw TCP server on 127.0.0.1:0 that hands each upgrade request to `onRequest`. */
-async function rawServer(onRequest: (peer: Peer) => void): Promise<{ url: string; port: number; peer: () => Promise<Peer> }> {
+async function rawServer(
+  onRequest: (peer: Peer) => void,
+): Promise<{ url: string; port: number; peer: () => Promise<Peer> }> {
   const peers: Peer[] = [];
   const server = net.createServer((socket) => {
     sockets.add(socket);
@@ -103,9 +105,15 @@ async function rawServer(onRequest: (peer: Peer) => void): Promise<{ url: string
 
 /** The proper 101 answer for `peer`, with `extra` header lines. */
 function upgraded(peer: Peer, ...extra: string[]): string {
-  return ['HTTP/1.1 101 Switching Protocols', 'Upgrade: websocket', 'Connection: Upgrade', `Sec-WebSocket-Accept: ${peer.accept}`, ...extra, '', ''].join(
-    '\r\n',
-  );
+  return [
+    'HTTP/1.1 101 Switching Protocols',
+    'Upgrade: websocket',
+    'Connection: Upgrade',
+    `Sec-WebSocket-Accept: ${peer.accept}`,
+    ...extra,
+    '',
+    '',
+  ].join('\r\n');
 }
 
 /** A server frame: unmasked and final unless told otherwise. */
@@ -135,7 +143,11 @@ function closePayload(code: number, reason = ''): Buffer {
   return payload;
 }
 
-function dial(url: string, protocols: string[] = [], options: LeanOptions = {}): { client: LeanClient; sink: Recorder } {
+function dial(
+  url: string,
+  protocols: string[] = [],
+  options: LeanOptions = {},
+): { client: LeanClient; sink: Recorder } {
   const sink = new Recorder();
   const client = new LeanClient(url, protocols, options, sink);
   clients.push(client);
@@ -163,19 +175,47 @@ const reply =
 // the messages are what ws 8 says for the same answer (checked against ws itself)
 describe('LeanClient handshake failures', { timeout: 10_000 }, () => {
   const extensions = 'Server sent a Sec-WebSocket-Extensions header but no extension was requested';
-  const cases: Array<[name: string, expected: string, message: string | RegExp, answer: (peer: Peer) => void, protocols?: string[]]> = [
-    ['a subprotocol not offered', 'handshake.subprotocol', 'Server sent an invalid subprotocol', reply(['Sec-WebSocket-Protocol: c']), ['a', 'b']],
-    ['a subprotocol, none offered', 'handshake.subprotocol', 'Server sent a subprotocol but none was requested', reply(['Sec-WebSocket-Protocol: a'])],
+  const cases: Array<
+    [name: string, expected: string, message: string | RegExp, answer: (peer: Peer) => void, protocols?: string[]]
+  > = [
+    [
+      'a subprotocol not offered',
+      'handshake.subprotocol',
+      'Server sent an invalid subprotocol',
+      reply(['Sec-WebSocket-Protocol: c']),
+      ['a', 'b'],
+    ],
+    [
+      'a subprotocol, none offered',
+      'handshake.subprotocol',
+      'Server sent a subprotocol but none was requested',
+      reply(['Sec-WebSocket-Protocol: a']),
+    ],
     ['no subprotocol, one offered', 'handshake.subprotocol', 'Server sent no subprotocol', reply([]), ['a']],
-    ['an extensions header', 'handshake.extension', extensions, reply(['Sec-WebSocket-Extensions: permessage-deflate'])],
+    [
+      'an extensions header',
+      'handshake.extension',
+      extensions,
+      reply(['Sec-WebSocket-Extensions: permessage-deflate']),
+    ],
     [
       'a wrong accept',
       'handshake.bad_accept',
       'Invalid Sec-WebSocket-Accept header',
       (p) => p.socket.write(upgraded({ ...p, accept: 'bm90IHRoZSByaWdodA==' })),
     ],
-    ['a 101 without Upgrade', 'handshake.bad_upgrade', 'Unexpected server response: 101', reply([], (a) => a.replace('Upgrade: websocket\r\n', ''))],
-    ['a 101 to h2c', 'handshake.bad_upgrade', 'Invalid Upgrade header', reply([], (a) => a.replace('Upgrade: websocket', 'Upgrade: h2c'))],
+    [
+      'a 101 without Upgrade',
+      'handshake.bad_upgrade',
+      'Unexpected server response: 101',
+      reply([], (a) => a.replace('Upgrade: websocket\r\n', '')),
+    ],
+    [
+      'a 101 to h2c',
+      'handshake.bad_upgrade',
+      'Invalid Upgrade header',
+      reply([], (a) => a.replace('Upgrade: websocket', 'Upgrade: h2c')),
+    ],
     [
       'an HTTP 503',
       'handshake.http_503',
@@ -183,7 +223,12 @@ describe('LeanClient handshake failures', { timeout: 10_000 }, () => {
       (p) => p.socket.end('HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n'),
     ],
     // Node's own parser says 'Parse Error: Expected HTTP/, RTSP/ or ICE/' (Node 20); the code is what classifies
-    ['garbage that is not HTTP', 'handshake.bad_response', /^Parse Error: Expected HTTP\//, (p) => p.socket.write('hello\r\n\r\n')],
+    [
+      'garbage that is not HTTP',
+      'handshake.bad_response',
+      /^Parse Error: Expected HTTP\//,
+      (p) => p.socket.write('hello\r\n\r\n'),
+    ],
     ['a close before any answer', 'tcp.reset', 'socket hang up', (p) => p.socket.end()],
   ];
   for (const [name, expected, message, answer, protocols] of cases) {
@@ -209,13 +254,39 @@ describe('LeanClient handshake failures', { timeout: 10_000 }, () => {
 describe('LeanClient against hostile frames', { timeout: 10_000 }, () => {
   const invalid = (what: string) => `Invalid WebSocket frame: ${what}`;
   // [name, code, close status, ws's error class and message, the bytes, options]
-  const cases: Array<[name: string, code: string, status: number, error: [string, string], bytes: Buffer, options?: LeanOptions]> = [
-    ['a masked frame', 'WS_ERR_UNEXPECTED_MASK', 1002, ['RangeError', invalid('MASK must be clear')], frame(1, 'masked', { mask: true })],
-    ['RSV1 set', 'WS_ERR_UNEXPECTED_RSV_1', 1002, ['RangeError', invalid('RSV1 must be clear')], frame(1, 'rsv1', { rsv1: true })],
+  const cases: Array<
+    [name: string, code: string, status: number, error: [string, string], bytes: Buffer, options?: LeanOptions]
+  > = [
+    [
+      'a masked frame',
+      'WS_ERR_UNEXPECTED_MASK',
+      1002,
+      ['RangeError', invalid('MASK must be clear')],
+      frame(1, 'masked', { mask: true }),
+    ],
+    [
+      'RSV1 set',
+      'WS_ERR_UNEXPECTED_RSV_1',
+      1002,
+      ['RangeError', invalid('RSV1 must be clear')],
+      frame(1, 'rsv1', { rsv1: true }),
+    ],
     ['opcode 3', 'WS_ERR_INVALID_OPCODE', 1002, ['RangeError', invalid('invalid opcode 3')], frame(3, 'three')],
     // ws raises a plain Error (not a RangeError) for invalid UTF-8
-    ['invalid UTF-8 text', 'WS_ERR_INVALID_UTF8', 1007, ['Error', invalid('invalid UTF-8 sequence')], frame(1, Buffer.from([0x68, 0xff, 0xfe, 0x69]))],
-    ['a close frame with code 999', 'WS_ERR_INVALID_CLOSE_CODE', 1002, ['RangeError', invalid('invalid status code 999')], frame(8, closePayload(999))],
+    [
+      'invalid UTF-8 text',
+      'WS_ERR_INVALID_UTF8',
+      1007,
+      ['Error', invalid('invalid UTF-8 sequence')],
+      frame(1, Buffer.from([0x68, 0xff, 0xfe, 0x69])),
+    ],
+    [
+      'a close frame with code 999',
+      'WS_ERR_INVALID_CLOSE_CODE',
+      1002,
+      ['RangeError', invalid('invalid status code 999')],
+      frame(8, closePayload(999)),
+    ],
     // ws says 'Max payload size exceeded' with no 'Invalid WebSocket frame: ' prefix
     [
       '2,000 bytes over maxPayload 1000',
@@ -333,7 +404,9 @@ describe('LeanClient reading frames off a raw server', { timeout: 10_000 }, () =
     const { sink } = dial(server.url);
     await sink.nth('message', 4);
     const messages = sink.of('message');
-    expect(messages.slice(0, 3).map((m) => [m.isBinary ? m.data.toString('hex') : m.data.toString(), m.isBinary])).toEqual([
+    expect(
+      messages.slice(0, 3).map((m) => [m.isBinary ? m.data.toString('hex') : m.data.toString(), m.isBinary]),
+    ).toEqual([
       ['one', false],
       [Buffer.alloc(200, 5).toString('hex'), true],
       ['third, in two halves', false],
@@ -360,7 +433,9 @@ describe('LeanClient sharing one read buffer between sockets', { timeout: 10_000
     const other = Buffer.from(Array.from({ length: 50_000 }, (_, i) => (i * 13) & 0xff));
     // A: a message in two fragments and the first fragment of another; B then fills the shared
     // buffer; A: the last fragment and half a frame; B again; then the rest of A's frame
-    pa.socket.write(Buffer.concat([frame(1, 'frag-', { fin: false }), frame(0, 'ment'), frame(1, 'part-', { fin: false })]));
+    pa.socket.write(
+      Buffer.concat([frame(1, 'frag-', { fin: false }), frame(0, 'ment'), frame(1, 'part-', { fin: false })]),
+    );
     await a.nth('message');
     pb.socket.write(frame(2, other));
     await b.nth('message');

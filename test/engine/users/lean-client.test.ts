@@ -21,7 +21,11 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
 
-function dial(url: string, protocols: string[] = [], options: LeanOptions = {}): { client: LeanClient; sink: Recorder } {
+function dial(
+  url: string,
+  protocols: string[] = [],
+  options: LeanOptions = {},
+): { client: LeanClient; sink: Recorder } {
   const sink = new Recorder();
   const client = new LeanClient(url, protocols, options, sink);
   clients.push(client);
@@ -45,7 +49,9 @@ async function wsServer(options: ServerOptions = {}) {
   const peers: WebSocket[] = [];
   wss.on('connection', (ws) => {
     peers.push(ws);
-    ws.on('message', (data, isBinary) => received.push({ data: isBinary ? (data as Buffer) : data.toString(), isBinary }));
+    ws.on('message', (data, isBinary) =>
+      received.push({ data: isBinary ? (data as Buffer) : data.toString(), isBinary }),
+    );
   });
   const port = (wss.address() as net.AddressInfo).port;
   return { wss, port, url: `ws://127.0.0.1:${port}`, received, peer: () => eventually(() => peers[0]) };
@@ -59,7 +65,11 @@ describe('LeanClient against a ws server', { timeout: 15_000 }, () => {
     const peer = await server.peer();
     // 'é' is two bytes in UTF-8, so the text's length in bytes differs from its length in chars
     const texts = ['hi', 'é'.repeat(100), 'é'.repeat(35_000)];
-    const binaries = [Buffer.from([0, 1, 2]), Buffer.alloc(200, 7), Buffer.from(Array.from({ length: 70_000 }, (_, i) => i & 0xff))];
+    const binaries = [
+      Buffer.from([0, 1, 2]),
+      Buffer.alloc(200, 7),
+      Buffer.from(Array.from({ length: 70_000 }, (_, i) => i & 0xff)),
+    ];
     expect(texts.map((text) => Buffer.byteLength(text))).toEqual([2, 200, 70_000]);
     for (let i = 0; i < 3; i++) {
       client.send(texts[i]!);
@@ -105,7 +115,9 @@ describe('LeanClient against a ws server', { timeout: 15_000 }, () => {
     const { client, sink } = dial(server.url);
     await sink.nth('open');
     const peer = await server.peer();
-    const serverSaw = new Promise<[number, string]>((resolve) => peer.once('close', (code, reason) => resolve([code, reason.toString()])));
+    const serverSaw = new Promise<[number, string]>((resolve) =>
+      peer.once('close', (code, reason) => resolve([code, reason.toString()])),
+    );
     client.close(1000, 'bye');
     expect(client.readyState).toBe(2);
     expect(await serverSaw).toEqual([1000, 'bye']);
@@ -148,7 +160,9 @@ describe('LeanClient against a ws server', { timeout: 15_000 }, () => {
     const server = await wsServer();
     const requests: Array<{ url?: string; headers: Record<string, unknown> }> = [];
     server.wss.on('connection', (_ws, req) => requests.push({ url: req.url, headers: req.headers }));
-    const { sink } = dial(`ws://us%40er:p%3Ass@127.0.0.1:${server.port}/some/path?q=1&r=two%20words`, [], { headers: { 'X-Custom': 'value-1' } });
+    const { sink } = dial(`ws://us%40er:p%3Ass@127.0.0.1:${server.port}/some/path?q=1&r=two%20words`, [], {
+      headers: { 'X-Custom': 'value-1' },
+    });
     await sink.nth('open');
     await eventually(() => requests.length === 1);
     const { url, headers } = requests[0]!;
@@ -198,10 +212,27 @@ describe('LeanClient over wss://', { timeout: 20_000 }, () => {
   async function tlsServer(): Promise<{ url: string; received: string[] }> {
     execFileSync(
       'openssl',
-      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=127.0.0.1'],
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+      ],
       { stdio: 'ignore' },
     );
-    const server = https.createServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) });
+    const server = https.createServer({
+      key: readFileSync(join(dir, 'key.pem')),
+      cert: readFileSync(join(dir, 'cert.pem')),
+    });
     const wss = new WebSocketServer({ server });
     const received: string[] = [];
     wss.on('connection', (ws) =>

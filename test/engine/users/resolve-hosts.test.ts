@@ -39,7 +39,9 @@ describe('resolve-hosts', () => {
       asked.push(host);
       return LOOPBACK;
     };
-    expect(await resolveHosts(['ws://a.example:1/', 'ws://a.example:2/', 'ws://127.0.0.1:3/'], lookup)).toEqual({ 'a.example': LOOPBACK });
+    expect(await resolveHosts(['ws://a.example:1/', 'ws://a.example:2/', 'ws://127.0.0.1:3/'], lookup)).toEqual({
+      'a.example': LOOPBACK,
+    });
     expect(asked).toEqual(['a.example']);
   });
 
@@ -47,7 +49,9 @@ describe('resolve-hosts', () => {
     const error = await resolveHosts(['ws://no-such-host.invalid:1234/']).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(EngineConfigError);
     expect(error).toMatchObject({ code: 'config.dns' });
-    expect((error as Error).message).toMatch(/^the target's host "no-such-host\.invalid" does not resolve \(E[A-Z_]+\); check the name/);
+    expect((error as Error).message).toMatch(
+      /^the target's host "no-such-host\.invalid" does not resolve \(E[A-Z_]+\); check the name/,
+    );
   });
 
   it('refuses a name whose lookup never answers, at its deadline', async () => {
@@ -85,9 +89,14 @@ describe('resolve-hosts', () => {
   it('answers a lookup for one address family, and asks the system for names it was not given', async () => {
     const lookup = cachedLookup({ 'two.example': [{ address: '::1', family: 6 }, ...LOOPBACK] });
     const answer = (host: string, options: dns.LookupOptions) =>
-      new Promise((resolve) => lookup(host, options, (error, address, family) => resolve(error ? error.code : [address, family])));
+      new Promise((resolve) =>
+        lookup(host, options, (error, address, family) => resolve(error ? error.code : [address, family])),
+      );
     expect(await answer('two.example', { family: 4 })).toEqual(['127.0.0.1', 4]);
-    expect(await answer('two.example', { all: true })).toEqual([[{ address: '::1', family: 6 }, ...LOOPBACK], undefined]);
+    expect(await answer('two.example', { all: true })).toEqual([
+      [{ address: '::1', family: 6 }, ...LOOPBACK],
+      undefined,
+    ]);
     expect(await answer('localhost', { family: 4 })).toEqual(['127.0.0.1', 4]);
   });
 });

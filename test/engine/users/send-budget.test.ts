@@ -43,7 +43,11 @@ async function nonReader(): Promise<{ url: string; peers: WebSocket[] }> {
   return { url: `ws://127.0.0.1:${(wss.address() as net.AddressInfo).port}/`, peers };
 }
 
-async function openFleet(url: string, users: number, compression: boolean): Promise<{ fleet: Fleet; metrics: Metrics }> {
+async function openFleet(
+  url: string,
+  users: number,
+  compression: boolean,
+): Promise<{ fleet: Fleet; metrics: Metrics }> {
   const options = resolveOptions({ target: url, compression, sendBufferBytes: BUDGET, localAddresses: ['127.0.0.1'] });
   const metrics = new Metrics();
   const fleet = new Fleet(
@@ -100,7 +104,8 @@ describe.each([
       expect(buffered(vu)).toBeGreaterThanOrEqual(BUDGET);
       expect(buffered(vu)).toBeLessThan(BUDGET + CHUNK.length + 16);
       // once full, every further message and probe is refused, and counted
-      for (let i = 0; i < 20; i++) refusedAfterFull += fleet.sendMessage(vu, CHUNK) === 0 && vu.send('{"t":"rtt"}') === 0 ? 2 : 0;
+      for (let i = 0; i < 20; i++)
+        refusedAfterFull += fleet.sendMessage(vu, CHUNK) === 0 && vu.send('{"t":"rtt"}') === 0 ? 2 : 0;
       expect(buffered(vu)).toBeLessThan(BUDGET + CHUNK.length + 16);
     }
     expect(refusedAfterFull).toBe(3 * 20 * 2);

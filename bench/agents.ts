@@ -137,7 +137,8 @@ function partsHealth(series: Snapshot[]): Array<Record<string, string | number>>
 /** Runs both variants and prints them side by side. */
 export async function runAgentsBench(): Promise<void> {
   console.log(
-    `\n## agents: ${COUNT.toLocaleString('en-US')} users as 3 agents in network namespaces vs --workers 3 on this host (3 bundled servers)`,
+    `\n## agents: ${COUNT.toLocaleString('en-US')} users as 3 agents in network namespaces vs ` +
+      `--workers 3 on this host (3 bundled servers)`,
   );
   const hosts = makeHosts(PARTS, 'b');
   try {

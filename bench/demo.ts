@@ -46,7 +46,8 @@ export async function runDemoBench(): Promise<number> {
     '5s',
   ];
   console.log(
-    `\n## the event-loop tuning demo: ${USERS.toLocaleString('en-US')} users, ${DEMO_VARIANTS.length} server setups, ${ROUNDS} round${ROUNDS > 1 ? 's' : ''} (loopback)`,
+    `\n## the event-loop tuning demo: ${USERS.toLocaleString('en-US')} users, ` +
+      `${DEMO_VARIANTS.length} server setups, ${ROUNDS} round${ROUNDS > 1 ? 's' : ''} (loopback)`,
   );
   console.log(`sockstorm ${args.join(' ')}\n`);
   const child = spawn(process.execPath, [BIN, ...args], {

@@ -90,7 +90,8 @@ const ROWS: Row[] = [
 
 async function benchSize(count: number): Promise<void> {
   console.log(
-    `\n### ${count.toLocaleString('en-US')} users against a uWS server: the floor (a minimal ws client) beside sockstorm, ${ROUNDS} alternating rounds`,
+    `\n### ${count.toLocaleString('en-US')} users against a uWS server: the floor (a minimal ws ` +
+      `client) beside sockstorm, ${ROUNDS} alternating rounds`,
   );
   const runs: Record<Side, Figures[]> = { minimal: [], sockstorm: [] };
   for (let round = 0; round < ROUNDS; round++) {
@@ -120,7 +121,9 @@ async function benchSize(count: number): Promise<void> {
   });
   console.table(table);
   console.log(
-    `  medians (min-max); sockstorm: ${ours.errors} errors, ${runs.sockstorm.map((r) => r.saturatedIntervals).join('/')} saturated seconds per round, ${ours.rttSamples} RTT samples; open ${floor.open}/${ours.open}`,
+    `  medians (min-max); sockstorm: ${ours.errors} errors, ` +
+      `${runs.sockstorm.map((r) => r.saturatedIntervals).join('/')} saturated seconds per round, ` +
+      `${ours.rttSamples} RTT samples; open ${floor.open}/${ours.open}`,
   );
 }
 
@@ -129,7 +132,8 @@ export async function runEngineBench(): Promise<void> {
   bundles = (await ensureBundles(WORKERS)) as string | null;
   if (!bundles) throw new Error('the bench workers could not be bundled (is esbuild installed?)');
   console.log(
-    `\n## engine: does the generator add to what it measures? (${new Date().toISOString().slice(0, 10)}, ${process.versions.node}, loopback)`,
+    `\n## engine: does the generator add to what it measures? ` +
+      `(${new Date().toISOString().slice(0, 10)}, ${process.versions.node}, loopback)`,
   );
   for (const count of SIZES) await benchSize(count);
 }

@@ -1,5 +1,6 @@
 /**
- * `npm run bench [-- server|engine|tune|scale|agents|protocols|soak [MINUTES]]`: the benchmarks that print figures. Loopback only,
+ * `npm run bench [-- server|engine|tune|scale|agents|protocols|soak
+ * [MINUTES]]`: the benchmarks that print figures. Loopback only,
  * bounded in count and time. Figures depend on the machine; the goals are ratios.
  */
 import { runEngineBench } from './engine-vs-minimal.ts';

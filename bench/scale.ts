@@ -106,7 +106,8 @@ function median(values: number[]): number {
 /** Runs the scale script and prints what was held, at what memory and saturation. */
 export async function runScaleBench(): Promise<void> {
   console.log(
-    `\n## scale: ${COUNT.toLocaleString('en-US')} connections from one host (${PROCESSES} bundled servers, ${PROCESSES} generator processes)`,
+    `\n## scale: ${COUNT.toLocaleString('en-US')} connections from one host (${PROCESSES} bundled ` +
+      `servers, ${PROCESSES} generator processes)`,
   );
   const dir = mkdtempSync(join(tmpdir(), 'sockstorm-scale-'));
   const script = join(dir, 'scale.storm');
@@ -232,7 +233,8 @@ export async function runScaleBench(): Promise<void> {
   ];
   // the floor: minimal ws clients doing the same, judged by the same rule (scale-floor.ts)
   console.log(
-    `  the floor: ${COUNT.toLocaleString('en-US')} minimal ws clients in ${PROCESSES} processes against ${PROCESSES} bundled servers, the same phases`,
+    `  the floor: ${COUNT.toLocaleString('en-US')} minimal ws clients in ${PROCESSES} processes ` +
+      `against ${PROCESSES} bundled servers, the same phases`,
   );
   const floor = await runScaleFloor(COUNT, PROCESSES, RATE);
   const floorPhase = new Map(floor.phases.map(([name, from, to]) => [name, cpuIn(floor.cpu, from, to)]));
@@ -252,7 +254,9 @@ export async function runScaleBench(): Promise<void> {
     }),
   );
   console.log(
-    `  (host busy and cores: sockstorm / floor) floor: ${floor.received.toLocaleString('en-US')} of ${floor.expected.toLocaleString('en-US')} broadcasts received, recovered in ${floor.recoveredMs === null ? '—' : `${(floor.recoveredMs / 1000).toFixed(1)} s`}`,
+    `  (host busy and cores: sockstorm / floor) floor: ${floor.received.toLocaleString('en-US')} of ` +
+      `${floor.expected.toLocaleString('en-US')} broadcasts received, recovered in ` +
+      `${floor.recoveredMs === null ? '—' : `${(floor.recoveredMs / 1000).toFixed(1)} s`}`,
   );
   const outsideRamp = phases.slice(1).map(([name, from, to]) => [name, phase(from, to)] as const);
   const saturatedOutside = outsideRamp.filter(([, p]) => !p.startsWith('0/')).map(([name]) => name);
@@ -261,9 +265,12 @@ export async function runScaleBench(): Promise<void> {
     .filter(([name]) => !floor.saturated[name]!.startsWith('0/'))
     .map(([name]) => name);
   console.log(
-    `goal: saturated only during the connect ramp: ${saturatedOutside.length === 0 ? 'met' : `MISSED (also in ${saturatedOutside.join(', ')})`}`,
+    `goal: saturated only during the connect ramp: ` +
+      `${saturatedOutside.length === 0 ? 'met' : `MISSED (also in ${saturatedOutside.join(', ')})`}`,
   );
-  console.log(
-    `  the floor, by the same rule: ${floorOutside.length === 0 ? 'saturated only during the connect ramp' : `saturated also in ${floorOutside.join(', ')}`}`,
-  );
+  const floorSaturated =
+    floorOutside.length === 0
+      ? 'saturated only during the connect ramp'
+      : `saturated also in ${floorOutside.join(', ')}`;
+  console.log(`  the floor, by the same rule: ${floorSaturated}`);
 }

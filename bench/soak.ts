@@ -44,19 +44,23 @@ async function serverSoak(engine: 'uws' | 'ws', minutes: number): Promise<void> 
     const refused = Object.entries(now.refused)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ');
+    const adminRefused = Object.entries(now.admin.refused)
+      .map(([k, v]) => `${k}: ${v}`)
+      .join(', ');
     console.log(
-      `  min ${String(minute).padStart(2)}   RSS ${mib(now.rssBytes)}, heap ${mib(now.heapUsedBytes)} in use of ${mib(now.heapTotalBytes)}; frames sent ${frames}, handled ${now.messagesIn}, refused: ${refused}; admin ${now.admin.requests} (${Object.entries(
-        now.admin.refused,
-      )
-        .map(([k, v]) => `${k}: ${v}`)
-        .join(', ')})`,
+      `  min ${String(minute).padStart(2)}   RSS ${mib(now.rssBytes)}, heap ${mib(now.heapUsedBytes)} ` +
+        `in use of ${mib(now.heapTotalBytes)}; frames sent ${frames}, handled ${now.messagesIn}, ` +
+        `refused: ${refused}; admin ${now.admin.requests} (${adminRefused})`,
     );
   }
   const { checks, failures } = await watcher.stop();
   const end = await s.stats();
   // the first minute grows V8's heap reservation to its working size; growth after it is what a leak would show
   console.log(
-    `  end      RSS ${mib(end.rssBytes)} (${((end.rssBytes / start.rssBytes - 1) * 100).toFixed(0)}% over the start, ${((end.rssBytes / afterFirst - 1) * 100).toFixed(0)}% over minute 1), ${adminRequests} admin requests sent, canary ${checks} ok, ${failures.length} failed${failures.length ? `: ${failures[0]}` : ''}`,
+    `  end      RSS ${mib(end.rssBytes)} (${((end.rssBytes / start.rssBytes - 1) * 100).toFixed(0)}% ` +
+      `over the start, ${((end.rssBytes / afterFirst - 1) * 100).toFixed(0)}% over minute 1), ` +
+      `${adminRequests} admin requests sent, canary ${checks} ok, ${failures.length} ` +
+      `failed${failures.length ? `: ${failures[0]}` : ''}`,
   );
   await s.stop();
 }
@@ -108,7 +112,9 @@ async function consoleSoak(minutes: number): Promise<void> {
     }
   }
   console.log(
-    `  end      RSS ${mib(process.memoryUsage.rss())} (${((process.memoryUsage.rss() / startRss - 1) * 100).toFixed(0)}% over the start), heap ${mib(heap())}, ${cycles} cycles, ${engine.getSnapshot().totals.connects} connects`,
+    `  end      RSS ${mib(process.memoryUsage.rss())} ` +
+      `(${((process.memoryUsage.rss() / startRss - 1) * 100).toFixed(0)}% over the start), heap ` +
+      `${mib(heap())}, ${cycles} cycles, ${engine.getSnapshot().totals.connects} connects`,
   );
   view.unmount();
   await engine.stop();
@@ -120,11 +126,18 @@ const PAD = 'x'.repeat(200);
 const HOSTILE_SCRIPTS: Record<Preset, string> = {
   raw: `vus ${USERS}\nwait 3s\nmessages 2000/s {"pad":"${PAD}"}\ncheck canary data.seq > 0\n`,
   socketio: `protocol socketio\nvus ${USERS}\nwait 3s\nmessages 2000/s pad {"pad":"${PAD}"}\ncheck canary seq > 0\n`,
-  'graphql-ws': `protocol graphql-ws\non open send {"query":"subscription { canary }"}\nvus ${USERS}\nwait 3s\ncheck canary seq > 0\n`,
-  mqtt: `protocol mqtt\nconnect {"clientId":"c{{vu}}"}\non open send subscribe canary\nvus ${USERS}\nwait 3s\nmessages 2000/s publish pad {"pad":"${PAD}"}\ncheck canary seq > 0\n`,
+  'graphql-ws':
+    `protocol graphql-ws\non open send {"query":"subscription { canary }"}\nvus ${USERS}\nwait ` +
+    `3s\ncheck canary seq > 0\n`,
+  mqtt:
+    `protocol mqtt\nconnect {"clientId":"c{{vu}}"}\non open send subscribe canary\nvus ` +
+    `${USERS}\nwait 3s\nmessages 2000/s publish pad {"pad":"${PAD}"}\ncheck canary seq > 0\n`,
 };
 
-/** One `sockstorm run` of `minutes` against a hostile (or clean) target; prints RSS once a minute from its NDJSON; returns its summary. */
+/**
+ * One `sockstorm run` of `minutes` against a hostile (or clean) target;
+ * prints RSS once a minute from its NDJSON; returns its summary.
+ */
 async function hostileRun(
   preset: Preset,
   minutes: number,
@@ -158,7 +171,9 @@ async function hostileRun(
     };
     const faults = Object.values(last.errors).reduce((sum, n) => sum + n, 0);
     console.log(
-      `  ${preset.padEnd(10)} ${(last.elapsedMs / 60_000).toFixed(0)} min  RSS ${mib(last.health.rssBytes)}, heap ${mib(last.health.heapUsedBytes)}, open ${last.fleet.open}, faults counted ${faults}`,
+      `  ${preset.padEnd(10)} ${(last.elapsedMs / 60_000).toFixed(0)} min  RSS ` +
+        `${mib(last.health.rssBytes)}, heap ${mib(last.health.heapUsedBytes)}, open ${last.fleet.open}, ` +
+        `faults counted ${faults}`,
     );
   }, 60_000);
   const code = await exited;
@@ -180,7 +195,9 @@ async function hostileRun(
 async function hostileTargetSoak(minutes: number): Promise<void> {
   const each = Math.max(1, Math.round(minutes / 4));
   console.log(
-    `\nhostile target soak: sockstorm run, 50 users for ${each} min a preset against a server mixing nested, huge, partial, endless-topic, control-character, garbage and not-reading traffic with a canary tick`,
+    `\nhostile target soak: sockstorm run, 50 users for ${each} min a preset against a server mixing ` +
+      `nested, huge, partial, endless-topic, control-character, garbage and not-reading traffic with a ` +
+      `canary tick`,
   );
   for (const preset of ['raw', 'socketio', 'graphql-ws', 'mqtt'] as const) {
     const clean = await hostileRun(preset, 1, false);
@@ -192,7 +209,11 @@ async function hostileTargetSoak(minutes: number): Promise<void> {
     // what the README bounds: each user holds at most a frame (--max-payload) being read and its --send-buffer unsent
     const bound = clean.rssMaxBytes + USERS * (ENGINE_DEFAULTS.maxPayloadBytes + ENGINE_DEFAULTS.sendBufferBytes);
     console.log(
-      `  ${preset.padEnd(10)} RSS max ${mib(hostile.rssMaxBytes)} hostile against ${mib(clean.rssMaxBytes)} clean (${(hostile.rssMaxBytes / clean.rssMaxBytes).toFixed(2)}x); within the clean run plus ${USERS} users x (max-payload + send-buffer) = ${mib(bound)}: ${hostile.rssMaxBytes <= bound ? 'met' : 'MISSED'}; exit ${hostile.code}, canary checks passed ${hostile.checks}; counted: ${classes}`,
+      `  ${preset.padEnd(10)} RSS max ${mib(hostile.rssMaxBytes)} hostile against ` +
+        `${mib(clean.rssMaxBytes)} clean (${(hostile.rssMaxBytes / clean.rssMaxBytes).toFixed(2)}x); ` +
+        `within the clean run plus ${USERS} users x (max-payload + send-buffer) = ${mib(bound)}: ` +
+        `${hostile.rssMaxBytes <= bound ? 'met' : 'MISSED'}; exit ${hostile.code}, canary checks passed ` +
+        `${hostile.checks}; counted: ${classes}`,
     );
   }
 }

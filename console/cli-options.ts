@@ -35,7 +35,9 @@ export interface OptionRow {
 
 const flagName = (flags: string): string => flags.split(/[ ,]/)[0]!;
 
-/** The name commander keeps a flag's value under: `--max-in-flight` is `maxInFlight`, `--no-host-check` is `hostCheck`. */
+/**
+ * The name commander keeps a flag's value under: `--max-in-flight` is `maxInFlight`, `--no-host-check` is `hostCheck`.
+ */
 const attributeOf = (flags: string): string =>
   flagName(flags)
     .replace(/^--(no-)?/, '')
@@ -108,7 +110,9 @@ const SOURCE_ADDRESSES: OptionRow = {
 /** The secret agents and their coordinator share: `run --agents` asks for it, `agent` gives it. */
 const TOKEN: OptionRow = {
   flags: '--token <token>',
-  help: 'the secret agents and their coordinator share, 16 characters or more (default: $SOCKSTORM_TOKEN, which keeps it out of the process list)',
+  help:
+    'the secret agents and their coordinator share, 16 characters or more (default: ' +
+    '$SOCKSTORM_TOKEN, which keeps it out of the process list)',
 };
 
 /** The fleet options of `run`, `console`, the demo and `compare`, in the order --help lists them. */
@@ -358,7 +362,9 @@ export const AGENT_OPTIONS: readonly OptionRow[] = [
 export const DASHBOARD_OPTIONS: readonly OptionRow[] = [
   {
     flags: '--attach <url>',
-    help: 'the http://127.0.0.1:PORT a run or console serves with --metrics-port (exit 104 if nothing sockstorm answers there)',
+    help:
+      'the http://127.0.0.1:PORT a run or console serves with --metrics-port (exit 104 if nothing ' +
+      'sockstorm answers there)',
   },
   { flags: '--run <script>', help: 'run this script instead of the demo, and watch it' },
 ];

@@ -56,12 +56,14 @@ withOptions(program.command('run <script>'), [...FLEET_OPTIONS, ...OUTPUT_OPTION
   .addHelpText('after', exitCodeHelp(RUN_EXITS))
   .action((script: string, flags) => exitWith(import('./commands/run.ts').then((m) => m.runCommand(script, flags))));
 
-// compare starts fresh bundled servers for each variant: the options of a target, agents and a live endpoint do not apply
+// compare starts fresh bundled servers for each variant: the
+// options of a target, agents and a live endpoint do not apply
 withOptions(
   program
     .command('compare <inputs...>')
     .description(
-      'one script against several setups of the bundled server (--variant, twice or more), or saved `run --json` summaries (a.json b.json …), side by side',
+      'one script against several setups of the bundled server (--variant, twice or more), or saved ' +
+        '`run --json` summaries (a.json b.json …), side by side',
     ),
   [...COMPARE_OPTIONS, ...OUTPUT_OPTIONS, ...FLEET_OPTIONS],
   [
@@ -79,7 +81,9 @@ withOptions(
 )
   .addHelpText(
     'after',
-    '\nExample:\n  sockstorm compare examples/event-loop.storm --variant ws-loop:engine=ws,fanout=loop --variant uws:engine=uws --report compare.html\n  sockstorm compare before.json after.json\n' +
+    '\nExample:\n  sockstorm compare examples/event-loop.storm --variant ' +
+      'ws-loop:engine=ws,fanout=loop --variant uws:engine=uws --report compare.html\n  sockstorm ' +
+      'compare before.json after.json\n' +
       exitCodeHelp(RUN_EXITS),
   )
   .action((inputs: string[], flags) =>
@@ -103,14 +107,17 @@ withOptions(program.command('tune <action>'), TUNE_OPTIONS)
 
 withOptions(program.command('agent'), AGENT_OPTIONS)
   .description(
-    'a load generator for a coordinator on another host (run|console --agents N --listen HOST:PORT --token T): dials out, runs its share, exits when the run ends',
+    'a load generator for a coordinator on another host (run|console --agents N --listen HOST:PORT ' +
+      '--token T): dials out, runs its share, exits when the run ends',
   )
   .addHelpText('after', exitCodeHelp([EXIT.passed, EXIT.error, EXIT.invalid]))
   .action((flags) => exitWith(import('./commands/agent.ts').then((m) => m.runAgentCommand(flags))));
 
 withOptions(program.command('dashboard'), DASHBOARD_OPTIONS)
   .description(
-    'a full-screen wall in its own terminal (80x24 or more), attached to a run or console started with --metrics-port; without --attach it runs the demo (or --run FILE) headless, watches it, and after q prints its verdict and exits with its code',
+    'a full-screen wall in its own terminal (80x24 or more), attached to a run or console started ' +
+      'with --metrics-port; without --attach it runs the demo (or --run FILE) headless, watches it, ' +
+      'and after q prints its verdict and exits with its code',
   )
   // the keys' one home is the dashboard's keys.ts (small, no terminal library): the help is derived from it
   .addHelpText(

@@ -56,7 +56,9 @@ export function withHostLimit(options: EngineOptions, capacity: Capacity = hostC
 export function hostRefusal(subject: string, peak: number, capacity: Capacity): ExitError | null {
   if (!capacity.isShort) return null;
   return new ExitError(
-    `${subject} asks for ${peak} VUs but this host can hold ${capacity.capacity} (bound by ${capacity.binding}); ${capacity.lift}. See \`sockstorm tune check --connections ${peak}\`, or pass --no-host-check to run into the wall on purpose.`,
+    `${subject} asks for ${peak} VUs but this host can hold ${capacity.capacity} (bound by ` +
+      `${capacity.binding}); ${capacity.lift}. See \`sockstorm tune check --connections ${peak}\`, or ` +
+      `pass --no-host-check to run into the wall on purpose.`,
     EXIT.host,
   );
 }

@@ -94,7 +94,9 @@ export function startAdminApi(options: {
         429,
         {
           error: 'busy',
-          message: `${hub.backlogSize} broadcast messages are still queued; at most ${BROADCAST_LIMITS.maxBacklog} may wait`,
+          message:
+            `${hub.backlogSize} broadcast messages are still queued; at most ${BROADCAST_LIMITS.maxBacklog} ` +
+            `may wait`,
         },
       ];
     }

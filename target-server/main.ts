@@ -84,7 +84,8 @@ async function main(): Promise<void> {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE')
       fail(
-        `port ${opts.port} or admin port ${opts.adminPort} on ${opts.host} is already in use; pick another with --port/--admin-port (0 picks a free one)`,
+        `port ${opts.port} or admin port ${opts.adminPort} on ${opts.host} is already in use; pick ` +
+          `another with --port/--admin-port (0 picks a free one)`,
         EXIT.serverStart,
       );
     fail((error as Error).message, EXIT.serverStart);

@@ -18,7 +18,9 @@ import {
 } from './contract/wire.ts';
 import { Topics } from './topics.ts';
 
-/** What a send did: delivered or queued, dropped because the socket's buffer is full, or nothing (the socket is closed). */
+/**
+ * What a send did: delivered or queued, dropped because the socket's buffer is full, or nothing (the socket is closed).
+ */
 export type SendStatus = 'ok' | 'dropped' | 'closed';
 
 /** One client connection as the hub sees it; each engine wraps its own socket in this. */

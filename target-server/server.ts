@@ -48,7 +48,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     if (!loaded.ok) {
       hub.stop();
       throw new NativeUnavailableError(
-        `${loaded.reason}. Refusing to run the slow JavaScript fallback as "uws"; run with --engine ws for the JavaScript baseline.`,
+        `${loaded.reason}. Refusing to run the slow JavaScript fallback as "uws"; run with --engine ws ` +
+          `for the JavaScript baseline.`,
       );
     }
     engine = new UwsEngine(loaded.uws, hub);

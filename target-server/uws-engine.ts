@@ -250,7 +250,10 @@ export class UwsEngine implements ServerEngine {
     if (held > 0) {
       throw new ConfigRefusedError(
         field,
-        `the uws engine fixes ${changed.join(', ')} per listener, and ${held} ${open > 0 ? 'open connections hold' : 'sockets still hold (TIME_WAIT after closes)'} port ${this.port}, so the listener cannot move now: set it at start (--config), try again with no connections, or use --engine ws, which applies it to new connections`,
+        `the uws engine fixes ${changed.join(', ')} per listener, and ${held} ` +
+          `${open > 0 ? 'open connections hold' : 'sockets still hold (TIME_WAIT after closes)'} port ` +
+          `${this.port}, so the listener cannot move now: set it at start (--config), try again with no ` +
+          `connections, or use --engine ws, which applies it to new connections`,
       );
     }
     // the hub takes the patch after this returns; the new App must be built with it already

@@ -66,9 +66,15 @@ export function sourceAddressAdvice(connections: number, portsPerAddress: number
   const needed = portsPerAddress ? Math.ceil(connections / portsPerAddress) : 2;
   if (targetHost === undefined || isLoopbackHost(targetHost)) {
     const list = Array.from({ length: Math.min(needed + 1, 250) }, (_, i) => `127.0.0.${i + 2}`).join(',');
-    return `spread over ${needed + 1} source addresses (one spare): --source-addresses ${list} (loopback needs no setup), or widen net.ipv4.ip_local_port_range`;
+    return (
+      `spread over ${needed + 1} source addresses (one spare): --source-addresses ${list} (loopback ` +
+      `needs no setup), or widen net.ipv4.ip_local_port_range`
+    );
   }
-  return `spread over ${needed + 1} source addresses: add them to the interface (ip addr add ADDRESS/32 dev IFACE) and pass --source-addresses, or widen net.ipv4.ip_local_port_range`;
+  return (
+    `spread over ${needed + 1} source addresses: add them to the interface (ip addr add ADDRESS/32 ` +
+    `dev IFACE) and pass --source-addresses, or widen net.ipv4.ip_local_port_range`
+  );
 }
 
 function first(values: number[] | null): number | null {
@@ -128,7 +134,8 @@ export function capacityFor({ facts, connections, sourceAddresses, processes = 1
       byFds,
       facts.hasSysResource
         ? 'raise the limit: sockstorm tune apply --yes'
-        : `this process cannot raise its hard limit (no CAP_SYS_RESOURCE): run ${processesFor(connections, perProcess)} (--workers)`,
+        : `this process cannot raise its hard limit (no CAP_SYS_RESOURCE): run ` +
+          `${processesFor(connections, perProcess)} (--workers)`,
     ],
     ['ephemeral ports per destination', byPorts, sourceAddressAdvice(connections, ports, targetHost)],
     ['conntrack table', byConntrack, 'raise net.netfilter.nf_conntrack_max'],
@@ -184,7 +191,8 @@ export function planFor(input: PlanInput): Finding[] {
     command: `prlimit --pid $$ --nofile=${needFds}:${needFds}`,
     why: canRaise
       ? 'each connection is a file descriptor'
-      : 'each connection is a file descriptor; this process lacks CAP_SYS_RESOURCE, so the hard limit cannot be raised here: split the fleet over processes',
+      : 'each connection is a file descriptor; this process lacks CAP_SYS_RESOURCE, so the hard limit ' +
+        'cannot be raised here: split the fleet over processes',
     ...(hard !== null && hard < needFds ? { apply: { kind: 'nofile' as const, value: needFds } } : {}),
   });
   findings.push(

@@ -45,13 +45,17 @@ export function parseConnections(text: string | undefined, fallback: number): nu
 function formatCapacity(c: Capacity, target: string | undefined): string[] {
   const show = (n: number | null): string => (n === null ? 'unknown' : n.toLocaleString('en-US'));
   return [
-    `capacity for ${c.wanted.toLocaleString('en-US')} connections to ${target ?? 'one destination'}: ${Number.isFinite(c.capacity) ? c.capacity.toLocaleString('en-US') : 'unknown'} (${c.canHold ? 'can hold' : c.isShort ? 'CANNOT hold' : 'CANNOT TELL'})`,
+    `capacity for ${c.wanted.toLocaleString('en-US')} connections to ${target ?? 'one destination'}: ` +
+      `${Number.isFinite(c.capacity) ? c.capacity.toLocaleString('en-US') : 'unknown'} ` +
+      `(${c.canHold ? 'can hold' : c.isShort ? 'CANNOT hold' : 'CANNOT TELL'})`,
     ...(c.unknown.length > 0
       ? [
-          `  unknown: ${c.unknown.join(', ')} (unreadable under the proc root): the host is not called able to hold it until they are known`,
+          `  unknown: ${c.unknown.join(', ')} (unreadable under the proc root): the host is not called ` +
+            `able to hold it until they are known`,
         ]
       : []),
-    `  open files per process ${show(c.byFds)}, ports × source addresses ${show(c.byPorts)}, conntrack room ${show(c.byConntrack)}, memory ${show(c.byMemory)}`,
+    `  open files per process ${show(c.byFds)}, ports × source addresses ${show(c.byPorts)}, ` +
+      `conntrack room ${show(c.byConntrack)}, memory ${show(c.byMemory)}`,
     ...(c.binding ? [`  binding limit: ${c.binding}${c.lift && !c.canHold ? `; ${c.lift}` : ''}`] : []),
     ...c.shortfalls.slice(1).map((s) => `  then: ${s.limit} (${show(s.capacity)}); ${s.lift}`),
   ];
@@ -94,7 +98,8 @@ export async function runTune(action: string, flags: TuneFlags): Promise<number>
       printOutcomes('restored:', outcomes);
       if (outcomes.every((o) => o.ok)) return EXIT.passed;
       console.error(
-        'sockstorm tune restore: some settings were not restored (above); the journal is kept, so restore can be run again',
+        'sockstorm tune restore: some settings were not restored (above); the journal is kept, so ' +
+          'restore can be run again',
       );
       return EXIT.error;
     } catch (error) {
@@ -124,7 +129,8 @@ export async function runTune(action: string, flags: TuneFlags): Promise<number>
       );
     else {
       console.log(
-        `privileges: uid ${facts.uid ?? 'unknown'}, CAP_SYS_RESOURCE ${facts.hasSysResource ? 'yes' : 'no'}, CAP_NET_ADMIN ${facts.hasNetAdmin ? 'yes' : 'no'}`,
+        `privileges: uid ${facts.uid ?? 'unknown'}, CAP_SYS_RESOURCE ` +
+          `${facts.hasSysResource ? 'yes' : 'no'}, CAP_NET_ADMIN ${facts.hasNetAdmin ? 'yes' : 'no'}`,
       );
       for (const line of [
         ...formatFindings(findings),
@@ -153,7 +159,8 @@ export async function runTune(action: string, flags: TuneFlags): Promise<number>
     }
     if (facts.uid !== 0) {
       console.error(
-        `sockstorm tune apply: refused: writing sysctls needs root (uid 0); this is uid ${facts.uid}. Nothing was changed.`,
+        `sockstorm tune apply: refused: writing sysctls needs root (uid 0); this is uid ${facts.uid}. ` +
+          `Nothing was changed.`,
       );
       return EXIT.error;
     }
@@ -172,7 +179,8 @@ export async function runTune(action: string, flags: TuneFlags): Promise<number>
     return outcomes.every((o) => o.ok) ? EXIT.passed : EXIT.error;
   }
   console.error(
-    `sockstorm tune: unknown action "${action}"; use check, apply, restore or probe (probe runs through the sockstorm CLI)`,
+    `sockstorm tune: unknown action "${action}"; use check, apply, restore or probe (probe runs ` +
+      `through the sockstorm CLI)`,
   );
   return EXIT.invalid;
 }

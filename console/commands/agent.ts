@@ -58,7 +58,10 @@ export function checkAgentFlags(flags: AgentFlags): string | null {
     return `--coordinator must be ws:// or wss://, not ${url.protocol}`;
   // the token and every command would cross the network in the clear
   if (url.protocol === 'ws:' && !isLoopback(url.hostname) && !flags.plaintext)
-    return `--coordinator ${flags.coordinator} is plain ws:// to another host: use wss:// (the coordinator's --tls-cert), or --plaintext on a network you trust`;
+    return (
+      `--coordinator ${flags.coordinator} is plain ws:// to another host: use wss:// (the ` +
+      `coordinator's --tls-cert), or --plaintext on a network you trust`
+    );
   if (!flags.token || flags.token.length < 16)
     return "--token (or SOCKSTORM_TOKEN) is required: the coordinator's, at least 16 characters";
   return null;

@@ -74,7 +74,9 @@ function finish(columns: CompareColumn[], warnings: string[], flags: CompareFlag
   const failed = writes.filter((w): w is Extract<WriteOutcome, { ok: false }> => !w.ok);
   for (const w of failed) {
     process.stderr.write(
-      `sockstorm: could not write ${w.path} (${w.reason}); ${w.fallback ? `the data is in ${w.fallback}` : 'and no fallback file could be written either'} [output]\n`,
+      `sockstorm: could not write ${w.path} (${w.reason}); ` +
+        `${w.fallback ? `the data is in ${w.fallback}` : 'and no fallback file could be written either'} ` +
+        `[output]\n`,
     );
   }
   return failed.length > 0 ? EXIT.output : null;
@@ -84,7 +86,9 @@ function parseCompareScript(file: string): ScriptStep[] {
   const steps = readScript(file);
   if (steps.some((s) => s.kind === 'target'))
     throw new InvalidInput(
-      `${file}: compare runs each variant against fresh bundled servers, so a script with "target" cannot be compared; run it against each setup with \`sockstorm run --json\` and compare the summaries`,
+      `${file}: compare runs each variant against fresh bundled servers, so a script with "target" ` +
+        `cannot be compared; run it against each setup with \`sockstorm run --json\` and compare the ` +
+        `summaries`,
     );
   return steps;
 }
@@ -96,16 +100,19 @@ function prepare(
 ): { steps: ScriptStep[]; variants: Variant[]; base: EngineOptions } {
   if (flags.metricsPort !== undefined)
     throw new InvalidInput(
-      'compare serves no --metrics-port: it runs one script after another; watch a single run with `sockstorm run --metrics-port`',
+      'compare serves no --metrics-port: it runs one script after another; watch a single run with ' +
+        '`sockstorm run --metrics-port`',
     );
   if (flags.target !== undefined || flags.targets !== undefined || flags.agents !== undefined) {
     throw new InvalidInput(
-      'compare starts fresh bundled servers for each variant: --target, --targets and --agents do not apply; compare a real target with `sockstorm compare before.json after.json` from `run --json`',
+      'compare starts fresh bundled servers for each variant: --target, --targets and --agents do not ' +
+        'apply; compare a real target with `sockstorm compare before.json after.json` from `run --json`',
     );
   }
   if ((flags.variant ?? []).length === 0)
     throw new InvalidInput(
-      'compare SCRIPT needs two or more --variant NAME:KNOBS, e.g. --variant ws-loop:engine=ws,fanout=loop --variant uws:engine=uws',
+      'compare SCRIPT needs two or more --variant NAME:KNOBS, e.g. --variant ' +
+        'ws-loop:engine=ws,fanout=loop --variant uws:engine=uws',
     );
   const variants = parseVariants(flags.variant ?? []);
   const steps = parseCompareScript(script);
@@ -113,7 +120,9 @@ function prepare(
   const preset = presetWithoutTarget(steps, base);
   if (preset)
     throw new InvalidInput(
-      `${preset.line === null ? '--protocol' : `${script}:${preset.line}`}: protocol ${preset.name} speaks to your own server, and compare runs the bundled one (raw WebSocket only); run it against each setup with \`sockstorm run --target … --json\` and compare the summaries`,
+      `${preset.line === null ? '--protocol' : `${script}:${preset.line}`}: protocol ${preset.name} ` +
+        `speaks to your own server, and compare runs the bundled one (raw WebSocket only); run it ` +
+        `against each setup with \`sockstorm run --target … --json\` and compare the summaries`,
     );
   const unwritable = checkOutputPaths([
     ['--json', flags.json],
@@ -161,7 +170,8 @@ async function compareScript(script: string, flags: CompareFlags): Promise<numbe
       signal: controller.signal,
       onRun(variant, run, index, total) {
         process.stderr.write(
-          `sockstorm: run ${index + 1} of ${total}: ${variant.name} (${variant.knobs})${flags.rounds > 1 ? `, round ${run.round + 1}` : ''}\n`,
+          `sockstorm: run ${index + 1} of ${total}: ${variant.name} ` +
+            `(${variant.knobs})${flags.rounds > 1 ? `, round ${run.round + 1}` : ''}\n`,
         );
         progress = progressWriter(process.stderr, {
           intervalMs: flags.progressInterval,
@@ -194,7 +204,10 @@ function compareSaved(files: string[], flags: CompareFlags): number {
   return finish(columns, warnings, flags) ?? EXIT.passed;
 }
 
-/** Runs `compare` on its arguments; resolves with the process exit code, or throws an ExitError (104, 106) for the entry to say. */
+/**
+ * Runs `compare` on its arguments; resolves with the process exit
+ * code, or throws an ExitError (104, 106) for the entry to say.
+ */
 export async function runCompareCommand(inputs: string[], flags: CompareFlags): Promise<number> {
   const jsonCount = inputs.filter((f) => /\.json$/i.test(f)).length;
   if (jsonCount > 0 && jsonCount === inputs.length) {

@@ -62,7 +62,9 @@ export async function runConsole(options: EngineOptions, metricsPort?: number): 
   await engine.stop();
   const errors = errorTotal(last.errors);
   process.stdout.write(
-    `sockstorm: session ended after ${(last.elapsedMs / 1000).toFixed(0)} s: ${last.fleet.open} open at the end, ${last.totals.connects} connects, ${last.totals.killed} killed, ${errors} errors. Type ":save FILE" in a session to keep it as a script.\n`,
+    `sockstorm: session ended after ${(last.elapsedMs / 1000).toFixed(0)} s: ${last.fleet.open} open ` +
+      `at the end, ${last.totals.connects} connects, ${last.totals.killed} killed, ${errors} errors. ` +
+      `Type ":save FILE" in a session to keep it as a script.\n`,
   );
   return 0;
 }

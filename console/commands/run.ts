@@ -31,7 +31,10 @@ export interface RunFiles {
   progressInterval?: number;
 }
 
-/** How long a script runs when every step has a known length (waits; a ramp without `until` does not block); null otherwise. */
+/**
+ * How long a script runs when every step has a known length
+ * (waits; a ramp without `until` does not block); null otherwise.
+ */
 export function scriptLengthMs(steps: ScriptStep[]): number | null {
   let total = 0;
   for (const step of steps) {
@@ -199,7 +202,9 @@ export async function runScriptFile(
     const failed = writes.filter((w): w is Extract<WriteOutcome, { ok: false }> => !w.ok);
     for (const w of failed) {
       process.stderr.write(
-        `sockstorm: could not write ${w.path} (${w.reason}); ${w.fallback ? `the data is in ${w.fallback}` : 'and no fallback file could be written either'} [output]\n`,
+        `sockstorm: could not write ${w.path} (${w.reason}); ` +
+          `${w.fallback ? `the data is in ${w.fallback}` : 'and no fallback file could be written either'} ` +
+          `[output]\n`,
       );
     }
     return failed.length > 0 && outcome.summary.exitCode === EXIT.passed ? EXIT.output : outcome.summary.exitCode;
@@ -218,7 +223,10 @@ export async function runScriptFile(
   }
 }
 
-/** `sockstorm run SCRIPT`: the script with the fleet options and the outputs the flags ask for; resolves with the exit code. */
+/**
+ * `sockstorm run SCRIPT`: the script with the fleet options and
+ * the outputs the flags ask for; resolves with the exit code.
+ */
 export function runCommand(script: string, flags: Flags & RunFiles & { hostCheck?: boolean }): Promise<number> {
   return runScriptFile(script, engineOptions(flags), flags, undefined, flags.hostCheck !== false);
 }

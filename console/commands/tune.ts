@@ -88,11 +88,13 @@ export async function runProbe(flags: { max?: string; json?: boolean; procRoot?:
     return EXIT.passed;
   }
   console.log(
-    `probe: held ${probe.held.toLocaleString('en-US')} of ${bound.toLocaleString('en-US')} in ${ms(probe.seconds * 1000)} (${rate(probe.connectsPerSec)}); stopped by ${probe.stoppedBy ?? 'the bound'}`,
+    `probe: held ${probe.held.toLocaleString('en-US')} of ${bound.toLocaleString('en-US')} in ` +
+      `${ms(probe.seconds * 1000)} (${rate(probe.connectsPerSec)}); stopped by ` +
+      `${probe.stoppedBy ?? 'the bound'}`,
   );
-  console.log(
-    `check predicted ${Number.isFinite(predicted.capacity) ? predicted.capacity.toLocaleString('en-US') : 'unknown'} (binding: ${predicted.binding ?? 'none'})${off === null ? '' : `; probe is ${off >= 0 ? '+' : ''}${off.toFixed(2)}% off`}`,
-  );
+  const predictedCount = Number.isFinite(predicted.capacity) ? predicted.capacity.toLocaleString('en-US') : 'unknown';
+  const howFar = off === null ? '' : `; probe is ${off >= 0 ? '+' : ''}${off.toFixed(2)}% off`;
+  console.log(`check predicted ${predictedCount} (binding: ${predicted.binding ?? 'none'})${howFar}`);
   return EXIT.passed;
 }
 

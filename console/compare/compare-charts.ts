@@ -147,7 +147,10 @@ function compareMarkers(runs: PlottedRun[]): Marker[] {
   return all.sort((a, b) => a.atS - b.atS).map((m, i) => ({ ...m, n: i + 1 }));
 }
 
-/** The per-second charts, in the shape of the run report's data (no saturated bands: each variant's share is in the table). */
+/**
+ * The per-second charts, in the shape of the run report's data
+ * (no saturated bands: each variant's share is in the table).
+ */
 export function timeData(columns: CompareColumn[]): ReportData {
   const runs = plottedRuns(columns);
   const times = [...new Set(runs.flatMap((r) => (r.summary.series ?? []).map(second)))].sort((a, b) => a - b);

@@ -24,7 +24,9 @@ ${NUM_SCRIPT}  function ms(v) { return v === null || v === undefined ? '—' : n
   function widthOf(el) { return Math.max(320, el.clientWidth); }
 
   function options(chart, width) {
-    var series = [{ label: 'percentile', value: function (u, v) { return v === null || v === undefined ? '—' : pOf(v); } }];
+    var series = [
+      { label: 'percentile', value: function (u, v) { return v === null || v === undefined ? '—' : pOf(v); } },
+    ];
     chart.series.forEach(function (s) {
       series.push({
         label: s.label + ' (ms, max ' + ms(s.maxMs) + ')', stroke: s.color, width: 2, spanGaps: false,
@@ -40,8 +42,16 @@ ${NUM_SCRIPT}  function ms(v) { return v === null || v === undefined ? '—' : n
       },
       axes: [
         // every percentile is a tick: uPlot's log axes would otherwise label only 1, 2 and 5 × 10^n
-        { label: 'percentile (log scale of 1 / (1 - p))', splits: function () { return xs; }, filter: function (u, splits) { return splits; }, values: function (u, splits) { return splits.map(pOf); } },
-        { label: 'ms', size: 60, values: function (u, splits) { return splits.map(function (v) { return num(v) + ' ms'; }); } },
+        {
+          label: 'percentile (log scale of 1 / (1 - p))',
+          splits: function () { return xs; },
+          filter: function (u, splits) { return splits; },
+          values: function (u, splits) { return splits.map(pOf); },
+        },
+        {
+          label: 'ms', size: 60,
+          values: function (u, splits) { return splits.map(function (v) { return num(v) + ' ms'; }); },
+        },
       ],
       legend: { live: true },
     };

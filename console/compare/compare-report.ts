@@ -16,7 +16,9 @@ function figuresTable(columns: CompareColumn[]): string {
   const head = columns
     .map(
       (c, i) =>
-        `<th><span class="swatch" style="background:${VARIANT_COLORS[i % VARIANT_COLORS.length]}"></span>${escapeHtml(c.name)}<div class="knobs">${escapeHtml(c.knobs)}</div></th>`,
+        `<th><span class="swatch" ` +
+        `style="background:${VARIANT_COLORS[i % VARIANT_COLORS.length]}"></span>${escapeHtml(c.name)}<div ` +
+        `class="knobs">${escapeHtml(c.knobs)}</div></th>`,
     )
     .join('');
   const textRow = (label: string, cells: string[]): string =>
@@ -25,7 +27,10 @@ function figuresTable(columns: CompareColumn[]): string {
     const cells = row.texts.map((t, i) => {
       const ratio = i === 0 ? '' : ratioText(row.ratios[i] ?? null);
       const isBest = row.best.includes(i);
-      return `<td class="num${isBest ? ' best' : ''}" data-row="${escapeHtml(row.id)}">${escapeHtml(t)}${ratio ? ` <span class="ratio">${escapeHtml(ratio)}</span>` : ''}${isBest ? ' <span class="mark">*</span>' : ''}</td>`;
+      const ratioSpan = ratio ? ` <span class="ratio">${escapeHtml(ratio)}</span>` : '';
+      const mark = isBest ? ' <span class="mark">*</span>' : '';
+      const attributes = `class="num${isBest ? ' best' : ''}" data-row="${escapeHtml(row.id)}"`;
+      return `<td ${attributes}>${escapeHtml(t)}${ratioSpan}${mark}</td>`;
     });
     return `<tr><th>${escapeHtml(row.label)}</th>${cells.join('')}</tr>`;
   });
@@ -45,7 +50,10 @@ ${rows.join('\n')}
 
 function curvesSection(data: CurveData): string {
   if (data.curves.length === 0)
-    return '<p class="empty">No latency distribution in these summaries (a summary written by an older sockstorm has none).</p>';
+    return (
+      '<p class="empty">No latency distribution in these summaries (a summary written by an older ' +
+      'sockstorm has none).</p>'
+    );
   return data.curves.map((c) => `<div class="chart" id="curve-${c.id}"></div>`).join('\n');
 }
 
@@ -54,7 +62,8 @@ function timeSection(data: ReportData): string {
   return data.charts
     .map((c) =>
       c.series.length === 0
-        ? `<div class="chart"><div class="u-title">${escapeHtml(c.title)}</div><p class="empty">${escapeHtml(c.empty)}</p></div>`
+        ? `<div class="chart"><div class="u-title">${escapeHtml(c.title)}</div><p ` +
+          `class="empty">${escapeHtml(c.empty)}</p></div>`
         : `<div class="chart" id="chart-${c.id}"></div>`,
     )
     .join('\n');
@@ -62,7 +71,11 @@ function timeSection(data: ReportData): string {
 
 function markerList(markers: Marker[]): string {
   if (markers.length === 0) return '<p class="empty">No marks in these runs.</p>';
-  return `<ol class="markers">${markers.map((m) => `<li><span class="n">${m.n}</span> <span class="at">${escapeHtml(ms(m.atS * 1000))}</span> ${escapeHtml(m.label)}</li>`).join('')}</ol>`;
+  const items = markers.map((m) => {
+    const at = `<span class="at">${escapeHtml(ms(m.atS * 1000))}</span>`;
+    return `<li><span class="n">${m.n}</span> ${at} ${escapeHtml(m.label)}</li>`;
+  });
+  return `<ol class="markers">${items.join('')}</ol>`;
 }
 
 function scriptSection(columns: CompareColumn[]): string {
@@ -75,25 +88,39 @@ function scriptSection(columns: CompareColumn[]): string {
   return [...scripts.entries()]
     .map(([sha, names]) => {
       const commands = columns.find((c) => c.runs[0]?.script?.sha256 === sha)!.runs[0]!.script!.commands;
-      return `<p>${escapeHtml(names.join(', '))} (sha256 ${escapeHtml(sha.slice(0, 12))}…)</p><pre class="script">${escapeHtml(commands.join('\n'))}</pre>`;
+      return (
+        `<p>${escapeHtml(names.join(', '))} (sha256 ${escapeHtml(sha.slice(0, 12))}…)</p><pre ` +
+        `class="script">${escapeHtml(commands.join('\n'))}</pre>`
+      );
     })
     .join('\n');
 }
 
 const STYLE = `
 body{font:14px/1.45 system-ui,sans-serif;margin:0 auto;padding:1.5em 2em;max-width:1100px;color:#222}
-h1{font-size:1.8em;margin:0 0 .3em}h2{font-size:1.2em;margin:1.6em 0 .5em;border-bottom:1px solid #ddd;padding-bottom:.2em}
-table{border-collapse:collapse;margin:.3em 0}th,td{padding:.25em .7em;border-bottom:1px solid #e4e4e4;text-align:left;vertical-align:top}
-thead th{background:#f3f3f3}tbody th{font-weight:normal;color:#444}td.num{text-align:right;font-variant-numeric:tabular-nums}
-td.best{font-weight:700;color:#1b7f3b}.ratio{color:#777;font-size:12px}.knobs{font-weight:normal;color:#666;font-size:12px}
-.swatch{display:inline-block;width:.8em;height:.8em;border-radius:2px;margin-right:.4em;vertical-align:baseline}
+h1{font-size:1.8em;margin:0 0 .3em}
+h2{font-size:1.2em;margin:1.6em 0 .5em;border-bottom:1px solid #ddd;padding-bottom:.2em}
+table{border-collapse:collapse;margin:.3em 0}
+th,td{padding:.25em .7em;border-bottom:1px solid #e4e4e4;text-align:left;vertical-align:top}
+thead th{background:#f3f3f3}tbody th{font-weight:normal;color:#444}
+td.num{text-align:right;font-variant-numeric:tabular-nums}
+td.best{font-weight:700;color:#1b7f3b}.ratio{color:#777;font-size:12px}
+.knobs{font-weight:normal;color:#666;font-size:12px}
+.swatch{display:inline-block;width:.8em;height:.8em;border-radius:2px;margin-right:.4em;
+vertical-align:baseline}
 ul.warnings li{color:#b26a00;font-weight:600}.note,.empty{color:#666;font-style:italic}
 .chart{margin:1.2em 0}.chart .u-title{font-size:15px;font-weight:600}
 pre.script{background:#f6f6f6;padding:.8em;white-space:pre-wrap;font-size:12.5px}
 ol.markers{list-style:none;padding:0;columns:2}ol.markers li{break-inside:avoid;margin:.15em 0}
-.markers .n{display:inline-block;min-width:1.6em;text-align:center;color:#fff;background:#555;border-radius:3px;font-size:12px}
+.markers .n{display:inline-block;min-width:1.6em;text-align:center;color:#fff;background:#555;
+border-radius:3px;font-size:12px}
 .markers .at{display:inline-block;min-width:4em;color:#555}
 `;
+
+function warningList(warnings: readonly string[]): string {
+  if (warnings.length === 0) return '';
+  return `<ul class="warnings">${warnings.map((w) => `<li>warning: ${escapeHtml(w)}</li>`).join('')}</ul>`;
+}
 
 /** Renders the comparison page; `warnings` (summaries of different scripts) are shown at the top. */
 export function renderCompareReport(columns: CompareColumn[], warnings: readonly string[] = []): string {
@@ -108,15 +135,17 @@ export function renderCompareReport(columns: CompareColumn[], warnings: readonly
 <style>${uplotFile('uPlot.min.css')}</style><style>${STYLE}</style></head>
 <body>
 <h1>${escapeHtml(title)}</h1>
-${warnings.length > 0 ? `<ul class="warnings">${warnings.map((w) => `<li>warning: ${escapeHtml(w)}</li>`).join('')}</ul>` : ''}
+${warningList(warnings)}
 <h2>Figures</h2>
 ${figuresTable(columns)}
 ${notes.map((n) => `<p class="note">${escapeHtml(n)}</p>`).join('\n')}
 <h2>Latency distribution</h2>
-<p class="note">Each variant's whole-run percentiles, p50 to p99.9 (medians over its rounds); the percentile axis is logarithmic so the tail gets the room. The max is in each legend.</p>
+<p class="note">Each variant's whole-run percentiles, p50 to p99.9 (medians over its rounds); the percentile axis is
+logarithmic so the tail gets the room. The max is in each legend.</p>
 ${curvesSection(curves)}
 <h2>Over time</h2>
-<p class="note">Seconds since each run's start, one line a run; the cursor is shared by the charts. Numbered lines are marks (a live <code>server KNOB VALUE</code> is one).</p>
+<p class="note">Seconds since each run's start, one line a run; the cursor is shared by the charts. Numbered lines are
+marks (a live <code>server KNOB VALUE</code> is one).</p>
 ${timeSection(times)}
 ${markerList(times.markers)}
 <h2>Script</h2>

@@ -158,15 +158,18 @@ export function serverText(column: CompareColumn): string {
 export function compareNotes(columns: CompareColumn[], warnings: readonly string[]): string[] {
   const rounds = Math.max(...columns.map((c) => c.runs.length));
   const notes = [
-    `* the best of its row; ×N: the figure over ${columns[0]?.name ?? 'the first'}'s${rounds > 1 ? `; medians of ${rounds} rounds` : ''}`,
-    'server loop delay, utilisation and CPU: the worst second of the run; publish: the longest fan-out of one message; RSS: the last /stats, baseline included',
+    `* the best of its row; ×N: the figure over ` +
+      `${columns[0]?.name ?? 'the first'}'s${rounds > 1 ? `; medians of ${rounds} rounds` : ''}`,
+    'server loop delay, utilisation and CPU: the worst second of the run; publish: the longest ' +
+      'fan-out of one message; RSS: the last /stats, baseline included',
   ];
   for (const column of columns) {
     const seconds = column.runs.reduce((n, r) => n + r.saturated.intervals, 0);
     const of = column.runs.reduce((n, r) => n + r.saturated.of, 0);
     if (seconds > 0)
       notes.push(
-        `${column.name}: the generator was SATURATED in ${seconds} of ${of} s (${percent(seconds / of)}): its latencies are partly the generator's`,
+        `${column.name}: the generator was SATURATED in ${seconds} of ${of} s ` +
+          `(${percent(seconds / of)}): its latencies are partly the generator's`,
       );
   }
   return [...notes, ...warnings.map((w) => `warning: ${w}`)];

@@ -31,7 +31,10 @@ function isSummary(value: unknown): value is RunSummary {
   );
 }
 
-/** Reads one saved summary; throws {@link SavedSummaryError} naming the file, or readInput's error when it cannot be read. */
+/**
+ * Reads one saved summary; throws {@link SavedSummaryError}
+ * naming the file, or readInput's error when it cannot be read.
+ */
 export function readSummary(file: string): RunSummary {
   const text = readInput(file, 'summary');
   let value: unknown;
@@ -47,7 +50,8 @@ export function readSummary(file: string): RunSummary {
   }
   if (!isSummary(value))
     throw new SavedSummaryError(
-      `${file} is not a run summary (no verdict, latency, saturated and broadcasts); give summaries written by \`sockstorm run --json\``,
+      `${file} is not a run summary (no verdict, latency, saturated and broadcasts); give summaries ` +
+        `written by \`sockstorm run --json\``,
     );
   return value;
 }
@@ -61,7 +65,10 @@ export function scriptDifference(name: string, commands: string[], firstName: st
   for (let i = 0; i < length; i++) if (commands[i] !== firstCommands[i]) differing.push(i);
   const at = differing[0] ?? 0;
   const more = differing.length > 1 ? ` (${differing.length} commands differ in all)` : '';
-  return `${name} ran a different script from ${firstName}: command ${at + 1} is ${quote(commands[at])} in ${name} and ${quote(firstCommands[at])} in ${firstName}${more}`;
+  return (
+    `${name} ran a different script from ${firstName}: command ${at + 1} is ${quote(commands[at])} ` +
+    `in ${name} and ${quote(firstCommands[at])} in ${firstName}${more}`
+  );
 }
 
 /** Warnings for columns whose scripts differ from the first column's, or cannot be told. */
@@ -72,7 +79,8 @@ export function scriptWarnings(columns: Array<{ name: string; summary: RunSummar
   const warnings =
     unknown.length > 0
       ? [
-          `${unknown.join(', ')} ${unknown.length > 1 ? 'have' : 'has'} no script record (written by an older sockstorm): whether the scripts are the same cannot be told`,
+          `${unknown.join(', ')} ${unknown.length > 1 ? 'have' : 'has'} no script record (written by an ` +
+            `older sockstorm): whether the scripts are the same cannot be told`,
         ]
       : [];
   const firstScript = first.summary.script;

@@ -71,7 +71,8 @@ export function parseVariant(text: string): Variant {
   const body = colon === -1 ? text : text.slice(colon + 1);
   if (colon !== -1 && !NAME.test(name))
     fail(
-      `the name "${name}" must be 1..40 letters, digits, or . _ + - (starting with a letter or digit), as in ws-loop:engine=ws,fanout=loop`,
+      `the name "${name}" must be 1..40 letters, digits, or . _ + - (starting with a letter or digit), ` +
+        `as in ws-loop:engine=ws,fanout=loop`,
     );
   const pairs = body.split(',').map((pair) => pair.trim());
   if (pairs.some((pair) => pair === ''))
@@ -105,7 +106,8 @@ export function parseVariants(texts: readonly string[]): Variant[] {
   if (texts.length < 2) {
     throw new VariantError(
       texts[0] ?? '',
-      `compare needs two or more variants (got ${texts.length}), e.g. --variant ws-loop:engine=ws,fanout=loop --variant uws:engine=uws`,
+      `compare needs two or more variants (got ${texts.length}), e.g. --variant ` +
+        `ws-loop:engine=ws,fanout=loop --variant uws:engine=uws`,
     );
   }
   const variants = texts.map(parseVariant);

@@ -15,5 +15,13 @@ declare module 'blessed-contrib' {
     setData(series: LineSeries[]): void;
   }
 
-  export function line(options: Widgets.BoxOptions & { showLegend?: boolean; wholeNumbersOnly?: boolean; numYLabels?: number; xLabelPadding?: number; xPadding?: number }): LineChart;
+  export function line(
+    options: Widgets.BoxOptions & {
+      showLegend?: boolean;
+      wholeNumbersOnly?: boolean;
+      numYLabels?: number;
+      xLabelPadding?: number;
+      xPadding?: number;
+    },
+  ): LineChart;
 }

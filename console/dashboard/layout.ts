@@ -24,7 +24,9 @@ export interface Box {
   height: number;
 }
 
-/** The grid: three charts over the top, the figures and the log in the middle, recovery, errors and the generator below. */
+/**
+ * The grid: three charts over the top, the figures and the log in the middle, recovery, errors and the generator below.
+ */
 export const CELLS: Record<WidgetName, Cell> = {
   fleet: [0, 0, 5, 4],
   latency: [0, 4, 5, 4],

@@ -30,7 +30,8 @@ export function parseAttachUrl(text: string): string {
     url = new URL(text);
   } catch {
     throw new AttachError(
-      `--attach ${JSON.stringify(text)} is not a URL; give the http://127.0.0.1:PORT a run or console prints with --metrics-port`,
+      `--attach ${JSON.stringify(text)} is not a URL; give the http://127.0.0.1:PORT a run or console ` +
+        `prints with --metrics-port`,
       'attach.url',
     );
   }

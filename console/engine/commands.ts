@@ -26,7 +26,10 @@ export type EngineCommand =
   | { type: 'remove'; count: number }
   | { type: 'set-rate'; perSec: number }
   | { type: 'ramp'; count: number; overMs: number }
-  /** RTT probes: the bundled server's echo, or `template` with `{{id}}` answered by a reply whose `replyPath` holds the id. */
+  /**
+   * RTT probes: the bundled server's echo, or `template` with
+   * `{{id}}` answered by a reply whose `replyPath` holds the id.
+   */
   | { type: 'probe'; perSec: number; template?: string; replyPath?: string }
   | { type: 'messages'; perSec: number; template: string }
   | { type: 'broadcast'; count: number; sizeBytes: number; topic?: string; everyMs?: number }
@@ -41,7 +44,10 @@ export type EngineCommand =
   | { type: 'stop' }
   /** The protocol every user speaks from its next connection (only before any user exists). */
   | { type: 'protocol'; name: ProtocolName; namespace?: string; keepaliveS?: number; mqttVersion?: 4 | 5 }
-  /** The protocol's connect payload template (Socket.IO auth, graphql-ws connection_init, MQTT CONNECT fields); null clears it. */
+  /**
+   * The protocol's connect payload template (Socket.IO auth,
+   * graphql-ws connection_init, MQTT CONNECT fields); null clears it.
+   */
   | { type: 'connect-payload'; template: string | null }
   /** `on open send TEMPLATE` (added in order), `on open off` (null: none). */
   | { type: 'on-open'; template: string | null }

@@ -29,7 +29,10 @@ export interface EngineOptions {
   insecure?: boolean;
   /** Largest frame a VU accepts, bytes (and the largest MQTT packet). @default 1048576 */
   maxPayloadBytes?: number;
-  /** Bytes the fleet's users may hold across frames (partial MQTT packets, Socket.IO attachments), all together; split over processes. @default 67108864 */
+  /**
+   * Bytes the fleet's users may hold across frames (partial MQTT packets,
+   * Socket.IO attachments), all together; split over processes. @default 67108864
+   */
   heldBudgetBytes?: number;
   /** How long one partial packet may be held before it is dropped, ms. @default 10000 */
   heldDeadlineMs?: number;
@@ -124,7 +127,10 @@ export function withTopics(url: string, topics: string[]): string {
   return parsed.toString();
 }
 
-/** A bad option (104); `code` is stable (`config.url`, `config.option`, `config.dns`: the target's host does not resolve). */
+/**
+ * A bad option (104); `code` is stable (`config.url`,
+ * `config.option`, `config.dns`: the target's host does not resolve).
+ */
 export class EngineConfigError extends ExitError {
   constructor(
     readonly code: 'config.url' | 'config.option' | 'config.dns',
@@ -162,7 +168,10 @@ export function validateTargetUrl(target: string): URL {
 
 /** Why a protocol preset cannot run against the bundled server, and what to give instead. */
 export function presetNeedsTarget(protocol: string): string {
-  return `protocol ${protocol} speaks to your own server: give --target ws://HOST:PORT/PATH (the bundled server speaks raw WebSocket only)`;
+  return (
+    `protocol ${protocol} speaks to your own server: give --target ws://HOST:PORT/PATH (the bundled ` +
+    `server speaks raw WebSocket only)`
+  );
 }
 
 function positive(name: string, value: number, isInteger = true): number {

@@ -80,7 +80,8 @@ async function createCoordinatedEngine(options: ResolvedOptions, agents: AgentsO
     await coordinator.close();
     throw new EngineConfigError(
       'config.option',
-      'agents reach the bundled server where the coordinator listens: give --listen the address they dial (not 0.0.0.0), or a --target',
+      'agents reach the bundled server where the coordinator listens: give --listen the address they ' +
+        'dial (not 0.0.0.0), or a --target',
     );
   }
   // agents on other hosts reach the bundled servers where they reach the coordinator

@@ -73,7 +73,8 @@ function checkCapacity(state: ShellState, target: number): void {
   if (!limit || target <= limit.capacity) return;
   state.log(
     'warn',
-    `target ${target} exceeds what this host can hold (${limit.capacity}, bound by ${limit.binding}); see sockstorm tune check --connections ${target}`,
+    `target ${target} exceeds what this host can hold (${limit.capacity}, bound by ` +
+      `${limit.binding}); see sockstorm tune check --connections ${target}`,
   );
 }
 
@@ -164,7 +165,9 @@ async function killByServer(state: ShellState, percent: number): Promise<Command
   if (!result.ok) return answer(state, { ok: false, message: `server kill failed: ${result.message}` });
   return answer(state, {
     ok: true,
-    message: `${label}: the server dropped ${total}${landed() < total ? ` (${landed()} seen by the fleet within 5 s)` : ''}`,
+    message:
+      `${label}: the server dropped ` +
+      `${total}${landed() < total ? ` (${landed()} seen by the fleet within 5 s)` : ''}`,
   });
 }
 
@@ -234,7 +237,9 @@ export async function dispatchCommand(state: ShellState, command: EngineCommand)
         state,
         firstRefusal(results) ?? {
           ok: true,
-          message: `${label}: dropped ${dropped} of ${openBefore} open (${command.victims}); reconnect ${formatPolicy(state.policy)}`,
+          message:
+            `${label}: dropped ${dropped} of ${openBefore} open (${command.victims}); reconnect ` +
+            `${formatPolicy(state.policy)}`,
           count: dropped,
         },
       );

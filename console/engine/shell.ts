@@ -42,7 +42,10 @@ export interface ShellOptions {
   partKind: string;
   /** Said once at the start, after the target. */
   describe?: string;
-  /** Whether losing a part is a fault of the run (shards: this host's own processes died), not only a figure (an agent's network). */
+  /**
+   * Whether losing a part is a fault of the run (shards: this host's
+   * own processes died), not only a figure (an agent's network).
+   */
   isLossFault?: boolean;
   /** Called once the parts and servers have stopped (a coordinator closes its listener). */
   onStopped?(): Promise<void>;
@@ -119,9 +122,11 @@ export async function createShell(
       const open = lastSamples.get(part)?.fleet.open ?? part.live().open;
       lost.push({ name: printable(part.name, 40), open });
       const name = part.name.startsWith(shellOptions.partKind) ? part.name : `${shellOptions.partKind} ${part.name}`;
-      // a part lost before it counted anything leaves no figure behind (the run read open 0/0, errors none): a fault, whatever its kind
+      // a part lost before it counted anything leaves no figure behind
+      // (the run read open 0/0, errors none): a fault, whatever its kind
       const hasCounted = (lastSamples.get(part)?.totals.attempts ?? 0) > 0;
-      const what = `${name} lost (${reason})${hasCounted ? `: its ${open} users are lost` : ' before it counted anything'}`;
+      const users = hasCounted ? `: its ${open} users are lost` : ' before it counted anything';
+      const what = `${name} lost (${reason})${users}`;
       if (shellOptions.isLossFault || !hasCounted)
         faults.push({ atMs: Date.now(), code: `${shellOptions.partKind}.lost`, message: what });
       state.log('error', `${what}; the run goes on with ${state.parts.length}`);
@@ -185,11 +190,13 @@ export async function createShell(
                 .map((v) => v.name)
                 .join(', ')})`
             : '';
-        // the engine says figures as numbers with their unit, as its other events do; the report and the console word them
+        // the engine says figures as numbers with their unit, as
+        // its other events do; the report and the console word them
         const { loopDelayP99Ms, utilization } = half.health;
         state.log(
           'warn',
-          `generator SATURATED${which}: loop delay p99 ${loopDelayP99Ms.toFixed(1)} ms, utilisation ${utilization.toFixed(2)}`,
+          `generator SATURATED${which}: loop delay p99 ${loopDelayP99Ms.toFixed(1)} ms, utilisation ` +
+            `${utilization.toFixed(2)}`,
         );
       }
     }
@@ -261,10 +268,9 @@ export async function createShell(
     }, options.snapshotIntervalMs);
   };
   scheduleSnapshot();
-  state.log(
-    'info',
-    `target ${baseUrl}${urls.length > 1 ? ` and ${urls.length - 1} more` : ''}${group ? ` (bundled ${group.engine} server${urls.length > 1 ? 's' : ''})` : ''}${shellOptions.describe ? `, ${shellOptions.describe}` : ''}`,
-  );
+  const more = urls.length > 1 ? ` and ${urls.length - 1} more` : '';
+  const bundled = group ? ` (bundled ${group.engine} server${urls.length > 1 ? 's' : ''})` : '';
+  state.log('info', `target ${baseUrl}${more}${bundled}${shellOptions.describe ? `, ${shellOptions.describe}` : ''}`);
   const sources = describeSources(urls, options.localAddresses, group !== null);
   if (sources) state.log('info', sources);
 

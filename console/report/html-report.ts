@@ -25,7 +25,10 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
-/** uPlot's files, resolved the way Node resolves the package (works from the sources and from the bundles); the compare report inlines them too. */
+/**
+ * uPlot's files, resolved the way Node resolves the package (works from
+ * the sources and from the bundles); the compare report inlines them too.
+ */
 export function uplotFile(name: 'uPlot.iife.min.js' | 'uPlot.min.css'): string {
   const require = createRequire(join(PACKAGE_ROOT, 'package.json'));
   return readFileSync(require.resolve(`uplot/dist/${name}`), 'utf8');
@@ -69,7 +72,8 @@ function summaryBox(summary: RunSummary): string {
 function table(head: string[], rows: string[][], empty: string): string {
   if (rows.length === 0) return `<p class="empty">${escapeHtml(empty)}</p>`;
   const th = head.map((h) => `<th>${escapeHtml(h)}</th>`).join('');
-  return `<table><thead><tr>${th}</tr></thead><tbody>${rows.map((r) => `<tr>${r.join('')}</tr>`).join('')}</tbody></table>`;
+  const body = rows.map((r) => `<tr>${r.join('')}</tr>`).join('');
+  return `<table><thead><tr>${th}</tr></thead><tbody>${body}</tbody></table>`;
 }
 
 const td = (text: string, cls = ''): string => `<td${cls ? ` class="${cls}"` : ''}>${escapeHtml(text)}</td>`;
@@ -95,7 +99,9 @@ function markerList(markers: Marker[]): string {
   if (markers.length === 0) return '<p class="empty">No marks, chaos actions or broadcasts.</p>';
   const items = markers.map(
     (m) =>
-      `<li><span class="num ${m.kind}">${m.n}</span> <span class="at">${escapeHtml(ms(m.atS * 1000))}</span> <span class="kind">${m.kind}</span> ${escapeHtml(m.label)}</li>`,
+      `<li><span class="num ${m.kind}">${m.n}</span> <span ` +
+      `class="at">${escapeHtml(ms(m.atS * 1000))}</span> <span class="kind">${m.kind}</span> ` +
+      `${escapeHtml(m.label)}</li>`,
   );
   return `<ol class="markers">${items.join('')}</ol>`;
 }
@@ -160,10 +166,15 @@ function broadcastsTable(summary: RunSummary): string {
 function chartsSection(data: ReportData): string {
   if (data.times.length === 0)
     return '<p class="empty">No measured second to plot: the run ended within its first second.</p>';
-  const key = `<p class="key"><span class="swatch"></span> shaded: a saturated second (the generator's event-loop delay p99 over ${ms(SATURATION.loopDelayP99Ms)} or its utilisation over ${SATURATION.utilization}): its figures are the generator's as much as the target's. ${data.bands.length === 0 ? 'None in this run.' : ''}</p>`;
+  const key =
+    `<p class="key"><span class="swatch"></span> shaded: a saturated second (the generator's ` +
+    `event-loop delay p99 over ${ms(SATURATION.loopDelayP99Ms)} or its utilisation over ` +
+    `${SATURATION.utilization}): its figures are the generator's as much as the target's. ` +
+    `${data.bands.length === 0 ? 'None in this run.' : ''}</p>`;
   const boxes = data.charts.map((c) =>
     c.series.length === 0
-      ? `<div class="chart"><div class="u-title">${escapeHtml(c.title)}</div><p class="empty">${escapeHtml(c.empty)}</p></div>`
+      ? `<div class="chart"><div class="u-title">${escapeHtml(c.title)}</div><p ` +
+        `class="empty">${escapeHtml(c.empty)}</p></div>`
       : `<div class="chart" id="chart-${c.id}"></div>`,
   );
   return key + boxes.join('\n');
@@ -172,19 +183,24 @@ function chartsSection(data: ReportData): string {
 const STYLE = `
 body{font:14px/1.45 system-ui,sans-serif;margin:0 auto;padding:1.5em 2em;max-width:1100px;color:#222}
 h1.verdict{font-size:3em;margin:0 0 .1em;letter-spacing:.04em}
-.verdict.passed{color:#1b7f3b}.verdict.failed{color:#c62828}.verdict.inconclusive{color:#b26a00}.verdict.stopped{color:#555}
+.verdict.passed{color:#1b7f3b}.verdict.failed{color:#c62828}.verdict.inconclusive{color:#b26a00}
+.verdict.stopped{color:#555}
 h2{font-size:1.2em;margin:1.6em 0 .5em;border-bottom:1px solid #ddd;padding-bottom:.2em}
 pre.summary{background:#f6f6f6;padding:1em;white-space:pre-wrap;overflow-wrap:anywhere;font-size:12.5px}
 .failed{color:#c62828;font-weight:600}.inconclusive{color:#b26a00;font-weight:600}
 td.status.passed{color:#1b7f3b}
-table{border-collapse:collapse;margin:.3em 0}th,td{padding:.25em .7em;border-bottom:1px solid #e4e4e4;text-align:left}
+table{border-collapse:collapse;margin:.3em 0}
+th,td{padding:.25em .7em;border-bottom:1px solid #e4e4e4;text-align:left}
 td.num{text-align:right;font-variant-numeric:tabular-nums}th{background:#f3f3f3}
 .chart{margin:1.2em 0}.chart .u-title{font-size:15px;font-weight:600}
-.key .swatch{display:inline-block;width:1.4em;height:1em;background:rgba(229,57,53,.16);border:1px solid rgba(229,57,53,.5);vertical-align:middle}
+.key .swatch{display:inline-block;width:1.4em;height:1em;background:rgba(229,57,53,.16);
+border:1px solid rgba(229,57,53,.5);vertical-align:middle}
 .empty,.note{color:#666;font-style:italic}
 ol.markers{list-style:none;padding:0;columns:2}ol.markers li{break-inside:avoid;margin:.15em 0}
-.markers .num{display:inline-block;min-width:1.6em;text-align:center;color:#fff;border-radius:3px;font-size:12px}
-.num.mark{background:#555}.num.chaos{background:#c62828}.num.outage{background:#e65100}.num.broadcast{background:#2458c6}
+.markers .num{display:inline-block;min-width:1.6em;text-align:center;color:#fff;border-radius:3px;
+font-size:12px}
+.num.mark{background:#555}.num.chaos{background:#c62828}.num.outage{background:#e65100}
+.num.broadcast{background:#2458c6}
 .markers .at{display:inline-block;min-width:4em;color:#555}.markers .kind{color:#777}
 `;
 
@@ -193,6 +209,8 @@ export function renderReport(summary: RunSummary, snapshots: Snapshot[]): string
   const data = reportData(summary, snapshots);
   const startMs = runStartMs(snapshots);
   const started = startMs === null ? '' : `, started ${new Date(startMs).toISOString()}`;
+  const against = `${escapeHtml(summary.target.url)}${escapeHtml(started)}`;
+  const headline = `exit ${summary.exitCode} after ${escapeHtml(ms(summary.durationMs))} against ${against}`;
   const uplotJs = uplotFile('uPlot.iife.min.js').replace(/<\/script/gi, '<\\/script');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
@@ -200,7 +218,7 @@ export function renderReport(summary: RunSummary, snapshots: Snapshot[]): string
 <style>${uplotFile('uPlot.min.css')}</style><style>${STYLE}</style></head>
 <body>
 <h1 class="verdict ${escapeHtml(summary.verdict)}">${escapeHtml(summary.verdict.toUpperCase())}</h1>
-<p>exit ${summary.exitCode} after ${escapeHtml(ms(summary.durationMs))} against ${escapeHtml(summary.target.url)}${escapeHtml(started)}</p>
+<p>${headline}</p>
 <h2>Summary</h2>
 ${summaryBox(summary)}
 <h2>Thresholds</h2>

@@ -8,7 +8,10 @@ import { closeSync, existsSync, openSync, statSync, unlinkSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 
-/** Why `path` cannot be written, or null when it can (checked by opening it, which root's permission bypass does not fool). */
+/**
+ * Why `path` cannot be written, or null when it can (checked by
+ * opening it, which root's permission bypass does not fool).
+ */
 export function unwritableReason(path: string): string | null {
   try {
     if (existsSync(path) && statSync(path).isDirectory()) return 'it is a directory';

@@ -105,7 +105,10 @@ ${NUM_SCRIPT}  function fmt(v, unit) { return v === null || v === undefined ? 'â
     units.forEach(function (unit) {
       scales[unit] = { range: function (u, min, max) { return [0, max > 0 ? max * 1.1 : 1]; } };
     });
-    var axes = [{ label: 'seconds since start', values: function (u, splits) { return splits.map(function (v) { return num(v) + ' s'; }); } }];
+    var axes = [{
+      label: 'seconds since start',
+      values: function (u, splits) { return splits.map(function (v) { return num(v) + ' s'; }); },
+    }];
     units.forEach(function (unit, i) {
       axes.push({
         scale: unit, side: i === 0 ? 3 : 1, label: AXIS[unit], grid: { show: i === 0 }, size: 60,
@@ -115,7 +118,8 @@ ${NUM_SCRIPT}  function fmt(v, unit) { return v === null || v === undefined ? 'â
     var series = [{ label: 'time', value: function (u, v) { return fmt(v, 's'); } }];
     spec.series.forEach(function (s) {
       series.push({
-        label: s.label + ' (' + AXIS[s.unit] + ')', scale: s.unit, stroke: s.color, width: s.isDashed ? 1.25 : 1.75, spanGaps: false,
+        label: s.label + ' (' + AXIS[s.unit] + ')', scale: s.unit, stroke: s.color,
+        width: s.isDashed ? 1.25 : 1.75, spanGaps: false,
         dash: s.isDashed ? [6, 4] : undefined,
         points: isGappy(s.values) ? { show: true, size: 5, fill: s.color } : {},
         value: function (u, v) { return fmt(v, s.unit); },

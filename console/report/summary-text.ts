@@ -4,6 +4,7 @@
  * Failed thresholds are red on a terminal. Pure.
  */
 import { adviceFor } from '../engine/measure/classify-error.ts';
+import { errorTotal } from '../engine/measure/snapshot.ts';
 import { namedAddresses } from '../engine/users/sources.ts';
 import { MAX_TOPICS, MAX_TOPICS_PER_USER } from '../engine/measure/topic-lru.ts';
 import { metricKind, type ThresholdResult } from '../verdict/thresholds.ts';
@@ -29,7 +30,10 @@ export function metricText(metric: string, value: number | null, asWritten = '')
 
 function latencyLine(name: string, s: LatencyFigures): string {
   if (s.count === 0) return `  ${name.padEnd(10)} ${NONE.padStart(8)}  (not measured)`;
-  return `  ${name.padEnd(10)} ${[s.p50, s.p90, s.p99, s.max].map((v) => ms(v).padStart(8)).join(' ')}  ${count(s.count).padStart(7)}`;
+  return (
+    `  ${name.padEnd(10)} ${[s.p50, s.p90, s.p99, s.max].map((v) => ms(v).padStart(8)).join(' ')}  ` +
+    `${count(s.count).padStart(7)}`
+  );
 }
 
 function isLoopback(url: string): boolean {
@@ -53,7 +57,8 @@ export function thresholdLine(r: ThresholdResult): string {
     r.saturatedShare === null || r.actual === null ? '' : `, ${percent(r.saturatedShare)} of its samples saturated`;
   const why =
     r.status === 'inconclusive'
-      ? `: INCONCLUSIVE, more than ${percent(INCONCLUSIVE_SHARE)} of its samples were taken while the generator was saturated (its figure is partly the generator's)`
+      ? `: INCONCLUSIVE, more than ${percent(INCONCLUSIVE_SHARE)} of its samples were taken while the ` +
+        `generator was saturated (its figure is partly the generator's)`
       : r.actual === null
         ? ': not measured (a threshold cannot pass unmeasured)'
         : '';
@@ -71,12 +76,17 @@ export function formatSummary(summary: RunSummary, options: TextOptions = {}): s
       ? 'PASSED (no thresholds)'
       : summary.verdict.toUpperCase();
   const verdictColor = summary.verdict === 'passed' ? 'green' : summary.verdict === 'failed' ? 'red' : 'yellow';
-  const target = `${summary.target.url}${summary.target.endpoints > 1 ? ` and ${summary.target.endpoints - 1} more` : ''}${summary.target.isBundled ? ` (bundled ${summary.target.serverEngine})` : ''}`;
+  const more = summary.target.endpoints > 1 ? ` and ${summary.target.endpoints - 1} more` : '';
+  const bundled = summary.target.isBundled ? ` (bundled ${summary.target.serverEngine})` : '';
+  const target = `${summary.target.url}${more}${bundled}`;
   lines.push(
-    `sockstorm run: ${paint(verdictColor, `${verdictWord} (exit ${summary.exitCode})`)} after ${ms(summary.durationMs)} against ${target}`,
+    `sockstorm run: ${paint(verdictColor, `${verdictWord} (exit ${summary.exitCode})`)} after ` +
+      `${ms(summary.durationMs)} against ${target}`,
   );
   lines.push(
-    `fleet      open ${summary.fleet.open}/${summary.fleet.target} at the end of the script (peak ${summary.fleet.peakOpen})  attempts ${t.attempts}  connects ${t.connects}  failures ${t.failures}  drops ${t.disconnects}  killed ${t.killed}  reconnect ${summary.fleet.policy}`,
+    `fleet      open ${summary.fleet.open}/${summary.fleet.target} at the end of the script (peak ` +
+      `${summary.fleet.peakOpen})  attempts ${t.attempts}  connects ${t.connects}  failures ` +
+      `${t.failures}  drops ${t.disconnects}  killed ${t.killed}  reconnect ${summary.fleet.policy}`,
   );
   lines.push(
     `latency    ${['p50', 'p90', 'p99', 'max'].map((h) => h.padStart(8)).join(' ')}  ${'samples'.padStart(7)}`,
@@ -89,59 +99,74 @@ export function formatSummary(summary: RunSummary, options: TextOptions = {}): s
   }
   for (const r of summary.recoveries.slice(-3)) {
     lines.push(
-      `recovery   ${r.action}: dropped ${r.dropped}, 95% in ${ms(r.p95Ms)}, 100% in ${ms(r.fullMs)}, peak ${r.peakHandshakesPerSec} handshakes/s, ${r.attempts} attempts, ${r.failures} failed`,
+      `recovery   ${r.action}: dropped ${r.dropped}, 95% in ${ms(r.p95Ms)}, 100% in ${ms(r.fullMs)}, ` +
+        `peak ${r.peakHandshakesPerSec} handshakes/s, ${r.attempts} attempts, ${r.failures} failed`,
     );
   }
   const b = summary.broadcasts;
   if (b.settled > 0 || b.unsent > 0) {
     const unsent = b.unsent > 0 ? `; ${b.unsent} never sent (the script ended before their series did)` : '';
     lines.push(
-      `broadcast  ${b.settled} settled, lowest reach ${percent(b.minReach)}, missed seq ${t.missed}, cut seq ${t.cut} (by the tool's own cuts), received ${t.broadcastsReceived}${unsent}`,
+      `broadcast  ${b.settled} settled, lowest reach ${percent(b.minReach)}, missed seq ${t.missed}, ` +
+        `cut seq ${t.cut} (by the tool's own cuts), received ${t.broadcastsReceived}${unsent}`,
     );
   }
   if (t.topicsEvicted > 0 || t.userTopicsEvicted > 0) {
     lines.push(
-      `topics     evicted ${count(t.topicsEvicted)} past the fleet's bound of ${count(MAX_TOPICS)}, ${count(t.userTopicsEvicted)} past a user's of ${MAX_TOPICS_PER_USER}: figures on a topic start over when it comes back`,
+      `topics     evicted ${count(t.topicsEvicted)} past the fleet's bound of ${count(MAX_TOPICS)}, ` +
+        `${count(t.userTopicsEvicted)} past a user's of ${MAX_TOPICS_PER_USER}: figures on a topic start ` +
+        `over when it comes back`,
     );
   }
   const checks = Object.entries(summary.checks ?? {});
   if (checks.length > 0) {
-    lines.push(
-      `checks     ${checks.map(([name, c]) => `${name} ${percent(c.passes + c.fails > 0 ? c.passes / (c.passes + c.fails) : null)} of ${count(c.passes + c.fails)}${c.fails > 0 ? ` (${count(c.fails)} failed)` : ''}`).join('  ')}`,
-    );
+    const each = checks.map(([name, c]) => {
+      const judged = c.passes + c.fails;
+      const failed = c.fails > 0 ? ` (${count(c.fails)} failed)` : '';
+      return `${name} ${percent(judged > 0 ? c.passes / judged : null)} of ${count(judged)}${failed}`;
+    });
+    lines.push(`checks     ${each.join('  ')}`);
   }
   if (summary.sources) {
     const { addresses, chosenBy, peakOpenPerAddress } = summary.sources;
     lines.push(
-      `sources    users dialled from ${namedAddresses(addresses)} (${chosenBy === 'spread' ? 'spread: one address had too few ports' : '--source-addresses'}): at most ${peakOpenPerAddress} open at once from one address, which is what a per-address limit on the target saw`,
+      `sources    users dialled from ${namedAddresses(addresses)} ` +
+        `(${chosenBy === 'spread' ? 'spread: one address had too few ports' : '--source-addresses'}): at ` +
+        `most ${peakOpenPerAddress} open at once from one address, which is what a per-address limit on ` +
+        `the target saw`,
     );
   }
   if (t.sendDropped > 0)
     lines.push(
-      `sends      ${count(t.sendDropped)} dropped: users already held their send buffer unsent (the target was not reading fast enough; --send-buffer)`,
+      `sends      ${count(t.sendDropped)} dropped: users already held their send buffer unsent (the ` +
+        `target was not reading fast enough; --send-buffer)`,
     );
   if (t.churn > 0)
     lines.push(
       `churn      ${count(t.churn)} sessions ended as planned and reconnected (session D): not drops, not errors`,
     );
   const errors = Object.entries(summary.errors).sort((x, y) => y[1] - x[1]);
-  lines.push(
-    `errors     ${errors.length === 0 ? 'none' : `${errors.reduce((n, [, c]) => n + c, 0)} (${percent(summary.errorRate)} of attempts failed)`}`,
-  );
+  const errorLine = `${errorTotal(summary.errors)} (${percent(summary.errorRate)} of attempts failed)`;
+  lines.push(`errors     ${errors.length === 0 ? 'none' : errorLine}`);
   for (const [errorClass, n] of errors.slice(0, 6))
     lines.push(`  ${errorClass.padEnd(24)} ${String(n).padStart(7)}  ${adviceFor(errorClass)}`);
   const h = summary.health;
   lines.push(
-    `generator  loop delay p99 max ${ms(h.loopDelayP99MaxMs)}, utilisation max ${percent(h.utilizationMax)}, CPU max ${percent(h.cpuPercentMax / 100)}, RSS max ${bytes(h.rssMaxBytes)}, ${bytes(h.bytesPerOpenVu)} per open user`,
+    `generator  loop delay p99 max ${ms(h.loopDelayP99MaxMs)}, utilisation max ` +
+      `${percent(h.utilizationMax)}, CPU max ${percent(h.cpuPercentMax / 100)}, RSS max ` +
+      `${bytes(h.rssMaxBytes)}, ${bytes(h.bytesPerOpenVu)} per open user`,
   );
   const sat = summary.saturated;
   lines.push(
-    `           saturated ${sat.intervals} of ${sat.of} s (${percent(sat.share)}); each threshold below says how many of its samples were`,
+    `           saturated ${sat.intervals} of ${sat.of} s (${percent(sat.share)}); each threshold ` +
+      `below says how many of its samples were`,
   );
   if (summary.server) {
     const s = summary.server;
     lines.push(
-      `server     (last /stats) ${s.engine}${s.native ? ' (native)' : ''}: ${s.connections} open, ${s.messagesOut} sent, loop delay p99 ${ms(s.loop.delayP99Ms)}, publish max ${ms(s.publishMsMax)}, RSS ${bytes(s.rssBytes)}`,
+      `server     (last /stats) ${s.engine}${s.native ? ' (native)' : ''}: ${s.connections} open, ` +
+        `${s.messagesOut} sent, loop delay p99 ${ms(s.loop.delayP99Ms)}, publish max ` +
+        `${ms(s.publishMsMax)}, RSS ${bytes(s.rssBytes)}`,
     );
   }
   if (summary.thresholds.length > 0) lines.push('thresholds');

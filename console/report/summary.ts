@@ -58,7 +58,9 @@ export interface RunSummary {
   totals: Snapshot['totals'];
   latency: Record<LatencyName, LatencyFigures>;
   recoveries: Snapshot['recoveries'];
-  /** `minReach` is null when no broadcast settled; `unsent` counts broadcasts of a series the end of the script cut off. */
+  /**
+   * `minReach` is null when no broadcast settled; `unsent` counts broadcasts of a series the end of the script cut off.
+   */
   broadcasts: { settled: number; minReach: number | null; unsent: number; last: Snapshot['broadcasts'] };
   errors: Record<string, number>;
   /** Passes and fails of each `check`. */
@@ -88,7 +90,10 @@ export interface RunSummary {
   // what `sockstorm compare a.json b.json` reads (comparable.ts); optional: older summaries lack them
   /** Each latency's whole-run percentile curve, p50..p99.9 and the max (as p100); null: not measured. */
   distributions?: Distributions;
-  /** One record a measured second: fan-out and RTT p99, the server's loop delay p99 and max, publish time, utilisation, CPU. */
+  /**
+   * One record a measured second: fan-out and RTT p99, the server's
+   * loop delay p99 and max, publish time, utilisation, CPU.
+   */
   series?: SecondFigures[];
   /** Epoch ms of the run's start (elapsed 0), which places marks on the series' time axis. */
   startedAtMs?: number | null;

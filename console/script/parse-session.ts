@@ -55,7 +55,8 @@ export function parseCheck(p: LineParser): CheckSpec {
     const problem = linearRegexProblem(re![1]!);
     if (problem)
       p.fail(
-        `check ${name}: ${source} cannot run in linear time, so a target's message could freeze the run on it: ${problem}`,
+        `check ${name}: ${source} cannot run in linear time, so a target's message could freeze the run ` +
+          `on it: ${problem}`,
         token,
       );
     return { name, path, op, value: re![1]! };
@@ -63,7 +64,9 @@ export function parseCheck(p: LineParser): CheckSpec {
   return { name, path, op, value: p.rest('a value (JSON, or text)') };
 }
 
-/** `probe RATE/s`, `probe off`, or `probe RATE/s TEMPLATE reply PATH` (request/response, the template carrying {{id}}). */
+/**
+ * `probe RATE/s`, `probe off`, or `probe RATE/s TEMPLATE reply PATH` (request/response, the template carrying {{id}}).
+ */
 export function parseProbe(p: LineParser): Command<'probe'> {
   if (p.optional(['off'])) return { type: 'probe', perSec: 0 };
   const perSec = p.bounded('a rate like 100/s', parseRate, SCRIPT_LIMITS.sendRate, '/s');
@@ -77,7 +80,8 @@ export function parseProbe(p: LineParser): Command<'probe'> {
   // `reply ack`: the protocol acknowledges the message itself (Socket.IO acks), no id in the template needed
   if (replyPath !== 'ack' && !template.includes('{{id}}'))
     p.fail(
-      'a probe template must carry {{id}}, so its reply can be matched (or reply ack, for a protocol that acknowledges)',
+      'a probe template must carry {{id}}, so its reply can be matched (or reply ack, for a protocol ' +
+        'that acknowledges)',
       token,
     );
   if (!/^[\w$-]+(\.[\w$-]+)*$/.test(replyPath)) p.fail(`"${replyPath}" is not a JSON path like id or meta.id`, token);

@@ -95,7 +95,8 @@ function parseBroadcast(p: LineParser): EngineCommand {
   // `every` sends them one at a time; back to back they are one request to the server
   if (!command.everyMs && command.count * command.sizeBytes > BROADCAST_LIMITS.maxTotalBytes) {
     p.fail(
-      `${command.count} × ${command.sizeBytes} bytes is more than the ${BROADCAST_LIMITS.maxTotalBytes} bytes one burst may carry; use "every" or fewer`,
+      `${command.count} × ${command.sizeBytes} bytes is more than the ` +
+        `${BROADCAST_LIMITS.maxTotalBytes} bytes one burst may carry; use "every" or fewer`,
       first,
     );
   }

@@ -56,7 +56,9 @@ export function watchRamp(
         return finish({
           open: highest,
           line: step.line,
-          reason: `${limit.metric} ${metricText(limit.metric, value, limit.source)} ${limit.op} ${metricText(limit.metric, limit.value, limit.source)}`,
+          reason:
+            `${limit.metric} ${metricText(limit.metric, value, limit.source)} ${limit.op} ` +
+            `${metricText(limit.metric, limit.value, limit.source)}`,
         });
       }
       previous = snapshot;
@@ -77,7 +79,10 @@ export interface RunOptions {
   onStep?(step: ScriptStep): void;
   /** Called once the engine exists (the CLI uses it to wire a second Ctrl+C). */
   onEngine?(engine: Engine): void;
-  /** Why users dial from the addresses in `engineOptions.localAddresses`: given, or spread by the entry (the summary says which). @default 'option' */
+  /**
+   * Why users dial from the addresses in `engineOptions.localAddresses`:
+   * given, or spread by the entry (the summary says which). @default 'option'
+   */
   sourcesChosenBy?: 'option' | 'spread';
 }
 
@@ -184,7 +189,8 @@ export async function runScript(steps: ScriptStep[], options: RunOptions): Promi
           notes.push(`knee: ${knee.open} open before ${knee.reason} (line ${knee.line}); the fleet holds there`);
         } else if (!signal?.aborted) {
           notes.push(
-            `line ${step.line}: ramp reached ${engine.live().open} open without crossing ${step.until.map((u) => u.source).join(' or ')}`,
+            `line ${step.line}: ramp reached ${engine.live().open} open without crossing ` +
+              `${step.until.map((u) => u.source).join(' or ')}`,
           );
         }
         break;

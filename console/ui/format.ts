@@ -35,7 +35,10 @@ export function fitSegments<T extends Segment>(segments: readonly T[], width: nu
   return kept;
 }
 
-/** A reconnect policy as the engine writes it, with its durations as the formatter writes them (`expo 100ms..5.00s full`). */
+/**
+ * A reconnect policy as the engine writes it, with its durations
+ * as the formatter writes them (`expo 100ms..5.00s full`).
+ */
 export function policyLabel(policy: string): string {
   return policy.replace(/(\d+(?:\.\d+)?)ms\b/g, (_, value: string) => ms(Number(value)));
 }

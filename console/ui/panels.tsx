@@ -109,7 +109,11 @@ export function FleetPanel({ snapshot, history, width }: PanelProps) {
 }
 
 function latencyRow(name: string, s: LatencySummary, interval: LatencySummary) {
-  return `${name.padEnd(6)} ${ms(s.count > 0 ? s.p50 : null).padStart(6)} ${ms(s.count > 0 ? s.p99 : null).padStart(6)} ${ms(interval.count > 0 ? interval.p99 : null).padStart(6)}`;
+  return (
+    `${name.padEnd(6)} ${ms(s.count > 0 ? s.p50 : null).padStart(6)} ` +
+    `${ms(s.count > 0 ? s.p99 : null).padStart(6)} ` +
+    `${ms(interval.count > 0 ? interval.p99 : null).padStart(6)}`
+  );
 }
 
 /** connect, RTT, fan-out and reconnect p50/p99 for the run, and p99 of the last second. */

@@ -81,7 +81,9 @@ export function isKnownMetric(metric: string): boolean {
 
 /** The metrics a threshold may name, for error messages and completion. */
 export const METRIC_HELP =
-  'connect|rtt|fanout|reconnect.(p50|p90|p99|max|mean), recovery.p95, recovery.full, open, reach, missed, cut, errors.count, errors.rate, errors.<class>, saturated, agents.lost, churn, send.dropped, checks.rate, checks.<name>.rate';
+  'connect|rtt|fanout|reconnect.(p50|p90|p99|max|mean), recovery.p95, recovery.full, open, reach, ' +
+  'missed, cut, errors.count, errors.rate, errors.<class>, saturated, agents.lost, churn, ' +
+  'send.dropped, checks.rate, checks.<name>.rate';
 
 /**
  * Parses a threshold value in the metric's own form: durations need a unit (`250ms`, `2s`;

@@ -59,11 +59,15 @@ export function saturatedShareOf(metric: string, measured: Snapshot[], last: Sna
   return seconds.length > 0 ? secondsSaturated / seconds.length : 0;
 }
 
-/** Whether a met threshold is met on the side saturation cannot help: `< bound` for what it raises, `> bound` for what it lowers. */
+/**
+ * Whether a met threshold is met on the side saturation cannot
+ * help: `< bound` for what it raises, `> bound` for what it lowers.
+ */
 function isMetDespiteSaturation(result: ThresholdResult): boolean {
   const bias = saturationBias(result.metric);
   if (!result.passed || bias === null) return false;
-  // `== 0` of what saturation can only raise (missed, errors) is `<= 0`; `== 100%` of what it can only lower is `>= 100%`
+  // `== 0` of what saturation can only raise (missed, errors)
+  // is `<= 0`; `== 100%` of what it can only lower is `>= 100%`
   if (result.op === '==')
     return bias === 'up' ? result.value === 0 : metricKind(result.metric) === 'ratio' && result.value === 1;
   return bias === 'up' ? result.op === '<' || result.op === '<=' : result.op === '>' || result.op === '>=';
@@ -76,7 +80,9 @@ export function judge(result: ThresholdResult, measured: Snapshot[], last: Snaps
   return { ...result, saturatedShare, status: isTainted ? 'inconclusive' : result.passed ? 'passed' : 'failed' };
 }
 
-/** The run's verdict from its results: a conclusive failure fails it, an inconclusive threshold makes it inconclusive. */
+/**
+ * The run's verdict from its results: a conclusive failure fails it, an inconclusive threshold makes it inconclusive.
+ */
 export function verdictOf(results: ThresholdResult[], isSignalled: boolean): Verdict {
   if (isSignalled) return 'stopped';
   if (results.some((r) => r.status === 'failed')) return 'failed';

@@ -131,7 +131,10 @@ export type FanoutMode = 'publish' | 'loop' | 'batched';
 export interface ServerConfig {
   /** Synchronous work per received message, in ms. @default 0 */
   workMs: number;
-  /** `publish` (uWS C++ pub/sub), `loop` (a JS loop over subscribers), `batched` (loop in slices that yield). @default 'publish' */
+  /**
+   * `publish` (uWS C++ pub/sub), `loop` (a JS loop over subscribers),
+   * `batched` (loop in slices that yield). @default 'publish'
+   */
   fanout: FanoutMode;
   /** permessage-deflate for new connections. @default false */
   compression: boolean;
@@ -285,13 +288,18 @@ export function validateBroadcast(body: unknown): Validated<BroadcastRequest> {
     return {
       ok: false,
       field: 'count',
-      message: `count × size must be at most ${BROADCAST_LIMITS.maxTotalBytes} bytes (${value.count} × ${value.size} asked)`,
+      message:
+        `count × size must be at most ${BROADCAST_LIMITS.maxTotalBytes} bytes (${value.count} × ` +
+        `${value.size} asked)`,
     };
   }
   return { ok: true, value };
 }
 
-/** The close reason of a connection the server dropped on `POST /kill` (close mode), so clients can tell chaos from failure. */
+/**
+ * The close reason of a connection the server dropped on `POST
+ * /kill` (close mode), so clients can tell chaos from failure.
+ */
 export const SERVER_KILL_REASON = 'killed by server';
 
 /** How server-side chaos (`POST /kill`) drops connections. */
@@ -349,7 +357,9 @@ export interface ServerStats {
   bytesOut: number;
   backpressureDrops: number;
   backpressureCloses: number;
-  /** Frames answered with an error or dropped, by reason (`frame`: oversized or invalid UTF-8, closed by the engine). */
+  /**
+   * Frames answered with an error or dropped, by reason (`frame`: oversized or invalid UTF-8, closed by the engine).
+   */
   badFrames: number;
   refused: Record<string, number>;
   /** Admin requests served, and those refused by HTTP status. */

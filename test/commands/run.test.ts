@@ -35,7 +35,8 @@ describe('sockstorm run', () => {
   it('runs a script over two generator processes with the same verdicts and exact counts', async () => {
     const file = script(
       'workers.storm',
-      'vus 100\nawait open 100 timeout 20s\nbroadcast 2\nwait 1s\nkill 20% reset\nawait recovered timeout 20s\nexpect missed == 0\nexpect open >= 100\nexpect recovery.full < 20s\n',
+      'vus 100\nawait open 100 timeout 20s\nbroadcast 2\nwait 1s\nkill 20% reset\nawait recovered ' +
+        'timeout 20s\nexpect missed == 0\nexpect open >= 100\nexpect recovery.full < 20s\n',
     );
     const json = join(dir, 'workers.json');
     const result = await runCli(['run', file, '--workers', '2', '--json', json]);
@@ -105,28 +106,33 @@ describe('sockstorm run', () => {
     expect((await run.exit).code).toBe(105);
   });
 
-  it('judges each threshold on its own samples: one taken in saturated seconds is inconclusive (100), one met anyway is not', async () => {
-    const file = script(
-      'stall.storm',
-      'vus 5\nawait open 5 timeout 20s\nprobe 50/s\nwait 1s\nstall 3s\nwait 1s\nexpect rtt.p99 < 0.01ms\nexpect open >= 5\nexpect errors.count == 0\n',
-    );
-    const json = join(dir, 'stall.json');
-    const result = await runCli(['run', file, '--json', json]);
-    const summary = JSON.parse(readFileSync(json, 'utf8'));
-    expect(summary.saturated.intervals).toBeGreaterThanOrEqual(2);
-    const [rtt, open, errors] = summary.thresholds;
-    // the probes' RTT was measured in the stalled seconds: the generator's figure, not the target's
-    expect(rtt).toMatchObject({ metric: 'rtt.p99', passed: false, status: 'inconclusive' });
-    expect(rtt.saturatedShare).toBeGreaterThan(0.1);
-    // fewer open users could be the generator's fault, but not more: a met `>=` stands
-    expect(open).toMatchObject({ passed: true, status: 'passed' });
-    expect(errors.status).not.toBe('inconclusive');
-    expect(summary.verdict).toBe('inconclusive');
-    expect(result.code).toBe(100);
-    expect(result.stdout).toMatch(
-      /\? expect rtt\.p99 < 0\.01ms {2}\(actual [\d.]+(ms|s), [\d.]+% of its samples saturated\): INCONCLUSIVE/,
-    );
-  });
+  it(
+    'judges each threshold on its own samples: one taken in saturated seconds is inconclusive (100), ' +
+      'one met anyway is not',
+    async () => {
+      const file = script(
+        'stall.storm',
+        'vus 5\nawait open 5 timeout 20s\nprobe 50/s\nwait 1s\nstall 3s\nwait 1s\nexpect rtt.p99 < ' +
+          '0.01ms\nexpect open >= 5\nexpect errors.count == 0\n',
+      );
+      const json = join(dir, 'stall.json');
+      const result = await runCli(['run', file, '--json', json]);
+      const summary = JSON.parse(readFileSync(json, 'utf8'));
+      expect(summary.saturated.intervals).toBeGreaterThanOrEqual(2);
+      const [rtt, open, errors] = summary.thresholds;
+      // the probes' RTT was measured in the stalled seconds: the generator's figure, not the target's
+      expect(rtt).toMatchObject({ metric: 'rtt.p99', passed: false, status: 'inconclusive' });
+      expect(rtt.saturatedShare).toBeGreaterThan(0.1);
+      // fewer open users could be the generator's fault, but not more: a met `>=` stands
+      expect(open).toMatchObject({ passed: true, status: 'passed' });
+      expect(errors.status).not.toBe('inconclusive');
+      expect(summary.verdict).toBe('inconclusive');
+      expect(result.code).toBe(100);
+      expect(result.stdout).toMatch(
+        /\? expect rtt\.p99 < 0\.01ms {2}\(actual [\d.]+(ms|s), [\d.]+% of its samples saturated\): INCONCLUSIVE/,
+      );
+    },
+  );
 
   it('runs the shipped demo headless when CI is set and no command is given', async () => {
     const result = await runCli([], {}, 120_000);

@@ -141,7 +141,8 @@ describe('compare variants', () => {
 });
 
 describe('compare', () => {
-  it(`shows the known answer at ${USERS} subscribers: the ws loop publishes slower and stalls its loop longer than uWS; the report draws both curves`, async () => {
+  it(`shows the known answer at ${USERS} subscribers: the ws loop publishes slower and stalls its ` +
+    `loop longer than uWS; the report draws both curves`, async () => {
     requireChromium('the compare report test');
     const script = file('event-loop.storm', SCRIPT);
     const json = join(dir, 'compare.json');
@@ -239,7 +240,8 @@ describe('compare', () => {
     const { code, stdout, stderr } = await runCli(['compare', a, b, '--report', report], {}, 20_000);
     expect(code, stderr).toBe(0);
     const warning =
-      'after ran a different script from before: command 1 is "vus 12" in after and "vus 10" in before (2 commands differ in all)';
+      'after ran a different script from before: command 1 is "vus 12" in after and "vus 10" in before ' +
+      '(2 commands differ in all)';
     expect(stderr).toContain(`sockstorm: warning: ${warning}`);
     expect(stdout).toMatch(/^ +before +after$/m);
     expect(stdout).toContain(`warning: ${warning}`);

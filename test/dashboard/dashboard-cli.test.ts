@@ -36,7 +36,9 @@ describe('sockstorm dashboard --attach, refused before the screen is taken', () 
     const { code, stderr, stdout } = await runCli(['dashboard', '--attach', `http://127.0.0.1:${port}`], {}, 20_000);
     expect(code).toBe(EXIT.invalid);
     expect(stderr).toBe(
-      `sockstorm dashboard: cannot attach to http://127.0.0.1:${port}: nothing is listening there (connection refused); start the run or console with --metrics-port and pass the URL it prints [attach.unreachable]\n`,
+      `sockstorm dashboard: cannot attach to http://127.0.0.1:${port}: nothing is listening there ` +
+        `(connection refused); start the run or console with --metrics-port and pass the URL it prints ` +
+        `[attach.unreachable]\n`,
     );
     expect(stdout).toBe('');
   });
@@ -51,7 +53,8 @@ describe('sockstorm dashboard --attach, refused before the screen is taken', () 
       const html = await runCli(['dashboard', '--attach', url], {}, 20_000);
       expect(html.code).toBe(EXIT.invalid);
       expect(html.stderr).toContain(
-        `${url} is not a sockstorm endpoint: GET /stream answers text/html, not a snapshot stream [attach.not-sockstorm]`,
+        `${url} is not a sockstorm endpoint: GET /stream answers text/html, not a snapshot stream ` +
+          `[attach.not-sockstorm]`,
       );
     } finally {
       server.closeAllConnections();
@@ -99,7 +102,8 @@ describe.skipIf(!hasPty)('sockstorm dashboard on a terminal', () => {
     expect(raw.slice(restored)).toContain('expect open >= 6');
   }, 60_000);
 
-  it('stops the run it started when q comes first, as Ctrl+C would: its summary says so and the code is 105', async () => {
+  it('stops the run it started when q comes first, as Ctrl+C would: its summary says so and the code ' +
+    'is 105', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sockstorm-dashboard-'));
     const script = join(dir, 'long.storm');
     writeFileSync(script, 'vus 3\nawait open 3 timeout 10s\nwait 60s\n');
@@ -111,7 +115,8 @@ describe.skipIf(!hasPty)('sockstorm dashboard on a terminal', () => {
     expect(raw.indexOf('sockstorm run: STOPPED (exit 105)')).toBeGreaterThan(raw.lastIndexOf('\x1b[?1049l'));
   }, 60_000);
 
-  it('says a small terminal is too small, draws the wall once it is resized, and stays up when its endpoint dies', async () => {
+  it('says a small terminal is too small, draws the wall once it is resized, and stays up when its ' +
+    'endpoint dies', async () => {
     const engine = await engines.start({ snapshotIntervalMs: 200 }, 3);
     const endpoint = await startMetricsEndpoint(engine);
     const wall = startOnPty(['dashboard', '--attach', endpoint.url], 60, 20);

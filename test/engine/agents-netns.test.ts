@@ -56,7 +56,8 @@ describe('a run over three agents on three hosts', () => {
       '5',
     ]);
 
-  it('holds exact counts the server agrees with, kills exactly 20% across agents, and every broadcast reaches everyone', async () => {
+  it('holds exact counts the server agrees with, kills exactly 20% across agents, and every broadcast ' +
+    'reaches everyone', async () => {
     const json = join(dir, 'three.json');
     const file = script(
       'three.storm',

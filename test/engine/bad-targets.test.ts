@@ -174,63 +174,82 @@ describe('engine against bad targets', () => {
     expect([...sources].sort()).toEqual(['127.0.0.2', '127.0.0.3']);
   });
 
-  it("dials from the host's own address against a target that is not the bundled server, and says nothing of sources", async () => {
-    const { wss, url } = await wsServer();
-    const sources = new Map<string, number>();
-    wss.on('connection', (_ws, req) =>
-      sources.set(req.socket.remoteAddress!, (sources.get(req.socket.remoteAddress!) ?? 0) + 1),
-    );
-    engine = await createEngine({ target: url, snapshotIntervalMs: 200 });
-    await engine.dispatch({ type: 'set-target', count: 20 });
-    await eventually(() => engine!.live().open === 20, 10_000);
-    expect([...sources]).toEqual([['127.0.0.1', 20]]);
-    expect(engine.getSnapshot().fleet.bySource).toEqual({});
-    expect(engine.getSnapshot().events.some((e) => e.text.includes('users dial from'))).toBe(false);
-  });
+  it(
+    "dials from the host's own address against a target that is not the bundled server, and says " +
+      'nothing of sources',
+    async () => {
+      const { wss, url } = await wsServer();
+      const sources = new Map<string, number>();
+      wss.on('connection', (_ws, req) =>
+        sources.set(req.socket.remoteAddress!, (sources.get(req.socket.remoteAddress!) ?? 0) + 1),
+      );
+      engine = await createEngine({ target: url, snapshotIntervalMs: 200 });
+      await engine.dispatch({ type: 'set-target', count: 20 });
+      await eventually(() => engine!.live().open === 20, 10_000);
+      expect([...sources]).toEqual([['127.0.0.1', 20]]);
+      expect(engine.getSnapshot().fleet.bySource).toEqual({});
+      expect(engine.getSnapshot().events.some((e) => e.text.includes('users dial from'))).toBe(false);
+    },
+  );
 
-  it('spreads users of the bundled server over the loopback pool, says so, and keeps per-address counts out of the fleet view', async () => {
-    engine = await createEngine({ snapshotIntervalMs: 200 });
-    await engine.dispatch({ type: 'set-target', count: 2 * LOOPBACK_POOL });
-    await eventually(() => engine!.live().open === 2 * LOOPBACK_POOL, 10_000);
-    expect(engine.getSnapshot().fleet.bySource).toEqual({});
-    const said = `users dial from ${LOOPBACK_POOL} loopback addresses (127.0.0.1-127.0.0.${LOOPBACK_POOL})`;
-    await eventually(() => engine!.getSnapshot().events.some((e) => e.text.startsWith(said)), 5000);
-  });
+  it(
+    'spreads users of the bundled server over the loopback pool, says so, and keeps per-address ' +
+      'counts out of the fleet view',
+    async () => {
+      engine = await createEngine({ snapshotIntervalMs: 200 });
+      await engine.dispatch({ type: 'set-target', count: 2 * LOOPBACK_POOL });
+      await eventually(() => engine!.live().open === 2 * LOOPBACK_POOL, 10_000);
+      expect(engine.getSnapshot().fleet.bySource).toEqual({});
+      const said = `users dial from ${LOOPBACK_POOL} loopback addresses (127.0.0.1-127.0.0.${LOOPBACK_POOL})`;
+      await eventually(() => engine!.getSnapshot().events.some((e) => e.text.startsWith(said)), 5000);
+    },
+  );
 });
 
 describe('dialSources', () => {
-  it('keeps given addresses, pools only the bundled server on IPv4 loopback on Linux, and leaves everything else to the kernel', () => {
-    expect(dialSources(['ws://127.0.0.1:9/'], ['127.0.0.9'], false, 'linux')).toEqual(['127.0.0.9']);
-    expect(dialSources(['ws://127.0.0.1:9/', 'ws://127.1.2.3:9/'], [], true, 'linux')).toHaveLength(LOOPBACK_POOL);
-    expect(dialSources(['ws://127.0.0.1:9/'], [], false, 'linux')).toEqual([]);
-    expect(dialSources(['ws://127.0.0.1:9/'], [], true, 'darwin')).toEqual([]);
-    expect(dialSources(['ws://127.0.0.1:9/', 'ws://198.18.0.2:9/'], [], true, 'linux')).toEqual([]);
-    expect(dialSources(['ws://localhost:9/'], [], true, 'linux')).toEqual([]);
-    expect(dialSources(['ws://[::1]:9/'], [], true, 'linux')).toEqual([]);
-    expect(dialSources([], [], true, 'linux')).toEqual([]);
-  });
+  it(
+    'keeps given addresses, pools only the bundled server on IPv4 loopback on Linux, and leaves ' +
+      'everything else to the kernel',
+    () => {
+      expect(dialSources(['ws://127.0.0.1:9/'], ['127.0.0.9'], false, 'linux')).toEqual(['127.0.0.9']);
+      expect(dialSources(['ws://127.0.0.1:9/', 'ws://127.1.2.3:9/'], [], true, 'linux')).toHaveLength(LOOPBACK_POOL);
+      expect(dialSources(['ws://127.0.0.1:9/'], [], false, 'linux')).toEqual([]);
+      expect(dialSources(['ws://127.0.0.1:9/'], [], true, 'darwin')).toEqual([]);
+      expect(dialSources(['ws://127.0.0.1:9/', 'ws://198.18.0.2:9/'], [], true, 'linux')).toEqual([]);
+      expect(dialSources(['ws://localhost:9/'], [], true, 'linux')).toEqual([]);
+      expect(dialSources(['ws://[::1]:9/'], [], true, 'linux')).toEqual([]);
+      expect(dialSources([], [], true, 'linux')).toEqual([]);
+    },
+  );
 });
 
 describe('spreadSources', () => {
-  it('spreads a loopback target over as many addresses as keep each in the short half of its ports, and only when one address cannot hold it', () => {
-    expect(spreadSources(['ws://127.0.0.1:9/'], [], 28_232, 28_232, 'linux')).toEqual([]);
-    expect(spreadSources(['ws://127.0.0.1:9/'], [], 30_000, 28_232, 'linux')).toEqual([
-      '127.0.0.1',
-      '127.0.0.2',
-      '127.0.0.3',
-    ]);
-    expect(spreadSources(['ws://127.0.0.1:9/'], ['127.0.0.9'], 30_000, 28_232, 'linux')).toEqual([]);
-    expect(spreadSources(['ws://198.18.0.2:9/'], [], 30_000, 28_232, 'linux')).toEqual([]);
-    expect(spreadSources(['ws://127.0.0.1:9/'], [], 30_000, 28_232, 'darwin')).toEqual([]);
-    expect(spreadSources(['ws://127.0.0.1:9/'], [], 10_000_000, 28_232, 'linux')).toHaveLength(LOOPBACK_POOL);
-  });
+  it(
+    'spreads a loopback target over as many addresses as keep each in the short half of its ports, ' +
+      'and only when one address cannot hold it',
+    () => {
+      expect(spreadSources(['ws://127.0.0.1:9/'], [], 28_232, 28_232, 'linux')).toEqual([]);
+      expect(spreadSources(['ws://127.0.0.1:9/'], [], 30_000, 28_232, 'linux')).toEqual([
+        '127.0.0.1',
+        '127.0.0.2',
+        '127.0.0.3',
+      ]);
+      expect(spreadSources(['ws://127.0.0.1:9/'], ['127.0.0.9'], 30_000, 28_232, 'linux')).toEqual([]);
+      expect(spreadSources(['ws://198.18.0.2:9/'], [], 30_000, 28_232, 'linux')).toEqual([]);
+      expect(spreadSources(['ws://127.0.0.1:9/'], [], 30_000, 28_232, 'darwin')).toEqual([]);
+      expect(spreadSources(['ws://127.0.0.1:9/'], [], 10_000_000, 28_232, 'linux')).toHaveLength(LOOPBACK_POOL);
+    },
+  );
 
   it('names the addresses and what a per-address limit sees', () => {
     expect(sourcesNotice(['127.0.0.1', '127.0.0.2', '127.0.0.3'], 30_000, 28_232)).toBe(
-      'users dial from 3 addresses (127.0.0.1-127.0.0.3) (30000 users to one destination need more ports than one address has (28232); --source-addresses to choose): a per-address limit on the target sees up to 10000 users from each',
+      'users dial from 3 addresses (127.0.0.1-127.0.0.3) (30000 users to one destination need more ' +
+        'ports than one address has (28232); --source-addresses to choose): a per-address limit on the ' +
+        'target sees up to 10000 users from each',
     );
     expect(sourcesNotice(['127.0.0.2', '127.0.0.3'], 15, null)).toBe(
-      'users dial from 2 addresses (127.0.0.2, 127.0.0.3) (--source-addresses): a per-address limit on the target sees up to 8 users from each',
+      'users dial from 2 addresses (127.0.0.2, 127.0.0.3) (--source-addresses): a per-address limit on ' +
+        'the target sees up to 8 users from each',
     );
   });
 });

@@ -127,18 +127,22 @@ describe('module boundaries', () => {
     }
   });
 
-  it('runs imports one way: the engine hands out figures and imports nothing of the report, the verdict, the script runner, the commands or the screens', () => {
-    expectNoImportOf(sources('console/engine'), [
-      'console/report',
-      'console/verdict',
-      'console/script',
-      'console/commands',
-      'console/compare',
-      'console/ui',
-      'console/dashboard',
-      'tuning',
-    ]);
-  });
+  it(
+    'runs imports one way: the engine hands out figures and imports nothing of the report, the ' +
+      'verdict, the script runner, the commands or the screens',
+    () => {
+      expectNoImportOf(sources('console/engine'), [
+        'console/report',
+        'console/verdict',
+        'console/script',
+        'console/commands',
+        'console/compare',
+        'console/ui',
+        'console/dashboard',
+        'tuning',
+      ]);
+    },
+  );
 
   it('runs imports one way: the report and the verdict import nothing of the script runner or the commands', () => {
     expectNoImportOf(

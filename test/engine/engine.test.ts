@@ -20,7 +20,8 @@ describe('engine against the bundled server', () => {
     const s = await nextSnapshot(engine, (snap) => snap.events.some((e) => e.level === 'warn'));
     const warnings = s.events.filter((e) => e.level === 'warn').map((e) => e.text);
     expect(warnings).toEqual([
-      'target 15 exceeds what this host can hold (10, bound by open files per process); see sockstorm tune check --connections 15',
+      'target 15 exceeds what this host can hold (10, bound by open files per process); see sockstorm ' +
+        'tune check --connections 15',
     ]);
   });
 
@@ -55,35 +56,39 @@ describe('engine against the bundled server', () => {
     expect(s.errors).toEqual({});
   });
 
-  it('reaches 100% with 0 missed over 5 broadcasts, then counts as cut, not missed, exactly the seqs sent while killed users were down', async () => {
-    const engine = await engines.start(
-      { ratePerSec: 5000, snapshotIntervalMs: 250, reconnect: { kind: 'fixed', delayMs: 1500 } },
-      50,
-    );
-    await engine.dispatch({ type: 'broadcast', count: 5, sizeBytes: 32 });
-    const settled = await nextSnapshot(engine, (s) => s.broadcastsSettled === 5);
-    expect(settled.broadcasts.map((b) => [b.seq, b.receivers, b.reach])).toEqual(
-      [1, 2, 3, 4, 5].map((seq) => [seq, 50, 1]),
-    );
-    expect(settled.totals.missed).toBe(0);
-    // 10 users are down for 1.5 s while 3 broadcasts go out; then one more reaches everyone
-    await engine.dispatch({ type: 'kill', percent: 20, mode: 'reset', victims: 'oldest' });
-    await engine.dispatch({ type: 'broadcast', count: 3, sizeBytes: 32 });
-    await eventually(() => engine.live().open === 50, 15_000);
-    await engine.dispatch({ type: 'broadcast', count: 1, sizeBytes: 32 });
-    const after = await nextSnapshot(engine, (s) => s.broadcastsSettled === 9);
-    // reach counts users ready for the topic when it was sent (40 of 40); the 10 the kill cut
-    // see gaps, which are the tool's cut, not the server's loss
-    expect(after.broadcasts.slice(5, 8).map((b) => [b.openAtSend, b.receivers, b.reach])).toEqual([
-      [40, 40, 1],
-      [40, 40, 1],
-      [40, 40, 1],
-    ]);
-    expect(after.broadcasts[8]).toMatchObject({ seq: 9, receivers: 50, reach: 1 });
-    expect(after.totals.killed).toBe(10);
-    expect(after.totals.missed).toBe(0);
-    expect(after.totals.cut).toBe(10 * 3);
-  });
+  it(
+    'reaches 100% with 0 missed over 5 broadcasts, then counts as cut, not missed, exactly the seqs ' +
+      'sent while killed users were down',
+    async () => {
+      const engine = await engines.start(
+        { ratePerSec: 5000, snapshotIntervalMs: 250, reconnect: { kind: 'fixed', delayMs: 1500 } },
+        50,
+      );
+      await engine.dispatch({ type: 'broadcast', count: 5, sizeBytes: 32 });
+      const settled = await nextSnapshot(engine, (s) => s.broadcastsSettled === 5);
+      expect(settled.broadcasts.map((b) => [b.seq, b.receivers, b.reach])).toEqual(
+        [1, 2, 3, 4, 5].map((seq) => [seq, 50, 1]),
+      );
+      expect(settled.totals.missed).toBe(0);
+      // 10 users are down for 1.5 s while 3 broadcasts go out; then one more reaches everyone
+      await engine.dispatch({ type: 'kill', percent: 20, mode: 'reset', victims: 'oldest' });
+      await engine.dispatch({ type: 'broadcast', count: 3, sizeBytes: 32 });
+      await eventually(() => engine.live().open === 50, 15_000);
+      await engine.dispatch({ type: 'broadcast', count: 1, sizeBytes: 32 });
+      const after = await nextSnapshot(engine, (s) => s.broadcastsSettled === 9);
+      // reach counts users ready for the topic when it was sent (40 of 40); the 10 the kill cut
+      // see gaps, which are the tool's cut, not the server's loss
+      expect(after.broadcasts.slice(5, 8).map((b) => [b.openAtSend, b.receivers, b.reach])).toEqual([
+        [40, 40, 1],
+        [40, 40, 1],
+        [40, 40, 1],
+      ]);
+      expect(after.broadcasts[8]).toMatchObject({ seq: 9, receivers: 50, reach: 1 });
+      expect(after.totals.killed).toBe(10);
+      expect(after.totals.missed).toBe(0);
+      expect(after.totals.cut).toBe(10 * 3);
+    },
+  );
 
   it('asks the bundled server to kill 20%, counts those drops as chaos rather than errors, and recovers', async () => {
     const engine = await engines.start(
@@ -209,7 +214,8 @@ describe('engine against a plain ws server', () => {
     }
   });
 
-  it('kills with reset as a TCP RST (the server reads ECONNRESET) and with close as a close frame 1001 "chaos"', async () => {
+  it('kills with reset as a TCP RST (the server reads ECONNRESET) and with close as a close frame ' +
+    '1001 "chaos"', async () => {
     const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
     await new Promise((resolve) => wss.once('listening', resolve));
     const resets: string[] = [];

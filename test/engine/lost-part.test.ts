@@ -51,7 +51,8 @@ async function shardsOf(run: CliRun): Promise<number[]> {
 }
 
 describe('a --workers shard that dies', () => {
-  it('before it counted anything fails the run (99), naming the shard and why, in the summary and the JSON', async () => {
+  it('before it counted anything fails the run (99), naming the shard and why, in the summary and the ' +
+    'JSON', async () => {
     const { run, json } = start('early', ['wait 4s', 'vus 4', 'wait 1s']);
     const [shard] = await shardsOf(run);
     await waitForOutput(run.stderr, /\[0:0\d/, 20_000);

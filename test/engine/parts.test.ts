@@ -33,67 +33,75 @@ describe('splitting over shards', () => {
     ).toBeNull();
   });
 
-  it('keeps a chaos record unrecovered until every shard shows it, and counts a shard without an outage as untouched', () => {
-    const kill = {
-      action: 'kill 20% reset',
-      atMs: 5,
-      target: 50,
-      dropped: 10,
-      p95Ms: 80,
-      fullMs: 90,
-      peakHandshakesPerSec: 10,
-      attempts: 10,
-      failures: 0,
-    };
-    expect(
-      mergeRecoveries(
-        [[kill], []],
-        [
-          { target: 50, open: 50 },
-          { target: 50, open: 50 },
-        ],
-      ),
-    ).toMatchObject([{ target: 100, dropped: 10, p95Ms: null, fullMs: null }]);
-    const outage = { ...kill, action: 'outage', atMs: 1000 };
-    expect(
-      mergeRecoveries(
-        [[kill, outage], [{ ...kill, atMs: 6 }]],
-        [
-          { target: 50, open: 50 },
-          { target: 50, open: 50 },
-        ],
-      ),
-    ).toMatchObject([
-      { action: 'kill 20% reset', target: 100, dropped: 20, fullMs: 90 },
-      { action: 'outage', target: 100, dropped: 10, fullMs: 90 },
-    ]);
-  });
+  it(
+    'keeps a chaos record unrecovered until every shard shows it, and counts a shard without an ' +
+      'outage as untouched',
+    () => {
+      const kill = {
+        action: 'kill 20% reset',
+        atMs: 5,
+        target: 50,
+        dropped: 10,
+        p95Ms: 80,
+        fullMs: 90,
+        peakHandshakesPerSec: 10,
+        attempts: 10,
+        failures: 0,
+      };
+      expect(
+        mergeRecoveries(
+          [[kill], []],
+          [
+            { target: 50, open: 50 },
+            { target: 50, open: 50 },
+          ],
+        ),
+      ).toMatchObject([{ target: 100, dropped: 10, p95Ms: null, fullMs: null }]);
+      const outage = { ...kill, action: 'outage', atMs: 1000 };
+      expect(
+        mergeRecoveries(
+          [[kill, outage], [{ ...kill, atMs: 6 }]],
+          [
+            { target: 50, open: 50 },
+            { target: 50, open: 50 },
+          ],
+        ),
+      ).toMatchObject([
+        { action: 'kill 20% reset', target: 100, dropped: 20, fullMs: 90 },
+        { action: 'outage', target: 100, dropped: 10, fullMs: 90 },
+      ]);
+    },
+  );
 });
 
 const engines = useEngines();
 
 describe('engine over two generator processes', () => {
-  it('asks for the next snapshot one interval after the last was built, so a part that answers late never makes a short interval', async () => {
-    const engine = await engines.start({ workers: 2, ratePerSec: 5000, snapshotIntervalMs: 400 }, 20);
-    const at: number[] = [];
-    const unsubscribe = engine.subscribe((s) => at.push(s.atMs));
-    // one shard frozen for 900 ms: the snapshot asked for meanwhile is built when it answers
-    const shard = childrenOf(process.pid).find((pid) =>
-      readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('shard'),
-    )!;
-    expect(shard).toBeGreaterThan(0);
-    await eventually(() => at.length >= 2, 5000);
-    const before = at.length;
-    process.kill(shard, 'SIGSTOP');
-    await new Promise((resolve) => setTimeout(resolve, 900));
-    process.kill(shard, 'SIGCONT');
-    await eventually(() => at.length >= before + 5, 10_000);
-    unsubscribe();
-    const gaps = at.slice(1).map((t, i) => t - at[i]!);
-    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(399);
-    // and the late one is there: one gap spans the freeze
-    expect(Math.max(...gaps)).toBeGreaterThanOrEqual(800);
-  });
+  it(
+    'asks for the next snapshot one interval after the last was built, so a part that answers late ' +
+      'never makes a short interval',
+    async () => {
+      const engine = await engines.start({ workers: 2, ratePerSec: 5000, snapshotIntervalMs: 400 }, 20);
+      const at: number[] = [];
+      const unsubscribe = engine.subscribe((s) => at.push(s.atMs));
+      // one shard frozen for 900 ms: the snapshot asked for meanwhile is built when it answers
+      const shard = childrenOf(process.pid).find((pid) =>
+        readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('shard'),
+      )!;
+      expect(shard).toBeGreaterThan(0);
+      await eventually(() => at.length >= 2, 5000);
+      const before = at.length;
+      process.kill(shard, 'SIGSTOP');
+      await new Promise((resolve) => setTimeout(resolve, 900));
+      process.kill(shard, 'SIGCONT');
+      await eventually(() => at.length >= before + 5, 10_000);
+      unsubscribe();
+      const gaps = at.slice(1).map((t, i) => t - at[i]!);
+      expect(Math.min(...gaps)).toBeGreaterThanOrEqual(399);
+      // and the late one is there: one gap spans the freeze
+      expect(Math.max(...gaps)).toBeGreaterThanOrEqual(800);
+    },
+  );
 
   it('holds exactly 201, kills exactly 20%, broadcasts with full reach, and merges histograms by counts', async () => {
     const engine = await engines.start(

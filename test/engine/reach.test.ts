@@ -49,37 +49,42 @@ async function sendAll(wss: WebSocketServer, count: number, make: (i: number) =>
 }
 
 describe('reach and missed against a server that publishes on its own', () => {
-  it('leaves a broadcast owed to users the server itself dropped, and counts the seqs they missed while down as missed, not cut', async () => {
-    const { wss, url } = await startServer();
-    const engine = await engines.start(
-      { target: url, ratePerSec: 2000, snapshotIntervalMs: 250, reconnect: { kind: 'fixed', delayMs: 400 } },
-      20,
-    );
-    await eventually(() => wss.clients.size === 20, 5000);
-    const tick = (seq: number) => sendAll(wss, 1, () => frame('ticks', seq));
-    await tick(1);
-    await tick(2);
-    await nextSnapshot(engine, (s) => s.totals.broadcastsReceived === 40);
-    // the server's own drop (an idle timeout, a restart): 5 users gone for 400 ms while 2 ticks go out
-    for (const client of [...wss.clients].slice(0, 5)) client.terminate();
-    await eventually(() => engine.live().open === 15 && wss.clients.size === 15, 5000);
-    await tick(3);
-    await tick(4);
-    await eventually(() => engine.live().open === 20 && wss.clients.size === 20, 5000);
-    await tick(5);
-    const s = await nextSnapshot(engine, (snap) => snap.broadcastsSettled === 5);
-    expect(s.broadcasts.map((b) => [b.seq, b.openAtSend, b.receivers, b.reach])).toEqual([
-      [1, 1, 20, 1],
-      [2, 20, 20, 1],
-      [3, 15, 15, 1],
-      [4, 15, 15, 1],
-      // the 5 back are ready again from their first receipt (nothing acknowledges a subscription here)
-      [5, 15, 20, 1],
-    ]);
-    expect(s.totals).toMatchObject({ missed: 5 * 2, cut: 0, disconnects: 5, killed: 0 });
-  });
+  it(
+    'leaves a broadcast owed to users the server itself dropped, and counts the seqs they missed ' +
+      'while down as missed, not cut',
+    async () => {
+      const { wss, url } = await startServer();
+      const engine = await engines.start(
+        { target: url, ratePerSec: 2000, snapshotIntervalMs: 250, reconnect: { kind: 'fixed', delayMs: 400 } },
+        20,
+      );
+      await eventually(() => wss.clients.size === 20, 5000);
+      const tick = (seq: number) => sendAll(wss, 1, () => frame('ticks', seq));
+      await tick(1);
+      await tick(2);
+      await nextSnapshot(engine, (s) => s.totals.broadcastsReceived === 40);
+      // the server's own drop (an idle timeout, a restart): 5 users gone for 400 ms while 2 ticks go out
+      for (const client of [...wss.clients].slice(0, 5)) client.terminate();
+      await eventually(() => engine.live().open === 15 && wss.clients.size === 15, 5000);
+      await tick(3);
+      await tick(4);
+      await eventually(() => engine.live().open === 20 && wss.clients.size === 20, 5000);
+      await tick(5);
+      const s = await nextSnapshot(engine, (snap) => snap.broadcastsSettled === 5);
+      expect(s.broadcasts.map((b) => [b.seq, b.openAtSend, b.receivers, b.reach])).toEqual([
+        [1, 1, 20, 1],
+        [2, 20, 20, 1],
+        [3, 15, 15, 1],
+        [4, 15, 15, 1],
+        // the 5 back are ready again from their first receipt (nothing acknowledges a subscription here)
+        [5, 15, 20, 1],
+      ]);
+      expect(s.totals).toMatchObject({ missed: 5 * 2, cut: 0, disconnects: 5, killed: 0 });
+    },
+  );
 
-  it(`keeps the topic state of a target publishing on 100,000 topic names to 20 users within its bounds (${MAX_TOPICS} for the fleet, ${MAX_TOPICS_PER_USER} a user), and counts what it drops`, async () => {
+  it(`keeps the topic state of a target publishing on 100,000 topic names to 20 users within its ` +
+    `bounds (${MAX_TOPICS} for the fleet, ${MAX_TOPICS_PER_USER} a user), and counts what it drops`, async () => {
     const { wss, url } = await startServer();
     const engine = await engines.start({ target: url, ratePerSec: 2000, snapshotIntervalMs: 250 }, 20);
     await eventually(() => wss.clients.size === 20, 5000);

@@ -43,7 +43,10 @@ export async function socketioApp(): Promise<ExampleServer> {
   return { port, close: () => new Promise((resolve) => io.close(() => resolve())) };
 }
 
-/** graphql.storm: connection_init with a `user-N` token, `subscription { ticks { ts n } }` fed by `mutation { tick }` over HTTP POST /graphql. */
+/**
+ * graphql.storm: connection_init with a `user-N` token, `subscription {
+ * ticks { ts n } }` fed by `mutation { tick }` over HTTP POST /graphql.
+ */
 export async function graphqlApp(): Promise<ExampleServer> {
   // graphql-ws's ws adapter loads graphql as CommonJS: the schema must come from the same copy
   const require = createRequire(import.meta.url);
@@ -52,7 +55,8 @@ export async function graphqlApp(): Promise<ExampleServer> {
   const waiting = new Set<(tick: unknown) => void>();
   let n = 0;
   const schema = buildSchema(
-    'type Tick { ts: Float! n: Int! } type Query { ok: Boolean } type Mutation { tick: Int! } type Subscription { ticks: Tick! }',
+    'type Tick { ts: Float! n: Int! } type Query { ok: Boolean } type Mutation { tick: Int! } type ' +
+      'Subscription { ticks: Tick! }',
   );
   const rootValue = {
     tick: () => {
@@ -98,7 +102,10 @@ export async function graphqlApp(): Promise<ExampleServer> {
   };
 }
 
-/** mqtt.storm: a broker (aedes) over WebSocket on /mqtt with the mqtt subprotocol, accepting user `load` with password `secret`. */
+/**
+ * mqtt.storm: a broker (aedes) over WebSocket on /mqtt with the
+ * mqtt subprotocol, accepting user `load` with password `secret`.
+ */
 export async function mqttBroker(): Promise<ExampleServer> {
   const broker = await Aedes.createBroker({
     authenticate: (_client, username, password, done) =>
@@ -123,7 +130,10 @@ export async function mqttBroker(): Promise<ExampleServer> {
   };
 }
 
-/** subscribe.storm: raw JSON on /ws; `{"event":"subscribe","channel":C}` starts a stream of `{"channel":C,…}` every `everyMs`. */
+/**
+ * subscribe.storm: raw JSON on /ws; `{"event":"subscribe","channel":C}`
+ * starts a stream of `{"channel":C,…}` every `everyMs`.
+ */
 export async function tickerStream(everyMs = 100): Promise<ExampleServer> {
   const http = createServer();
   const wss = new WebSocketServer({ server: http, path: '/ws' });

@@ -3,7 +3,9 @@ import { fileURLToPath } from 'node:url';
 
 const BIN = fileURLToPath(new URL('../../console/bin.mjs', import.meta.url));
 
-/** Test "hosts": network namespaces on one bridge, each with its own address in 198.18.0.0/24 (the benchmarking range). */
+/**
+ * Test "hosts": network namespaces on one bridge, each with its own address in 198.18.0.0/24 (the benchmarking range).
+ */
 export interface Hosts {
   /** The root namespace's address on the bridge: where the coordinator and the bundled server listen. */
   readonly root: string;
@@ -61,7 +63,8 @@ export function makeHosts(count: number, tag: string): Hosts {
     remove();
     const e = error as { message: string; stderr?: Buffer };
     throw new Error(
-      `cannot make network namespaces for the test hosts (root and iproute2 are needed): ${e.stderr?.toString().trim() || e.message}`,
+      `cannot make network namespaces for the test hosts (root and iproute2 are needed): ` +
+        `${e.stderr?.toString().trim() || e.message}`,
     );
   }
   return {

@@ -9,7 +9,13 @@ export function nextSnapshot(engine: Engine, check: (s: Snapshot) => boolean, ti
       stop();
       reject(
         new Error(
-          `no matching snapshot in time; last: ${JSON.stringify({ fleet: last?.fleet, totals: last?.totals, errors: last?.errors, recovery: last?.recovery, server: last?.server && { connections: last.server.connections, closedByKill: last.server.closedByKill } })}`,
+          `no matching snapshot in time; last: ${JSON.stringify({
+            fleet: last?.fleet,
+            totals: last?.totals,
+            errors: last?.errors,
+            recovery: last?.recovery,
+            server: last?.server && { connections: last.server.connections, closedByKill: last.server.closedByKill },
+          })}`,
         ),
       );
     }, timeoutMs);

@@ -13,7 +13,8 @@ export interface ProcFixture {
 /** This machine as the brief describes it: fd limit 20000 that cannot be raised. */
 export const THIS_MACHINE: Required<ProcFixture> = {
   limits:
-    'Limit                     Soft Limit           Hard Limit           Units     \nMax open files            20000                20000                files     \n',
+    'Limit                     Soft Limit           Hard Limit           Units     \nMax open files  ' +
+    '          20000                20000                files     \n',
   status: 'Name:\tnode\nUid:\t0\t0\t0\t0\nCapEff:\t000001fffeffffff\n',
   meminfo: 'MemTotal:       24000000 kB\nMemAvailable:   20000000 kB\n',
   sys: {

@@ -73,7 +73,8 @@ describe('a long console session', () => {
       const grownMiB = (after - warm) / 1048576;
       expect(
         grownMiB,
-        `heap ${(warm / 1048576).toFixed(1)} MiB after warm-up, ${(after / 1048576).toFixed(1)} MiB after ${cycles} cycles`,
+        `heap ${(warm / 1048576).toFixed(1)} MiB after warm-up, ${(after / 1048576).toFixed(1)} MiB ` +
+          `after ${cycles} cycles`,
       ).toBeLessThan(16);
     } finally {
       view.unmount();

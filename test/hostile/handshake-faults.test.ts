@@ -45,7 +45,10 @@ async function faultServer(onRequest: (socket: net.Socket, request: string) => v
 }
 
 function upgraded(request: string, extra = ''): string {
-  return `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptOf(request)}\r\n${extra}\r\n`;
+  return (
+    `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: ` +
+    `Upgrade\r\nSec-WebSocket-Accept: ${acceptOf(request)}\r\n${extra}\r\n`
+  );
 }
 
 const FAULTS: Array<{
@@ -59,7 +62,8 @@ const FAULTS: Array<{
     expected: 'handshake.bad_accept',
     serve: (s) =>
       s.write(
-        'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: bm90IHRoZSByaWdodCBvbmU=\r\n\r\n',
+        'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: ' +
+          'Upgrade\r\nSec-WebSocket-Accept: bm90IHRoZSByaWdodCBvbmU=\r\n\r\n',
       ),
   },
   {

@@ -18,9 +18,15 @@ const PAD = 'x'.repeat(200);
 /** Each preset's script: 10 users, a check on the canary, messages of their own where the preset sends any. */
 const SCRIPTS: Record<Preset, string> = {
   raw: `vus 10\nawait open 10 timeout 10s\nmessages 2000/s {"pad":"${PAD}"}\ncheck canary data.seq > 0\n`,
-  socketio: `protocol socketio\nvus 10\nawait open 10 timeout 10s\nmessages 2000/s pad {"pad":"${PAD}"}\ncheck canary seq > 0\n`,
-  'graphql-ws': `protocol graphql-ws\non open send {"query":"subscription { canary }"}\nvus 10\nawait open 10 timeout 10s\ncheck canary seq > 0\n`,
-  mqtt: `protocol mqtt\nconnect {"clientId":"c{{vu}}"}\non open send subscribe canary\nvus 10\nawait open 10 timeout 10s\nmessages 2000/s publish pad {"pad":"${PAD}"}\ncheck canary seq > 0\n`,
+  socketio:
+    `protocol socketio\nvus 10\nawait open 10 timeout 10s\nmessages 2000/s pad ` +
+    `{"pad":"${PAD}"}\ncheck canary seq > 0\n`,
+  'graphql-ws':
+    `protocol graphql-ws\non open send {"query":"subscription { canary }"}\nvus 10\nawait open 10 ` +
+    `timeout 10s\ncheck canary seq > 0\n`,
+  mqtt:
+    `protocol mqtt\nconnect {"clientId":"c{{vu}}"}\non open send subscribe canary\nvus 10\nawait ` +
+    `open 10 timeout 10s\nmessages 2000/s publish pad {"pad":"${PAD}"}\ncheck canary seq > 0\n`,
 };
 
 /** The class each preset counts a message it cannot read under. */
@@ -62,7 +68,8 @@ async function runAgainst(preset: Preset, isHostile: boolean) {
 describe.each(['raw', 'socketio', 'graphql-ws', 'mqtt'] as const)(
   'a hostile target against the %s preset',
   (preset) => {
-    it('ends on time with its JSON and exit code, within twice a clean run’s memory, each fault counted and the canary measured', async () => {
+    it('ends on time with its JSON and exit code, within twice a clean run’s memory, each fault counted ' +
+      'and the canary measured', async () => {
       const clean = await runAgainst(preset, false);
       expect(clean.code, clean.stdout).toBe(0);
       expect(clean.summary.errors).toEqual({});

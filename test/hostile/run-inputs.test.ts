@@ -127,7 +127,8 @@ describe('run refuses before any socket what it can know is wrong (104)', () => 
 });
 
 describe('a finished run is not lost to its outputs', () => {
-  it('prints the summary, keeps the JSON elsewhere and says where, when the path is gone at the end (107)', async () => {
+  it('prints the summary, keeps the JSON elsewhere and says where, when the path is gone at the end ' +
+    '(107)', async () => {
     const outDir = join(dir, 'vanishing');
     mkdirSync(outDir);
     const run = startCli([

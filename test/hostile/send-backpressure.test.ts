@@ -32,29 +32,34 @@ async function nonReader(): Promise<{ url: string }> {
 }
 
 describe('a target that stops reading', () => {
-  it('costs each user no more than its send buffer: probes past it are dropped, counted as send.dropped, and fail a threshold on it', async () => {
-    const server = await nonReader();
-    const pad = 'x'.repeat(4000);
-    const file = join(dir, 'probe.storm');
-    writeFileSync(
-      file,
-      `vus 4\nawait open 4 timeout 10s\nprobe 5000/s {"id":{{id}},"pad":"${pad}"} reply id\nwait 3s\nexpect send.dropped == 0\n`,
-    );
-    const json = join(dir, 'probe.json');
-    const result = await runCli(['run', file, '--target', server.url, '--send-buffer', '65536', '--json', json]);
-    expect(result.code).toBe(99);
-    const summary = JSON.parse(readFileSync(json, 'utf8'));
-    const { sendDropped, probesSent, bytesOut } = summary.totals;
-    expect(sendDropped).toBeGreaterThan(0);
-    // a dropped probe was never sent: what is counted as sent is what the users' sockets took
-    expect(probesSent).toBeGreaterThan(0);
-    expect(bytesOut).toBeGreaterThan(probesSent * pad.length);
-    expect(bytesOut).toBeLessThan((probesSent + 1) * (pad.length + 100));
-    // every probe due was sent or dropped: 5000/s for about 3 s
-    expect(probesSent + sendDropped).toBeGreaterThan(5000 * 2);
-    expect(summary.thresholds).toContainEqual(
-      expect.objectContaining({ source: 'send.dropped == 0', status: 'failed', actual: sendDropped }),
-    );
-    expect(result.stdout).toMatch(/\nsends +[\d.]+k? dropped: users already held their send buffer unsent/);
-  });
+  it(
+    'costs each user no more than its send buffer: probes past it are dropped, counted as ' +
+      'send.dropped, and fail a threshold on it',
+    async () => {
+      const server = await nonReader();
+      const pad = 'x'.repeat(4000);
+      const file = join(dir, 'probe.storm');
+      writeFileSync(
+        file,
+        `vus 4\nawait open 4 timeout 10s\nprobe 5000/s {"id":{{id}},"pad":"${pad}"} reply id\nwait ` +
+          `3s\nexpect send.dropped == 0\n`,
+      );
+      const json = join(dir, 'probe.json');
+      const result = await runCli(['run', file, '--target', server.url, '--send-buffer', '65536', '--json', json]);
+      expect(result.code).toBe(99);
+      const summary = JSON.parse(readFileSync(json, 'utf8'));
+      const { sendDropped, probesSent, bytesOut } = summary.totals;
+      expect(sendDropped).toBeGreaterThan(0);
+      // a dropped probe was never sent: what is counted as sent is what the users' sockets took
+      expect(probesSent).toBeGreaterThan(0);
+      expect(bytesOut).toBeGreaterThan(probesSent * pad.length);
+      expect(bytesOut).toBeLessThan((probesSent + 1) * (pad.length + 100));
+      // every probe due was sent or dropped: 5000/s for about 3 s
+      expect(probesSent + sendDropped).toBeGreaterThan(5000 * 2);
+      expect(summary.thresholds).toContainEqual(
+        expect.objectContaining({ source: 'send.dropped == 0', status: 'failed', actual: sendDropped }),
+      );
+      expect(result.stdout).toMatch(/\nsends +[\d.]+k? dropped: users already held their send buffer unsent/);
+    },
+  );
 });

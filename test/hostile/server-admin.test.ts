@@ -6,13 +6,17 @@ import { BROADCAST_LIMITS } from '../../target-server/contract/wire.ts';
 import { startCanaryServer, type CanaryServer } from '../helpers/canary.ts';
 import { eventually, TestClient } from '../helpers/test-client.ts';
 
-/** A subscriber of `topic` on a raw socket that discards what it reads: a fan-out target that costs this process almost nothing. */
+/**
+ * A subscriber of `topic` on a raw socket that discards what it
+ * reads: a fan-out target that costs this process almost nothing.
+ */
 async function rawSubscriber(url: string, topic: string): Promise<net.Socket> {
   const { hostname, port } = new URL(url);
   const socket = net.connect(Number(port), hostname);
   await new Promise((resolve) => socket.once('connect', resolve));
   socket.write(
-    `GET /?topics=${topic} HTTP/1.1\r\nHost: ${hostname}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+    `GET /?topics=${topic} HTTP/1.1\r\nHost: ${hostname}\r\nUpgrade: websocket\r\nConnection: ` +
+      `Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
   );
   await new Promise((resolve) => socket.once('data', resolve));
   socket.on('data', () => {});
@@ -20,7 +24,10 @@ async function rawSubscriber(url: string, topic: string): Promise<net.Socket> {
   return socket;
 }
 
-/** A raw HTTP exchange: writes `request`, then `drip` one byte at a time every `dripMs`; resolves with what came back and when. */
+/**
+ * A raw HTTP exchange: writes `request`, then `drip` one byte at
+ * a time every `dripMs`; resolves with what came back and when.
+ */
 function rawHttp(
   port: number,
   request: string,
@@ -51,7 +58,10 @@ function rawHttp(
 }
 
 function header(s: CanaryServer, method: string, path: string, extra: string): string {
-  return `${method} ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${s.server.info.token}\r\nContent-Type: application/json\r\n${extra}\r\n`;
+  return (
+    `${method} ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ` +
+    `${s.server.info.token}\r\nContent-Type: application/json\r\n${extra}\r\n`
+  );
 }
 
 describe.each(['uws', 'ws'] as const)('hostile admin requests (%s engine)', (engine) => {
@@ -204,25 +214,29 @@ describe('hostile live changes of the uws engine', () => {
   });
   afterAll(() => s.stop());
 
-  it('refuses a structural knob while connections are open, keeping the listener and the old behaviour, and says so in /healthz', async () => {
-    for (const patch of [
-      '{"maxPayload":1024}',
-      '{"idleTimeout":30}',
-      '{"compression":true}',
-      '{"maxBackpressure":4096}',
-    ]) {
-      const answer = await s.call('PUT', '/config', patch);
-      expect(answer).toMatchObject({ status: 409, body: { error: 'refused' } });
-      expect(answer.body.message).toContain('open connections');
-    }
-    expect((await s.stats()).config).toMatchObject({ maxPayload: 65536, idleTimeout: 120, compression: false });
-    expect(await s.call('PUT', '/config', '{"workMs":1}')).toMatchObject({ status: 200 });
-    await s.call('PUT', '/config', '{"workMs":0}');
-    const fresh = await TestClient.open(s.server.url);
-    fresh.send({ t: 'rtt', pad: 'x'.repeat(2048) });
-    expect(await fresh.next()).toMatchObject({ t: 'rtt' });
-    await fresh.close();
-    expect((await s.stats()).isListening).toBe(true);
-    await s.assertAlive();
-  });
+  it(
+    'refuses a structural knob while connections are open, keeping the listener and the old ' +
+      'behaviour, and says so in /healthz',
+    async () => {
+      for (const patch of [
+        '{"maxPayload":1024}',
+        '{"idleTimeout":30}',
+        '{"compression":true}',
+        '{"maxBackpressure":4096}',
+      ]) {
+        const answer = await s.call('PUT', '/config', patch);
+        expect(answer).toMatchObject({ status: 409, body: { error: 'refused' } });
+        expect(answer.body.message).toContain('open connections');
+      }
+      expect((await s.stats()).config).toMatchObject({ maxPayload: 65536, idleTimeout: 120, compression: false });
+      expect(await s.call('PUT', '/config', '{"workMs":1}')).toMatchObject({ status: 200 });
+      await s.call('PUT', '/config', '{"workMs":0}');
+      const fresh = await TestClient.open(s.server.url);
+      fresh.send({ t: 'rtt', pad: 'x'.repeat(2048) });
+      expect(await fresh.next()).toMatchObject({ t: 'rtt' });
+      await fresh.close();
+      expect((await s.stats()).isListening).toBe(true);
+      await s.assertAlive();
+    },
+  );
 });

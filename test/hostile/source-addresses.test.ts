@@ -60,36 +60,42 @@ describe('a target that limits connections per client address', () => {
     expect(result.stdout).not.toMatch(/^sources/m);
   });
 
-  it('with --source-addresses, says on stderr, in the summary and in JSON where users dialled from and what the limit saw', async () => {
-    server = await limitedServer();
-    const script = join(dir, 'spread.storm');
-    writeFileSync(script, SCRIPT);
-    const json = join(dir, 'spread.json');
-    const result = await runCli([
-      'run',
-      script,
-      '--target',
-      server.url,
-      '--source-addresses',
-      '127.0.0.2,127.0.0.3',
-      '--json',
-      json,
-    ]);
-    expect(result.code).toBe(0);
-    const summary = JSON.parse(readFileSync(json, 'utf8'));
-    expect(summary.fleet.open).toBe(15);
-    expect(summary.errors).toEqual({});
-    expect(Object.fromEntries(server.seen)).toEqual({ '127.0.0.2': 8, '127.0.0.3': 7 });
-    expect(result.stderr).toContain(
-      'users dial from 2 addresses (127.0.0.2, 127.0.0.3) (--source-addresses): a per-address limit on the target sees up to 8 users from each',
-    );
-    expect(summary.sources).toEqual({
-      addresses: ['127.0.0.2', '127.0.0.3'],
-      chosenBy: 'option',
-      peakOpenPerAddress: 8,
-    });
-    expect(result.stdout).toContain(
-      'sources    users dialled from 127.0.0.2, 127.0.0.3 (--source-addresses): at most 8 open at once from one address, which is what a per-address limit on the target saw',
-    );
-  });
+  it(
+    'with --source-addresses, says on stderr, in the summary and in JSON where users dialled from ' +
+      'and what the limit saw',
+    async () => {
+      server = await limitedServer();
+      const script = join(dir, 'spread.storm');
+      writeFileSync(script, SCRIPT);
+      const json = join(dir, 'spread.json');
+      const result = await runCli([
+        'run',
+        script,
+        '--target',
+        server.url,
+        '--source-addresses',
+        '127.0.0.2,127.0.0.3',
+        '--json',
+        json,
+      ]);
+      expect(result.code).toBe(0);
+      const summary = JSON.parse(readFileSync(json, 'utf8'));
+      expect(summary.fleet.open).toBe(15);
+      expect(summary.errors).toEqual({});
+      expect(Object.fromEntries(server.seen)).toEqual({ '127.0.0.2': 8, '127.0.0.3': 7 });
+      expect(result.stderr).toContain(
+        'users dial from 2 addresses (127.0.0.2, 127.0.0.3) (--source-addresses): a per-address limit on ' +
+          'the target sees up to 8 users from each',
+      );
+      expect(summary.sources).toEqual({
+        addresses: ['127.0.0.2', '127.0.0.3'],
+        chosenBy: 'option',
+        peakOpenPerAddress: 8,
+      });
+      expect(result.stdout).toContain(
+        'sources    users dialled from 127.0.0.2, 127.0.0.3 (--source-addresses): at most 8 open at once ' +
+          'from one address, which is what a per-address limit on the target saw',
+      );
+    },
+  );
 });

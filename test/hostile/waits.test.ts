@@ -40,7 +40,10 @@ async function wsServer(onUser: (send: (text: string) => void) => void = () => {
   return `ws://127.0.0.1:${(wss.address() as net.AddressInfo).port}/`;
 }
 
-/** An HTTP server that answers 200 at once and then drips its body a byte a second, never ending it; it notes when each request came and went. */
+/**
+ * An HTTP server that answers 200 at once and then drips its body a byte
+ * a second, never ending it; it notes when each request came and went.
+ */
 async function drip(): Promise<{ base: string; requests: Array<{ startedAt: number; closedAt: number | null }> }> {
   const requests: Array<{ startedAt: number; closedAt: number | null }> = [];
   const server = http.createServer((req, res) => {
@@ -87,7 +90,8 @@ describe('--broadcast-http against a target that drips its answer', () => {
     expect(http.requests[0]!.closedAt).not.toBeNull();
   }, 40_000);
 
-  it('ends a 3 s script of a broadcast every second after its 3 s: the stop aborts the requests still dripping', async () => {
+  it('ends a 3 s script of a broadcast every second after its 3 s: the stop aborts the requests still ' +
+    'dripping', async () => {
     const target = await wsServer();
     const http = await drip();
     const result = await runCli(

@@ -49,7 +49,8 @@ const texts = (page: Page, selector: string): Promise<string[]> =>
   page.$$eval(selector, (els) => els.map((e) => e.textContent ?? ''));
 
 describe('html-report', () => {
-  it('draws a real run with uPlot: charts with units, the saturated shade, markers, tables and the whole summary', async () => {
+  it('draws a real run with uPlot: charts with units, the saturated shade, markers, tables and the ' +
+    'whole summary', async () => {
     requireChromium('the report test'); // first: without Chromium each test fails at once, saying what to install
     const { summary, snapshots } = await run(SCRIPT);
     const data = reportData(summary, snapshots);
@@ -150,7 +151,8 @@ describe('html-report', () => {
     await page.close();
   }, 60_000);
 
-  it('renders a one-second run with no latency, without server stats, and with no snapshots at all, without page errors', async () => {
+  it('renders a one-second run with no latency, without server stats, and with no snapshots at all, ' +
+    'without page errors', async () => {
     requireChromium('the report test');
     const { summary, snapshots } = await run('add 0\nwait 1s\n');
     expect(snapshots.every((s) => s.latency.connect.count === 0 && s.latency.rtt.count === 0)).toBe(true);

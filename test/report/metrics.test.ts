@@ -33,7 +33,8 @@ const parsePrometheus = createRequire(import.meta.url)('parse-prometheus-text-fo
 const NAME = '[a-zA-Z_:][a-zA-Z0-9_:]*';
 const LABEL_VALUE = '"(?:[^"\\\\\\n]|\\\\[\\\\"n])*"';
 const SAMPLE_LINE = new RegExp(
-  `^${NAME}(?:\\{${NAME}=${LABEL_VALUE}(?:,${NAME}=${LABEL_VALUE})*\\})? (?:[-+]?(?:\\d+(?:\\.\\d*)?|\\.\\d+)(?:[eE][-+]?\\d+)?|[-+]?Inf|NaN)$`,
+  `^${NAME}(?:\\{${NAME}=${LABEL_VALUE}(?:,${NAME}=${LABEL_VALUE})*\\})? ` +
+    `(?:[-+]?(?:\\d+(?:\\.\\d*)?|\\.\\d+)(?:[eE][-+]?\\d+)?|[-+]?Inf|NaN)$`,
 );
 
 /**
@@ -150,59 +151,63 @@ describe('cumulativeBuckets', () => {
 const engines = useEngines();
 
 describe('metrics endpoint /metrics', () => {
-  it('exposes a real run by Prometheus conventions: _total counters, latencies as second histograms, fleet and health gauges', async () => {
-    const engine = await engines.start({ snapshotIntervalMs: 200 }, 10);
-    const endpoint = await startMetricsEndpoint(engine, '127.0.0.1', 0);
-    try {
-      await engine.dispatch({ type: 'probe', perSec: 100 });
-      await engine.dispatch({ type: 'kill', percent: 30, mode: 'reset', victims: 'oldest' });
-      await nextSnapshot(engine, (s) => s.recovery?.fullMs != null);
-      await engine.dispatch({ type: 'broadcast', count: 5, sizeBytes: 64 });
-      await nextSnapshot(
-        engine,
-        (s) => s.broadcastsSettled === 5 && s.totals.broadcastsReceived === 50 && s.totals.probesReceived >= 20,
-      );
-      const live = await scrape(endpoint.url);
-      const families = parseStrict(live);
-      for (const family of families.values()) {
-        expect(family.name, 'counters and only counters end in _total').toMatch(
-          family.type === 'COUNTER' ? /_total$/ : /(?<!_total)$/,
+  it(
+    'exposes a real run by Prometheus conventions: _total counters, latencies as second histograms, ' +
+      'fleet and health gauges',
+    async () => {
+      const engine = await engines.start({ snapshotIntervalMs: 200 }, 10);
+      const endpoint = await startMetricsEndpoint(engine, '127.0.0.1', 0);
+      try {
+        await engine.dispatch({ type: 'probe', perSec: 100 });
+        await engine.dispatch({ type: 'kill', percent: 30, mode: 'reset', victims: 'oldest' });
+        await nextSnapshot(engine, (s) => s.recovery?.fullMs != null);
+        await engine.dispatch({ type: 'broadcast', count: 5, sizeBytes: 64 });
+        await nextSnapshot(
+          engine,
+          (s) => s.broadcastsSettled === 5 && s.totals.broadcastsReceived === 50 && s.totals.probesReceived >= 20,
         );
-      }
-      expect(value(families, 'sockstorm_vus', { state: 'open' })).toBe(10);
-      expect(value(families, 'sockstorm_target_vus')).toBe(10);
-      expect(value(families, 'sockstorm_vus', { state: 'connecting' })).toBe(0);
-      expect(value(families, 'sockstorm_killed_total')).toBe(3);
-      expect(value(families, 'sockstorm_generator_resident_memory_bytes')).toBeGreaterThan(10 * 1024 * 1024);
-      expect(value(families, 'sockstorm_generator_utilization_ratio')).toBeLessThanOrEqual(1);
-      expect([0, 1]).toContain(value(families, 'sockstorm_generator_saturated'));
-      expect(value(families, 'sockstorm_generator_loop_delay_p99_seconds')).toBeLessThan(1);
-      expect(value(families, 'sockstorm_generator_cpu_ratio')).toBeGreaterThanOrEqual(0);
-      expect(value(families, 'sockstorm_recovery_full_seconds')).toBeGreaterThan(0);
-      expect(value(families, 'sockstorm_broadcast_min_reach_ratio')).toBeLessThanOrEqual(1);
-      for (const { name } of Object.values(HISTOGRAM_NAMES)) {
-        expect(name).toMatch(/_seconds$/);
-        expect(histogram(live, families, name).bounds.slice(0, -1)).toEqual([...LATENCY_BUCKETS_SECONDS]);
-      }
+        const live = await scrape(endpoint.url);
+        const families = parseStrict(live);
+        for (const family of families.values()) {
+          expect(family.name, 'counters and only counters end in _total').toMatch(
+            family.type === 'COUNTER' ? /_total$/ : /(?<!_total)$/,
+          );
+        }
+        expect(value(families, 'sockstorm_vus', { state: 'open' })).toBe(10);
+        expect(value(families, 'sockstorm_target_vus')).toBe(10);
+        expect(value(families, 'sockstorm_vus', { state: 'connecting' })).toBe(0);
+        expect(value(families, 'sockstorm_killed_total')).toBe(3);
+        expect(value(families, 'sockstorm_generator_resident_memory_bytes')).toBeGreaterThan(10 * 1024 * 1024);
+        expect(value(families, 'sockstorm_generator_utilization_ratio')).toBeLessThanOrEqual(1);
+        expect([0, 1]).toContain(value(families, 'sockstorm_generator_saturated'));
+        expect(value(families, 'sockstorm_generator_loop_delay_p99_seconds')).toBeLessThan(1);
+        expect(value(families, 'sockstorm_generator_cpu_ratio')).toBeGreaterThanOrEqual(0);
+        expect(value(families, 'sockstorm_recovery_full_seconds')).toBeGreaterThan(0);
+        expect(value(families, 'sockstorm_broadcast_min_reach_ratio')).toBeLessThanOrEqual(1);
+        for (const { name } of Object.values(HISTOGRAM_NAMES)) {
+          expect(name).toMatch(/_seconds$/);
+          expect(histogram(live, families, name).bounds.slice(0, -1)).toEqual([...LATENCY_BUCKETS_SECONDS]);
+        }
 
-      await engine.stop();
-      const { families: final, last, text } = await checkStopped(engine, endpoint.url);
-      expect(last.totals.killed).toBe(3);
-      expect(value(final, 'sockstorm_vus', { state: 'open' })).toBe(0);
-      // the percentiles of the run fall in the buckets Prometheus would place them in
-      const rtt = histogram(text, final, 'sockstorm_rtt_seconds');
-      for (const [share, ms] of [
-        [0.5, last.latency.rtt.p50],
-        [0.99, last.latency.rtt.p99],
-        [1, last.latency.rtt.max],
-      ] as const) {
-        const first = rtt.bounds.findIndex((bound) => bound >= (ms / 1000) * 1.001);
-        expect(rtt.counts[first]!).toBeGreaterThanOrEqual(Math.ceil(share * rtt.count));
+        await engine.stop();
+        const { families: final, last, text } = await checkStopped(engine, endpoint.url);
+        expect(last.totals.killed).toBe(3);
+        expect(value(final, 'sockstorm_vus', { state: 'open' })).toBe(0);
+        // the percentiles of the run fall in the buckets Prometheus would place them in
+        const rtt = histogram(text, final, 'sockstorm_rtt_seconds');
+        for (const [share, ms] of [
+          [0.5, last.latency.rtt.p50],
+          [0.99, last.latency.rtt.p99],
+          [1, last.latency.rtt.max],
+        ] as const) {
+          const first = rtt.bounds.findIndex((bound) => bound >= (ms / 1000) * 1.001);
+          expect(rtt.counts[first]!).toBeGreaterThanOrEqual(Math.ceil(share * rtt.count));
+        }
+      } finally {
+        await endpoint.close();
       }
-    } finally {
-      await endpoint.close();
-    }
-  });
+    },
+  );
 
   it('merges the histograms of a sharded engine by counts', async () => {
     const engine = await engines.start({ workers: 2, snapshotIntervalMs: 200 }, 10);

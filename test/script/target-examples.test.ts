@@ -46,7 +46,10 @@ function scaled(text: string): string {
     .join('\n');
 }
 
-/** The command in a script's header (`#   npx sockstorm run FILE …` and its `\` continuations), as argv after `run FILE`. */
+/**
+ * The command in a script's header (`#   npx sockstorm run FILE
+ * …` and its `\` continuations), as argv after `run FILE`.
+ */
 function headerArgs(text: string): string[] {
   const comments = text.split('\n').filter((line) => line.startsWith('#'));
   const start = comments.findIndex((line) => line.includes('npx sockstorm run '));

@@ -215,20 +215,24 @@ describe('target-server admin API', () => {
     expect((await call('GET', '/nope')).status).toBe(404);
   });
 
-  it('applies a new frame limit while no socket holds the port, and refuses it with the old listener intact once one does', async () => {
-    expect((await call('PUT', '/config', '{"maxPayload":1024}')).status).toBe(200);
-    const client = await TestClient.open(server.url);
-    client.ws.send('x'.repeat(2048));
-    expect(await client.closed).toBe(1006);
-    // the server closed that connection: its TIME_WAIT holds the port, so the listener cannot move
-    const refused = await call('PUT', '/config', '{"maxPayload":65536}');
-    expect(refused).toMatchObject({ status: 409, body: { error: 'refused', field: 'maxPayload' } });
-    expect(String(refused.body.message)).toContain('--engine ws');
-    expect(await call('GET', '/healthz')).toMatchObject({ status: 200, body: { listening: true } });
-    expect((await call('GET', '/stats')).body.config).toMatchObject({ maxPayload: 1024 });
-    const fresh = await TestClient.open(server.url);
-    fresh.ws.send(JSON.stringify({ t: 'rtt', pad: 'x'.repeat(512) }));
-    expect((await fresh.next()).t).toBe('rtt');
-    await fresh.close();
-  });
+  it(
+    'applies a new frame limit while no socket holds the port, and refuses it with the old listener ' +
+      'intact once one does',
+    async () => {
+      expect((await call('PUT', '/config', '{"maxPayload":1024}')).status).toBe(200);
+      const client = await TestClient.open(server.url);
+      client.ws.send('x'.repeat(2048));
+      expect(await client.closed).toBe(1006);
+      // the server closed that connection: its TIME_WAIT holds the port, so the listener cannot move
+      const refused = await call('PUT', '/config', '{"maxPayload":65536}');
+      expect(refused).toMatchObject({ status: 409, body: { error: 'refused', field: 'maxPayload' } });
+      expect(String(refused.body.message)).toContain('--engine ws');
+      expect(await call('GET', '/healthz')).toMatchObject({ status: 200, body: { listening: true } });
+      expect((await call('GET', '/stats')).body.config).toMatchObject({ maxPayload: 1024 });
+      const fresh = await TestClient.open(server.url);
+      fresh.ws.send(JSON.stringify({ t: 'rtt', pad: 'x'.repeat(512) }));
+      expect((await fresh.next()).t).toBe('rtt');
+      await fresh.close();
+    },
+  );
 });

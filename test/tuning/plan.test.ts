@@ -55,62 +55,72 @@ function withFiles(root: string, files: Record<string, string>): string {
 const MiB = 1048576;
 
 describe("a container's memory limit (cgroup)", () => {
-  it('counts what a cgroup v2 limit leaves (memory.max less memory.current, less the inactive page cache) when it is below the host', () => {
-    const root = withFiles(makeProc(THIS_MACHINE), {
-      'self/cgroup': '0::/kubepods/pod1/agent\n',
-      'cgroup-fs/kubepods/pod1/agent/memory.max': `${256 * MiB}\n`,
-      'cgroup-fs/kubepods/pod1/agent/memory.current': `${200 * MiB}\n`,
-      'cgroup-fs/kubepods/pod1/agent/memory.stat': `anon ${100 * MiB}\ninactive_file ${100 * MiB}\nactive_file 0\n`,
-    });
-    const facts = readFacts(root);
-    expect(facts).toMatchObject({ memAvailableBytes: 156 * MiB, isMemoryCgroupBound: true });
-    const capacity = capacityFor({ facts, connections: 100_000, sourceAddresses: 64 });
-    expect(capacity).toMatchObject({
-      binding: 'memory (cgroup limit)',
-      capacity: Math.floor((156 * MiB) / (16 * 1024)),
-    });
-    expect(capacity.lift).toContain("container's memory limit");
-    expect(planFor({ facts, connections: 100_000, sourceAddresses: 64 }).find((f) => f.id === 'memory')).toMatchObject({
-      status: 'fail',
-      current: '156 MiB available (cgroup limit)',
-    });
-  });
+  it(
+    'counts what a cgroup v2 limit leaves (memory.max less memory.current, less the inactive page ' +
+      'cache) when it is below the host',
+    () => {
+      const root = withFiles(makeProc(THIS_MACHINE), {
+        'self/cgroup': '0::/kubepods/pod1/agent\n',
+        'cgroup-fs/kubepods/pod1/agent/memory.max': `${256 * MiB}\n`,
+        'cgroup-fs/kubepods/pod1/agent/memory.current': `${200 * MiB}\n`,
+        'cgroup-fs/kubepods/pod1/agent/memory.stat': `anon ${100 * MiB}\ninactive_file ${100 * MiB}\nactive_file 0\n`,
+      });
+      const facts = readFacts(root);
+      expect(facts).toMatchObject({ memAvailableBytes: 156 * MiB, isMemoryCgroupBound: true });
+      const capacity = capacityFor({ facts, connections: 100_000, sourceAddresses: 64 });
+      expect(capacity).toMatchObject({
+        binding: 'memory (cgroup limit)',
+        capacity: Math.floor((156 * MiB) / (16 * 1024)),
+      });
+      expect(capacity.lift).toContain("container's memory limit");
+      expect(
+        planFor({ facts, connections: 100_000, sourceAddresses: 64 }).find((f) => f.id === 'memory'),
+      ).toMatchObject({
+        status: 'fail',
+        current: '156 MiB available (cgroup limit)',
+      });
+    },
+  );
 
-  it("reads cgroup v1's memory.limit_in_bytes, at the group's own path or at the mount's root (a cgroup namespace), and no limit as the host's", () => {
-    const v1 = (dir: string) => ({
-      'self/cgroup': '9:pids:/\n4:memory:/docker/abc\n0::/\n',
-      [`cgroup-fs/memory${dir}/memory.limit_in_bytes`]: `${1024 * MiB}\n`,
-      [`cgroup-fs/memory${dir}/memory.usage_in_bytes`]: `${100 * MiB}\n`,
-      [`cgroup-fs/memory${dir}/memory.stat`]: 'total_inactive_file 0\n',
-    });
-    expect(readFacts(withFiles(makeProc(THIS_MACHINE), v1('/docker/abc')))).toMatchObject({
-      memAvailableBytes: 924 * MiB,
-      isMemoryCgroupBound: true,
-    });
-    expect(readFacts(withFiles(makeProc(THIS_MACHINE), v1('')))).toMatchObject({
-      memAvailableBytes: 924 * MiB,
-      isMemoryCgroupBound: true,
-    });
-    // v1's "no limit" (2^63 rounded down to a page) and v2's "max": the host's MemAvailable stands
-    const unlimited = withFiles(makeProc(THIS_MACHINE), {
-      'self/cgroup': '4:memory:/\n',
-      'cgroup-fs/memory/memory.limit_in_bytes': '9223372036854771712\n',
-    });
-    expect(readFacts(unlimited)).toMatchObject({ memAvailableBytes: 20000000 * 1024, isMemoryCgroupBound: false });
-    expect(cgroupMemoryAvailable('0::/\n', withFiles(makeProc({}), { 'memory.max': 'max\n' }))).toBeNull();
-    // a limit above what the host has left does not bind
-    const roomy = withFiles(makeProc(THIS_MACHINE), {
-      'self/cgroup': '0::/\n',
-      'cgroup-fs/memory.max': `${64 * 1024 * MiB}\n`,
-      'cgroup-fs/memory.current': '0\n',
-    });
-    expect(readFacts(roomy)).toMatchObject({ memAvailableBytes: 20000000 * 1024, isMemoryCgroupBound: false });
-    // no cgroup file at all (not Linux, or an old kernel): the host
-    expect(readFacts(makeProc(THIS_MACHINE))).toMatchObject({
-      memAvailableBytes: 20000000 * 1024,
-      isMemoryCgroupBound: false,
-    });
-  });
+  it(
+    "reads cgroup v1's memory.limit_in_bytes, at the group's own path or at the mount's root (a " +
+      "cgroup namespace), and no limit as the host's",
+    () => {
+      const v1 = (dir: string) => ({
+        'self/cgroup': '9:pids:/\n4:memory:/docker/abc\n0::/\n',
+        [`cgroup-fs/memory${dir}/memory.limit_in_bytes`]: `${1024 * MiB}\n`,
+        [`cgroup-fs/memory${dir}/memory.usage_in_bytes`]: `${100 * MiB}\n`,
+        [`cgroup-fs/memory${dir}/memory.stat`]: 'total_inactive_file 0\n',
+      });
+      expect(readFacts(withFiles(makeProc(THIS_MACHINE), v1('/docker/abc')))).toMatchObject({
+        memAvailableBytes: 924 * MiB,
+        isMemoryCgroupBound: true,
+      });
+      expect(readFacts(withFiles(makeProc(THIS_MACHINE), v1('')))).toMatchObject({
+        memAvailableBytes: 924 * MiB,
+        isMemoryCgroupBound: true,
+      });
+      // v1's "no limit" (2^63 rounded down to a page) and v2's "max": the host's MemAvailable stands
+      const unlimited = withFiles(makeProc(THIS_MACHINE), {
+        'self/cgroup': '4:memory:/\n',
+        'cgroup-fs/memory/memory.limit_in_bytes': '9223372036854771712\n',
+      });
+      expect(readFacts(unlimited)).toMatchObject({ memAvailableBytes: 20000000 * 1024, isMemoryCgroupBound: false });
+      expect(cgroupMemoryAvailable('0::/\n', withFiles(makeProc({}), { 'memory.max': 'max\n' }))).toBeNull();
+      // a limit above what the host has left does not bind
+      const roomy = withFiles(makeProc(THIS_MACHINE), {
+        'self/cgroup': '0::/\n',
+        'cgroup-fs/memory.max': `${64 * 1024 * MiB}\n`,
+        'cgroup-fs/memory.current': '0\n',
+      });
+      expect(readFacts(roomy)).toMatchObject({ memAvailableBytes: 20000000 * 1024, isMemoryCgroupBound: false });
+      // no cgroup file at all (not Linux, or an old kernel): the host
+      expect(readFacts(makeProc(THIS_MACHINE))).toMatchObject({
+        memAvailableBytes: 20000000 * 1024,
+        isMemoryCgroupBound: false,
+      });
+    },
+  );
 });
 
 describe('tuning plan', () => {

@@ -49,7 +49,9 @@ class FakeStdin extends EventEmitter {
 /** A rendered tree in a terminal of `columns` × `rows`. */
 export interface FakeTerminal {
   lastFrame(): string;
-  /** The last frame as written to the terminal, before colour codes are taken out: what a terminal would have acted on. */
+  /**
+   * The last frame as written to the terminal, before colour codes are taken out: what a terminal would have acted on.
+   */
   rawFrame(): string;
   /** The last frame's lines. */
   lines(): string[];

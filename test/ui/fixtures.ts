@@ -72,7 +72,10 @@ const BROADCAST = {
   sentAtMs: STARTED_AT_MS + 6000,
 };
 
-/** 18 s into a session: 1,000 open after a 20% kill that has recovered, one broadcast, the generator saturated for 3 of 18 s. */
+/**
+ * 18 s into a session: 1,000 open after a 20% kill that has
+ * recovered, one broadcast, the generator saturated for 3 of 18 s.
+ */
 export function fixtureSnapshot(overrides: Partial<Snapshot> = {}): Snapshot {
   const atMs = STARTED_AT_MS + 18_000;
   return {
@@ -215,7 +218,10 @@ export function fixtureParts(): PartView[] {
   ];
 }
 
-/** The fixture session over three shards after shard 2 was lost with its 333 users: 667 open, the lost users an error class. */
+/**
+ * The fixture session over three shards after shard 2 was lost
+ * with its 333 users: 667 open, the lost users an error class.
+ */
 export function fixturePartsSnapshot(overrides: Partial<Snapshot> = {}): Snapshot {
   const base = fixtureSnapshot();
   return fixtureSnapshot({

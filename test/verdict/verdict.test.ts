@@ -49,55 +49,63 @@ describe('verdicts per threshold', () => {
     expect(saturatedShareOf('reach', run, last)).toBeCloseTo(0.3);
   });
 
-  it('makes a missed bound on saturated samples inconclusive, and leaves a quiet one or a bound met anyway conclusive', () => {
-    const values = { 'connect.p99': 900, 'rtt.p99': 2, 'errors.rate': 0, open: 1000, saturated: 0.3 };
-    const results = evaluateThresholds(
-      thresholds(
-        [
-          'expect connect.p99 < 250ms',
-          'expect rtt.p99 < 5ms',
-          'expect rtt.p99 < 1ms',
-          'expect errors.rate < 1%',
-          'expect open >= 1000',
-          'expect connect.p99 > 1s',
-          'expect saturated < 50%',
-        ].join('\n'),
-      ),
-      values,
-    ).map((r) => judge(r, run, last));
-    expect(results.map((r) => r.status)).toEqual([
-      'inconclusive',
-      'passed',
-      'failed',
-      'passed',
-      'passed',
-      'inconclusive',
-      'passed',
-    ]);
-    expect(results[0]!.saturatedShare).toBe(1);
-    // a quiet RTT bound that failed is a real failure: it decides the run
-    expect(verdictOf(results, false)).toBe('failed');
-    expect(
-      verdictOf(
-        results.filter((r) => r.status !== 'failed'),
-        false,
-      ),
-    ).toBe('inconclusive');
-    expect(
-      verdictOf(
-        results.filter((r) => r.status === 'passed'),
-        false,
-      ),
-    ).toBe('passed');
-    expect(verdictOf(results, true)).toBe('stopped');
-  });
+  it(
+    'makes a missed bound on saturated samples inconclusive, and leaves a quiet one or a bound met ' +
+      'anyway conclusive',
+    () => {
+      const values = { 'connect.p99': 900, 'rtt.p99': 2, 'errors.rate': 0, open: 1000, saturated: 0.3 };
+      const results = evaluateThresholds(
+        thresholds(
+          [
+            'expect connect.p99 < 250ms',
+            'expect rtt.p99 < 5ms',
+            'expect rtt.p99 < 1ms',
+            'expect errors.rate < 1%',
+            'expect open >= 1000',
+            'expect connect.p99 > 1s',
+            'expect saturated < 50%',
+          ].join('\n'),
+        ),
+        values,
+      ).map((r) => judge(r, run, last));
+      expect(results.map((r) => r.status)).toEqual([
+        'inconclusive',
+        'passed',
+        'failed',
+        'passed',
+        'passed',
+        'inconclusive',
+        'passed',
+      ]);
+      expect(results[0]!.saturatedShare).toBe(1);
+      // a quiet RTT bound that failed is a real failure: it decides the run
+      expect(verdictOf(results, false)).toBe('failed');
+      expect(
+        verdictOf(
+          results.filter((r) => r.status !== 'failed'),
+          false,
+        ),
+      ).toBe('inconclusive');
+      expect(
+        verdictOf(
+          results.filter((r) => r.status === 'passed'),
+          false,
+        ),
+      ).toBe('passed');
+      expect(verdictOf(results, true)).toBe('stopped');
+    },
+  );
 
-  it('takes an exact bound at the end saturation pushes from as met: missed == 0, reach == 100%; other exact bounds stay inconclusive', () => {
-    const values = { missed: 0, reach: 1, 'errors.count': 3 };
-    const results = evaluateThresholds(
-      thresholds('expect missed == 0\nexpect reach == 100%\nexpect errors.count == 3'),
-      values,
-    ).map((r) => judge(r, run, last));
-    expect(results.map((r) => r.status)).toEqual(['passed', 'passed', 'inconclusive']);
-  });
+  it(
+    'takes an exact bound at the end saturation pushes from as met: missed == 0, reach == 100%; ' +
+      'other exact bounds stay inconclusive',
+    () => {
+      const values = { missed: 0, reach: 1, 'errors.count': 3 };
+      const results = evaluateThresholds(
+        thresholds('expect missed == 0\nexpect reach == 100%\nexpect errors.count == 3'),
+        values,
+      ).map((r) => judge(r, run, last));
+      expect(results.map((r) => r.status)).toEqual(['passed', 'passed', 'inconclusive']);
+    },
+  );
 });

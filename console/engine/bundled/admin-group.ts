@@ -82,7 +82,9 @@ export class AdminGroup implements AdminApi {
       return {
         ok: false,
         status: 0,
-        message: `the servers disagree on seq (${answers.map((a) => a.firstSeq).join(', ')}): a client pub reached only some of them`,
+        message:
+          `the servers disagree on seq (${answers.map((a) => a.firstSeq).join(', ')}): a client pub ` +
+          `reached only some of them`,
       };
     }
     return { ok: true, value: answers[0]! };

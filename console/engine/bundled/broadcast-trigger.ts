@@ -128,7 +128,10 @@ function request(
   });
 }
 
-/** Through an HTTP request, `METHOD URL [BODY]`, once per message; `signal` aborts every request in flight (the run's stop). */
+/**
+ * Through an HTTP request, `METHOD URL [BODY]`, once per message;
+ * `signal` aborts every request in flight (the run's stop).
+ */
 export function httpTrigger(spec: string, timeoutMs = 5000, signal?: AbortSignal): BroadcastTrigger {
   const [method, target, ...body] = spec.trim().split(/\s+/);
   const bodyTemplate = body.join(' ');
@@ -188,7 +191,9 @@ export function sendTrigger(
       if (dropped > 0)
         return {
           ok: false,
-          message: `${dropped} of ${order.count} broadcast frames dropped: the sending user held its send buffer unsent (send.dropped)`,
+          message:
+            `${dropped} of ${order.count} broadcast frames dropped: the sending user held its send buffer ` +
+            `unsent (send.dropped)`,
         };
       return { ok: true, firstSeq: null, lastSeq: null };
     },

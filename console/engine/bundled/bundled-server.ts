@@ -34,7 +34,9 @@ export interface BundledServer {
   stderr(): string;
   /** Calls `listener` once if the server exits when nobody asked it to (a crash), with what it said. */
   onCrash(listener: (crash: ServerCrash) => void): void;
-  /** SIGTERM, then SIGKILL after `timeoutMs`; resolves when the process has exited and its pipes are closed. Idempotent. */
+  /**
+   * SIGTERM, then SIGKILL after `timeoutMs`; resolves when the process has exited and its pipes are closed. Idempotent.
+   */
   stop(timeoutMs?: number): Promise<void>;
 }
 

@@ -18,9 +18,13 @@ export interface BroadcastRecord {
   openAtSend: number;
   /** Every user that received it. */
   receivers: number;
-  /** Receivers it was owed to (the reach numerator; a user that became ready after the send is a receiver, not owed). */
+  /**
+   * Receivers it was owed to (the reach numerator; a user that became ready after the send is a receiver, not owed).
+   */
   reached: number;
-  /** Users ready when it was sent that the tool itself cut (kill, session end, remove, stop) before they received it. */
+  /**
+   * Users ready when it was sent that the tool itself cut (kill, session end, remove, stop) before they received it.
+   */
   cut: number;
   /** reached / openAtSend, 0..1 (capped at 1). */
   reach: number;

@@ -79,7 +79,8 @@ const ADVICE: Array<[prefix: string, advice: string]> = [
   ],
   [
     'handshake.bad_accept',
-    'the server answered 101 with a wrong Sec-WebSocket-Accept: something between (a proxy, a cache) or the server mangles the upgrade',
+    'the server answered 101 with a wrong Sec-WebSocket-Accept: something between (a proxy, a cache) ' +
+      'or the server mangles the upgrade',
   ],
   [
     'handshake.bad_upgrade',
@@ -92,7 +93,8 @@ const ADVICE: Array<[prefix: string, advice: string]> = [
   ['handshake.subprotocol', 'the server and --subprotocol disagree: offer the one the server speaks'],
   [
     'handshake.extension',
-    "the server answered with an extension sockstorm did not offer (check --compression and the server's permessage-deflate)",
+    'the server answered with an extension sockstorm did not offer (check --compression and the ' +
+      "server's permessage-deflate)",
   ],
   ['handshake.redirect', 'the upgrade was redirected; give the final URL as the target'],
   ['protocol.', 'the server sent a frame the WebSocket protocol forbids, or one over --max-payload'],
@@ -100,7 +102,8 @@ const ADVICE: Array<[prefix: string, advice: string]> = [
   ['shard.lost', 'a generator process died mid-run and its users with it; look for an out-of-memory kill'],
   [
     'raw.bad_packet',
-    `the target sent a message nested deeper than ${MAX_TARGET_JSON_DEPTH} levels: it was not read, and every check counts it failed`,
+    `the target sent a message nested deeper than ${MAX_TARGET_JSON_DEPTH} levels: it was not read, ` +
+      `and every check counts it failed`,
   ],
   [
     'socketio.bad_packet',
@@ -108,18 +111,21 @@ const ADVICE: Array<[prefix: string, advice: string]> = [
   ],
   [
     'socketio.held_',
-    'a binary event never finished: dropped over --held-budget (all users together) or past the deadline; the user goes on',
+    'a binary event never finished: dropped over --held-budget (all users together) or past the ' +
+      'deadline; the user goes on',
   ],
   ['socketio.connect_error', 'the Socket.IO server refused the namespace connect: check the connect payload (auth)'],
   ['socketio.', 'the Socket.IO session broke: check the server, its version (v4) and its path'],
   [
     'graphql.bad_message',
-    `a frame that is not a graphql-ws message, or nested deeper than ${MAX_TARGET_JSON_DEPTH} levels: skipped, the user goes on`,
+    `a frame that is not a graphql-ws message, or nested deeper than ${MAX_TARGET_JSON_DEPTH} ` +
+      `levels: skipped, the user goes on`,
   ],
   ['graphql.', 'the graphql-ws server answered with an error: check the subscription and connection_init payload'],
   [
     'mqtt.held_',
-    'a packet spanning frames never finished: dropped over --held-budget (all users together) or past the deadline; the user reconnects',
+    'a packet spanning frames never finished: dropped over --held-budget (all users together) or ' +
+      'past the deadline; the user reconnects',
   ],
   [
     'mqtt.packet_too_large',

@@ -24,7 +24,9 @@ export function sumOf<T>(items: readonly T[], pick: (item: T) => number): number
   return total;
 }
 
-/** The largest of one figure over `items`; 0 when there are none (every figure merged is a count, a time or a share). */
+/**
+ * The largest of one figure over `items`; 0 when there are none (every figure merged is a count, a time or a share).
+ */
 export function maxOf<T>(items: readonly T[], pick: (item: T) => number): number {
   let max = 0;
   for (const item of items) max = Math.max(max, pick(item));

@@ -18,7 +18,10 @@ export interface EngineEvent {
   text: string;
 }
 
-/** Something that went wrong with the run itself rather than with one connection (the bundled server crashed, say); it fails the run. */
+/**
+ * Something that went wrong with the run itself rather than with one
+ * connection (the bundled server crashed, say); it fails the run.
+ */
 export interface Fault {
   atMs: number;
   /** Stable: `server.crashed`, `shard.lost` (any shard), `agent.lost` (an agent lost before it counted anything). */

@@ -128,7 +128,10 @@ export class TopicReach {
     this.metrics.record('fanout', tracker.receive(entry, n, tsMs === null ? null : at - tsMs, at, slot.readyStamp));
   }
 
-  /** The user left `open`: `isCut` when the tool ended it (a kill, a session end, a removal, the stop, the bundled server's kill). */
+  /**
+   * The user left `open`: `isCut` when the tool ended it (a kill, a
+   * session end, a removal, the stop, the bundled server's kill).
+   */
   leave(user: TopicHolder, isCut: boolean): void {
     user.wasCut = isCut;
     this.leaveTopic(user, isCut);

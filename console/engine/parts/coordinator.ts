@@ -173,7 +173,9 @@ export async function startCoordinator(options: AgentsOptions): Promise<Coordina
       socket.send(JSON.stringify({ type: 'welcome', name } satisfies CoordinatorWelcome));
       log(
         'info',
-        `agent ${name} joined from ${from}${agent.capacity !== null ? ` (can hold ${agent.capacity})` : ''}: ${joined.length} of ${wanted}`,
+        `agent ${name} joined from ` +
+          `${from}${agent.capacity !== null ? ` (can hold ${agent.capacity})` : ''}: ${joined.length} of ` +
+          `${wanted}`,
       );
       onJoin?.();
     });
@@ -197,7 +199,9 @@ export async function startCoordinator(options: AgentsOptions): Promise<Coordina
           reject(
             new AgentsError(
               'agents.timeout',
-              `${joined.length} of ${count} agents joined within ${Math.round(timeoutMs / 1000)} s${names.length ? `: ${names.join(', ')}` : ''}; start the others with sockstorm agent --coordinator ${url} --token …`,
+              `${joined.length} of ${count} agents joined within ${Math.round(timeoutMs / 1000)} ` +
+                `s${names.length ? `: ${names.join(', ')}` : ''}; start the others with sockstorm agent ` +
+                `--coordinator ${url} --token …`,
             ),
           );
         }, timeoutMs);

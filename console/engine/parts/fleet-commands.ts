@@ -25,7 +25,9 @@ export interface FleetState {
   readonly timers: Set<NodeJS.Timeout>;
   readonly send: ReturnType<typeof sendTrigger> | null;
   ramp: { from: number; to: number; startedAt: number; overMs: number } | null;
-  /** Arms the probe and message timer for the next intended send (after a rate change, and after each round of sends). */
+  /**
+   * Arms the probe and message timer for the next intended send (after a rate change, and after each round of sends).
+   */
   armPacer(): void;
   /** Starts the fleet tick (it runs only while handshakes queue or a ramp moves the target). */
   wake(): void;
@@ -67,7 +69,8 @@ export async function applyToFleet(state: FleetState, command: PartCommand): Pro
         (Math.abs(command.count - fleet.target) / Math.max(1, command.overMs)) * 1000 * 1.5,
       );
       return ok(
-        `ramp ${fleet.target} → ${command.count} over ${command.overMs} ms (connect rate ${Math.round(fleet.ratePerSec)}/s)`,
+        `ramp ${fleet.target} → ${command.count} over ${command.overMs} ms (connect rate ` +
+          `${Math.round(fleet.ratePerSec)}/s)`,
       );
     case 'set-rate':
       fleet.ratePerSec = command.perSec;
@@ -132,7 +135,9 @@ export async function applyToFleet(state: FleetState, command: PartCommand): Pro
       if (fleet.vus.size > 0)
         return {
           ok: false,
-          message: `"protocol ${command.name}" must come before any user: the users now speak ${fleet.session.codec.name}`,
+          message:
+            `"protocol ${command.name}" must come before any user: the users now speak ` +
+            `${fleet.session.codec.name}`,
         };
       const { codecFor } = await import('../protocols/presets.ts');
       // a packet spanning frames is held to the frame limit too

@@ -43,7 +43,10 @@ export type PartCommand =
   | { type: 'slow'; percent: number; forMs: number }
   | { type: 'reconnect'; policy: ReconnectPolicy }
   | { type: 'stall'; ms: number }
-  /** A broadcast the shell triggered: receipts of these seqs count toward reach and loss (owed to the users ready for the topic now). */
+  /**
+   * A broadcast the shell triggered: receipts of these seqs count
+   * toward reach and loss (owed to the users ready for the topic now).
+   */
   | { type: 'expect-broadcast'; topic: string; firstSeq: number; lastSeq: number; atMs: number }
   /** A real target's broadcast by sending a frame from one of this part's users (`--broadcast-send`). */
   | { type: 'send-broadcast'; count: number; sizeBytes: number; topic: string }

@@ -37,7 +37,8 @@ export class FleetReceiver {
     totals.messagesIn++;
     totals.bytesIn += data.length;
     const session = this.host.session;
-    // nothing a target sends reaches the process's uncaught handlers: a frame that breaks a reader is a bad packet, and the user goes on
+    // nothing a target sends reaches the process's uncaught handlers: a
+    // frame that breaks a reader is a bad packet, and the user goes on
     try {
       if (session.codec.name !== 'raw') return this.onProtocolFrame(vu, data, isBinary, at);
       if (isBinary) return;
@@ -48,7 +49,10 @@ export class FleetReceiver {
     }
   }
 
-  /** A frame or message nothing can read: counted once under the preset's class, a fail for every check; the user goes on. */
+  /**
+   * A frame or message nothing can read: counted once under the
+   * preset's class, a fail for every check; the user goes on.
+   */
   private onBadPacket(): void {
     this.metrics.countError(this.host.session.codec.badPacketClass);
     this.host.session.failChecks();
@@ -90,7 +94,10 @@ export class FleetReceiver {
     }
   }
 
-  /** A message's payload text, read once (under the depth bound): checks, a probe's reply, or fan-out; `topic` is the protocol's own. */
+  /**
+   * A message's payload text, read once (under the depth bound):
+   * checks, a probe's reply, or fan-out; `topic` is the protocol's own.
+   */
   private onText(vu: VirtualUser, text: string, topic: string | undefined, at: number): void {
     const message = readTargetJson(text);
     if (message === TOO_DEEP) return this.onBadPacket();

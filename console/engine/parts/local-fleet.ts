@@ -26,7 +26,10 @@ const TICK_MS = 10;
 /** Error classes whose first words (a close reason, a refusal's message) the event log says. */
 const MAX_WORDED_CLASSES = 32;
 
-/** The `ws` client options of a fleet (the lean client reads the subset it knows); `hosts` answers every lookup of the target's names. */
+/**
+ * The `ws` client options of a fleet (the lean client reads the subset
+ * it knows); `hosts` answers every lookup of the target's names.
+ */
 export function clientOptions(
   options: ResolvedOptions,
   hosts: ResolvedHosts = {},

@@ -109,7 +109,10 @@ function mergeHealth(parts: PartSample[], open: number): GeneratorHealth {
 /** A broadcast being merged: the parts that reported it settled, and its added receipts. */
 interface Joining {
   record: BroadcastRecord;
-  /** Made at the first receipts a part reports: a histogram is about 90 KiB and 0.3 ms to make, and one part's records need none. */
+  /**
+   * Made at the first receipts a part reports: a histogram is about
+   * 90 KiB and 0.3 ms to make, and one part's records need none.
+   */
   histogram: LatencyHistogram | null;
   reported: Set<number>;
   hasHistograms: boolean;
@@ -184,14 +187,20 @@ export class SettledBroadcasts {
   }
 }
 
-/** Records of one action in different parts are this close in time (a command reaches all at once; an outage is seen within a moment). */
+/**
+ * Records of one action in different parts are this close in time (a
+ * command reaches all at once; an outage is seen within a moment).
+ */
 const SAME_ACTION_MS = 2000;
 
 function slowest(values: Array<number | null>): number | null {
   return values.some((v) => v === null) ? null : Math.max(...(values as number[]));
 }
 
-/** The exact 95% time of a recovery over parts: when the opens after the action, added up, brought 95% of the target back. */
+/**
+ * The exact 95% time of a recovery over parts: when the opens
+ * after the action, added up, brought 95% of the target back.
+ */
 function mergedP95(parts: PartRecovery[], target: number, openElsewhere: number): number | null {
   if (parts.some((p) => !p.detail)) return slowest(parts.map((p) => p.p95Ms));
   const opens = new LatencyHistogram();

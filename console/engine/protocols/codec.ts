@@ -25,9 +25,15 @@ export type CodecEvent =
   | { kind: 'subscribed'; topics: string[] }
   /** The server acknowledged message `id` (a Socket.IO ack): a request/response probe's answer. */
   | { kind: 'ack'; id: number }
-  /** An application message; `text` is its payload as the target sent it (JSON for fan-out and checks); `topic` when the protocol names one. */
+  /**
+   * An application message; `text` is its payload as the target sent it
+   * (JSON for fan-out and checks); `topic` when the protocol names one.
+   */
   | { kind: 'message'; text: string; topic?: string }
-  /** The server refused or broke the protocol: `errorClass` is stable (`socketio.connect_error`), `message` the server's words. */
+  /**
+   * The server refused or broke the protocol: `errorClass` is stable
+   * (`socketio.connect_error`), `message` the server's words.
+   */
   | { kind: 'error'; errorClass: string; message: string; isFatal: boolean };
 
 /** A codec's per-user state: opaque to the fleet. */
@@ -42,11 +48,20 @@ export interface Codec {
   protocols(given: string[]): string[];
   /** State for a user about to connect. */
   init(): CodecState;
-  /** Frames to send right after the upgrade; `connect` is the rendered connect payload template (or null). Returns whether the user is ready at once. */
+  /**
+   * Frames to send right after the upgrade; `connect` is the rendered connect
+   * payload template (or null). Returns whether the user is ready at once.
+   */
   onUpgrade(state: CodecState, connect: string | null): { frames: OutFrame[]; isReady: boolean };
-  /** Decodes one received frame. Never throws. `data` may be lent (valid only during the call): a codec that keeps bytes across frames copies them. */
+  /**
+   * Decodes one received frame. Never throws. `data` may be lent (valid only
+   * during the call): a codec that keeps bytes across frames copies them.
+   */
   decode(state: CodecState, data: Buffer, isBinary: boolean): CodecEvent[];
-  /** Encodes an application message from its rendered template (see each preset for the form); `ackId` asks the server to acknowledge it, where the protocol can. */
+  /**
+   * Encodes an application message from its rendered template (see each preset for
+   * the form); `ackId` asks the server to acknowledge it, where the protocol can.
+   */
   encode(state: CodecState, text: string, ackId?: number): OutFrame[];
   /** The stable class a frame this preset cannot read counts under (`socketio.bad_packet`); the user goes on. */
   readonly badPacketClass: string;
@@ -70,6 +85,9 @@ export interface CodecOptions {
   mqttVersion?: 4 | 5;
   /** Socket.IO namespace. @default '/' */
   namespace?: string;
-  /** Largest MQTT packet a user takes, bytes (the run's `--max-payload`); larger is refused before it is held. @default 1048576 */
+  /**
+   * Largest MQTT packet a user takes, bytes (the run's `--max-payload`);
+   * larger is refused before it is held. @default 1048576
+   */
   maxPacketBytes?: number;
 }

@@ -133,7 +133,8 @@ export function socketIoCodec(options: CodecOptions): Codec {
     const attachments = Number(/^[56](\d+)-/.exec(text)?.[1] ?? Number.NaN);
     if (!(attachments >= 1 && attachments <= MAX_ATTACHMENTS))
       return badPacket(
-        `a binary event announcing ${Number.isNaN(attachments) ? 'no count of' : attachments} attachments (at most ${MAX_ATTACHMENTS})`,
+        `a binary event announcing ${Number.isNaN(attachments) ? 'no count of' : attachments} ` +
+          `attachments (at most ${MAX_ATTACHMENTS})`,
       );
     const own = new Decoder({ maxAttachments: MAX_ATTACHMENTS });
     own.on('decoded', (packet: Packet) => {

@@ -35,7 +35,10 @@ import {
 /** Who hears of a connection's life; the virtual user implements it. */
 export interface SocketSink {
   socketOpen(): void;
-  /** `data` may be lent (a view of the process's read buffer): it is valid until the call returns, so copy what you keep. */
+  /**
+   * `data` may be lent (a view of the process's read buffer):
+   * it is valid until the call returns, so copy what you keep.
+   */
   socketMessage(data: Buffer, isBinary: boolean): void;
   socketError(error: Error & { code?: string }): void;
   socketClose(code: number, reason: Buffer): void;
@@ -183,7 +186,10 @@ export class LeanClient {
     this.socket.destroy();
   }
 
-  /** Drops the connection with a TCP RST, as a crashed peer or a middlebox does (wss:// has no RST of its own: a plain drop). */
+  /**
+   * Drops the connection with a TCP RST, as a crashed peer or a
+   * middlebox does (wss:// has no RST of its own: a plain drop).
+   */
   reset(): void {
     if (this.readyState === 3) return;
     if (this.isSecure || this.socket.connecting || this.socket.destroyed) return this.terminate();

@@ -124,10 +124,10 @@ export function upgradeRequest(
   const lines = [`GET ${url.pathname || '/'}${url.search} HTTP/1.1`];
   if (!given.some(([name]) => name.toLowerCase() === 'host')) lines.push(`Host: ${url.host}`);
   // URL credentials, unless a header says who we are (as ws and Node's http do); bad escapes stay as they are
-  if ((url.username || url.password) && !given.some(([name]) => name.toLowerCase() === 'authorization'))
-    lines.push(
-      `Authorization: Basic ${Buffer.from(`${querystring.unescape(url.username)}:${querystring.unescape(url.password)}`).toString('base64')}`,
-    );
+  if ((url.username || url.password) && !given.some(([name]) => name.toLowerCase() === 'authorization')) {
+    const credentials = `${querystring.unescape(url.username)}:${querystring.unescape(url.password)}`;
+    lines.push(`Authorization: Basic ${Buffer.from(credentials).toString('base64')}`);
+  }
   for (const [name, value] of given) lines.push(`${name}: ${value}`);
   if (protocols.length > 0) lines.push(`Sec-WebSocket-Protocol: ${protocols.join(',')}`);
   lines.push('Connection: Upgrade', 'Upgrade: websocket', `Sec-WebSocket-Key: ${key}`, 'Sec-WebSocket-Version: 13');

@@ -21,8 +21,14 @@ export const MAX_CHECK_SUBJECT_CHARS = 4096;
 function advice(source: string): string {
   if (/\\[1-9]|\\k</.test(source)) return 'it uses a backreference (\\1, \\k<name>); write out the text it stands for';
   if (/\(\?<?[=!]/.test(source))
-    return 'it uses lookahead or lookbehind ((?=, (?!, (?<=, (?<!); match the text itself, or give each condition a check of its own';
-  return 'it repeats more than 16 times ({17} and up, or nested repeats that multiply past 16); split the repeat, as in [0-9a-f]{16}[0-9a-f]{16}';
+    return (
+      'it uses lookahead or lookbehind ((?=, (?!, (?<=, (?<!); match the text itself, or give each ' +
+      'condition a check of its own'
+    );
+  return (
+    'it repeats more than 16 times ({17} and up, or nested repeats that multiply past 16); split the ' +
+    'repeat, as in [0-9a-f]{16}[0-9a-f]{16}'
+  );
 }
 
 /** Why a valid regular expression cannot be a check's pattern (what to write instead), or null when it can. */

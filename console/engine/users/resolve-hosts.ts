@@ -47,14 +47,19 @@ async function resolveOne(host: string, lookup: Lookup, deadlineMs: number): Pro
     const { code, message } = error as Error & { code?: string };
     throw new EngineConfigError(
       'config.dns',
-      `the target's host "${host}" does not resolve (${code ?? message}${code === 'ETIMEOUT' ? `: ${message}` : ''}); check the name and this host's resolver, or give the target as an address`,
+      `the target's host "${host}" does not resolve ` +
+        `(${code ?? message}${code === 'ETIMEOUT' ? `: ${message}` : ''}); check the name and this ` +
+        `host's resolver, or give the target as an address`,
     );
   } finally {
     clearTimeout(timer);
   }
 }
 
-/** Resolves every host name of `urls` at once; throws an {@link EngineConfigError} (`config.dns`) naming the first that does not resolve. */
+/**
+ * Resolves every host name of `urls` at once; throws an {@link
+ * EngineConfigError} (`config.dns`) naming the first that does not resolve.
+ */
 export async function resolveHosts(
   urls: readonly string[],
   lookup: Lookup = dns.promises.lookup,

@@ -42,10 +42,16 @@ export class UserSession {
   jitterMs = 0;
   readonly checks: Array<CheckSpec & { compiled: (message: unknown) => boolean }> = [];
   readonly checkCounts = new Map<string, CheckCounts>();
-  /** Request/response probes (`probe RATE/s TEMPLATE reply PATH`): the template, where replies carry the id, and when each id was due. */
+  /**
+   * Request/response probes (`probe RATE/s TEMPLATE reply PATH`): the
+   * template, where replies carry the id, and when each id was due.
+   */
   probe: { template: string; replyPath: string; pending: Map<number, number> } | null = null;
 
-  /** A reply's probe id, when it answers a pending request/response probe: its intended send time (ms epoch). `message` is as `readTargetJson` read it. */
+  /**
+   * A reply's probe id, when it answers a pending request/response probe: its
+   * intended send time (ms epoch). `message` is as `readTargetJson` read it.
+   */
   matchProbe(message: unknown): number | null {
     const probe = this.probe;
     if (

@@ -20,7 +20,10 @@
  */
 import { isIPv4 } from 'node:net';
 
-/** How many loopback addresses users of the bundled server spread over when none are given: at 100,000 users, 16 left ~6,250 on each and bind()'s port search still a quarter of a reconnect storm in perf; 64 leave ~1,600. */
+/**
+ * How many loopback addresses users of the bundled server spread over when none are given: at 100,000 users, 16
+ * left ~6,250 on each and bind()'s port search still a quarter of a reconnect storm in perf; 64 leave ~1,600.
+ */
 export const LOOPBACK_POOL = 64;
 
 function hostOf(url: string): string {
@@ -46,7 +49,10 @@ function loopbackAddresses(count: number): string[] {
   return Array.from({ length: count }, (_, i) => `127.0.0.${i + 1}`);
 }
 
-/** The addresses users dial from: the given ones, the loopback pool (the bundled server only), or none (the kernel picks). */
+/**
+ * The addresses users dial from: the given ones, the loopback
+ * pool (the bundled server only), or none (the kernel picks).
+ */
 export function dialSources(
   urls: readonly string[],
   given: readonly string[],
@@ -93,11 +99,17 @@ export function namedAddresses(addresses: readonly string[]): string {
 /** The words for the event log: where users dial from, when it is not simply this host's address. */
 export function describeSources(urls: readonly string[], given: readonly string[], isBundled: boolean): string | null {
   if (given.length > 0) {
-    return `users dial from ${given.length === 1 ? given[0] : `${given.length} addresses (${namedAddresses(given)})`}: a per-address limit on the target sees the users of each`;
+    return (
+      `users dial from ${given.length === 1 ? given[0] : `${given.length} addresses (${namedAddresses(given)})`}: ` +
+      `a per-address limit on the target sees the users of each`
+    );
   }
   const pool = dialSources(urls, given, isBundled);
   if (pool.length === 0) return null;
-  return `users dial from ${pool.length} loopback addresses (${namedAddresses(pool)}) so the kernel's port search stays short; --source-addresses to choose`;
+  return (
+    `users dial from ${pool.length} loopback addresses (${namedAddresses(pool)}) so the kernel's ` +
+    `port search stays short; --source-addresses to choose`
+  );
 }
 
 /**
@@ -110,6 +122,10 @@ export function sourcesNotice(addresses: readonly string[], users: number, sprea
   const why =
     spreadPorts === null
       ? '--source-addresses'
-      : `${users} users to one destination need more ports than one address has (${spreadPorts}); --source-addresses to choose`;
-  return `users dial from ${which} (${why}): a per-address limit on the target sees up to ${usersPerAddress(users, addresses.length)} users from each`;
+      : `${users} users to one destination need more ports than one address has (${spreadPorts}); ` +
+        `--source-addresses to choose`;
+  return (
+    `users dial from ${which} (${why}): a per-address limit on the target sees up to ` +
+    `${usersPerAddress(users, addresses.length)} users from each`
+  );
 }

@@ -18,7 +18,10 @@ import type { TopicLru } from '../measure/topic-lru.ts';
 /** Where a VU is in its life. */
 export type VuState = 'pending' | 'connecting' | 'open' | 'closing' | 'closed' | 'waiting';
 
-/** Why a connection ended on purpose (so it is not counted as an error): our own chaos, a removal, the end, or the bundled server's chaos. */
+/**
+ * Why a connection ended on purpose (so it is not counted as an error):
+ * our own chaos, a removal, the end, or the bundled server's chaos.
+ */
 export type EndReason = 'kill' | 'remove' | 'stop' | 'server-kill' | 'churn';
 
 /** What a VU reports to; the fleet implements it. */

@@ -106,32 +106,36 @@ describe('the HTTP broadcast trigger', () => {
     });
   });
 
-  it(`takes the status of an answer whose body runs past ${MAX_ANSWER_BYTES} bytes, drained and dropped, without waiting for its end`, async () => {
-    let written = 0;
-    const s = http.createServer((req, res) => {
-      req.resume();
-      res.writeHead(202);
-      const chunk = Buffer.alloc(64 * 1024, 120);
-      // an answer that never ends, as fast as the client reads it
-      const more = (): void => {
-        while (!res.destroyed) {
-          written += chunk.length;
-          if (!res.write(chunk)) return;
-        }
-      };
-      res.on('drain', more);
-      more();
-    });
-    await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-    servers.push(s);
-    const base = `http://127.0.0.1:${(s.address() as net.AddressInfo).port}`;
-    expect(await httpTrigger(`POST ${base}/x`, 10_000).fire({ ...order, count: 1 })).toEqual({
-      ok: true,
-      firstSeq: null,
-      lastSeq: null,
-    });
-    expect(written).toBeGreaterThan(MAX_ANSWER_BYTES);
-  });
+  it(
+    `takes the status of an answer whose body runs past ${MAX_ANSWER_BYTES} bytes, drained and ` +
+      `dropped, without waiting for its end`,
+    async () => {
+      let written = 0;
+      const s = http.createServer((req, res) => {
+        req.resume();
+        res.writeHead(202);
+        const chunk = Buffer.alloc(64 * 1024, 120);
+        // an answer that never ends, as fast as the client reads it
+        const more = (): void => {
+          while (!res.destroyed) {
+            written += chunk.length;
+            if (!res.write(chunk)) return;
+          }
+        };
+        res.on('drain', more);
+        more();
+      });
+      await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+      servers.push(s);
+      const base = `http://127.0.0.1:${(s.address() as net.AddressInfo).port}`;
+      expect(await httpTrigger(`POST ${base}/x`, 10_000).fire({ ...order, count: 1 })).toEqual({
+        ok: true,
+        firstSeq: null,
+        lastSeq: null,
+      });
+      expect(written).toBeGreaterThan(MAX_ANSWER_BYTES);
+    },
+  );
 
   it('aborts a request in flight when its signal aborts (the run stops), and any later one at once', async () => {
     const silent = (await server(null))!;

@@ -82,7 +82,8 @@ describe("the generator's loop-delay monitor", () => {
 
   // the block is 20 ms; a loaded machine can keep the loop waiting for a core after it, which
   // is delay too, so the monitor is held to what a timer of our own saw in the same second
-  it('reports a loop blocked 20 ms every 100 ms with a max of what a timer of its own saw (± 3 ms) and a p99 of at least 17 ms', async () => {
+  it('reports a loop blocked 20 ms every 100 ms with a max of what a timer of its own saw (± 3 ms) ' +
+    'and a p99 of at least 17 ms', async () => {
     const health = await inOneOfFive(
       () => second(() => setInterval(() => busyWait(20), 100)),
       (h) =>
@@ -97,14 +98,18 @@ describe("the generator's loop-delay monitor", () => {
     expect(health.loopDelayP99Ms).toBeLessThanOrEqual(health.watchedMaxMs + 3);
   }, 15_000);
 
-  it('reports an interval in which no timer ran at all (sampled from inside a 300 ms block) as 300 ms late and saturated', () => {
-    monitor.sample(0);
-    busyWait(300);
-    const health = monitor.sample(0);
-    expect(health.loopDelayP99Ms).toBeGreaterThanOrEqual(290);
-    expect(health.loopDelayMaxMs).toBeGreaterThanOrEqual(290);
-    expect(health.isSaturated).toBe(true);
-  });
+  it(
+    'reports an interval in which no timer ran at all (sampled from inside a 300 ms block) as 300 ms ' +
+      'late and saturated',
+    () => {
+      monitor.sample(0);
+      busyWait(300);
+      const health = monitor.sample(0);
+      expect(health.loopDelayP99Ms).toBeGreaterThanOrEqual(290);
+      expect(health.loopDelayMaxMs).toBeGreaterThanOrEqual(290);
+      expect(health.isSaturated).toBe(true);
+    },
+  );
 });
 
 describe.each(['uws', 'ws'] as const)("the server's loop-delay monitor, through /stats (%s)", (engine) => {
@@ -114,7 +119,10 @@ describe.each(['uws', 'ws'] as const)("the server's loop-delay monitor, through 
   });
   afterAll(() => s.stop());
 
-  /** The server's last whole second, beside how late a 1 ms timer of this process ran (p99) meanwhile: how busy the host was. */
+  /**
+   * The server's last whole second, beside how late a 1 ms timer
+   * of this process ran (p99) meanwhile: how busy the host was.
+   */
   async function lastSecond(): Promise<{ p99: number; max: number; hostP99: number }> {
     const before = (await s.stats()).uptimeMs;
     const watch = watchLateness();

@@ -51,44 +51,48 @@ describe('merging parts exactly', () => {
     expect(Math.max(...SPLIT.map((v) => histogramOf(v).summary().p99))).not.toBe(all.p99);
   });
 
-  it('merges one broadcast received in three parts to the percentiles of all its receipts and the sum of its cuts, once every part settled it', () => {
-    const settled = new SettledBroadcasts();
-    const live = new Set([0, 1, 2]);
-    const record = (i: number) => ({
-      topic: 'all',
-      seq: 1,
-      // part i's tool cut i users it owed the broadcast (owed nothing now, counted as cut), and one user
-      // that became ready after it was sent received it too (a receiver, not owed it)
-      openAtSend: SPLIT[i]!.length,
-      receivers: SPLIT[i]!.length + 1,
-      reached: SPLIT[i]!.length,
-      cut: i,
-      reach: 1,
-      firstMs: Math.min(...SPLIT[i]!),
-      p50Ms: 0,
-      p99Ms: 0,
-      lastMs: Math.max(...SPLIT[i]!),
-      isSettled: true,
-      sentAtMs: 1000 + i,
-      histogram: histogramOf(SPLIT[i]!).encode(),
-    });
-    settled.add(0, [record(0)], live);
-    settled.add(1, [record(1)], live);
-    expect(settled.count).toBe(0);
-    settled.add(2, [record(2)], live);
-    expect(settled.count).toBe(1);
-    expect(settled.last[0]).toMatchObject({
-      receivers: 1003,
-      reached: 1000,
-      cut: 3,
-      openAtSend: 1000,
-      reach: 1,
-      p50Ms: all.p50,
-      p99Ms: all.p99,
-      lastMs: all.max,
-      sentAtMs: 1000,
-    });
-  });
+  it(
+    'merges one broadcast received in three parts to the percentiles of all its receipts and the sum ' +
+      'of its cuts, once every part settled it',
+    () => {
+      const settled = new SettledBroadcasts();
+      const live = new Set([0, 1, 2]);
+      const record = (i: number) => ({
+        topic: 'all',
+        seq: 1,
+        // part i's tool cut i users it owed the broadcast (owed nothing now, counted as cut), and one user
+        // that became ready after it was sent received it too (a receiver, not owed it)
+        openAtSend: SPLIT[i]!.length,
+        receivers: SPLIT[i]!.length + 1,
+        reached: SPLIT[i]!.length,
+        cut: i,
+        reach: 1,
+        firstMs: Math.min(...SPLIT[i]!),
+        p50Ms: 0,
+        p99Ms: 0,
+        lastMs: Math.max(...SPLIT[i]!),
+        isSettled: true,
+        sentAtMs: 1000 + i,
+        histogram: histogramOf(SPLIT[i]!).encode(),
+      });
+      settled.add(0, [record(0)], live);
+      settled.add(1, [record(1)], live);
+      expect(settled.count).toBe(0);
+      settled.add(2, [record(2)], live);
+      expect(settled.count).toBe(1);
+      expect(settled.last[0]).toMatchObject({
+        receivers: 1003,
+        reached: 1000,
+        cut: 3,
+        openAtSend: 1000,
+        reach: 1,
+        p50Ms: all.p50,
+        p99Ms: all.p99,
+        lastMs: all.max,
+        sentAtMs: 1000,
+      });
+    },
+  );
 
   it('finalises a broadcast without a part that was lost', () => {
     const settled = new SettledBroadcasts();
@@ -114,33 +118,37 @@ describe('merging parts exactly', () => {
     expect(settled.minReach).toBeCloseTo(0.9);
   });
 
-  it(`finalises the oldest broadcasts only one part reported once more than ${MAX_PENDING_BROADCASTS} wait, with that part's figures`, () => {
-    const settled = new SettledBroadcasts();
-    const r = (seq: number) => ({
-      topic: `t${seq}`,
-      seq,
-      openAtSend: 1,
-      receivers: 1,
-      reached: 1,
-      cut: 0,
-      reach: 1,
-      firstMs: 1,
-      p50Ms: 1,
-      p99Ms: 1,
-      lastMs: 1,
-      isSettled: true,
-      sentAtMs: seq,
-    });
-    // part 1 never reports these: a target publishing on ever new topics to part 0's users only
-    settled.add(
-      0,
-      Array.from({ length: MAX_PENDING_BROADCASTS + 5 }, (_, i) => r(i)),
-      new Set([0, 1]),
-    );
-    expect(settled.count).toBe(5);
-    expect(settled.last.map((b) => b.seq)).toEqual([0, 1, 2, 3, 4]);
-    expect(settled.minReach).toBe(1);
-  });
+  it(
+    `finalises the oldest broadcasts only one part reported once more than ${MAX_PENDING_BROADCASTS} ` +
+      `wait, with that part's figures`,
+    () => {
+      const settled = new SettledBroadcasts();
+      const r = (seq: number) => ({
+        topic: `t${seq}`,
+        seq,
+        openAtSend: 1,
+        receivers: 1,
+        reached: 1,
+        cut: 0,
+        reach: 1,
+        firstMs: 1,
+        p50Ms: 1,
+        p99Ms: 1,
+        lastMs: 1,
+        isSettled: true,
+        sentAtMs: seq,
+      });
+      // part 1 never reports these: a target publishing on ever new topics to part 0's users only
+      settled.add(
+        0,
+        Array.from({ length: MAX_PENDING_BROADCASTS + 5 }, (_, i) => r(i)),
+        new Set([0, 1]),
+      );
+      expect(settled.count).toBe(5);
+      expect(settled.last.map((b) => b.seq)).toEqual([0, 1, 2, 3, 4]);
+      expect(settled.minReach).toBe(1);
+    },
+  );
 
   it("merges a recovery's 95% time from the opens of every part, exactly", () => {
     // 100 users, 60 + 40; 20 dropped (12 + 8); opens after the action at known times

@@ -107,45 +107,53 @@ describe('a target sending JSON nested 10,000 deep', () => {
     expectChecks(summary, 2);
   });
 
-  it('socketio (a real socket.io server writing the packet on its own transport): socketio.bad_packet, and the canary event after it passes', async () => {
-    const http = createServer();
-    // io.emit would serialise the value itself, and overflow the server's own stack first
-    const io = new Server(http, { transports: ['websocket'] });
-    io.on('connection', (socket) => {
-      socket.conn.send(`2["tick",${DEEP}]`);
-      socket.emit('tick', CANARY);
-    });
-    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-    closers.push(() => new Promise((resolve) => io.close(resolve)));
-    const { code, stdout, summary } = await run(`ws://127.0.0.1:${(http.address() as AddressInfo).port}/`, [
-      'protocol socketio',
-    ]);
-    expect(stdout).toMatch(/^sockstorm run: PASSED/m);
-    expect(code).toBe(0);
-    expect(summary.errors).toEqual({ 'socketio.bad_packet': USERS });
-    expectChecks(summary, 1);
-  });
-
-  it('graphql-ws (a server speaking it by hand: graphql-ws would overflow serialising the value): graphql.bad_message, and the next event after it passes', async () => {
-    const { wss, url } = await wsServer({
-      handleProtocols: (offered) => (offered.has('graphql-transport-ws') ? 'graphql-transport-ws' : false),
-    });
-    wss.on('connection', (ws) => {
-      ws.on('message', (data) => {
-        const message = JSON.parse(String(data)) as { type: string; id?: string };
-        if (message.type === 'connection_init') ws.send('{"type":"connection_ack"}');
-        if (message.type !== 'subscribe') return;
-        ws.send(`{"id":"${message.id}","type":"next","payload":{"data":${DEEP}}}`);
-        ws.send(JSON.stringify({ id: message.id, type: 'next', payload: { data: CANARY } }));
+  it(
+    'socketio (a real socket.io server writing the packet on its own transport): ' +
+      'socketio.bad_packet, and the canary event after it passes',
+    async () => {
+      const http = createServer();
+      // io.emit would serialise the value itself, and overflow the server's own stack first
+      const io = new Server(http, { transports: ['websocket'] });
+      io.on('connection', (socket) => {
+        socket.conn.send(`2["tick",${DEEP}]`);
+        socket.emit('tick', CANARY);
       });
-    });
-    const { code, stdout, summary } = await run(url, [
-      'protocol graphql-ws',
-      'on open send {"query":"subscription { ticks }"}',
-    ]);
-    expect(stdout).toMatch(/^sockstorm run: PASSED/m);
-    expect(code).toBe(0);
-    expect(summary.errors).toEqual({ 'graphql.bad_message': USERS });
-    expectChecks(summary, 1);
-  });
+      await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+      closers.push(() => new Promise((resolve) => io.close(resolve)));
+      const { code, stdout, summary } = await run(`ws://127.0.0.1:${(http.address() as AddressInfo).port}/`, [
+        'protocol socketio',
+      ]);
+      expect(stdout).toMatch(/^sockstorm run: PASSED/m);
+      expect(code).toBe(0);
+      expect(summary.errors).toEqual({ 'socketio.bad_packet': USERS });
+      expectChecks(summary, 1);
+    },
+  );
+
+  it(
+    'graphql-ws (a server speaking it by hand: graphql-ws would overflow serialising the value): ' +
+      'graphql.bad_message, and the next event after it passes',
+    async () => {
+      const { wss, url } = await wsServer({
+        handleProtocols: (offered) => (offered.has('graphql-transport-ws') ? 'graphql-transport-ws' : false),
+      });
+      wss.on('connection', (ws) => {
+        ws.on('message', (data) => {
+          const message = JSON.parse(String(data)) as { type: string; id?: string };
+          if (message.type === 'connection_init') ws.send('{"type":"connection_ack"}');
+          if (message.type !== 'subscribe') return;
+          ws.send(`{"id":"${message.id}","type":"next","payload":{"data":${DEEP}}}`);
+          ws.send(JSON.stringify({ id: message.id, type: 'next', payload: { data: CANARY } }));
+        });
+      });
+      const { code, stdout, summary } = await run(url, [
+        'protocol graphql-ws',
+        'on open send {"query":"subscription { ticks }"}',
+      ]);
+      expect(stdout).toMatch(/^sockstorm run: PASSED/m);
+      expect(code).toBe(0);
+      expect(summary.errors).toEqual({ 'graphql.bad_message': USERS });
+      expectChecks(summary, 1);
+    },
+  );
 });

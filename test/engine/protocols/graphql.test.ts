@@ -24,7 +24,8 @@ const options = () => ({
 });
 
 describe('the graphql-ws preset against a real graphql-ws server', () => {
-  it('holds 1,000 subscribed users, delivers a subscription event to every one, and recovers a kill with connection_init redone', async () => {
+  it('holds 1,000 subscribed users, delivers a subscription event to every one, and recovers a kill ' +
+    'with connection_init redone', async () => {
     const engine = await engines.start(options());
     await engine.dispatch({ type: 'connect-payload', template: '{"token":"good"}' });
     await engine.dispatch({ type: 'on-open', template: '{"query":"subscription { ticks { ts n } }"}' });

@@ -54,7 +54,8 @@ const options = () => ({
 });
 
 describe('the MQTT preset against a real broker (aedes over WebSocket)', () => {
-  it('holds 1,000 users past twice the keepalive, fans a publish out to every subscriber, and recovers a kill', async () => {
+  it('holds 1,000 users past twice the keepalive, fans a publish out to every subscriber, and ' +
+    'recovers a kill', async () => {
     const engine = await engines.start(options());
     await engine.dispatch({ type: 'protocol', name: 'mqtt', keepaliveS: 2 });
     await engine.dispatch({
@@ -92,7 +93,8 @@ describe('the MQTT preset against a real broker (aedes over WebSocket)', () => {
     expect(refused.errors['other.unknown']).toBeUndefined();
   }, 30_000);
 
-  it('speaks QoS 2 both ways: a publish at qos2 reaches qos2 subscribers once each, and every delivery is completed (PUBCOMP)', async () => {
+  it('speaks QoS 2 both ways: a publish at qos2 reaches qos2 subscribers once each, and every ' +
+    'delivery is completed (PUBCOMP)', async () => {
     sentByClients.clear();
     const completed = new Map<string, number>();
     const onAck = (_: unknown, client: { id: string }) => completed.set(client.id, (completed.get(client.id) ?? 0) + 1);
@@ -128,73 +130,81 @@ describe('the MQTT preset against a real broker (aedes over WebSocket)', () => {
 });
 
 describe('the MQTT codec on its own', () => {
-  it('delivers a QoS 2 PUBLISH once while its PUBREL is pending, answers each copy with PUBREC, and takes the id again after PUBCOMP', () => {
-    const codec = mqttCodec({});
-    const state = codec.init();
-    const publish = (dup: boolean) =>
-      mqttPacket.generate({
-        cmd: 'publish',
-        topic: 't',
-        payload: 'hi',
-        qos: 2,
-        messageId: 5,
-        dup,
-        retain: false,
-      } as never);
-    const kinds = (frame: Buffer) =>
-      codec
-        .decode(state, frame, true)
-        .map((e) => (e.kind === 'reply' ? `reply ${(e.frames[0] as Buffer)[0]! >> 4}` : e.kind));
-    expect(kinds(publish(false))).toEqual(['message', 'reply 5']);
-    expect(kinds(publish(true))).toEqual(['reply 5']);
-    expect(kinds(mqttPacket.generate({ cmd: 'pubrel', messageId: 5 } as never))).toEqual(['reply 7']);
-    expect(kinds(publish(false))).toEqual(['message', 'reply 5']);
-    // QoS 1 is acknowledged with PUBACK, every time
-    expect(
-      kinds(
+  it(
+    'delivers a QoS 2 PUBLISH once while its PUBREL is pending, answers each copy with PUBREC, and ' +
+      'takes the id again after PUBCOMP',
+    () => {
+      const codec = mqttCodec({});
+      const state = codec.init();
+      const publish = (dup: boolean) =>
         mqttPacket.generate({
           cmd: 'publish',
           topic: 't',
-          payload: 'x',
-          qos: 1,
-          messageId: 9,
-          dup: false,
+          payload: 'hi',
+          qos: 2,
+          messageId: 5,
+          dup,
           retain: false,
-        } as never),
-      ),
-    ).toEqual(['message', 'reply 4']);
-  });
+        } as never);
+      const kinds = (frame: Buffer) =>
+        codec
+          .decode(state, frame, true)
+          .map((e) => (e.kind === 'reply' ? `reply ${(e.frames[0] as Buffer)[0]! >> 4}` : e.kind));
+      expect(kinds(publish(false))).toEqual(['message', 'reply 5']);
+      expect(kinds(publish(true))).toEqual(['reply 5']);
+      expect(kinds(mqttPacket.generate({ cmd: 'pubrel', messageId: 5 } as never))).toEqual(['reply 7']);
+      expect(kinds(publish(false))).toEqual(['message', 'reply 5']);
+      // QoS 1 is acknowledged with PUBACK, every time
+      expect(
+        kinds(
+          mqttPacket.generate({
+            cmd: 'publish',
+            topic: 't',
+            payload: 'x',
+            qos: 1,
+            messageId: 9,
+            dup: false,
+            retain: false,
+          } as never),
+        ),
+      ).toEqual(['message', 'reply 4']);
+    },
+  );
 
-  it('says what it holds of a packet spanning frames, and since when: a packet begun after another ended in the same frame starts anew', async () => {
-    const codec = mqttCodec({});
-    const state = codec.init() as { heldBytes: number; heldSinceMs: number };
-    const a = mqttPacket.generate({
-      cmd: 'publish',
-      topic: 't',
-      payload: 'a'.repeat(100),
-      qos: 0,
-      retain: false,
-      dup: false,
-    } as never);
-    const b = mqttPacket.generate({
-      cmd: 'publish',
-      topic: 't',
-      payload: 'b'.repeat(100),
-      qos: 0,
-      retain: false,
-      dup: false,
-    } as never);
-    expect(codec.decode(state, a.subarray(0, 50), true)).toEqual([]);
-    const since = state.heldSinceMs;
-    expect(state.heldBytes).toBeGreaterThan(0);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-    expect(codec.decode(state, a.subarray(50, 60), true)).toEqual([]);
-    expect(state.heldSinceMs).toBe(since);
-    expect(codec.decode(state, Buffer.concat([a.subarray(60), b.subarray(0, 20)]), true)).toMatchObject([
-      { kind: 'message', text: 'a'.repeat(100) },
-    ]);
-    expect(state.heldSinceMs).toBeGreaterThan(since);
-    expect(codec.decode(state, b.subarray(20), true)).toMatchObject([{ kind: 'message', text: 'b'.repeat(100) }]);
-    expect(state.heldBytes).toBe(0);
-  });
+  it(
+    'says what it holds of a packet spanning frames, and since when: a packet begun after another ' +
+      'ended in the same frame starts anew',
+    async () => {
+      const codec = mqttCodec({});
+      const state = codec.init() as { heldBytes: number; heldSinceMs: number };
+      const a = mqttPacket.generate({
+        cmd: 'publish',
+        topic: 't',
+        payload: 'a'.repeat(100),
+        qos: 0,
+        retain: false,
+        dup: false,
+      } as never);
+      const b = mqttPacket.generate({
+        cmd: 'publish',
+        topic: 't',
+        payload: 'b'.repeat(100),
+        qos: 0,
+        retain: false,
+        dup: false,
+      } as never);
+      expect(codec.decode(state, a.subarray(0, 50), true)).toEqual([]);
+      const since = state.heldSinceMs;
+      expect(state.heldBytes).toBeGreaterThan(0);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(codec.decode(state, a.subarray(50, 60), true)).toEqual([]);
+      expect(state.heldSinceMs).toBe(since);
+      expect(codec.decode(state, Buffer.concat([a.subarray(60), b.subarray(0, 20)]), true)).toMatchObject([
+        { kind: 'message', text: 'a'.repeat(100) },
+      ]);
+      expect(state.heldSinceMs).toBeGreaterThan(since);
+      expect(codec.decode(state, b.subarray(20), true)).toMatchObject([{ kind: 'message', text: 'b'.repeat(100) }]);
+      expect(state.heldBytes).toBe(0);
+    },
+  );
 });

@@ -57,7 +57,8 @@ const options = () => ({
 });
 
 describe('the Socket.IO preset against a real socket.io server', () => {
-  it('holds 1,000 users past twice the ping interval, broadcasts through the protocol, and recovers a kill with the connect sequence redone', async () => {
+  it('holds 1,000 users past twice the ping interval, broadcasts through the protocol, and recovers a ' +
+    'kill with the connect sequence redone', async () => {
     const engine = await engines.start(options());
     await engine.dispatch({ type: 'connect-payload', template: '{"token":"good"}' });
     await engine.dispatch({ type: 'set-target', count: 1000 });

@@ -55,7 +55,9 @@ class Ledger {
   }
 }
 
-/** A tick every 250 ms until stopped; `onTick` runs as a tick starts (the test kills there, with the tick in flight). */
+/**
+ * A tick every 250 ms until stopped; `onTick` runs as a tick starts (the test kills there, with the tick in flight).
+ */
 function ticker(publish: (seq: number) => void): { stop(): void; onTick: (() => void) | null } {
   let seq = 0;
   const state = {
@@ -265,7 +267,8 @@ async function waitTicks(n: number): Promise<void> {
 describe.each(PRESETS)(
   'reach against a $name server that publishes on its own schedule',
   ({ start, options, session }) => {
-    it('reads 100% reach and 0 missed through the ramp and a 20% kill, and counts as cut exactly the ticks the killed users did not get', async () => {
+    it('reads 100% reach and 0 missed through the ramp and a 20% kill, and counts as cut exactly the ' +
+      'ticks the killed users did not get', async () => {
       const server = await start();
       const engine: Engine = await engines.start({
         target: server.url,

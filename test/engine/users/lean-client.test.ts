@@ -172,7 +172,8 @@ describe('LeanClient against a ws server', { timeout: 15_000 }, () => {
     expect(headers.authorization).toBe(`Basic ${Buffer.from('us@er:p:ss').toString('base64')}`);
   });
 
-  // with credentials in the URL and an Authorization in options.headers, ws (Node's http.request) sends only the given header
+  // with credentials in the URL and an Authorization in options.headers,
+  // ws (Node's http.request) sends only the given header
   it('lets an Authorization in options.headers win over credentials in the URL, as ws does', async () => {
     const server = await wsServer();
     const seen: unknown[] = [];

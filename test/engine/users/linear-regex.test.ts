@@ -38,7 +38,8 @@ describe('linear-regex', () => {
     }
     expect(error).toMatchObject({ line: 2, column: 26 });
     expect(error!.reason).toBe(
-      "check twice: /(a)\\1/ cannot run in linear time, so a target's message could freeze the run on it: it uses a backreference (\\1, \\k<name>); write out the text it stands for",
+      "check twice: /(a)\\1/ cannot run in linear time, so a target's message could freeze the run on " +
+        'it: it uses a backreference (\\1, \\k<name>); write out the text it stands for',
     );
   });
 });

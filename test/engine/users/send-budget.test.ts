@@ -77,7 +77,10 @@ async function openFleet(
   return { fleet, metrics };
 }
 
-/** Sends 16 KiB messages from `vu` until one is refused (yielding so the kernel can take what it will); returns how many went. */
+/**
+ * Sends 16 KiB messages from `vu` until one is refused (yielding
+ * so the kernel can take what it will); returns how many went.
+ */
 async function fillUntilRefused(fleet: Fleet, vu: VirtualUser): Promise<{ sent: number; isRefused: boolean }> {
   let sent = 0;
   while (sent * CHUNK.length < OFFERED_MAX_BYTES) {

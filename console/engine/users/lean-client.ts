@@ -26,9 +26,9 @@ import {
   maskedFrame,
   nextKey,
   type Refusal,
+  readAnswer,
   TOO_BIG,
   TOO_LONG,
-  upgradeProblem,
   upgradeRequest,
 } from './lean-frames.ts';
 
@@ -58,7 +58,6 @@ export interface LeanOptions {
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const EMPTY = Buffer.alloc(0);
-const MAX_HEAD = 64 * 1024;
 const CLOSE_TIMEOUT_MS = 30_000;
 const OWNER = Symbol('sockstorm.lean');
 type Tagged = net.Socket & { [OWNER]: LeanClient };
@@ -282,35 +281,14 @@ export class LeanClient {
   /** Reads the answer to the upgrade; false while it is incomplete or when it failed. */
   private readUpgrade(): boolean {
     const buffer = this.joined();
-    const end = buffer.indexOf('\r\n\r\n');
-    if (end < 0) {
-      if (buffer.length > MAX_HEAD) this.fail(coded('Parse Error: Header overflow', 'HPE_HEADER_OVERFLOW'));
-      return false;
-    }
-    const lines = buffer.toString('latin1', 0, end).split('\r\n');
-    const status = /^HTTP\/1\.[01] (\d{3})(?: |$)/.exec(lines[0]!);
-    if (!status) {
-      this.fail(coded('Parse Error: Expected HTTP/', 'HPE_INVALID_CONSTANT'));
-      return false;
-    }
-    const headers = new Map<string, string>();
-    for (const line of lines.slice(1)) {
-      const colon = line.indexOf(':');
-      if (colon <= 0) {
-        this.fail(coded('Parse Error: Invalid header token', 'HPE_INVALID_HEADER_TOKEN'));
-        return false;
-      }
-      const name = line.slice(0, colon).trim().toLowerCase();
-      const value = line.slice(colon + 1).trim();
-      headers.set(name, headers.has(name) ? `${headers.get(name)}, ${value}` : value);
-    }
-    const problem = upgradeProblem(Number(status[1]), headers, this.accept!, this.protocols);
-    if (problem) {
-      this.fail(new Error(problem));
+    const answer = readAnswer(buffer, this.accept!, this.protocols);
+    if (answer === null) return false;
+    if (answer instanceof Error) {
+      this.fail(answer);
       return false;
     }
     this.accept = null;
-    this.consumed(buffer, end + 4);
+    this.consumed(buffer, answer);
     this.readyState = 1;
     this.sink.socketOpen();
     return this.readyState === 1;

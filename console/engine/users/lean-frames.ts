@@ -154,3 +154,30 @@ export function upgradeProblem(
     return 'Server sent a Sec-WebSocket-Extensions header but no extension was requested';
   return null;
 }
+
+/** How much of an upgrade answer's head is read before it is an overflow, as Node's HTTP parser bounds it. */
+const MAX_HEAD = 64 * 1024;
+
+/**
+ * The server's answer to the upgrade, read off the front of `buffer` as Node's HTTP parser and
+ * ws read it: the length of its head when it upgrades, the error ws gives when it does not (a
+ * parse error with Node's code, or ws's message for a wrong answer), or null while it is not
+ * all there.
+ */
+export function readAnswer(buffer: Buffer, accept: string, protocols: readonly string[]): number | Error | null {
+  const end = buffer.indexOf('\r\n\r\n');
+  if (end < 0) return buffer.length > MAX_HEAD ? coded('Parse Error: Header overflow', 'HPE_HEADER_OVERFLOW') : null;
+  const lines = buffer.toString('latin1', 0, end).split('\r\n');
+  const status = /^HTTP\/1\.[01] (\d{3})(?: |$)/.exec(lines[0]!);
+  if (!status) return coded('Parse Error: Expected HTTP/', 'HPE_INVALID_CONSTANT');
+  const headers = new Map<string, string>();
+  for (const line of lines.slice(1)) {
+    const colon = line.indexOf(':');
+    if (colon <= 0) return coded('Parse Error: Invalid header token', 'HPE_INVALID_HEADER_TOKEN');
+    const name = line.slice(0, colon).trim().toLowerCase();
+    const value = line.slice(colon + 1).trim();
+    headers.set(name, headers.has(name) ? `${headers.get(name)}, ${value}` : value);
+  }
+  const problem = upgradeProblem(Number(status[1]), headers, accept, protocols);
+  return problem ? new Error(problem) : end + 4;
+}

@@ -11,13 +11,14 @@ import { withTopics, type ResolvedOptions } from './engine-options.ts';
 import type { CommandResult, FleetPart, LiveCounts, PartSample } from './parts/fleet-part.ts';
 import { LatencyHistogram } from './measure/histogram.ts';
 import { mergeParts, SettledBroadcasts } from './parts/merge-parts.ts';
-import { LATENCY_NAMES, zeroRates, zeroTotals, type EncodedHistograms } from './measure/metrics.ts';
+import { LATENCY_NAMES, type EncodedHistograms } from './measure/metrics.ts';
 import { startServerGroup, type ServerGroup } from './bundled/server-group.ts';
 import { ServerStatsPoller } from './bundled/server-stats-poller.ts';
 import { dispatchCommand, type ShellState } from './shell-commands.ts';
 import type { EngineEvent, Fault, PartView, Snapshot } from './measure/snapshot.ts';
 import { describeSources } from './users/sources.ts';
-import { MAX_CLASS_CHARS, MAX_TOPIC_CHARS, maskCredentials, printable, shownText } from './protocols/shown-text.ts';
+import { maskCredentials, printable, shownText } from './protocols/shown-text.ts';
+import { emptySample, fitToShow, frozen } from './parts/part-samples.ts';
 
 /** The engine as the console, `run` and a coordinator see it, whatever runs the fleet (engine.ts exports it). */
 export interface Engine {
@@ -52,8 +53,6 @@ export interface ShellOptions {
   /** Called with the shell's log once it exists (a coordinator logs refused agents there). */
   onLog?(log: ShellState['log']): void;
 }
-
-const NO_INTERVAL = { count: 0, p50: 0, p90: 0, p99: 0, max: 0, mean: 0 };
 
 /** Starts the bundled servers when there is no target, then the parts, then the snapshot timer. */
 export async function createShell(
@@ -321,99 +320,7 @@ export async function createShell(
   };
 }
 
-/**
- * A part's sample with the target's words fit to show: topics of settled broadcasts and error
- * classes (some carry what a target chose) printable and bounded. Copies only what changes, and
- * only when something does: the common sample passes through as it is.
- */
-function fitToShow(sample: PartSample): PartSample {
-  const isTopicFit = (topic: string): boolean => printable(topic, MAX_TOPIC_CHARS) === topic;
-  const isClassFit = (name: string): boolean => printable(name, MAX_CLASS_CHARS) === name;
-  const settledFit = sample.settled.every((r) => isTopicFit(r.topic));
-  const errorsFit = Object.keys(sample.errors).every(isClassFit);
-  if (settledFit && errorsFit) return sample;
-  const errors: Record<string, number> = {};
-  for (const [name, n] of Object.entries(sample.errors)) {
-    const shown = printable(name, MAX_CLASS_CHARS);
-    errors[shown] = (errors[shown] ?? 0) + n;
-  }
-  return {
-    ...sample,
-    settled: settledFit
-      ? sample.settled
-      : sample.settled.map((r) => (isTopicFit(r.topic) ? r : { ...r, topic: printable(r.topic, MAX_TOPIC_CHARS) })),
-    errors,
-  };
-}
-
 function emptyHistograms(): EncodedHistograms['total'] {
   const empty = new LatencyHistogram().encode();
   return Object.fromEntries(LATENCY_NAMES.map((name) => [name, empty])) as EncodedHistograms['total'];
-}
-
-/** A part's last sample with nothing of the moment: no users, nothing this interval, no load. */
-function frozen(last: PartSample): PartSample {
-  const empty = emptySample();
-  const none = new LatencyHistogram().encode();
-  return {
-    ...last,
-    fleet: { ...empty.fleet, policy: last.fleet.policy },
-    interval: empty.interval,
-    settled: [],
-    events: [],
-    health: empty.health,
-    rates: empty.rates,
-    recoveries: [],
-    ...(last.histograms
-      ? {
-          histograms: {
-            total: last.histograms.total,
-            interval: { connect: none, rtt: none, fanout: none, reconnect: none },
-          },
-        }
-      : {}),
-  };
-}
-
-/** A part's sample with nothing in it. */
-export function emptySample(): PartSample {
-  const interval = { connect: NO_INTERVAL, rtt: NO_INTERVAL, fanout: NO_INTERVAL, reconnect: NO_INTERVAL };
-  return {
-    fleet: {
-      target: 0,
-      open: 0,
-      connecting: 0,
-      waiting: 0,
-      pending: 0,
-      closing: 0,
-      closed: 0,
-      slowed: 0,
-      ratePerSec: 0,
-      maxInFlight: 0,
-      policy: 'off',
-      probePerSec: 0,
-      bySource: {},
-      heldBytes: 0,
-    },
-    rates: zeroRates(),
-    totals: zeroTotals(),
-    latency: interval,
-    interval,
-    settled: [],
-    recoveries: [],
-    errors: {},
-    checks: {},
-    health: {
-      loopDelayP50Ms: 0,
-      loopDelayP99Ms: 0,
-      loopDelayMaxMs: 0,
-      utilization: 0,
-      cpuPercent: 0,
-      rssBytes: 0,
-      heapUsedBytes: 0,
-      bytesPerOpenVu: 0,
-      isSaturated: false,
-    },
-    events: [],
-  };
 }

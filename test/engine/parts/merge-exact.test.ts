@@ -4,7 +4,7 @@ import { LatencyHistogram } from '../../../console/engine/measure/histogram.ts';
 import { mergeParts, mergeRecoveries, SettledBroadcasts } from '../../../console/engine/parts/merge-parts.ts';
 import { LATENCY_NAMES, zeroTotals } from '../../../console/engine/measure/metrics.ts';
 import { MAX_PENDING_BROADCASTS } from '../../../console/engine/measure/topic-lru.ts';
-import { emptySample } from '../../../console/engine/shell.ts';
+import { emptySample } from '../../../console/engine/parts/part-samples.ts';
 
 // fixed samples (ms), split unevenly over three parts
 const SAMPLES = Array.from({ length: 1000 }, (_, i) => 0.2 + ((i * 7919) % 1000) * 0.37);

@@ -1,4 +1,5 @@
 import { monitorEventLoopDelay, performance, type EventLoopUtilization } from 'node:perf_hooks';
+import { getHeapStatistics } from 'node:v8';
 
 /** The server's own load over the last completed second; delays are beyond the sampling interval. */
 export interface LoopFigures {
@@ -22,7 +23,8 @@ function delayMs(ns: number): number {
 /**
  * Samples event-loop delay, utilisation and CPU once a second, so `/stats` reports the last
  * whole second rather than a window that depends on when it was asked. The delay is how late
- * the loop runs a timer, sampled every 2 ms (within 2 ms of a known block's length).
+ * the loop runs a timer, sampled every 2 ms (within 2 ms of a known block's length). Memory is
+ * read when asked.
  */
 export class LoopMonitor {
   private readonly delay = monitorEventLoopDelay({ resolution: SAMPLE_MS });
@@ -68,5 +70,19 @@ export class LoopMonitor {
     this.lastElu = performance.eventLoopUtilization();
     this.lastCpu = process.cpuUsage();
     this.lastAt = now;
+  }
+
+  private lastRss = 0;
+
+  /** The process's memory now: RSS (the last known when it cannot be read), and V8's heap in use and reserved. */
+  memory(): { rssBytes: number; heapUsedBytes: number; heapTotalBytes: number } {
+    // reading RSS opens /proc/self/stat, which fails with EMFILE when the fd table is full
+    try {
+      this.lastRss = process.memoryUsage.rss();
+    } catch {
+      // keep the last known value
+    }
+    const { used_heap_size: heapUsedBytes, total_heap_size: heapTotalBytes } = getHeapStatistics();
+    return { rssBytes: this.lastRss, heapUsedBytes, heapTotalBytes };
   }
 }

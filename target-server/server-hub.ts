@@ -1,5 +1,4 @@
 import { performance } from 'node:perf_hooks';
-import { getHeapStatistics } from 'node:v8';
 import { BudgetedQueue } from './budgeted-queue.ts';
 import { epochNow } from './contract/clock.ts';
 import { LoopMonitor } from './loop-monitor.ts';
@@ -385,26 +384,9 @@ export class ServerHub {
         utilization: loop.utilization,
       },
       cpu: { userPercent: loop.userPercent, systemPercent: loop.systemPercent },
-      rssBytes: this.rss(),
-      ...this.heap(),
+      ...this.monitor.memory(),
       config: { ...this.config },
     };
-  }
-
-  private lastRss = 0;
-  // reading RSS opens /proc/self/stat, which fails with EMFILE when the fd table is full
-  private rss(): number {
-    try {
-      this.lastRss = process.memoryUsage.rss();
-    } catch {
-      // keep the last known value
-    }
-    return this.lastRss;
-  }
-
-  private heap(): { heapUsedBytes: number; heapTotalBytes: number } {
-    const { used_heap_size: heapUsedBytes, total_heap_size: heapTotalBytes } = getHeapStatistics();
-    return { heapUsedBytes, heapTotalBytes };
   }
 
   stop(): void {

@@ -4,7 +4,18 @@
  * from which commander's options, the validation messages and the engine options all come. A
  * default shown is its owner's (the engine's, tuning's), read from the owner's table.
  */
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { Option, type Command } from 'commander';
+import {
+  attributeOf,
+  type Check,
+  flagName,
+  interval,
+  list,
+  port,
+  positive,
+  repeatable,
+  wholeUpTo,
+} from './cli-checks.ts';
 import { AGENTS_DEFAULTS, ENGINE_DEFAULTS, EngineConfigError, type EngineOptions } from './engine/engine-options.ts';
 import { VARIANT_KNOBS } from './compare/variants.ts';
 import { PROTOCOLS } from './engine/protocols/codec.ts';
@@ -13,8 +24,6 @@ import { TUNE_DEFAULTS } from '../tuning/tune-command.ts';
 
 /** What commander parsed: each option under its camel-cased name (`--max-in-flight` is `maxInFlight`). */
 export type Flags = Record<string, unknown>;
-
-type Check = (value: string, previous: unknown) => unknown;
 
 /** One option. */
 export interface OptionRow {
@@ -32,68 +41,6 @@ export interface OptionRow {
   /** The engine option a fleet option sets: its name (the value as parsed), or how it sets it. */
   engine?: keyof EngineOptions | ((value: unknown, options: EngineOptions) => void);
 }
-
-const flagName = (flags: string): string => flags.split(/[ ,]/)[0]!;
-
-/**
- * The name commander keeps a flag's value under: `--max-in-flight` is `maxInFlight`, `--no-host-check` is `hostCheck`.
- */
-const attributeOf = (flags: string): string =>
-  flagName(flags)
-    .replace(/^--(no-)?/, '')
-    .replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-
-function positive(isInteger: boolean): (flag: string) => Check {
-  return (flag) => (value) => {
-    const parsed = Number(value.replace(/\/s$/, ''));
-    if (!Number.isFinite(parsed) || parsed <= 0 || (isInteger && !Number.isInteger(parsed))) {
-      throw new InvalidArgumentError(
-        `${flag} must be a positive ${isInteger ? 'whole number' : 'number'}, not "${value}"`,
-      );
-    }
-    return parsed;
-  };
-}
-
-const port =
-  (flag: string): Check =>
-  (value) => {
-    const parsed = Number(value);
-    if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65535)
-      throw new InvalidArgumentError(`${flag} must be a port 0..65535, not "${value}"`);
-    return parsed;
-  };
-
-/** `500ms`, `2s`, or a bare number of seconds; at least 100 ms. */
-const interval =
-  (flag: string): Check =>
-  (value) => {
-    const match = /^(\d+(?:\.\d+)?)(ms|s)?$/.exec(value);
-    const parsed = match ? Number(match[1]) * (match[2] === 'ms' ? 1 : 1000) : Number.NaN;
-    if (!(parsed >= 100))
-      throw new InvalidArgumentError(`${flag} must be a duration of at least 100ms (500ms, 5s), not "${value}"`);
-    return parsed;
-  };
-
-const wholeUpTo =
-  (max: number) =>
-  (flag: string): Check =>
-  (value) => {
-    const parsed = Number(value);
-    if (!Number.isInteger(parsed) || parsed < 1 || parsed > max)
-      throw new InvalidArgumentError(`${flag} must be a whole number 1..${max}, not "${value}"`);
-    return parsed;
-  };
-
-const repeatable = (): Check => (value, previous) => [...((previous as string[] | undefined) ?? []), value];
-
-const list = (text: unknown): string[] | undefined =>
-  typeof text === 'string'
-    ? text
-        .split(',')
-        .map((t) => t.trim())
-        .filter(Boolean)
-    : undefined;
 
 const D = ENGINE_DEFAULTS;
 

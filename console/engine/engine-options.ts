@@ -115,10 +115,10 @@ export class EngineConfigError extends Error {
   }
 }
 
-/** Raised when the agents did not all join in time; `code` is stable. */
+/** Raised when the agents did not all join in time (or a stop came first); `code` is stable. */
 export class AgentsError extends Error {
   constructor(
-    readonly code: 'agents.timeout' | 'agents.listen',
+    readonly code: 'agents.timeout' | 'agents.listen' | 'agents.stopped',
     message: string,
   ) {
     super(message);

@@ -225,7 +225,9 @@ async function openConsole(flags: TargetFlags): Promise<number> {
       ? EXIT.invalid
       : code === 'agents.timeout'
         ? EXIT.host
-        : EXIT.error;
+        : code === 'agents.stopped'
+          ? EXIT.signal
+          : EXIT.error;
   }
 }
 

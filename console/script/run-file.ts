@@ -123,6 +123,13 @@ export async function runScriptFile(file: string, engineOptions: EngineOptions, 
     // before the engine exists (a host name resolving, agents joining, servers starting) there
     // is nothing to summarise, and a lookup in flight cannot be called back: what the start made
     // (servers, shards) follows this process out
+    // agents that joined are told the run is over (they exit, not dial again for minutes); bounded
+    if (!hasEngine && engineOptions.agents && signals === 1) {
+      process.stderr.write('\nsockstorm: stopping: the agents that joined are told the run is over (Ctrl+C again to exit at once)\n');
+      controller.abort();
+      setTimeout(() => process.exit(EXIT.signal), 5000).unref();
+      return;
+    }
     if (!hasEngine) {
       process.stderr.write('\nsockstorm: stopped before the run started\n');
       process.exit(EXIT.signal);
@@ -189,7 +196,11 @@ export async function runScriptFile(file: string, engineOptions: EngineOptions, 
     progress.end();
     ndjson?.end();
     if (error instanceof EngineConfigError) return fail(`${error.message} [${error.code}]`, EXIT.invalid);
-    if (error instanceof AgentsError) return fail(`${error.message} [${error.code}]`, error.code === 'agents.timeout' ? EXIT.host : EXIT.invalid);
+    if (error instanceof AgentsError)
+      return fail(
+        `${error.message} [${error.code}]`,
+        error.code === 'agents.timeout' ? EXIT.host : error.code === 'agents.stopped' ? EXIT.signal : EXIT.invalid,
+      );
     if (error instanceof ServerStartError) return fail(`${error.message} [${error.code}]`, 1);
     throw error;
   } finally {

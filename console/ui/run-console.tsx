@@ -15,7 +15,20 @@ import { App } from './app.tsx';
 /** Runs the console until the operator quits; resolves with the exit code. */
 export async function runConsole(options: EngineOptions, metricsPort?: number): Promise<number> {
   process.stderr.write('sockstorm: starting…\n');
-  const engine = await createEngine(withHostLimit(options));
+  // a stop while the engine starts (agents joining): agents that joined are told the run is over
+  const starting = new AbortController();
+  const onSignal = (): void => {
+    if (!options.agents || starting.signal.aborted) process.exit(EXIT.signal);
+    process.stderr.write('sockstorm: stopping: the agents that joined are told the run is over (Ctrl+C again to exit at once)\n');
+    starting.abort();
+    setTimeout(() => process.exit(EXIT.signal), 5000).unref();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const engine = await createEngine(withHostLimit(options), starting.signal).finally(() => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  });
   const endpoint =
     metricsPort === undefined
       ? null

@@ -30,6 +30,10 @@ export interface TargetFlags {
   seqPath?: string;
   topicPath?: string;
   metricsPort?: number;
+  metricsHost?: string;
+  /** Seconds. */
+  metricsLinger?: number;
+  otlp?: string;
   workers?: number;
   servers?: number;
   agents?: number;
@@ -69,6 +73,28 @@ const port =
     const parsed = Number(value);
     if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65535) throw new InvalidArgumentError(`${flag} must be a port 0..65535, not "${value}"`);
     return parsed;
+  };
+
+const seconds =
+  (flag: string): Check =>
+  (value) => {
+    const parsed = Number(value);
+    if (!Number.isFinite(parsed) || parsed < 0 || parsed > 3600) throw new InvalidArgumentError(`${flag} must be seconds 0..3600, not "${value}"`);
+    return parsed;
+  };
+
+const url =
+  (flag: string): Check =>
+  (value) => {
+    let parsed: URL;
+    try {
+      parsed = new URL(value);
+    } catch {
+      throw new InvalidArgumentError(`${flag} must be an http:// or https:// URL (an OTLP receiver, e.g. http://127.0.0.1:4318), not "${value}"`);
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+      throw new InvalidArgumentError(`${flag} must be an http:// or https:// URL (OTLP over HTTP), not "${value}"`);
+    return value;
   };
 
 const repeatable = (): Check => (value, previous) => [...((previous as string[] | undefined) ?? []), value];
@@ -140,7 +166,24 @@ export const TARGET_OPTIONS: readonly Row[] = [
     default: '60',
     check: positive(false),
   },
-  { flags: '--metrics-port <port>', help: 'serve /metrics (Prometheus), /snapshot and /stream on 127.0.0.1 (0: a free port)', default: 'off', check: port },
+  {
+    flags: '--metrics-port <port>',
+    help: 'serve /metrics (Prometheus), /snapshot and /stream on --metrics-host (0: a free port)',
+    default: 'off',
+    check: port,
+  },
+  {
+    flags: '--metrics-host <address>',
+    help: 'where --metrics-port listens (0.0.0.0 for a cluster to scrape: said on stderr)',
+    default: '127.0.0.1',
+  },
+  {
+    flags: '--metrics-linger <seconds>',
+    help: 'run: keep serving /metrics this long after the end, or until the next scrape, so the last figures are scraped',
+    default: '15',
+    check: seconds,
+  },
+  { flags: '--otlp <url>', help: 'run: push the metrics to an OpenTelemetry receiver over OTLP/HTTP (JSON) every 10 s and at the end', check: url },
 ];
 
 /** Adds the fleet options to a command, from the table. */

@@ -99,7 +99,20 @@ withTargetOptions(
     .option('--report <file>', 'write a self-contained HTML report: percentile curves and per-second series')
     .option('--progress-interval <duration>', 'one progress line on stderr per this long (default: 1s)', interval)
     .option('--no-host-check', 'run even when a variant asks for more users than this host can hold (exit 106 otherwise)'),
-  ['--target', '--targets', '--agents', '--listen', '--token', '--tls-cert', '--tls-key', '--agents-timeout', '--metrics-port'],
+  [
+    '--target',
+    '--targets',
+    '--agents',
+    '--listen',
+    '--token',
+    '--tls-cert',
+    '--tls-key',
+    '--agents-timeout',
+    '--metrics-port',
+    '--metrics-host',
+    '--metrics-linger',
+    '--otlp',
+  ],
 )
   .addHelpText(
     'after',
@@ -206,7 +219,14 @@ withTargetOptions(program.command('demo', { isDefault: true }))
   .addHelpText('after', exitCodeHelp(RUN_EXITS))
   .action(async (flags: TargetFlags) => {
     const isInteractive = Boolean(process.stdout.isTTY && process.stdin.isTTY) && !process.env.CI;
-    process.exitCode = isInteractive ? await openConsole(flags) : await runScriptFile(DEMO, engineOptions(flags), { metricsPort: flags.metricsPort });
+    process.exitCode = isInteractive
+      ? await openConsole(flags)
+      : await runScriptFile(DEMO, engineOptions(flags), {
+          metricsPort: flags.metricsPort,
+          metricsHost: flags.metricsHost,
+          metricsLinger: flags.metricsLinger,
+          otlp: flags.otlp,
+        });
   });
 
 async function openConsole(flags: TargetFlags): Promise<number> {
@@ -217,7 +237,7 @@ async function openConsole(flags: TargetFlags): Promise<number> {
   // the console (ink, react) is loaded only when it is used
   const { runConsole } = await import('./ui/run-console.tsx');
   try {
-    return await runConsole(engineOptions(flags), flags.metricsPort);
+    return await runConsole(engineOptions(flags), flags.metricsPort, flags.metricsHost);
   } catch (error) {
     const code = (error as { code?: string }).code;
     process.stderr.write(`sockstorm: ${(error as Error).message}${code ? ` [${code}]` : ''}\n`);

@@ -15,6 +15,7 @@ import { renderReport } from '../report/html-report.ts';
 import { progressWriter } from '../report/progress.ts';
 import { runScript } from './runner.ts';
 import { startMetricsEndpoint, type MetricsEndpoint } from '../report/metrics-endpoint.ts';
+import { startOtlpPush, type OtlpPush } from '../report/otlp-push.ts';
 import { EXIT, formatSummary, snapshotJson } from '../report/summary.ts';
 import { checkOutputPaths, writeOutput, type WriteOutcome } from './output-files.ts';
 
@@ -23,8 +24,14 @@ export interface RunFiles {
   json?: string;
   ndjson?: string;
   report?: string;
-  /** Serve /metrics, /snapshot and /stream on 127.0.0.1 at this port (0: a free one). */
+  /** Serve /metrics, /snapshot and /stream on `metricsHost` at this port (0: a free one). */
   metricsPort?: number;
+  /** Where the endpoint listens; an address other than loopback is said on stderr. @default '127.0.0.1' */
+  metricsHost?: string;
+  /** Seconds the endpoint keeps serving after the run, until its next /metrics scrape (none after a signal). @default 15 */
+  metricsLinger?: number;
+  /** An OTLP/HTTP receiver to push the metrics to (otlp-push.ts). */
+  otlp?: string;
   /** One progress line per this many ms. @default 1000 */
   progressInterval?: number;
 }
@@ -37,6 +44,10 @@ export function scriptLengthMs(steps: ScriptStep[]): number | null {
     else if (step.kind === 'await-open' || step.kind === 'await-recovered' || (step.kind === 'ramp' && step.until.length > 0)) return null;
   }
   return total;
+}
+
+function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
 
 function fail(message: string, code: number): number {
@@ -118,8 +129,11 @@ export async function runScriptFile(file: string, engineOptions: EngineOptions, 
   const controller = new AbortController();
   let signals = 0;
   let hasEngine = false;
+  // a signal while the endpoint lingers after the run ends the linger
+  const linger = new AbortController();
   const onSignal = (): void => {
     signals++;
+    if (outcomeReady) return linger.abort();
     // before the engine exists (a host name resolving, agents joining, servers starting) there
     // is nothing to summarise, and a lookup in flight cannot be called back: what the start made
     // (servers, shards) follows this process out
@@ -151,6 +165,8 @@ export async function runScriptFile(file: string, engineOptions: EngineOptions, 
   });
   const progress = progressWriter(process.stderr, { intervalMs: files.progressInterval, totalMs: scriptLengthMs(steps) });
   let endpoint: Promise<MetricsEndpoint> | null = null;
+  let push: OtlpPush | null = null;
+  let outcomeReady = false;
   try {
     const outcome = await runScript(steps, {
       engineOptions: options.agents ? options : withHostLimit(options, capacity),
@@ -158,10 +174,15 @@ export async function runScriptFile(file: string, engineOptions: EngineOptions, 
       signal: controller.signal,
       onEngine(engine) {
         hasEngine = true;
+        if (files.otlp) push = startOtlpPush(engine, files.otlp, (text) => process.stderr.write(`sockstorm: ${text}\n`));
         if (files.metricsPort === undefined) return;
-        endpoint = startMetricsEndpoint(engine, '127.0.0.1', files.metricsPort);
+        const host = files.metricsHost ?? '127.0.0.1';
+        endpoint = startMetricsEndpoint(engine, host, files.metricsPort);
         endpoint.then(
-          (e) => process.stderr.write(`sockstorm: metrics at ${e.url}/metrics, snapshots at ${e.url}/stream\n`),
+          (e) =>
+            process.stderr.write(
+              `sockstorm: metrics at ${e.url}/metrics, snapshots at ${e.url}/stream${isLoopbackHost(host) ? '' : ` (on ${host}: anyone who reaches this host reads the run's figures)`}\n`,
+            ),
           () => {},
         );
       },
@@ -171,6 +192,8 @@ export async function runScriptFile(file: string, engineOptions: EngineOptions, 
       },
     });
     progress.end();
+    // the final figures, pushed once more before the summary (they are the run's last word)
+    await (push as OtlpPush | null)?.close();
     const writes: WriteOutcome[] = [];
     if (ndjson) {
       if (!ndjsonError)
@@ -204,9 +227,19 @@ export async function runScriptFile(file: string, engineOptions: EngineOptions, 
     if (error instanceof ServerStartError) return fail(`${error.message} [${error.code}]`, 1);
     throw error;
   } finally {
+    await (push as OtlpPush | null)?.close();
     if (endpoint)
       await (endpoint as Promise<MetricsEndpoint>).then(
-        (e) => e.close(),
+        async (e) => {
+          // the last scrape sees the final figures: the endpoint stays until it has come (a stopped run does not wait)
+          const lingerS = files.metricsLinger ?? 15;
+          if (lingerS > 0 && !controller.signal.aborted) {
+            outcomeReady = true;
+            process.stderr.write(`sockstorm: ${e.url}/metrics serves the final figures until its next scrape, ${lingerS} s at most (--metrics-linger)\n`);
+            await e.nextScrape(lingerS * 1000, linger.signal);
+          }
+          await e.close();
+        },
         (error: Error) => process.stderr.write(`sockstorm: metrics endpoint failed: ${error.message}\n`),
       );
     process.off('SIGINT', onSignal);

@@ -13,7 +13,7 @@ import { startMetricsEndpoint } from '../report/metrics-endpoint.ts';
 import { App } from './app.tsx';
 
 /** Runs the console until the operator quits; resolves with the exit code. */
-export async function runConsole(options: EngineOptions, metricsPort?: number): Promise<number> {
+export async function runConsole(options: EngineOptions, metricsPort?: number, metricsHost = '127.0.0.1'): Promise<number> {
   process.stderr.write('sockstorm: starting…\n');
   // a stop while the engine starts (agents joining): agents that joined are told the run is over
   const starting = new AbortController();
@@ -32,11 +32,16 @@ export async function runConsole(options: EngineOptions, metricsPort?: number): 
   const endpoint =
     metricsPort === undefined
       ? null
-      : await startMetricsEndpoint(engine, '127.0.0.1', metricsPort).catch(async (error: Error) => {
+      : await startMetricsEndpoint(engine, metricsHost, metricsPort).catch(async (error: Error) => {
           await engine.stop();
           throw error;
         });
-  if (endpoint) process.stderr.write(`sockstorm: metrics at ${endpoint.url}/metrics, snapshots at ${endpoint.url}/stream\n`);
+  if (endpoint) {
+    const isLoopback = metricsHost === 'localhost' || metricsHost === '::1' || metricsHost.startsWith('127.');
+    process.stderr.write(
+      `sockstorm: metrics at ${endpoint.url}/metrics, snapshots at ${endpoint.url}/stream${isLoopback ? '' : ` (on ${metricsHost}: anyone who reaches this host reads the run's figures)`}\n`,
+    );
+  }
   const session = new ConsoleSession(engine);
   let isQuitting = false;
   const instance = render(

@@ -130,9 +130,17 @@ afterAll(() => rmSync(temp, { recursive: true, force: true }));
 describe('console/deploy/kubernetes', () => {
   it('parses every manifest, and the kustomization lists every one but the token template', () => {
     for (const file of files) expect(load(file).length, file).toBeGreaterThan(0);
-    const kustomization = load('kustomization.yaml')[0] as Resource & { namespace: string; resources: string[] };
+    const kustomization = load('kustomization.yaml')[0] as Resource & {
+      namespace: string;
+      resources: string[];
+      configMapGenerator: Array<{ name: string; files: string[]; options: { labels: Record<string, string> } }>;
+    };
     expect(kustomization.kind).toBe('Kustomization');
-    expect(kustomization.resources.sort()).toEqual(files.filter((f) => f !== 'kustomization.yaml' && f !== 'secret.yaml').sort());
+    // the Secret's template and the Operator's PodMonitor (its CRDs may not be there) are applied on their own
+    expect(kustomization.resources.sort()).toEqual(files.filter((f) => !['kustomization.yaml', 'secret.yaml', 'podmonitor.yaml'].includes(f)).sort());
+    const [dashboard] = kustomization.configMapGenerator;
+    expect(dashboard!.options.labels.grafana_dashboard).toBe('1');
+    expect(dashboard!.files.map((f) => JSON.parse(readFileSync(join(DIR, f), 'utf8')).uid)).toEqual(['sockstorm']);
     expect(kustomization.namespace).toBe(find(load('namespace.yaml'), 'Namespace').metadata.name);
     expect(coordinatorDocs.map((r) => r.kind).sort()).toEqual(['ConfigMap', 'Job', 'NetworkPolicy', 'Service']);
   });
@@ -262,6 +270,22 @@ describe('console/deploy/kubernetes', () => {
     expect(toAgents[0]!.from).toEqual([{ podSelector: { matchLabels: agentJob.template.metadata.labels } }]);
   });
 
+  it("lets Prometheus scrape the coordinator's /metrics: by annotations, by the PodMonitor, through the NetworkPolicy", () => {
+    const port = Number(flag(coordinator.args, '--metrics-port'));
+    expect(flag(coordinator.args, '--metrics-host')).toBe('0.0.0.0');
+    expect(coordinator.ports?.find((p) => p.name === 'metrics')?.containerPort).toBe(port);
+    const annotations = (coordinatorJob.template.metadata as { annotations?: Record<string, string> }).annotations ?? {};
+    expect(annotations).toEqual({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(port), 'prometheus.io/path': '/metrics' });
+    const monitor = find(load('podmonitor.yaml'), 'PodMonitor').spec as {
+      selector: { matchLabels: Record<string, string> };
+      podMetricsEndpoints: Array<{ port: string; path: string; interval: string }>;
+    };
+    expect(monitor.selector.matchLabels).toEqual(coordinatorJob.template.metadata.labels);
+    expect(monitor.podMetricsEndpoints).toEqual([{ port: 'metrics', path: '/metrics', interval: '15s' }]);
+    const policy = find(coordinatorDocs, 'NetworkPolicy').spec as { ingress: Array<{ ports: Array<{ port: number }> }> };
+    expect(policy.ingress.some((rule) => rule.ports.some((p) => p.port === port))).toBe(true);
+  });
+
   it('builds an image whose entrypoint is the CLI, from files that exist', () => {
     const containerfile = readFileSync(join(DIR, 'Containerfile'), 'utf8');
     expect(containerfile).toMatch(/^ENTRYPOINT \["node", "console\/bin\.mjs"\]$/m);
@@ -284,6 +308,8 @@ describe('console/deploy/kubernetes', () => {
     const target = flag(coordinator.args, '--target');
     const args = replaced(coordinator.args, {
       '--listen': '127.0.0.1:0',
+      '--metrics-port': '0',
+      '--metrics-host': '127.0.0.1',
       '--agents-timeout': '1',
       ...(target && !/^wss?:\/\/(127\.|localhost|\[::1\])/.test(target) ? { '--target': 'ws://127.0.0.1:1/' } : {}),
     });

@@ -58,7 +58,15 @@ export async function runConsole(options: EngineOptions, metricsPort?: number, m
       patchConsole: true,
     },
   );
+  // SIGTERM (a deleted pod, a `kill`) ends the session as `q` would, and says so in the exit code
+  let isSignalled = false;
+  const onTerm = (): void => {
+    isSignalled = true;
+    instance.unmount();
+  };
+  process.once('SIGTERM', onTerm);
   await instance.waitUntilExit();
+  process.off('SIGTERM', onTerm);
   session.dispose();
   // a second Ctrl+C while the fleet closes exits at once
   process.once('SIGINT', () => process.exit(EXIT.signal));
@@ -70,5 +78,5 @@ export async function runConsole(options: EngineOptions, metricsPort?: number, m
   process.stdout.write(
     `sockstorm: session ended after ${(last.elapsedMs / 1000).toFixed(0)} s: ${last.fleet.open} open at the end, ${last.totals.connects} connects, ${last.totals.killed} killed, ${errors} errors. Type ":save FILE" in a session to keep it as a script.\n`,
   );
-  return 0;
+  return isSignalled ? EXIT.signal : 0;
 }

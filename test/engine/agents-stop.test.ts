@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { hasPty, startOnPty } from '../dashboard/pty.ts';
+import { childrenOf } from '../helpers/process-tree.ts';
 import { startCli, waitForOutput, type CliRun } from '../helpers/run-cli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'sockstorm-agents-stop-'));
@@ -65,6 +66,22 @@ describe('a stop over agents', () => {
       console.type('\x03');
       expect(await console.exit).toBe(105);
       expect(console.raw()).toContain('stopped before the run started');
+    },
+    40_000,
+  );
+
+  it.skipIf(!hasPty)(
+    'in the console, SIGTERM while running ends the session (105), and the agent exits 0',
+    async () => {
+      const console = startOnPty(['console', '--agents', '1', '--listen', '127.0.0.1:0', '--token', TOKEN, '--metrics-port', '0']);
+      const url = waitingAt.exec(await waitForOutput(console.raw, waitingAt, 20_000))![1]!;
+      const one = agent(url, 'one');
+      // the endpoint's line comes once the engine exists: the session is running
+      await waitForOutput(console.raw, 'metrics at http://', 20_000);
+      const [sockstorm] = childrenOf(console.pid);
+      process.kill(sockstorm!, 'SIGTERM');
+      expect(await console.exit).toBe(105);
+      expect((await one.exit).code).toBe(0);
     },
     40_000,
   );

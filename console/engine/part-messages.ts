@@ -21,8 +21,11 @@ const long = z.string().max(1024 * 1024);
 const count = z.number().nonnegative();
 const id = z.number().int().nonnegative();
 const ms = z.number();
+// a measured figure a part could not take (0/0 is NaN, which JSON sends as null) reads as 0 rather
+// than losing the part; a figure of another type is still refused
+const figure = z.union([z.number(), z.nan(), z.null()]).transform((value) => (value === null || Number.isNaN(value) ? 0 : value));
 
-const latency = z.object({ count, p50: ms, p90: ms, p99: ms, max: ms, mean: ms });
+const latency = z.object({ count, p50: figure, p90: figure, p99: figure, max: figure, mean: figure });
 const byName = <T extends z.ZodType>(value: T) => z.object({ connect: value, rtt: value, fanout: value, reconnect: value });
 const histogram = z.object({ sumUs: z.number().nullable(), counts: z.array(z.number()).max(400_000), maxUs: z.number().optional() });
 const bounded = <T extends z.ZodType>(value: T, most: number) =>
@@ -48,13 +51,13 @@ const fleet = z.object({
   heldBytes: count,
 });
 const rates = z.object({
-  connectsPerSec: count,
-  attemptsPerSec: count,
-  disconnectsPerSec: count,
-  messagesInPerSec: count,
-  messagesOutPerSec: count,
-  bytesInPerSec: count,
-  bytesOutPerSec: count,
+  connectsPerSec: figure,
+  attemptsPerSec: figure,
+  disconnectsPerSec: figure,
+  messagesInPerSec: figure,
+  messagesOutPerSec: figure,
+  bytesInPerSec: figure,
+  bytesOutPerSec: figure,
 });
 const totals = z.object({
   attempts: count,
@@ -84,10 +87,10 @@ const broadcast = z.object({
   reached: count,
   cut: count,
   reach: z.number().min(0).max(1),
-  firstMs: ms,
-  p50Ms: ms,
-  p99Ms: ms,
-  lastMs: ms,
+  firstMs: figure,
+  p50Ms: figure,
+  p99Ms: figure,
+  lastMs: figure,
   isSettled: z.boolean(),
   sentAtMs: ms,
   histogram: histogram.optional(),
@@ -105,14 +108,14 @@ const recovery = z.object({
   detail: z.object({ openAtAction: count, opens: histogram, attemptsPerSecond: z.array(count).max(100_000) }).optional(),
 });
 const health = z.object({
-  loopDelayP50Ms: ms,
-  loopDelayP99Ms: ms,
-  loopDelayMaxMs: ms,
-  utilization: count,
-  cpuPercent: count,
-  rssBytes: count,
-  heapUsedBytes: count,
-  bytesPerOpenVu: z.number(),
+  loopDelayP50Ms: figure,
+  loopDelayP99Ms: figure,
+  loopDelayMaxMs: figure,
+  utilization: figure,
+  cpuPercent: figure,
+  rssBytes: figure,
+  heapUsedBytes: figure,
+  bytesPerOpenVu: figure,
   isSaturated: z.boolean(),
 });
 const sample = z.object({

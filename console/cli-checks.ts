@@ -63,6 +63,33 @@ export const wholeUpTo =
     return parsed;
   };
 
+/** Seconds, 0..3600. */
+export const seconds =
+  (flag: string): Check =>
+  (value) => {
+    const parsed = Number(value);
+    if (!Number.isFinite(parsed) || parsed < 0 || parsed > 3600)
+      throw new InvalidArgumentError(`${flag} must be seconds 0..3600, not "${value}"`);
+    return parsed;
+  };
+
+/** An http:// or https:// URL (an OTLP receiver). */
+export const httpUrl =
+  (flag: string): Check =>
+  (value) => {
+    let parsed: URL;
+    try {
+      parsed = new URL(value);
+    } catch {
+      throw new InvalidArgumentError(
+        `${flag} must be an http:// or https:// URL (an OTLP receiver, e.g. http://127.0.0.1:4318), not "${value}"`,
+      );
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+      throw new InvalidArgumentError(`${flag} must be an http:// or https:// URL (OTLP over HTTP), not "${value}"`);
+    return value;
+  };
+
 /** A flag given more than once: every value, in order. */
 export const repeatable = (): Check => (value, previous) => [...((previous as string[] | undefined) ?? []), value];
 

@@ -14,6 +14,8 @@ import {
   port,
   positive,
   repeatable,
+  seconds,
+  httpUrl,
   wholeUpTo,
 } from './cli-checks.ts';
 import { AGENTS_DEFAULTS, ENGINE_DEFAULTS, EngineConfigError, type EngineOptions } from './engine/engine-options.ts';
@@ -218,9 +220,25 @@ export const FLEET_OPTIONS: readonly OptionRow[] = [
   },
   {
     flags: '--metrics-port <port>',
-    help: 'serve /metrics (Prometheus), /snapshot and /stream on 127.0.0.1 (0: a free port)',
+    help: 'serve /metrics (Prometheus), /snapshot and /stream on --metrics-host (0: a free port)',
     default: 'off',
     check: port,
+  },
+  {
+    flags: '--metrics-host <address>',
+    help: 'where --metrics-port listens (0.0.0.0 for a cluster to scrape: said on stderr)',
+    default: '127.0.0.1',
+  },
+  {
+    flags: '--metrics-linger <seconds>',
+    help: 'run: keep serving /metrics this long after the end, or until the next scrape, so the last figures are scraped',
+    default: '15',
+    check: seconds,
+  },
+  {
+    flags: '--otlp <url>',
+    help: 'run: push the metrics to an OpenTelemetry receiver over OTLP/HTTP (JSON) every 10 s and at the end',
+    check: httpUrl,
   },
 ];
 
@@ -348,14 +366,10 @@ export function engineOptions(flags: Flags): EngineOptions {
 }
 
 function agentsOptions(flags: Flags): EngineOptions['agents'] {
-  const { agents, listen, tlsCert, tlsKey, workers, agentsTimeout } = flags as {
-    agents?: number;
-    listen?: string;
-    tlsCert?: string;
-    tlsKey?: string;
-    workers?: number;
-    agentsTimeout?: number;
-  };
+  type AgentFlags = Partial<
+    Record<'agents' | 'workers' | 'agentsTimeout', number> & Record<'listen' | 'tlsCert' | 'tlsKey', string>
+  >;
+  const { agents, listen, tlsCert, tlsKey, workers, agentsTimeout } = flags as AgentFlags;
   const token = (flags.token as string | undefined) ?? process.env.SOCKSTORM_TOKEN;
   const given = listen !== undefined || flags.token !== undefined || tlsCert !== undefined || tlsKey !== undefined;
   if (agents === undefined) {
@@ -372,10 +386,7 @@ function agentsOptions(flags: Flags): EngineOptions['agents'] {
   if ((tlsCert === undefined) !== (tlsKey === undefined))
     throw new EngineConfigError('config.option', '--tls-cert and --tls-key go together');
   if (workers !== undefined && workers > 1)
-    throw new EngineConfigError(
-      'config.option',
-      '--agents and --workers do not mix: give each agent its own processes',
-    );
+    throw new EngineConfigError('config.option', '--agents and --workers do not mix: give each agent its processes');
   return {
     count: agents,
     listen,

@@ -77,6 +77,9 @@ withOptions(
     '--tls-key',
     '--agents-timeout',
     '--metrics-port',
+    '--metrics-host',
+    '--metrics-linger',
+    '--otlp',
   ],
 )
   .addHelpText(

@@ -11,7 +11,7 @@ import { errorTotal } from '../engine/measure/snapshot.ts';
 import { withHostLimit } from '../host-check.ts';
 import type { EngineOptions } from '../engine/engine-options.ts';
 import { ConsoleSession } from '../script/console-session.ts';
-import { startMetricsEndpoint } from '../report/metrics-endpoint.ts';
+import { announceEndpoint, startMetricsEndpoint } from '../report/metrics-endpoint.ts';
 import { App } from '../ui/app.tsx';
 
 /** `sockstorm console`: the console, when there is a terminal to draw it on; resolves with the exit code. */
@@ -20,22 +20,44 @@ export async function openConsole(flags: Flags): Promise<number> {
     process.stderr.write('sockstorm: the console needs a terminal; use `sockstorm run script.storm` to run headless\n');
     return EXIT.invalid;
   }
-  return runConsole(engineOptions(flags), flags.metricsPort as number | undefined);
+  return runConsole(
+    engineOptions(flags),
+    flags.metricsPort as number | undefined,
+    flags.metricsHost as string | undefined,
+  );
 }
 
 /** Runs the console until the operator quits; resolves with the exit code. */
-export async function runConsole(options: EngineOptions, metricsPort?: number): Promise<number> {
+export async function runConsole(
+  options: EngineOptions,
+  metricsPort?: number,
+  metricsHost = '127.0.0.1',
+): Promise<number> {
   process.stderr.write('sockstorm: starting…\n');
-  const engine = await createEngine(withHostLimit(options));
+  // a stop while the engine starts (agents joining): agents that joined are told the run is over
+  const starting = new AbortController();
+  const onSignal = (): void => {
+    if (!options.agents || starting.signal.aborted) process.exit(EXIT.signal);
+    process.stderr.write(
+      'sockstorm: stopping: the agents that joined are told the run is over (Ctrl+C again to exit at once)\n',
+    );
+    starting.abort();
+    setTimeout(() => process.exit(EXIT.signal), 5000).unref();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const engine = await createEngine(withHostLimit(options), starting.signal).finally(() => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  });
   const endpoint =
     metricsPort === undefined
       ? null
-      : await startMetricsEndpoint(engine, '127.0.0.1', metricsPort).catch(async (error: Error) => {
+      : await startMetricsEndpoint(engine, metricsHost, metricsPort).catch(async (error: Error) => {
           await engine.stop();
           throw error;
         });
-  if (endpoint)
-    process.stderr.write(`sockstorm: metrics at ${endpoint.url}/metrics, snapshots at ${endpoint.url}/stream\n`);
+  if (endpoint) process.stderr.write(`sockstorm: ${announceEndpoint(endpoint, metricsHost)}\n`);
   const session = new ConsoleSession(engine);
   let isQuitting = false;
   const instance = render(
@@ -52,7 +74,15 @@ export async function runConsole(options: EngineOptions, metricsPort?: number): 
       patchConsole: true,
     },
   );
+  // SIGTERM (a deleted pod, a `kill`) ends the session as `q` would, and says so in the exit code
+  let isSignalled = false;
+  const onTerm = (): void => {
+    isSignalled = true;
+    instance.unmount();
+  };
+  process.once('SIGTERM', onTerm);
   await instance.waitUntilExit();
+  process.off('SIGTERM', onTerm);
   session.dispose();
   // a second Ctrl+C while the fleet closes exits at once
   process.once('SIGINT', () => process.exit(EXIT.signal));
@@ -66,5 +96,5 @@ export async function runConsole(options: EngineOptions, metricsPort?: number): 
       `at the end, ${last.totals.connects} connects, ${last.totals.killed} killed, ${errors} errors. ` +
       `Type ":save FILE" in a session to keep it as a script.\n`,
   );
-  return 0;
+  return isSignalled ? EXIT.signal : 0;
 }

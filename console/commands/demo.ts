@@ -15,5 +15,10 @@ export async function runDemo(flags: Flags): Promise<number> {
   // the console (ink, react) is loaded only when it is used
   if (isInteractive) return (await import('./console.tsx')).openConsole(flags);
   const { runScriptFile } = await import('./run.ts');
-  return runScriptFile(DEMO, engineOptions(flags), { metricsPort: flags.metricsPort as number | undefined });
+  return runScriptFile(DEMO, engineOptions(flags), {
+    metricsPort: flags.metricsPort as number | undefined,
+    metricsHost: flags.metricsHost as string | undefined,
+    metricsLinger: flags.metricsLinger as number | undefined,
+    otlp: flags.otlp as string | undefined,
+  });
 }

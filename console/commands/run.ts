@@ -15,7 +15,8 @@ import { resolveUserFiles } from '../script/user-rows.ts';
 import { renderReport } from '../report/html-report.ts';
 import { progressWriter } from '../report/progress.ts';
 import { runScript } from '../script/runner.ts';
-import { startMetricsEndpoint, type MetricsEndpoint } from '../report/metrics-endpoint.ts';
+import { announceEndpoint, startMetricsEndpoint, type MetricsEndpoint } from '../report/metrics-endpoint.ts';
+import { startOtlpPush, type OtlpPush } from '../report/otlp-push.ts';
 import { EXIT, snapshotJson } from '../report/summary.ts';
 import { formatSummary } from '../report/summary-text.ts';
 import { checkOutputPaths, writeOutput, type WriteOutcome } from '../report/output-files.ts';
@@ -25,8 +26,14 @@ export interface RunFiles {
   json?: string;
   ndjson?: string;
   report?: string;
-  /** Serve /metrics, /snapshot and /stream on 127.0.0.1 at this port (0: a free one). */
+  /** Serve /metrics, /snapshot and /stream on `metricsHost` at this port (0: a free one). */
   metricsPort?: number;
+  /** Where the endpoint listens; an address other than loopback is said on stderr. @default '127.0.0.1' */
+  metricsHost?: string;
+  /** Seconds the endpoint keeps serving after the run, until its next /metrics scrape (none after a signal). @default 15 */
+  metricsLinger?: number;
+  /** An OTLP/HTTP receiver to push the metrics to (otlp-push.ts). */
+  otlp?: string;
   /** One progress line per this many ms. @default 1000 */
   progressInterval?: number;
 }
@@ -135,11 +142,23 @@ export async function runScriptFile(
   const controller = new AbortController();
   let signals = 0;
   let hasEngine = false;
+  // a signal while the endpoint lingers after the run ends the linger
+  const linger = new AbortController();
   const onSignal = (): void => {
     signals++;
+    if (outcomeReady) return linger.abort();
     // before the engine exists (a host name resolving, agents joining, servers starting) there
     // is nothing to summarise, and a lookup in flight cannot be called back: what the start made
     // (servers, shards) follows this process out
+    // agents that joined are told the run is over (they exit, not dial again for minutes); bounded
+    if (!hasEngine && engineOptions.agents && signals === 1) {
+      process.stderr.write(
+        '\nsockstorm: stopping: the agents that joined are told the run is over (Ctrl+C again to exit at once)\n',
+      );
+      controller.abort();
+      setTimeout(() => process.exit(EXIT.signal), 5000).unref();
+      return;
+    }
     if (!hasEngine) {
       process.stderr.write('\nsockstorm: stopped before the run started\n');
       process.exit(EXIT.signal);
@@ -164,6 +183,8 @@ export async function runScriptFile(
     totalMs: scriptLengthMs(steps),
   });
   let endpoint: Promise<MetricsEndpoint> | null = null;
+  let push: OtlpPush | null = null;
+  let outcomeReady = false;
   try {
     const outcome = await runScript(steps, {
       engineOptions: options.agents ? options : withHostLimit(options, capacity),
@@ -171,10 +192,13 @@ export async function runScriptFile(
       signal: controller.signal,
       onEngine(engine) {
         hasEngine = true;
+        if (files.otlp)
+          push = startOtlpPush(engine, files.otlp, (text) => process.stderr.write(`sockstorm: ${text}\n`));
         if (files.metricsPort === undefined) return;
-        endpoint = startMetricsEndpoint(engine, '127.0.0.1', files.metricsPort);
+        const host = files.metricsHost ?? '127.0.0.1';
+        endpoint = startMetricsEndpoint(engine, host, files.metricsPort);
         endpoint.then(
-          (e) => process.stderr.write(`sockstorm: metrics at ${e.url}/metrics, snapshots at ${e.url}/stream\n`),
+          (e) => process.stderr.write(`sockstorm: ${announceEndpoint(e, host)}\n`),
           () => {},
         );
       },
@@ -184,6 +208,8 @@ export async function runScriptFile(
       },
     });
     progress.end();
+    // the final figures, pushed once more before the summary (they are the run's last word)
+    await (push as OtlpPush | null)?.close();
     const writes: WriteOutcome[] = [];
     if (ndjson) {
       if (!ndjsonError)
@@ -213,9 +239,21 @@ export async function runScriptFile(
     ndjson?.end();
     throw error;
   } finally {
+    await (push as OtlpPush | null)?.close();
     if (endpoint)
       await (endpoint as Promise<MetricsEndpoint>).then(
-        (e) => e.close(),
+        async (e) => {
+          // the last scrape sees the final figures: the endpoint stays until it has come (a stopped run does not wait)
+          const lingerS = files.metricsLinger ?? 15;
+          if (lingerS > 0 && !controller.signal.aborted) {
+            outcomeReady = true;
+            process.stderr.write(
+              `sockstorm: ${e.url}/metrics serves the final figures until its next scrape, ${lingerS} s at most (--metrics-linger)\n`,
+            );
+            await e.nextScrape(lingerS * 1000, linger.signal);
+          }
+          await e.close();
+        },
         (error: Error) => process.stderr.write(`sockstorm: metrics endpoint failed: ${error.message}\n`),
       );
     process.off('SIGINT', onSignal);

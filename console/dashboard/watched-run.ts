@@ -48,10 +48,14 @@ function exitCodeOf(code: number | null): number {
 
 /** Starts `sockstorm run script --metrics-port 0` and resolves once it serves snapshots. */
 export function startWatchedRun(script: string, extraArgs: readonly string[] = []): Promise<WatchedRun> {
-  const child: ChildProcess = spawn(process.execPath, [BIN, 'run', script, '--metrics-port', '0', ...extraArgs], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, CI: 'true' },
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [BIN, 'run', script, '--metrics-port', '0', '--metrics-linger', '0', ...extraArgs],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, CI: 'true' },
+    },
+  );
   const killOnExit = (): void => void child.kill('SIGKILL');
   process.once('exit', killOnExit);
   let stdout = '';

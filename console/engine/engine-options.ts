@@ -140,13 +140,20 @@ export class EngineConfigError extends ExitError {
   }
 }
 
-/** Raised when the agents did not all join in time (106) or cannot be listened for (104); `code` is stable. */
+/**
+ * Raised when the agents did not all join in time (106), cannot be listened for (104), or a stop
+ * came first (105); `code` is stable.
+ */
 export class AgentsError extends ExitError {
   constructor(
-    readonly code: 'agents.timeout' | 'agents.listen',
+    readonly code: 'agents.timeout' | 'agents.listen' | 'agents.stopped',
     message: string,
   ) {
-    super(message, code === 'agents.timeout' ? EXIT.host : EXIT.invalid, code);
+    super(
+      message,
+      code === 'agents.timeout' ? EXIT.host : code === 'agents.stopped' ? EXIT.signal : EXIT.invalid,
+      code,
+    );
   }
 }
 

@@ -8,6 +8,7 @@
  */
 import {
   AGENTS_DEFAULTS,
+  AgentsError,
   EngineConfigError,
   resolveOptions,
   type AgentsOptions,
@@ -50,10 +51,13 @@ export function shareOptions(options: ResolvedOptions, count: number): EngineOpt
   };
 }
 
-/** Creates an engine; rejects with `EngineConfigError` or `ServerStartError` before any VU exists. */
-export async function createEngine(input: EngineOptions = {}): Promise<Engine> {
+/**
+ * Creates an engine; rejects with `EngineConfigError` or `ServerStartError` before any VU exists.
+ * `signal` (a stop) ends a start that waits on others: agents joining, then starting their fleets.
+ */
+export async function createEngine(input: EngineOptions = {}, signal?: AbortSignal): Promise<Engine> {
   const options = resolveOptions(input);
-  if (options.agents) return createCoordinatedEngine(options, options.agents);
+  if (options.agents) return createCoordinatedEngine(options, options.agents, signal);
   if (options.workers > 1) {
     const { startShard } = await import('./parts/shard-process.ts');
     const count = options.workers;
@@ -69,8 +73,12 @@ export async function createEngine(input: EngineOptions = {}): Promise<Engine> {
   });
 }
 
-/** A run over remote agents: listen, wait for every agent, then the same shell as ever. */
-async function createCoordinatedEngine(options: ResolvedOptions, agents: AgentsOptions): Promise<Engine> {
+/** A run over remote agents: listen, wait for every agent, then the same shell as ever; a stop meanwhile ends it (`agents.stopped`). */
+async function createCoordinatedEngine(
+  options: ResolvedOptions,
+  agents: AgentsOptions,
+  signal?: AbortSignal,
+): Promise<Engine> {
   const { startCoordinator } = await import('./parts/coordinator.ts');
   const { RemotePart } = await import('./parts/remote-part.ts');
   const isBundled = options.target === undefined && options.targets === undefined;
@@ -86,27 +94,43 @@ async function createCoordinatedEngine(options: ResolvedOptions, agents: AgentsO
   }
   // agents on other hosts reach the bundled servers where they reach the coordinator
   const shell = { ...options, serverHost: options.serverHost ?? (isBundled ? coordinator.host : undefined) };
-  return createShell(
-    shell,
-    async (urls) => {
-      const joined = await coordinator.waitFor(agents.count, agents.joinTimeoutMs ?? AGENTS_DEFAULTS.joinTimeoutMs);
-      // users go where there is room: by each host's capacity when every agent could tell it
-      const known = joined.every((a) => a.capacity !== null && a.capacity > 0);
-      return startAll(joined.length, (i) =>
-        RemotePart.start(
-          joined[i]!.name,
-          known ? joined[i]!.capacity! : 1,
-          joined[i]!.channel,
-          shareOptions(options, agents.count),
-          urls,
-        ),
-      );
-    },
-    {
-      partKind: 'agent',
-      describe: `${agents.count} agents`,
-      onStopped: () => coordinator.close(),
-      onLog: (log) => coordinator.setLog(log),
-    },
-  );
+  // a stop while agents start their fleets: the coordinator tells them the run is over, and each start ends
+  const onAbort = (): void => void coordinator.close();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await createShell(
+      shell,
+      async (urls) => {
+        const joined = await coordinator.waitFor(
+          agents.count,
+          agents.joinTimeoutMs ?? AGENTS_DEFAULTS.joinTimeoutMs,
+          signal,
+        );
+        // users go where there is room: by each host's capacity when every agent could tell it
+        const known = joined.every((a) => a.capacity !== null && a.capacity > 0);
+        return startAll(joined.length, (i) =>
+          RemotePart.start(
+            joined[i]!.name,
+            known ? joined[i]!.capacity! : 1,
+            joined[i]!.channel,
+            shareOptions(options, agents.count),
+            urls,
+            joined[i]!.address,
+          ),
+        );
+      },
+      {
+        partKind: 'agent',
+        describe: `${agents.count} agents`,
+        onStopped: () => coordinator.close(),
+        onLog: (log) => coordinator.setLog(log),
+      },
+    );
+  } catch (error) {
+    if (signal?.aborted && !(error instanceof AgentsError))
+      throw new AgentsError('agents.stopped', 'stopped before the run started (while the agents started their fleets)');
+    throw error;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
 }

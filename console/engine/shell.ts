@@ -111,7 +111,10 @@ export async function createShell(
   });
 
   // a part lost mid-run is an event and a figure; its users are lost with it, and the run goes on
-  const lost: Array<{ name: string; open: number }> = [];
+  const lost: PartView[] = [];
+  const views = new Map<FleetPart, PartView>();
+  const totalWeight = all.reduce((sum, part) => sum + part.weight, 0);
+  const shareOf = (part: FleetPart): number => (totalWeight > 0 ? part.weight / totalWeight : 0);
   const lastSamples = new Map<FleetPart, PartSample>();
   for (const part of all) {
     part.onLost = (reason) => {
@@ -119,7 +122,17 @@ export async function createShell(
       if (index < 0 || isStopping) return;
       state.parts.splice(index, 1);
       const open = lastSamples.get(part)?.fleet.open ?? part.live().open;
-      lost.push({ name: printable(part.name, 40), open });
+      // its last figures stay in the outputs, with when and why it was lost
+      const seen = views.get(part) ?? viewOf(part, lastSamples.get(part) ?? emptySample());
+      lost.push({
+        ...seen,
+        open,
+        target: 0,
+        isSaturated: false,
+        isLost: true,
+        lostAtMs: Date.now(),
+        lostReason: printable(reason, 200),
+      });
       const name = part.name.startsWith(shellOptions.partKind) ? part.name : `${shellOptions.partKind} ${part.name}`;
       // a part lost before it counted anything leaves no figure behind
       // (the run read open 0/0, errors none): a fault, whatever its kind
@@ -151,7 +164,7 @@ export async function createShell(
       active.map((part) => part.sample(isMeasured).catch(() => lastSamples.get(part) ?? null)),
     );
     const present: PartSample[] = [];
-    const views: PartView[] = [];
+    const shown: PartView[] = [];
     samples.forEach((sample, i) => {
       const part = active[i]!;
       if (!sample) return;
@@ -162,15 +175,9 @@ export async function createShell(
       settled.add(all.indexOf(part), sample.settled, liveIndices());
       for (const event of sample.events)
         state.log(event.level, active.length > 1 ? `${part.name}: ${event.text}` : event.text);
-      views.push({
-        name: printable(part.name, 40),
-        open: sample.fleet.open,
-        target: sample.fleet.target,
-        isSaturated: sample.health.isSaturated,
-        loopDelayP99Ms: sample.health.loopDelayP99Ms,
-        rssBytes: sample.health.rssBytes,
-        isLost: false,
-      });
+      const view = viewOf(part, sample);
+      views.set(part, view);
+      shown.push(view);
     });
     // what a lost part had counted stays in the run's totals and histograms; its users do not
     for (const part of all) {
@@ -184,7 +191,7 @@ export async function createShell(
       if (half.health.isSaturated && (++saturatedIntervals === 1 || saturatedIntervals % 10 === 0)) {
         const which =
           active.length > 1
-            ? ` (${views
+            ? ` (${shown
                 .filter((v) => v.isSaturated)
                 .map((v) => v.name)
                 .join(', ')})`
@@ -220,23 +227,27 @@ export async function createShell(
       faults: faults.slice(),
       marks: state.marks.slice(),
       isStopped,
-      ...(all.length > 1
-        ? {
-            parts: [
-              ...views,
-              ...lost.map((l) => ({
-                name: l.name,
-                open: 0,
-                target: 0,
-                isSaturated: false,
-                loopDelayP99Ms: 0,
-                rssBytes: 0,
-                isLost: true,
-              })),
-            ],
-            partsLost: lost.length,
-          }
+      // every part, when there are several or they are agents (a single agent's name and address are news too)
+      ...(all.length > 1 || shellOptions.partKind === 'agent'
+        ? { parts: [...shown, ...lost.map((l) => ({ ...l, open: 0 }))], partsLost: lost.length }
         : {}),
+    };
+  }
+
+  /** What the outputs show of a part at its latest sample. */
+  function viewOf(part: FleetPart, sample: PartSample): PartView {
+    return {
+      name: printable(part.name, 40),
+      ...(part.address ? { address: printable(part.address, 64) } : {}),
+      share: shareOf(part),
+      open: sample.fleet.open,
+      target: sample.fleet.target,
+      connects: sample.totals.connects,
+      isSaturated: sample.health.isSaturated,
+      loopDelayP99Ms: sample.health.loopDelayP99Ms,
+      cpuPercent: sample.health.cpuPercent,
+      rssBytes: sample.health.rssBytes,
+      isLost: false,
     };
   }
 

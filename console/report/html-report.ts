@@ -2,8 +2,8 @@
  * `--report FILE`: one self-contained HTML file (uPlot and its stylesheet inlined, no network)
  * with the verdict, the end summary, the thresholds, charts over time (fleet, latency p99 per
  * second, handshakes and drops, generator and server health, memory; saturated seconds
- * shaded; marks, chaos actions and broadcasts as numbered lines), the recoveries and the
- * settled broadcasts. The charts' data goes into the page as JSON; `report-client.ts` draws it.
+ * shaded; marks, chaos actions and broadcasts as numbered lines), the recoveries, the
+ * settled broadcasts, and each part of a run over agents or processes. The charts' data goes into the page as JSON; `report-client.ts` draws it.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -12,7 +12,7 @@ import { SATURATION } from '../engine/measure/generator-health.ts';
 import type { Snapshot } from '../engine/measure/snapshot.ts';
 import { PACKAGE_ROOT } from '../runtime.ts';
 import { metricKind, type ThresholdResult, type ThresholdStatus } from '../verdict/thresholds.ts';
-import { count, ms, percent, plain, rate } from './format.ts';
+import { bytes, clock, count, ms, percent, plain, rate } from './format.ts';
 import { REPORT_SCRIPT } from './report-client.ts';
 import { reportData, runStartMs, type Marker, type ReportData } from './report-series.ts';
 import type { RunSummary } from './summary.ts';
@@ -163,6 +163,26 @@ function broadcastsTable(summary: RunSummary): string {
   );
 }
 
+function partsTable(summary: RunSummary): string {
+  const rows = (summary.parts ?? []).map((p) => [
+    td(p.name),
+    td(p.address ?? '—'),
+    td(percent(p.share), 'num'),
+    td(count(p.open), 'num'),
+    td(count(p.connects), 'num'),
+    td(ms(p.loopDelayP99MaxMs), 'num'),
+    td(percent(p.cpuPercentMax / 100), 'num'),
+    td(bytes(p.rssMaxBytes), 'num'),
+    td(`${p.saturatedSeconds} s`, p.saturatedSeconds > 0 ? 'num failed' : 'num'),
+    td(p.lost ? `at ${clock(p.lost.afterMs)}: ${p.lost.reason}` : '—', p.lost ? 'failed' : ''),
+  ]);
+  return table(
+    ['part', 'address', 'share', 'open', 'connects', 'loop delay p99 max', 'CPU max', 'RSS max', 'saturated', 'lost'],
+    rows,
+    'The fleet ran in one process.',
+  );
+}
+
 function chartsSection(data: ReportData): string {
   if (data.times.length === 0)
     return '<p class="empty">No measured second to plot: the run ended within its first second.</p>';
@@ -231,7 +251,7 @@ ${markerList(data.markers)}
 ${recoveriesTable(summary, data.markers, startMs)}
 <h2>Broadcasts</h2>
 ${broadcastsTable(summary)}
-<script>${uplotJs}</script>
+${summary.parts ? `<h2>Parts</h2>\n${partsTable(summary)}\n` : ''}<script>${uplotJs}</script>
 <script type="application/json" id="report-data">${scriptJson(data)}</script>
 <script>${REPORT_SCRIPT}</script>
 </body></html>

@@ -140,6 +140,14 @@ class RecordedHistogram extends Histogram<string> {
   }
 }
 
+/** One metric of a scrape as prom-client's JSON gives it: what an OTLP push reads (otlp-push.ts). */
+export interface MetricFigures {
+  name: string;
+  help: string;
+  type: string;
+  values: Array<{ value: number; labels: Record<string, string | number | undefined>; metricName?: string }>;
+}
+
 /** The Prometheus exposition of one endpoint: its own registry, filled from each scrape. */
 export class PrometheusExposition {
   readonly registry = new Registry();
@@ -252,6 +260,20 @@ export class PrometheusExposition {
     });
     this.queue = rendered.catch(() => {});
     return rendered;
+  }
+
+  /** The figures of one scrape, metric by metric, with the same queue as `render`. */
+  figures(scrape: Scrape): Promise<MetricFigures[]> {
+    const read = this.queue.then(async () => {
+      this.scrape = scrape;
+      try {
+        return (await this.registry.getMetricsAsJSON()) as unknown as MetricFigures[];
+      } finally {
+        this.scrape = null;
+      }
+    });
+    this.queue = read.catch(() => {});
+    return read;
   }
 
   get contentType(): string {

@@ -9,6 +9,7 @@ import { namedAddresses } from '../engine/users/sources.ts';
 import { MAX_TOPICS, MAX_TOPICS_PER_USER } from '../engine/measure/topic-lru.ts';
 import { metricKind, type ThresholdResult } from '../verdict/thresholds.ts';
 import { bytes, count, ms, NONE, percent, plain } from './format.ts';
+import { partLine } from './part-health.ts';
 import type { LatencyFigures, RunSummary } from './summary.ts';
 import { INCONCLUSIVE_SHARE } from '../verdict/verdict.ts';
 
@@ -158,9 +159,12 @@ export function formatSummary(summary: RunSummary, options: TextOptions = {}): s
   );
   const sat = summary.saturated;
   lines.push(
-    `           saturated ${sat.intervals} of ${sat.of} s (${percent(sat.share)}); each threshold ` +
-      `below says how many of its samples were`,
+    `           saturated ${sat.intervals} of ${sat.of} s (${percent(sat.share)}); each threshold below says how many of its samples were`,
   );
+  // each part on a line of its own when there are several (one agent's is the generator line above)
+  const parts = summary.parts ?? [];
+  if (parts.length > 1 || parts.some((p) => p.lost))
+    for (const [i, part] of parts.entries()) lines.push(`${i === 0 ? 'parts     ' : '          '} ${partLine(part)}`);
   if (summary.server) {
     const s = summary.server;
     lines.push(

@@ -11,6 +11,7 @@ import { EXIT } from '../../target-server/contract/exit-codes.ts';
 import { judge, verdictOf, type Verdict } from '../verdict/verdict.ts';
 import { comparableParts, type Distributions, type ScriptIdentity, type SecondFigures } from './comparable.ts';
 import type { EncodedHistogram } from '../engine/measure/histogram.ts';
+import { partsHealth, type PartHealth } from './part-health.ts';
 
 export { EXIT, type Verdict };
 
@@ -80,6 +81,8 @@ export interface RunSummary {
   marks: Snapshot['marks'];
   /** Knees found by `ramp ... until`. */
   knees: Array<{ open: number; line: number; reason: string }>;
+  /** Each part of a run over agents or several processes: name, address, share, health, when it was lost. Absent in one process. */
+  parts?: PartHealth[];
   /**
    * Where users dialled from, against a target that is not the bundled server, when addresses were
    * chosen (`--source-addresses`, or `spread` because one address had too few ports): the most
@@ -187,6 +190,7 @@ export function summarize(snapshots: Snapshot[], thresholds: Threshold[], option
   for (const fault of last.faults ?? []) results.push(scriptFailure('fault', `${fault.code}: ${fault.message}`));
   const share = values.saturated ?? 0;
   const sources = sourcesOf(snapshots, options.sourcesChosenBy ?? 'option');
+  const parts = partsHealth(snapshots, measured);
   const verdict = verdictOf(results, options.isSignalled);
   const exitCode = { stopped: EXIT.signal, inconclusive: EXIT.inconclusive, failed: EXIT.failed, passed: EXIT.passed }[
     verdict
@@ -231,6 +235,7 @@ export function summarize(snapshots: Snapshot[], thresholds: Threshold[], option
     marks: last.marks,
     knees: options.knees ?? [],
     ...(sources ? { sources } : {}),
+    ...(parts.length > 0 ? { parts } : {}),
     // for `compare`: curves, per-second figures, the start and the script (comparable.ts)
     ...comparableParts(snapshots, options.histograms, options.script),
   };

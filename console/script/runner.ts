@@ -139,10 +139,10 @@ async function until(check: () => boolean, timeoutMs: number, signal?: AbortSign
 /** Runs a script to its end (or to the first abort) and summarises it. */
 export async function runScript(steps: ScriptStep[], options: RunOptions): Promise<RunOutcome> {
   const targetStep = steps.find((step) => step.kind === 'target');
-  const engine = await createEngine({
-    ...options.engineOptions,
-    ...(targetStep?.kind === 'target' ? { target: targetStep.url } : {}),
-  });
+  const engine = await createEngine(
+    { ...options.engineOptions, ...(targetStep?.kind === 'target' ? { target: targetStep.url } : {}) },
+    options.signal,
+  );
   options.onEngine?.(engine);
   const snapshots: Snapshot[] = [];
   const record = (snapshot: Snapshot): void => {

@@ -9,6 +9,8 @@ import { readInput } from './read-script.ts';
 
 /** Parses one CSV line (quotes with "" escapes). */
 function csvFields(line: string): string[] | null {
+  // most lines quote nothing: a split, not a character at a time (70 MiB of rows took 30 s)
+  if (!line.includes('"')) return line.split(',');
   const out: string[] = [];
   let field = '';
   let quoted = false;

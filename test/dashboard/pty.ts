@@ -57,6 +57,8 @@ export interface PtyRun {
   type(keys: string): void;
   resize(cols: number, rows: number): void;
   exit: Promise<number | null>;
+  /** The pty's own process (sockstorm is its child). */
+  readonly pid: number;
 }
 
 const running = new Set<ChildProcess>();
@@ -87,5 +89,6 @@ export function startOnPty(args: string[], cols = 80, rows = 24): PtyRun {
       child.stdin!.write(`\x1dRESIZE ${c} ${r}\n`);
     },
     exit,
+    pid: child.pid!,
   };
 }

@@ -21,20 +21,37 @@ interface EnvVar {
   name: string;
   valueFrom?: { secretKeyRef?: { name: string; key: string } };
 }
+interface SecurityContext {
+  runAsNonRoot?: boolean;
+  runAsUser?: number;
+  runAsGroup?: number;
+  seccompProfile?: { type: string };
+  allowPrivilegeEscalation?: boolean;
+  capabilities?: { drop?: string[]; add?: string[] };
+  readOnlyRootFilesystem?: boolean;
+  privileged?: boolean;
+  sysctls?: Array<{ name: string; value: string }>;
+}
 interface Container {
   name: string;
   image: string;
   args: string[];
   env?: EnvVar[];
+  securityContext?: SecurityContext;
   ports?: Array<{ name?: string; containerPort: number }>;
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
   volumeMounts?: Array<{ name: string; mountPath: string }>;
 }
 interface PodSpec {
   restartPolicy?: string;
+  automountServiceAccountToken?: boolean;
+  hostNetwork?: boolean;
+  hostPID?: boolean;
+  hostIPC?: boolean;
+  initContainers?: Container[];
   containers: Container[];
-  securityContext?: { sysctls?: Array<{ name: string; value: string }> };
-  volumes?: Array<{ name: string; configMap?: { name: string } }>;
+  securityContext?: SecurityContext;
+  volumes?: Array<{ name: string; configMap?: { name: string }; emptyDir?: object; [kind: string]: unknown }>;
 }
 interface JobSpec {
   completionMode?: string;
@@ -114,13 +131,21 @@ afterAll(() => rmSync(temp, { recursive: true, force: true }));
 describe('console/deploy/kubernetes', () => {
   it('parses every manifest, and the kustomization lists every one but the token template', () => {
     for (const file of files) expect(load(file).length, file).toBeGreaterThan(0);
-    const kustomization = load('kustomization.yaml')[0] as Resource & { namespace: string; resources: string[] };
+    const kustomization = load('kustomization.yaml')[0] as Resource & {
+      namespace: string;
+      resources: string[];
+      configMapGenerator: Array<{ name: string; files: string[]; options: { labels: Record<string, string> } }>;
+    };
     expect(kustomization.kind).toBe('Kustomization');
+    // the Secret's template and the Operator's PodMonitor (its CRDs may not be there) are applied on their own
     expect(kustomization.resources.sort()).toEqual(
-      files.filter((f) => f !== 'kustomization.yaml' && f !== 'secret.yaml').sort(),
+      files.filter((f) => !['kustomization.yaml', 'secret.yaml', 'podmonitor.yaml'].includes(f)).sort(),
     );
+    const [dashboard] = kustomization.configMapGenerator;
+    expect(dashboard!.options.labels.grafana_dashboard).toBe('1');
+    expect(dashboard!.files.map((f) => JSON.parse(readFileSync(join(DIR, f), 'utf8')).uid)).toEqual(['sockstorm']);
     expect(kustomization.namespace).toBe(find(load('namespace.yaml'), 'Namespace').metadata.name);
-    expect(coordinatorDocs.map((r) => r.kind).sort()).toEqual(['ConfigMap', 'Job', 'Service']);
+    expect(coordinatorDocs.map((r) => r.kind).sort()).toEqual(['ConfigMap', 'Job', 'NetworkPolicy', 'Service']);
   });
 
   it('runs the agents as an Indexed Job, one agent for each the coordinator waits for, named by index', () => {
@@ -155,10 +180,14 @@ describe('console/deploy/kubernetes', () => {
     expect(matches(agentJob.template.metadata.labels)).toBe(false);
   });
 
-  it('gives both the token from one Secret key, whose template the coordinator would refuse', () => {
+  it('gives both the token from one Secret key in SOCKSTORM_TOKEN, never in argv, whose template the coordinator would refuse', () => {
     for (const container of [coordinator, agent]) {
-      expect(flag(container.args, '--token'), container.name).toBe('$(TOKEN)');
-      expect(secretRef(container, 'TOKEN'), container.name).toEqual({ name: secret.metadata.name, key: 'token' });
+      expect(container.args, container.name).not.toContain('--token');
+      expect(container.args.join(' '), container.name).not.toMatch(/\$\(/);
+      expect(secretRef(container, 'SOCKSTORM_TOKEN'), container.name).toEqual({
+        name: secret.metadata.name,
+        key: 'token',
+      });
     }
     expect(Object.keys(secret.stringData ?? {})).toEqual(['token']);
     expect(secret.stringData!.token!.length).toBeLessThan(16);
@@ -190,6 +219,113 @@ describe('console/deploy/kubernetes', () => {
     expect(bytes(agent.resources?.limits?.memory)).toBeGreaterThan(bytes(agent.resources?.requests?.memory));
   });
 
+  // the restricted Pod Security Standard, rule by rule, for every pod of every manifest
+  const pods = files.flatMap((f) =>
+    load(f).flatMap((r) =>
+      r.kind === 'Job' ? [{ where: `${f} ${r.metadata.name}`, spec: (r.spec as JobSpec).template.spec }] : [],
+    ),
+  );
+  const RESTRICTED_VOLUMES = [
+    'configMap',
+    'csi',
+    'downwardAPI',
+    'emptyDir',
+    'ephemeral',
+    'persistentVolumeClaim',
+    'projected',
+    'secret',
+  ];
+  const SAFE_SYSCTLS = [
+    'kernel.shm_rmid_forced',
+    'net.ipv4.ip_local_port_range',
+    'net.ipv4.ip_unprivileged_port_start',
+    'net.ipv4.tcp_syncookies',
+    'net.ipv4.ping_group_range',
+  ];
+
+  it('runs every pod at the restricted Pod Security level: non-root, seccomp, no escalation, no capabilities, read-only root', () => {
+    expect(pods.map((p) => p.where).sort()).toEqual([
+      'agents.yaml sockstorm-agents',
+      'coordinator.yaml sockstorm-coordinator',
+    ]);
+    for (const { where, spec } of pods) {
+      expect(spec.securityContext?.runAsNonRoot, where).toBe(true);
+      expect(spec.securityContext?.runAsUser, where).toBeGreaterThan(0);
+      expect(spec.securityContext?.seccompProfile?.type, where).toBe('RuntimeDefault');
+      expect(spec.automountServiceAccountToken, where).toBe(false);
+      expect([spec.hostNetwork, spec.hostPID, spec.hostIPC].filter(Boolean), where).toEqual([]);
+      for (const sysctl of spec.securityContext?.sysctls ?? []) expect(SAFE_SYSCTLS, where).toContain(sysctl.name);
+      for (const volume of spec.volumes ?? [])
+        expect(RESTRICTED_VOLUMES, `${where} volume ${volume.name}`).toContain(
+          Object.keys(volume).find((k) => k !== 'name'),
+        );
+      for (const container of [...(spec.initContainers ?? []), ...spec.containers]) {
+        const at = `${where} ${container.name}`;
+        const context = container.securityContext ?? {};
+        expect(context.allowPrivilegeEscalation, at).toBe(false);
+        expect(context.capabilities?.drop, at).toEqual(['ALL']);
+        expect(context.capabilities?.add ?? [], at).toEqual([]);
+        expect(context.readOnlyRootFilesystem, at).toBe(true);
+        expect(context.privileged, at).not.toBe(true);
+        expect(context.runAsUser ?? 1, at).not.toBe(0);
+        expect(context.runAsNonRoot, at).not.toBe(false);
+        expect(
+          (container.ports ?? []).filter((p) => 'hostPort' in p),
+          at,
+        ).toEqual([]);
+        // a read-only root: what the program writes goes to a volume at /tmp
+        const tmp = container.volumeMounts?.find((m) => m.mountPath === '/tmp');
+        expect(spec.volumes?.find((v) => v.name === tmp?.name)?.emptyDir, at).toBeDefined();
+      }
+    }
+  });
+
+  it("admits only the agents to the coordinator's port, with a NetworkPolicy", () => {
+    const policy = find(coordinatorDocs, 'NetworkPolicy').spec as {
+      podSelector: { matchLabels: Record<string, string> };
+      policyTypes: string[];
+      ingress: Array<{
+        from: Array<{
+          podSelector?: { matchLabels: Record<string, string> };
+          namespaceSelector?: unknown;
+          ipBlock?: unknown;
+        }>;
+        ports: Array<{ port: number | string }>;
+      }>;
+    };
+    expect(policy.podSelector.matchLabels).toEqual(coordinatorJob.template.metadata.labels);
+    expect(policy.policyTypes).toContain('Ingress');
+    const agentsPort = Number(flag(coordinator.args, '--listen')!.split(':').pop());
+    const toAgents = policy.ingress.filter((rule) =>
+      rule.ports.some((p) => Number(p.port) === agentsPort || p.port === 'agents'),
+    );
+    expect(toAgents.length).toBe(1);
+    expect(toAgents[0]!.from).toEqual([{ podSelector: { matchLabels: agentJob.template.metadata.labels } }]);
+  });
+
+  it("lets Prometheus scrape the coordinator's /metrics: by annotations, by the PodMonitor, through the NetworkPolicy", () => {
+    const port = Number(flag(coordinator.args, '--metrics-port'));
+    expect(flag(coordinator.args, '--metrics-host')).toBe('0.0.0.0');
+    expect(coordinator.ports?.find((p) => p.name === 'metrics')?.containerPort).toBe(port);
+    const annotations =
+      (coordinatorJob.template.metadata as { annotations?: Record<string, string> }).annotations ?? {};
+    expect(annotations).toEqual({
+      'prometheus.io/scrape': 'true',
+      'prometheus.io/port': String(port),
+      'prometheus.io/path': '/metrics',
+    });
+    const monitor = find(load('podmonitor.yaml'), 'PodMonitor').spec as {
+      selector: { matchLabels: Record<string, string> };
+      podMetricsEndpoints: Array<{ port: string; path: string; interval: string }>;
+    };
+    expect(monitor.selector.matchLabels).toEqual(coordinatorJob.template.metadata.labels);
+    expect(monitor.podMetricsEndpoints).toEqual([{ port: 'metrics', path: '/metrics', interval: '15s' }]);
+    const policy = find(coordinatorDocs, 'NetworkPolicy').spec as {
+      ingress: Array<{ ports: Array<{ port: number }> }>;
+    };
+    expect(policy.ingress.some((rule) => rule.ports.some((p) => p.port === port))).toBe(true);
+  });
+
   it('builds an image whose entrypoint is the CLI, from files that exist', () => {
     const containerfile = readFileSync(join(DIR, 'Containerfile'), 'utf8');
     expect(containerfile).toMatch(/^ENTRYPOINT \["node", "console\/bin\.mjs"\]$/m);
@@ -200,8 +336,8 @@ describe('console/deploy/kubernetes', () => {
   });
 
   it('starts the agent with flags the CLI takes: with no coordinator there, it retries and gives up (1), not 104', async () => {
-    const args = replaced(agent.args, { '--coordinator': 'ws://127.0.0.1:1', '--token': TOKEN, '--retry-for': '1' });
-    const run = await runCli(args, { JOB_COMPLETION_INDEX: '7' }, 20_000);
+    const args = replaced(agent.args, { '--coordinator': 'ws://127.0.0.1:1', '--retry-for': '1' });
+    const run = await runCli(args, { JOB_COMPLETION_INDEX: '7', SOCKSTORM_TOKEN: TOKEN }, 20_000);
     expect(run.stderr).toContain('giving up');
     expect(run.code).toBe(EXIT.error);
   });
@@ -212,13 +348,14 @@ describe('console/deploy/kubernetes', () => {
     const target = flag(coordinator.args, '--target');
     const args = replaced(coordinator.args, {
       '--listen': '127.0.0.1:0',
-      '--token': TOKEN,
+      '--metrics-port': '0',
+      '--metrics-host': '127.0.0.1',
       '--agents-timeout': '1',
       ...(target && !/^wss?:\/\/(127\.|localhost|\[::1\])/.test(target) ? { '--target': 'ws://127.0.0.1:1/' } : {}),
     });
     // the script the ConfigMap mounts, at a path of this host
     args[1] = file;
-    const run = await runCli(args, {}, 20_000);
+    const run = await runCli(args, { SOCKSTORM_TOKEN: TOKEN }, 20_000);
     expect(`${run.stdout}${run.stderr}`).toContain('0 of 20 agents joined');
     expect(run.code).toBe(EXIT.host);
   });

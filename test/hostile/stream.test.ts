@@ -16,11 +16,11 @@ describe('the snapshot stream', () => {
     try {
       const stuck = net.connect(port, '127.0.0.1');
       stuck.on('error', () => {});
-      stuck.write('GET /stream HTTP/1.1\r\nHost: x\r\n\r\n');
+      stuck.write('GET /stream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
       stuck.pause();
       let received = 0;
       const reader = net.connect(port, '127.0.0.1');
-      reader.write('GET /stream HTTP/1.1\r\nHost: x\r\n\r\n');
+      reader.write('GET /stream HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
       reader.on('data', (chunk) => {
         received += chunk.toString().split('\n').length - 1;
       });

@@ -89,15 +89,26 @@ export interface Snapshot {
   partsLost?: number;
 }
 
-/** One part of a fleet that runs over several: what the console's agents panel shows. */
+/** One part of a fleet that runs over several (or over agents): what the console's agents panel and the outputs show. */
 export interface PartView {
   name: string;
+  /** Where it runs: an agent's address and port, a shard's `pid N`. */
+  address?: string;
+  /** Its share of the fleet's users, 0..1 (by the parts' weights, at the start). Every shell sets it, and the next two. */
+  share?: number;
   open: number;
   target: number;
+  /** Its connects so far (a lost part: until it was lost). */
+  connects?: number;
   isSaturated: boolean;
   loopDelayP99Ms: number;
+  /** CPU of its process, percent of one core. */
+  cpuPercent?: number;
   rssBytes: number;
   isLost: boolean;
+  /** Epoch ms it was lost, and why. */
+  lostAtMs?: number;
+  lostReason?: string;
 }
 
 /** Every error counted, over all classes: the figure the summary, progress, console and dashboard call errors. */

@@ -54,7 +54,9 @@ export type PartCommand =
   | { type: 'recovery-start'; label: string }
   | { type: 'recovery-announce'; dropped: number }
   /** The per-user session's settings, the same for every part. */
-  | Extract<EngineCommand, { type: 'protocol' | 'connect-payload' | 'on-open' | 'session' | 'check' | 'users' }>;
+  | Extract<EngineCommand, { type: 'protocol' | 'connect-payload' | 'on-open' | 'session' | 'check' }>
+  /** This part's rows; `isChunked`: they came before it in `rows` messages, too many for one (an agent's frame limit). */
+  | (Extract<EngineCommand, { type: 'users' }> & { isChunked?: boolean });
 
 /** How one recovery went in one part, in enough detail to merge parts exactly. */
 export interface RecoveryDetail {
@@ -99,6 +101,8 @@ export interface FleetPart {
   readonly name: string;
   /** Its share of users, rates and kills, relative to the other parts (an agent's capacity, say). */
   readonly weight: number;
+  /** Where it runs, for the outputs: an agent's address and port, a shard's process id; none for this process. */
+  readonly address?: string;
   apply(command: PartCommand): Promise<CommandResult>;
   /** Folds the interval and reports; rejects or times out when the part is gone. */
   sample(isMeasured: boolean): Promise<PartSample>;

@@ -6,16 +6,24 @@ import type { EngineOptions } from '../engine-options.ts';
 import type { CommandResult, LiveCounts, PartCommand, PartSample } from './fleet-part.ts';
 
 /** Bumped when a message changes shape: a shell and a part of different versions refuse each other. */
-export const PART_PROTOCOL_VERSION = 1;
+export const PART_PROTOCOL_VERSION = 2;
 
-/** Close codes a coordinator refuses with (the agent says why and stops trying for the first two). */
-export const REFUSED = { badToken: 4401, badHello: 4400, full: 4409, ended: 1000 } as const;
+/**
+ * How a coordinator refuses an agent: at the upgrade, before any WebSocket exists, with an HTTP
+ * status (the agent says why and stops trying), and `ended` is the close code of a run's end.
+ */
+export const REFUSED = { badToken: 401, badHello: 400, full: 409, ended: 1000 } as const;
+
+/** The upgrade request's header that carries an agent's {@link AgentHello} (base64url JSON), so the hello is checked before the upgrade. */
+export const HELLO_HEADER = 'sockstorm-hello';
 
 /** Shell → part. */
 export type ToPart =
   /** The fleet's options and where its users connect; the part answers `ready` or `failed`. */
   | { type: 'init'; options: EngineOptions; urls: string[]; name: string; isDetailed: boolean }
   | { type: 'apply'; id: number; command: PartCommand }
+  /** Users rows ahead of a chunked `users` command (each frame stays far under an agent's limit). */
+  | { type: 'rows'; rows: Array<Record<string, string>> }
   | { type: 'sample'; id: number; isMeasured: boolean }
   | { type: 'stop' }
   /** The run is over (agents): stop and exit. */
@@ -42,7 +50,7 @@ export interface PartChannel {
   close(graceMs: number): Promise<void>;
 }
 
-/** An agent's first message to a coordinator. */
+/** What an agent says of itself in its upgrade request (the {@link HELLO_HEADER}). */
 export interface AgentHello {
   type: 'hello';
   protocol: number;
@@ -52,7 +60,7 @@ export interface AgentHello {
   capacity: number | null;
 }
 
-/** The coordinator's answer to a good hello; a bad one is a close with a code (see coordinator.ts). */
+/** The coordinator's first frame to an agent it accepted; a bad hello is refused at the upgrade (see coordinator.ts). */
 export interface CoordinatorWelcome {
   type: 'welcome';
   name: string;

@@ -12,6 +12,10 @@ import type { FromPart, PartChannel } from './part-protocol.ts';
 const SAMPLE_TIMEOUT_MS = 2500;
 /** How long a part may take to start its fleet. */
 const START_TIMEOUT_MS = 30_000;
+/** Users rows past this many bytes (as JSON) go ahead of their command in `rows` messages of about this size. */
+export const ROWS_CHUNK_BYTES = 4 * 1024 * 1024;
+/** The largest row sent at all: an agent takes frames of 64 MiB, and a row is sent whole. */
+export const MAX_ROW_BYTES = 32 * 1024 * 1024;
 
 /** One part over a channel. */
 export class RemotePart implements FleetPart {
@@ -29,6 +33,7 @@ export class RemotePart implements FleetPart {
     readonly name: string,
     readonly weight: number,
     private readonly channel: PartChannel,
+    readonly address?: string,
   ) {
     this.closed = new Promise((resolve) =>
       channel.onClose((reason) => {
@@ -42,20 +47,21 @@ export class RemotePart implements FleetPart {
     channel.onMessage((message) => this.receive(message));
   }
 
-  /** Sends the fleet's options and resolves once the part's fleet exists. */
+  /** Sends the fleet's options and resolves once the part's fleet exists; `address` is where it is (an agent's peer address, a shard's pid). */
   static start(
     name: string,
     weight: number,
     channel: PartChannel,
     options: EngineOptions,
     urls: string[],
+    address?: string,
   ): Promise<RemotePart> {
     return new Promise((resolve, reject) => {
       let part: RemotePart | null = null;
       channel.onMessage((message) => {
         if (part) return;
         if (message.type === 'ready') {
-          part = new RemotePart(name, weight, channel);
+          part = new RemotePart(name, weight, channel, address);
           resolve(part);
         } else if (message.type === 'failed') {
           void channel.close(0);
@@ -120,10 +126,37 @@ export class RemotePart implements FleetPart {
   }
 
   async apply(command: PartCommand): Promise<CommandResult> {
+    if (command.type === 'users') {
+      const chunked = this.sendRows(command.file, command.rows);
+      if (typeof chunked === 'string') return { ok: false, message: chunked };
+      if (chunked) command = { type: 'users', file: command.file, rows: [], isChunked: true };
+    }
     const answer = await this.request((id) => ({ type: 'apply', id, command }), 30_000);
     return answer.type === 'result'
       ? answer.result
       : { ok: false, message: answer.type === 'failed' ? answer.message : 'unexpected answer' };
+  }
+
+  /**
+   * Sends a users file's rows ahead of their command when they are too many for one frame (a
+   * 64 MiB file was a bare "1009" at the agent); true when it did, or why a row cannot be sent.
+   */
+  private sendRows(file: string, rows: Array<Record<string, string>>): boolean | string {
+    const sizes = rows.map((row) => JSON.stringify(row).length);
+    const largest = sizes.reduce((a, b) => Math.max(a, b), 0);
+    if (largest > MAX_ROW_BYTES)
+      return `a row of ${file} is ${Math.ceil(largest / 1024 / 1024)} MiB as JSON: rows reach ${this.name} whole, at most ${MAX_ROW_BYTES / 1024 / 1024} MiB each`;
+    if (sizes.reduce((a, b) => a + b, 0) <= ROWS_CHUNK_BYTES) return false;
+    let from = 0;
+    let bytes = 0;
+    for (let i = 0; i < rows.length; i++) {
+      bytes += sizes[i]!;
+      if (bytes < ROWS_CHUNK_BYTES && i < rows.length - 1) continue;
+      this.channel.send({ type: 'rows', rows: rows.slice(from, i + 1) });
+      from = i + 1;
+      bytes = 0;
+    }
+    return true;
   }
 
   async sample(isMeasured: boolean): Promise<PartSample> {

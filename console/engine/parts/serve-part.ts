@@ -3,6 +3,7 @@
  * process's IPC, an agent's WebSocket). It applies commands, samples when asked, sends live
  * counts ten times a second, and reports when it has stopped.
  */
+import type { CommandResult } from './fleet-part.ts';
 import { resolveOptions, type EngineOptions } from '../engine-options.ts';
 import type { FleetPart } from './fleet-part.ts';
 import { startLocalFleet } from './local-fleet.ts';
@@ -28,6 +29,8 @@ export function servePart(channel: ServedChannel, events: ServeEvents = {}): () 
   let isStarting = false;
   let liveTimer: NodeJS.Timeout | null = null;
   let stopping: Promise<void> | null = null;
+  // rows of a chunked `users` command, until the command itself comes
+  let rows: Array<Record<string, string>> = [];
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       if (liveTimer) clearInterval(liveTimer);
@@ -58,7 +61,15 @@ export function servePart(channel: ServedChannel, events: ServeEvents = {}): () 
           }, failed);
         return;
       }
-      case 'apply':
+      case 'rows':
+        for (const row of message.rows) rows.push(row);
+        return;
+      case 'apply': {
+        let command = message.command;
+        if (command.type === 'users' && command.isChunked) {
+          command = { type: 'users', file: command.file, rows };
+          rows = [];
+        }
         if (!fleet)
           return channel.send({
             type: 'result',
@@ -66,15 +77,19 @@ export function servePart(channel: ServedChannel, events: ServeEvents = {}): () 
             result: { ok: false, message: 'no fleet yet' },
             live: { open: 0, target: 0, isRecovered: true, killed: 0 },
           });
+        // a command the fleet throws on is refused with its message, never an uncaught rejection
         void fleet
-          .apply(message.command)
+          .apply(command)
+          .catch((error: Error): CommandResult => ({ ok: false, message: `refused: ${error.message}` }))
           .then((result) => channel.send({ type: 'result', id: message.id, result, live: fleet!.live() }));
         return;
+      }
       case 'sample':
         if (!fleet) return;
-        void fleet
-          .sample(message.isMeasured)
-          .then((sample) => channel.send({ type: 'sample', id: message.id, sample, live: fleet!.live() }));
+        void fleet.sample(message.isMeasured).then(
+          (sample) => channel.send({ type: 'sample', id: message.id, sample, live: fleet!.live() }),
+          () => {},
+        );
         return;
       case 'stop':
         void stop().then(async () =>

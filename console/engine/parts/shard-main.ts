@@ -2,7 +2,8 @@
  * A shard: one local fleet in its own process (its own fd limit and event loop), served to
  * the engine shell over Node IPC; it exits once stopped.
  */
-import type { FromPart, ToPart } from './part-protocol.ts';
+import { readToPart } from './part-messages.ts';
+import type { FromPart } from './part-protocol.ts';
 import { servePart } from './serve-part.ts';
 
 const stop = servePart(
@@ -11,7 +12,12 @@ const stop = servePart(
       process.send?.(message);
     },
     onMessage: (listener) => {
-      process.on('message', (message: ToPart) => listener(message));
+      // the parent is ours, but a message is checked wherever it comes from; one it cannot read is said and dropped
+      process.on('message', (message: unknown) => {
+        const checked = readToPart(message);
+        if (checked.ok) listener(checked.message);
+        else process.stderr.write(`sockstorm shard: refused a bad message: ${checked.reason}\n`);
+      });
     },
   },
   { onStopped: () => setImmediate(() => process.disconnect?.()) },

@@ -1,0 +1,66 @@
+// The shapes of the part protocol (console/engine/part-messages.ts), pure: what a part sends is
+// read only when it has the shape it should, with its bounds; a figure a part could not take
+// (NaN, which JSON sends as null) is 0, not a lost part.
+import { describe, expect, it } from 'vitest';
+import {
+  readFromCoordinator,
+  readFromPart,
+  readHello,
+  readToPart,
+} from '../../../console/engine/parts/part-messages.ts';
+import { emptySample } from '../../../console/engine/parts/part-samples.ts';
+
+const live = { open: 3, target: 4, isRecovered: false, killed: 0 };
+
+describe('part messages', () => {
+  it("reads a part's sample as it travels (JSON), a figure it could not take as 0", () => {
+    const sample = emptySample();
+    const wire = JSON.parse(
+      JSON.stringify({
+        type: 'sample',
+        id: 1,
+        sample: { ...sample, health: { ...sample.health, utilization: Number.NaN } },
+        live,
+      }),
+    );
+    expect(wire.sample.health.utilization).toBeNull();
+    const read = readFromPart(wire);
+    expect(read).toMatchObject({ ok: true, message: { type: 'sample', id: 1, live } });
+    expect(read.ok && read.message.type === 'sample' && read.message.sample.health.utilization).toBe(0);
+  });
+
+  it('refuses wrong types, missing fields, unknown types and past-bound lists, saying where', () => {
+    expect(readFromPart({ type: 'live', ...live, open: 'many' })).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/^open: .*expected number/),
+    });
+    expect(readFromPart({ type: 'sample', id: 1, sample: {}, live })).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/^sample\.fleet: /),
+    });
+    expect(readFromPart({ type: 'hello?' })).toEqual({ ok: false, reason: expect.stringMatching(/^type: /) });
+    expect(readFromPart(null).ok).toBe(false);
+    const events = Array.from({ length: 1001 }, () => ({ atMs: 1, level: 'info', text: 'x' }));
+    expect(readFromPart({ type: 'stopped', sample: { ...emptySample(), events } })).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/^sample\.events: /),
+    });
+    expect(readFromPart({ type: 'failed', message: 'x'.repeat(5000) }).ok).toBe(false);
+  });
+
+  it("reads the shell's commands, and refuses one with a bad field", () => {
+    expect(readToPart({ type: 'apply', id: 7, command: { type: 'set-target', count: 10 } }).ok).toBe(true);
+    expect(readToPart({ type: 'apply', id: 7, command: { type: 'set-target', count: 'all' } })).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/^command\.count: /),
+    });
+    expect(readToPart({ type: 'rows', rows: [{ n: '1' }] }).ok).toBe(true);
+    expect(readFromCoordinator({ type: 'welcome', name: 'a' }).ok).toBe(true);
+    expect(readFromCoordinator(null).ok).toBe(false);
+    expect(readHello({ type: 'hello', protocol: 2, token: 't', name: 'a', capacity: null }).ok).toBe(true);
+    expect(readHello({ type: 'hello', protocol: 2, token: 7, name: 'a', capacity: null })).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/^token: /),
+    });
+  });
+});

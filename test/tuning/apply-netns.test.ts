@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasTool } from '../helpers/optional-tools.ts';
 import { runCli } from '../helpers/run-cli.ts';
 import { makeProc, THIS_MACHINE } from '../helpers/proc-fixture.ts';
 
@@ -34,7 +35,7 @@ function sockstorm(...args: string[]) {
   return inNs(process.execPath, BIN, ...args);
 }
 
-describe('sockstorm tune apply and restore, inside a network namespace', () => {
+describe.skipIf(!hasTool('netns', 'tune apply and restore inside a network namespace'))('sockstorm tune apply and restore, inside a network namespace', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sockstorm-tune-'));
   const journal = join(dir, 'journal.json');
   let originals: Record<string, string>;

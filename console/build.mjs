@@ -1,10 +1,14 @@
 // Builds sockstorm's programs (the CLI, the bundled server, a shard) from the TypeScript
-// sources into plain ES modules under node_modules/.cache/sockstorm/<hash>/, once per change
-// of the sources: `sockstorm` then runs on plain Node, without tsx's loader thread in every
-// process. Dependencies stay in node_modules (not bundled). A build that cannot be made (no
-// esbuild, a read-only tree) returns null, and the caller runs the sources through tsx.
+// sources into plain ES modules: `sockstorm` then runs on plain Node, without tsx's loader
+// thread in every process. Dependencies stay in node_modules (not bundled). A packed package
+// carries its bundles in dist/ (built by `npm pack`'s prepack, `node console/build.mjs --dist`),
+// so an install never writes into its own folder, which may be read-only. A checkout builds
+// once per change of its sources into the user's cache (SOCKSTORM_CACHE_DIR, else
+// $XDG_CACHE_HOME/sockstorm or ~/.cache/sockstorm). A build that cannot be made (no esbuild, no
+// writable cache) returns null, and the caller runs the sources through tsx.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -23,32 +27,73 @@ function sources(dir) {
 
 // what the bundles depend on: every source file's path, size and mtime (the product's, and
 // those beside the entries), and esbuild's version
+// (by content, not mtime: a packed package's files all carry npm's fixed 1985 mtime)
 function fingerprint(esbuildVersion, entries) {
   const hash = createHash('sha1').update(`${esbuildVersion}\n${JSON.stringify(entries)}\n`);
   const dirs = new Set([...SOURCE_DIRS, ...Object.values(entries).map((path) => path.split('/')[0])]);
-  for (const file of [...dirs].flatMap((d) => sources(join(ROOT, d))).sort()) {
-    const stat = statSync(file);
-    hash.update(`${relative(ROOT, file)} ${stat.size} ${stat.mtimeMs}\n`);
-  }
+  for (const file of [...dirs].flatMap((d) => sources(join(ROOT, d))).sort()) hash.update(`${relative(ROOT, file)}\n`).update(readFileSync(file));
   return hash.digest('hex').slice(0, 16);
 }
 
-/**
- * Builds `entries` (name -> source path, relative to the package) unless a build of the same
- * sources exists; resolves with the directory of the bundles, or null when none can be made.
- */
-export async function ensureBundles(entries = ENTRIES) {
-  // esbuild itself is loaded only to build: a start from an existing build reads its version
-  let version;
+/** Where a checkout's builds go: the user's cache, never the package's own folder. */
+export function cacheDir(env = process.env) {
+  if (env.SOCKSTORM_CACHE_DIR) return env.SOCKSTORM_CACHE_DIR;
+  return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'sockstorm');
+}
+
+/** The package's own bundles (dist/, made when it was packed), when they were built from these very sources. */
+function packedBundles(version, entries, print) {
+  const dir = join(ROOT, 'dist');
   try {
-    version = JSON.parse(readFileSync(join(ROOT, 'node_modules', 'esbuild', 'package.json'), 'utf8')).version;
+    const build = JSON.parse(readFileSync(join(dir, 'build.json'), 'utf8'));
+    return build.fingerprint === print && Object.keys(entries).every((name) => existsSync(join(dir, `${name}.mjs`))) ? dir : null;
   } catch {
     return null;
   }
+}
+
+/**
+ * The bundles' first line: where the package and the bundles are. A checkout's build knows
+ * both; a packed package is built in one place and installed in another, so its bundles find
+ * themselves (dist/) and the package (dist/..) from their own URL.
+ */
+function bannerFor(dir) {
+  if (dir) return `globalThis.__SOCKSTORM_BUNDLE__ = ${JSON.stringify({ root: ROOT, dir })};`;
+  return [
+    "import { fileURLToPath as __sockstormPath } from 'node:url';",
+    "globalThis.__SOCKSTORM_BUNDLE__ = { dir: __sockstormPath(new URL('.', import.meta.url)).replace(/[\\\\/]$/, ''), root: __sockstormPath(new URL('..', import.meta.url)).replace(/[\\\\/]$/, '') };",
+  ].join('\n');
+}
+
+/** esbuild's version, from wherever Node resolves it for this package (a global install hoists it beside us). */
+function esbuildVersion() {
+  for (let dir = ROOT; ; dir = dirname(dir)) {
+    try {
+      return JSON.parse(readFileSync(join(dir, 'node_modules', 'esbuild', 'package.json'), 'utf8')).version;
+    } catch {
+      if (dirname(dir) === dir) return null;
+    }
+  }
+}
+
+/**
+ * The directory of bundles built from these sources: the package's own (dist/), or one in the
+ * user's cache, built now unless it exists (`options.dir` builds into that directory instead,
+ * as `npm pack` does into dist/). Resolves with null when none can be made.
+ */
+export async function ensureBundles(entries = ENTRIES, options = {}) {
+  // esbuild itself is loaded only to build: a start from an existing build reads its version
+  const version = esbuildVersion();
+  if (version === null) return null;
   try {
-    const cache = join(ROOT, 'node_modules', '.cache', 'sockstorm');
-    const dir = join(cache, fingerprint(version, entries));
-    if (Object.keys(entries).every((name) => existsSync(join(dir, `${name}.mjs`)))) return dir;
+    const print = fingerprint(version, entries);
+    if (!options.dir) {
+      const packed = packedBundles(version, entries, print);
+      if (packed) return packed;
+    }
+    const cache = options.dir ? dirname(options.dir) : cacheDir();
+    const dir = options.dir ?? join(cache, print);
+    if (!options.dir && Object.keys(entries).every((name) => existsSync(join(dir, `${name}.mjs`)))) return dir;
     const esbuild = await import('esbuild');
     const temp = `${dir}.tmp-${process.pid}`;
     mkdirSync(cache, { recursive: true });
@@ -67,18 +112,19 @@ export async function ensureBundles(entries = ENTRIES) {
         jsx: 'automatic',
         outExtension: { '.js': '.mjs' },
         chunkNames: 'chunk-[hash]',
-        banner: { js: `globalThis.__SOCKSTORM_BUNDLE__ = ${JSON.stringify({ root: ROOT, dir })};` },
+        banner: { js: bannerFor(options.dir ? null : dir) },
         logLevel: 'silent',
       })
       .finally(() => esbuild.stop());
-    writeFileSync(join(temp, 'build.json'), `${JSON.stringify({ builtAt: new Date().toISOString(), entries })}\n`);
+    writeFileSync(join(temp, 'build.json'), `${JSON.stringify({ builtAt: new Date().toISOString(), fingerprint: print, entries })}\n`);
+    if (options.dir) rmSync(dir, { recursive: true, force: true });
     // another process may have built the same sources meanwhile: either copy will do
     try {
       renameSync(temp, dir);
     } catch {
       rmSync(temp, { recursive: true, force: true });
     }
-    prune(cache, dir);
+    if (!options.dir) prune(cache, dir);
     return existsSync(dir) ? dir : null;
   } catch (error) {
     // running from the sources still works; say why it is slower than it should be
@@ -101,9 +147,10 @@ function prune(cache, keep) {
   }
 }
 
-// `node console/build.mjs`: build now and say where
+// `node console/build.mjs [--dist]`: build now (into the package's dist/ with --dist) and say where
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const dir = await ensureBundles();
-  console.log(dir ?? 'no bundle could be built (is esbuild installed?)');
+  const dir = await ensureBundles(ENTRIES, process.argv.includes('--dist') ? { dir: join(ROOT, 'dist') } : {});
+  // on stderr: `npm pack --json` runs this first, and its stdout is the pack's JSON
+  process.stderr.write(`${dir ?? 'no bundle could be built (is esbuild installed?)'}\n`);
   if (!dir) process.exit(1);
 }

@@ -28,8 +28,8 @@ function sources(dir) {
 // what the bundles depend on: every source file's path, size and mtime (the product's, and
 // those beside the entries), and esbuild's version
 // (by content, not mtime: a packed package's files all carry npm's fixed 1985 mtime)
-function fingerprint(esbuildVersion, entries) {
-  const hash = createHash('sha1').update(`${esbuildVersion}\n${JSON.stringify(entries)}\n`);
+function fingerprint(entries) {
+  const hash = createHash('sha1').update(`${JSON.stringify(entries)}\n`);
   const dirs = new Set([...SOURCE_DIRS, ...Object.values(entries).map((path) => path.split('/')[0])]);
   for (const file of [...dirs].flatMap((d) => sources(join(ROOT, d))).sort()) hash.update(`${relative(ROOT, file)}\n`).update(readFileSync(file));
   return hash.digest('hex').slice(0, 16);
@@ -42,7 +42,7 @@ export function cacheDir(env = process.env) {
 }
 
 /** The package's own bundles (dist/, made when it was packed), when they were built from these very sources. */
-function packedBundles(version, entries, print) {
+function packedBundles(entries, print) {
   const dir = join(ROOT, 'dist');
   try {
     const build = JSON.parse(readFileSync(join(dir, 'build.json'), 'utf8'));
@@ -82,17 +82,16 @@ function esbuildVersion() {
  * as `npm pack` does into dist/). Resolves with null when none can be made.
  */
 export async function ensureBundles(entries = ENTRIES, options = {}) {
-  // esbuild itself is loaded only to build: a start from an existing build reads its version
-  const version = esbuildVersion();
-  if (version === null) return null;
   try {
-    const print = fingerprint(version, entries);
-    if (!options.dir) {
-      const packed = packedBundles(version, entries, print);
-      if (packed) return packed;
-    }
+    const print = fingerprint(entries);
+    // an installed package runs what it was packed with: no esbuild there (a dev dependency)
+    const packed = options.dir ? null : packedBundles(entries, print);
+    if (packed) return packed;
+    // esbuild itself is loaded only to build: a start from an existing build reads its version
+    const version = esbuildVersion();
+    if (version === null) return null;
     const cache = options.dir ? dirname(options.dir) : cacheDir();
-    const dir = options.dir ?? join(cache, print);
+    const dir = options.dir ?? join(cache, createHash('sha1').update(`${print} ${version}`).digest('hex').slice(0, 16));
     if (!options.dir && Object.keys(entries).every((name) => existsSync(join(dir, `${name}.mjs`)))) return dir;
     const esbuild = await import('esbuild');
     const temp = `${dir}.tmp-${process.pid}`;

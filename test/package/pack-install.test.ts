@@ -3,7 +3,7 @@
 // the package (built by prepack into dist/), so the run builds nothing and writes nothing into
 // the install folder, which may be read-only; nor into the user's cache.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,6 +43,8 @@ describe('the packed package', () => {
     const prefix = join(dir, 'prefix');
     npm(['install', '--global', '--prefix', prefix, join(dir, packed[0]!.filename), '--no-audit', '--no-fund', '--prefer-offline'], dir);
     const installed = join(prefix, 'lib', 'node_modules', 'sockstorm');
+    // without tsx, a start that fell back to the TypeScript sources would fail: the run below is plain Node on the packed bundles
+    rmSync(join(installed, 'node_modules', 'tsx'), { recursive: true, force: true });
     const before = listing(installed);
 
     const work = join(dir, 'elsewhere');

@@ -1,14 +1,14 @@
 // Builds sockstorm's programs (the CLI, the bundled server, a shard) from the TypeScript
 // sources into plain ES modules: `sockstorm` then runs on plain Node, without tsx's loader
-// thread in every process. Dependencies stay in node_modules (not bundled). A packed package
-// carries its bundles in dist/ (built by `npm pack`'s prepack, `node console/build.mjs --dist`),
-// so an install never writes into its own folder, which may be read-only. A checkout builds
-// once per change of its sources into the user's cache (SOCKSTORM_CACHE_DIR, else
-// $XDG_CACHE_HOME/sockstorm or ~/.cache/sockstorm). A build that cannot be made (no esbuild, no
-// writable cache) returns null, and the caller runs the sources through tsx.
+// thread in every process. Dependencies stay in node_modules (not bundled), so a bundle must
+// sit where Node resolves them from: dist/ or node_modules/.cache/ of the package. A packed
+// package carries its bundles in dist/ (built by `npm pack`'s prepack, `node console/build.mjs
+// --dist`), so an install never writes into its own folder, which may be read-only; a checkout
+// builds once per change of its sources into its node_modules/.cache/sockstorm/. A build that
+// cannot be made (no esbuild, an installed package whose sources changed, a read-only tree)
+// returns null, and the caller runs the sources through tsx.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -35,10 +35,9 @@ function fingerprint(entries) {
   return hash.digest('hex').slice(0, 16);
 }
 
-/** Where a checkout's builds go: the user's cache, never the package's own folder. */
-export function cacheDir(env = process.env) {
-  if (env.SOCKSTORM_CACHE_DIR) return env.SOCKSTORM_CACHE_DIR;
-  return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'sockstorm');
+/** Where a checkout's builds go (inside its own node_modules, where the bundles' imports resolve); null for an installed package, which builds nothing. */
+export function cacheDir(root = ROOT) {
+  return /[\\/]node_modules[\\/]/.test(root) ? null : join(root, 'node_modules', '.cache', 'sockstorm');
 }
 
 /** The package's own bundles (dist/, made when it was packed), when they were built from these very sources. */
@@ -91,6 +90,7 @@ export async function ensureBundles(entries = ENTRIES, options = {}) {
     const version = esbuildVersion();
     if (version === null) return null;
     const cache = options.dir ? dirname(options.dir) : cacheDir();
+    if (cache === null) return null;
     const dir = options.dir ?? join(cache, createHash('sha1').update(`${print} ${version}`).digest('hex').slice(0, 16));
     if (!options.dir && Object.keys(entries).every((name) => existsSync(join(dir, `${name}.mjs`)))) return dir;
     const esbuild = await import('esbuild');

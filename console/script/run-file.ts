@@ -176,15 +176,17 @@ export async function runScriptFile(file: string, engineOptions: EngineOptions, 
     if (files.json) writes.push(writeOutput(files.json, `${JSON.stringify(outcome.summary, null, 2)}\n`));
     const reportFile = files.report ?? outcome.reportFile;
     if (reportFile) writes.push(writeOutput(reportFile, renderReport(outcome.summary, outcome.snapshots)));
-    const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
-    process.stdout.write(`${formatSummary(outcome.summary, { color })}\n`);
     const failed = writes.filter((w): w is Extract<WriteOutcome, { ok: false }> => !w.ok);
+    // the headline says the code the shell gets: 107 when a run that passed could not write an output
+    const exitCode = failed.length > 0 && outcome.summary.exitCode === EXIT.passed ? EXIT.output : outcome.summary.exitCode;
+    const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+    process.stdout.write(`${formatSummary({ ...outcome.summary, exitCode }, { color })}\n`);
     for (const w of failed) {
       process.stderr.write(
         `sockstorm: could not write ${w.path} (${w.reason}); ${w.fallback ? `the data is in ${w.fallback}` : 'and no fallback file could be written either'} [output]\n`,
       );
     }
-    return failed.length > 0 && outcome.summary.exitCode === EXIT.passed ? EXIT.output : outcome.summary.exitCode;
+    return exitCode;
   } catch (error) {
     progress.end();
     ndjson?.end();

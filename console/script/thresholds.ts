@@ -16,7 +16,8 @@ export interface Threshold {
 }
 
 /** How a threshold ended: `inconclusive` when its samples were the generator's (see console/report/verdict.ts). */
-export type ThresholdStatus = 'passed' | 'failed' | 'inconclusive';
+/** A threshold's end: `stopped` when a signal ended the run before it could be judged (its figure is shown, nothing is concluded). */
+export type ThresholdStatus = 'passed' | 'failed' | 'inconclusive' | 'stopped';
 
 /** The outcome of one threshold. */
 export interface ThresholdResult extends Threshold {

@@ -50,7 +50,11 @@ describe('tune restore against a journal someone edited', () => {
   it.each([
     ['a null entry', [null], 'entry 1 is not an object'],
     ['an entry without its old value', [{ kind: 'sysctl', name: 'net.core.somaxconn', new: '8192' }], 'entry 1 lacks its old or new value'],
-    ['a sysctl sockstorm never sets', [{ kind: 'sysctl', name: 'kernel.core_pattern', old: '|/tmp/x', new: 'core' }], 'entry 1 names a sysctl sockstorm does not set'],
+    [
+      'a sysctl sockstorm never sets',
+      [{ kind: 'sysctl', name: 'kernel.core_pattern', old: '|/tmp/x', new: 'core' }],
+      'entry 1 names a sysctl sockstorm does not set',
+    ],
     ['an fd limit without a process', [{ kind: 'nofile', name: 'nofile', old: '1024:1024', new: '4096:4096' }], 'entry 1 is an fd limit without a process id'],
   ])('refuses %s, says which entry, and changes nothing', async (_, entries, problem) => {
     const dir = mkdtempSync(join(tmpdir(), 'sockstorm-tune-'));

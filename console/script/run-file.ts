@@ -4,6 +4,7 @@
  * Ctrl+C stops gracefully and still writes every output; a second exits at once with 105.
  */
 import { createWriteStream, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { ServerStartError } from '../engine/bundled-server.ts';
 import { AgentsError, EngineConfigError, presetNeedsTarget, type EngineOptions } from '../engine/engine-options.ts';
 import { maskCredentials } from '../engine/shown-text.ts';
@@ -88,7 +89,11 @@ export async function runScriptFile(file: string, engineOptions: EngineOptions, 
     }
     throw error;
   }
-  const rowErrors = resolveUserFiles(steps, [engineOptions.target ?? '', ...Object.values(engineOptions.headers ?? {}), ...(engineOptions.protocols ?? [])]);
+  const rowErrors = resolveUserFiles(
+    steps,
+    [engineOptions.target ?? '', ...Object.values(engineOptions.headers ?? {}), ...(engineOptions.protocols ?? [])],
+    dirname(resolve(file)),
+  );
   if (rowErrors.length > 0) return fail(rowErrors.map((e) => `${file}:${e.line}:${e.column}: ${e.reason}`).join('\nsockstorm: '), EXIT.invalid);
   // the target a script names counts as a --target would
   const targetStep = steps.find((step) => step.kind === 'target');

@@ -94,6 +94,19 @@ describe('run refuses before any socket what it can know is wrong (104)', () => 
   });
 });
 
+describe('a script names its files from where it is', () => {
+  it('reads users from FILE beside the script, wherever sockstorm runs from', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'sockstorm-script-home-'));
+    writeFileSync(join(home, 'rows.csv'), 'name\nada\nlin\n');
+    const file = join(home, 'rows.storm');
+    writeFileSync(file, 'users from rows.csv\nvus 2\nawait open 2 timeout 10s\nexpect open >= 2\n');
+    // this process's directory is the repository's, where no rows.csv is
+    const result = await runCli(['run', file, '--header', 'X-User: {{row.name}}']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('sockstorm run: PASSED');
+  });
+});
+
 describe('a finished run is not lost to its outputs', () => {
   it('prints the summary, keeps the JSON elsewhere and says where, when the path is gone at the end (107)', async () => {
     const outDir = join(dir, 'vanishing');

@@ -2,6 +2,8 @@
  * `sockstorm server`: the bundled target server as its own program. Prints one JSON line
  * (`{"event":"listening",...}`) on stdout and nothing else there; diagnostics go to stderr.
  */
+import { isIP } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { Command, InvalidArgumentError } from 'commander';
 import { NativeUnavailableError, startServer } from './server.ts';
 import { EXIT, exitCodeHelp } from './contract/exit-codes.ts';
@@ -16,21 +18,46 @@ function port(name: string) {
   };
 }
 
-function token(value: string): string {
-  // the token travels in a header: an empty one would lock the API, a space would never match
-  if (!/^[\x21-\x7e]{1,512}$/.test(value))
-    throw new InvalidArgumentError('--token must be 1..512 visible ASCII characters without spaces');
-  return value;
+/** Why a token cannot be used, or null: it travels in a header, so an empty one would lock the API and a space would never match. */
+function tokenProblem(value: string): string | null {
+  // checked after parsing, never in commander's argParser: commander's message repeats the value, which is a secret (and was once 1 MB)
+  return /^[\x21-\x7e]{1,512}$/.test(value) ? null : 'must be 1..512 visible ASCII characters without spaces';
+}
+
+function address(name: string) {
+  return (value: string): string => {
+    if (isIP(value) === 0)
+      throw new InvalidArgumentError(
+        `${name} must be an IP address to bind (127.0.0.1, ::1, 0.0.0.0 for every interface)`,
+      );
+    return value;
+  };
+}
+
+const isLoopback = (host: string): boolean => host.startsWith('127.') || host === '::1';
+
+/** Whether this host can bind `host`: a wildcard, loopback, or an address of one of its interfaces. */
+function isBindable(host: string): boolean {
+  if (host === '0.0.0.0' || host === '::' || isLoopback(host)) return true;
+  return Object.values(networkInterfaces()).some((list) => list?.some((i) => i.address === host));
 }
 
 const program = new Command('sockstorm server')
   .description('the bundled WebSocket target server (uWebSockets.js or ws)')
   .option('--engine <engine>', 'uws (C++ pub/sub) or ws (JavaScript loop)', 'uws')
-  .option('--host <address>', 'WebSocket bind address', '127.0.0.1')
+  .option('--host <address>', 'WebSocket bind address', address('--host'), '127.0.0.1')
   .option('--port <port>', 'WebSocket port, 0 for a free one', port('--port'), 0)
-  .option('--admin-host <address>', 'admin API bind address', '127.0.0.1')
+  .option(
+    '--admin-host <address>',
+    'admin API bind address (loopback unless you mean it: the token is its only guard)',
+    address('--admin-host'),
+    '127.0.0.1',
+  )
   .option('--admin-port <port>', 'admin API port, 0 for a free one', port('--admin-port'), 0)
-  .option('--token <token>', 'admin API bearer token (random if not given)', token)
+  .option(
+    '--token <token>',
+    'admin API bearer token (random if not given; SOCKSTORM_SERVER_TOKEN keeps it out of the process list)',
+  )
   .option('--config <json>', 'initial knobs as JSON, e.g. \'{"maxPayload":1048576}\'')
   .option('--exit-with-stdin', 'exit when stdin closes (a parent that started this server through a pipe is gone)')
   .addHelpText(
@@ -64,6 +91,13 @@ async function main(): Promise<void> {
   }>();
   if (opts.engine !== 'uws' && opts.engine !== 'ws')
     fail(`--engine must be uws or ws, not "${opts.engine}"`, EXIT.invalid);
+  const token = opts.token ?? (process.env.SOCKSTORM_SERVER_TOKEN || undefined);
+  const problem = token === undefined ? null : tokenProblem(token);
+  if (problem) fail(`${opts.token === undefined ? 'SOCKSTORM_SERVER_TOKEN' : '--token'} ${problem}`, EXIT.invalid);
+  if (!isLoopback(opts.adminHost))
+    process.stderr.write(
+      `sockstorm server: warning: the admin API listens on ${opts.adminHost}: anyone who reaches it with the token can broadcast, kill connections and change knobs\n`,
+    );
   let config: Partial<ServerConfig> = {};
   if (opts.config) {
     let raw: unknown;
@@ -76,9 +110,16 @@ async function main(): Promise<void> {
     if (!checked.ok) fail(`--config: ${checked.message}`, EXIT.invalid);
     config = checked.value;
   }
+  // the uWS listener says only that it failed, which had read as "already in use" for an address this host does not have
+  for (const host of [opts.host, opts.adminHost])
+    if (!isBindable(host))
+      fail(
+        `${host} is not an address of this host; give one it has (ip addr), 127.0.0.1, or 0.0.0.0 for every interface`,
+        EXIT.serverStart,
+      );
   let server: Awaited<ReturnType<typeof startServer>>;
   try {
-    server = await startServer({ ...opts, engine: opts.engine, config });
+    server = await startServer({ ...opts, token, engine: opts.engine, config });
   } catch (error) {
     if (error instanceof NativeUnavailableError) fail(error.message, EXIT.nativeUnavailable);
     const code = (error as NodeJS.ErrnoException).code;

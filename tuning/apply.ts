@@ -51,17 +51,38 @@ export function defaultJournalPath(): string {
   return process.env.SOCKSTORM_TUNE_JOURNAL ?? join(process.env.HOME ?? '/root', '.sockstorm', 'tune-journal.json');
 }
 
-/** Reads a journal: null when there is none, an Error when it is corrupt. */
+/** Why a journal entry cannot be trusted, or null when it can: restore writes what it says, so it names only what apply writes. */
+function entryProblem(entry: unknown): string | null {
+  if (entry === null || typeof entry !== 'object') return 'is not an object';
+  const e = entry as Record<string, unknown>;
+  if (typeof e.old !== 'string' || typeof e.new !== 'string') return 'lacks its old or new value';
+  if (e.kind === 'sysctl')
+    return typeof e.name === 'string' && Object.hasOwn(SYSCTLS, e.name)
+      ? null
+      : `names a sysctl sockstorm does not set (${String(e.name).slice(0, 60)})`;
+  if (e.kind === 'nofile')
+    return Number.isInteger(e.pid) && (e.pid as number) > 0 ? null : 'is an fd limit without a process id';
+  return 'is neither a sysctl nor an fd limit';
+}
+
+/** Reads a journal: null when there is none, an Error when it is corrupt (nothing in it is then trusted). */
 export function readJournal(path: string): Journal | null | Error {
   if (!existsSync(path)) return null;
+  let journal: Journal;
   try {
-    const journal = JSON.parse(readFileSync(path, 'utf8')) as Journal;
-    if (journal.version !== 1 || !Array.isArray(journal.entries))
-      return new Error(`${path} is not a sockstorm tune journal`);
-    return journal;
+    journal = JSON.parse(readFileSync(path, 'utf8')) as Journal;
   } catch (error) {
     return new Error(`${path} is corrupt: ${(error as Error).message}`);
   }
+  if (journal === null || typeof journal !== 'object' || journal.version !== 1 || !Array.isArray(journal.entries))
+    return new Error(`${path} is not a sockstorm tune journal`);
+  for (const [index, entry] of journal.entries.entries()) {
+    const problem = entryProblem(entry);
+    if (problem) return new Error(`${path} is corrupt: entry ${index + 1} ${problem}`);
+  }
+  if (journal.persistFile !== null && journal.persistFile !== undefined && typeof journal.persistFile !== 'string')
+    return new Error(`${path} is corrupt: persistFile is not a path`);
+  return journal;
 }
 
 function writeJournal(path: string, journal: Journal): void {
@@ -146,12 +167,28 @@ export function applyFindings(findings: Finding[], options: ApplyOptions): Chang
       outcomes.push({ name, from, to, ok: false, message: reason });
     }
   }
-  if (options.persistFile && persisted.length > 0) {
-    writeFileSync(options.persistFile, `${DROP_IN_HEADER}\n${persisted.join('\n')}\n`);
-    journal.persistFile = options.persistFile;
-    writeJournal(options.journalPath, journal);
-  }
+  if (options.persistFile && persisted.length > 0)
+    outcomes.push(persist(options.persistFile, persisted, journal, options.journalPath));
   return outcomes;
+}
+
+/** Writes the drop-in, unless a file that is not ours is there: it is someone's settings, and restore would have deleted it. */
+function persist(path: string, lines: string[], journal: Journal, journalPath: string): ChangeOutcome {
+  const outcome = { name: path, from: existsSync(path) ? 'present' : 'absent', to: 'written' };
+  try {
+    if (existsSync(path) && !isOurDropIn(readFileSync(path, 'utf8')))
+      return {
+        ...outcome,
+        ok: false,
+        message: 'refused: a file sockstorm did not write is there; left as it was (give --persist another path)',
+      };
+    writeFileSync(path, `${DROP_IN_HEADER}\n${lines.join('\n')}\n`);
+  } catch (error) {
+    return { ...outcome, ok: false, message: `failed: ${(error as Error).message.split('\n')[0]}` };
+  }
+  journal.persistFile = path;
+  writeJournal(journalPath, journal);
+  return { ...outcome, ok: true, message: 'persisted' };
 }
 
 /** The first line of the drop-in `--persist` writes: restore removes a file only if it is ours. */

@@ -49,26 +49,34 @@ function read(path: string): string | null {
   }
 }
 
-/** Parses whitespace-separated integers; null if any is not a number. */
-export function parseNumbers(text: string | null): number[] | null {
+/** How many numbers each sysctl holds (the rest hold one): a file with another count is unknown. */
+const FIELDS: Partial<Record<SysctlName, number>> = { 'net.ipv4.ip_local_port_range': 2, 'net.ipv4.tcp_mem': 3 };
+
+/**
+ * Parses whitespace-separated non-negative decimal integers, as the kernel writes them; null if
+ * any is anything else (`-1`, `1.5`, `1e9`, `0x10`, junk), or if there are not `count` of them.
+ */
+export function parseNumbers(text: string | null, count?: number): number[] | null {
   if (text === null) return null;
   const parts = text.trim().split(/\s+/).filter(Boolean);
-  if (parts.length === 0) return null;
-  const numbers = parts.map(Number);
-  return numbers.every(Number.isFinite) ? numbers : null;
+  if (parts.length === 0 || (count !== undefined && parts.length !== count)) return null;
+  if (!parts.every((part) => /^\d{1,15}$/.test(part))) return null;
+  return parts.map(Number);
+}
+
+/** A sysctl's numbers as the planner may trust them: the right count, and a port range whose low end is not above its high. */
+export function parseSysctl(name: SysctlName, text: string | null): number[] | null {
+  const numbers = parseNumbers(text, FIELDS[name] ?? 1);
+  if (numbers && name === 'net.ipv4.ip_local_port_range' && (numbers[0]! > numbers[1]! || numbers[1]! > 65535))
+    return null;
+  return numbers;
 }
 
 /** Soft and hard "Max open files" from a /proc/PID/limits text. */
 export function parseLimits(text: string | null): { soft: number | null; hard: number | null } {
   const match = text ? /^Max open files\s+(\S+)\s+(\S+)/m.exec(text) : null;
   const value = (s: string | undefined): number | null =>
-    s === undefined
-      ? null
-      : s === 'unlimited'
-        ? Number.MAX_SAFE_INTEGER
-        : Number.isFinite(Number(s))
-          ? Number(s)
-          : null;
+    s === undefined ? null : s === 'unlimited' ? Number.MAX_SAFE_INTEGER : /^\d{1,15}$/.test(s) ? Number(s) : null;
   return { soft: value(match?.[1]), hard: value(match?.[2]) };
 }
 
@@ -90,7 +98,7 @@ export function parseStatus(text: string | null): {
 
 /** MemAvailable from a /proc/meminfo text, in bytes. */
 export function parseMemAvailable(text: string | null): number | null {
-  const match = text ? /^MemAvailable:\s+(\d+)\s+kB/m.exec(text) : null;
+  const match = text ? /^MemAvailable:\s+(\d{1,15})\s+kB$/m.exec(text) : null;
   return match ? Number(match[1]) * 1024 : null;
 }
 
@@ -147,7 +155,7 @@ export function readFacts(
   const status = parseStatus(read(join(procRoot, String(pid), 'status')));
   const sysctl = {} as Record<SysctlName, number[] | null>;
   for (const [name, path] of Object.entries(SYSCTLS) as Array<[SysctlName, string]>) {
-    sysctl[name] = parseNumbers(read(join(procRoot, 'sys', path)));
+    sysctl[name] = parseSysctl(name, read(join(procRoot, 'sys', path)));
   }
   return {
     procRoot,

@@ -4,6 +4,7 @@
  * Ctrl+C stops gracefully and still writes every output; a second exits at once with 105.
  */
 import { createWriteStream } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { ExitError } from '../../target-server/contract/exit-codes.ts';
 import { engineOptions, type Flags } from '../cli-options.ts';
 import { presetNeedsTarget, type EngineOptions } from '../engine/engine-options.ts';
@@ -99,11 +100,11 @@ export async function runScriptFile(
   isHostChecked = true,
 ): Promise<number> {
   const steps = readScript(file, source);
-  const rowErrors = resolveUserFiles(steps, [
-    engineOptions.target ?? '',
-    ...Object.values(engineOptions.headers ?? {}),
-    ...(engineOptions.protocols ?? []),
-  ]);
+  const rowErrors = resolveUserFiles(
+    steps,
+    [engineOptions.target ?? '', ...Object.values(engineOptions.headers ?? {}), ...(engineOptions.protocols ?? [])],
+    dirname(resolve(file)),
+  );
   if (rowErrors.length > 0) throw new ExitError(scriptErrorLines(file, rowErrors), EXIT.invalid);
   // the target a script names counts as a --target would
   const targetStep = steps.find((step) => step.kind === 'target');
@@ -223,9 +224,12 @@ export async function runScriptFile(
     if (files.json) writes.push(writeOutput(files.json, `${JSON.stringify(outcome.summary, null, 2)}\n`));
     const reportFile = files.report ?? outcome.reportFile;
     if (reportFile) writes.push(writeOutput(reportFile, renderReport(outcome.summary, outcome.snapshots)));
-    const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
-    process.stdout.write(`${formatSummary(outcome.summary, { color })}\n`);
     const failed = writes.filter((w): w is Extract<WriteOutcome, { ok: false }> => !w.ok);
+    // the headline says the code the shell gets: 107 when a run that passed could not write an output
+    const exitCode =
+      failed.length > 0 && outcome.summary.exitCode === EXIT.passed ? EXIT.output : outcome.summary.exitCode;
+    const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
+    process.stdout.write(`${formatSummary({ ...outcome.summary, exitCode }, { color })}\n`);
     for (const w of failed) {
       process.stderr.write(
         `sockstorm: could not write ${w.path} (${w.reason}); ` +
@@ -233,7 +237,7 @@ export async function runScriptFile(
           `[output]\n`,
       );
     }
-    return failed.length > 0 && outcome.summary.exitCode === EXIT.passed ? EXIT.output : outcome.summary.exitCode;
+    return exitCode;
   } catch (error) {
     progress.end();
     ndjson?.end();

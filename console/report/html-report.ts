@@ -85,14 +85,14 @@ function thresholdsTable(summary: RunSummary): string {
       td(r.source),
       td(actualText(r), 'num'),
       td(percent(r.saturatedShare), 'num'),
-      td(status, `status ${status}`),
+      td(status === 'stopped' ? 'not judged: stopped' : status, `status ${status}`),
     ];
   });
-  return table(
-    ['threshold', 'actual', 'of its samples saturated', 'status'],
-    rows,
-    'No thresholds: nothing was expected of this run.',
-  );
+  const empty =
+    summary.verdict === 'stopped'
+      ? 'Not judged: the run was stopped before its end.'
+      : 'No thresholds: nothing was expected of this run.';
+  return table(['threshold', 'actual', 'of its samples saturated', 'status'], rows, empty);
 }
 
 function markerList(markers: Marker[]): string {

@@ -52,17 +52,18 @@ export function thresholdLine(r: ThresholdResult): string {
   if (r.metric === 'fault') return `  ✗ fault: ${r.source}`;
   if (r.metric === 'await') return `  ✗ ${r.source}: timed out with ${r.actual} of ${r.value} open`;
   if (r.metric === 'connects') return `  ✗ ${r.source}`;
-  const mark = r.status === 'passed' ? '✓' : r.status === 'failed' ? '✗' : '?';
+  const mark = r.status === 'passed' ? '✓' : r.status === 'failed' ? '✗' : r.status === 'stopped' ? '-' : '?';
   const written = r.source.split(/\s+/).pop() ?? '';
   const share =
     r.saturatedShare === null || r.actual === null ? '' : `, ${percent(r.saturatedShare)} of its samples saturated`;
   const why =
-    r.status === 'inconclusive'
-      ? `: INCONCLUSIVE, more than ${percent(INCONCLUSIVE_SHARE)} of its samples were taken while the ` +
-        `generator was saturated (its figure is partly the generator's)`
-      : r.actual === null
-        ? ': not measured (a threshold cannot pass unmeasured)'
-        : '';
+    r.status === 'stopped'
+      ? ': not judged, the run was stopped'
+      : r.status === 'inconclusive'
+        ? `: INCONCLUSIVE, more than ${percent(INCONCLUSIVE_SHARE)} of its samples were taken while the generator was saturated (its figure is partly the generator's)`
+        : r.actual === null
+          ? ': not measured (a threshold cannot pass unmeasured)'
+          : '';
   return `  ${mark} expect ${r.source}  (actual ${metricText(r.metric, r.actual, written)}${share})${why}`;
 }
 

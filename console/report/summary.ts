@@ -181,7 +181,12 @@ export function summarize(snapshots: Snapshot[], thresholds: Threshold[], option
   const measured = inRun.length > 0 ? inRun : snapshots;
   const peakOpen = snapshots.reduce((max, s) => Math.max(max, s.fleet.open), 0);
   const values = metricValues(last, options.openAtEnd ?? peakOpen);
-  const results = evaluateThresholds(thresholds, values).map((result) => judge(result, measured, last));
+  // a stopped run is not judged: its thresholds show their figures and say so
+  const results = evaluateThresholds(thresholds, values).map((result) =>
+    options.isSignalled
+      ? { ...judge(result, measured, last), status: 'stopped' as const }
+      : judge(result, measured, last),
+  );
   // a run that never opened a single connection has failed, whether or not it said so
   if (last.totals.attempts > 0 && last.totals.connects === 0) {
     results.push(scriptFailure('connects', 'connects > 0 (implicit: no connection ever opened)', 0, 0, '>'));

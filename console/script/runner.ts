@@ -227,6 +227,10 @@ export async function runScript(steps: ScriptStep[], options: RunOptions): Promi
         break;
     }
   }
+  // a stopped script's expectations it never reached are listed too, not judged, as the ones it reached
+  if (signal?.aborted)
+    for (const step of steps)
+      if (step.kind === 'expect' && !thresholds.includes(step.threshold)) thresholds.push(step.threshold);
   const { open: openAtEnd, target: targetAtEnd } = engine.live();
   const endedAt = performance.now();
   const unsentBroadcasts = series.reduce(

@@ -4,6 +4,7 @@
  * unreadable or malformed file, or a template naming a field the file lacks, is an error with
  * its place.
  */
+import { resolve } from 'node:path';
 import { ScriptError, type ScriptStep } from './parse.ts';
 import { readInput } from './read-script.ts';
 
@@ -96,12 +97,17 @@ export function rowFieldsIn(text: string): string[] {
  * Fills every `users from FILE` step with the file's rows and checks that every template of
  * the script names only fields the file has; returns the errors with their places.
  */
-export function resolveUserFiles(steps: ScriptStep[], extraTemplates: string[] = []): ScriptError[] {
+export function resolveUserFiles(
+  steps: ScriptStep[],
+  extraTemplates: string[] = [],
+  baseDir = process.cwd(),
+): ScriptError[] {
   const errors: ScriptError[] = [];
   let fields: Set<string> | null = null;
   for (const step of steps) {
     if (step.kind !== 'engine' || step.command.type !== 'users') continue;
-    const loaded = loadUserRows(step.command.file);
+    // a script's file names its neighbours: relative to the script, wherever it is run from
+    const loaded = loadUserRows(resolve(baseDir, step.command.file));
     if ('error' in loaded) {
       errors.push(new ScriptError(step.line, step.text.indexOf(step.command.file) + 1, loaded.error));
       continue;

@@ -144,7 +144,9 @@ export function App({ engine, session, onQuit }: AppProps) {
   const parts = snapshot.parts ? layoutParts(snapshot.parts, width - 2, partsRowBudget(spareRows)) : null;
   const eventRows = Math.max(2, Math.min(12, spareRows - (parts?.rows.length ?? 0)));
   const [fleet, latency, throughput] = topWidths(width);
+  // the errors' counts come first and their names may be cut; the server's six figures need the room
   const third = Math.floor(width / 3);
+  const [errorsWidth, recoveryWidth] = [third - 2, third];
   const props = { snapshot, history };
   // events are stamped with the session's clock, as the header and a saved script's waits are
   const startedAtMs = snapshot.atMs - snapshot.elapsedMs;
@@ -169,9 +171,9 @@ export function App({ engine, session, onQuit }: AppProps) {
             <ThroughputPanel {...props} width={throughput} />
           </Box>
           <Box height={7}>
-            <ErrorsPanel {...props} width={third} />
-            <RecoveryPanel {...props} width={third} />
-            <ServerPanel {...props} width={width - 2 * third} />
+            <ErrorsPanel {...props} width={errorsWidth} />
+            <RecoveryPanel {...props} width={recoveryWidth} />
+            <ServerPanel {...props} width={width - errorsWidth - recoveryWidth} />
           </Box>
           <BroadcastLine {...props} width={width} />
           <HealthPanel {...props} width={width} />

@@ -12,6 +12,35 @@ export function sparkline(values: readonly number[], width: number): string {
   return tail.map((v) => BARS[Math.min(BARS.length - 1, Math.floor((v / max) * (BARS.length - 1)))]).join('');
 }
 
+/**
+ * A count in at most four cells, for the console's narrow panels (`950`, `9999`, `123k`,
+ * `1.2M`): at 80x24 a figure must shorten, never be cut.
+ */
+export function short(value: number | null | undefined): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '—';
+  const abs = Math.abs(Math.round(value));
+  const sign = value < 0 ? '-' : '';
+  if (abs < 10_000) return `${sign}${abs}`;
+  if (abs < 999_500) return `${sign}${Math.round(abs / 1e3)}k`;
+  if (abs < 9_950_000) return `${sign}${(abs / 1e6).toFixed(1)}M`;
+  if (abs < 999_500_000) return `${sign}${Math.round(abs / 1e6)}M`;
+  return `${sign}${(abs / 1e9).toFixed(abs < 9.95e9 ? 1 : 0)}G`;
+}
+
+/** Bytes in at most six cells (`1023B`, `9.2KiB`, `123KiB`, `1.3GiB`), as {@link short} is for counts. */
+export function shortBytes(value: number | null | undefined): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '—';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let scaled = Math.abs(value);
+  let unit = 0;
+  while (scaled >= 1023.5 && unit < units.length - 1) {
+    scaled /= 1024;
+    unit++;
+  }
+  const digits = unit === 0 || scaled >= 9.95 ? 0 : 1;
+  return `${value < 0 ? '-' : ''}${scaled.toFixed(digits)}${units[unit]}`;
+}
+
 /** A piece of a one-line readout; the lower `priority`, the sooner it gives way. */
 export interface Segment {
   text: string;

@@ -10,7 +10,7 @@ import type { LatencySummary } from '../engine/measure/histogram.ts';
 import type { Snapshot } from '../engine/measure/snapshot.ts';
 import type { ServerConfig } from '../../target-server/contract/wire.ts';
 import { bytes, count, ms, percent, plain, rate } from '../report/format.ts';
-import { fanoutLabel, fitSegments, policyLabel, sparkline, type Segment } from './format.ts';
+import { fanoutLabel, fitSegments, policyLabel, short, shortBytes, sparkline, type Segment } from './format.ts';
 
 interface PanelProps {
   snapshot: Snapshot;
@@ -90,10 +90,19 @@ export function FleetPanel({ snapshot, history, width }: PanelProps) {
         /{f.target}
       </Text>
       <Text wrap="truncate">
-        conn {f.connecting} wait {f.waiting}
-        {f.pending > 0 ? ` queue ${f.pending}` : ''}
-        {f.closed > 0 ? ` closed ${f.closed}` : ''}
-        {f.slowed > 0 ? ` slow ${f.slowed}` : ''}
+        {fitSegments(
+          [
+            { text: `conn ${short(f.connecting)}`, priority: 9 },
+            { text: `wait ${short(f.waiting)}`, priority: 8 },
+            ...(f.pending > 0 ? [{ text: `queue ${short(f.pending)}`, priority: 7 }] : []),
+            ...(f.closed > 0 ? [{ text: `closed ${short(f.closed)}`, priority: 6 }] : []),
+            ...(f.slowed > 0 ? [{ text: `slow ${short(f.slowed)}`, priority: 5 }] : []),
+          ],
+          width - FRAME,
+          1,
+        )
+          .map((segment) => segment.text)
+          .join(' ')}
       </Text>
       <Text color="green">
         {sparkline(
@@ -144,14 +153,14 @@ export function ThroughputPanel({ snapshot, width }: PanelProps) {
   return (
     <Panel title="Throughput /s" width={width}>
       <Text wrap="truncate">
-        open +{count(r.connectsPerSec)} drop {count(r.disconnectsPerSec)}
+        open {short(r.connectsPerSec)} drop {short(r.disconnectsPerSec)}
       </Text>
-      <Text wrap="truncate">handshakes {count(r.attemptsPerSec)}</Text>
+      <Text wrap="truncate">handshakes {short(r.attemptsPerSec)}</Text>
       <Text wrap="truncate">
-        msg in {count(r.messagesInPerSec)} {bytes(r.bytesInPerSec)}
+        msg in {short(r.messagesInPerSec)} {shortBytes(r.bytesInPerSec)}
       </Text>
       <Text wrap="truncate" dimColor>
-        killed {count(t.killed)} missed {count(t.missed)}
+        kill {short(t.killed)} miss {short(t.missed)}
       </Text>
     </Panel>
   );
@@ -207,16 +216,16 @@ export function RecoveryPanel({ snapshot, width }: PanelProps) {
   return (
     <Panel title="Recovery" width={width}>
       <Text wrap="truncate">
-        {r.action} -{count(r.dropped)}
+        {r.action} -{short(r.dropped)}
       </Text>
       <Text wrap="truncate" bold color={r.fullMs === null ? 'yellow' : 'green'}>
         {times}
       </Text>
       <Text wrap="truncate" dimColor>
-        peak {count(r.peakHandshakesPerSec)} hs/s
+        peak {short(r.peakHandshakesPerSec)} hs/s
       </Text>
       <Text wrap="truncate" dimColor>
-        {count(r.attempts)} tries {count(r.failures)} failed
+        {short(r.attempts)} tries {short(r.failures)} failed
       </Text>
     </Panel>
   );
@@ -261,7 +270,7 @@ export function ServerPanel({ snapshot, width }: PanelProps) {
   return (
     <Panel title={title} width={width} color={isStale ? 'yellow' : undefined}>
       <Text wrap="truncate" dimColor={isStale}>
-        conns {count(s.connections)} out {count(s.messagesOut)} bp {count(s.backpressureDrops)}
+        conn {short(s.connections)} out {short(s.messagesOut)} bp {short(s.backpressureDrops)}
       </Text>
       <Text wrap="truncate" dimColor={isStale}>
         loop p99 {ms(s.loop.delayP99Ms)} cpu {percent((s.cpu.userPercent + s.cpu.systemPercent) / 100)}

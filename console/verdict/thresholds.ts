@@ -15,8 +15,11 @@ export interface Threshold {
   source: string;
 }
 
-/** How a threshold ended: `inconclusive` when its samples were the generator's (see verdict.ts). */
-export type ThresholdStatus = 'passed' | 'failed' | 'inconclusive';
+/**
+ * How a threshold ended: `inconclusive` when its samples were the generator's (see verdict.ts),
+ * `stopped` when a signal ended the run before it could be judged (its figure is shown, nothing concluded).
+ */
+export type ThresholdStatus = 'passed' | 'failed' | 'inconclusive' | 'stopped';
 
 /** The outcome of one threshold. */
 export interface ThresholdResult extends Threshold {

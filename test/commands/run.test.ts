@@ -70,13 +70,21 @@ describe('sockstorm run', () => {
   });
 
   it('stops gracefully on SIGINT with exit 105 and still writes every output', async () => {
-    const file = script('long.storm', 'vus 10\nprobe 10/s\nwait 60s\n');
+    const file = script('long.storm', 'vus 10\nprobe 10/s\nexpect errors.count == 0\nwait 60s\nexpect open >= 10\n');
     const out = { json: join(dir, 'sig.json'), ndjson: join(dir, 'sig.ndjson'), report: join(dir, 'sig.html') };
     const run = startCli(['run', file, '--json', out.json, '--ndjson', out.ndjson, '--report', out.report]);
     await waitForOutput(run.stderr, /open 10\/10/, 30_000);
     run.child.kill('SIGINT');
     expect((await run.exit).code).toBe(105);
-    expect(JSON.parse(readFileSync(out.json, 'utf8')).verdict).toBe('stopped');
+    const summary = JSON.parse(readFileSync(out.json, 'utf8'));
+    expect(summary.verdict).toBe('stopped');
+    // not judged, the one reached and the one after the stop alike, each with its figure
+    expect(summary.thresholds.map((t: { source: string; status: string }) => [t.source, t.status])).toEqual([
+      ['errors.count == 0', 'stopped'],
+      ['open >= 10', 'stopped'],
+    ]);
+    expect(run.stdout()).toContain('- expect open >= 10  (actual 10');
+    expect(run.stdout()).toContain('not judged, the run was stopped');
     const lines = readFileSync(out.ndjson, 'utf8')
       .trim()
       .split('\n')
@@ -84,7 +92,10 @@ describe('sockstorm run', () => {
     expect(lines.length).toBeGreaterThanOrEqual(2);
     expect(lines.some((s) => s.fleet.open === 10)).toBe(true);
     expect(lines[lines.length - 1].isStopped).toBe(true);
-    expect(readFileSync(out.report, 'utf8')).toContain('uPlot');
+    const report = readFileSync(out.report, 'utf8');
+    expect(report).toContain('uPlot');
+    expect(report).toContain('not judged: stopped');
+    expect(report).not.toContain('nothing was expected of this run');
   });
 
   it('serves Prometheus metrics and a snapshot stream on loopback while it runs', async () => {

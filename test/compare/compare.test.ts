@@ -14,7 +14,7 @@ import { scriptWarnings } from '../../console/compare/saved-summaries.ts';
 import { parseVariant, parseVariants, VariantError } from '../../console/compare/variants.ts';
 import type { RunSummary } from '../../console/report/summary.ts';
 import { runCli } from '../helpers/run-cli.ts';
-import { openInChromium, requireChromium } from '../helpers/chromium.ts';
+import { needBrowser, openInChromium } from '../helpers/chromium.ts';
 
 const OUTPUT = fileURLToPath(new URL('../.output/', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'sockstorm-compare-'));
@@ -141,9 +141,8 @@ describe('compare variants', () => {
 });
 
 describe('compare', () => {
-  it(`shows the known answer at ${USERS} subscribers: the ws loop publishes slower and stalls its ` +
-    `loop longer than uWS; the report draws both curves`, async () => {
-    requireChromium('the compare report test');
+  it(`shows the known answer at ${USERS} subscribers: the ws loop publishes slower and stalls its loop longer than uWS; the report draws both curves`, async (context) => {
+    needBrowser(context, 'the compare report test');
     const script = file('event-loop.storm', SCRIPT);
     const json = join(dir, 'compare.json');
     const report = join(dir, 'compare.html');

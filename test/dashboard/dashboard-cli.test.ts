@@ -8,7 +8,8 @@ import { EXIT } from '../../target-server/contract/exit-codes.ts';
 import { startMetricsEndpoint } from '../../console/report/metrics-endpoint.ts';
 import { useEngines } from '../helpers/engines.ts';
 import { runCli } from '../helpers/run-cli.ts';
-import { hasPty, startOnPty } from './pty.ts';
+import { hasTool } from '../helpers/optional-tools.ts';
+import { startOnPty } from './pty.ts';
 
 const engines = useEngines();
 
@@ -83,7 +84,7 @@ describe('sockstorm dashboard --attach, refused before the screen is taken', () 
   });
 });
 
-describe.skipIf(!hasPty)('sockstorm dashboard on a terminal', () => {
+describe.skipIf(!hasTool('pty', 'the dashboard on a terminal'))('sockstorm dashboard on a terminal', () => {
   it('prints the verdict of the run it started after q restores the screen, and exits with its code', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sockstorm-dashboard-'));
     const script = join(dir, 'fails.storm');

@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach } from 'vitest';
 import { readScreen } from './screen.ts';
@@ -43,9 +43,6 @@ _, status = os.waitpid(pid, 0)
 code = os.waitstatus_to_exitcode(status)
 sys.exit(code if code >= 0 else 128 - code)
 `;
-
-/** Whether a pty can be made here (python3 with its pty module). */
-export const hasPty = spawnSync('python3', ['-c', 'import pty, termios, fcntl'], { stdio: 'ignore' }).status === 0;
 
 /** `sockstorm ...args` on a terminal of its own. */
 export interface PtyRun {

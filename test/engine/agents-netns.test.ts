@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeHosts, type Hosts } from '../helpers/netns.ts';
+import { hasTool } from '../helpers/optional-tools.ts';
 import { startCli, waitForOutput } from '../helpers/run-cli.ts';
 
 // Three agents, each in a network namespace of its own (its own address, its own ports), dial
@@ -16,7 +17,7 @@ function script(name: string, text: string): string {
   return file;
 }
 
-describe('a run over three agents on three hosts', () => {
+describe.skipIf(!hasTool('netns', 'the agents-on-three-hosts tests'))('a run over three agents on three hosts', () => {
   let hosts: Hosts;
   beforeAll(() => {
     hosts = makeHosts(3, 'a');

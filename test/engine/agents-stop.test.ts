@@ -3,16 +3,17 @@
 // the manifest), a users file over an agent's 64 MiB frame limit reaches it in chunks (it was a
 // bare "1009"), and an agent that cannot trust the coordinator's certificate says what failed
 // (it said only "no coordinator"). Real processes on loopback.
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
-import { hasPty, startOnPty } from '../dashboard/pty.ts';
+import { startOnPty } from '../dashboard/pty.ts';
+import { hasTool } from '../helpers/optional-tools.ts';
 import { childrenOf } from '../helpers/process-tree.ts';
 import { startCli, waitForOutput, type CliRun } from '../helpers/run-cli.ts';
+import { makeCert } from '../helpers/tls-cert.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'sockstorm-agents-stop-'));
 const TOKEN = 'stop-test-token-0123456789abcdef';
@@ -68,7 +69,7 @@ describe('a stop over agents', () => {
     expect((await one.exit).code).toBe(0);
   }, 40_000);
 
-  it.skipIf(!hasPty)(
+  it.skipIf(!hasTool('pty', 'the console stopping while agents join'))(
     'in the console, Ctrl+C while waiting for agents exits 105',
     async () => {
       const console = startOnPty([
@@ -90,7 +91,7 @@ describe('a stop over agents', () => {
     40_000,
   );
 
-  it.skipIf(!hasPty)(
+  it.skipIf(!hasTool('pty', 'the console stopping while agents join'))(
     'in the console, SIGTERM while running ends the session (105), and the agent exits 0',
     async () => {
       const console = startOnPty([
@@ -144,46 +145,39 @@ describe('a users file over agents', () => {
   }, 60_000);
 });
 
-/** A key and a certificate made by openssl for `subject`/`san`, valid for `days` (negative: expired). */
-function certificate(name: string, san: string, days: number): { key: string; cert: string } {
-  const key = join(dir, `${name}-key.pem`);
-  const csr = join(dir, `${name}.csr`);
-  const cert = join(dir, `${name}-cert.pem`);
-  const ext = file(`${name}.ext`, `subjectAltName=${san}\n`);
-  execFileSync(
-    'openssl',
-    ['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', csr, '-subj', '/CN=sockstorm-test'],
-    { stdio: 'ignore' },
-  );
-  execFileSync(
-    'openssl',
-    ['x509', '-req', '-in', csr, '-signkey', key, '-days', String(days), '-extfile', ext, '-out', cert],
-    { stdio: 'ignore' },
-  );
-  return { key, cert };
+/** A self-signed key and certificate for `host`, valid from yesterday for `days` (negative: expired a day ago). */
+async function certificate(name: string, host: string, days: number): Promise<{ key: string; cert: string }> {
+  const day = 86_400_000;
+  const made = await makeCert(dir, {
+    name: `${name}-`,
+    host,
+    notBefore: new Date(Date.now() - (days < 0 ? 2 : 1) * day),
+    notAfter: new Date(Date.now() + days * day),
+  });
+  return { key: made.keyFile, cert: made.certFile };
 }
 
 describe('an agent that cannot trust the coordinator', () => {
   it.each([
     {
       what: 'an unknown CA',
-      san: 'IP:127.0.0.1',
+      host: '127.0.0.1',
       days: 1,
       withCa: false,
       says: /signed by a CA this agent does not trust \(DEPTH_ZERO_SELF_SIGNED_CERT\): give --ca/,
     },
     {
       what: 'a name mismatch',
-      san: 'DNS:elsewhere.example',
+      host: 'elsewhere.example',
       days: 1,
       withCa: true,
       says: /certificate is not for this name \(.*127\.0\.0\.1.*\)/,
     },
-    { what: 'an expired certificate', san: 'IP:127.0.0.1', days: -1, withCa: true, says: /certificate has expired/ },
+    { what: 'an expired certificate', host: '127.0.0.1', days: -1, withCa: true, says: /certificate has expired/ },
   ])(
     'says what failed: $what',
-    async ({ what, san, days, withCa, says }) => {
-      const { key, cert } = certificate(what.replace(/\W/g, '-'), san, days);
+    async ({ what, host, days, withCa, says }) => {
+      const { key, cert } = await certificate(what.replace(/\W/g, '-'), host, days);
       const { run, url } = await coordinator('vus 1\n', 1, [
         '--tls-cert',
         cert,

@@ -1,9 +1,9 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startCli, waitForOutput } from '../helpers/run-cli.ts';
+import { makeCert } from '../helpers/tls-cert.ts';
 
 // Agents over wss:// with a private CA, and an agent that comes back to a coordinator that
 // restarts on the same port: loopback only.
@@ -20,29 +20,7 @@ const waitingAt = /waiting for \d+ agents at (wss?:\/\/[\d.]+:\d+)/;
 
 describe('agents and their coordinator', () => {
   it('join over wss:// with a CA, and refuse a coordinator certificate they cannot verify', async () => {
-    const key = join(dir, 'key.pem');
-    const cert = join(dir, 'cert.pem');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-        '-days',
-        '1',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-      ],
-      { stdio: 'ignore' },
-    );
+    const { keyFile: key, certFile: cert } = await makeCert(dir);
     const json = join(dir, 'tls.json');
     const run = startCli([
       'run',

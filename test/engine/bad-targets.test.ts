@@ -1,9 +1,9 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import https from 'node:https';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { makeCert } from '../helpers/tls-cert.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { createEngine, type Engine } from '../../console/engine/engine.ts';
@@ -101,25 +101,7 @@ describe('engine against bad targets', () => {
 
   it('offers subprotocols and headers, and connects to wss:// with --insecure only', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sockstorm-tls-'));
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-        '-days',
-        '1',
-        '-subj',
-        '/CN=127.0.0.1',
-      ],
-      { stdio: 'ignore' },
-    );
+    await makeCert(dir);
     const server = https.createServer({
       key: readFileSync(join(dir, 'key.pem')),
       cert: readFileSync(join(dir, 'cert.pem')),

@@ -1,31 +1,33 @@
-import { existsSync } from 'node:fs';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { afterAll } from 'vitest';
+import { findBrowser, hasTool } from './optional-tools.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 let browser: Browser | undefined;
 afterAll(async () => {
   await browser?.close();
   browser = undefined;
 });
 
-/** A page of a local file in Debian's headless chromium, with its console errors and any network request it made. */
+/** A page of a local file in a headless Chromium, with its console errors and any network request it made. */
 export interface OpenedPage {
   page: Page;
   errors: string[];
   requests: string[];
 }
 
-/** Fails, never skips, where chromium is missing: call it first, before a test spends time on a run. */
-export function requireChromium(what: string): void {
-  if (!existsSync(CHROMIUM))
-    throw new Error(`${CHROMIUM} is missing: ${what} needs Debian's chromium (apt-get install chromium)`);
+/**
+ * Skips the calling test where no browser is here, saying so in one line (optional-tools.ts;
+ * under SOCKSTORM_TEST_ALL=1 it fails instead): call it first, before a test spends time on a run.
+ */
+export function needBrowser(context: { skip: (note?: string) => never }, what: string): void {
+  if (!hasTool('browser', what)) context.skip(`no browser for ${what}`);
 }
 
 /** Opens `file` (an absolute path). */
 export async function openInChromium(file: string, what: string): Promise<OpenedPage> {
-  requireChromium(what);
-  browser ??= await puppeteer.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--headless=new'] });
+  const executablePath = findBrowser();
+  if (executablePath === null) throw new Error(`no browser for ${what}: call needBrowser first`);
+  browser ??= await puppeteer.launch({ executablePath, args: ['--no-sandbox', '--headless=new'] });
   const page = await browser.newPage();
   await page.setViewport({ width: 1200, height: 900 });
   const errors: string[] = [];

@@ -126,6 +126,19 @@ describe('run refuses before any socket what it can know is wrong (104)', () => 
   });
 });
 
+describe('a script names its files from where it is', () => {
+  it('reads users from FILE beside the script, wherever sockstorm runs from', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'sockstorm-script-home-'));
+    writeFileSync(join(home, 'rows.csv'), 'name\nada\nlin\n');
+    const file = join(home, 'rows.storm');
+    writeFileSync(file, 'users from rows.csv\nvus 2\nawait open 2 timeout 10s\nexpect open >= 2\n');
+    // this process's directory is the repository's, where no rows.csv is
+    const result = await runCli(['run', file, '--header', 'X-User: {{row.name}}']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('sockstorm run: PASSED');
+  });
+});
+
 describe('a finished run is not lost to its outputs', () => {
   it('prints the summary, keeps the JSON elsewhere and says where, when the path is gone at the end ' +
     '(107)', async () => {
@@ -143,7 +156,8 @@ describe('a finished run is not lost to its outputs', () => {
     rmSync(outDir, { recursive: true });
     const { code } = await run.exit;
     expect(code).toBe(107);
-    expect(run.stdout()).toContain('sockstorm run: PASSED');
+    // the headline says the code the shell got
+    expect(run.stdout()).toContain('sockstorm run: PASSED (no thresholds) (exit 107)');
     const fallback = /the data is in (\S+) \[output\]/.exec(run.stderr())?.[1];
     expect(fallback, run.stderr()).toBeDefined();
     expect(JSON.parse(readFileSync(fallback!, 'utf8'))).toMatchObject({ verdict: 'passed', fleet: { open: 2 } });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'puppeteer-core';
 import { describe, expect, it } from 'vitest';
-import { openInChromium, requireChromium, type OpenedPage } from '../helpers/chromium.ts';
+import { needBrowser, openInChromium, type OpenedPage } from '../helpers/chromium.ts';
 import { renderReport } from '../../console/report/html-report.ts';
 import { reportData } from '../../console/report/report-series.ts';
 import type { RunSummary } from '../../console/report/summary.ts';
@@ -49,9 +49,8 @@ const texts = (page: Page, selector: string): Promise<string[]> =>
   page.$$eval(selector, (els) => els.map((e) => e.textContent ?? ''));
 
 describe('html-report', () => {
-  it('draws a real run with uPlot: charts with units, the saturated shade, markers, tables and the ' +
-    'whole summary', async () => {
-    requireChromium('the report test'); // first: without Chromium each test fails at once, saying what to install
+  it('draws a real run with uPlot: charts with units, the saturated shade, markers, tables and the whole summary', async (context) => {
+    needBrowser(context, 'the HTML report tests'); // first: without a browser the test is skipped at once, saying what to install
     const { summary, snapshots } = await run(SCRIPT);
     const data = reportData(summary, snapshots);
     const { page, errors, requests } = await open(renderReport(summary, snapshots), 'report');
@@ -151,9 +150,8 @@ describe('html-report', () => {
     await page.close();
   }, 60_000);
 
-  it('renders a one-second run with no latency, without server stats, and with no snapshots at all, ' +
-    'without page errors', async () => {
-    requireChromium('the report test');
+  it('renders a one-second run with no latency, without server stats, and with no snapshots at all, without page errors', async (context) => {
+    needBrowser(context, 'the HTML report tests');
     const { summary, snapshots } = await run('add 0\nwait 1s\n');
     expect(snapshots.every((s) => s.latency.connect.count === 0 && s.latency.rtt.count === 0)).toBe(true);
     const { page, errors } = await open(renderReport(summary, snapshots), 'report-empty');

@@ -45,4 +45,34 @@ describe('sockstorm server', () => {
     expect(bad.code).toBe(104);
     expect(bad.stderr).toContain('workMs');
   });
+
+  it('refuses a bind address that is not an IP with 104, and one this host does not have without calling it in use', async () => {
+    const word = await runCli(['server', '--host', 'not-an-ip']);
+    expect(word.code).toBe(104);
+    expect(word.stderr).toContain('--host must be an IP address to bind');
+    // 198.18.0.0/15 is the benchmarking range: no interface here has it (nothing is sent; the bind alone fails)
+    const absent = await runCli(['server', '--admin-host', '198.18.77.77']);
+    expect(absent.code).toBe(2);
+    expect(absent.stderr).toContain('198.18.77.77 is not an address of this host');
+    expect(absent.stderr).not.toContain('in use');
+  });
+
+  it('warns when the admin API listens beyond loopback', async () => {
+    const run = startCli(['server', '--admin-host', '0.0.0.0']);
+    await waitForOutput(run.stdout, '\n');
+    expect(run.stderr()).toContain('warning: the admin API listens on 0.0.0.0');
+    run.child.kill('SIGTERM');
+    expect((await run.exit).code).toBe(0);
+  });
+
+  it('takes its token from SOCKSTORM_SERVER_TOKEN, out of the process list, and never repeats a bad one', async () => {
+    const run = startCli(['server'], { SOCKSTORM_SERVER_TOKEN: 'from-the-environment' });
+    expect(JSON.parse(await waitForOutput(run.stdout, '\n')).token).toBe('from-the-environment');
+    run.child.kill('SIGTERM');
+    await run.exit;
+    const huge = await runCli(['server', '--token', `${'x'.repeat(100_000)} y`]);
+    expect(huge.code).toBe(104);
+    expect(huge.stderr).toContain('--token must be 1..512 visible ASCII characters');
+    expect(huge.stderr.length).toBeLessThan(300);
+  });
 });

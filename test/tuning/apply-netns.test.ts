@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasTool } from '../helpers/optional-tools.ts';
 import { runCli } from '../helpers/run-cli.ts';
 import { makeProc, THIS_MACHINE } from '../helpers/proc-fixture.ts';
 
@@ -46,119 +47,122 @@ function sockstorm(...args: string[]) {
   return inNs(process.execPath, BIN, ...args);
 }
 
-describe('sockstorm tune apply and restore, inside a network namespace', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'sockstorm-tune-'));
-  const journal = join(dir, 'journal.json');
-  let originals: Record<string, string>;
+describe.skipIf(!hasTool('netns', 'tune apply and restore inside a network namespace'))(
+  'sockstorm tune apply and restore, inside a network namespace',
+  () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sockstorm-tune-'));
+    const journal = join(dir, 'journal.json');
+    let originals: Record<string, string>;
 
-  beforeAll(() => {
-    execFileSync('ip', ['netns', 'add', NS]);
-    originals = values();
-  });
-  afterAll(() => {
-    execFileSync('ip', ['netns', 'del', NS]);
-  });
-
-  it('shows the diff and changes nothing without --yes', () => {
-    const dry = sockstorm('tune', 'apply', '--connections', '60000', '--scope', 'net', '--journal', journal);
-    expect(dry.code).toBe(0);
-    expect(dry.stdout).toContain('net.ipv4.ip_local_port_range: 32768 60999 → 1024 65535');
-    expect(dry.stdout).toContain('nothing changed');
-    expect(values()).toEqual(originals);
-  });
-
-  it('applies the recommended values, then restore puts back exactly the originals', () => {
-    const applied = sockstorm(
-      'tune',
-      'apply',
-      '--connections',
-      '60000',
-      '--scope',
-      'net',
-      '--yes',
-      '--journal',
-      journal,
-    );
-    expect(applied.code).toBe(0);
-    expect(values()).toEqual({
-      ...originals,
-      'net.ipv4.ip_local_port_range': '1024 65535',
-      'net.ipv4.tcp_max_syn_backlog': '4096',
+    beforeAll(() => {
+      execFileSync('ip', ['netns', 'add', NS]);
+      originals = values();
     });
-    const journaled = JSON.parse(readFileSync(journal, 'utf8'));
-    expect(journaled.entries.map((e: { name: string; old: string }) => [e.name, e.old])).toEqual([
-      ['net.ipv4.ip_local_port_range', originals['net.ipv4.ip_local_port_range']],
-      ['net.ipv4.tcp_max_syn_backlog', originals['net.ipv4.tcp_max_syn_backlog']],
-    ]);
-    const restored = sockstorm('tune', 'restore', '--journal', journal);
-    expect(restored.code).toBe(0);
-    expect(restored.stdout).toContain('restored');
-    expect(values()).toEqual(originals);
-  });
+    afterAll(() => {
+      execFileSync('ip', ['netns', 'del', NS]);
+    });
 
-  it('survives a crash between steps: a re-run completes and restore still finds the first old values', () => {
-    // as if apply died after journaling and writing the port range, before the backlog
-    writeFileSync(
-      journal,
-      JSON.stringify({
-        version: 1,
-        persistFile: null,
-        entries: [
-          {
-            kind: 'sysctl',
-            name: 'net.ipv4.ip_local_port_range',
-            old: originals['net.ipv4.ip_local_port_range'],
-            new: '1024 65535',
-          },
-        ],
-      }),
-    );
-    inNs('sh', '-c', 'echo "1024 65535" > /proc/sys/net/ipv4/ip_local_port_range');
-    expect(
-      sockstorm('tune', 'apply', '--connections', '60000', '--scope', 'net', '--yes', '--journal', journal).code,
-    ).toBe(0);
-    expect(values()['net.ipv4.tcp_max_syn_backlog']).toBe('4096');
-    expect(sockstorm('tune', 'restore', '--journal', journal).code).toBe(0);
-    expect(values()).toEqual(originals);
-  });
+    it('shows the diff and changes nothing without --yes', () => {
+      const dry = sockstorm('tune', 'apply', '--connections', '60000', '--scope', 'net', '--journal', journal);
+      expect(dry.code).toBe(0);
+      expect(dry.stdout).toContain('net.ipv4.ip_local_port_range: 32768 60999 → 1024 65535');
+      expect(dry.stdout).toContain('nothing changed');
+      expect(values()).toEqual(originals);
+    });
 
-  it('persists to a sysctl.d drop-in with --persist, and restore removes it', () => {
-    const sysctlDir = mkdtempSync(join(tmpdir(), 'sockstorm-sysctl-'));
-    const dropIn = join(sysctlDir, '99-sockstorm.conf');
-    const applied = inNs(
-      'env',
-      `SOCKSTORM_SYSCTL_DIR=${sysctlDir}`,
-      process.execPath,
-      BIN,
-      'tune',
-      'apply',
-      '--connections',
-      '60000',
-      '--scope',
-      'net',
-      '--persist',
-      '--yes',
-      '--journal',
-      journal,
-    );
-    expect(applied.code).toBe(0);
-    expect(readFileSync(dropIn, 'utf8')).toContain('net.ipv4.ip_local_port_range = 1024 65535');
-    expect(sockstorm('tune', 'restore', '--journal', journal).code).toBe(0);
-    expect(existsSync(dropIn)).toBe(false);
-    expect(values()).toEqual(originals);
-  });
+    it('applies the recommended values, then restore puts back exactly the originals', () => {
+      const applied = sockstorm(
+        'tune',
+        'apply',
+        '--connections',
+        '60000',
+        '--scope',
+        'net',
+        '--yes',
+        '--journal',
+        journal,
+      );
+      expect(applied.code).toBe(0);
+      expect(values()).toEqual({
+        ...originals,
+        'net.ipv4.ip_local_port_range': '1024 65535',
+        'net.ipv4.tcp_max_syn_backlog': '4096',
+      });
+      const journaled = JSON.parse(readFileSync(journal, 'utf8'));
+      expect(journaled.entries.map((e: { name: string; old: string }) => [e.name, e.old])).toEqual([
+        ['net.ipv4.ip_local_port_range', originals['net.ipv4.ip_local_port_range']],
+        ['net.ipv4.tcp_max_syn_backlog', originals['net.ipv4.tcp_max_syn_backlog']],
+      ]);
+      const restored = sockstorm('tune', 'restore', '--journal', journal);
+      expect(restored.code).toBe(0);
+      expect(restored.stdout).toContain('restored');
+      expect(values()).toEqual(originals);
+    });
 
-  it('refuses a missing or corrupt journal and changes nothing', () => {
-    const missing = sockstorm('tune', 'restore', '--journal', join(dir, 'none.json'));
-    expect(missing.code).toBe(1);
-    expect(missing.stderr).toContain('nothing to restore');
-    writeFileSync(journal, '{ broken');
-    const corrupt = sockstorm('tune', 'restore', '--journal', journal);
-    expect(corrupt.code).toBe(1);
-    expect(corrupt.stderr).toContain('corrupt');
-    expect(values()).toEqual(originals);
-  });
-});
+    it('survives a crash between steps: a re-run completes and restore still finds the first old values', () => {
+      // as if apply died after journaling and writing the port range, before the backlog
+      writeFileSync(
+        journal,
+        JSON.stringify({
+          version: 1,
+          persistFile: null,
+          entries: [
+            {
+              kind: 'sysctl',
+              name: 'net.ipv4.ip_local_port_range',
+              old: originals['net.ipv4.ip_local_port_range'],
+              new: '1024 65535',
+            },
+          ],
+        }),
+      );
+      inNs('sh', '-c', 'echo "1024 65535" > /proc/sys/net/ipv4/ip_local_port_range');
+      expect(
+        sockstorm('tune', 'apply', '--connections', '60000', '--scope', 'net', '--yes', '--journal', journal).code,
+      ).toBe(0);
+      expect(values()['net.ipv4.tcp_max_syn_backlog']).toBe('4096');
+      expect(sockstorm('tune', 'restore', '--journal', journal).code).toBe(0);
+      expect(values()).toEqual(originals);
+    });
+
+    it('persists to a sysctl.d drop-in with --persist, and restore removes it', () => {
+      const sysctlDir = mkdtempSync(join(tmpdir(), 'sockstorm-sysctl-'));
+      const dropIn = join(sysctlDir, '99-sockstorm.conf');
+      const applied = inNs(
+        'env',
+        `SOCKSTORM_SYSCTL_DIR=${sysctlDir}`,
+        process.execPath,
+        BIN,
+        'tune',
+        'apply',
+        '--connections',
+        '60000',
+        '--scope',
+        'net',
+        '--persist',
+        '--yes',
+        '--journal',
+        journal,
+      );
+      expect(applied.code).toBe(0);
+      expect(readFileSync(dropIn, 'utf8')).toContain('net.ipv4.ip_local_port_range = 1024 65535');
+      expect(sockstorm('tune', 'restore', '--journal', journal).code).toBe(0);
+      expect(existsSync(dropIn)).toBe(false);
+      expect(values()).toEqual(originals);
+    });
+
+    it('refuses a missing or corrupt journal and changes nothing', () => {
+      const missing = sockstorm('tune', 'restore', '--journal', join(dir, 'none.json'));
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toContain('nothing to restore');
+      writeFileSync(journal, '{ broken');
+      const corrupt = sockstorm('tune', 'restore', '--journal', journal);
+      expect(corrupt.code).toBe(1);
+      expect(corrupt.stderr).toContain('corrupt');
+      expect(values()).toEqual(originals);
+    });
+  },
+);
 
 describe('sockstorm tune without privilege', () => {
   // the /proc root is the seam: a fixture tree that says uid 1000 (the project folder may not

@@ -28,18 +28,18 @@ const FRAME_80X24 = [
   'sockstorm ws://127.0.0.1:56523/ (bundled uws)  18.0s',
   '┌────────────────────────┐┌─────────────────────────────┐┌─────────────────────┐',
   '│ Fleet                  ││ Latency   p50    p99 p99 1s ││ Throughput /s       │',
-  '│ open 1000/1000         ││ conn    2.9ms 35.5ms      — ││ open +0 drop 0      │',
+  '│ open 1000/1000         ││ conn    2.9ms 35.5ms      — ││ open 0 drop 0       │',
   '│ conn 0 wait 0          ││ rtt    0.90ms 15.2ms  5.4ms ││ handshakes 0        │',
   '│ █                      ││ fanout 24.5ms 38.2ms      — ││ msg in 100 4.3KiB   │',
-  '│ expo 100ms..5.00s full ││ recon  57.0ms  117ms      — ││ killed 200 missed 0 │',
+  '│ expo 100ms..5.00s full ││ recon  57.0ms  117ms      — ││ kill 200 miss 0     │',
   '└────────────────────────┘└─────────────────────────────┘└─────────────────────┘',
-  '┌────────────────────────┐┌────────────────────────┐┌──────────────────────────┐',
-  '│ Errors 0               ││ Recovery               ││ Server uws publish       │',
-  '│ none                   ││ kill 20% reset -200    ││ conns 1000 out 1916 bp 0 │',
-  '│                        ││ 95% 812ms  100% 2.45s  ││ loop p99 0.80ms cpu 2.0% │',
-  '│                        ││ peak 200 hs/s          ││ rss 78.6MiB pub 0.40ms   │',
-  '│                        ││ 200 tries 0 failed     ││                          │',
-  '└────────────────────────┘└────────────────────────┘└──────────────────────────┘',
+  '┌──────────────────────┐┌────────────────────────┐┌────────────────────────────┐',
+  '│ Errors 0             ││ Recovery               ││ Server uws publish         │',
+  '│ none                 ││ kill 20% reset -200    ││ conn 1000 out 1916 bp 0    │',
+  '│                      ││ 95% 812ms  100% 2.45s  ││ loop p99 0.80ms cpu 2.0%   │',
+  '│                      ││ peak 200 hs/s          ││ rss 78.6MiB pub 0.40ms     │',
+  '│                      ││ 200 tries 0 failed     ││                            │',
+  '└──────────────────────┘└────────────────────────┘└────────────────────────────┘',
   ' Broadcast  #1  reach 99.5% of 1000  p50 24.5ms  p99 38.2ms  last 40.1ms',
   ' Generator  loop p99 72.4ms  util 0.97  cpu 99.0%  saturated 3/18s   SATURATED',
   ' 0:04 RTT probes 100/s',
@@ -85,35 +85,102 @@ describe('console App at 80x24 (fixture snapshots)', () => {
     });
     const lines = (await show(snapshot)).terminal.lines();
     expect(lines[4]).toContain('│ rtt    — (:probe 100/s)     │');
-    expect(lines[10]).toContain('│ conns 1000 out 1916 bp 0 │');
-    expect(lines[13]).toContain('│ stale: fetch failed      │');
+    expect(lines[10]).toContain('│ conn 1000 out 1916 bp 0    │');
+    expect(lines[13]).toContain('│ stale: fetch failed        │');
   });
 
   it('names the engine and the fan-out in force, and the work per message, and follows a live change', async () => {
     const base = fixtureServerStats();
     const { terminal, engine } = await show(fixtureSnapshot());
-    expect(terminal.lines()[9]).toContain('│ Server uws publish       │');
-    expect(terminal.lines()[13]).toContain('│                          │');
+    expect(terminal.lines()[9]).toContain('│ Server uws publish         │');
+    expect(terminal.lines()[13]).toContain('│                            │');
     engine.publish(fixtureSnapshot({ server: { ...base, config: { ...base.config, fanout: 'loop', workMs: 5 } } }));
     await tick();
-    expect(terminal.lines()[9]).toContain('│ Server uws loop          │');
-    expect(terminal.lines()[13]).toContain('│ work 5.0ms               │');
+    expect(terminal.lines()[9]).toContain('│ Server uws loop            │');
+    expect(terminal.lines()[13]).toContain('│ work 5.0ms                 │');
     // ws has no native publish: its publish is the JS loop, and the panel says so
     const ws = { ...base, engine: 'ws' as const, native: false };
     engine.publish(
       fixtureSnapshot({ server: { ...ws, config: { ...ws.config, compression: true, rejectPercent: 10 } } }),
     );
     await tick();
-    expect(terminal.lines()[9]).toContain('│ Server ws publish=loop   │');
-    expect(terminal.lines()[13]).toContain('│ deflate reject 10.0%     │');
+    expect(terminal.lines()[9]).toContain('│ Server ws publish=loop     │');
+    expect(terminal.lines()[13]).toContain('│ deflate reject 10.0%       │');
     engine.publish(fixtureSnapshot({ server: { ...ws, config: { ...ws.config, fanout: 'batched' } } }));
     await tick();
-    expect(terminal.lines()[9]).toContain('│ Server ws batched        │');
+    expect(terminal.lines()[9]).toContain('│ Server ws batched          │');
+  });
+
+  it('shortens, never cuts, the figures of a big run at 80x24', async () => {
+    const base = fixtureSnapshot();
+    const server = fixtureServerStats();
+    const big = fixtureSnapshot({
+      fleet: {
+        ...base.fleet,
+        target: 9_000_000,
+        open: 8_765_432,
+        connecting: 500,
+        waiting: 76_543,
+        pending: 12_345,
+        closed: 4321,
+        slowed: 999,
+      },
+      rates: {
+        ...base.rates,
+        connectsPerSec: 23_456,
+        disconnectsPerSec: 12_345,
+        attemptsPerSec: 34_567,
+        messagesInPerSec: 987_654,
+        bytesInPerSec: 987_654_321,
+      },
+      totals: { ...base.totals, killed: 123_456, missed: 654_321 },
+      server: {
+        ...server,
+        connections: 99_999,
+        messagesOut: 12_345_678,
+        backpressureDrops: 54_321,
+        cpu: { userPercent: 120.25, systemPercent: 30.25 },
+        rssBytes: 1.5 * 1024 ** 3,
+        publishMsLast: 12.3,
+      },
+      recovery: {
+        ...base.recovery!,
+        dropped: 1_753_086,
+        peakHandshakesPerSec: 45_678,
+        attempts: 2_345_678,
+        failures: 123_456,
+      },
+    });
+    const lines = (await show(big)).terminal.lines();
+    // the panels' rows: nothing ends in the ellipsis of a cut (the errors' class names may be cut, their counts come first)
+    for (const line of lines.slice(1, 15))
+      for (const cell of line.split('│').filter((c) => c.trim() !== '')) expect(cell, line).not.toContain('…');
+    const frame = lines.join('\n');
+    for (const figure of [
+      'open 8765432/9000000',
+      '│ conn 500 wait 77k      │',
+      'open 23k drop 12k',
+      'handshakes 35k',
+      'msg in 988k 942MiB',
+      'kill 123k miss 654k',
+    ]) {
+      expect(frame).toContain(figure);
+    }
+    for (const figure of [
+      'conn 100k out 12M bp 54k',
+      'loop p99 0.80ms cpu 150.5%',
+      'rss 1.5GiB pub 12.3ms',
+      'kill 20% reset -1.8M',
+      'peak 46k hs/s',
+      '2.3M tries 123k failed',
+    ]) {
+      expect(frame).toContain(figure);
+    }
   });
 
   it('names the native engine too where the server panel has the room', async () => {
     const lines = (await show(fixtureSnapshot(), 120, 40)).terminal.lines();
-    expect(lines[9]).toContain('│ Server uws (native) publish          │');
+    expect(lines[9]).toContain('│ Server uws (native) publish            │');
   });
 
   it('says the recovery is still open and that no broadcast was sent', async () => {

@@ -1,12 +1,12 @@
 // LeanClient against a real `ws` server on loopback: messages both ways on every length path,
 // the closing handshake, subprotocols, what the upgrade request carries, and wss://.
 // Hostile servers (hand-made frames) are in lean-client-hostile.test.ts.
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import https from 'node:https';
 import type net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { makeCert } from '../../helpers/tls-cert.ts';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { type ServerOptions, type WebSocket, WebSocketServer } from 'ws';
 import { classifyError } from '../../../console/engine/measure/classify-error.ts';
@@ -211,25 +211,7 @@ describe('LeanClient over wss://', { timeout: 20_000 }, () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   async function tlsServer(): Promise<{ url: string; received: string[] }> {
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-        '-days',
-        '1',
-        '-subj',
-        '/CN=127.0.0.1',
-      ],
-      { stdio: 'ignore' },
-    );
+    await makeCert(dir);
     const server = https.createServer({
       key: readFileSync(join(dir, 'key.pem')),
       cert: readFileSync(join(dir, 'cert.pem')),

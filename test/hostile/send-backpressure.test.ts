@@ -46,7 +46,9 @@ describe('a target that stops reading', () => {
       );
       const json = join(dir, 'probe.json');
       const result = await runCli(['run', file, '--target', server.url, '--send-buffer', '65536', '--json', json]);
-      expect(result.code).toBe(99);
+      // 99, the threshold failed; 100 when a loaded host also saturated the generator for a second,
+      // which makes the verdict inconclusive by its own rule: the threshold has failed either way
+      expect([99, 100]).toContain(result.code);
       const summary = JSON.parse(readFileSync(json, 'utf8'));
       const { sendDropped, probesSent, bytesOut } = summary.totals;
       expect(sendDropped).toBeGreaterThan(0);

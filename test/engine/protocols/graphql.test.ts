@@ -6,15 +6,24 @@ import { startGraphqlTickServer, type GraphqlTickServer } from '../../helpers/gr
 
 // A real graphql-ws server (graphql-transport-ws) with a subscription fed by an HTTP call, the
 // way a mutation would feed it; `--broadcast-http` triggers it. The server refuses a wrong token.
+// The 1,000 users meet graphql-ws's own 12 s keepalive: the server shares the test's loop with the
+// generator, and a loaded host stalled that loop past a 300 ms ping's deadline (61 users dropped as
+// missed pongs in one run). The tight pings are a test of their own, with few users.
 const engines = useEngines();
+const isGood = (params: unknown) => (params as { token?: string } | undefined)?.token === 'good';
 let server: GraphqlTickServer;
+let pinging: GraphqlTickServer;
 beforeAll(async () => {
-  server = await startGraphqlTickServer((params) => (params as { token?: string } | undefined)?.token === 'good', 300);
+  server = await startGraphqlTickServer(isGood);
+  pinging = await startGraphqlTickServer(isGood, 300);
 });
-afterAll(() => server.close());
+afterAll(async () => {
+  await server.close();
+  await pinging.close();
+});
 
-const options = () => ({
-  target: server.url,
+const options = (target = server.url) => ({
+  target,
   protocol: 'graphql-ws' as const,
   ratePerSec: 5000,
   snapshotIntervalMs: 250,
@@ -43,6 +52,19 @@ describe('the graphql-ws preset against a real graphql-ws server', () => {
     const after = await nextSnapshot(engine, (s) => s.recovery?.fullMs != null);
     expect(after.recovery).toMatchObject({ dropped: 200, attempts: 200, failures: 0 });
   }, 60_000);
+
+  it('answers every ping: 50 users outlive ten 300 ms keepalives without a drop', async () => {
+    const engine = await engines.start(options(pinging.url));
+    await engine.dispatch({ type: 'connect-payload', template: '{"token":"good"}' });
+    await engine.dispatch({ type: 'on-open', template: '{"query":"subscription { ticks { ts n } }"}' });
+    await engine.dispatch({ type: 'set-target', count: 50 });
+    await eventually(() => engine.live().open === 50 && pinging.waiting() === 50, 10_000);
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    expect(engine.live().open).toBe(50);
+    const held = await nextSnapshot(engine, () => true);
+    expect(held.totals.disconnects).toBe(0);
+    expect(held.errors).toEqual({});
+  }, 30_000);
 
   it('classifies a refused connection_init, not as other.unknown', async () => {
     const engine = await engines.start(options());

@@ -50,7 +50,7 @@ const D = ENGINE_DEFAULTS;
 const SOURCE_ADDRESSES: OptionRow = {
   flags: '--source-addresses <list>',
   help: 'local addresses to spread users over, e.g. 127.0.0.2,127.0.0.3',
-  default: "this host's address, as the kernel picks; on the bundled server, 64 loopback addresses",
+  default: 'the kernel picks; on Linux, 127.0.0.1-64 to the bundled server and more to a loopback one short of ports',
   engine: (value, options) => {
     options.localAddresses = list(value);
   },

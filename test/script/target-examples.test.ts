@@ -47,12 +47,12 @@ function scaled(text: string): string {
 }
 
 /**
- * The command in a script's header (`#   npx sockstorm run FILE
+ * The command in a script's header (`#   sockstorm run FILE
  * …` and its `\` continuations), as argv after `run FILE`.
  */
 function headerArgs(text: string): string[] {
   const comments = text.split('\n').filter((line) => line.startsWith('#'));
-  const start = comments.findIndex((line) => line.includes('npx sockstorm run '));
+  const start = comments.findIndex((line) => line.includes('sockstorm run '));
   let command = '';
   for (const line of comments.slice(start)) {
     const body = line.replace(/^#\s*/, '');
@@ -61,8 +61,8 @@ function headerArgs(text: string): string[] {
   }
   // shell words: single quotes keep what they hold
   const words = [...command.matchAll(/'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2]!);
-  expect(words.slice(0, 3)).toEqual(['npx', 'sockstorm', 'run']);
-  return words.slice(4);
+  expect(words.slice(0, 2)).toEqual(['sockstorm', 'run']);
+  return words.slice(3);
 }
 
 describe('examples/targets', () => {

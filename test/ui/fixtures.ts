@@ -8,7 +8,7 @@ import type { EngineCommand } from '../../console/engine/commands.ts';
 import type { CommandResult, Engine, LiveCounts } from '../../console/engine/engine.ts';
 import type { EncodedHistogram, LatencySummary } from '../../console/engine/measure/histogram.ts';
 import type { LatencyName } from '../../console/engine/measure/metrics.ts';
-import type { PartView, Snapshot } from '../../console/engine/measure/snapshot.ts';
+import type { EngineEvent, PartView, Snapshot } from '../../console/engine/measure/snapshot.ts';
 import { DEFAULT_SERVER_CONFIG, type ServerStats } from '../../target-server/contract/wire.ts';
 
 /** When the fixture session started (epoch ms). */
@@ -277,6 +277,8 @@ export function fixtureAgents(
 export class FixtureEngine implements Engine {
   readonly targetUrl: string;
   readonly commands: EngineCommand[] = [];
+  /** What was added to the event log with `log`. */
+  readonly logged: Array<{ level: EngineEvent['level']; text: string }> = [];
   private readonly listeners = new Set<(snapshot: Snapshot) => void>();
 
   constructor(
@@ -308,6 +310,9 @@ export class FixtureEngine implements Engine {
   histograms(): Record<LatencyName, EncodedHistogram> {
     const none = { sumUs: null, counts: [] };
     return { connect: none, rtt: none, fanout: none, reconnect: none };
+  }
+  log(level: EngineEvent['level'], text: string): void {
+    this.logged.push({ level, text });
   }
   async stop(): Promise<void> {
     this.listeners.clear();

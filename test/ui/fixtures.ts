@@ -86,6 +86,7 @@ export function fixtureSnapshot(overrides: Partial<Snapshot> = {}): Snapshot {
     fleet: {
       target: 1000,
       open: 1000,
+      peakOpen: 1000,
       connecting: 0,
       waiting: 0,
       pending: 0,

@@ -92,8 +92,9 @@ export function formatSummary(summary: RunSummary, options: TextOptions = {}): s
       ? `peak at most ${summary.fleet.peakOpen}, over ${partCount} parts`
       : `peak ${summary.fleet.peakOpen}`;
   lines.push(
-    `fleet      open ${summary.fleet.open}/${summary.fleet.target} at the end of the script (${peak})  attempts ${t.attempts}  connects ` +
-      `${t.connects}  failures ${t.failures}  drops ${t.disconnects}  killed ${t.killed}  reconnect ${summary.fleet.policy}`,
+    `fleet      open ${summary.fleet.open}/${summary.fleet.target} at the end of the script (${peak})  ` +
+      `attempts ${t.attempts}  connects ${t.connects}  failures ${t.failures}  drops ${t.disconnects}  ` +
+      `killed ${t.killed}  reconnect ${summary.fleet.policy}`,
   );
   lines.push(
     `latency    ${['p50', 'p90', 'p99', 'max'].map((h) => h.padStart(8)).join(' ')}  ${'samples'.padStart(7)}`,

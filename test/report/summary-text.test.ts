@@ -27,14 +27,17 @@ describe('summary text', () => {
     },
   );
 
-  it('takes the peak the engine kept between snapshots, and says over several parts that it is the sum of theirs', () => {
-    const base = fixtureSnapshot();
-    // 100 users opened and were removed within a second: no snapshot saw them open
-    const came = fixtureSnapshot({ fleet: { ...base.fleet, target: 0, open: 0, peakOpen: 100 } });
-    const summary = summarize([came], [], { isSignalled: false, notes: [] });
-    expect(summary.fleet).toMatchObject({ open: 0, peakOpen: 100 });
-    expect(formatSummary(summary)).toContain('fleet      open 0/0 at the end of the script (peak 100)  attempts');
-    const parts = summarize([fixturePartsSnapshot()], [], { isSignalled: false, notes: [] });
-    expect(formatSummary(parts)).toContain('open 667/667 at the end of the script (peak at most 1000, over 3 parts)');
-  });
+  it(
+    'takes the peak the engine kept between snapshots, and says over several parts that it is the sum of ' + 'theirs',
+    () => {
+      const base = fixtureSnapshot();
+      // 100 users opened and were removed within a second: no snapshot saw them open
+      const came = fixtureSnapshot({ fleet: { ...base.fleet, target: 0, open: 0, peakOpen: 100 } });
+      const summary = summarize([came], [], { isSignalled: false, notes: [] });
+      expect(summary.fleet).toMatchObject({ open: 0, peakOpen: 100 });
+      expect(formatSummary(summary)).toContain('fleet      open 0/0 at the end of the script (peak 100)  attempts');
+      const parts = summarize([fixturePartsSnapshot()], [], { isSignalled: false, notes: [] });
+      expect(formatSummary(parts)).toContain('open 667/667 at the end of the script (peak at most 1000, over 3 parts)');
+    },
+  );
 });

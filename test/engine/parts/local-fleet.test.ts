@@ -32,7 +32,8 @@ async function fleetAgainstServer(): Promise<FleetPart> {
 }
 
 describe('local fleet', () => {
-  it('keeps the peak of open users at each open: 100 opened and removed between two samples read peak 100 at open 0', async () => {
+  it('keeps the peak of open users at each open: 100 opened and removed between two samples read peak 100 ' +
+    'at open 0', async () => {
     const part = await fleetAgainstServer();
     expect((await part.sample(true)).fleet).toMatchObject({ open: 0, peakOpen: 0 });
     await part.apply({ type: 'set-target', count: 100 });

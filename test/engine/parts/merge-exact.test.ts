@@ -150,21 +150,25 @@ describe('merging parts exactly', () => {
     },
   );
 
-  it("adds the parts' peaks of open users (an upper bound of the fleet's), and a lost part's frozen sample keeps its peak", () => {
-    const empty = emptySample();
-    const at = (open: number, peakOpen: number): PartSample => ({
-      ...empty,
-      fleet: { ...empty.fleet, open, peakOpen },
-    });
-    // one part peaked at 70 and holds 10, the other peaked at 50 and holds 50: the fleet held at most 120 at once
-    expect(mergeParts([at(10, 70), at(50, 50)]).fleet).toMatchObject({ open: 60, peakOpen: 120 });
-    // one part passes through as it is: its peak is exact
-    expect(mergeParts([at(10, 70)]).fleet.peakOpen).toBe(70);
-    // a lost part holds no users, and what it reached stays in the fleet's peak, as its totals do
-    const lost = frozen(at(10, 70));
-    expect(lost.fleet).toMatchObject({ open: 0, peakOpen: 70 });
-    expect(mergeParts([lost, at(50, 50)]).fleet).toMatchObject({ open: 50, peakOpen: 120 });
-  });
+  it(
+    "adds the parts' peaks of open users (an upper bound of the fleet's), and a lost part's frozen sample " +
+      'keeps its peak',
+    () => {
+      const empty = emptySample();
+      const at = (open: number, peakOpen: number): PartSample => ({
+        ...empty,
+        fleet: { ...empty.fleet, open, peakOpen },
+      });
+      // one part peaked at 70 and holds 10, the other peaked at 50 and holds 50: the fleet held at most 120 at once
+      expect(mergeParts([at(10, 70), at(50, 50)]).fleet).toMatchObject({ open: 60, peakOpen: 120 });
+      // one part passes through as it is: its peak is exact
+      expect(mergeParts([at(10, 70)]).fleet.peakOpen).toBe(70);
+      // a lost part holds no users, and what it reached stays in the fleet's peak, as its totals do
+      const lost = frozen(at(10, 70));
+      expect(lost.fleet).toMatchObject({ open: 0, peakOpen: 70 });
+      expect(mergeParts([lost, at(50, 50)]).fleet).toMatchObject({ open: 50, peakOpen: 120 });
+    },
+  );
 
   it("merges a recovery's 95% time from the opens of every part, exactly", () => {
     // 100 users, 60 + 40; 20 dropped (12 + 8); opens after the action at known times

@@ -17,7 +17,8 @@ afterEach(async () => {
 });
 
 describe('shard processes', () => {
-  it("carry each shard's peak of open users over IPC, and the shell adds them up: users gone before a snapshot count", async () => {
+  it("carry each shard's peak of open users over IPC, and the shell adds them up: users gone before a " +
+    'snapshot count', async () => {
     const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
     servers.push(wss);
     await new Promise<void>((resolve) => wss.once('listening', resolve));

@@ -11,7 +11,7 @@ import { errorTotal } from '../engine/measure/snapshot.ts';
 import { withHostLimit } from '../host-check.ts';
 import type { EngineOptions } from '../engine/engine-options.ts';
 import { ConsoleSession } from '../script/console-session.ts';
-import { announceEndpoint, startMetricsEndpoint } from '../report/metrics-endpoint.ts';
+import { endpointExposure, endpointPlace, startMetricsEndpoint } from '../report/metrics-endpoint.ts';
 import { App } from '../ui/app.tsx';
 
 /** `sockstorm console`: the console, when there is a terminal to draw it on; resolves with the exit code. */
@@ -57,7 +57,13 @@ export async function runConsole(
           await engine.stop();
           throw error;
         });
-  if (endpoint) process.stderr.write(`sockstorm: ${announceEndpoint(endpoint, metricsHost)}\n`);
+  if (endpoint) {
+    // the event log, not stderr: Ink draws over what was printed before it, and the console's
+    // operator is the one who attaches a dashboard or a scraper to this URL
+    engine.log('info', endpointPlace(endpoint));
+    const exposure = endpointExposure(metricsHost);
+    if (exposure) engine.log('warn', `metrics endpoint ${exposure}`);
+  }
   const session = new ConsoleSession(engine);
   let isQuitting = false;
   const instance = render(

@@ -29,6 +29,11 @@ export interface Engine {
   live(): LiveCounts;
   /** The whole-run latency histograms as of the latest snapshot, by counts (for a Prometheus scrape). */
   histograms(): EncodedHistograms['total'];
+  /**
+   * Adds a line to the run's event log, shown in the next snapshot: news of the command that
+   * drives the engine (where its metrics endpoint listens), which the console cannot print.
+   */
+  log(level: EngineEvent['level'], text: string): void;
   /** Idempotent: ends every VU (close, then terminate stragglers), stops the bundled server. */
   stop(): Promise<void>;
   readonly targetUrl: string;
@@ -306,6 +311,7 @@ export async function createShell(
         policy: state.policy,
       };
     },
+    log: (level, text) => state.log(level, text),
     histograms: () => {
       if (state.parts.length === 1 && all.length === 1) return state.parts[0]!.histograms() ?? emptyHistograms();
       return mergedTotals ?? emptyHistograms();

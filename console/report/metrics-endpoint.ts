@@ -24,10 +24,21 @@ export interface MetricsEndpoint {
 export const isLoopbackHost = (host: string): boolean =>
   host === 'localhost' || host === '::1' || host.startsWith('127.');
 
+/**
+ * Where the endpoint serves, in few enough words that the console's event log shows it whole at
+ * 80 columns (a wall dashboard attaches to the URL before /metrics).
+ */
+export const endpointPlace = (endpoint: MetricsEndpoint): string =>
+  `metrics at ${endpoint.url}/metrics (and /snapshot, /stream)`;
+
+/** Who else reads the endpoint on `host`, when it is not on loopback; null on loopback. */
+export const endpointExposure = (host: string): string | null =>
+  isLoopbackHost(host) ? null : `on ${host}: anyone who reaches this host reads the run's figures`;
+
 /** The line that says where the endpoint serves, and who else can read it when it is not on loopback. */
 export function announceEndpoint(endpoint: MetricsEndpoint, host: string): string {
-  const exposure = isLoopbackHost(host) ? '' : ` (on ${host}: anyone who reaches this host reads the run's figures)`;
-  return `metrics at ${endpoint.url}/metrics, snapshots at ${endpoint.url}/stream${exposure}`;
+  const exposure = endpointExposure(host);
+  return `metrics at ${endpoint.url}/metrics, snapshots at ${endpoint.url}/stream${exposure ? ` (${exposure})` : ''}`;
 }
 
 /** Whether `host` (of a Host header, without its port) is one this endpoint answers: its own address, or a name it was given. */

@@ -85,10 +85,16 @@ export function formatSummary(summary: RunSummary, options: TextOptions = {}): s
     `sockstorm run: ${paint(verdictColor, `${verdictWord} (exit ${summary.exitCode})`)} after ` +
       `${ms(summary.durationMs)} against ${target}`,
   );
+  // over several parts the peak is the sum of theirs, which they may not have reached together
+  const partCount = summary.parts?.length ?? 0;
+  const peak =
+    partCount > 1
+      ? `peak at most ${summary.fleet.peakOpen}, over ${partCount} parts`
+      : `peak ${summary.fleet.peakOpen}`;
   lines.push(
-    `fleet      open ${summary.fleet.open}/${summary.fleet.target} at the end of the script (peak ` +
-      `${summary.fleet.peakOpen})  attempts ${t.attempts}  connects ${t.connects}  failures ` +
-      `${t.failures}  drops ${t.disconnects}  killed ${t.killed}  reconnect ${summary.fleet.policy}`,
+    `fleet      open ${summary.fleet.open}/${summary.fleet.target} at the end of the script (${peak})  ` +
+      `attempts ${t.attempts}  connects ${t.connects}  failures ${t.failures}  drops ${t.disconnects}  ` +
+      `killed ${t.killed}  reconnect ${summary.fleet.policy}`,
   );
   lines.push(
     `latency    ${['p50', 'p90', 'p99', 'max'].map((h) => h.padStart(8)).join(' ')}  ${'samples'.padStart(7)}`,

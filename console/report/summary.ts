@@ -179,8 +179,11 @@ export function summarize(snapshots: Snapshot[], thresholds: Threshold[], option
   // (nor is the snapshot taken at the start, before the first second was measured)
   const inRun = snapshots.filter((s) => !s.isStopped && s.intervals > 0);
   const measured = inRun.length > 0 ? inRun : snapshots;
-  const peakOpen = snapshots.reduce((max, s) => Math.max(max, s.fleet.open), 0);
-  const values = metricValues(last, options.openAtEnd ?? peakOpen);
+  // the engine keeps the peak at each open: users opened and gone between snapshots count
+  const mostSeenOpen = snapshots.reduce((max, s) => Math.max(max, s.fleet.open), 0);
+  const peakOpen = snapshots.reduce((max, s) => Math.max(max, s.fleet.peakOpen), mostSeenOpen);
+  // a threshold judges what a snapshot saw: over several parts the live peak is an upper bound
+  const values = metricValues(last, options.openAtEnd ?? mostSeenOpen);
   // a stopped run is not judged: its thresholds show their figures and say so
   const results = evaluateThresholds(thresholds, values).map((result) =>
     options.isSignalled
@@ -229,7 +232,8 @@ export function summarize(snapshots: Snapshot[], thresholds: Threshold[], option
       cpuPercentMax: Math.max(...measured.map((s) => s.health.cpuPercent)),
       rssMaxBytes: Math.max(...measured.map((s) => s.health.rssBytes)),
       bytesPerOpenVu: measured.reduce(
-        (best, s) => (s.fleet.open >= peakOpen && s.health.bytesPerOpenVu > 0 ? s.health.bytesPerOpenVu : best),
+        // at the most users a snapshot saw (the live peak may fall between snapshots)
+        (best, s) => (s.fleet.open >= mostSeenOpen && s.health.bytesPerOpenVu > 0 ? s.health.bytesPerOpenVu : best),
         0,
       ),
     },

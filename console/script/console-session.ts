@@ -27,6 +27,9 @@ const SCRIPT_ONLY = new Set(['wait', 'await-open', 'await-recovered', 'expect', 
 /** Commands that set the fleet's size: each ends the watch of an earlier `ramp … until`. */
 const SIZING = new Set<EngineCommand['type']>(['set-target', 'add', 'remove', 'ramp', 'stop']);
 
+/** What a `save` without a file name answers. */
+export const SAVE_NEEDS_FILE = ':save needs a file: :save FILE.storm';
+
 /** Shorter gaps are not worth a `wait` line. */
 const MIN_WAIT_MS = 100;
 
@@ -67,8 +70,14 @@ export class ConsoleSession {
   async run(line: string): Promise<LineResult> {
     const text = line.trim();
     if (text === '') return { ok: true, message: '' };
-    const save = /^save\s+(\S+)$/.exec(text);
-    if (save) return this.save(save[1]!);
+    const save = /^save(?:\s+(.*))?$/.exec(text);
+    if (save) {
+      const file = save[1]?.trim() ?? '';
+      // without this, a bare `save` read as an unknown command listing every other one
+      if (file === '') return { ok: false, message: SAVE_NEEDS_FILE };
+      if (/\s/.test(file)) return { ok: false, message: `${SAVE_NEEDS_FILE} (one file name, without spaces)` };
+      return this.save(file);
+    }
     let step: ScriptStep | null;
     try {
       step = parseLine(text);

@@ -68,9 +68,13 @@ function SegmentLine({ segments, width }: { segments: Styled[]; width: number })
   );
 }
 
-/** Target, open, connecting, waiting, with a sparkline of open users. */
+/** Target, open, connecting, waiting, with a sparkline of open users captioned by their peak. */
 export function FleetPanel({ snapshot, history, width }: PanelProps) {
   const f = snapshot.fleet;
+  // kept by the engine at each open, so users opened and gone within a second count; over
+  // several parts it is the sum of theirs, an upper bound (≤). It captions the sparkline of open
+  // users in at most 10 cells, so the line fits any panel width
+  const peak = `peak ${(snapshot.parts?.length ?? 0) > 1 ? '≤' : ''}${short(f.peakOpen)}`;
   const settings = fitSegments(
     [
       { text: rate(f.ratePerSec), priority: 2 },
@@ -104,11 +108,14 @@ export function FleetPanel({ snapshot, history, width }: PanelProps) {
           .map((segment) => segment.text)
           .join(' ')}
       </Text>
-      <Text color="green">
-        {sparkline(
-          history.map((s) => s.fleet.open),
-          width - FRAME,
-        )}
+      <Text wrap="truncate">
+        {peak}{' '}
+        <Text color="green">
+          {sparkline(
+            history.map((s) => s.fleet.open),
+            width - FRAME - peak.length - 1,
+          )}
+        </Text>
       </Text>
       <Text dimColor wrap="truncate">
         {settings.map((s) => s.text).join(' ')}

@@ -66,8 +66,11 @@ afterEach(() => {
 
 /** Starts `sockstorm ...args` on a pty of cols × rows; killed after the test if still running. */
 export function startOnPty(args: string[], cols = 80, rows = 24): PtyRun {
+  // no CI in the child's environment, not even empty: Ink takes any CI but 0 or false for a CI
+  // log and draws only its last frame, at exit
+  const { CI: _ci, CONTINUOUS_INTEGRATION: _integration, ...env } = process.env;
   const child = spawn('python3', ['-c', PTY_PY, String(cols), String(rows), process.execPath, BIN, ...args], {
-    env: { ...process.env, TERM: 'xterm-256color', CI: '' },
+    env: { ...env, TERM: 'xterm-256color' },
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   running.add(child);

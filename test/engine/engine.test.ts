@@ -165,6 +165,24 @@ describe('engine against the bundled server', () => {
 });
 
 describe('engine against a plain ws server', () => {
+  it("adds a command's own line to the event log of the next snapshot, its words made printable", async () => {
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await new Promise((resolve) => wss.once('listening', resolve));
+    try {
+      const port = (wss.address() as { port: number }).port;
+      const engine = await engines.start({ target: `ws://127.0.0.1:${port}/`, snapshotIntervalMs: 100 });
+      engine.log('info', 'metrics at http://127.0.0.1:9464/metrics');
+      engine.log('warn', 'a bell\u0007 and an escape\u001b[2J');
+      const s = await nextSnapshot(engine, (snap) => snap.events.some((e) => e.level === 'warn'));
+      expect(s.events.slice(-2).map(({ level, text }) => ({ level, text }))).toEqual([
+        { level: 'info', text: 'metrics at http://127.0.0.1:9464/metrics' },
+        { level: 'warn', text: 'a bell\\x07 and an escape\\x1b[2J' },
+      ]);
+    } finally {
+      await new Promise((resolve) => wss.close(resolve));
+    }
+  });
+
   it('classifies a refused target and a 503 upgrade, and keeps running', async () => {
     const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', verifyClient: () => false });
     await new Promise((resolve) => wss.once('listening', resolve));

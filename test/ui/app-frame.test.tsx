@@ -30,7 +30,7 @@ const FRAME_80X24 = [
   '│ Fleet                  ││ Latency   p50    p99 p99 1s ││ Throughput /s       │',
   '│ open 1000/1000         ││ conn    2.9ms 35.5ms      — ││ open 0 drop 0       │',
   '│ conn 0 wait 0          ││ rtt    0.90ms 15.2ms  5.4ms ││ handshakes 0        │',
-  '│ █                      ││ fanout 24.5ms 38.2ms      — ││ msg in 100 4.3KiB   │',
+  '│ peak 1000 █            ││ fanout 24.5ms 38.2ms      — ││ msg in 100 4.3KiB   │',
   '│ expo 100ms..5.00s full ││ recon  57.0ms  117ms      — ││ kill 200 miss 0     │',
   '└────────────────────────┘└─────────────────────────────┘└─────────────────────┘',
   '┌──────────────────────┐┌────────────────────────┐┌────────────────────────────┐',
@@ -119,6 +119,7 @@ describe('console App at 80x24 (fixture snapshots)', () => {
         ...base.fleet,
         target: 9_000_000,
         open: 8_765_432,
+        peakOpen: 9_876_543,
         connecting: 500,
         waiting: 76_543,
         pending: 12_345,
@@ -158,6 +159,7 @@ describe('console App at 80x24 (fixture snapshots)', () => {
     const frame = lines.join('\n');
     for (const figure of [
       'open 8765432/9000000',
+      '│ peak 9.9M █            │',
       '│ conn 500 wait 77k      │',
       'open 23k drop 12k',
       'handshakes 35k',
@@ -176,6 +178,15 @@ describe('console App at 80x24 (fixture snapshots)', () => {
     ]) {
       expect(frame).toContain(figure);
     }
+  });
+
+  it('captions the sparkline of open users with their peak, which the engine kept between snapshots', async () => {
+    const base = fixtureSnapshot();
+    // 100 users opened and were removed within a second: no snapshot saw them open
+    const gone = fixtureSnapshot({ fleet: { ...base.fleet, target: 0, open: 0, peakOpen: 100 } });
+    const lines = (await show(gone)).terminal.lines();
+    expect(lines[3]).toMatch(/^│ open 0\/0 +│/);
+    expect(lines[5]).toMatch(/^│ peak 100 ▁ +│/);
   });
 
   it('names the native engine too where the server panel has the room', async () => {

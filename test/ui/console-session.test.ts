@@ -29,6 +29,16 @@ describe('ConsoleSession (fixture engine)', () => {
     expect(parseScript(session.toScript()).map((step) => step.kind)).toEqual(['engine', 'wait', 'engine', 'wait']);
   });
 
+  it('says that save needs a file, and which form, rather than call it an unknown command', async () => {
+    const session = new ConsoleSession(new FixtureEngine());
+    for (const line of ['save', '  save  '])
+      expect(await session.run(line)).toEqual({ ok: false, message: ':save needs a file: :save FILE.storm' });
+    expect(await session.run('save my session.storm')).toEqual({
+      ok: false,
+      message: ':save needs a file: :save FILE.storm (one file name, without spaces)',
+    });
+  });
+
   it('keeps a command whose answer timed out (the server may have carried it out), not one that was refused', async () => {
     let now = 1_000_000;
     const session = new ConsoleSession(new FixtureEngine(fixtureSnapshot(), answers), () => now);

@@ -8,7 +8,7 @@ import type { EngineCommand } from '../../console/engine/commands.ts';
 import type { CommandResult, Engine, LiveCounts } from '../../console/engine/engine.ts';
 import type { EncodedHistogram, LatencySummary } from '../../console/engine/measure/histogram.ts';
 import type { LatencyName } from '../../console/engine/measure/metrics.ts';
-import type { PartView, Snapshot } from '../../console/engine/measure/snapshot.ts';
+import type { EngineEvent, PartView, Snapshot } from '../../console/engine/measure/snapshot.ts';
 import { DEFAULT_SERVER_CONFIG, type ServerStats } from '../../target-server/contract/wire.ts';
 
 /** When the fixture session started (epoch ms). */
@@ -86,6 +86,7 @@ export function fixtureSnapshot(overrides: Partial<Snapshot> = {}): Snapshot {
     fleet: {
       target: 1000,
       open: 1000,
+      peakOpen: 1000,
       connecting: 0,
       waiting: 0,
       pending: 0,
@@ -277,6 +278,8 @@ export function fixtureAgents(
 export class FixtureEngine implements Engine {
   readonly targetUrl: string;
   readonly commands: EngineCommand[] = [];
+  /** What was added to the event log with `log`. */
+  readonly logged: Array<{ level: EngineEvent['level']; text: string }> = [];
   private readonly listeners = new Set<(snapshot: Snapshot) => void>();
 
   constructor(
@@ -308,6 +311,9 @@ export class FixtureEngine implements Engine {
   histograms(): Record<LatencyName, EncodedHistogram> {
     const none = { sumUs: null, counts: [] };
     return { connect: none, rtt: none, fanout: none, reconnect: none };
+  }
+  log(level: EngineEvent['level'], text: string): void {
+    this.logged.push({ level, text });
   }
   async stop(): Promise<void> {
     this.listeners.clear();

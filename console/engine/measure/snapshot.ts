@@ -33,6 +33,11 @@ export interface Fault {
 export interface FleetView {
   target: number;
   open: number;
+  /**
+   * The most users open at once so far, kept at each open (not sampled: users opened and gone
+   * within a second count). Over several parts, the sum of theirs: an upper bound.
+   */
+  peakOpen: number;
   connecting: number;
   waiting: number;
   pending: number;

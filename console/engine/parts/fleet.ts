@@ -72,6 +72,8 @@ export class Fleet implements VuHost {
   maxInFlight: number;
   policy: ReconnectPolicy = DEFAULT_RECONNECT_POLICY;
   private readonly openPerSource = new Map<string, number>();
+  /** The most users open at once so far: kept at each open, so users opened and gone between samples count. */
+  peakOpen = 0;
   /** Users whose reading is paused (slow consumers), kept as a count so no snapshot walks the fleet. */
   slowedCount = 0;
   /** Called when handshakes queue for the connect rate: the owner calls `tick` until none is left. */
@@ -185,6 +187,7 @@ export class Fleet implements VuHost {
       return;
     }
     this.counts[to]++;
+    if (to === 'open' && this.counts.open > this.peakOpen) this.peakOpen = this.counts.open;
   }
 
   onAttempt(): void {

@@ -220,6 +220,7 @@ export function createLocalFleet(options: ResolvedOptions, where: LocalFleetOpti
       fleet: {
         target: fleet.target,
         open: c.open,
+        peakOpen: fleet.peakOpen,
         connecting: c.connecting,
         waiting: c.waiting,
         pending: c.pending,

@@ -85,7 +85,11 @@ function mergeFleet(parts: PartSample[]): FleetView {
       }),
     ),
   );
-  return { ...counts, policy: f[0]?.policy ?? 'off', bySource: joinRecords(f.map((x) => x.bySource)) };
+  // each part keeps its own peak, at moments it knows nothing of the others': the sum of the
+  // parts' peaks is an upper bound of the fleet's (reached when they peaked together), never below
+  // the users open now; one part passes through exact
+  const peakOpen = sumOf(f, (x) => x.peakOpen);
+  return { ...counts, peakOpen, policy: f[0]?.policy ?? 'off', bySource: joinRecords(f.map((x) => x.bySource)) };
 }
 
 function mergeHealth(parts: PartSample[], open: number): GeneratorHealth {

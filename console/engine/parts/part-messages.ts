@@ -56,6 +56,7 @@ const result = z.object({ ok: z.boolean(), message: text, count: count.optional(
 const fleet = z.object({
   target: count,
   open: count,
+  peakOpen: count,
   connecting: count,
   waiting: count,
   pending: count,

@@ -6,7 +6,7 @@ import type { EngineOptions } from '../engine-options.ts';
 import type { CommandResult, LiveCounts, PartCommand, PartSample } from './fleet-part.ts';
 
 /** Bumped when a message changes shape: a shell and a part of different versions refuse each other. */
-export const PART_PROTOCOL_VERSION = 2;
+export const PART_PROTOCOL_VERSION = 3;
 
 /**
  * How a coordinator refuses an agent: at the upgrade, before any WebSocket exists, with an HTTP

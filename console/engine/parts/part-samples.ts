@@ -34,13 +34,14 @@ export function fitToShow(sample: PartSample): PartSample {
   };
 }
 
-/** A part's last sample with nothing of the moment: no users, nothing this interval, no load. */
+/** A part's last sample with nothing of the moment: no users, nothing this interval, no load (its peak stays). */
 export function frozen(last: PartSample): PartSample {
   const empty = emptySample();
   const none = new LatencyHistogram().encode();
   return {
     ...last,
-    fleet: { ...empty.fleet, policy: last.fleet.policy },
+    // its peak is of the run so far, as its totals are: the fleet's upper bound keeps it
+    fleet: { ...empty.fleet, policy: last.fleet.policy, peakOpen: last.fleet.peakOpen },
     interval: empty.interval,
     settled: [],
     events: [],
@@ -65,6 +66,7 @@ export function emptySample(): PartSample {
     fleet: {
       target: 0,
       open: 0,
+      peakOpen: 0,
       connecting: 0,
       waiting: 0,
       pending: 0,

@@ -4,7 +4,7 @@ import { LatencyHistogram } from '../../../console/engine/measure/histogram.ts';
 import { mergeParts, mergeRecoveries, SettledBroadcasts } from '../../../console/engine/parts/merge-parts.ts';
 import { LATENCY_NAMES, zeroTotals } from '../../../console/engine/measure/metrics.ts';
 import { MAX_PENDING_BROADCASTS } from '../../../console/engine/measure/topic-lru.ts';
-import { emptySample } from '../../../console/engine/parts/part-samples.ts';
+import { emptySample, frozen } from '../../../console/engine/parts/part-samples.ts';
 
 // fixed samples (ms), split unevenly over three parts
 const SAMPLES = Array.from({ length: 1000 }, (_, i) => 0.2 + ((i * 7919) % 1000) * 0.37);
@@ -147,6 +147,26 @@ describe('merging parts exactly', () => {
       expect(settled.count).toBe(5);
       expect(settled.last.map((b) => b.seq)).toEqual([0, 1, 2, 3, 4]);
       expect(settled.minReach).toBe(1);
+    },
+  );
+
+  it(
+    "adds the parts' peaks of open users (an upper bound of the fleet's), and a lost part's frozen sample " +
+      'keeps its peak',
+    () => {
+      const empty = emptySample();
+      const at = (open: number, peakOpen: number): PartSample => ({
+        ...empty,
+        fleet: { ...empty.fleet, open, peakOpen },
+      });
+      // one part peaked at 70 and holds 10, the other peaked at 50 and holds 50: the fleet held at most 120 at once
+      expect(mergeParts([at(10, 70), at(50, 50)]).fleet).toMatchObject({ open: 60, peakOpen: 120 });
+      // one part passes through as it is: its peak is exact
+      expect(mergeParts([at(10, 70)]).fleet.peakOpen).toBe(70);
+      // a lost part holds no users, and what it reached stays in the fleet's peak, as its totals do
+      const lost = frozen(at(10, 70));
+      expect(lost.fleet).toMatchObject({ open: 0, peakOpen: 70 });
+      expect(mergeParts([lost, at(50, 50)]).fleet).toMatchObject({ open: 50, peakOpen: 120 });
     },
   );
 

@@ -9,6 +9,7 @@ import {
   readToPart,
 } from '../../../console/engine/parts/part-messages.ts';
 import { emptySample } from '../../../console/engine/parts/part-samples.ts';
+import { PART_PROTOCOL_VERSION } from '../../../console/engine/parts/part-protocol.ts';
 
 const live = { open: 3, target: 4, isRecovered: false, killed: 0 };
 
@@ -27,6 +28,19 @@ describe('part messages', () => {
     const read = readFromPart(wire);
     expect(read).toMatchObject({ ok: true, message: { type: 'sample', id: 1, live } });
     expect(read.ok && read.message.type === 'sample' && read.message.sample.health.utilization).toBe(0);
+  });
+
+  it("carries a part's peak of open users, and refuses a sample without it (a part of the protocol before 3)", () => {
+    const sample = emptySample();
+    const withPeak = { ...sample, fleet: { ...sample.fleet, open: 3, peakOpen: 100 } };
+    const read = readFromPart(JSON.parse(JSON.stringify({ type: 'sample', id: 2, sample: withPeak, live })));
+    expect(read.ok && read.message.type === 'sample' && read.message.sample.fleet.peakOpen).toBe(100);
+    const { peakOpen: _, ...older } = withPeak.fleet;
+    expect(readFromPart({ type: 'sample', id: 2, sample: { ...sample, fleet: older }, live })).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/^sample\.fleet\.peakOpen: /),
+    });
+    expect(PART_PROTOCOL_VERSION).toBe(3);
   });
 
   it('refuses wrong types, missing fields, unknown types and past-bound lists, saying where', () => {

@@ -114,7 +114,7 @@ describe('a coordinator facing strangers', () => {
                 [HELLO_HEADER]: Buffer.from(
                   JSON.stringify({
                     type: 'hello',
-                    protocol: 2,
+                    protocol: PART_PROTOCOL_VERSION,
                     token: 'not-the-token-000000',
                     name: 'x',
                     capacity: null,

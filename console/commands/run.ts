@@ -10,7 +10,7 @@ import { engineOptions, type Flags } from '../cli-options.ts';
 import { presetNeedsTarget, type EngineOptions } from '../engine/engine-options.ts';
 import { sourcesNotice } from '../engine/users/sources.ts';
 import type { ScriptStep } from '../script/parse.ts';
-import { readScript, scriptErrorLines } from '../script/read-script.ts';
+import { readScript, readStdin, scriptErrorLines, STDIN_NAME } from '../script/read-script.ts';
 import { hostCapacity, hostRefusal, spreadFor, withHostLimit } from '../host-check.ts';
 import { resolveUserFiles } from '../script/user-rows.ts';
 import { renderReport } from '../report/html-report.ts';
@@ -103,7 +103,8 @@ export async function runScriptFile(
   const rowErrors = resolveUserFiles(
     steps,
     [engineOptions.target ?? '', ...Object.values(engineOptions.headers ?? {}), ...(engineOptions.protocols ?? [])],
-    dirname(resolve(file)),
+    // a script from stdin has no directory of its own: its files are the current directory's
+    file === STDIN_NAME ? process.cwd() : dirname(resolve(file)),
   );
   if (rowErrors.length > 0) throw new ExitError(scriptErrorLines(file, rowErrors), EXIT.invalid);
   // the target a script names counts as a --target would
@@ -266,9 +267,12 @@ export async function runScriptFile(
 }
 
 /**
- * `sockstorm run SCRIPT`: the script with the fleet options and
- * the outputs the flags ask for; resolves with the exit code.
+ * `sockstorm run SCRIPT` (`-`: read from stdin): the script with the fleet
+ * options and the outputs the flags ask for; resolves with the exit code.
  */
-export function runCommand(script: string, flags: Flags & RunFiles & { hostCheck?: boolean }): Promise<number> {
-  return runScriptFile(script, engineOptions(flags), flags, undefined, flags.hostCheck !== false);
+export async function runCommand(script: string, flags: Flags & RunFiles & { hostCheck?: boolean }): Promise<number> {
+  const options = engineOptions(flags);
+  // `-` is stdin, named <stdin> in errors
+  const [file, source] = script === '-' ? [STDIN_NAME, await readStdin()] : [script, undefined];
+  return runScriptFile(file, options, flags, source, flags.hostCheck !== false);
 }

@@ -69,6 +69,23 @@ describe('sockstorm run', () => {
     expect(unknown.stderr).toContain('unknown command "explode"');
   });
 
+  it('reads the script from stdin for "-", its users file from the current directory, its errors at <stdin>', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'sockstorm-stdin-'));
+    writeFileSync(join(cwd, 'rows.csv'), 'name\nada\nbob\n');
+    const text = 'users from rows.csv\non open send {"hello":"{{row.name}}"}\nvus 2\nawait open 2 timeout 20s\n';
+    const passed = await runCli(['run', '-'], {}, 60_000, { input: `${text}expect open >= 2\n`, cwd });
+    expect(passed.stderr).not.toContain('cannot read');
+    expect(passed.code).toBe(0);
+    expect(passed.stdout).toContain('PASSED');
+    const bad = await runCli(['run', '-'], {}, 60_000, { input: 'vus 1\nkill lots\n', cwd });
+    expect(bad.code).toBe(104);
+    expect(bad.stderr).toContain('<stdin>:2:6: "lots" is not a percentage');
+    // the script is read beside nothing: a users file named by it is the current directory's
+    const missing = await runCli(['run', '-'], {}, 60_000, { input: 'users from rows.csv\nvus 1\n', cwd: dir });
+    expect(missing.code).toBe(104);
+    expect(missing.stderr).toContain(`<stdin>:1:12: cannot read users file ${join(dir, 'rows.csv')}`);
+  });
+
   it('stops gracefully on SIGINT with exit 105 and still writes every output', async () => {
     const file = script('long.storm', 'vus 10\nprobe 10/s\nexpect errors.count == 0\nwait 60s\nexpect open >= 10\n');
     const out = { json: join(dir, 'sig.json'), ndjson: join(dir, 'sig.ndjson'), report: join(dir, 'sig.html') };

@@ -12,9 +12,10 @@ import type { EngineOptions } from '../engine/engine-options.ts';
 import { hostCapacity, hostRefusal, withHostLimit } from '../host-check.ts';
 import { progressWriter } from '../report/progress.ts';
 import type { ScriptStep } from '../script/parse.ts';
-import { readScript } from '../script/read-script.ts';
+import { readScript, scriptErrorLines } from '../script/read-script.ts';
+import { resolveEnvRefs } from '../script/env-refs.ts';
 import { checkOutputPaths, writeOutput, type WriteOutcome } from '../report/output-files.ts';
-import { peakTarget, presetWithoutTarget, scriptLengthMs } from './run.ts';
+import { envFlags, peakTarget, presetWithoutTarget, scriptLengthMs } from './run.ts';
 import { compareRows, formatCompareTable, type CompareColumn } from '../compare/compare-table.ts';
 import { renderCompareReport } from '../compare/compare-report.ts';
 import { runCompare } from '../compare/run-compare.ts';
@@ -97,7 +98,7 @@ function parseCompareScript(file: string): ScriptStep[] {
 function prepare(
   script: string,
   flags: CompareFlags,
-): { steps: ScriptStep[]; variants: Variant[]; base: EngineOptions } {
+): { steps: ScriptStep[]; variants: Variant[]; base: EngineOptions; templateValues: Record<string, string> } {
   if (flags.metricsPort !== undefined)
     throw new InvalidInput(
       'compare serves no --metrics-port: it runs one script after another; watch a single run with ' +
@@ -117,6 +118,9 @@ function prepare(
   const variants = parseVariants(flags.variant ?? []);
   const steps = parseCompareScript(script);
   const base = engineOptions(flags);
+  const env = resolveEnvRefs(steps, envFlags(base), process.env);
+  const envErrors = [...(env.errors.length > 0 ? [scriptErrorLines(script, env.errors)] : []), ...env.flagErrors];
+  if (envErrors.length > 0) throw new InvalidInput(envErrors.join('\nsockstorm: '));
   const preset = presetWithoutTarget(steps, base);
   if (preset)
     throw new InvalidInput(
@@ -135,7 +139,7 @@ function prepare(
     const refusal = hostRefusal(`${script}, set up as variant ${variant.name},`, peak, capacity);
     if (refusal) throw refusal;
   }
-  return { steps, variants, base: withHostLimit(base, hostCapacity(base, peak)) };
+  return { steps, variants, base: withHostLimit(base, hostCapacity(base, peak)), templateValues: env.values };
 }
 
 /** The worst verdict of the runs as an exit code: a failed run, else an inconclusive one, else 0. */
@@ -148,7 +152,7 @@ export function compareExitCode(columns: CompareColumn[], isSignalled: boolean):
 }
 
 async function compareScript(script: string, flags: CompareFlags): Promise<number> {
-  const { steps, variants, base } = prepare(script, flags);
+  const { steps, variants, base, templateValues } = prepare(script, flags);
   const controller = new AbortController();
   let signals = 0;
   const onSignal = (): void => {
@@ -164,6 +168,7 @@ async function compareScript(script: string, flags: CompareFlags): Promise<numbe
   try {
     const columns = await runCompare({
       steps,
+      templateValues,
       variants,
       rounds: flags.rounds,
       base,

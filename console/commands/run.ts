@@ -13,6 +13,7 @@ import type { ScriptStep } from '../script/parse.ts';
 import { readScript, readStdin, scriptErrorLines, STDIN_NAME } from '../script/read-script.ts';
 import { hostCapacity, hostRefusal, spreadFor, withHostLimit } from '../host-check.ts';
 import { resolveUserFiles } from '../script/user-rows.ts';
+import { resolveEnvRefs } from '../script/env-refs.ts';
 import { renderReport } from '../report/html-report.ts';
 import { progressWriter } from '../report/progress.ts';
 import { runScript } from '../script/runner.ts';
@@ -71,6 +72,20 @@ export function presetWithoutTarget(
   return null;
 }
 
+/**
+ * The flags' texts that may name `{{env.NAME}}` (rendered per user: headers, subprotocols) and
+ * those that may not (shown as given, or rendered without the user's values).
+ */
+export function envFlags(options: EngineOptions): Array<[flag: string, text: string, isTemplated: boolean]> {
+  return [
+    ...Object.values(options.headers ?? {}).map((v): [string, string, boolean] => ['--header', v, true]),
+    ...(options.protocols ?? []).map((v): [string, string, boolean] => ['--subprotocol', v, true]),
+    ...[options.target ?? '', ...(options.targets ?? [])].map((v): [string, string, boolean] => ['--target', v, false]),
+    ['--broadcast-send', options.broadcastSend ?? '', false],
+    ['--broadcast-http', options.broadcastHttp ?? '', false],
+  ];
+}
+
 /** The largest fleet target a script asks for. */
 export function peakTarget(steps: ScriptStep[]): number {
   let target = 0;
@@ -107,6 +122,12 @@ export async function runScriptFile(
     file === STDIN_NAME ? process.cwd() : dirname(resolve(file)),
   );
   if (rowErrors.length > 0) throw new ExitError(scriptErrorLines(file, rowErrors), EXIT.invalid);
+  const env = resolveEnvRefs(steps, envFlags(engineOptions), process.env);
+  if (env.errors.length > 0 || env.flagErrors.length > 0)
+    throw new ExitError(
+      [...(env.errors.length > 0 ? [scriptErrorLines(file, env.errors)] : []), ...env.flagErrors].join('\nsockstorm: '),
+      EXIT.invalid,
+    );
   // the target a script names counts as a --target would
   const targetStep = steps.find((step) => step.kind === 'target');
   const asRun = targetStep?.kind === 'target' ? { ...engineOptions, target: targetStep.url } : engineOptions;
@@ -191,6 +212,7 @@ export async function runScriptFile(
     const outcome = await runScript(steps, {
       engineOptions: options.agents ? options : withHostLimit(options, capacity),
       sourcesChosenBy: spread.addresses.length > 0 ? 'spread' : 'option',
+      templateValues: env.values,
       signal: controller.signal,
       onEngine(engine) {
         hasEngine = true;

@@ -15,6 +15,7 @@ import { hostCapacity, hostRefusal, spreadFor, withHostLimit } from '../host-che
 import { resolveUserFiles } from '../script/user-rows.ts';
 import { resolveEnvRefs } from '../script/env-refs.ts';
 import { renderReport } from '../report/html-report.ts';
+import { renderJunit } from '../report/junit.ts';
 import { progressWriter } from '../report/progress.ts';
 import { runScript } from '../script/runner.ts';
 import { announceEndpoint, startMetricsEndpoint, type MetricsEndpoint } from '../report/metrics-endpoint.ts';
@@ -28,6 +29,8 @@ export interface RunFiles {
   json?: string;
   ndjson?: string;
   report?: string;
+  /** A JUnit XML file, one test case per threshold (junit.ts). */
+  junit?: string;
   /** Serve /metrics, /snapshot and /stream on `metricsHost` at this port (0: a free one). */
   metricsPort?: number;
   /** Where the endpoint listens; an address other than loopback is said on stderr. @default '127.0.0.1' */
@@ -159,6 +162,7 @@ export async function runScriptFile(
     ['--json', files.json],
     ['--ndjson', files.ndjson],
     ['--report', files.report],
+    ['--junit', files.junit],
     ...scriptReports,
   ]);
   if (unwritable) throw new ExitError(unwritable, EXIT.invalid);
@@ -247,10 +251,19 @@ export async function runScriptFile(
     if (files.json) writes.push(writeOutput(files.json, `${JSON.stringify(outcome.summary, null, 2)}\n`));
     const reportFile = files.report ?? outcome.reportFile;
     if (reportFile) writes.push(writeOutput(reportFile, renderReport(outcome.summary, outcome.snapshots)));
-    const failed = writes.filter((w): w is Extract<WriteOutcome, { ok: false }> => !w.ok);
     // the headline says the code the shell gets: 107 when a run that passed could not write an output
-    const exitCode =
-      failed.length > 0 && outcome.summary.exitCode === EXIT.passed ? EXIT.output : outcome.summary.exitCode;
+    const codeAfter = (outcomes: WriteOutcome[]): number =>
+      outcomes.some((w) => !w.ok) && outcome.summary.exitCode === EXIT.passed ? EXIT.output : outcome.summary.exitCode;
+    // the JUnit file says the exit code too, so it is written last, with the code the others left
+    if (files.junit) {
+      const junit = writeOutput(files.junit, renderJunit(outcome.summary, file, codeAfter(writes)));
+      // its own failure can turn a pass into 107: the copy kept elsewhere says so
+      if (!junit.ok && junit.fallback && codeAfter([...writes, junit]) !== codeAfter(writes))
+        writeOutput(junit.fallback, renderJunit(outcome.summary, file, codeAfter([...writes, junit])));
+      writes.push(junit);
+    }
+    const failed = writes.filter((w): w is Extract<WriteOutcome, { ok: false }> => !w.ok);
+    const exitCode = codeAfter(writes);
     const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
     process.stdout.write(`${formatSummary({ ...outcome.summary, exitCode }, { color })}\n`);
     for (const w of failed) {

@@ -66,7 +66,6 @@ export async function buildProgram(): Promise<Command> {
     [...COMPARE_OPTIONS, ...OUTPUT_OPTIONS, ...FLEET_OPTIONS],
     [
       '--ndjson',
-      '--junit',
       '--target',
       '--targets',
       '--agents',

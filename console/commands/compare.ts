@@ -15,6 +15,7 @@ import type { ScriptStep } from '../script/parse.ts';
 import { readScript, scriptErrorLines } from '../script/read-script.ts';
 import { resolveEnvRefs } from '../script/env-refs.ts';
 import { checkOutputPaths, writeOutput, type WriteOutcome } from '../report/output-files.ts';
+import { type JunitSuite, renderJunitSuites } from '../report/junit.ts';
 import { envFlags, peakTarget, presetWithoutTarget, scriptLengthMs } from './run.ts';
 import { compareRows, formatCompareTable, type CompareColumn } from '../compare/compare-table.ts';
 import { renderCompareReport } from '../compare/compare-report.ts';
@@ -29,6 +30,7 @@ export interface CompareFlags extends Flags {
   rounds: number;
   json?: string;
   report?: string;
+  junit?: string;
   progressInterval?: number;
   hostCheck?: boolean;
 }
@@ -64,12 +66,47 @@ export function compareDocument(columns: CompareColumn[], warnings: string[]): C
   };
 }
 
+/**
+ * A JUnit suite per run, named for its variant (and round); a saved summary's column is named
+ * for its file (`script` null: its suite says the file it came from).
+ */
+function junitSuites(columns: CompareColumn[], script: string | null): JunitSuite[] {
+  return columns.flatMap((column) =>
+    column.runs.map((run, round) => {
+      const rounds = column.runs.length > 1 ? ` round ${round + 1}` : '';
+      const source: Array<[string, string]> =
+        script === null
+          ? [['summary', column.knobs]]
+          : [
+              ['script', script],
+              ['variant', column.name],
+            ];
+      return {
+        name: `sockstorm compare ${column.name} (${column.knobs})${rounds}`,
+        summary: run,
+        properties: [
+          ['exitCode', String(run.exitCode)],
+          ['verdict', run.verdict],
+          ...source,
+          ...(run.script ? [['script.sha256', run.script.sha256] as [string, string]] : []),
+        ],
+      };
+    }),
+  );
+}
+
 /** Prints the table and writes the outputs; returns the writes that failed as a code (107) or null. */
-function finish(columns: CompareColumn[], warnings: string[], flags: CompareFlags): number | null {
+function finish(
+  columns: CompareColumn[],
+  warnings: string[],
+  flags: CompareFlags,
+  script: string | null,
+): number | null {
   const writes: WriteOutcome[] = [];
   if (flags.json)
     writes.push(writeOutput(flags.json, `${JSON.stringify(compareDocument(columns, warnings), null, 2)}\n`));
   if (flags.report) writes.push(writeOutput(flags.report, renderCompareReport(columns, warnings)));
+  if (flags.junit) writes.push(writeOutput(flags.junit, renderJunitSuites(junitSuites(columns, script))));
   for (const w of warnings) process.stderr.write(`sockstorm: warning: ${w}\n`);
   process.stdout.write(`${formatCompareTable(columns, warnings)}\n`);
   const failed = writes.filter((w): w is Extract<WriteOutcome, { ok: false }> => !w.ok);
@@ -131,6 +168,7 @@ function prepare(
   const unwritable = checkOutputPaths([
     ['--json', flags.json],
     ['--report', flags.report],
+    ['--junit', flags.junit],
   ]);
   if (unwritable) throw new InvalidInput(unwritable);
   const peak = peakTarget(steps);
@@ -186,7 +224,7 @@ async function compareScript(script: string, flags: CompareFlags): Promise<numbe
       onSnapshot: (snapshot) => progress?.onSnapshot(snapshot),
       onRunEnd: () => progress?.end(),
     });
-    const output = finish(columns, [], flags);
+    const output = finish(columns, [], flags, script);
     const code = compareExitCode(columns, controller.signal.aborted);
     return output !== null && code === EXIT.passed ? output : code;
   } finally {
@@ -203,10 +241,11 @@ function compareSaved(files: string[], flags: CompareFlags): number {
   const unwritable = checkOutputPaths([
     ['--json', flags.json],
     ['--report', flags.report],
+    ['--junit', flags.junit],
   ]);
   if (unwritable) throw new InvalidInput(unwritable);
   const { columns, warnings } = loadSavedColumns(files);
-  return finish(columns, warnings, flags) ?? EXIT.passed;
+  return finish(columns, warnings, flags, null) ?? EXIT.passed;
 }
 
 /**

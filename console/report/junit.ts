@@ -4,7 +4,8 @@
  * each `expect` by its text, and what else failed the run (a timed-out await, a refused
  * command, a fault). A failed or inconclusive one carries a failure with the figure measured; a
  * threshold a stopped run did not judge is skipped ("not judged: stopped"). The suite's
- * properties say the exit code, the verdict and the script. Pure: summary in, text out.
+ * properties say the exit code, the verdict and the script; `compare` writes a suite per run.
+ * Pure: summaries in, text out.
  */
 import type { ThresholdResult } from '../verdict/thresholds.ts';
 import { INCONCLUSIVE_SHARE } from '../verdict/verdict.ts';
@@ -68,29 +69,54 @@ function testCase(result: ThresholdResult): string {
   );
 }
 
-/** The JUnit XML of a run; `script` is the script's name as given (`<stdin>` for `run -`), `exitCode` the process's. */
-export function renderJunit(summary: RunSummary, script: string, exitCode: number = summary.exitCode): string {
-  const results = summary.thresholds;
+/** One test suite: a run, by the name a CI server lists it under, with what it says of itself. */
+export interface JunitSuite {
+  name: string;
+  summary: RunSummary;
+  properties: Array<[name: string, value: string]>;
+}
+
+function counts(results: readonly ThresholdResult[], seconds: number): string {
   const failures = results.filter((r) => r.status === 'failed' || r.status === 'inconclusive').length;
   const skipped = results.filter((r) => r.status === 'stopped').length;
-  const seconds = (summary.durationMs / 1000).toFixed(3);
-  const counts = `tests="${results.length}" failures="${failures}" errors="0" skipped="${skipped}" time="${seconds}"`;
-  const properties: Array<[string, string]> = [
+  return (
+    `tests="${results.length}" failures="${failures}" errors="0" skipped="${skipped}" ` + `time="${seconds.toFixed(3)}"`
+  );
+}
+
+/** The JUnit XML of several runs (compare's), a test suite each. */
+export function renderJunitSuites(suites: readonly JunitSuite[]): string {
+  const all = suites.flatMap((s) => s.summary.thresholds);
+  const seconds = suites.reduce((sum, s) => sum + s.summary.durationMs / 1000, 0);
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="sockstorm" ${counts(all, seconds)}>`,
+    ...suites.flatMap((suite) => [
+      `  <testsuite name="${xmlText(suite.name)}" ${counts(suite.summary.thresholds, suite.summary.durationMs / 1000)}>`,
+      '    <properties>',
+      ...suite.properties.map(([name, value]) => `      <property name="${xmlText(name)}" value="${xmlText(value)}"/>`),
+      '    </properties>',
+      ...suite.summary.thresholds.map(testCase),
+      '  </testsuite>',
+    ]),
+    '</testsuites>',
+    '',
+  ].join('\n');
+}
+
+/** What a run says of itself: its exit code, verdict, script and the script's SHA-256. */
+export function runProperties(summary: RunSummary, script: string, exitCode: number): Array<[string, string]> {
+  return [
     ['exitCode', String(exitCode)],
     ['verdict', summary.verdict],
     ['script', script],
     ...(summary.script ? [['script.sha256', summary.script.sha256] as [string, string]] : []),
   ];
-  return [
-    '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="sockstorm" ${counts}>`,
-    `  <testsuite name="${xmlText(`sockstorm run ${script}`)}" ${counts}>`,
-    '    <properties>',
-    ...properties.map(([name, value]) => `      <property name="${name}" value="${xmlText(value)}"/>`),
-    '    </properties>',
-    ...results.map(testCase),
-    '  </testsuite>',
-    '</testsuites>',
-    '',
-  ].join('\n');
+}
+
+/** The JUnit XML of a run; `script` is the script's name as given (`<stdin>` for `run -`), `exitCode` the process's. */
+export function renderJunit(summary: RunSummary, script: string, exitCode: number = summary.exitCode): string {
+  return renderJunitSuites([
+    { name: `sockstorm run ${script}`, summary, properties: runProperties(summary, script, exitCode) },
+  ]);
 }

@@ -89,6 +89,44 @@ describe('junit', () => {
     rmSync(fallback!);
   });
 
+  it('writes a suite per compare run, named for its variant, with its own exit code and verdict', async () => {
+    const file = script('compare.storm', 'vus 2\nawait open 2 timeout 20s\nwait 500ms\nexpect open >= 2\n');
+    const junit = join(dir, 'compare.xml');
+    const run = await runCli([
+      'compare',
+      file,
+      '--variant',
+      'ws:engine=ws',
+      '--variant',
+      'uws:engine=uws',
+      '--junit',
+      junit,
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    const text = readFileSync(junit, 'utf8');
+    expect(XMLValidator.validate(text)).toBe(true);
+    const suites = new XMLParser({
+      ignoreAttributes: false,
+      isArray: (name) => name === 'testsuite' || name === 'property',
+    }).parse(text).testsuites;
+    expect(suites).toMatchObject({ '@_tests': '2', '@_failures': '0' });
+    expect(suites.testsuite.map((s: Record<string, string>) => s['@_name'])).toEqual([
+      'sockstorm compare ws (engine=ws)',
+      'sockstorm compare uws (engine=uws)',
+    ]);
+    const properties = (suites.testsuite[1].properties.property as Array<Record<string, string>>).map((p) => [
+      p['@_name'],
+      p['@_value'],
+    ]);
+    expect(properties.slice(0, 4)).toEqual([
+      ['exitCode', '0'],
+      ['verdict', 'passed'],
+      ['script', file],
+      ['variant', 'uws'],
+    ]);
+    expect(suites.testsuite[0].testcase).toMatchObject({ '@_name': 'expect open >= 2' });
+  });
+
   it('escapes markup and drops what XML cannot hold', () => {
     expect(xmlText(`a<b>&"c'\u0001`)).toBe('a&lt;b&gt;&amp;&quot;c&apos;');
     const base = { op: '==' as const, value: 0, actual: null, passed: false, saturatedShare: null };

@@ -1,8 +1,8 @@
 /**
- * `sockstorm`: wires commander to the commands, and nothing else. Each command starts in
- * console/commands/ (loaded when it runs) and reads its flags from the option table
- * (cli-options.ts); what a command ends with becomes the process's exit status here, in one
- * place (exitStatusOf).
+ * `sockstorm`: parses the arguments with the program (cli-program.ts: each command, loaded from
+ * console/commands/ when it runs, with its flags from the option table, cli-options.ts), and
+ * nothing else. What a command ends with becomes the process's exit status here, in one place
+ * (exitStatusOf); an argument commander refuses is said with the word meant and one line of usage.
  *
  *   sockstorm                      the console, or the demo headless when stdout is not a TTY or CI is set
  *   sockstorm run script.storm     a script, headless, with thresholds and an exit code

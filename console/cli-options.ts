@@ -250,6 +250,7 @@ export const OUTPUT_OPTIONS: readonly OptionRow[] = [
     flags: '--report <file>',
     help: 'write a self-contained HTML report (compare: percentile curves and per-second series of every run)',
   },
+  { flags: '--junit <file>', help: 'write JUnit XML for CI: a test case per threshold (compare: a suite per run)' },
   {
     flags: '--progress-interval <duration>',
     help: 'one progress line on stderr per this long',

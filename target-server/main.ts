@@ -62,7 +62,10 @@ const program = new Command('sockstorm server')
   .option('--exit-with-stdin', 'exit when stdin closes (a parent that started this server through a pipe is gone)')
   .addHelpText(
     'after',
-    exitCodeHelp([EXIT.passed, EXIT.serverStart, EXIT.nativeUnavailable, EXIT.crashed, EXIT.invalid]),
+    '\nExample:\n' +
+      '  sockstorm server --engine ws --port 0\n' +
+      '  sockstorm server --port 0 --admin-port 0 --config \'{"workMs":5,"fanout":"loop"}\'\n' +
+      exitCodeHelp([EXIT.passed, EXIT.serverStart, EXIT.nativeUnavailable, EXIT.crashed, EXIT.invalid]),
   )
   .exitOverride()
   // help is asked for, so it goes to stdout; errors go to stderr (stdout carries the listening line)

@@ -12,9 +12,11 @@ import type { EngineOptions } from '../engine/engine-options.ts';
 import { hostCapacity, hostRefusal, withHostLimit } from '../host-check.ts';
 import { progressWriter } from '../report/progress.ts';
 import type { ScriptStep } from '../script/parse.ts';
-import { readScript } from '../script/read-script.ts';
+import { readScript, scriptErrorLines } from '../script/read-script.ts';
+import { resolveEnvRefs } from '../script/env-refs.ts';
 import { checkOutputPaths, writeOutput, type WriteOutcome } from '../report/output-files.ts';
-import { peakTarget, presetWithoutTarget, scriptLengthMs } from './run.ts';
+import { type JunitSuite, renderJunitSuites } from '../report/junit.ts';
+import { envFlags, peakTarget, presetWithoutTarget, scriptLengthMs } from './run.ts';
 import { compareRows, formatCompareTable, type CompareColumn } from '../compare/compare-table.ts';
 import { renderCompareReport } from '../compare/compare-report.ts';
 import { runCompare } from '../compare/run-compare.ts';
@@ -28,6 +30,7 @@ export interface CompareFlags extends Flags {
   rounds: number;
   json?: string;
   report?: string;
+  junit?: string;
   progressInterval?: number;
   hostCheck?: boolean;
 }
@@ -63,12 +66,47 @@ export function compareDocument(columns: CompareColumn[], warnings: string[]): C
   };
 }
 
+/**
+ * A JUnit suite per run, named for its variant (and round); a saved summary's column is named
+ * for its file (`script` null: its suite says the file it came from).
+ */
+function junitSuites(columns: CompareColumn[], script: string | null): JunitSuite[] {
+  return columns.flatMap((column) =>
+    column.runs.map((run, round) => {
+      const rounds = column.runs.length > 1 ? ` round ${round + 1}` : '';
+      const source: Array<[string, string]> =
+        script === null
+          ? [['summary', column.knobs]]
+          : [
+              ['script', script],
+              ['variant', column.name],
+            ];
+      return {
+        name: `sockstorm compare ${column.name} (${column.knobs})${rounds}`,
+        summary: run,
+        properties: [
+          ['exitCode', String(run.exitCode)],
+          ['verdict', run.verdict],
+          ...source,
+          ...(run.script ? [['script.sha256', run.script.sha256] as [string, string]] : []),
+        ],
+      };
+    }),
+  );
+}
+
 /** Prints the table and writes the outputs; returns the writes that failed as a code (107) or null. */
-function finish(columns: CompareColumn[], warnings: string[], flags: CompareFlags): number | null {
+function finish(
+  columns: CompareColumn[],
+  warnings: string[],
+  flags: CompareFlags,
+  script: string | null,
+): number | null {
   const writes: WriteOutcome[] = [];
   if (flags.json)
     writes.push(writeOutput(flags.json, `${JSON.stringify(compareDocument(columns, warnings), null, 2)}\n`));
   if (flags.report) writes.push(writeOutput(flags.report, renderCompareReport(columns, warnings)));
+  if (flags.junit) writes.push(writeOutput(flags.junit, renderJunitSuites(junitSuites(columns, script))));
   for (const w of warnings) process.stderr.write(`sockstorm: warning: ${w}\n`);
   process.stdout.write(`${formatCompareTable(columns, warnings)}\n`);
   const failed = writes.filter((w): w is Extract<WriteOutcome, { ok: false }> => !w.ok);
@@ -97,7 +135,7 @@ function parseCompareScript(file: string): ScriptStep[] {
 function prepare(
   script: string,
   flags: CompareFlags,
-): { steps: ScriptStep[]; variants: Variant[]; base: EngineOptions } {
+): { steps: ScriptStep[]; variants: Variant[]; base: EngineOptions; templateValues: Record<string, string> } {
   if (flags.metricsPort !== undefined)
     throw new InvalidInput(
       'compare serves no --metrics-port: it runs one script after another; watch a single run with ' +
@@ -117,6 +155,9 @@ function prepare(
   const variants = parseVariants(flags.variant ?? []);
   const steps = parseCompareScript(script);
   const base = engineOptions(flags);
+  const env = resolveEnvRefs(steps, envFlags(base), process.env);
+  const envErrors = [...(env.errors.length > 0 ? [scriptErrorLines(script, env.errors)] : []), ...env.flagErrors];
+  if (envErrors.length > 0) throw new InvalidInput(envErrors.join('\nsockstorm: '));
   const preset = presetWithoutTarget(steps, base);
   if (preset)
     throw new InvalidInput(
@@ -127,6 +168,7 @@ function prepare(
   const unwritable = checkOutputPaths([
     ['--json', flags.json],
     ['--report', flags.report],
+    ['--junit', flags.junit],
   ]);
   if (unwritable) throw new InvalidInput(unwritable);
   const peak = peakTarget(steps);
@@ -135,7 +177,7 @@ function prepare(
     const refusal = hostRefusal(`${script}, set up as variant ${variant.name},`, peak, capacity);
     if (refusal) throw refusal;
   }
-  return { steps, variants, base: withHostLimit(base, hostCapacity(base, peak)) };
+  return { steps, variants, base: withHostLimit(base, hostCapacity(base, peak)), templateValues: env.values };
 }
 
 /** The worst verdict of the runs as an exit code: a failed run, else an inconclusive one, else 0. */
@@ -148,7 +190,7 @@ export function compareExitCode(columns: CompareColumn[], isSignalled: boolean):
 }
 
 async function compareScript(script: string, flags: CompareFlags): Promise<number> {
-  const { steps, variants, base } = prepare(script, flags);
+  const { steps, variants, base, templateValues } = prepare(script, flags);
   const controller = new AbortController();
   let signals = 0;
   const onSignal = (): void => {
@@ -164,6 +206,7 @@ async function compareScript(script: string, flags: CompareFlags): Promise<numbe
   try {
     const columns = await runCompare({
       steps,
+      templateValues,
       variants,
       rounds: flags.rounds,
       base,
@@ -181,7 +224,7 @@ async function compareScript(script: string, flags: CompareFlags): Promise<numbe
       onSnapshot: (snapshot) => progress?.onSnapshot(snapshot),
       onRunEnd: () => progress?.end(),
     });
-    const output = finish(columns, [], flags);
+    const output = finish(columns, [], flags, script);
     const code = compareExitCode(columns, controller.signal.aborted);
     return output !== null && code === EXIT.passed ? output : code;
   } finally {
@@ -198,10 +241,11 @@ function compareSaved(files: string[], flags: CompareFlags): number {
   const unwritable = checkOutputPaths([
     ['--json', flags.json],
     ['--report', flags.report],
+    ['--junit', flags.junit],
   ]);
   if (unwritable) throw new InvalidInput(unwritable);
   const { columns, warnings } = loadSavedColumns(files);
-  return finish(columns, warnings, flags) ?? EXIT.passed;
+  return finish(columns, warnings, flags, null) ?? EXIT.passed;
 }
 
 /**

@@ -10,10 +10,12 @@ import { engineOptions, type Flags } from '../cli-options.ts';
 import { presetNeedsTarget, type EngineOptions } from '../engine/engine-options.ts';
 import { sourcesNotice } from '../engine/users/sources.ts';
 import type { ScriptStep } from '../script/parse.ts';
-import { readScript, scriptErrorLines } from '../script/read-script.ts';
+import { readScript, readStdin, scriptErrorLines, STDIN_NAME } from '../script/read-script.ts';
 import { hostCapacity, hostRefusal, spreadFor, withHostLimit } from '../host-check.ts';
 import { resolveUserFiles } from '../script/user-rows.ts';
+import { resolveEnvRefs } from '../script/env-refs.ts';
 import { renderReport } from '../report/html-report.ts';
+import { renderJunit } from '../report/junit.ts';
 import { progressWriter } from '../report/progress.ts';
 import { runScript } from '../script/runner.ts';
 import { announceEndpoint, startMetricsEndpoint, type MetricsEndpoint } from '../report/metrics-endpoint.ts';
@@ -27,6 +29,8 @@ export interface RunFiles {
   json?: string;
   ndjson?: string;
   report?: string;
+  /** A JUnit XML file, one test case per threshold (junit.ts). */
+  junit?: string;
   /** Serve /metrics, /snapshot and /stream on `metricsHost` at this port (0: a free one). */
   metricsPort?: number;
   /** Where the endpoint listens; an address other than loopback is said on stderr. @default '127.0.0.1' */
@@ -71,6 +75,20 @@ export function presetWithoutTarget(
   return null;
 }
 
+/**
+ * The flags' texts that may name `{{env.NAME}}` (rendered per user: headers, subprotocols) and
+ * those that may not (shown as given, or rendered without the user's values).
+ */
+export function envFlags(options: EngineOptions): Array<[flag: string, text: string, isTemplated: boolean]> {
+  return [
+    ...Object.values(options.headers ?? {}).map((v): [string, string, boolean] => ['--header', v, true]),
+    ...(options.protocols ?? []).map((v): [string, string, boolean] => ['--subprotocol', v, true]),
+    ...[options.target ?? '', ...(options.targets ?? [])].map((v): [string, string, boolean] => ['--target', v, false]),
+    ['--broadcast-send', options.broadcastSend ?? '', false],
+    ['--broadcast-http', options.broadcastHttp ?? '', false],
+  ];
+}
+
 /** The largest fleet target a script asks for. */
 export function peakTarget(steps: ScriptStep[]): number {
   let target = 0;
@@ -103,9 +121,16 @@ export async function runScriptFile(
   const rowErrors = resolveUserFiles(
     steps,
     [engineOptions.target ?? '', ...Object.values(engineOptions.headers ?? {}), ...(engineOptions.protocols ?? [])],
-    dirname(resolve(file)),
+    // a script from stdin has no directory of its own: its files are the current directory's
+    file === STDIN_NAME ? process.cwd() : dirname(resolve(file)),
   );
   if (rowErrors.length > 0) throw new ExitError(scriptErrorLines(file, rowErrors), EXIT.invalid);
+  const env = resolveEnvRefs(steps, envFlags(engineOptions), process.env);
+  if (env.errors.length > 0 || env.flagErrors.length > 0)
+    throw new ExitError(
+      [...(env.errors.length > 0 ? [scriptErrorLines(file, env.errors)] : []), ...env.flagErrors].join('\nsockstorm: '),
+      EXIT.invalid,
+    );
   // the target a script names counts as a --target would
   const targetStep = steps.find((step) => step.kind === 'target');
   const asRun = targetStep?.kind === 'target' ? { ...engineOptions, target: targetStep.url } : engineOptions;
@@ -137,6 +162,7 @@ export async function runScriptFile(
     ['--json', files.json],
     ['--ndjson', files.ndjson],
     ['--report', files.report],
+    ['--junit', files.junit],
     ...scriptReports,
   ]);
   if (unwritable) throw new ExitError(unwritable, EXIT.invalid);
@@ -190,6 +216,7 @@ export async function runScriptFile(
     const outcome = await runScript(steps, {
       engineOptions: options.agents ? options : withHostLimit(options, capacity),
       sourcesChosenBy: spread.addresses.length > 0 ? 'spread' : 'option',
+      templateValues: env.values,
       signal: controller.signal,
       onEngine(engine) {
         hasEngine = true;
@@ -224,10 +251,19 @@ export async function runScriptFile(
     if (files.json) writes.push(writeOutput(files.json, `${JSON.stringify(outcome.summary, null, 2)}\n`));
     const reportFile = files.report ?? outcome.reportFile;
     if (reportFile) writes.push(writeOutput(reportFile, renderReport(outcome.summary, outcome.snapshots)));
-    const failed = writes.filter((w): w is Extract<WriteOutcome, { ok: false }> => !w.ok);
     // the headline says the code the shell gets: 107 when a run that passed could not write an output
-    const exitCode =
-      failed.length > 0 && outcome.summary.exitCode === EXIT.passed ? EXIT.output : outcome.summary.exitCode;
+    const codeAfter = (outcomes: WriteOutcome[]): number =>
+      outcomes.some((w) => !w.ok) && outcome.summary.exitCode === EXIT.passed ? EXIT.output : outcome.summary.exitCode;
+    // the JUnit file says the exit code too, so it is written last, with the code the others left
+    if (files.junit) {
+      const junit = writeOutput(files.junit, renderJunit(outcome.summary, file, codeAfter(writes)));
+      // its own failure can turn a pass into 107: the copy kept elsewhere says so
+      if (!junit.ok && junit.fallback && codeAfter([...writes, junit]) !== codeAfter(writes))
+        writeOutput(junit.fallback, renderJunit(outcome.summary, file, codeAfter([...writes, junit])));
+      writes.push(junit);
+    }
+    const failed = writes.filter((w): w is Extract<WriteOutcome, { ok: false }> => !w.ok);
+    const exitCode = codeAfter(writes);
     const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR;
     process.stdout.write(`${formatSummary({ ...outcome.summary, exitCode }, { color })}\n`);
     for (const w of failed) {
@@ -266,9 +302,12 @@ export async function runScriptFile(
 }
 
 /**
- * `sockstorm run SCRIPT`: the script with the fleet options and
- * the outputs the flags ask for; resolves with the exit code.
+ * `sockstorm run SCRIPT` (`-`: read from stdin): the script with the fleet
+ * options and the outputs the flags ask for; resolves with the exit code.
  */
-export function runCommand(script: string, flags: Flags & RunFiles & { hostCheck?: boolean }): Promise<number> {
-  return runScriptFile(script, engineOptions(flags), flags, undefined, flags.hostCheck !== false);
+export async function runCommand(script: string, flags: Flags & RunFiles & { hostCheck?: boolean }): Promise<number> {
+  const options = engineOptions(flags);
+  // `-` is stdin, named <stdin> in errors
+  const [file, source] = script === '-' ? [STDIN_NAME, await readStdin()] : [script, undefined];
+  return runScriptFile(file, options, flags, source, flags.hostCheck !== false);
 }

@@ -10,7 +10,8 @@ import { errorTotal } from '../engine/measure/snapshot.ts';
 import { readFacts } from '../../tuning/facts.ts';
 import { capacityFor } from '../../tuning/plan.ts';
 import { parseConnections, runTune, TUNE_DEFAULTS, type TuneFlags } from '../../tuning/tune-command.ts';
-import { EXIT } from '../../target-server/contract/exit-codes.ts';
+import { EXIT, ExitError } from '../../target-server/contract/exit-codes.ts';
+import { didYouMean } from '../script/did-you-mean.ts';
 import { ms, rate } from '../report/format.ts';
 
 /** What a probe found. */
@@ -98,7 +99,16 @@ export async function runProbe(flags: { max?: string; json?: boolean; procRoot?:
   return EXIT.passed;
 }
 
+/** What `sockstorm tune` does: its actions, in the order its help lists them. */
+export const TUNE_ACTIONS: readonly string[] = ['check', 'apply', 'restore', 'probe'];
+
 /** `sockstorm tune ACTION`: check, apply and restore are tuning's own; probe drives an engine, so it is here. */
 export async function runTuneCommand(action: string, flags: TuneFlags): Promise<number> {
+  if (!TUNE_ACTIONS.includes(action))
+    throw new ExitError(
+      `tune: unknown action "${action}"${didYouMean(action, TUNE_ACTIONS)}; use ${TUNE_ACTIONS.join(', ')}`,
+      EXIT.invalid,
+      'cli.action',
+    );
   return action === 'probe' ? runProbe(flags) : runTune(action, flags);
 }

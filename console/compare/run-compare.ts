@@ -35,6 +35,8 @@ export interface CompareRunOptions {
   rounds?: number;
   /** The command's own engine options; each variant's knobs go over them. */
   base: EngineOptions;
+  /** The values the script's templates name (`{{env.NAME}}`, env-refs.ts). */
+  templateValues?: Record<string, string>;
   /** Aborted by the first Ctrl+C: the run in progress stops gracefully, the rest are not started. */
   signal?: AbortSignal;
   /** Before each run: `index` counts from 0 over all `total` runs. */
@@ -57,6 +59,7 @@ export async function runCompare(options: CompareRunOptions): Promise<CompareCol
       engineOptions: variantOptions(options.base, variant),
       signal: options.signal,
       onSnapshot: options.onSnapshot,
+      templateValues: options.templateValues,
     });
     options.onRunEnd?.(variant, planned);
     byRound[planned.variant]![planned.round] = outcome.summary;

@@ -9,6 +9,7 @@ import { EXIT, ExitError } from '../../target-server/contract/exit-codes.ts';
 import { CONFIG_KNOBS, type ServerConfig } from '../../target-server/contract/wire.ts';
 import type { EngineOptions } from '../engine/engine-options.ts';
 import { parseLine, ScriptError } from '../script/parse.ts';
+import { didYouMean } from '../script/did-you-mean.ts';
 
 /** One setup to run the script against. */
 export interface Variant {
@@ -83,7 +84,8 @@ export function parseVariant(text: string): Variant {
     const eq = pair.indexOf('=');
     const knob = eq === -1 ? pair : pair.slice(0, eq).trim();
     const value = eq === -1 ? '' : pair.slice(eq + 1).trim();
-    if (!VARIANT_KNOBS.includes(knob)) fail(`unknown knob "${knob}"; knobs are ${VARIANT_KNOBS.join(', ')}`);
+    if (!VARIANT_KNOBS.includes(knob))
+      fail(`unknown knob "${knob}"${didYouMean(knob, VARIANT_KNOBS)}; knobs are ${VARIANT_KNOBS.join(', ')}`);
     if (eq === -1 || value === '') fail(`"${knob}" has no value: write ${knob}=VALUE`);
     if (seen.has(knob)) fail(`"${knob}" is given twice`);
     seen.add(knob);

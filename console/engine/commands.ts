@@ -56,7 +56,12 @@ export type EngineCommand =
   /** `check NAME PATH OP [VALUE]` on every message a user receives. */
   | { type: 'check'; check: CheckSpec }
   /** `users from FILE`: the file's rows, one per user round-robin (`{{row.NAME}}`); read and checked before the run. */
-  | { type: 'users'; file: string; rows: Array<Record<string, string>> };
+  | { type: 'users'; file: string; rows: Array<Record<string, string>> }
+  /**
+   * Values every template may name, `{{KEY}}` (`env.NAME` for `{{env.NAME}}`): filled in as a
+   * user's frame or header is rendered, never shown (the answer names the keys alone).
+   */
+  | { type: 'template-values'; values: Record<string, string> };
 
 /** Renders a policy the way the command language writes it. */
 export function formatPolicy(policy: ReconnectPolicy): string {

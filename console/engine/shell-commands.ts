@@ -298,7 +298,8 @@ export async function dispatchCommand(state: ShellState, command: EngineCommand)
     case 'connect-payload':
     case 'on-open':
     case 'session':
-    case 'check': {
+    case 'check':
+    case 'template-values': {
       // the bundled server (the only run with an admin API) speaks raw WebSocket only
       if (command.type === 'protocol' && state.admin && command.name !== 'raw')
         return answer(state, { ok: false, message: presetNeedsTarget(command.name) });

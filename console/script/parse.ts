@@ -20,6 +20,7 @@ import {
 } from '../verdict/thresholds.ts';
 import { LineParser, SCRIPT_LIMITS, ScriptError, ScriptErrors, tokenize, type Token } from './line-parser.ts';
 import { parseCount, parseDuration, parsePercent, parseRate, parseSize } from './units.ts';
+import { didYouMean } from './did-you-mean.ts';
 
 export { SCRIPT_LIMITS, ScriptError, ScriptErrors } from './line-parser.ts';
 
@@ -70,7 +71,10 @@ function parsePolicy(p: LineParser): ReconnectPolicy {
   const kind = p.next('a policy: off, immediate, fixed D, expo MIN..MAX [none|full|equal]');
   if (kind.text === 'off' || kind.text === 'immediate') return { kind: kind.text };
   if (kind.text === 'fixed') return { kind: 'fixed', delayMs: p.duration('a duration like 1s') };
-  if (kind.text !== 'expo') p.fail(`unknown policy "${kind.text}"; use off, immediate, fixed D or expo MIN..MAX`, kind);
+  if (kind.text !== 'expo') {
+    const near = didYouMean(kind.text, ['off', 'immediate', 'fixed', 'expo']);
+    p.fail(`unknown policy "${kind.text}"${near}; use off, immediate, fixed D or expo MIN..MAX`, kind);
+  }
   const range = p.next('a range like 100ms..10s');
   const [min, max] = range.text.split('..').map((part) => parseDuration(part));
   if (min == null || max == null || min <= 0 || max < min)
@@ -91,6 +95,9 @@ function parseBroadcast(p: LineParser): EngineCommand {
     else if (word === 'topic') command.topic = p.next('a topic').text;
     else command.everyMs = p.duration('a duration like 100ms');
   }
+  const stray = p.peek();
+  if (stray && /^[a-z]+$/i.test(stray.text))
+    p.fail(`unexpected "${stray.text}"${didYouMean(stray.text, ['size', 'topic', 'every'])}`, stray);
   if (command.count < 1) p.fail('a broadcast needs a count of at least 1', first);
   // `every` sends them one at a time; back to back they are one request to the server
   if (!command.everyMs && command.count * command.sizeBytes > BROADCAST_LIMITS.maxTotalBytes) {
@@ -124,11 +131,15 @@ function parseServerValue(knob: string, text: string): number | string | boolean
 
 function parseServer(p: LineParser): EngineCommand {
   const knobToken = p.next(`a knob: ${CONFIG_KNOBS.join(', ')}`);
+  if (!CONFIG_KNOBS.includes(knobToken.text as never)) {
+    const near = didYouMean(knobToken.text, CONFIG_KNOBS);
+    p.fail(`unknown knob "${knobToken.text}"${near}; knobs are ${CONFIG_KNOBS.join(', ')}`, knobToken);
+  }
   const valueToken = p.next('a value');
   const value = parseServerValue(knobToken.text, valueToken.text);
   // the server's own validation, run here: a bad knob fails the script before any socket
   const checked = validateConfigPatch({ [knobToken.text]: value });
-  if (!checked.ok) p.fail(checked.message, CONFIG_KNOBS.includes(knobToken.text as never) ? valueToken : knobToken);
+  if (!checked.ok) p.fail(checked.message, valueToken);
   return { type: 'server', knob: knobToken.text, value };
 }
 
@@ -207,7 +218,8 @@ function parseBody(name: Token, p: LineParser): StepBody {
         return { kind: 'await-open', count, timeoutMs: p.timeout() };
       }
       if (what.text === 'recovered') return { kind: 'await-recovered', timeoutMs: p.timeout() };
-      return p.fail(`"await ${what.text}": use "await open N" or "await recovered"`, what);
+      const near = didYouMean(what.text, ['open', 'recovered']);
+      return p.fail(`"await ${what.text}"${near}: use "await open N" or "await recovered"`, what);
     }
     case 'probe':
       return { kind: 'engine', command: parseProbe(p) };
@@ -263,7 +275,10 @@ function parseBody(name: Token, p: LineParser): StepBody {
     case 'users':
       return { kind: 'engine', command: parseUsers(p) };
     default:
-      return p.fail(`unknown command "${name.text}"; commands are ${COMMAND_NAMES.join(', ')}`, name);
+      return p.fail(
+        `unknown command "${name.text}"${didYouMean(name.text, COMMAND_NAMES)}; commands are ${COMMAND_NAMES.join(', ')}`,
+        name,
+      );
   }
 }
 

@@ -16,6 +16,25 @@ export function readInput(file: string, what: string): string {
   }
 }
 
+/** The name a script read from stdin (`sockstorm run -`) goes by in its errors: `<stdin>:2:1: …`. */
+export const STDIN_NAME = '<stdin>';
+
+/**
+ * The whole of stdin, for `sockstorm run -`; an ExitError (104) when stdin is a terminal
+ * (a script is piped in, not typed: nothing would say when it ends).
+ */
+export async function readStdin(): Promise<string> {
+  if (process.stdin.isTTY)
+    throw new ExitError(
+      'run - reads the script from stdin, which is a terminal here: pipe one in (sockstorm run - < my.storm)',
+      EXIT.invalid,
+      'cli.stdin',
+    );
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 /** Script errors as the lines that name their places, `file:line:column: reason`, one a line. */
 export function scriptErrorLines(file: string, errors: readonly ScriptError[]): string {
   return errors.map((e) => `${file}:${e.line}:${e.column}: ${e.reason}`).join('\nsockstorm: ');

@@ -84,6 +84,8 @@ export interface RunOptions {
    * given, or spread by the entry (the summary says which). @default 'option'
    */
   sourcesChosenBy?: 'option' | 'spread';
+  /** Values the templates name (`env.NAME`, env-refs.ts), given to the engine before the first step. */
+  templateValues?: Record<string, string>;
 }
 
 /** What a finished run hands back. */
@@ -144,6 +146,8 @@ export async function runScript(steps: ScriptStep[], options: RunOptions): Promi
     options.signal,
   );
   options.onEngine?.(engine);
+  if (options.templateValues && Object.keys(options.templateValues).length > 0)
+    await engine.dispatch({ type: 'template-values', values: options.templateValues });
   const snapshots: Snapshot[] = [];
   const record = (snapshot: Snapshot): void => {
     snapshots.push(snapshot);

@@ -1,6 +1,8 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { WebSocketServer } from 'ws';
 import { describe, expect, it } from 'vitest';
 import { runCli, startCli, waitForOutput } from '../helpers/run-cli.ts';
 
@@ -67,6 +69,73 @@ describe('sockstorm run', () => {
     const unknown = await runCli(['explode']);
     expect(unknown.code).toBe(104);
     expect(unknown.stderr).toContain('unknown command "explode"');
+  });
+
+  it('reads the script from stdin for "-", its users file from the current directory, its errors at <stdin>', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'sockstorm-stdin-'));
+    writeFileSync(join(cwd, 'rows.csv'), 'name\nada\nbob\n');
+    const text = 'users from rows.csv\non open send {"hello":"{{row.name}}"}\nvus 2\nawait open 2 timeout 20s\n';
+    const passed = await runCli(['run', '-'], {}, 60_000, { input: `${text}expect open >= 2\n`, cwd });
+    expect(passed.stderr).not.toContain('cannot read');
+    expect(passed.code).toBe(0);
+    expect(passed.stdout).toContain('PASSED');
+    const bad = await runCli(['run', '-'], {}, 60_000, { input: 'vus 1\nkill lots\n', cwd });
+    expect(bad.code).toBe(104);
+    expect(bad.stderr).toContain('<stdin>:2:6: "lots" is not a percentage');
+    // the script is read beside nothing: a users file named by it is the current directory's
+    const missing = await runCli(['run', '-'], {}, 60_000, { input: 'users from rows.csv\nvus 1\n', cwd: dir });
+    expect(missing.code).toBe(104);
+    expect(missing.stderr).toContain(`<stdin>:1:12: cannot read users file ${join(dir, 'rows.csv')}`);
+  });
+
+  it('sends {{env.NAME}} values in frames and headers, never shows them, and refuses an unset NAME (104)', async () => {
+    const secret = 's3cr3t-value-4711';
+    const seen: string[] = [];
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    wss.on('connection', (socket, request) => {
+      seen.push(`header ${request.headers['x-token']}`);
+      socket.on('message', (data) => seen.push(`frame ${data.toString()}`));
+    });
+    await new Promise((resolve) => wss.once('listening', resolve));
+    try {
+      const target = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/`;
+      const text = `target ${target}\non open send {"token":"{{env.SOCKSTORM_T_SECRET}}"}\nvus 2\n`;
+      const file = script('env.storm', `${text}await open 2 timeout 20s\nwait 300ms\nexpect open >= 2\n`);
+      const json = join(dir, 'env.json');
+      const ndjson = join(dir, 'env.ndjson');
+      const report = join(dir, 'env.html');
+      const header = ['--header', 'X-Token: {{env.SOCKSTORM_T_SECRET}}'];
+      const run = await runCli(['run', file, ...header, '--json', json, '--ndjson', ndjson, '--report', report], {
+        SOCKSTORM_T_SECRET: secret,
+      });
+      expect(run.code).toBe(0);
+      expect(seen.filter((s) => s === `frame {"token":"${secret}"}`)).toHaveLength(2);
+      expect(seen.filter((s) => s === `header ${secret}`)).toHaveLength(2);
+      // shown nowhere: not on stdout or stderr, the summary, the snapshots (their event log) or the report
+      const shown = [run.stdout, run.stderr, ...[json, ndjson, report].map((f) => readFileSync(f, 'utf8'))];
+      for (const output of shown) expect(output).not.toContain(secret);
+      expect(readFileSync(ndjson, 'utf8')).toContain('template values: env.SOCKSTORM_T_SECRET');
+
+      seen.length = 0;
+      const unset = await runCli(['run', file], { SOCKSTORM_T_SECRET: '' }, 60_000);
+      expect(unset.code).toBe(0);
+      const missing = await runCli(['run', script('unset.storm', text.replace('SECRET', 'UNSET'))]);
+      expect(missing.code).toBe(104);
+      expect(missing.stderr).toContain(
+        'unset.storm:2:24: {{env.SOCKSTORM_T_UNSET}} names SOCKSTORM_T_UNSET, which is not set',
+      );
+      const flag = await runCli(['run', file, '--header', 'X-Token: {{env.SOCKSTORM_T_UNSET}}'], {
+        SOCKSTORM_T_SECRET: secret,
+      });
+      expect(flag.code).toBe(104);
+      expect(flag.stderr).toContain('--header: {{env.SOCKSTORM_T_UNSET}} names SOCKSTORM_T_UNSET, which is not set');
+      expect(flag.stderr).not.toContain(secret);
+      // no socket opened for either refused run: only the run with the empty value connected
+      expect(seen.filter((s) => s.startsWith('header'))).toHaveLength(2);
+    } finally {
+      for (const client of wss.clients) client.terminate();
+      await new Promise((resolve) => wss.close(resolve));
+    }
   });
 
   it('stops gracefully on SIGINT with exit 105 and still writes every output', async () => {

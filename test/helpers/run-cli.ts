@@ -20,12 +20,20 @@ afterEach(() => {
   running.clear();
 });
 
+/** What a started sockstorm reads on stdin (then closed; none: stdin is empty) and where it starts. */
+export interface CliIo {
+  input?: string;
+  cwd?: string;
+}
+
 /** Starts `sockstorm ...args` (no TTY, CI set) and collects its output; killed after the test if still running. */
-export function startCli(args: string[], env: Record<string, string> = {}): CliRun {
+export function startCli(args: string[], env: Record<string, string> = {}, io: CliIo = {}): CliRun {
   const child = spawn(process.execPath, [BIN, ...args], {
     env: { ...process.env, CI: 'true', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [io.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    cwd: io.cwd,
   });
+  if (io.input !== undefined) child.stdin!.end(io.input);
   running.add(child);
   let stdout = '';
   let stderr = '';
@@ -42,8 +50,8 @@ export function startCli(args: string[], env: Record<string, string> = {}): CliR
 }
 
 /** Runs `sockstorm ...args` to the end, with a hard time limit. */
-export async function runCli(args: string[], env: Record<string, string> = {}, timeoutMs = 60_000) {
-  const run = startCli(args, env);
+export async function runCli(args: string[], env: Record<string, string> = {}, timeoutMs = 60_000, io: CliIo = {}) {
+  const run = startCli(args, env, io);
   const timer = setTimeout(() => run.child.kill('SIGKILL'), timeoutMs);
   const { code } = await run.exit;
   clearTimeout(timer);

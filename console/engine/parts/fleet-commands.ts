@@ -166,5 +166,8 @@ export async function applyToFleet(state: FleetState, command: PartCommand): Pro
       if (command.rows.length === 0) return { ok: false, message: `${command.file} has no rows` };
       fleet.session.setRows(command.rows);
       return ok(`users from ${command.file}: ${command.rows.length} rows`);
+    case 'template-values':
+      fleet.session.setValues(command.values);
+      return ok(`template values: ${Object.keys(command.values).join(', ')}`);
   }
 }

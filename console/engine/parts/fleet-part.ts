@@ -54,7 +54,10 @@ export type PartCommand =
   | { type: 'recovery-start'; label: string }
   | { type: 'recovery-announce'; dropped: number }
   /** The per-user session's settings, the same for every part. */
-  | Extract<EngineCommand, { type: 'protocol' | 'connect-payload' | 'on-open' | 'session' | 'check' }>
+  | Extract<
+      EngineCommand,
+      { type: 'protocol' | 'connect-payload' | 'on-open' | 'session' | 'check' | 'template-values' }
+    >
   /** This part's rows; `isChunked`: they came before it in `rows` messages, too many for one (an agent's frame limit). */
   | (Extract<EngineCommand, { type: 'users' }> & { isChunked?: boolean });
 

@@ -112,12 +112,12 @@ export class Fleet implements VuHost {
   }
 
   protocolsFor(vu: VirtualUser): string[] {
-    return this.session.hasRows ? this.protocols.map((p) => this.session.render(p, vu)) : this.protocols;
+    return this.session.isTemplated ? this.protocols.map((p) => this.session.render(p, vu)) : this.protocols;
   }
 
   optionsFor(vu: VirtualUser): WebSocket.ClientOptions {
     const headers = this.clientOptions.headers as Record<string, string> | undefined;
-    if (!this.session.hasRows || !headers) return this.clientOptions;
+    if (!this.session.isTemplated || !headers) return this.clientOptions;
     return {
       ...this.clientOptions,
       headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, this.session.render(v, vu)])),

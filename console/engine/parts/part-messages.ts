@@ -206,6 +206,7 @@ const command = z.discriminatedUnion('type', [
     }),
   }),
   z.object({ type: z.literal('users'), file: long, rows, isChunked: z.boolean().optional() }),
+  z.object({ type: z.literal('template-values'), values: z.record(z.string().max(1024), long) }),
 ]);
 
 const options = z.object({

@@ -95,11 +95,23 @@ export class UserSession {
     return this.rows.length > 0;
   }
 
+  /** Values any template may name (`env.NAME`): set apart from the templates, so the templates shown never hold them. */
+  private values: Record<string, string> = {};
+
+  setValues(values: Record<string, string>): void {
+    this.values = { ...values };
+  }
+
+  /** Whether a header or a subprotocol may need rendering per user: rows or values are set. */
+  get isTemplated(): boolean {
+    return this.rows.length > 0 || Object.keys(this.values).length > 0;
+  }
+
   /** Renders a template for one user: `{{vu}}`, `{{now}}`, its row's `{{row.NAME}}`, and `values`. */
   render(template: string, vu: { id: number }, values: Record<string, string | number> = {}): string {
     if (!template.includes('{{')) return template;
     const row = this.rows.length > 0 ? this.rows[vu.id % this.rows.length] : undefined;
-    return renderTemplate(template, { vu: vu.id, now: Date.now(), ...row, ...values });
+    return renderTemplate(template, { vu: vu.id, now: Date.now(), ...this.values, ...row, ...values });
   }
 
   /**

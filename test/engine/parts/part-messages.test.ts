@@ -69,6 +69,9 @@ describe('part messages', () => {
       reason: expect.stringMatching(/^command\.count: /),
     });
     expect(readToPart({ type: 'rows', rows: [{ n: '1' }] }).ok).toBe(true);
+    const values = { type: 'template-values', values: { 'env.TOKEN': 't' } };
+    expect(readToPart({ type: 'apply', id: 8, command: values }).ok).toBe(true);
+    expect(readToPart({ type: 'apply', id: 8, command: { ...values, values: { 'env.TOKEN': 7 } } }).ok).toBe(false);
     expect(readFromCoordinator({ type: 'welcome', name: 'a' }).ok).toBe(true);
     expect(readFromCoordinator(null).ok).toBe(false);
     expect(readHello({ type: 'hello', protocol: 2, token: 't', name: 'a', capacity: null }).ok).toBe(true);

@@ -213,6 +213,11 @@ export class PrometheusExposition {
     });
     gauge('sockstorm_target_vus', 'The fleet target.', (s) => s.snapshot.fleet.target);
     gauge(
+      'sockstorm_peak_vus',
+      'The most users open at once so far, kept at each open (over several parts, the sum of their peaks).',
+      (s) => s.snapshot.fleet.peakOpen,
+    );
+    gauge(
       'sockstorm_generator_loop_delay_p99_seconds',
       "The generator's event-loop delay p99 over the last second.",
       (s) => s.snapshot.health.loopDelayP99Ms / 1000,

@@ -175,6 +175,7 @@ describe('metrics endpoint /metrics', () => {
         }
         expect(value(families, 'sockstorm_vus', { state: 'open' })).toBe(10);
         expect(value(families, 'sockstorm_target_vus')).toBe(10);
+        expect(value(families, 'sockstorm_peak_vus')).toBe(10);
         expect(value(families, 'sockstorm_vus', { state: 'connecting' })).toBe(0);
         expect(value(families, 'sockstorm_killed_total')).toBe(3);
         expect(value(families, 'sockstorm_generator_resident_memory_bytes')).toBeGreaterThan(10 * 1024 * 1024);

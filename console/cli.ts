@@ -68,6 +68,10 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code === 'EPIPE') process.exit(0);
 });
 
+// `sockstorm help [COMMAND]` is `sockstorm [COMMAND] --help`, as git and npm read it
+if (process.argv[2] === 'help')
+  process.argv.splice(2, 2, ...[process.argv[3], '--help'].filter((a) => a !== undefined));
+
 const first = process.argv[2];
 const names = program.commands.map((c) => c.name());
 if (first !== undefined && !first.startsWith('-') && !names.includes(first)) {

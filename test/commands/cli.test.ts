@@ -21,6 +21,16 @@ describe('sockstorm (cli.ts)', () => {
     expect(tune.stderr).toContain('usage: sockstorm tune [options] <action>  (sockstorm tune --help for all options)');
   });
 
+  it('reads `help` and `help COMMAND` as --help, exit 0', async () => {
+    const top = await runCli(['help']);
+    expect(top.code).toBe(0);
+    expect(top.stdout).toContain('Usage: sockstorm');
+    const run = await runCli(['help', 'run']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('Usage: sockstorm run');
+    expect(run.stdout).toContain('Example:');
+  });
+
   it('names the command meant by a mistyped one (104)', async () => {
     const run = await runCli(['rnu', 'x.storm']);
     expect(run.code).toBe(104);

@@ -12,6 +12,7 @@ import { runAgentsBench } from './agents.ts';
 import { runDemoBench } from './demo.ts';
 import { runProtocolsBench } from './protocols.ts';
 import { runTailBench } from './rtt-tail.ts';
+import { runThroughputBench } from './throughput.ts';
 
 const which = process.argv[2] ?? 'all';
 if (which === 'all' || which === 'server') await runServerBench();
@@ -27,6 +28,7 @@ if (which === 'protocols') await runProtocolsBench();
 if (which === 'demo') await runDemoBench();
 // the RTT tail against a bare uWS echo app, then messages per core against a floor client: about 8 minutes
 if (which === 'tail' || which === 'throughput') await runTailBench();
+if (which === 'throughput') await runThroughputBench();
 // ten minutes each of the server fuzz storm and the console: only when asked for
 if (which === 'soak') await runSoakBench(Number(process.argv[3] ?? 10));
 process.exit(0);

@@ -9,7 +9,11 @@
  * generator's shows as such. Both runs dial from the same 64 loopback addresses (what
  * `sockstorm run` does against the bundled server), so the generator's side is the same.
  *
- * Env: BENCH_TAIL_USERS (5000,18000), BENCH_TAIL_ROUNDS (3), BENCH_TAIL_SECONDS (5).
+ * BENCH_TAIL_APART=1 adds a third target: the bundled server started apart and given to the
+ * run as `--target`, so nobody polls its /stats and users subscribe to nothing; when the tail of
+ * the bundled server as run starts it is longer, the difference is the poll's (on either side).
+ *
+ * Env: BENCH_TAIL_USERS (5000,18000), BENCH_TAIL_ROUNDS (3), BENCH_TAIL_SECONDS (5), BENCH_TAIL_APART.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -30,7 +34,8 @@ const GOALS = { p99: 1.2, max: 2 } as const;
 const BIN = fileURLToPath(new URL('../console/bin.mjs', import.meta.url));
 const SOURCES = Array.from({ length: LOOPBACK_POOL }, (_, i) => `127.0.0.${i + 1}`).join(',');
 
-type Target = 'bare' | 'bundled';
+type Target = 'bare' | 'bundled' | 'apart';
+const TARGETS: Target[] = process.env.BENCH_TAIL_APART === '1' ? ['bare', 'bundled', 'apart'] : ['bare', 'bundled'];
 
 function script(count: number): string {
   return [
@@ -87,11 +92,14 @@ function runScript(dir: string, count: number, target: string | null): Promise<F
 
 async function measure(dir: string, bundles: string, side: Target, count: number): Promise<Figures> {
   if (side === 'bundled') return runScript(dir, count, null);
-  const bare = await startListening(join(bundles, 'bare-uws-echo.mjs'));
+  const server =
+    side === 'bare'
+      ? await startListening(join(bundles, 'bare-uws-echo.mjs'))
+      : await startListening(join(bundles, 'server.mjs'), ['--engine', 'uws', '--exit-with-stdin']);
   try {
-    return await runScript(dir, count, `ws://127.0.0.1:${bare.info.port}/`);
+    return await runScript(dir, count, `ws://127.0.0.1:${server.info.port}/`);
   } finally {
-    await bare.stop();
+    await server.stop();
   }
 }
 
@@ -109,12 +117,13 @@ async function benchSize(dir: string, bundles: string, count: number): Promise<v
     `\n### ${count.toLocaleString('en-US')} users, probes at ${PROBE_RATE.toLocaleString('en-US')}/s for ` +
       `${PROBE_SECONDS} s: a bare uWS echo app beside the bundled server, ${ROUNDS} alternating rounds`,
   );
-  const runs: Record<Target, Figures[]> = { bare: [], bundled: [] };
+  const runs: Record<Target, Figures[]> = { bare: [], bundled: [], apart: [] };
   for (let round = 0; round < ROUNDS; round++) {
-    const order: Target[] = round % 2 === 0 ? ['bare', 'bundled'] : ['bundled', 'bare'];
+    const order = round % 2 === 0 ? TARGETS : TARGETS.slice().reverse();
     for (const side of order) runs[side].push(await measure(dir, bundles, side, count));
   }
   const [bare, ours] = [median(runs.bare), median(runs.bundled)];
+  const apart = runs.apart.length > 0 ? median(runs.apart) : null;
   const goalOf = (key: string, ratio: number): string => {
     if (key === 'p99') return verdict(ratio <= GOALS.p99, `<= ${GOALS.p99}`);
     if (key === 'max') return verdict(ratio <= GOALS.max, `<= ${GOALS.max}`);
@@ -129,6 +138,9 @@ async function benchSize(dir: string, bundles: string, count: number): Promise<v
         bundled: `${fmt(ours[key]!, digits)} (${range(runs.bundled, key, digits)})`,
         ratio: Number.isFinite(ratio) ? fmt(ratio, 2) : '—',
         goal: goalOf(key, ratio),
+        ...(apart
+          ? { 'bundled, apart (no /stats poll)': `${fmt(apart[key]!, digits)} (${range(runs.apart, key, digits)})` }
+          : {}),
       };
     }),
   );
@@ -140,7 +152,8 @@ async function benchSize(dir: string, bundles: string, count: number): Promise<v
 
 /** Runs the RTT-tail table for each size. */
 export async function runTailBench(): Promise<void> {
-  const bundles = (await ensureBundles({ 'bare-uws-echo': 'bench/bare-uws-echo.ts' })) as string | null;
+  const entries = { server: 'target-server/main.ts', 'bare-uws-echo': 'bench/bare-uws-echo.ts' };
+  const bundles = (await ensureBundles(entries)) as string | null;
   if (!bundles) throw new Error('the bare uWS echo app could not be bundled (is esbuild installed?)');
   console.log(
     `\n## tail: does the bundled server add to the RTT tail? ` +

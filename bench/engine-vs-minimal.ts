@@ -7,6 +7,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { startBundledServer } from '../console/engine/bundled/bundled-server.ts';
+import { type Figures, fmt, median, range } from './bench-util.ts';
 // @ts-expect-error: plain JavaScript, no declarations
 import { ensureBundles } from '../console/build.mjs';
 
@@ -17,7 +18,6 @@ const WORKERS = { minimal: 'bench/floor-worker.ts', sockstorm: 'bench/sockstorm-
 let bundles: string | null = null;
 
 type Side = 'minimal' | 'sockstorm';
-type Figures = Record<string, number>;
 
 function runWorker(mode: Side, url: string, adminUrl: string, token: string, count: number): Promise<Figures> {
   return new Promise((resolve, reject) => {
@@ -41,22 +41,6 @@ async function measure(mode: Side, count: number): Promise<Figures> {
     await server.stop();
   }
 }
-
-function median(rows: Figures[]): Figures {
-  return Object.fromEntries(
-    Object.keys(rows[0]!).map((key) => {
-      const sorted = rows.map((r) => r[key]!).sort((a, b) => a - b);
-      return [key, sorted[Math.floor(sorted.length / 2)]!];
-    }),
-  );
-}
-
-const fmt = (value: number, digits = 1): string =>
-  value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-const range = (rows: Figures[], key: string, digits: number, scale = 1): string => {
-  const values = rows.map((r) => r[key]! * scale);
-  return `${fmt(Math.min(...values), digits)}-${fmt(Math.max(...values), digits)}`;
-};
 
 interface Row {
   figure: string;

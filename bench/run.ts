@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- server|engine|tune|scale|agents|protocols|soak
+ * `npm run bench [-- server|engine|tune|scale|agents|protocols|tail|throughput|soak
  * [MINUTES]]`: the benchmarks that print figures. Loopback only,
  * bounded in count and time. Figures depend on the machine; the goals are ratios.
  */
@@ -11,6 +11,8 @@ import { runSoakBench } from './soak.ts';
 import { runAgentsBench } from './agents.ts';
 import { runDemoBench } from './demo.ts';
 import { runProtocolsBench } from './protocols.ts';
+import { runTailBench } from './rtt-tail.ts';
+import { runThroughputBench } from './throughput.ts';
 
 const which = process.argv[2] ?? 'all';
 if (which === 'all' || which === 'server') await runServerBench();
@@ -24,6 +26,9 @@ if (which === 'agents') await runAgentsBench();
 if (which === 'protocols') await runProtocolsBench();
 // the event-loop tuning demo of the README, three server setups at 10,000 users: only when asked for
 if (which === 'demo') await runDemoBench();
+// the RTT tail against a bare uWS echo app, then messages per core against a floor client: about 8 minutes
+if (which === 'tail' || which === 'throughput') await runTailBench();
+if (which === 'throughput') await runThroughputBench();
 // ten minutes each of the server fuzz storm and the console: only when asked for
 if (which === 'soak') await runSoakBench(Number(process.argv[3] ?? 10));
 process.exit(0);

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { BudgetedQueue } from './budgeted-queue.ts';
 import { epochNow } from './contract/clock.ts';
+import { isEchoFrame } from './echo-frame.ts';
 import { LoopMonitor } from './loop-monitor.ts';
 import {
   CLIENT_LIMITS,
@@ -183,6 +184,8 @@ export class ServerHub {
   private handle(conn: ServerConn, data: Uint8Array, isBinary: boolean): void {
     try {
       if (isBinary) return this.sendTo(conn, data, true);
+      // a probe or an application message goes back as the bytes that came: no string, no parse
+      if (isEchoFrame(data)) return this.sendTo(conn, data, false);
       const text = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8');
       const parsed = parseClientFrame(text);
       if (parsed.kind === 'echo') return this.sendTo(conn, text, false);

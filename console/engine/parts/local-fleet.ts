@@ -134,9 +134,14 @@ export function createLocalFleet(options: ResolvedOptions, where: LocalFleetOpti
       : null,
     armPacer() {
       if (pacer) clearTimeout(pacer);
-      pacer = null;
+      if (pacerNow) clearImmediate(pacerNow);
+      pacer = pacerNow = null;
       const next = Math.min(state.probes.nextDueAt(), state.messages.nextDueAt());
-      if (Number.isFinite(next) && !isStopped) pacer = setTimeout(pace, Math.max(0, next - epochNow()));
+      if (!Number.isFinite(next) || isStopped) return;
+      // sends the per-turn cap left due go on once the loop has read what came in, not a timer's millisecond later
+      const waitMs = next - epochNow();
+      if (waitMs <= 0) pacerNow = setImmediate(pace);
+      else pacer = setTimeout(pace, waitMs);
     },
     wake() {
       if (ticker || isStopped) return;
@@ -167,6 +172,7 @@ export function createLocalFleet(options: ResolvedOptions, where: LocalFleetOpti
   // Probes and messages run on their own timer, armed for the next intended send time, so
   // the 10 ms fleet tick adds no jitter to RTT.
   let pacer: NodeJS.Timeout | null = null;
+  let pacerNow: NodeJS.Immediate | null = null;
   function pace(): void {
     const epoch = epochNow();
     for (const intended of state.probes.due(epoch)) {

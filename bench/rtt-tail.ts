@@ -13,7 +13,7 @@
  * run as `--target`, so nobody polls its /stats and users subscribe to nothing; when the tail of
  * the bundled server as run starts it is longer, the difference is the poll's (on either side).
  *
- * Env: BENCH_TAIL_USERS (5000,18000), BENCH_TAIL_ROUNDS (3), BENCH_TAIL_SECONDS (5), BENCH_TAIL_APART.
+ * Env: BENCH_TAIL_USERS (5000,18000), BENCH_TAIL_ROUNDS (5: a round's p99 at 5,000 users moves 3x), BENCH_TAIL_SECONDS (5), BENCH_TAIL_APART.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,7 +27,7 @@ import { ensureBundles } from '../console/build.mjs';
 import { type Figures, fmt, median, range, startListening, verdict } from './bench-util.ts';
 
 const SIZES = (process.env.BENCH_TAIL_USERS ?? '5000,18000').split(',').map(Number);
-const ROUNDS = Number(process.env.BENCH_TAIL_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_TAIL_ROUNDS ?? 5);
 const PROBE_SECONDS = Number(process.env.BENCH_TAIL_SECONDS ?? 5);
 const PROBE_RATE = 1000;
 const GOALS = { p99: 1.2, max: 2 } as const;

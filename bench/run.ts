@@ -27,7 +27,8 @@ if (which === 'protocols') await runProtocolsBench();
 // the event-loop tuning demo of the README, three server setups at 10,000 users: only when asked for
 if (which === 'demo') await runDemoBench();
 // the RTT tail against a bare uWS echo app, then messages per core against a floor client: about 8 minutes
-if (which === 'tail' || which === 'throughput') await runTailBench();
+// (BENCH_TAIL=0 leaves the tail table out of `-- throughput`)
+if (which === 'tail' || (which === 'throughput' && process.env.BENCH_TAIL !== '0')) await runTailBench();
 if (which === 'throughput') await runThroughputBench();
 // ten minutes each of the server fuzz storm and the console: only when asked for
 if (which === 'soak') await runSoakBench(Number(process.argv[3] ?? 10));

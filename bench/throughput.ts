@@ -7,7 +7,8 @@
  * CPU-second of its own process at least the floor's. The processes share the host's cores
  * with the server, so per second figures depend on both; per core figures are the generator's.
  *
- * Env: BENCH_THROUGHPUT_USERS (1000,10000), BENCH_THROUGHPUT_ROUNDS (3), BENCH_THROUGHPUT_SECONDS (5).
+ * Env: BENCH_THROUGHPUT_USERS (1000,10000), BENCH_THROUGHPUT_ROUNDS (3), BENCH_THROUGHPUT_SECONDS (5);
+ * BENCH_TAIL=0 runs this table alone, without the RTT-tail table before it.
  */
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';

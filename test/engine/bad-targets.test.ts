@@ -267,4 +267,36 @@ describe('engine behaviours', () => {
     expect(received.slice(0, 4).map((m) => JSON.parse(m).t)).toEqual(['chat', 'chat', 'chat', 'chat']);
     expect(new Set(received.map((m) => JSON.parse(m).vu)).size).toBe(2);
   });
+
+  it('fills each message as it is sent and counts what an echo sends back: deep frames as bad packets', async () => {
+    const { wss, url } = await wsServer();
+    const received: string[] = [];
+    const deep = `${'['.repeat(200)}${']'.repeat(200)}`;
+    wss.on('connection', (ws) => {
+      ws.send(deep);
+      ws.send(`{"x":${deep}}`);
+      // a probe's echo spelled with an escape is still one
+      ws.send(`{"t":"\\u0072tt","at":${Date.now()}}`);
+      ws.on('message', (data) => {
+        received.push(data.toString());
+        ws.send(data);
+      });
+    });
+    engine = await createEngine({ target: url });
+    await engine.dispatch({ type: 'set-target', count: 2 });
+    await eventually(() => engine!.live().open === 2, 10_000);
+    const template = '{"t":"msg","vu":{{vu}},"n":{{n}},"at":{{now}},"k":"{{topic}}"}';
+    await engine.dispatch({ type: 'messages', perSec: 100, template });
+    await eventually(() => received.length >= 20, 5000);
+    await engine.dispatch({ type: 'messages', perSec: 0, template: '' });
+    const sent = received.map((m) => JSON.parse(m) as { vu: number; n: number; at: number; k: string });
+    expect(sent.map((m) => m.n)).toEqual(sent.map((_, i) => i));
+    expect(new Set(sent.map((m) => m.vu)).size).toBe(2);
+    expect(sent.every((m) => m.k === '{{topic}}' && Math.abs(m.at - Date.now()) < 10_000)).toBe(true);
+    await eventually(() => engine!.getSnapshot().totals.messagesIn === 6 + received.length, 5000);
+    const snapshot = engine.getSnapshot();
+    expect(snapshot.totals.messagesOut).toBe(received.length);
+    expect(snapshot.errors).toEqual({ 'raw.bad_packet': 4 });
+    expect(snapshot.totals.probesReceived).toBe(2);
+  });
 });

@@ -49,11 +49,12 @@ export function fireEvery(
   next();
 }
 
+/** A template's placeholder, `{{name}}` or `{{row.NAME}}`: the one pattern every template is filled by. */
+export const TEMPLATE_PLACEHOLDER = /\{\{(\w+(?:\.[\w-]+)?)\}\}/g;
+
 /** Fills `{{n}}`, `{{topic}}`, `{{size}}` and `{{now}}` in a template. */
 export function renderTemplate(template: string, values: Record<string, string | number>): string {
-  return template.replace(/\{\{(\w+(?:\.[\w-]+)?)\}\}/g, (match, key: string) =>
-    key in values ? String(values[key]) : match,
-  );
+  return template.replace(TEMPLATE_PLACEHOLDER, (match, key: string) => (key in values ? String(values[key]) : match));
 }
 
 /** Through the bundled server's admin API; seqs come back, so loss is exact. */

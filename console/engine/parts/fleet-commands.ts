@@ -11,6 +11,7 @@ import type { Metrics } from '../measure/metrics.ts';
 import type { RecoveryTracker } from '../measure/recovery.ts';
 import type { ResolvedOptions } from '../engine-options.ts';
 import type { Fleet } from './fleet.ts';
+import { MessageTemplate } from '../users/message-template.ts';
 import type { RateScheduler } from './rate-scheduler.ts';
 
 /** What the command handlers share with the local fleet (local-fleet.ts). */
@@ -21,7 +22,7 @@ export interface FleetState {
   readonly recovery: RecoveryTracker;
   readonly broadcasts: BroadcastTracker;
   readonly probes: RateScheduler;
-  readonly messages: RateScheduler & { template?: string };
+  readonly messages: RateScheduler & { template?: MessageTemplate };
   readonly timers: Set<NodeJS.Timeout>;
   readonly send: ReturnType<typeof sendTrigger> | null;
   ramp: { from: number; to: number; startedAt: number; overMs: number } | null;
@@ -88,7 +89,7 @@ export async function applyToFleet(state: FleetState, command: PartCommand): Pro
           : 'RTT probes off',
       );
     case 'messages':
-      state.messages.template = command.template;
+      state.messages.template = new MessageTemplate(command.template);
       state.messages.setRate(command.perSec, epochNow());
       state.armPacer();
       return ok(`messages ${command.perSec}/s`);

@@ -5,7 +5,7 @@
  * the shell asks; the shell owns the servers, the event log and the snapshot timer.
  */
 import type WebSocket from 'ws';
-import { renderTemplate, sendTrigger } from '../bundled/broadcast-trigger.ts';
+import { sendTrigger } from '../bundled/broadcast-trigger.ts';
 import { BroadcastTracker } from '../measure/broadcast-tracker.ts';
 import { epochNow } from '../../../target-server/contract/clock.ts';
 import { encodeProbe } from '../../../target-server/contract/wire.ts';
@@ -199,13 +199,11 @@ export function createLocalFleet(options: ResolvedOptions, where: LocalFleetOpti
         probe.pending.set(id, intended);
       }
     }
+    const template = state.messages.template;
     for (const intended of state.messages.due(epoch)) {
       const vu = pickOpen();
-      if (!vu || !state.messages.template) break;
-      const bytes = fleet.sendMessage(
-        vu,
-        renderTemplate(state.messages.template, { vu: vu.id, now: intended, n: metrics.totals.messagesOut }),
-      );
+      if (!vu || !template?.text) break;
+      const bytes = fleet.sendMessage(vu, template.render(vu.id, intended, metrics.totals.messagesOut));
       metrics.totals.bytesOut += bytes;
       if (bytes > 0) metrics.totals.messagesOut++;
     }

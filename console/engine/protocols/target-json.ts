@@ -37,6 +37,27 @@ export function nestsDeeperThan(text: string, max: number = MAX_TARGET_JSON_DEPT
   return false;
 }
 
+/**
+ * {@link nestsDeeperThan} over a text's UTF-8 bytes, without decoding them first: every
+ * character it looks at (`"` `\\` `[` `{` `]` `}`) is ASCII, and no byte of another character
+ * is (nor is a byte a decoder would replace), so the answer is the same as for the decoded text.
+ */
+export function bytesNestDeeperThan(bytes: Uint8Array, max: number = MAX_TARGET_JSON_DEPTH): boolean {
+  let depth = 0;
+  let isInString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes[i]!;
+    if (isInString) {
+      if (c === 92 /* \ */) i++;
+      else if (c === 34 /* " */) isInString = false;
+    } else if (c === 34) isInString = true;
+    else if (c === 91 /* [ */ || c === 123 /* { */) {
+      if (++depth > max) return true;
+    } else if ((c === 93 /* ] */ || c === 125) /* } */ && depth > 0) depth--;
+  }
+  return false;
+}
+
 /** Whether a text's first character can start a JSON value (what cannot is not parsed at all). */
 function canStartJson(c: number): boolean {
   // { [ " - 0-9 t(rue) f(alse) n(ull), and leading whitespace

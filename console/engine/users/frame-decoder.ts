@@ -5,7 +5,7 @@
  * under the depth bound of target-json.ts. Pure.
  */
 import { BROADCAST_HEAD } from '../../../target-server/contract/wire.ts';
-import { nestsDeeperThan, readTargetJson, TOO_DEEP } from '../protocols/target-json.ts';
+import { bytesNestDeeperThan, nestsDeeperThan, readTargetJson, TOO_DEEP } from '../protocols/target-json.ts';
 
 /** Where to find fan-out fields in a real target's JSON messages. */
 export interface FramePaths {
@@ -49,15 +49,32 @@ function decodeBroadcastPrefix(text: string): DecodedFrame | null {
   return { kind: 'fanout', topic, seq, tsMs };
 }
 
-/** Decodes a received frame, reading only its head when it is a bundled-server broadcast. */
+/**
+ * Whether a JSON text's bytes could hold a probe's echo or a fan-out message when no paths are
+ * given: `decodeJson` finds one only where `t` is `"rtt"` or `"bcast"`, which the bytes then
+ * hold as written, or spelled with an escape (`\u0072tt`), which holds a backslash.
+ */
+function mayBeMeasured(data: Buffer): boolean {
+  return data.indexOf(92 /* \ */) >= 0 || data.indexOf('rtt') >= 0 || data.indexOf('bcast') >= 0;
+}
+
+/**
+ * Decodes a received frame, reading only its head when it is a bundled-server broadcast. A
+ * frame that cannot be measured (an array, an application message's echo) is only measured
+ * for depth, over its bytes: decoding and parsing every such frame was most of the receive
+ * path's own work under `messages` at full rate, and gave the same answer.
+ */
 export function decodeBuffer(data: Buffer, paths: FramePaths | null): DecodedFrame {
-  if (data.length > BROADCAST_HEAD.length && data[0] === 123 && data[2] === 116 /* t */ && data[6] === 98 /* b */) {
+  const first = data[0];
+  if (data.length > BROADCAST_HEAD.length && first === 123 && data[2] === 116 /* t */ && data[6] === 98 /* b */) {
     const head = data.toString('utf8', 0, Math.min(data.length, 512));
     if (head.startsWith(BROADCAST_HEAD)) {
       const fast = decodeBroadcastPrefix(head);
       if (fast) return fast;
     }
   }
+  if (first === 91 /* [ */ || (first === 123 /* { */ && paths === null && !mayBeMeasured(data)))
+    return bytesNestDeeperThan(data) ? BAD : OTHER;
   return decodeFrame(data.toString('utf8'), paths);
 }
 

@@ -12,6 +12,7 @@ import { Server } from 'socket.io';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import {
+  bytesNestDeeperThan,
   readTargetJson,
   nestsDeeperThan,
   NOT_JSON,
@@ -88,6 +89,27 @@ describe('readTargetJson', () => {
     expect(nestsDeeperThan(JSON.stringify({ s: '[[[[{{{{"\\"[[[[' }), 2)).toBe(false);
     expect(nestsDeeperThan('[[["]"]]]', 2)).toBe(true);
     expect(nestsDeeperThan(']]]]]][[[', 2)).toBe(true);
+  });
+
+  it("bytesNestDeeperThan answers over a text's UTF-8 bytes what nestsDeeperThan answers over the text", () => {
+    const texts = [
+      DEEP,
+      `{"x":${DEEP}}`,
+      '[[["]"]]]',
+      ']]]]]][[[',
+      JSON.stringify({ s: '[[[[{{{{"\\"[[[[' }),
+      '["\\é[[[", [[["ü✓😀"]]]]',
+      '{"a":"\\😀[[[[","b":[[[1]]]}',
+      `${'['.repeat(MAX_TARGET_JSON_DEPTH)}${']'.repeat(MAX_TARGET_JSON_DEPTH)}`,
+      `${'{"a":'.repeat(MAX_TARGET_JSON_DEPTH + 1)}1${'}'.repeat(MAX_TARGET_JSON_DEPTH + 1)}`,
+    ];
+    for (const text of texts)
+      for (const max of [2, 3, MAX_TARGET_JSON_DEPTH])
+        expect(bytesNestDeeperThan(Buffer.from(text), max)).toBe(nestsDeeperThan(text, max));
+    // bytes that are not UTF-8: a decoder replaces them, and neither answer changes
+    const broken = Buffer.from([0x5b, 0xc3, 0x22, 0x5b, 0x5b, 0xff, 0x22, 0x5b, 0x5d]);
+    expect(bytesNestDeeperThan(broken, 2)).toBe(nestsDeeperThan(broken.toString('utf8'), 2));
+    expect(bytesNestDeeperThan(broken, 3)).toBe(nestsDeeperThan(broken.toString('utf8'), 3));
   });
 });
 

@@ -35,4 +35,33 @@ describe('decodeFrame', () => {
     });
     expect(decodeBuffer(Buffer.from('{"t":"rtt","id":1,"at":3}'), null)).toEqual({ kind: 'rtt', atMs: 3 });
   });
+
+  it('decodes a frame from its bytes as it decodes its text: echoes unread, escapes, depth, paths', () => {
+    const deep = `${'['.repeat(200)}${']'.repeat(200)}`;
+    const texts = [
+      '{"t":"msg","n":12}',
+      '{"t":"chat","body":"ünï ✓ 😀"}',
+      '{"t":"rtt","id":1,"at":5.5}',
+      '{"at":5.5,"t":"rtt"}',
+      '{"t":"\\u0072tt","at":7}',
+      '{"\\u0074":"bcast","topic":"a","seq":3,"ts":1}',
+      '{"t":"bcast","topic":"a","seq":2,"ts":9,"data":1}',
+      '{"t":"msg","word":"rtt"}',
+      deep,
+      `{"x":${deep}}`,
+      `{"x":${deep},"t":"rtt","at":1}`,
+      '[1,2,{"t":"rtt","at":1}]',
+      '{"t":"msg"',
+      '  {"t":"rtt","at":1}',
+      'plain text',
+      '',
+      '{"m":{"at":"12"},"n":4,"ch":"x"}',
+    ];
+    const paths = { tsPath: 'm.at', seqPath: 'n', topicPath: 'ch' };
+    for (const text of texts)
+      for (const given of [null, paths])
+        expect(decodeBuffer(Buffer.from(text), given)).toEqual(decodeFrame(text, given));
+    expect(decodeBuffer(Buffer.from(`{"x":${deep}}`), null)).toEqual({ kind: 'bad' });
+    expect(decodeBuffer(Buffer.from('{"t":"\\u0072tt","at":7}'), null)).toEqual({ kind: 'rtt', atMs: 7 });
+  });
 });

@@ -88,7 +88,7 @@ describe('sockstorm run', () => {
     expect(missing.stderr).toContain(`<stdin>:1:12: cannot read users file ${join(dir, 'rows.csv')}`);
   });
 
-  it('sends {{env.NAME}} values in frames and headers, never shows them, and refuses an unset NAME (104)', async () => {
+  it('sends {{env.NAME}} values in frames, messages and headers, never shows them, and refuses an unset NAME (104)', async () => {
     const secret = 's3cr3t-value-4711';
     const seen: string[] = [];
     const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
@@ -100,7 +100,8 @@ describe('sockstorm run', () => {
     try {
       const target = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/`;
       const text = `target ${target}\non open send {"token":"{{env.SOCKSTORM_T_SECRET}}"}\nvus 2\n`;
-      const file = script('env.storm', `${text}await open 2 timeout 20s\nwait 300ms\nexpect open >= 2\n`);
+      const messages = 'messages 20/s {"msg":"{{env.SOCKSTORM_T_SECRET}}","n":{{n}}}\nwait 500ms\nmessages off\n';
+      const file = script('env.storm', `${text}await open 2 timeout 20s\n${messages}wait 300ms\nexpect open >= 2\n`);
       const json = join(dir, 'env.json');
       const ndjson = join(dir, 'env.ndjson');
       const report = join(dir, 'env.html');
@@ -111,6 +112,8 @@ describe('sockstorm run', () => {
       expect(run.code).toBe(0);
       expect(seen.filter((s) => s === `frame {"token":"${secret}"}`)).toHaveLength(2);
       expect(seen.filter((s) => s === `header ${secret}`)).toHaveLength(2);
+      expect(seen.filter((s) => s.startsWith(`frame {"msg":"${secret}","n":`)).length).toBeGreaterThan(0);
+      expect(seen.filter((s) => s.includes('{{'))).toEqual([]);
       // shown nowhere: not on stdout or stderr, the summary, the snapshots (their event log) or the report
       const shown = [run.stdout, run.stderr, ...[json, ndjson, report].map((f) => readFileSync(f, 'utf8'))];
       for (const output of shown) expect(output).not.toContain(secret);

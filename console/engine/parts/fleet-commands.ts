@@ -89,7 +89,7 @@ export async function applyToFleet(state: FleetState, command: PartCommand): Pro
           : 'RTT probes off',
       );
     case 'messages':
-      state.messages.template = new MessageTemplate(command.template);
+      state.messages.template = new MessageTemplate(command.template, fleet.session);
       state.messages.setRate(command.perSec, epochNow());
       state.armPacer();
       return ok(`messages ${command.perSec}/s`);

@@ -3,31 +3,56 @@
  * send joins a few strings instead of running a regular expression over the template (at tens of
  * thousands of sends a second, `renderTemplate` per send was a tenth of the send path's own
  * work). It fills `{{vu}}`, `{{now}}` (the intended send time) and `{{n}}` (messages sent so far)
- * as `renderTemplate` fills them; any other placeholder is sent as written, as before.
+ * as `renderTemplate` fills them, `{{env.NAME}}` from the run's template values (once, when it
+ * is cut: the value never changes during a run) and `{{row.NAME}}` from the user's row of
+ * `users from FILE` (at each send, so rows set after `messages` count); a placeholder with no
+ * value is sent as written, as the other templates send it.
  */
 import { TEMPLATE_PLACEHOLDER } from '../bundled/broadcast-trigger.ts';
 
-type Slot = 'vu' | 'now' | 'n';
-const SLOTS: ReadonlySet<string> = new Set<Slot>(['vu', 'now', 'n']);
+type Slot = 'vu' | 'now' | 'n' | 'row';
+const SLOTS: ReadonlySet<string> = new Set(['vu', 'now', 'n']);
+
+/** Where a template's named values come from: the session's, read when the template is cut and at each send. */
+export interface TemplateValues {
+  /** `env.NAME` → value, the run's template values. */
+  readonly values: Readonly<Record<string, string>>;
+  /** User `vu`'s row (`row.NAME` → value), or undefined without rows. */
+  rowOf(vu: number): Readonly<Record<string, string>> | undefined;
+}
+
+const NONE: TemplateValues = { values: {}, rowOf: () => undefined };
 
 /** One compiled `messages` template. */
 export class MessageTemplate {
   /** Literal text; slot `i` goes between `pieces[i]` and `pieces[i + 1]`. */
   private readonly pieces: string[] = [];
   private readonly slots: Slot[] = [];
+  /** For a `row` slot, its `row.NAME` key and the placeholder sent when the user's row has none. */
+  private readonly keys: string[] = [];
 
-  /** Cuts `text` at its `{{vu}}`, `{{now}}` and `{{n}}`. */
-  constructor(readonly text: string) {
+  /** Cuts `text` at its `{{vu}}`, `{{now}}`, `{{n}}` and `{{row.NAME}}`; `{{env.NAME}}` becomes text. */
+  constructor(
+    readonly text: string,
+    private readonly from: TemplateValues = NONE,
+  ) {
     let piece = '';
     let at = 0;
     for (const match of text.matchAll(TEMPLATE_PLACEHOLDER)) {
       const key = match[1]!;
-      if (!SLOTS.has(key)) continue;
+      const isRow = key.startsWith('row.');
+      const value = from.values[key];
+      if (!SLOTS.has(key) && !isRow && value === undefined) continue;
       piece += text.slice(at, match.index);
-      this.pieces.push(piece);
-      this.slots.push(key as Slot);
-      piece = '';
       at = match.index + match[0].length;
+      if (value !== undefined && !isRow) {
+        piece += value;
+        continue;
+      }
+      this.pieces.push(piece);
+      this.slots.push(isRow ? 'row' : (key as Slot));
+      this.keys.push(isRow ? key : '');
+      piece = '';
     }
     this.pieces.push(piece + text.slice(at));
   }
@@ -38,8 +63,13 @@ export class MessageTemplate {
     let out = pieces[0]!;
     for (let i = 0; i < slots.length; i++) {
       const slot = slots[i];
-      out += `${slot === 'vu' ? vu : slot === 'now' ? now : n}${pieces[i + 1]!}`;
+      const value = slot === 'vu' ? vu : slot === 'now' ? now : slot === 'n' ? n : this.rowValue(vu, this.keys[i]!);
+      out += `${value}${pieces[i + 1]!}`;
     }
     return out;
+  }
+
+  private rowValue(vu: number, key: string): string {
+    return this.from.rowOf(vu)?.[key] ?? `{{${key}}}`;
   }
 }

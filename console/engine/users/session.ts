@@ -96,7 +96,12 @@ export class UserSession {
   }
 
   /** Values any template may name (`env.NAME`): set apart from the templates, so the templates shown never hold them. */
-  private values: Record<string, string> = {};
+  values: Readonly<Record<string, string>> = {};
+
+  /** User `vu`'s row of `users from FILE` (`row.NAME` → value), or undefined without rows. */
+  rowOf(vu: number): Readonly<Record<string, string>> | undefined {
+    return this.rows.length > 0 ? this.rows[vu % this.rows.length] : undefined;
+  }
 
   setValues(values: Record<string, string>): void {
     this.values = { ...values };
@@ -110,8 +115,7 @@ export class UserSession {
   /** Renders a template for one user: `{{vu}}`, `{{now}}`, its row's `{{row.NAME}}`, and `values`. */
   render(template: string, vu: { id: number }, values: Record<string, string | number> = {}): string {
     if (!template.includes('{{')) return template;
-    const row = this.rows.length > 0 ? this.rows[vu.id % this.rows.length] : undefined;
-    return renderTemplate(template, { vu: vu.id, now: Date.now(), ...this.values, ...row, ...values });
+    return renderTemplate(template, { vu: vu.id, now: Date.now(), ...this.values, ...this.rowOf(vu.id), ...values });
   }
 
   /**

@@ -30,7 +30,7 @@ describe('MessageTemplate', () => {
     expect(template.text).toBe('{{topic}} {{row.id}} {{env.TOKEN}} {{n}} {{size}}');
   });
 
-  it('fills {{env.NAME}} from the run\'s values and {{row.NAME}} from each user\'s row, as the session renders them', () => {
+  it("fills {{env.NAME}} from the run's values and {{row.NAME}} from each user's row, as the session renders them", () => {
     const session = new UserSession();
     session.setValues({ 'env.TOKEN': 't0k$&en', 'env.EMPTY': '' });
     const text = '{"token":"{{env.TOKEN}}","e":"{{env.EMPTY}}","who":"{{row.name}}","vu":{{vu}},"x":"{{row.gone}}"}';

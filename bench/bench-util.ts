@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import WebSocket from 'ws';
+import { PROGRAM_NODE_FLAGS } from '../console/runtime.ts';
 
 /** Waits, to let sockets and counters settle between phases. */
 export function settle(ms: number): Promise<void> {
@@ -78,7 +79,10 @@ export interface Listening {
 
 /** Starts `node FILE ARGS` (plain Node, a bundle) and waits for its listening line. */
 export function startListening(file: string, args: string[] = []): Promise<Listening> {
-  const child = spawn(process.execPath, [file, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  // the Node flags sockstorm starts its server with, for the bare echo app too: the two differ in their JavaScript only
+  const child = spawn(process.execPath, [...PROGRAM_NODE_FLAGS.server, file, ...args], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-2000);

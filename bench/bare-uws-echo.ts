@@ -14,7 +14,7 @@
  *   node BUNDLE/bare-uws-echo.mjs   prints {"event":"listening","port":P} on stdout; stops on
  *                                   SIGTERM, SIGINT or the end of stdin
  */
-import { DEFAULT_SERVER_CONFIG } from '../target-server/contract/wire.ts';
+import { DEFAULT_SERVER_CONFIG, parseTopicsParam } from '../target-server/contract/wire.ts';
 import { loadNativeUws } from '../target-server/uws-engine.ts';
 
 const loaded = loadNativeUws();
@@ -34,7 +34,7 @@ const app = uws.App().ws<{ topics: string[] }>('/*', {
   // a user subscribes at open to the topics its URL names (`?topics=a,b`), as the bundled
   // server's users do: uWS's own bookkeeping of a subscribed socket is then on both sides
   upgrade: (res, req, context) => {
-    const topics = (req.getQuery('topics') ?? '').split(',').filter((t) => t !== '');
+    const topics = parseTopicsParam(decodeURIComponent(req.getQuery('topics') ?? ''));
     const key = req.getHeader('sec-websocket-key');
     const protocol = req.getHeader('sec-websocket-protocol');
     res.upgrade({ topics }, key, protocol, req.getHeader('sec-websocket-extensions'), context);

@@ -12,7 +12,8 @@
  *
  * BENCH_TAIL_APART=1 adds a third target: the bundled server started apart and given to the
  * run as `--target`, so nobody polls its /stats and users subscribe to nothing; when the tail of
- * the bundled server as run starts it is longer, the difference is the poll's (on either side).
+ * the bundled server as run starts it is longer, the difference is the poll's (on either side)
+ * and the subscriptions' together (the bare app's users subscribe, this server's do not).
  *
  * Env: BENCH_TAIL_USERS (5000,18000), BENCH_TAIL_ROUNDS (5: a round's p99 at 5,000 users moves 3x), BENCH_TAIL_SECONDS (5), BENCH_TAIL_APART.
  */

@@ -38,7 +38,7 @@ if (has('agents')) await runAgentsBench();
 if (has('protocols')) await runProtocolsBench();
 // the event-loop tuning demo of the README, three server setups at 10,000 users: only when asked for
 if (has('demo')) await runDemoBench();
-// the RTT tail against a bare uWS echo app, then messages per core against a floor client: about 10 minutes
+// the RTT tail against a bare uWS echo app, then messages per core against a floor client: about 13 minutes
 // (BENCH_TAIL=0 leaves the tail table out of `-- throughput`)
 if (has('tail') || (has('throughput') && process.env.BENCH_TAIL !== '0')) await runTailBench();
 if (has('throughput')) await runThroughputBench();

@@ -30,7 +30,8 @@ const SOURCES: Record<Program, string> = {
  * memory-reducing mark-compacts (`Mark-Compact (reduce)` in --trace-gc) some 8 s after a
  * heap-growing one, once allocation calms down: after a connection ramp, that is while the
  * probes run. Each was a 9-20 ms pause of the loop that echoes them (at 18,000 users the RTT
- * p99 1.2-1.3x and the max 1.5x a bare uWS app's; without it, the same as the bare app's).
+ * p99 1.2-1.3x and the max 1.5x a bare uWS app's; without it, and with the bare app's users
+ * subscribed as the bundled server's are, 0.98x and 0.80x).
  * The server keeps the heap a ramp grew, tens of MB, rather than stall the users it is
  * measured with. A command-line flag: set from inside the process, it held in some runs only.
  */

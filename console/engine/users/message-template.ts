@@ -10,7 +10,8 @@
  */
 import { TEMPLATE_PLACEHOLDER } from '../bundled/broadcast-trigger.ts';
 
-type Slot = 'vu' | 'now' | 'n' | 'row';
+/** `vu`, `now`, `n`, or a `row.NAME` key. */
+type Slot = string;
 const SLOTS: ReadonlySet<string> = new Set(['vu', 'now', 'n']);
 
 /** Where a template's named values come from: the session's, read when the template is cut and at each send. */
@@ -28,8 +29,6 @@ export class MessageTemplate {
   /** Literal text; slot `i` goes between `pieces[i]` and `pieces[i + 1]`. */
   private readonly pieces: string[] = [];
   private readonly slots: Slot[] = [];
-  /** For a `row` slot, its `row.NAME` key and the placeholder sent when the user's row has none. */
-  private readonly keys: string[] = [];
 
   /** Cuts `text` at its `{{vu}}`, `{{now}}`, `{{n}}` and `{{row.NAME}}`; `{{env.NAME}}` becomes text. */
   constructor(
@@ -50,8 +49,7 @@ export class MessageTemplate {
         continue;
       }
       this.pieces.push(piece);
-      this.slots.push(isRow ? 'row' : (key as Slot));
-      this.keys.push(isRow ? key : '');
+      this.slots.push(key);
       piece = '';
     }
     this.pieces.push(piece + text.slice(at));
@@ -63,12 +61,13 @@ export class MessageTemplate {
     let out = pieces[0]!;
     for (let i = 0; i < slots.length; i++) {
       const slot = slots[i];
-      const value = slot === 'vu' ? vu : slot === 'now' ? now : slot === 'n' ? n : this.rowValue(vu, this.keys[i]!);
+      const value = slot === 'vu' ? vu : slot === 'now' ? now : slot === 'n' ? n : this.rowValue(vu, slot!);
       out += `${value}${pieces[i + 1]!}`;
     }
     return out;
   }
 
+  /** User `vu`'s value of `row.NAME` `key`, or the placeholder as written when its row has none. */
   private rowValue(vu: number, key: string): string {
     return this.from.rowOf(vu)?.[key] ?? `{{${key}}}`;
   }
